@@ -1,0 +1,20 @@
+//===- EffAttnDialect.h - EffAttn dialect -------------------------*- C++ -*-===//
+//
+// Part of the effattn project, under the Apache License v2.0 with LLVM
+// Exceptions. See https://llvm.org/LICENSE.txt for license information.
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef EFFATTN_DIALECT_EFFATTN_IR_EFFATTNDIALECT_H
+#define EFFATTN_DIALECT_EFFATTN_IR_EFFATTNDIALECT_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Dialect.h"
+
+#include "effattn/Dialect/EffAttn/IR/EffAttnOpsDialect.h.inc"
+
+#endif // EFFATTN_DIALECT_EFFATTN_IR_EFFATTNDIALECT_H

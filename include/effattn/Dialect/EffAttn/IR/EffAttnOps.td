@@ -1,0 +1,128 @@
+//===- EffAttnOps.td - EffAttn dialect ops -----------------*- tablegen -*-===//
+//
+// Part of the effattn project, under the Apache License v2.0 with LLVM
+// Exceptions. See https://llvm.org/LICENSE.txt for license information.
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef EFFATTN_DIALECT_EFFATTN_IR_EFFATTNOPS_TD
+#define EFFATTN_DIALECT_EFFATTN_IR_EFFATTNOPS_TD
+
+include "effattn/Dialect/EffAttn/IR/EffAttnBase.td"
+include "mlir/Dialect/Linalg/IR/LinalgInterfaces.td"
+include "mlir/Interfaces/DestinationStyleOpInterface.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/Interfaces/TilingInterface.td"
+
+//===----------------------------------------------------------------------===//
+// AttentionOp
+//===----------------------------------------------------------------------===//
+
+def EffAttn_AttentionOp : EffAttn_Op<"attention", [
+    Pure,
+    AttrSizedOperandSegments,
+    DestinationStyleOpInterface,
+    AllElementTypesMatch<["query", "key", "value", "init"]>,
+    DeclareOpInterfaceMethods<ReifyRankedShapedTypeOpInterface,
+                              ["reifyResultShapes"]>,
+    DeclareOpInterfaceMethods<AggregatedOpInterface, ["decomposeOperation"]>,
+    DeclareOpInterfaceMethods<TilingInterface, [
+      "getIterationDomain",
+      "getLoopIteratorTypes",
+      "getResultTilePosition",
+      "getTiledImplementation",
+      "generateResultTileValue"]>]> {
+  let summary = "Exact scaled dot-product softmax attention";
+  let description = [{
+    Computes exact softmax attention over the two innermost dimensions, with
+    any number of leading batch dimensions `B...` shared by every operand:
+
+    ```
+    visible(b, i, j) = mask[b, j] and (not causal or j <= i + query_offset)
+    S[b, i, j]   = visible(b, i, j) ? scale · Σ_d query[b, i, d] · key[b, j, d]
+                                    : -1e9
+    P[b, i, :]   = softmax(S[b, i, :])
+    result[b, i, e] = Σ_j P[b, i, j] · value[b, j, e]
+    ```
+
+    Shapes: `query` is `[B..., N, D]`, `key` is `[B..., M, D]`, `value` is
+    `[B..., M, E]`, the optional key-padding `mask` is `[B..., M]` (i1,
+    1 = attend) and `init`/`result` are `[B..., N, E]`. `query`, `key`,
+    `value` and `init` share one element type (f32, f16 or bf16); products,
+    the softmax and the weighted sum are computed in f32 and the result is
+    rounded to the element type once.
+
+    `scale` defaults to `1/sqrt(D)` and must be finite and positive.
+
+    Hidden keys get the score `-1e9` (the authors' PyTorch constant, used as
+    a replacement rather than an additive bias): a query that sees no key
+    therefore averages all values uniformly instead of producing NaN.
+
+    `causal` hides key `j` from query `i` when `j > i + query_offset`
+    (top-left alignment, like PyTorch's `is_causal`). `query_offset` (default
+    0) is the absolute position of the first query row; it is set by tiling
+    along `N` so that a tile of queries keeps its causal window, and is only
+    allowed together with `causal`.
+
+    The op is in destination-passing style, tiles along every batch
+    dimension, `N` and `E` (all parallel; `M` and `D` stay whole inside a
+    tile) and decomposes into `linalg` ops.
+
+    Example:
+
+    ```mlir
+    %r = effattn.attention {causal, scale = 0.125 : f32}
+        ins(%q, %k, %v : tensor<2x8x128x64xf32>, tensor<2x8x256x64xf32>,
+                         tensor<2x8x256x64xf32>)
+        mask(%m : tensor<2x8x256xi1>)
+        outs(%o : tensor<2x8x128x64xf32>) -> tensor<2x8x128x64xf32>
+    ```
+  }];
+
+  let arguments = (ins EffAttn_FloatTensor:$query,
+                       EffAttn_FloatTensor:$key,
+                       EffAttn_FloatTensor:$value,
+                       Optional<EffAttn_MaskTensor>:$mask,
+                       Optional<Index>:$query_offset,
+                       EffAttn_FloatTensor:$init,
+                       OptionalAttr<F32Attr>:$scale,
+                       UnitAttr:$causal);
+  let results = (outs EffAttn_FloatTensor:$result);
+
+  let assemblyFormat = [{
+    attr-dict
+    `ins` `(` $query `,` $key `,` $value `:`
+        type($query) `,` type($key) `,` type($value) `)`
+    (`mask` `(` $mask^ `:` type($mask) `)`)?
+    (`query_offset` `(` $query_offset^ `)`)?
+    `outs` `(` $init `:` type($init) `)` `->` type($result)
+  }];
+
+  let builders = [
+    OpBuilder<(ins "Value":$query, "Value":$key, "Value":$value,
+                   "Value":$mask, "Value":$init,
+                   CArg<"FloatAttr", "{}">:$scale,
+                   CArg<"bool", "false">:$causal)>
+  ];
+
+  let extraClassDeclaration = [{
+    /// Returns the number of leading batch dimensions.
+    int64_t getNumBatchDims() { return getQueryType().getRank() - 2; }
+    RankedTensorType getQueryType() { return getQuery().getType(); }
+    RankedTensorType getKeyType() { return getKey().getType(); }
+    RankedTensorType getValueType() { return getValue().getType(); }
+    RankedTensorType getInitType() { return getInit().getType(); }
+    /// Returns the scale to apply when it is a compile-time constant: the
+    /// `scale` attribute, or 1/sqrt(D) when D is static. Returns std::nullopt
+    /// when the default scale depends on a dynamic D.
+    std::optional<double> getStaticScale();
+    MutableOperandRange getDpsInitsMutable() { return getInitMutable(); }
+  }];
+
+  let hasVerifier = 1;
+  let hasCanonicalizer = 1;
+}
+
+#endif // EFFATTN_DIALECT_EFFATTN_IR_EFFATTNOPS_TD

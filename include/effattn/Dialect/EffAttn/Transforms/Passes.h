@@ -1,0 +1,29 @@
+//===- Passes.h - EffAttn transformation passes -------------------*- C++ -*-===//
+//
+// Part of the effattn project, under the Apache License v2.0 with LLVM
+// Exceptions. See https://llvm.org/LICENSE.txt for license information.
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef EFFATTN_DIALECT_EFFATTN_TRANSFORMS_PASSES_H
+#define EFFATTN_DIALECT_EFFATTN_TRANSFORMS_PASSES_H
+
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Pass/Pass.h"
+
+namespace mlir {
+namespace effattn {
+
+#define GEN_PASS_DECL
+#include "effattn/Dialect/EffAttn/Transforms/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "effattn/Dialect/EffAttn/Transforms/Passes.h.inc"
+
+} // namespace effattn
+} // namespace mlir
+
+#endif // EFFATTN_DIALECT_EFFATTN_TRANSFORMS_PASSES_H

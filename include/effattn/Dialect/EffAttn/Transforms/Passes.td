@@ -1,0 +1,53 @@
+//===- Passes.td - EffAttn transformation passes -----------*- tablegen -*-===//
+//
+// Part of the effattn project, under the Apache License v2.0 with LLVM
+// Exceptions. See https://llvm.org/LICENSE.txt for license information.
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef EFFATTN_DIALECT_EFFATTN_TRANSFORMS_PASSES_TD
+#define EFFATTN_DIALECT_EFFATTN_TRANSFORMS_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def EffAttnTilePass : Pass<"effattn-tile", "func::FuncOp"> {
+  let summary = "Tile effattn ops along their parallel dimensions";
+  let description = [{
+    Tiles every effattn op with the upstream `TilingInterface` driver into an
+    `scf.forall` nest: batch dimensions by 1, the query/row dimension by
+    `row-tile-size` and the remaining parallel dimensions not at all. The
+    tiled ops stay whole (IREE's lesson: decompose late) so that
+    `effattn-decompose` sees tiles whose temporaries fit in cache.
+
+    Example: `effattn-opt --effattn-tile="row-tile-size=32"`.
+  }];
+  let options = [
+    Option<"rowTileSize", "row-tile-size", "int64_t", /*default=*/"32",
+           "Tile size of the query/row dimension (0 leaves it untiled)">
+  ];
+  let dependentDialects = [
+    "::mlir::affine::AffineDialect",
+    "::mlir::arith::ArithDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+}
+
+def EffAttnDecomposePass : Pass<"effattn-decompose", "func::FuncOp"> {
+  let summary = "Decompose effattn ops into linalg";
+  let description = [{
+    Replaces every effattn op by its `AggregatedOpInterface` decomposition: a
+    chain of `linalg` ops on tensors computing in f32 (for
+    `effattn.attention`: Q·Kᵀ, scale and mask, row max, exp, row sum, P·V,
+    normalisation).
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+}
+
+#endif // EFFATTN_DIALECT_EFFATTN_TRANSFORMS_PASSES_TD

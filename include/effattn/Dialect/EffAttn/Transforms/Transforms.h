@@ -1,0 +1,32 @@
+//===- Transforms.h - EffAttn rewrite patterns --------------------*- C++ -*-===//
+//
+// Part of the effattn project, under the Apache License v2.0 with LLVM
+// Exceptions. See https://llvm.org/LICENSE.txt for license information.
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef EFFATTN_DIALECT_EFFATTN_TRANSFORMS_TRANSFORMS_H
+#define EFFATTN_DIALECT_EFFATTN_TRANSFORMS_TRANSFORMS_H
+
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
+
+namespace mlir {
+namespace effattn {
+
+/// Collects the patterns that decompose effattn ops into linalg:
+/// [DecomposeEffAttnOp] replaces any effattn op implementing
+/// `linalg::AggregatedOpInterface` by its `decomposeOperation` result.
+void populateEffAttnDecompositionPatterns(RewritePatternSet &patterns);
+
+/// Tiles every effattn op in `funcOp` into an `scf.forall` nest: batch
+/// dimensions by 1, the row dimension (the second-to-last loop) by
+/// `rowTileSize` (0 = untiled), the last dimension untiled.
+LogicalResult tileEffAttnOps(RewriterBase &rewriter,
+                             FunctionOpInterface funcOp, int64_t rowTileSize);
+
+} // namespace effattn
+} // namespace mlir
+
+#endif // EFFATTN_DIALECT_EFFATTN_TRANSFORMS_TRANSFORMS_H

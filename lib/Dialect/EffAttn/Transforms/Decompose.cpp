@@ -1,0 +1,83 @@
+//===- Decompose.cpp - Decompose effattn ops into linalg --------*- C++ -*-===//
+//
+// Part of the effattn project, under the Apache License v2.0 with LLVM
+// Exceptions. See https://llvm.org/LICENSE.txt for license information.
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+
+#include "effattn/Dialect/EffAttn/IR/EffAttnOps.h"
+#include "effattn/Dialect/EffAttn/Transforms/Passes.h"
+#include "effattn/Dialect/EffAttn/Transforms/Transforms.h"
+
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace mlir {
+namespace effattn {
+#define GEN_PASS_DEF_EFFATTNDECOMPOSEPASS
+#include "effattn/Dialect/EffAttn/Transforms/Passes.h.inc"
+} // namespace effattn
+} // namespace mlir
+
+using namespace mlir;
+using namespace mlir::effattn;
+
+namespace {
+
+//===----------------------------------------------------------------------===//
+// DecomposeEffAttnOp
+//===----------------------------------------------------------------------===//
+
+/// Replaces an effattn op by its `AggregatedOpInterface` decomposition.
+struct DecomposeEffAttnOp
+    : OpInterfaceRewritePattern<linalg::AggregatedOpInterface> {
+  using OpInterfaceRewritePattern::OpInterfaceRewritePattern;
+
+  LogicalResult matchAndRewrite(linalg::AggregatedOpInterface op,
+                                PatternRewriter &rewriter) const override {
+    if (!isa<EffAttnDialect>(op->getDialect()))
+      return rewriter.notifyMatchFailure(op, "not an effattn op");
+    FailureOr<SmallVector<Value>> replacements =
+        op.decomposeOperation(rewriter);
+    if (failed(replacements))
+      return rewriter.notifyMatchFailure(op, "decomposition failed");
+    rewriter.replaceOp(op, *replacements);
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// EffAttnDecomposePass
+//===----------------------------------------------------------------------===//
+
+struct EffAttnDecomposePass
+    : effattn::impl::EffAttnDecomposePassBase<EffAttnDecomposePass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    populateEffAttnDecompositionPatterns(patterns);
+    // Only the decomposition runs: no folding, so the linalg chain is kept
+    // as built and tests see it whole.
+    GreedyRewriteConfig config;
+    config.enableFolding(false);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns),
+                                     config)))
+      return signalPassFailure();
+    WalkResult remaining = getOperation().walk([](Operation *op) {
+      if (isa<EffAttnDialect>(op->getDialect()))
+        return op->emitOpError("could not be decomposed into linalg"),
+               WalkResult::interrupt();
+      return WalkResult::advance();
+    });
+    if (remaining.wasInterrupted())
+      signalPassFailure();
+  }
+};
+
+} // namespace
+
+void mlir::effattn::populateEffAttnDecompositionPatterns(
+    RewritePatternSet &patterns) {
+  patterns.add<DecomposeEffAttnOp>(patterns.getContext());
+}

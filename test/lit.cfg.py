@@ -1,0 +1,43 @@
+# -*- Python -*-
+"""lit configuration of the effattn regression and integration tests."""
+
+import os
+
+import lit.formats
+from lit.llvm import llvm_config
+from lit.llvm.subst import ToolSubst
+
+config.name = "EFFATTN"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.effattn_obj_root, "test")
+config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "python"]
+
+config.environment["FILECHECK_OPTS"] = (
+    "-enable-var-scope --allow-unused-prefixes=false"
+)
+
+llvm_config.use_default_substitutions()
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+
+
+def add_runtime(name):
+    """Returns the path of an MLIR runtime library shipped with LLVM."""
+    return os.path.join(config.llvm_lib_dir, f"lib{name}.so")
+
+
+config.substitutions.append(
+    ("%mlir_runner_utils", add_runtime("mlir_runner_utils"))
+)
+config.substitutions.append(
+    ("%mlir_c_runner_utils", add_runtime("mlir_c_runner_utils"))
+)
+
+tools = [
+    ToolSubst("effattn-opt", unresolved="fatal"),
+    ToolSubst("mlir-runner", unresolved="fatal"),
+]
+llvm_config.add_tool_substitutions(
+    tools, [config.effattn_tools_dir, config.llvm_tools_dir]
+)
