@@ -1,0 +1,159 @@
+// RUN: effattn-opt %s -split-input-file -verify-diagnostics
+
+func.func @attention_rank1(%q: tensor<16xf32>, %k: tensor<16xf32>, %v: tensor<16xf32>, %o: tensor<16xf32>) -> tensor<16xf32> {
+  // expected-error @+1 {{'effattn.attention' op expects query to have rank >= 2 ([batch..., N, D]), got rank 1}}
+  %r = effattn.attention ins(%q, %k, %v : tensor<16xf32>, tensor<16xf32>, tensor<16xf32>) outs(%o : tensor<16xf32>) -> tensor<16xf32>
+  return %r : tensor<16xf32>
+}
+
+// -----
+
+func.func @attention_rank_mismatch(%q: tensor<2x5x16xf32>, %k: tensor<7x16xf32>, %v: tensor<2x7x8xf32>, %o: tensor<2x5x8xf32>) -> tensor<2x5x8xf32> {
+  // expected-error @+1 {{'effattn.attention' op expects query, key, value and init to have the same rank, got 3, 2, 3 and 3}}
+  %r = effattn.attention ins(%q, %k, %v : tensor<2x5x16xf32>, tensor<7x16xf32>, tensor<2x7x8xf32>) outs(%o : tensor<2x5x8xf32>) -> tensor<2x5x8xf32>
+  return %r : tensor<2x5x8xf32>
+}
+
+// -----
+
+func.func @attention_batch_mismatch(%q: tensor<2x5x16xf32>, %k: tensor<3x7x16xf32>, %v: tensor<2x7x8xf32>, %o: tensor<2x5x8xf32>) -> tensor<2x5x8xf32> {
+  // expected-error @+1 {{'effattn.attention' op expects batch dimension #0 of key (3) to match query (2)}}
+  %r = effattn.attention ins(%q, %k, %v : tensor<2x5x16xf32>, tensor<3x7x16xf32>, tensor<2x7x8xf32>) outs(%o : tensor<2x5x8xf32>) -> tensor<2x5x8xf32>
+  return %r : tensor<2x5x8xf32>
+}
+
+// -----
+
+func.func @attention_head_dim_mismatch(%q: tensor<5x16xf32>, %k: tensor<7x12xf32>, %v: tensor<7x8xf32>, %o: tensor<5x8xf32>) -> tensor<5x8xf32> {
+  // expected-error @+1 {{'effattn.attention' op expects the head dimension D of key (12) to match query (16)}}
+  %r = effattn.attention ins(%q, %k, %v : tensor<5x16xf32>, tensor<7x12xf32>, tensor<7x8xf32>) outs(%o : tensor<5x8xf32>) -> tensor<5x8xf32>
+  return %r : tensor<5x8xf32>
+}
+
+// -----
+
+func.func @attention_key_value_rows(%q: tensor<5x16xf32>, %k: tensor<7x16xf32>, %v: tensor<6x8xf32>, %o: tensor<5x8xf32>) -> tensor<5x8xf32> {
+  // expected-error @+1 {{'effattn.attention' op expects value to have as many rows M as key, got 6 and 7}}
+  %r = effattn.attention ins(%q, %k, %v : tensor<5x16xf32>, tensor<7x16xf32>, tensor<6x8xf32>) outs(%o : tensor<5x8xf32>) -> tensor<5x8xf32>
+  return %r : tensor<5x8xf32>
+}
+
+// -----
+
+func.func @attention_no_keys(%q: tensor<5x16xf32>, %k: tensor<0x16xf32>, %v: tensor<0x8xf32>, %o: tensor<5x8xf32>) -> tensor<5x8xf32> {
+  // expected-error @+1 {{'effattn.attention' op expects at least one key (M > 0)}}
+  %r = effattn.attention ins(%q, %k, %v : tensor<5x16xf32>, tensor<0x16xf32>, tensor<0x8xf32>) outs(%o : tensor<5x8xf32>) -> tensor<5x8xf32>
+  return %r : tensor<5x8xf32>
+}
+
+// -----
+
+func.func @attention_init_shape(%q: tensor<5x16xf32>, %k: tensor<7x16xf32>, %v: tensor<7x8xf32>, %o: tensor<5x16xf32>) -> tensor<5x16xf32> {
+  // expected-error @+1 {{'effattn.attention' op expects init of shape [batch..., N, E] = [..., 5, 8], got [..., 5, 16]}}
+  %r = effattn.attention ins(%q, %k, %v : tensor<5x16xf32>, tensor<7x16xf32>, tensor<7x8xf32>) outs(%o : tensor<5x16xf32>) -> tensor<5x16xf32>
+  return %r : tensor<5x16xf32>
+}
+
+// -----
+
+func.func @attention_init_batch(%q: tensor<2x5x16xf32>, %k: tensor<2x7x16xf32>, %v: tensor<2x7x8xf32>, %o: tensor<4x5x8xf32>) -> tensor<4x5x8xf32> {
+  // expected-error @+1 {{'effattn.attention' op expects batch dimension #0 of init (4) to match query (2)}}
+  %r = effattn.attention ins(%q, %k, %v : tensor<2x5x16xf32>, tensor<2x7x16xf32>, tensor<2x7x8xf32>) outs(%o : tensor<4x5x8xf32>) -> tensor<4x5x8xf32>
+  return %r : tensor<4x5x8xf32>
+}
+
+// -----
+
+func.func @attention_mask_rank(%q: tensor<2x5x16xf32>, %k: tensor<2x7x16xf32>, %v: tensor<2x7x8xf32>, %m: tensor<7xi1>, %o: tensor<2x5x8xf32>) -> tensor<2x5x8xf32> {
+  // expected-error @+1 {{'effattn.attention' op expects mask of rank 2 ([batch..., M]), got rank 1}}
+  %r = effattn.attention ins(%q, %k, %v : tensor<2x5x16xf32>, tensor<2x7x16xf32>, tensor<2x7x8xf32>) mask(%m : tensor<7xi1>) outs(%o : tensor<2x5x8xf32>) -> tensor<2x5x8xf32>
+  return %r : tensor<2x5x8xf32>
+}
+
+// -----
+
+func.func @attention_mask_batch(%q: tensor<2x5x16xf32>, %k: tensor<2x7x16xf32>, %v: tensor<2x7x8xf32>, %m: tensor<3x7xi1>, %o: tensor<2x5x8xf32>) -> tensor<2x5x8xf32> {
+  // expected-error @+1 {{'effattn.attention' op expects batch dimension #0 of mask (3) to match query (2)}}
+  %r = effattn.attention ins(%q, %k, %v : tensor<2x5x16xf32>, tensor<2x7x16xf32>, tensor<2x7x8xf32>) mask(%m : tensor<3x7xi1>) outs(%o : tensor<2x5x8xf32>) -> tensor<2x5x8xf32>
+  return %r : tensor<2x5x8xf32>
+}
+
+// -----
+
+func.func @attention_mask_keys(%q: tensor<5x16xf32>, %k: tensor<7x16xf32>, %v: tensor<7x8xf32>, %m: tensor<5xi1>, %o: tensor<5x8xf32>) -> tensor<5x8xf32> {
+  // expected-error @+1 {{'effattn.attention' op expects mask to have M = 7 entries per row, got 5}}
+  %r = effattn.attention ins(%q, %k, %v : tensor<5x16xf32>, tensor<7x16xf32>, tensor<7x8xf32>) mask(%m : tensor<5xi1>) outs(%o : tensor<5x8xf32>) -> tensor<5x8xf32>
+  return %r : tensor<5x8xf32>
+}
+
+// -----
+
+func.func @attention_mask_dtype(%q: tensor<5x16xf32>, %k: tensor<7x16xf32>, %v: tensor<7x8xf32>, %m: tensor<7xf32>, %o: tensor<5x8xf32>) -> tensor<5x8xf32> {
+  // expected-error @+1 {{'effattn.attention' op operand #3 must be ranked tensor of 1-bit signless integer values, but got 'tensor<7xf32>'}}
+  %r = "effattn.attention"(%q, %k, %v, %m, %o) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 0, 1>}> : (tensor<5x16xf32>, tensor<7x16xf32>, tensor<7x8xf32>, tensor<7xf32>, tensor<5x8xf32>) -> tensor<5x8xf32>
+  return %r : tensor<5x8xf32>
+}
+
+// -----
+
+func.func @attention_zero_scale(%q: tensor<5x16xf32>, %k: tensor<7x16xf32>, %v: tensor<7x8xf32>, %o: tensor<5x8xf32>) -> tensor<5x8xf32> {
+  // expected-error @+1 {{'effattn.attention' op expects 'scale' to be finite and positive, got 0}}
+  %r = effattn.attention {scale = 0.0 : f32} ins(%q, %k, %v : tensor<5x16xf32>, tensor<7x16xf32>, tensor<7x8xf32>) outs(%o : tensor<5x8xf32>) -> tensor<5x8xf32>
+  return %r : tensor<5x8xf32>
+}
+
+// -----
+
+func.func @attention_negative_scale(%q: tensor<5x16xf32>, %k: tensor<7x16xf32>, %v: tensor<7x8xf32>, %o: tensor<5x8xf32>) -> tensor<5x8xf32> {
+  // expected-error @+1 {{'effattn.attention' op expects 'scale' to be finite and positive, got -5.000000e-01}}
+  %r = effattn.attention {scale = -0.5 : f32} ins(%q, %k, %v : tensor<5x16xf32>, tensor<7x16xf32>, tensor<7x8xf32>) outs(%o : tensor<5x8xf32>) -> tensor<5x8xf32>
+  return %r : tensor<5x8xf32>
+}
+
+// -----
+
+func.func @attention_nan_scale(%q: tensor<5x16xf32>, %k: tensor<7x16xf32>, %v: tensor<7x8xf32>, %o: tensor<5x8xf32>) -> tensor<5x8xf32> {
+  // expected-error @+1 {{'effattn.attention' op expects 'scale' to be finite and positive, got nan}}
+  %r = effattn.attention {scale = 0x7FC00000 : f32} ins(%q, %k, %v : tensor<5x16xf32>, tensor<7x16xf32>, tensor<7x8xf32>) outs(%o : tensor<5x8xf32>) -> tensor<5x8xf32>
+  return %r : tensor<5x8xf32>
+}
+
+// -----
+
+func.func @attention_f64_scale(%q: tensor<5x16xf32>, %k: tensor<7x16xf32>, %v: tensor<7x8xf32>, %o: tensor<5x8xf32>) -> tensor<5x8xf32> {
+  // expected-error @+1 {{'effattn.attention' op attribute 'scale' failed to satisfy constraint: 32-bit float attribute}}
+  %r = effattn.attention {scale = 0.5 : f64} ins(%q, %k, %v : tensor<5x16xf32>, tensor<7x16xf32>, tensor<7x8xf32>) outs(%o : tensor<5x8xf32>) -> tensor<5x8xf32>
+  return %r : tensor<5x8xf32>
+}
+
+// -----
+
+func.func @attention_element_type_mismatch(%q: tensor<5x16xf16>, %k: tensor<7x16xf32>, %v: tensor<7x8xf32>, %o: tensor<5x8xf32>) -> tensor<5x8xf32> {
+  // expected-error @+1 {{'effattn.attention' op failed to verify that all of {query, key, value, init} have same element type}}
+  %r = effattn.attention ins(%q, %k, %v : tensor<5x16xf16>, tensor<7x16xf32>, tensor<7x8xf32>) outs(%o : tensor<5x8xf32>) -> tensor<5x8xf32>
+  return %r : tensor<5x8xf32>
+}
+
+// -----
+
+func.func @attention_integer_query(%q: tensor<5x16xi32>, %k: tensor<7x16xi32>, %v: tensor<7x8xi32>, %o: tensor<5x8xi32>) -> tensor<5x8xi32> {
+  // expected-error @+1 {{'effattn.attention' op operand #0 must be ranked tensor of 32-bit float or 16-bit float or bfloat16 type values, but got 'tensor<5x16xi32>'}}
+  %r = effattn.attention ins(%q, %k, %v : tensor<5x16xi32>, tensor<7x16xi32>, tensor<7x8xi32>) outs(%o : tensor<5x8xi32>) -> tensor<5x8xi32>
+  return %r : tensor<5x8xi32>
+}
+
+// -----
+
+func.func @attention_result_type(%q: tensor<5x16xf32>, %k: tensor<7x16xf32>, %v: tensor<7x8xf32>, %o: tensor<5x8xf32>) -> tensor<?x8xf32> {
+  // expected-error @+1 {{'effattn.attention' op expects the result type to match init, got 'tensor<?x8xf32>' and 'tensor<5x8xf32>'}}
+  %r = effattn.attention ins(%q, %k, %v : tensor<5x16xf32>, tensor<7x16xf32>, tensor<7x8xf32>) outs(%o : tensor<5x8xf32>) -> tensor<?x8xf32>
+  return %r : tensor<?x8xf32>
+}
+
+// -----
+
+func.func @attention_query_offset_not_causal(%q: tensor<5x16xf32>, %k: tensor<7x16xf32>, %v: tensor<7x8xf32>, %o: tensor<5x8xf32>, %off: index) -> tensor<5x8xf32> {
+  // expected-error @+1 {{'effattn.attention' op expects 'query_offset' only together with 'causal'}}
+  %r = effattn.attention ins(%q, %k, %v : tensor<5x16xf32>, tensor<7x16xf32>, tensor<7x8xf32>) query_offset(%off) outs(%o : tensor<5x8xf32>) -> tensor<5x8xf32>
+  return %r : tensor<5x8xf32>
+}

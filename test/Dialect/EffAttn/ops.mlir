@@ -1,0 +1,28 @@
+// RUN: effattn-opt %s | effattn-opt | FileCheck %s
+// RUN: effattn-opt %s --mlir-print-op-generic | effattn-opt | FileCheck %s
+
+// CHECK-LABEL: func.func @attention_rank2
+// CHECK-SAME: %[[Q:[a-zA-Z0-9_]+]]: tensor<5x16xf32>, %[[K:[a-zA-Z0-9_]+]]: tensor<7x16xf32>, %[[V:[a-zA-Z0-9_]+]]: tensor<7x8xf32>, %[[O:[a-zA-Z0-9_]+]]: tensor<5x8xf32>
+// CHECK: %[[R:.+]] = effattn.attention ins(%[[Q]], %[[K]], %[[V]] : tensor<5x16xf32>, tensor<7x16xf32>, tensor<7x8xf32>) outs(%[[O]] : tensor<5x8xf32>) -> tensor<5x8xf32>
+// CHECK: return %[[R]]
+func.func @attention_rank2(%q: tensor<5x16xf32>, %k: tensor<7x16xf32>, %v: tensor<7x8xf32>, %o: tensor<5x8xf32>) -> tensor<5x8xf32> {
+  %r = effattn.attention ins(%q, %k, %v : tensor<5x16xf32>, tensor<7x16xf32>, tensor<7x8xf32>) outs(%o : tensor<5x8xf32>) -> tensor<5x8xf32>
+  return %r : tensor<5x8xf32>
+}
+
+// CHECK-LABEL: func.func @attention_batched_masked_causal
+// CHECK-SAME: %[[Q:[a-zA-Z0-9_]+]]: tensor<2x4x5x16xf16>
+// CHECK-SAME: %[[M:[a-zA-Z0-9_]+]]: tensor<2x4x7xi1>
+// CHECK: effattn.attention {causal, scale = 1.250000e-01 : f32} ins(%[[Q]], %{{.+}}, %{{.+}} : tensor<2x4x5x16xf16>, tensor<2x4x7x16xf16>, tensor<2x4x7x8xf16>) mask(%[[M]] : tensor<2x4x7xi1>) outs(%{{.+}} : tensor<2x4x5x8xf16>) -> tensor<2x4x5x8xf16>
+func.func @attention_batched_masked_causal(%q: tensor<2x4x5x16xf16>, %k: tensor<2x4x7x16xf16>, %v: tensor<2x4x7x8xf16>, %m: tensor<2x4x7xi1>, %o: tensor<2x4x5x8xf16>) -> tensor<2x4x5x8xf16> {
+  %r = effattn.attention {causal, scale = 0.125 : f32} ins(%q, %k, %v : tensor<2x4x5x16xf16>, tensor<2x4x7x16xf16>, tensor<2x4x7x8xf16>) mask(%m : tensor<2x4x7xi1>) outs(%o : tensor<2x4x5x8xf16>) -> tensor<2x4x5x8xf16>
+  return %r : tensor<2x4x5x8xf16>
+}
+
+// CHECK-LABEL: func.func @attention_query_offset_bf16_dynamic
+// CHECK-SAME: %[[OFF:[a-zA-Z0-9_]+]]: index
+// CHECK: effattn.attention {causal} ins(%{{.+}}, %{{.+}}, %{{.+}} : tensor<?x?x?xbf16>, tensor<?x?x?xbf16>, tensor<?x?x?xbf16>) query_offset(%[[OFF]]) outs(%{{.+}} : tensor<?x?x?xbf16>) -> tensor<?x?x?xbf16>
+func.func @attention_query_offset_bf16_dynamic(%q: tensor<?x?x?xbf16>, %k: tensor<?x?x?xbf16>, %v: tensor<?x?x?xbf16>, %o: tensor<?x?x?xbf16>, %off: index) -> tensor<?x?x?xbf16> {
+  %r = effattn.attention {causal} ins(%q, %k, %v : tensor<?x?x?xbf16>, tensor<?x?x?xbf16>, tensor<?x?x?xbf16>) query_offset(%off) outs(%o : tensor<?x?x?xbf16>) -> tensor<?x?x?xbf16>
+  return %r : tensor<?x?x?xbf16>
+}

@@ -1,0 +1,54 @@
+// RUN: effattn-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(effattn-tile{row-tile-size=32}))" | FileCheck %s
+// RUN: not effattn-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(effattn-tile{row-tile-size=-1}))" 2>&1 | FileCheck %s --check-prefix=BAD-SIZE
+
+// BAD-SIZE: error: effattn-tile: 'row-tile-size' must be >= 0
+
+/// Batch dims tile by 1 and rows by 32 in an scf.forall; every key and value
+/// row stays in the tile, and the causal window follows the tile through
+/// query_offset.
+
+// CHECK-DAG: #[[$ROWS:.+]] = affine_map<(d0) -> (-d0 + 40, 32)>
+// CHECK-LABEL: func.func @attention_causal_batched
+// CHECK-SAME: %[[Q:[a-zA-Z0-9_]+]]: tensor<2x40x16xf32>, %[[K:[a-zA-Z0-9_]+]]: tensor<2x45x16xf32>, %[[V:[a-zA-Z0-9_]+]]: tensor<2x45x8xf32>, %[[M:[a-zA-Z0-9_]+]]: tensor<2x45xi1>, %[[O:[a-zA-Z0-9_]+]]: tensor<2x40x8xf32>
+// CHECK: %[[LOOP:.+]] = scf.forall (%[[B:.+]], %[[I:.+]]) = (0, 0) to (2, 40) step (1, 32) shared_outs(%[[ACC:.+]] = %[[O]])
+// CHECK: %[[N:.+]] = affine.min #[[$ROWS]](%[[I]])
+// CHECK: %[[QT:.+]] = tensor.extract_slice %[[Q]][%[[B]], %[[I]], 0] [1, %[[N]], 16] [1, 1, 1]
+// CHECK: %[[KT:.+]] = tensor.extract_slice %[[K]][%[[B]], 0, 0] [1, 45, 16] [1, 1, 1]
+// CHECK: %[[VT:.+]] = tensor.extract_slice %[[V]][%[[B]], 0, 0] [1, 45, 8] [1, 1, 1]
+// CHECK: %[[MT:.+]] = tensor.extract_slice %[[M]][%[[B]], 0] [1, 45] [1, 1]
+// CHECK: %[[OT:.+]] = tensor.extract_slice %[[ACC]][%[[B]], %[[I]], 0] [1, %[[N]], 8] [1, 1, 1]
+// CHECK: %[[T:.+]] = effattn.attention {causal} ins(%[[QT]], %[[KT]], %[[VT]] : tensor<1x?x16xf32>, tensor<1x45x16xf32>, tensor<1x45x8xf32>) mask(%[[MT]] : tensor<1x45xi1>) query_offset(%[[I]]) outs(%[[OT]] : tensor<1x?x8xf32>)
+// CHECK: tensor.parallel_insert_slice %[[T]] into %[[ACC]][%[[B]], %[[I]], 0] [1, %[[N]], 8] [1, 1, 1]
+// CHECK: return %[[LOOP]]
+func.func @attention_causal_batched(%q: tensor<2x40x16xf32>, %k: tensor<2x45x16xf32>, %v: tensor<2x45x8xf32>, %m: tensor<2x45xi1>, %o: tensor<2x40x8xf32>) -> tensor<2x40x8xf32> {
+  %r = effattn.attention {causal} ins(%q, %k, %v : tensor<2x40x16xf32>, tensor<2x45x16xf32>, tensor<2x45x8xf32>) mask(%m : tensor<2x45xi1>) outs(%o : tensor<2x40x8xf32>) -> tensor<2x40x8xf32>
+  return %r : tensor<2x40x8xf32>
+}
+
+// -----
+
+/// An existing query_offset is shifted by the tile's row offset.
+
+// CHECK-LABEL: func.func @attention_causal_with_offset
+// CHECK-SAME: %[[OFF:[a-zA-Z0-9_]+]]: index
+// CHECK: scf.forall (%[[I:.+]]) = (0) to (64) step (32)
+// CHECK: %[[SHIFTED:.+]] = arith.addi %[[OFF]], %[[I]] : index
+// CHECK: effattn.attention {causal} {{.*}} query_offset(%[[SHIFTED]])
+func.func @attention_causal_with_offset(%q: tensor<64x16xf32>, %k: tensor<80x16xf32>, %v: tensor<80x8xf32>, %o: tensor<64x8xf32>, %off: index) -> tensor<64x8xf32> {
+  %r = effattn.attention {causal} ins(%q, %k, %v : tensor<64x16xf32>, tensor<80x16xf32>, tensor<80x8xf32>) query_offset(%off) outs(%o : tensor<64x8xf32>) -> tensor<64x8xf32>
+  return %r : tensor<64x8xf32>
+}
+
+// -----
+
+/// Without causal there is no query_offset to carry.
+
+// CHECK-LABEL: func.func @negative_attention_no_causal_no_offset
+// CHECK: scf.forall
+// CHECK: effattn.attention ins(
+// CHECK-NOT: query_offset
+// CHECK-SAME: outs(
+func.func @negative_attention_no_causal_no_offset(%q: tensor<64x16xf32>, %k: tensor<80x16xf32>, %v: tensor<80x8xf32>, %o: tensor<64x8xf32>) -> tensor<64x8xf32> {
+  %r = effattn.attention ins(%q, %k, %v : tensor<64x16xf32>, tensor<80x16xf32>, tensor<80x8xf32>) outs(%o : tensor<64x8xf32>) -> tensor<64x8xf32>
+  return %r : tensor<64x8xf32>
+}

@@ -1,0 +1,19 @@
+// RUN: effattn-opt %s --effattn-cpu-pipeline | FileCheck %s
+// RUN: effattn-opt %s --effattn-cpu-pipeline="row-tile-size=0" | FileCheck %s
+
+/// effattn-cpu-pipeline takes effattn ops on tensors all the way to the LLVM
+/// dialect: nothing of effattn, linalg, tensor, memref or scf is left.
+
+// CHECK-LABEL: llvm.func @attention_to_llvm
+// CHECK: llvm.call @malloc
+// CHECK: llvm.intr.exp
+// CHECK-NOT: effattn.
+// CHECK-NOT: linalg.
+// CHECK-NOT: tensor.
+// CHECK-NOT: memref.
+// CHECK-NOT: scf.
+// CHECK-NOT: unrealized_conversion_cast
+func.func @attention_to_llvm(%q: tensor<2x40x16xf32>, %k: tensor<2x45x16xf32>, %v: tensor<2x45x8xf32>, %m: tensor<2x45xi1>, %o: tensor<2x40x8xf32>) -> tensor<2x40x8xf32> {
+  %r = effattn.attention {causal} ins(%q, %k, %v : tensor<2x40x16xf32>, tensor<2x45x16xf32>, tensor<2x45x8xf32>) mask(%m : tensor<2x45xi1>) outs(%o : tensor<2x40x8xf32>) -> tensor<2x40x8xf32>
+  return %r : tensor<2x40x8xf32>
+}
