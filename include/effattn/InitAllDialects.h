@@ -1,4 +1,4 @@
-//===- InitAllDialects.h - register effattn's dialects ------------*- C++ -*-===//
+//===- InitAllDialects.h - register effattn's dialects ----------*- C++ -*-===//
 //
 // Part of the effattn project, under the Apache License v2.0 with LLVM
 // Exceptions. See https://llvm.org/LICENSE.txt for license information.
@@ -45,7 +45,6 @@
 
 namespace mlir {
 namespace effattn {
-
 /// Adds the effattn dialect, the upstream dialects its pipelines go through,
 /// and their bufferization/deallocation interface models to `registry`.
 inline void registerAllDialects(DialectRegistry &registry) {
@@ -53,9 +52,8 @@ inline void registerAllDialects(DialectRegistry &registry) {
                   bufferization::BufferizationDialect, cf::ControlFlowDialect,
                   func::FuncDialect, index::IndexDialect, LLVM::LLVMDialect,
                   linalg::LinalgDialect, math::MathDialect,
-                  memref::MemRefDialect, scf::SCFDialect,
-                  tensor::TensorDialect, ub::UBDialect,
-                  vector::VectorDialect>();
+                  memref::MemRefDialect, scf::SCFDialect, tensor::TensorDialect,
+                  ub::UBDialect, vector::VectorDialect>();
   arith::registerBufferizableOpInterfaceExternalModels(registry);
   arith::registerBufferDeallocationOpInterfaceExternalModels(registry);
   bufferization::func_ext::registerBufferizableOpInterfaceExternalModels(
@@ -69,7 +67,6 @@ inline void registerAllDialects(DialectRegistry &registry) {
   tensor::registerBufferizableOpInterfaceExternalModels(registry);
   vector::registerBufferizableOpInterfaceExternalModels(registry);
 }
-
 } // namespace effattn
 } // namespace mlir
 

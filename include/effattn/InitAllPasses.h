@@ -1,4 +1,4 @@
-//===- InitAllPasses.h - register effattn's passes ----------------*- C++ -*-===//
+//===- InitAllPasses.h - register effattn's passes --------------*- C++ -*-===//
 //
 // Part of the effattn project, under the Apache License v2.0 with LLVM
 // Exceptions. See https://llvm.org/LICENSE.txt for license information.
@@ -22,7 +22,6 @@
 
 namespace mlir {
 namespace effattn {
-
 /// Registers effattn's passes and pipelines, and the upstream passes that
 /// make up its pipelines (so that every stage can be run on its own).
 inline void registerAllPasses() {
@@ -36,7 +35,6 @@ inline void registerAllPasses() {
   bufferization::registerBufferizationPasses();
   bufferization::registerBufferizationPipelines();
 }
-
 } // namespace effattn
 } // namespace mlir
 

@@ -50,6 +50,8 @@ void mlir::effattn::buildCPUPipeline(OpPassManager &pm,
   pm.addPass(createConvertBufferizationToMemRefPass());
 
   // Loops, then the LLVM dialect.
+  if (options.emitCInterface)
+    pm.addPass(createEffAttnEmitCInterfacePass());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addNestedPass<func::FuncOp>(createForallToForLoopPass());
   pm.addPass(memref::createFoldMemRefAliasOpsPass());

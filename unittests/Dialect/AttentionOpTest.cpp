@@ -21,23 +21,23 @@ using namespace mlir;
 using namespace mlir::effattn;
 
 namespace {
-
 /// Parses modules with the effattn, func, tensor and arith dialects loaded,
 /// recording the diagnostics they produce.
 class AttentionOpTest : public ::testing::Test {
 protected:
-  AttentionOpTest() : handler(&context, [this](Diagnostic &diag) {
-    diagnostics.push_back(diag.str());
-  }) {
+  AttentionOpTest()
+      : handler(&context, [this](Diagnostic &diag) {
+          diagnostics.push_back(diag.str());
+        }) {
     context.loadDialect<EffAttnDialect, func::FuncDialect>();
   }
 
   /// Parses a function whose body is `body` and returns its only
   /// effattn.attention op (null if parsing or verification failed).
   AttentionOp parseAttention(StringRef signature, StringRef body) {
-    std::string text = ("func.func @f(" + signature + ") {\n" + body +
-                        "\n  return\n}\n")
-                           .str();
+    std::string text =
+        ("func.func @f(" + signature + ") {\n" + body + "\n  return\n}\n")
+            .str();
     module = parseSourceString<ModuleOp>(text, &context);
     if (!module)
       return nullptr;
@@ -129,5 +129,4 @@ TEST_F(AttentionOpTest, DecompositionProducesOneResultOfTheInitType) {
   EXPECT_EQ(values->front().getType(), op.getType());
   EXPECT_TRUE(isa<linalg::GenericOp>(values->front().getDefiningOp()));
 }
-
 } // namespace

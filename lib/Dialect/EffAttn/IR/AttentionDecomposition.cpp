@@ -34,8 +34,12 @@ using namespace mlir::effattn;
 /// so that a query with no visible key averages the values uniformly.
 static constexpr float kMaskedScore = -1.0e9f;
 
-namespace {
+/// Fast-math flags of the f32 contractions: FMA formation and reassociation
+/// of the sums (the summation order is not part of the op's semantics).
+static constexpr arith::FastMathFlags kReduction =
+    arith::FastMathFlags::contract | arith::FastMathFlags::reassoc;
 
+namespace {
 /// Builds the linalg.generic ops of one attention op. Loop dimensions are
 /// numbered [batch..., i (query), j (key), x (D or E)].
 class AttentionDecomposer {
@@ -105,7 +109,6 @@ private:
   unsigned numBatch;
   SmallVector<OpFoldResult> querySizes;
 };
-
 } // namespace
 
 Value AttentionDecomposer::buildScale() {
@@ -133,9 +136,9 @@ FailureOr<SmallVector<Value>> AttentionDecomposer::run() {
       {op.getQuery(), op.getKey()}, filled(sizes({n, m}), 0.0f),
       {map(3, {0, 2}), map(3, {1, 2}), map(3, {0, 1})},
       iterators({par, par, red}), [&](OpBuilder &nb, Location l, ValueRange a) {
-        Value prod =
-            arith::MulFOp::create(nb, l, toF32(nb, a[0]), toF32(nb, a[1]));
-        return arith::AddFOp::create(nb, l, a[2], prod);
+        Value prod = arith::MulFOp::create(nb, l, toF32(nb, a[0]),
+                                           toF32(nb, a[1]), kReduction);
+        return arith::AddFOp::create(nb, l, a[2], prod, kReduction);
       });
 
   // S = scale·S, or -1e9 for masked keys and keys beyond the causal window.
@@ -194,13 +197,15 @@ FailureOr<SmallVector<Value>> AttentionDecomposer::run() {
                            return arith::AddFOp::create(nb, l, a[1], a[0]);
                          });
 
-  // acc[b, i, e] = Σ_j S[b, i, j] · V[b, j, e]; loops (batch..., i, e, j).
+  // acc[b, i, e] = Σ_j S[b, i, j] · V[b, j, e]; loops (batch..., i, j, e)
+  // so that the innermost loop runs along contiguous rows of V and acc.
   Value acc = generic(
       {scores, op.getValue()}, filled(sizes({n, e}), 0.0f),
-      {map(3, {0, 2}), map(3, {2, 1}), map(3, {0, 1})},
-      iterators({par, par, red}), [&](OpBuilder &nb, Location l, ValueRange a) {
-        Value prod = arith::MulFOp::create(nb, l, a[0], toF32(nb, a[1]));
-        return arith::AddFOp::create(nb, l, a[2], prod);
+      {map(3, {0, 1}), map(3, {1, 2}), map(3, {0, 2})},
+      iterators({par, red, par}), [&](OpBuilder &nb, Location l, ValueRange a) {
+        Value prod =
+            arith::MulFOp::create(nb, l, a[0], toF32(nb, a[1]), kReduction);
+        return arith::AddFOp::create(nb, l, a[2], prod, kReduction);
       });
 
   // out[b, i, e] = acc[b, i, e] / l[b, i], in the element type.

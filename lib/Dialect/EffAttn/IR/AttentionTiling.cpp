@@ -1,4 +1,4 @@
-//===- AttentionTiling.cpp - TilingInterface for effattn.attention -*- C++ -*-===//
+//===- AttentionTiling.cpp - Tiling of effattn.attention --------*- C++ -*-===//
 //
 // Part of the effattn project, under the Apache License v2.0 with LLVM
 // Exceptions. See https://llvm.org/LICENSE.txt for license information.
@@ -52,8 +52,7 @@ AttentionOp::getTiledImplementation(OpBuilder &b,
   OpFoldResult zero = b.getIndexAttr(0);
   OpFoldResult rowOffset = offsets[numBatch], colOffset = offsets[numBatch + 1];
   OpFoldResult rowSize = sizes[numBatch], colSize = sizes[numBatch + 1];
-  SmallVector<OpFoldResult> keySizes =
-      tensor::getMixedSizes(b, loc, getKey());
+  SmallVector<OpFoldResult> keySizes = tensor::getMixedSizes(b, loc, getKey());
   OpFoldResult numKeys = keySizes[numBatch], headDim = keySizes[numBatch + 1];
 
   SmallVector<Operation *> slices;
@@ -89,9 +88,9 @@ AttentionOp::getTiledImplementation(OpBuilder &b,
                       : tileOffset;
   }
 
-  auto tiled = AttentionOp::create(b, loc, init.getType(), query, key, value,
-                                   mask, queryOffset, init, getScaleAttr(),
-                                   getCausalAttr());
+  auto tiled =
+      AttentionOp::create(b, loc, init.getType(), query, key, value, mask,
+                          queryOffset, init, getScaleAttr(), getCausalAttr());
   return TilingResult{{tiled}, {tiled.getResult()}, slices};
 }
 

@@ -49,8 +49,7 @@ static std::string formatDim(int64_t size) {
 
 /// Returns true if two dimension sizes may be equal at run time.
 static bool areDimsCompatible(int64_t lhs, int64_t rhs) {
-  return ShapedType::isDynamic(lhs) || ShapedType::isDynamic(rhs) ||
-         lhs == rhs;
+  return ShapedType::isDynamic(lhs) || ShapedType::isDynamic(rhs) || lhs == rhs;
 }
 
 LogicalResult AttentionOp::verify() {
@@ -87,12 +86,13 @@ LogicalResult AttentionOp::verify() {
       failed(checkBatch("init", initType.getShape(), 0)))
     return failure();
 
-  int64_t n = queryType.getDimSize(rank - 2), d = queryType.getDimSize(rank - 1);
+  int64_t n = queryType.getDimSize(rank - 2),
+          d = queryType.getDimSize(rank - 1);
   int64_t m = keyType.getDimSize(rank - 2);
   if (!areDimsCompatible(keyType.getDimSize(rank - 1), d))
     return emitOpError("expects the head dimension D of key (")
-           << formatDim(keyType.getDimSize(rank - 1))
-           << ") to match query (" << formatDim(d) << ")";
+           << formatDim(keyType.getDimSize(rank - 1)) << ") to match query ("
+           << formatDim(d) << ")";
   if (!areDimsCompatible(valueType.getDimSize(rank - 2), m))
     return emitOpError("expects value to have as many rows M as key, got ")
            << formatDim(valueType.getDimSize(rank - 2)) << " and "
@@ -111,8 +111,7 @@ LogicalResult AttentionOp::verify() {
     auto maskType = cast<RankedTensorType>(mask.getType());
     if (maskType.getRank() != rank - 1)
       return emitOpError("expects mask of rank ")
-             << rank - 1 << " ([batch..., M]), got rank "
-             << maskType.getRank();
+             << rank - 1 << " ([batch..., M]), got rank " << maskType.getRank();
     if (failed(checkBatch("mask", maskType.getShape(), 0)))
       return failure();
     if (!areDimsCompatible(maskType.getDimSize(rank - 2), m))
@@ -142,7 +141,6 @@ AttentionOp::reifyResultShapes(OpBuilder &b,
 }
 
 namespace {
-
 /// Drops a `query_offset` operand that is the constant 0.
 struct FoldZeroQueryOffset : OpRewritePattern<AttentionOp> {
   using OpRewritePattern::OpRewritePattern;
@@ -152,8 +150,7 @@ struct FoldZeroQueryOffset : OpRewritePattern<AttentionOp> {
     Value offset = op.getQueryOffset();
     if (!offset || !matchPattern(offset, m_Zero()))
       return rewriter.notifyMatchFailure(op, "no constant-zero query_offset");
-    rewriter.modifyOpInPlace(op,
-                             [&] { op.getQueryOffsetMutable().clear(); });
+    rewriter.modifyOpInPlace(op, [&] { op.getQueryOffsetMutable().clear(); });
     return success();
   }
 };
@@ -173,13 +170,12 @@ struct FoldTensorCastIntoAttention : OpRewritePattern<AttentionOp> {
     Operation *newOp = clone(rewriter, op, newResultTypes, newOperands);
     Value result = newOp->getResult(0);
     if (result.getType() != op.getType())
-      result = tensor::CastOp::create(rewriter, op.getLoc(), op.getType(),
-                                      result);
+      result =
+          tensor::CastOp::create(rewriter, op.getLoc(), op.getType(), result);
     rewriter.replaceOp(op, result);
     return success();
   }
 };
-
 } // namespace
 
 void AttentionOp::getCanonicalizationPatterns(RewritePatternSet &results,

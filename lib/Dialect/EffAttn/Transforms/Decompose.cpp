@@ -23,7 +23,6 @@ using namespace mlir;
 using namespace mlir::effattn;
 
 namespace {
-
 //===----------------------------------------------------------------------===//
 // DecomposeEffAttnOp
 //===----------------------------------------------------------------------===//
@@ -61,8 +60,8 @@ struct EffAttnDecomposePass
     // as built and tests see it whole.
     GreedyRewriteConfig config;
     config.enableFolding(false);
-    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns),
-                                     config)))
+    if (failed(
+            applyPatternsGreedily(getOperation(), std::move(patterns), config)))
       return signalPassFailure();
     WalkResult remaining = getOperation().walk([](Operation *op) {
       if (isa<EffAttnDialect>(op->getDialect()))
@@ -74,7 +73,6 @@ struct EffAttnDecomposePass
       signalPassFailure();
   }
 };
-
 } // namespace
 
 void mlir::effattn::populateEffAttnDecompositionPatterns(

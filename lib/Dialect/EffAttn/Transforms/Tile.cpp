@@ -35,8 +35,7 @@ LogicalResult mlir::effattn::tileEffAttnOps(RewriterBase &rewriter,
     if (numLoops < 2)
       return op->emitOpError("expects at least two loops to tile");
     // Batch loops by 1, the row loop by rowTileSize, the last loop untiled.
-    SmallVector<OpFoldResult> tileSizes(numLoops - 2,
-                                        rewriter.getIndexAttr(1));
+    SmallVector<OpFoldResult> tileSizes(numLoops - 2, rewriter.getIndexAttr(1));
     tileSizes.push_back(rewriter.getIndexAttr(rowTileSize));
     tileSizes.push_back(rewriter.getIndexAttr(0));
 
@@ -54,7 +53,6 @@ LogicalResult mlir::effattn::tileEffAttnOps(RewriterBase &rewriter,
 }
 
 namespace {
-
 struct EffAttnTilePass : effattn::impl::EffAttnTilePassBase<EffAttnTilePass> {
   using Base::Base;
 
@@ -68,5 +66,4 @@ struct EffAttnTilePass : effattn::impl::EffAttnTilePassBase<EffAttnTilePass> {
       signalPassFailure();
   }
 };
-
 } // namespace

@@ -1,4 +1,4 @@
-//===- EffAttnDialect.h - EffAttn dialect -------------------------*- C++ -*-===//
+//===- EffAttnDialect.h - EffAttn dialect -----------------------*- C++ -*-===//
 //
 // Part of the effattn project, under the Apache License v2.0 with LLVM
 // Exceptions. See https://llvm.org/LICENSE.txt for license information.

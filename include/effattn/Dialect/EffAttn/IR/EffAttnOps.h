@@ -1,4 +1,4 @@
-//===- EffAttnOps.h - EffAttn dialect ops -------------------------*- C++ -*-===//
+//===- EffAttnOps.h - EffAttn dialect ops -----------------------*- C++ -*-===//
 //
 // Part of the effattn project, under the Apache License v2.0 with LLVM
 // Exceptions. See https://llvm.org/LICENSE.txt for license information.

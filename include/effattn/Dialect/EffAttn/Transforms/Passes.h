@@ -1,4 +1,4 @@
-//===- Passes.h - EffAttn transformation passes -------------------*- C++ -*-===//
+//===- Passes.h - EffAttn transformation passes -----------------*- C++ -*-===//
 //
 // Part of the effattn project, under the Apache License v2.0 with LLVM
 // Exceptions. See https://llvm.org/LICENSE.txt for license information.
@@ -16,13 +16,11 @@
 
 namespace mlir {
 namespace effattn {
-
 #define GEN_PASS_DECL
 #include "effattn/Dialect/EffAttn/Transforms/Passes.h.inc"
 
 #define GEN_PASS_REGISTRATION
 #include "effattn/Dialect/EffAttn/Transforms/Passes.h.inc"
-
 } // namespace effattn
 } // namespace mlir
 

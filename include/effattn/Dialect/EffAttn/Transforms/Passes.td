@@ -50,4 +50,16 @@ def EffAttnDecomposePass : Pass<"effattn-decompose", "func::FuncOp"> {
   ];
 }
 
+def EffAttnEmitCInterfacePass
+    : Pass<"effattn-emit-c-interface", "ModuleOp"> {
+  let summary = "Mark public functions for a C-callable memref interface";
+  let description = [{
+    Adds `llvm.emit_c_interface` to every public `func.func` with a body, so
+    that `convert-func-to-llvm` also emits `_mlir_ciface_<name>`, a wrapper
+    that takes each memref as a pointer to its descriptor (and returns
+    results through a leading pointer). This is the entry point that C
+    callers and the Python loader use.
+  }];
+}
+
 #endif // EFFATTN_DIALECT_EFFATTN_TRANSFORMS_PASSES_TD

@@ -1,4 +1,4 @@
-//===- Transforms.h - EffAttn rewrite patterns --------------------*- C++ -*-===//
+//===- Transforms.h - EffAttn rewrite patterns ------------------*- C++ -*-===//
 //
 // Part of the effattn project, under the Apache License v2.0 with LLVM
 // Exceptions. See https://llvm.org/LICENSE.txt for license information.
@@ -14,7 +14,6 @@
 
 namespace mlir {
 namespace effattn {
-
 /// Collects the patterns that decompose effattn ops into linalg:
 /// [DecomposeEffAttnOp] replaces any effattn op implementing
 /// `linalg::AggregatedOpInterface` by its `decomposeOperation` result.
@@ -23,9 +22,8 @@ void populateEffAttnDecompositionPatterns(RewritePatternSet &patterns);
 /// Tiles every effattn op in `funcOp` into an `scf.forall` nest: batch
 /// dimensions by 1, the row dimension (the second-to-last loop) by
 /// `rowTileSize` (0 = untiled), the last dimension untiled.
-LogicalResult tileEffAttnOps(RewriterBase &rewriter,
-                             FunctionOpInterface funcOp, int64_t rowTileSize);
-
+LogicalResult tileEffAttnOps(RewriterBase &rewriter, FunctionOpInterface funcOp,
+                             int64_t rowTileSize);
 } // namespace effattn
 } // namespace mlir
 
