@@ -10,7 +10,6 @@
 // CHECK-DAG: #[[$MASK:.+]] = affine_map<(d0, d1, d2) -> (d0, d2)>
 // CHECK-DAG: #[[$ID3:.+]] = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
 // CHECK-DAG: #[[$ROW:.+]] = affine_map<(d0, d1, d2) -> (d0, d1)>
-// CHECK-DAG: #[[$PV_V:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d3, d2)>
 
 // CHECK-LABEL: func.func @attention_masked_causal_f16
 // CHECK-SAME: %[[Q:[a-zA-Z0-9_]+]]: tensor<2x5x16xf16>, %[[K:[a-zA-Z0-9_]+]]: tensor<2x7x16xf16>, %[[V:[a-zA-Z0-9_]+]]: tensor<2x7x8xf16>, %[[M:[a-zA-Z0-9_]+]]: tensor<2x7xi1>, %[[O:[a-zA-Z0-9_]+]]: tensor<2x5x8xf16>, %[[OFF:[a-zA-Z0-9_]+]]: index
@@ -20,10 +19,10 @@
 // CHECK-DAG: %[[ZERO:.+]] = arith.constant 0.000000e+00 : f32
 // CHECK: %[[S0:.+]] = linalg.fill ins(%[[ZERO]] : f32) outs(%{{.+}} : tensor<2x5x7xf32>)
 // CHECK: %[[S:.+]] = linalg.generic {indexing_maps = [#[[$QK_Q]], #[[$QK_K]], #[[$QK_S]]], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%[[Q]], %[[K]] : {{.+}}) outs(%[[S0]] : tensor<2x5x7xf32>)
-// CHECK: arith.extf
-// CHECK: arith.extf
-// CHECK: arith.mulf
-// CHECK: arith.addf
+// CHECK: %[[QE:.+]] = arith.extf
+// CHECK: %[[KE:.+]] = arith.extf
+// CHECK: %[[QKPROD:.+]] = arith.mulf %[[QE]], %[[KE]] fastmath<reassoc,contract> : f32
+// CHECK: arith.addf %{{.+}}, %[[QKPROD]] fastmath<reassoc,contract> : f32
 // CHECK: %[[SM:.+]] = linalg.generic {indexing_maps = [#[[$MASK]], #[[$ID3]]], iterator_types = ["parallel", "parallel", "parallel"]} ins(%[[M]] : tensor<2x7xi1>) outs(%[[S]] : tensor<2x5x7xf32>)
 // CHECK: ^bb0(%[[KEEP:.+]]: i1, %[[SCORE:.+]]: f32):
 // CHECK: %[[SCALED:.+]] = arith.mulf %[[SCORE]], %[[SCALE]] : f32
@@ -40,7 +39,8 @@
 // CHECK: arith.subf
 // CHECK: math.exp
 // CHECK: %[[SUM:.+]] = linalg.generic {indexing_maps = [#[[$ID3]], #[[$ROW]]], iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[P]] : tensor<2x5x7xf32>)
-// CHECK: %[[ACC:.+]] = linalg.generic {indexing_maps = [#[[$QK_Q]], #[[$PV_V]], #[[$QK_S]]], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%[[P]], %[[V]] : tensor<2x5x7xf32>, tensor<2x7x8xf16>)
+/// P·V runs the value rows innermost: loops (b, i, j, e).
+// CHECK: %[[ACC:.+]] = linalg.generic {indexing_maps = [#[[$QK_S]], #[[$QK_K]], #[[$QK_Q]]], iterator_types = ["parallel", "parallel", "reduction", "parallel"]} ins(%[[P]], %[[V]] : tensor<2x5x7xf32>, tensor<2x7x8xf16>)
 // CHECK: %[[OUT:.+]] = linalg.generic {indexing_maps = [#[[$ID3]], #[[$ROW]], #[[$ID3]]], iterator_types = ["parallel", "parallel", "parallel"]} ins(%[[ACC]], %[[SUM]] : tensor<2x5x8xf32>, tensor<2x5xf32>) outs(%[[O]] : tensor<2x5x8xf16>)
 // CHECK: arith.divf
 // CHECK: arith.truncf
