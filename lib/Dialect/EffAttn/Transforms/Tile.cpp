@@ -31,13 +31,20 @@ LogicalResult mlir::effattn::tileEffAttnOps(RewriterBase &rewriter,
       targets.push_back(op);
   });
   for (TilingInterface op : targets) {
-    size_t numLoops = op.getLoopIteratorTypes().size();
-    if (numLoops < 2)
-      return op->emitOpError("expects at least two loops to tile");
-    // Batch loops by 1, the row loop by rowTileSize, the last loop untiled.
-    SmallVector<OpFoldResult> tileSizes(numLoops - 2, rewriter.getIndexAttr(1));
-    tileSizes.push_back(rewriter.getIndexAttr(rowTileSize));
-    tileSizes.push_back(rewriter.getIndexAttr(0));
+    // Parallel loops: batch loops by 1, the row loop (second to last) by
+    // rowTileSize, the last loop untiled. Reduction loops stay whole.
+    SmallVector<utils::IteratorType> iterators = op.getLoopIteratorTypes();
+    int64_t numLoops = iterators.size();
+    SmallVector<OpFoldResult> tileSizes;
+    for (int64_t i = 0; i < numLoops; ++i) {
+      int64_t size = 0; // Untiled.
+      if (iterators[i] == utils::IteratorType::parallel && i < numLoops - 2)
+        size = 1;
+      else if (iterators[i] == utils::IteratorType::parallel &&
+               i == numLoops - 2)
+        size = rowTileSize;
+      tileSizes.push_back(rewriter.getIndexAttr(size));
+    }
 
     scf::SCFTilingOptions options;
     options.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);

@@ -19,9 +19,10 @@ namespace effattn {
 /// `linalg::AggregatedOpInterface` by its `decomposeOperation` result.
 void populateEffAttnDecompositionPatterns(RewritePatternSet &patterns);
 
-/// Tiles every effattn op in `funcOp` into an `scf.forall` nest: batch
-/// dimensions by 1, the row dimension (the second-to-last loop) by
-/// `rowTileSize` (0 = untiled), the last dimension untiled.
+/// Tiles every effattn op in `funcOp` into an `scf.forall` nest over its
+/// parallel loops: leading (batch) loops by 1, the row loop (second to last)
+/// by `rowTileSize` (0 = untiled), the last loop untiled. Reduction loops are
+/// never tiled here.
 LogicalResult tileEffAttnOps(RewriterBase &rewriter, FunctionOpInterface funcOp,
                              int64_t rowTileSize);
 } // namespace effattn
