@@ -14,5 +14,6 @@ export BUILD_DIR
 
 bash "$ROOT/scripts/setup.sh"
 bash "$ROOT/scripts/lint.sh"
+cmake --build "$BUILD_DIR" --target effattn-doc
 cd "$BUILD_DIR"
 ctest --output-on-failure -j2

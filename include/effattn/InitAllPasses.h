@@ -18,6 +18,7 @@
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Dialect/SCF/Transforms/Passes.h"
+#include "mlir/Dialect/Transform/Transforms/Passes.h"
 #include "mlir/Transforms/Passes.h"
 
 namespace mlir {
@@ -34,6 +35,7 @@ inline void registerAllPasses() {
   memref::registerMemRefPasses();
   bufferization::registerBufferizationPasses();
   bufferization::registerBufferizationPipelines();
+  transform::registerTransformPasses();
 }
 } // namespace effattn
 } // namespace mlir
