@@ -14,7 +14,8 @@ import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "python"))
-from effattn import reference, toolchain  # noqa: E402
+import effattn  # noqa: E402
+from effattn import reference  # noqa: E402
 
 #: fp32 FMA peak of the 2-core AVX2 reference machine, GFLOP/s.
 MACHINE_PEAK_GFLOPS = 166.0
@@ -33,7 +34,8 @@ def best_time(fn, repeats):
 def main():
     source = os.path.join(ROOT, "examples", "attention.mlir")
     start = time.perf_counter()
-    lib = toolchain.compile_module(source)
+    module = effattn.compile(source, module_name="encoder_attention",
+                             cache=False)
     compile_s = time.perf_counter() - start
 
     b, h, n, d = 1, 12, 512, 64
@@ -45,8 +47,7 @@ def main():
     init = np.zeros((b, h, n, d), dtype=np.float32)
 
     def run():
-        return lib.call("encoder_attention", q, k, v, mask, init,
-                        result_dtype=np.float32)
+        return module.encoder_attention(q, k, v, mask, init)
 
     out = run()
     want = reference.attention(q, k, v, mask=mask)

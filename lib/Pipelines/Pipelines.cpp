@@ -19,6 +19,7 @@
 #include "mlir/Dialect/SCF/Transforms/Passes.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
+#include "llvm/ADT/StringSwitch.h"
 
 using namespace mlir;
 using namespace mlir::effattn;
@@ -29,14 +30,29 @@ static void addCleanup(OpPassManager &pm) {
   pm.addPass(createCSEPass());
 }
 
+std::optional<CPUPipelineStage>
+mlir::effattn::parseCPUPipelineStage(StringRef name) {
+  return llvm::StringSwitch<std::optional<CPUPipelineStage>>(name)
+      .Case("tile", CPUPipelineStage::Tile)
+      .Case("decompose", CPUPipelineStage::Decompose)
+      .Case("bufferize", CPUPipelineStage::Bufferize)
+      .Case("llvm", CPUPipelineStage::LLVM)
+      .Default(std::nullopt);
+}
+
 void mlir::effattn::buildCPUPipeline(OpPassManager &pm,
-                                     const CPUPipelineOptions &options) {
+                                     const CPUPipelineOptions &options,
+                                     CPUPipelineStage last) {
   // Tile, then decompose the tiles into linalg on tensors.
   EffAttnTilePassOptions tileOptions;
   tileOptions.rowTileSize = options.rowTileSize;
   pm.addNestedPass<func::FuncOp>(createEffAttnTilePass(tileOptions));
+  if (last == CPUPipelineStage::Tile)
+    return;
   pm.addNestedPass<func::FuncOp>(createEffAttnDecomposePass());
   addCleanup(pm);
+  if (last == CPUPipelineStage::Decompose)
+    return;
 
   // Bufferize; arguments and results keep identity layouts so that callers
   // pass plain contiguous buffers.
@@ -45,9 +61,17 @@ void mlir::effattn::buildCPUPipeline(OpPassManager &pm,
   bufferizeOptions.functionBoundaryTypeConversion =
       bufferization::LayoutMapOption::IdentityLayoutMap;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferizeOptions));
+  if (options.resultsToOutParams) {
+    bufferization::BufferResultsToOutParamsPassOptions outParams;
+    outParams.hoistStaticAllocs = true;
+    outParams.modifyPublicFunctions = true;
+    pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
+  }
   addCleanup(pm);
   bufferization::buildBufferDeallocationPipeline(pm);
   pm.addPass(createConvertBufferizationToMemRefPass());
+  if (last == CPUPipelineStage::Bufferize)
+    return;
 
   // Loops, then the LLVM dialect.
   if (options.emitCInterface)
@@ -63,6 +87,8 @@ void mlir::effattn::buildCPUPipeline(OpPassManager &pm,
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   pm.addPass(createArithToLLVMConversionPass());
   pm.addPass(createConvertMathToLLVMPass());
+  // Whatever has no LLVM intrinsic (erf, tanh, ...) calls libm.
+  pm.addPass(createConvertMathToLibmPass());
   pm.addPass(createConvertIndexToLLVMPass());
   pm.addPass(createConvertControlFlowToLLVMPass());
   pm.addPass(createUBToLLVMConversionPass());
@@ -75,5 +101,7 @@ void mlir::effattn::registerPipelines() {
       "effattn-cpu-pipeline",
       "Lower a module of effattn ops on tensors to the LLVM dialect for CPU "
       "(tile, decompose, bufferize, lower to loops and LLVM)",
-      buildCPUPipeline);
+      [](OpPassManager &pm, const CPUPipelineOptions &options) {
+        buildCPUPipeline(pm, options);
+      });
 }

@@ -1,7 +1,13 @@
 """effattn: a compiler for efficient transformer building blocks.
 
-Modules:
-  reference  -- numpy oracles, one per effattn op (the test oracle).
-  toolchain  -- drives effattn-opt, mlir-translate and clang to build a shared
-                library from MLIR, and calls its functions on numpy arrays.
+  effattn.compile(mlir, target="host")  MLIR text or path -> loaded module
+  effattn.load(path)                    load a library built by effattn-compile
+  effattn.ops.<op>(...)                 run one op, compiled for this CPU
+  effattn.reference.<op>(...)           the numpy oracle of the same op
 """
+
+from . import ops, reference
+from .compiler import CompileError, compile
+from .runtime import EffattnError, load
+
+__all__ = ["CompileError", "EffattnError", "compile", "load", "ops", "reference"]

@@ -1,7 +1,7 @@
-"""Compiled effattn.attention against the numpy oracle on random inputs.
+"""effattn.ops.attention (compiled for this CPU) against the numpy oracle.
 
-Each case builds a one-op module, compiles it with effattn-cpu-pipeline for
-the host CPU and compares its output with `effattn.reference.attention`.
+Each case compiles a one-op module through effattn-compile and compares its
+output with `effattn.reference.attention` on random inputs with fixed seeds.
 The oracle itself is checked against the authors' code through the shared
 MRA vectors (all blocks selected == exact attention).
 """
@@ -11,72 +11,55 @@ import os
 import numpy as np
 import pytest
 
-from effattn import reference, toolchain
+import effattn
+from effattn import reference
 
-VECTORS = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared",
-                       "vectors")
+VECTORS = os.environ.get("EFFATTN_VECTORS_DIR", os.path.join(
+    os.path.dirname(__file__), "..", "..", "..", "shared", "vectors"))
 
-#: max |compiled - oracle| allowed per element type (outputs are O(1)).
-ATOL = {"f32": 2e-6, "f16": 2e-3}
-
-
-def tensor_type(shape, elem):
-    return "tensor<" + "x".join(str(d) for d in shape) + f"x{elem}>"
-
-
-def attention_module(q_shape, k_shape, v_shape, elem, masked, causal, scale):
-    """MLIR text of `func.func @attention` wrapping one effattn.attention."""
-    out_shape = q_shape[:-1] + v_shape[-1:]
-    tq, tk, tv, to = (tensor_type(s, elem)
-                      for s in (q_shape, k_shape, v_shape, out_shape))
-    tm = tensor_type(k_shape[:-1], "i1")
-    attrs = (["causal"] if causal else []) + (
-        [f"scale = {scale:e} : f32"] if scale is not None else [])
-    attr_dict = "{" + ", ".join(attrs) + "} " if attrs else ""
-    mask_arg = f", %m: {tm}" if masked else ""
-    mask_clause = f" mask(%m : {tm})" if masked else ""
-    return f"""
-func.func @attention(%q: {tq}, %k: {tk}, %v: {tv}{mask_arg}, %o: {to}) -> {to} {{
-  %r = effattn.attention {attr_dict}ins(%q, %k, %v : {tq}, {tk}, {tv}){mask_clause} outs(%o : {to}) -> {to}
-  return %r : {to}
-}}
-"""
-
+#: max |compiled - oracle| allowed per dtype (outputs are O(1)).
+ATOL = {np.float32: 2e-6, np.float16: 2e-3}
 
 CASES = [
-    # batch, n, m, d, e, elem, masked, causal, scale
-    ((), 37, 50, 32, 16, "f32", False, False, None),
-    ((2, 3), 64, 64, 64, 64, "f32", True, False, None),
-    ((2,), 70, 45, 16, 24, "f32", False, True, None),
-    ((3,), 33, 80, 8, 8, "f32", True, True, 0.5),
-    ((2, 2), 40, 40, 32, 32, "f16", True, True, None),
-    ((1,), 1, 1, 4, 4, "f32", False, False, None),
+    # batch, n, m, d, e, dtype, masked, causal, scale
+    ((), 37, 50, 32, 16, np.float32, False, False, None),
+    ((2, 3), 64, 64, 64, 64, np.float32, True, False, None),
+    ((2,), 70, 45, 16, 24, np.float32, False, True, None),
+    ((3,), 33, 80, 8, 8, np.float32, True, True, 0.5),
+    ((2, 2), 40, 40, 32, 32, np.float16, True, True, None),
+    ((1,), 1, 1, 4, 4, np.float32, False, False, None),
 ]
 
 
-@pytest.mark.parametrize("batch,n,m,d,e,elem,masked,causal,scale", CASES)
-def test_compiled_attention_matches_oracle(tmp_path, batch, n, m, d, e, elem,
-                                           masked, causal, scale):
+@pytest.mark.parametrize("batch,n,m,d,e,dtype,masked,causal,scale", CASES)
+def test_ops_attention_matches_oracle(batch, n, m, d, e, dtype, masked, causal,
+                                      scale):
     rng = np.random.default_rng(1234 + n * 7 + m)
-    dtype = toolchain.DTYPES[elem]
     q = rng.standard_normal(batch + (n, d)).astype(dtype)
     k = rng.standard_normal(batch + (m, d)).astype(dtype)
     v = rng.standard_normal(batch + (m, e)).astype(dtype)
-    mask = rng.random(batch + (m,)) < 0.8 if masked else None
+    mask = None
     if masked:
+        mask = rng.random(batch + (m,)) < 0.8
         mask[..., 0] = True
-    init = np.zeros(batch + (n, e), dtype=dtype)
 
-    module = attention_module(q.shape, k.shape, v.shape, elem, masked, causal,
-                              scale)
-    lib = toolchain.compile_module(module, workdir=str(tmp_path))
-    args = [q, k, v] + ([mask] if masked else []) + [init]
-    got = lib.call("attention", *args, result_dtype=dtype)
-
+    got = effattn.ops.attention(q, k, v, mask=mask, scale=scale, causal=causal)
     want = reference.attention(q, k, v, mask=mask, scale=scale, causal=causal)
-    assert got.shape == want.shape
+    assert got.dtype == dtype and got.shape == want.shape
     np.testing.assert_allclose(got.astype(np.float64), want, rtol=0,
-                               atol=ATOL[elem])
+                               atol=ATOL[dtype])
+
+
+def test_ops_attention_mask_broadcasts_over_heads():
+    """A [B, M] {0,1} float mask applies to every head of [B, H, N, D]."""
+    rng = np.random.default_rng(3)
+    q, k, v = (rng.standard_normal((2, 4, 16, 8)).astype(np.float32)
+               for _ in range(3))
+    mask = (rng.random((2, 16)) < 0.6).astype(np.float32)
+    mask[:, 0] = 1
+    got = effattn.ops.attention(q, k, v, mask=mask)
+    want = reference.attention(q, k, v, mask=mask)
+    np.testing.assert_allclose(got, want, rtol=0, atol=2e-6)
 
 
 def test_reference_matches_authors_exact_attention():
@@ -89,6 +72,10 @@ def test_reference_matches_authors_exact_attention():
                               mask=data["mask"])
     rel = np.linalg.norm(got - data["X"]) / np.linalg.norm(data["X"])
     assert rel <= 1e-5
+    compiled = effattn.ops.attention(data["Q"], data["K"], data["V"],
+                                     mask=data["mask"])
+    rel = np.linalg.norm(compiled - data["X"]) / np.linalg.norm(data["X"])
+    assert rel <= 1e-5
 
 
 def test_reference_fully_masked_query_is_uniform_average():
@@ -98,6 +85,10 @@ def test_reference_fully_masked_query_is_uniform_average():
     got = reference.attention(q, k, v, mask=mask)
     np.testing.assert_allclose(got, np.broadcast_to(v.mean(axis=1), got.shape),
                                atol=1e-12)
+    compiled = effattn.ops.attention(q.astype(np.float32),
+                                     k.astype(np.float32),
+                                     v.astype(np.float32), mask=mask)
+    np.testing.assert_allclose(compiled, got, atol=2e-6)
 
 
 def test_reference_causal_first_row_sees_only_first_key():
@@ -105,9 +96,3 @@ def test_reference_causal_first_row_sees_only_first_key():
     q, k, v = (rng.standard_normal((5, 3)) for _ in range(3))
     got = reference.attention(q, k, v, causal=True)
     np.testing.assert_allclose(got[0], v[0], atol=1e-12)
-
-
-def test_compile_error_is_reported(tmp_path):
-    bad = attention_module((4, 8), (5, 6), (5, 8), "f32", False, False, None)
-    with pytest.raises(toolchain.ToolchainError, match="head dimension D"):
-        toolchain.compile_module(bad, workdir=str(tmp_path))

@@ -25,13 +25,36 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
       llvm::cl::desc("Emit _mlir_ciface_<name> wrappers for public functions "
                      "(the entry points C callers and the Python loader use)"),
       llvm::cl::init(true)};
+  PassOptions::Option<bool> resultsToOutParams{
+      *this, "results-to-out-params",
+      llvm::cl::desc("Turn the memref results of public functions into "
+                     "caller-allocated out-parameters (static shapes only; "
+                     "the C ABI of effattn-compile)"),
+      llvm::cl::init(false)};
 };
+
+/// The stages of the CPU pipeline, in order; a pipeline can stop after any.
+enum class CPUPipelineStage {
+  /// effattn ops tiled into scf.forall nests (still effattn ops on tensors).
+  Tile,
+  /// effattn ops decomposed into linalg on tensors.
+  Decompose,
+  /// Bufferized: linalg and scf on memrefs.
+  Bufferize,
+  /// The LLVM dialect, ready for translation to LLVM IR.
+  LLVM,
+};
+
+/// Parses a stage name ("tile", "decompose", "bufferize", "llvm").
+std::optional<CPUPipelineStage> parseCPUPipelineStage(StringRef name);
 
 /// Builds the pipeline that takes a module of effattn ops on tensors down to
 /// the LLVM dialect for a CPU:
 ///   tile (scf.forall) -> decompose (linalg) -> bufferize (one-shot, identity
 ///   layouts at function boundaries) -> loops -> LLVM dialect.
-void buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options);
+/// Stops after `last`.
+void buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options,
+                      CPUPipelineStage last = CPUPipelineStage::LLVM);
 
 /// Registers `effattn-cpu-pipeline` with the pass registry.
 void registerPipelines();

@@ -1,0 +1,87 @@
+/*===- effattn_runtime.c - effattn runtime ------------------------*- C -*-===*\
+|*                                                                            *|
+|* Part of the effattn project, under the Apache License v2.0 with LLVM       *|
+|* Exceptions. See https://llvm.org/LICENSE.txt for license information.      *|
+|* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception                    *|
+|*                                                                            *|
+\*===----------------------------------------------------------------------===*/
+
+#include "effattn/Runtime/effattn_runtime.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+/// Message of the last failed call, per thread.
+static _Thread_local char lastError[512];
+
+const char *effattn_status_string(int32_t status) {
+  switch (status) {
+  case EFFATTN_OK:
+    return "ok";
+  case EFFATTN_ERROR_NULL_ARGUMENT:
+    return "null argument";
+  case EFFATTN_ERROR_SHAPE_MISMATCH:
+    return "shape mismatch";
+  case EFFATTN_ERROR_INVALID_VALUE:
+    return "invalid value";
+  default:
+    return "unknown status";
+  }
+}
+
+const char *effattn_last_error(void) { return lastError; }
+
+int32_t effattn_set_error(int32_t status, const char *format, ...) {
+  va_list args;
+  va_start(args, format);
+  vsnprintf(lastError, sizeof(lastError), format, args);
+  va_end(args);
+  return status;
+}
+
+void effattn_clear_error(void) { lastError[0] = '\0'; }
+
+/// Writes "[d0, d1, ...]" into `buffer`.
+static void formatShape(char *buffer, size_t size, const int64_t *shape,
+                        int32_t rank) {
+  size_t used = (size_t)snprintf(buffer, size, "[");
+  for (int32_t i = 0; i < rank && used < size; ++i)
+    used += (size_t)snprintf(buffer + used, size - used, "%s%lld",
+                             i ? ", " : "", (long long)shape[i]);
+  if (used < size)
+    snprintf(buffer + used, size - used, "]");
+}
+
+int32_t effattn_check_tensor(const char *function, const char *argument,
+                             const void *data, const int64_t *shape,
+                             const int64_t *expected, int32_t rank) {
+  if (!data)
+    return effattn_set_error(EFFATTN_ERROR_NULL_ARGUMENT,
+                             "%s: %s is NULL", function, argument);
+  if (!shape)
+    return effattn_set_error(EFFATTN_ERROR_NULL_ARGUMENT,
+                             "%s: %s_shape is NULL", function, argument);
+  for (int32_t i = 0; i < rank; ++i) {
+    if (shape[i] == expected[i])
+      continue;
+    char got[160], want[160];
+    formatShape(got, sizeof(got), shape, rank);
+    formatShape(want, sizeof(want), expected, rank);
+    return effattn_set_error(EFFATTN_ERROR_SHAPE_MISMATCH,
+                             "%s: %s has shape %s, expected %s", function,
+                             argument, got, want);
+  }
+  return EFFATTN_OK;
+}
+
+int32_t effattn_check_bool(const char *function, const char *argument,
+                           const uint8_t *data, int64_t count) {
+  for (int64_t i = 0; i < count; ++i)
+    if (data[i] > 1)
+      return effattn_set_error(EFFATTN_ERROR_INVALID_VALUE,
+                               "%s: %s (i1) holds %u at flat index %lld; "
+                               "expected 0 or 1",
+                               function, argument, (unsigned)data[i],
+                               (long long)i);
+  return EFFATTN_OK;
+}

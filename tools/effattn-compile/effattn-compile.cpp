@@ -1,0 +1,280 @@
+//===- effattn-compile.cpp - Ahead-of-time compiler driver ------*- C++ -*-===//
+//
+// Part of the effattn project, under the Apache License v2.0 with LLVM
+// Exceptions. See https://llvm.org/LICENSE.txt for license information.
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+//
+// effattn-compile model.mlir --target=host -o libmodel.so
+//
+// Runs effattn-cpu-pipeline (the same registered pipeline as effattn-opt),
+// translates to LLVM IR, optimizes and emits machine code for the target
+// through LLVM's TargetMachine, compiles the generated C entry points and
+// links everything with libeffattn_runtime into a shared library, a static
+// library or one object, next to a C header (docs/ABI.md).
+//
+//===----------------------------------------------------------------------===//
+
+#include "effattn/AOT/CInterface.h"
+#include "effattn/AOT/ObjectEmitter.h"
+#include "effattn/InitAllDialects.h"
+#include "effattn/InitAllPasses.h"
+#include "effattn/Pipelines/Pipelines.h"
+
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Support/FileUtilities.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FileUtilities.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/ToolOutputFile.h"
+
+using namespace mlir;
+using namespace mlir::effattn;
+
+namespace cl = llvm::cl;
+
+static cl::OptionCategory category("effattn-compile options");
+static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.mlir>"),
+                                      cl::init("-"), cl::cat(category));
+static cl::opt<std::string> outputFile("o", cl::desc("Output file"),
+                                       cl::value_desc("path"), cl::Required,
+                                       cl::cat(category));
+static cl::opt<std::string>
+    target("target",
+           cl::desc("CPU to compile for: 'host' (the running CPU and its "
+                    "features) or an LLVM CPU name (x86-64-v3, znver4, ...)"),
+           cl::init("host"), cl::cat(category));
+static cl::opt<std::string>
+    emit("emit",
+         cl::desc("What to write: shared (default), static, obj, llvm, asm, "
+                  "or mlir-after=<tile|decompose|bufferize|llvm>"),
+         cl::init("shared"), cl::cat(category));
+static cl::opt<std::string>
+    headerFile("header",
+               cl::desc("C header to write (default: output with .h)"),
+               cl::value_desc("path"), cl::cat(category));
+static cl::opt<std::string>
+    moduleName("module-name",
+               cl::desc("Prefix of the module-level C symbols (default: the "
+                        "output's file name without 'lib' and extension)"),
+               cl::cat(category));
+static cl::opt<int64_t> rowTileSize("row-tile-size",
+                                    cl::desc("effattn-tile row tile size"),
+                                    cl::init(32), cl::cat(category));
+
+/// Tools and the runtime library, fixed at configure time.
+static constexpr const char *kClang = EFFATTN_CLANG_PATH;
+static constexpr const char *kLlvmAr = EFFATTN_LLVM_AR_PATH;
+static constexpr const char *kRuntimeLibrary = EFFATTN_RUNTIME_LIBRARY;
+
+/// Prints `message` as an effattn-compile error and returns 1.
+static int fail(const llvm::Twine &message) {
+  llvm::errs() << "effattn-compile: error: " << message << "\n";
+  return 1;
+}
+
+/// Runs `program` with `args`; on failure returns false and sets `error`.
+static bool run(StringRef program, ArrayRef<std::string> args,
+                std::string &error) {
+  SmallVector<StringRef> argv{program};
+  for (const std::string &arg : args)
+    argv.push_back(arg);
+  std::string message;
+  int status = llvm::sys::ExecuteAndWait(program, argv, std::nullopt, {}, 0, 0,
+                                         &message);
+  if (status == 0)
+    return true;
+  error = (program + " failed" + (message.empty() ? "" : ": " + message)).str();
+  for (StringRef arg : argv)
+    error += " " + arg.str();
+  return false;
+}
+
+/// Writes `text` to `path`.
+static bool writeFile(StringRef path, StringRef text, std::string &error) {
+  std::unique_ptr<llvm::ToolOutputFile> file =
+      openOutputFile(path, &error);
+  if (!file)
+    return false;
+  file->os() << text;
+  file->keep();
+  return true;
+}
+
+/// Creates a temporary file name with `suffix` removed at exit.
+static std::string temporaryPath(StringRef prefix, StringRef suffix,
+                                 SmallVectorImpl<llvm::FileRemover> &removers) {
+  SmallString<128> path;
+  if (llvm::sys::fs::createTemporaryFile(prefix, suffix, path))
+    return "";
+  removers.emplace_back(path);
+  return std::string(path);
+}
+
+/// Returns the default module name for `output`: "libmodel.so" -> "model".
+static std::string defaultModuleName(StringRef output) {
+  StringRef stem = llvm::sys::path::stem(output);
+  stem.consume_front("lib");
+  return sanitizeCIdentifier(stem.empty() ? "model" : stem);
+}
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM initLLVM(argc, argv);
+  registerAllPasses();
+  cl::HideUnrelatedOptions(category);
+  cl::ParseCommandLineOptions(argc, argv, "effattn ahead-of-time compiler\n");
+
+  StringRef emitKind = emit;
+  std::optional<CPUPipelineStage> stopAfter;
+  if (emitKind.consume_front("mlir-after=")) {
+    stopAfter = parseCPUPipelineStage(emitKind);
+    if (!stopAfter)
+      return fail("unknown stage '" + emitKind +
+                  "' (expected tile, decompose, bufferize or llvm)");
+  } else if (!llvm::is_contained({"shared", "static", "obj", "llvm", "asm"},
+                                 emitKind)) {
+    return fail("unknown --emit=" + emitKind);
+  }
+
+  DialectRegistry registry;
+  registerAllDialects(registry);
+  registerBuiltinDialectTranslation(registry);
+  registerLLVMDialectTranslation(registry);
+  MLIRContext context(registry);
+  llvm::SourceMgr sourceMgr;
+  SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
+  std::string error;
+  std::unique_ptr<llvm::MemoryBuffer> input =
+      openInputFile(inputFile, &error);
+  if (!input)
+    return fail(error);
+  sourceMgr.AddNewSourceBuffer(std::move(input), llvm::SMLoc());
+  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+  if (!module)
+    return 1;
+
+  // The C interface is read off the tensor signatures, before lowering.
+  FailureOr<ModuleInterface> interface;
+  if (!stopAfter) {
+    interface = collectModuleInterface(
+        *module, moduleName.empty() ? defaultModuleName(outputFile)
+                                    : std::string(moduleName));
+    if (failed(interface))
+      return 1;
+    renameImplementations(*module, *interface);
+  }
+
+  PassManager pm(&context);
+  CPUPipelineOptions options;
+  options.rowTileSize = rowTileSize;
+  options.resultsToOutParams = !stopAfter.has_value();
+  buildCPUPipeline(pm, options, stopAfter.value_or(CPUPipelineStage::LLVM));
+  if (failed(pm.run(*module))) {
+    std::string pipeline;
+    llvm::raw_string_ostream os(pipeline);
+    pm.printAsTextualPipeline(os);
+    return fail("the lowering pipeline failed; reproduce with:\n  "
+                "effattn-opt " +
+                inputFile + " --pass-pipeline='builtin.module(" + pipeline +
+                ")'");
+  }
+  if (stopAfter) {
+    std::unique_ptr<llvm::ToolOutputFile> out =
+        openOutputFile(outputFile, &error);
+    if (!out)
+      return fail(error);
+    module->print(out->os());
+    out->keep();
+    return 0;
+  }
+
+  llvm::LLVMContext llvmContext;
+  std::unique_ptr<llvm::Module> llvmModule =
+      translateModuleToLLVMIR(*module, llvmContext, interface->moduleName);
+  if (!llvmModule)
+    return fail("translation to LLVM IR failed");
+  std::unique_ptr<llvm::TargetMachine> machine =
+      createTargetMachine(target, error);
+  if (!machine)
+    return fail(error);
+  optimizeModule(*llvmModule, *machine);
+
+  if (emitKind == "llvm" || emitKind == "asm") {
+    std::unique_ptr<llvm::ToolOutputFile> out =
+        openOutputFile(outputFile, &error);
+    if (!out)
+      return fail(error);
+    if (emitKind == "llvm")
+      llvmModule->print(out->os(), nullptr);
+    else if (!emitMachineCode(*llvmModule, *machine,
+                              llvm::CodeGenFileType::AssemblyFile, out->os(),
+                              error))
+      return fail(error);
+    out->keep();
+    return 0;
+  }
+
+  // Object code of the model, the compiled C entry points, and the runtime,
+  // combined into one relocatable object.
+  SmallVector<llvm::FileRemover> removers;
+  std::string modelObject = temporaryPath("model", "o", removers);
+  std::string wrapperSource = temporaryPath("entry", "c", removers);
+  std::string wrapperObject = temporaryPath("entry", "o", removers);
+  std::string combinedObject = temporaryPath("combined", "o", removers);
+  {
+    std::unique_ptr<llvm::ToolOutputFile> out =
+        openOutputFile(modelObject, &error);
+    if (!out || !emitMachineCode(*llvmModule, *machine,
+                                 llvm::CodeGenFileType::ObjectFile, out->os(),
+                                 error))
+      return fail(error);
+    out->keep();
+  }
+  if (!writeFile(wrapperSource, emitCWrapper(*interface), error) ||
+      !run(kClang,
+           {"-O2", "-fPIC", "-fvisibility=hidden", "-c", wrapperSource, "-o",
+            wrapperObject},
+           error) ||
+      !run(kClang,
+           {"-fuse-ld=lld", "-r", "-nostdlib", modelObject, wrapperObject,
+            "-Wl,--whole-archive", kRuntimeLibrary, "-Wl,--no-whole-archive",
+            "-o", combinedObject},
+           error))
+    return fail(error);
+
+  if (emitKind == "obj") {
+    if (llvm::sys::fs::copy_file(combinedObject, outputFile))
+      return fail("cannot write " + outputFile);
+  } else if (emitKind == "static") {
+    llvm::sys::fs::remove(outputFile);
+    if (!run(kLlvmAr, {"rcs", outputFile, combinedObject}, error))
+      return fail(error);
+  } else if (!run(kClang,
+                  {"-fuse-ld=lld", "-shared", combinedObject, "-lmvec", "-lm",
+                   "-o", outputFile},
+                  error)) {
+    return fail(error);
+  }
+
+  std::string header = headerFile;
+  if (header.empty()) {
+    SmallString<128> path(outputFile);
+    llvm::sys::path::replace_extension(path, "h");
+    header = std::string(path);
+  }
+  if (!writeFile(header, emitCHeader(*interface), error))
+    return fail(error);
+  return 0;
+}
