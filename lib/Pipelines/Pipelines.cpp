@@ -43,6 +43,12 @@ mlir::effattn::parseCPUPipelineStage(StringRef name) {
 void mlir::effattn::buildCPUPipeline(OpPassManager &pm,
                                      const CPUPipelineOptions &options,
                                      CPUPipelineStage last) {
+  if (options.inlineFunctions) {
+    pm.addPass(createInlinerPass());
+    pm.addPass(createSymbolDCEPass());
+    addCleanup(pm);
+  }
+
   // Tile, then decompose the tiles into linalg on tensors.
   EffAttnTilePassOptions tileOptions;
   tileOptions.rowTileSize = options.rowTileSize;
@@ -50,6 +56,10 @@ void mlir::effattn::buildCPUPipeline(OpPassManager &pm,
   if (last == CPUPipelineStage::Tile)
     return;
   pm.addNestedPass<func::FuncOp>(createEffAttnDecomposePass());
+  // Named linalg ops (a model's matmuls) become generics whose innermost
+  // loop streams contiguous memory.
+  pm.addNestedPass<func::FuncOp>(createLinalgGeneralizeNamedOpsPass());
+  pm.addNestedPass<func::FuncOp>(createEffAttnOrderLoopsPass());
   addCleanup(pm);
   if (last == CPUPipelineStage::Decompose)
     return;

@@ -176,9 +176,10 @@ int main(int argc, char **argv) {
     renameImplementations(*module, *interface);
   }
 
-  PassManager pm(&context);
+  PassManager pm(&context, ModuleOp::getOperationName());
   CPUPipelineOptions options;
   options.rowTileSize = rowTileSize;
+  options.inlineFunctions = true;
   options.resultsToOutParams = !stopAfter.has_value();
   buildCPUPipeline(pm, options, stopAfter.value_or(CPUPipelineStage::LLVM));
   if (failed(pm.run(*module))) {
@@ -187,8 +188,7 @@ int main(int argc, char **argv) {
     pm.printAsTextualPipeline(os);
     return fail("the lowering pipeline failed; reproduce with:\n  "
                 "effattn-opt " +
-                inputFile + " --pass-pipeline='builtin.module(" + pipeline +
-                ")'");
+                inputFile + " --pass-pipeline='" + pipeline + "'");
   }
   if (stopAfter) {
     std::unique_ptr<llvm::ToolOutputFile> out =

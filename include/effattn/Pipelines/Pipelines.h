@@ -25,6 +25,11 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
       llvm::cl::desc("Emit _mlir_ciface_<name> wrappers for public functions "
                      "(the entry points C callers and the Python loader use)"),
       llvm::cl::init(true)};
+  PassOptions::Option<bool> inlineFunctions{
+      *this, "inline-functions",
+      llvm::cl::desc("Inline calls to private functions first, so that "
+                     "helpers see the static shapes of their call sites"),
+      llvm::cl::init(false)};
   PassOptions::Option<bool> resultsToOutParams{
       *this, "results-to-out-params",
       llvm::cl::desc("Turn the memref results of public functions into "

@@ -50,6 +50,20 @@ def EffAttnDecomposePass : Pass<"effattn-decompose", "func::FuncOp"> {
   ];
 }
 
+def EffAttnOrderLoopsPass : Pass<"effattn-order-loops", "func::FuncOp"> {
+  let summary = "Make the innermost loop of linalg.generic ops contiguous";
+  let description = [{
+    Interchanges the loops of a `linalg.generic` whose innermost loop is a
+    reduction so that the parallel loop indexing the output's last
+    (contiguous) dimension becomes innermost, when every input either does
+    not use that loop or also indexes its last dimension with it. A matmul
+    `(i, j, k)` becomes `(i, k, j)`: its inner loop then streams rows of B
+    and C and vectorizes without reassociating the sum. Contractions over a
+    contiguous reduction (Q·Kᵀ over D) are left alone.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
 def EffAttnEmitCInterfacePass
     : Pass<"effattn-emit-c-interface", "ModuleOp"> {
   let summary = "Mark public functions for a C-callable memref interface";

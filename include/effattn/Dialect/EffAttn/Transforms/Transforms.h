@@ -19,6 +19,11 @@ namespace effattn {
 /// `linalg::AggregatedOpInterface` by its `decomposeOperation` result.
 void populateEffAttnDecompositionPatterns(RewritePatternSet &patterns);
 
+/// Collects [ContiguousInnerLoop]: interchanges the loops of a linalg.generic
+/// whose innermost loop is a reduction so that the loop indexing the output's
+/// contiguous dimension is innermost, when every input allows it.
+void populateEffAttnLoopOrderPatterns(RewritePatternSet &patterns);
+
 /// Tiles every effattn op in `funcOp` into an `scf.forall` nest over its
 /// parallel loops: leading (batch) loops by 1, the row loop (second to last)
 /// by `rowTileSize` (0 = untiled), the last loop untiled. Reduction loops are
