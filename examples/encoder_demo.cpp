@@ -1,4 +1,4 @@
-//===- encoder_demo.cpp - Run the compiled encoder layer from C++ -*- C++ -*-===//
+//===- encoder_demo.cpp - Run the compiled encoder layer --------*- C++ -*-===//
 //
 // Part of the effattn project, under the Apache License v2.0 with LLVM
 // Exceptions. See https://llvm.org/LICENSE.txt for license information.
@@ -25,7 +25,6 @@
 #include <vector>
 
 namespace {
-
 /// Max |output - expected| accepted (the reference runs in float64).
 constexpr double kTolerance = 1e-4;
 
@@ -44,17 +43,16 @@ size_t elementCount(const int64_t *shape, int rank) {
     count *= static_cast<size_t>(shape[i]);
   return count;
 }
-
 } // namespace
 
 int main(int argc, char **argv) {
   std::string dir = argc > 1 ? argv[1] : EFFATTN_EXAMPLE_DATA_DIR;
-  std::vector<float> x(elementCount(encoder_layer_arg0_shape,
-                                    ENCODER_LAYER_ARG0_RANK));
+  std::vector<float> x(
+      elementCount(encoder_layer_arg0_shape, ENCODER_LAYER_ARG0_RANK));
   std::vector<uint8_t> mask(
       elementCount(encoder_layer_arg1_shape, ENCODER_LAYER_ARG1_RANK));
-  std::vector<float> expected(elementCount(encoder_layer_result0_shape,
-                                           ENCODER_LAYER_RESULT0_RANK));
+  std::vector<float> expected(
+      elementCount(encoder_layer_result0_shape, ENCODER_LAYER_RESULT0_RANK));
   std::vector<float> y(expected.size());
   std::string input = dir + "/encoder_layer_input.bin";
   if (!readBytes(input, 0, x.data(), x.size() * sizeof(float)) ||
@@ -102,9 +100,9 @@ int main(int argc, char **argv) {
   // The C ABI reports bad arguments instead of crashing.
   const int64_t wrongShape[2] = {encoder_layer_arg0_shape[0] + 1,
                                  encoder_layer_arg0_shape[1]};
-  int32_t status = encoder_layer(x.data(), wrongShape, mask.data(),
-                                 encoder_layer_arg1_shape, y.data(),
-                                 encoder_layer_result0_shape);
+  int32_t status =
+      encoder_layer(x.data(), wrongShape, mask.data(), encoder_layer_arg1_shape,
+                    y.data(), encoder_layer_result0_shape);
   std::printf("  wrong input shape -> status %d: %s\n", status,
               encoder_layer_last_error());
   return ok && status == EFFATTN_ERROR_SHAPE_MISMATCH ? 0 : 1;

@@ -56,8 +56,8 @@ int32_t effattn_check_tensor(const char *function, const char *argument,
                              const void *data, const int64_t *shape,
                              const int64_t *expected, int32_t rank) {
   if (!data)
-    return effattn_set_error(EFFATTN_ERROR_NULL_ARGUMENT,
-                             "%s: %s is NULL", function, argument);
+    return effattn_set_error(EFFATTN_ERROR_NULL_ARGUMENT, "%s: %s is NULL",
+                             function, argument);
   if (!shape)
     return effattn_set_error(EFFATTN_ERROR_NULL_ARGUMENT,
                              "%s: %s_shape is NULL", function, argument);

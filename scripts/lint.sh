@@ -10,7 +10,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 status=0
 
-mapfile -t cxx < <(git ls-files '*.cpp' '*.h')
+mapfile -t cxx < <(git ls-files '*.cpp' '*.h' '*.c')
 for f in "${cxx[@]}"; do
   if ! clang-format-22 --dry-run -Werror "$f" >/dev/null 2>&1; then
     echo "lint: $f is not clang-format-22 clean (run: clang-format-22 -i $f)"
@@ -18,9 +18,11 @@ for f in "${cxx[@]}"; do
   fi
 done
 
-mapfile -t banner < <(git ls-files '*.cpp' '*.h' '*.td')
+mapfile -t banner < <(git ls-files '*.cpp' '*.h' '*.td' '*.c')
 for f in "${banner[@]}"; do
-  if ! head -1 "$f" | grep -qE '^//===- .* -+\*- (C\+\+|tablegen|C) -\*-===//$'; then
+  first=$(head -1 "$f")
+  if [ "${#first}" -ne 80 ] ||
+     ! grep -qE '^(//===- .* -+\*- (C\+\+|tablegen|C) -\*-===//|/\*===- .* -+\*- C -\*-===\*\\)$' <<<"$first"; then
     echo "lint: $f does not open with the LLVM file banner"
     status=1
   fi

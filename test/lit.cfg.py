@@ -36,6 +36,8 @@ config.substitutions.append(
 
 tools = [
     ToolSubst("effattn-opt", unresolved="fatal"),
+    ToolSubst("effattn-compile", unresolved="fatal"),
+    ToolSubst("llvm-nm", unresolved="fatal"),
     ToolSubst("mlir-runner", unresolved="fatal"),
 ]
 llvm_config.add_tool_substitutions(

@@ -1,4 +1,4 @@
-//===- CInterface.cpp - Plain C entry points of compiled modules -*- C++ -*-===//
+//===- CInterface.cpp - C entry points of compiled modules ------*- C++ -*-===//
 //
 // Part of the effattn project, under the Apache License v2.0 with LLVM
 // Exceptions. See https://llvm.org/LICENSE.txt for license information.
@@ -56,9 +56,8 @@ std::string mlir::effattn::sanitizeCIdentifier(StringRef name) {
 }
 
 /// Builds the signature of one tensor, or emits an error at `func`.
-static FailureOr<TensorSignature> getTensorSignature(func::FuncOp func,
-                                                    Type type,
-                                                    std::string name) {
+static FailureOr<TensorSignature>
+getTensorSignature(func::FuncOp func, Type type, std::string name) {
   auto tensorType = dyn_cast<RankedTensorType>(type);
   if (!tensorType)
     return func.emitError("effattn-compile: ")
@@ -70,8 +69,8 @@ static FailureOr<TensorSignature> getTensorSignature(func::FuncOp func,
            << "; the C ABI requires static shapes";
   if (getCElementType(tensorType.getElementType()).empty())
     return func.emitError("effattn-compile: ")
-           << name << " of @" << func.getSymName()
-           << " has element type " << tensorType.getElementType()
+           << name << " of @" << func.getSymName() << " has element type "
+           << tensorType.getElementType()
            << "; the C ABI carries f32, f16, bf16, i1, i8, i16, i32 and i64";
   return TensorSignature{std::move(name), tensorType.getElementType(),
                          llvm::to_vector(tensorType.getShape())};
@@ -127,17 +126,17 @@ void mlir::effattn::renameImplementations(ModuleOp module,
 
 /// Returns "{128, 256}".
 static std::string formatShape(ArrayRef<int64_t> shape) {
-  return "{" + llvm::join(llvm::map_range(shape, [](int64_t size) {
-           return std::to_string(size);
-         }),
-                          ", ") +
+  return "{" +
+         llvm::join(
+             llvm::map_range(shape,
+                             [](int64_t size) { return std::to_string(size); }),
+             ", ") +
          "}";
 }
 
 /// Returns "tensor<128x256xf32>".
 static std::string formatTensorType(const TensorSignature &tensor) {
-  return getTypeName(
-      RankedTensorType::get(tensor.shape, tensor.elementType));
+  return getTypeName(RankedTensorType::get(tensor.shape, tensor.elementType));
 }
 
 /// Returns the C prototype of an entry point (without the trailing ';').
@@ -187,9 +186,8 @@ std::string mlir::effattn::emitCHeader(const ModuleInterface &interface) {
        << " * Tensors are dense, row-major; each comes with its shape array.\n"
        << " * Outputs are written into caller-allocated buffers. */\n"
        << formatPrototype(function) << ";\n";
-    for (const TensorSignature &tensor :
-         llvm::concat<const TensorSignature>(function.inputs,
-                                             function.outputs)) {
+    for (const TensorSignature &tensor : llvm::concat<const TensorSignature>(
+             function.inputs, function.outputs)) {
       os << "#define " << llvm::StringRef(function.name).upper() << "_"
          << llvm::StringRef(tensor.name).upper() << "_RANK "
          << tensor.shape.size() << "\n";
@@ -205,10 +203,9 @@ std::string mlir::effattn::emitCHeader(const ModuleInterface &interface) {
 
 std::string mlir::effattn::emitManifest(const ModuleInterface &interface) {
   auto tensorJson = [](const TensorSignature &tensor) {
-    return llvm::json::Object{
-        {"name", tensor.name},
-        {"dtype", getTypeName(tensor.elementType)},
-        {"shape", llvm::json::Array(tensor.shape)}};
+    return llvm::json::Object{{"name", tensor.name},
+                              {"dtype", getTypeName(tensor.elementType)},
+                              {"shape", llvm::json::Array(tensor.shape)}};
   };
   llvm::json::Array functions;
   for (const FunctionSignature &function : interface.functions) {
@@ -221,10 +218,10 @@ std::string mlir::effattn::emitManifest(const ModuleInterface &interface) {
                                            {"inputs", std::move(inputs)},
                                            {"outputs", std::move(outputs)}});
   }
-  llvm::json::Value manifest = llvm::json::Object{
-      {"abi_version", 1},
-      {"module", interface.moduleName},
-      {"functions", std::move(functions)}};
+  llvm::json::Value manifest =
+      llvm::json::Object{{"abi_version", 1},
+                         {"module", interface.moduleName},
+                         {"functions", std::move(functions)}};
   std::string text;
   llvm::raw_string_ostream os(text);
   os << manifest;
@@ -260,8 +257,8 @@ std::string mlir::effattn::emitCWrapper(const ModuleInterface &interface) {
 
   SmallVector<size_t> ranks;
   for (const FunctionSignature &function : interface.functions)
-    for (const TensorSignature &tensor : llvm::concat<const TensorSignature>(
-             function.inputs, function.outputs))
+    for (const TensorSignature &tensor :
+         llvm::concat<const TensorSignature>(function.inputs, function.outputs))
       ranks.push_back(tensor.shape.size());
   llvm::sort(ranks);
   ranks.erase(llvm::unique(ranks), ranks.end());
@@ -276,15 +273,15 @@ std::string mlir::effattn::emitCWrapper(const ModuleInterface &interface) {
 
   for (const FunctionSignature &function : interface.functions) {
     SmallVector<const TensorSignature *> tensors;
-    for (const TensorSignature &tensor : llvm::concat<const TensorSignature>(
-             function.inputs, function.outputs))
+    for (const TensorSignature &tensor :
+         llvm::concat<const TensorSignature>(function.inputs, function.outputs))
       tensors.push_back(&tensor);
     SmallVector<std::string> implParams;
     for (const TensorSignature *tensor : tensors)
       implParams.push_back("memref" + std::to_string(tensor->shape.size()) +
                            "d *");
-    std::string impl = ("_mlir_ciface_" + kImplementationPrefix).str() +
-                       function.name;
+    std::string impl =
+        ("_mlir_ciface_" + kImplementationPrefix).str() + function.name;
     os << "void " << impl << "("
        << (implParams.empty() ? "void" : llvm::join(implParams, ", "))
        << ");\n\n"
@@ -293,7 +290,8 @@ std::string mlir::effattn::emitCWrapper(const ModuleInterface &interface) {
     for (const TensorSignature *tensor : tensors) {
       size_t rank = tensor->shape.size();
       std::string expected = tensor->name + "_expected";
-      os << "  static const int64_t " << expected << "[" << std::max<size_t>(rank, 1)
+      os << "  static const int64_t " << expected << "["
+         << std::max<size_t>(rank, 1)
          << "] = " << (rank ? formatShape(tensor->shape) : "{0}") << ";\n"
          << "  if ((status = effattn_check_tensor(\"" << function.name
          << "\", \"" << tensor->name << "\", " << tensor->name << ", "

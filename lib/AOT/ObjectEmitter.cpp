@@ -1,4 +1,4 @@
-//===- ObjectEmitter.cpp - LLVM IR to machine code ---------------*- C++ -*-===//
+//===- ObjectEmitter.cpp - LLVM IR to machine code --------------*- C++ -*-===//
 //
 // Part of the effattn project, under the Apache License v2.0 with LLVM
 // Exceptions. See https://llvm.org/LICENSE.txt for license information.
@@ -73,7 +73,8 @@ void mlir::effattn::optimizeModule(llvm::Module &module,
   llvm::TargetLibraryInfoImpl libraryInfo(module.getTargetTriple());
   libraryInfo.addVectorizableFunctionsFromVecLib(llvm::VectorLibrary::LIBMVEC,
                                                  module.getTargetTriple());
-  functionAM.registerPass([&] { return llvm::TargetLibraryAnalysis(libraryInfo); });
+  functionAM.registerPass(
+      [&] { return llvm::TargetLibraryAnalysis(libraryInfo); });
 
   builder.registerModuleAnalyses(moduleAM);
   builder.registerCGSCCAnalyses(cgsccAM);

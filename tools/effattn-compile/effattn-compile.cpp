@@ -96,7 +96,9 @@ static bool run(StringRef program, ArrayRef<std::string> args,
                                          &message);
   if (status == 0)
     return true;
-  error = (program + " failed" + (message.empty() ? "" : ": " + message)).str();
+  error = (program + " failed" + (message.empty() ? "" : " (" + message + ")") +
+           "; command:")
+              .str();
   for (StringRef arg : argv)
     error += " " + arg.str();
   return false;
@@ -104,8 +106,7 @@ static bool run(StringRef program, ArrayRef<std::string> args,
 
 /// Writes `text` to `path`.
 static bool writeFile(StringRef path, StringRef text, std::string &error) {
-  std::unique_ptr<llvm::ToolOutputFile> file =
-      openOutputFile(path, &error);
+  std::unique_ptr<llvm::ToolOutputFile> file = openOutputFile(path, &error);
   if (!file)
     return false;
   file->os() << text;
@@ -156,8 +157,7 @@ int main(int argc, char **argv) {
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
   std::string error;
-  std::unique_ptr<llvm::MemoryBuffer> input =
-      openInputFile(inputFile, &error);
+  std::unique_ptr<llvm::MemoryBuffer> input = openInputFile(inputFile, &error);
   if (!input)
     return fail(error);
   sourceMgr.AddNewSourceBuffer(std::move(input), llvm::SMLoc());
@@ -166,21 +166,18 @@ int main(int argc, char **argv) {
     return 1;
 
   // The C interface is read off the tensor signatures, before lowering.
-  FailureOr<ModuleInterface> interface;
-  if (!stopAfter) {
-    interface = collectModuleInterface(
-        *module, moduleName.empty() ? defaultModuleName(outputFile)
-                                    : std::string(moduleName));
-    if (failed(interface))
-      return 1;
-    renameImplementations(*module, *interface);
-  }
+  FailureOr<ModuleInterface> interface = collectModuleInterface(
+      *module, moduleName.empty() ? defaultModuleName(outputFile)
+                                  : std::string(moduleName));
+  if (failed(interface))
+    return 1;
+  renameImplementations(*module, *interface);
 
   PassManager pm(&context, ModuleOp::getOperationName());
   CPUPipelineOptions options;
   options.rowTileSize = rowTileSize;
   options.inlineFunctions = true;
-  options.resultsToOutParams = !stopAfter.has_value();
+  options.resultsToOutParams = true;
   buildCPUPipeline(pm, options, stopAfter.value_or(CPUPipelineStage::LLVM));
   if (failed(pm.run(*module))) {
     std::string pipeline;
@@ -236,9 +233,9 @@ int main(int argc, char **argv) {
   {
     std::unique_ptr<llvm::ToolOutputFile> out =
         openOutputFile(modelObject, &error);
-    if (!out || !emitMachineCode(*llvmModule, *machine,
-                                 llvm::CodeGenFileType::ObjectFile, out->os(),
-                                 error))
+    if (!out ||
+        !emitMachineCode(*llvmModule, *machine,
+                         llvm::CodeGenFileType::ObjectFile, out->os(), error))
       return fail(error);
     out->keep();
   }

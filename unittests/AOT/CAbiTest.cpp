@@ -1,4 +1,4 @@
-//===- CAbiTest.cpp - C ABI of libraries built by effattn-compile -*- C++ -*-===//
+//===- CAbiTest.cpp - C ABI of compiled libraries ---------------*- C++ -*-===//
 //
 // Part of the effattn project, under the Apache License v2.0 with LLVM
 // Exceptions. See https://llvm.org/LICENSE.txt for license information.
@@ -23,7 +23,6 @@
 #include <vector>
 
 namespace {
-
 /// Exact attention in double precision, for [batch, n, d] inputs; hidden keys
 /// score -1e9 as in the op's semantics.
 std::vector<double> referenceAttention(const std::vector<float> &q,
@@ -74,10 +73,9 @@ struct AttentionInputs {
   std::vector<float> out = std::vector<float>(2 * 6 * 4, NAN);
 
   int32_t call(const int64_t *kShape = attention_arg1_shape) {
-    return attention(q.data(), attention_arg0_shape, k.data(), kShape,
-                     v.data(), attention_arg2_shape, mask.data(),
-                     attention_arg3_shape, out.data(),
-                     attention_result0_shape);
+    return attention(q.data(), attention_arg0_shape, k.data(), kShape, v.data(),
+                     attention_arg2_shape, mask.data(), attention_arg3_shape,
+                     out.data(), attention_result0_shape);
   }
 };
 
@@ -153,8 +151,7 @@ TEST(CAbiTest, NullPointersReturnNullArgument) {
                       in.mask.data(), attention_arg3_shape, in.out.data(),
                       nullptr),
             EFFATTN_ERROR_NULL_ARGUMENT);
-  EXPECT_STREQ(abi_test_model_last_error(),
-               "attention: result0_shape is NULL");
+  EXPECT_STREQ(abi_test_model_last_error(), "attention: result0_shape is NULL");
 }
 
 TEST(CAbiTest, MaskByteOtherThanZeroOrOneIsInvalid) {
@@ -172,5 +169,4 @@ TEST(CAbiTest, ManifestListsOnlyPublicFunctions) {
   EXPECT_NE(manifest.find("\"dtype\":\"i1\""), std::string::npos);
   EXPECT_EQ(manifest.find("unused_helper"), std::string::npos);
 }
-
 } // namespace

@@ -21,7 +21,6 @@ using namespace mlir;
 using namespace mlir::effattn;
 
 namespace {
-
 class CInterfaceTest : public ::testing::Test {
 protected:
   CInterfaceTest()
@@ -103,11 +102,9 @@ TEST_F(CInterfaceTest, ManifestIsValidJson) {
   const llvm::json::Array *functions = root->getArray("functions");
   ASSERT_TRUE(functions && functions->size() == 2);
   const llvm::json::Object *pair = (*functions)[1].getAsObject();
-  EXPECT_EQ(pair->getArray("outputs")
-                ->front()
-                .getAsObject()
-                ->getString("dtype"),
-            "bf16");
+  EXPECT_EQ(
+      pair->getArray("outputs")->front().getAsObject()->getString("dtype"),
+      "bf16");
 }
 
 TEST_F(CInterfaceTest, WrapperEscapesTheManifestAndCallsTheImplementation) {
@@ -164,5 +161,4 @@ TEST(SanitizeCIdentifierTest, ReplacesInvalidCharacters) {
   EXPECT_EQ(sanitizeCIdentifier(""), "_");
   EXPECT_EQ(sanitizeCIdentifier("ok_name42"), "ok_name42");
 }
-
 } // namespace

@@ -26,7 +26,6 @@
 
 namespace mlir {
 namespace effattn {
-
 /// A tensor crossing the C boundary: its C parameter name, element type and
 /// static shape.
 struct TensorSignature {
@@ -79,7 +78,6 @@ std::string emitManifest(const ModuleInterface &interface);
 /// Returns `name` with every character that cannot appear in a C identifier
 /// replaced by '_' (and a leading '_' if it starts with a digit).
 std::string sanitizeCIdentifier(StringRef name);
-
 } // namespace effattn
 } // namespace mlir
 

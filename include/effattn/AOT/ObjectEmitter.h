@@ -1,4 +1,4 @@
-//===- ObjectEmitter.h - LLVM IR to machine code -----------------*- C++ -*-===//
+//===- ObjectEmitter.h - LLVM IR to machine code ----------------*- C++ -*-===//
 //
 // Part of the effattn project, under the Apache License v2.0 with LLVM
 // Exceptions. See https://llvm.org/LICENSE.txt for license information.
@@ -30,7 +30,6 @@ class raw_pwrite_stream;
 
 namespace mlir {
 namespace effattn {
-
 /// Creates a TargetMachine for `target`: "host" (the running CPU and its
 /// features) or an LLVM CPU name such as "x86-64-v3", "x86-64-v4", "znver4".
 /// Returns null and sets `error` for an unknown CPU.
@@ -46,9 +45,8 @@ void optimizeModule(llvm::Module &module, llvm::TargetMachine &machine);
 /// Emits `module` as object code or assembly into `os`. Returns false and
 /// sets `error` on failure.
 bool emitMachineCode(llvm::Module &module, llvm::TargetMachine &machine,
-                     llvm::CodeGenFileType fileType, llvm::raw_pwrite_stream &os,
-                     std::string &error);
-
+                     llvm::CodeGenFileType fileType,
+                     llvm::raw_pwrite_stream &os, std::string &error);
 } // namespace effattn
 } // namespace mlir
 

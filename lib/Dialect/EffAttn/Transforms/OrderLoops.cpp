@@ -1,4 +1,4 @@
-//===- OrderLoops.cpp - Contiguous innermost loops ---------------*- C++ -*-===//
+//===- OrderLoops.cpp - Contiguous innermost loops --------------*- C++ -*-===//
 //
 // Part of the effattn project, under the Apache License v2.0 with LLVM
 // Exceptions. See https://llvm.org/LICENSE.txt for license information.
@@ -24,7 +24,6 @@ using namespace mlir;
 using namespace mlir::effattn;
 
 namespace {
-
 //===----------------------------------------------------------------------===//
 // ContiguousInnerLoop
 //===----------------------------------------------------------------------===//
@@ -82,7 +81,6 @@ struct EffAttnOrderLoopsPass
       signalPassFailure();
   }
 };
-
 } // namespace
 
 void mlir::effattn::populateEffAttnLoopOrderPatterns(
