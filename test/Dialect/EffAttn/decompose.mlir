@@ -63,8 +63,8 @@ func.func @attention_masked_causal_f16(%q: tensor<2x5x16xf16>, %k: tensor<2x7x16
 // CHECK: %[[DI:.+]] = arith.index_cast %[[D]] : index to i64
 // CHECK: %[[DF:.+]] = arith.sitofp %[[DI]] : i64 to f32
 // CHECK: %[[SCALE:.+]] = math.rsqrt %[[DF]] : f32
-// CHECK: linalg.generic {{.*}} outs(%{{.+}} : tensor<?x?xf32>)
-// CHECK: ^bb0(%[[SCORE:.+]]: f32):
+// CHECK: linalg.generic {indexing_maps = [#{{.+}}], iterator_types = ["parallel", "parallel"]} outs(%{{.+}} : tensor<?x?xf32>)
+// CHECK-NEXT: ^bb0(%[[SCORE:[a-zA-Z0-9_]+]]: f32):
 // CHECK-NEXT: %[[SCALED:.+]] = arith.mulf %[[SCORE]], %[[SCALE]] : f32
 // CHECK-NEXT: linalg.yield %[[SCALED]] : f32
 func.func @attention_dynamic_default_scale(%q: tensor<?x?xf32>, %k: tensor<?x?xf32>, %v: tensor<?x?xf32>, %o: tensor<?x?xf32>) -> tensor<?x?xf32> {

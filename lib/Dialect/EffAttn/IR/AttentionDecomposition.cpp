@@ -70,10 +70,13 @@ private:
     return types;
   }
   /// Returns an f32 tensor of the given sizes filled with `value`.
-  Value filled(ArrayRef<OpFoldResult> sizes, float value) {
+  Value filled(ArrayRef<OpFoldResult> sizes, Value value) {
     Value empty = tensor::EmptyOp::create(b, loc, sizes, f32);
-    Value cst = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(value));
-    return linalg::FillOp::create(b, loc, cst, empty).getResult(0);
+    return linalg::FillOp::create(b, loc, value, empty).getResult(0);
+  }
+  /// Returns an f32 constant.
+  Value constant(float value) {
+    return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(value));
   }
   /// Converts a scalar to f32 (a no-op on f32).
   Value toF32(OpBuilder &nb, Value v) const {
@@ -113,9 +116,9 @@ private:
 
 Value AttentionDecomposer::buildScale() {
   if (std::optional<double> scale = op.getStaticScale())
-    return arith::ConstantOp::create(
-        b, loc, b.getF32FloatAttr(static_cast<float>(*scale)));
-  Value headDim = tensor::DimOp::create(b, loc, op.getQuery(), numBatch + 1);
+    return constant(static_cast<float>(*scale));
+  Value headDim =
+      getValueOrCreateConstantIndexOp(b, loc, querySizes[numBatch + 1]);
   Value asInt = arith::IndexCastOp::create(b, loc, b.getI64Type(), headDim);
   Value asFloat = arith::SIToFPOp::create(b, loc, f32, asInt);
   return math::RsqrtOp::create(b, loc, asFloat);
@@ -131,9 +134,14 @@ FailureOr<SmallVector<Value>> AttentionDecomposer::run() {
   OpFoldResult n = querySizes[numBatch], m = valueSizes[numBatch],
                e = valueSizes[numBatch + 1];
 
+  Value zero = constant(0.0f);
+  Value negInf = constant(-std::numeric_limits<float>::infinity());
+  Value maskedScore = constant(kMaskedScore);
+  Value scale = buildScale();
+
   // S[b, i, j] = Σ_d Q[b, i, d] · K[b, j, d].
   Value scores = generic(
-      {op.getQuery(), op.getKey()}, filled(sizes({n, m}), 0.0f),
+      {op.getQuery(), op.getKey()}, filled(sizes({n, m}), zero),
       {map(3, {0, 2}), map(3, {1, 2}), map(3, {0, 1})},
       iterators({par, par, red}), [&](OpBuilder &nb, Location l, ValueRange a) {
         Value prod = arith::MulFOp::create(nb, l, toF32(nb, a[0]),
@@ -142,9 +150,6 @@ FailureOr<SmallVector<Value>> AttentionDecomposer::run() {
       });
 
   // S = scale·S, or -1e9 for masked keys and keys beyond the causal window.
-  Value scale = buildScale();
-  Value maskedScore =
-      arith::ConstantOp::create(b, loc, b.getF32FloatAttr(kMaskedScore));
   Value queryOffset = op.getQueryOffset();
   SmallVector<Value> maskInputs;
   SmallVector<AffineMap> maskMaps;
@@ -175,12 +180,11 @@ FailureOr<SmallVector<Value>> AttentionDecomposer::run() {
       });
 
   // mx[b, i] = max_j S[b, i, j].
-  Value rowMax = generic(
-      {scores}, filled(sizes({n}), -std::numeric_limits<float>::infinity()),
-      {map(2, {0, 1}), map(2, {0})}, iterators({par, red}),
-      [&](OpBuilder &nb, Location l, ValueRange a) {
-        return arith::MaximumFOp::create(nb, l, a[0], a[1]);
-      });
+  Value rowMax = generic({scores}, filled(sizes({n}), negInf),
+                         {map(2, {0, 1}), map(2, {0})}, iterators({par, red}),
+                         [&](OpBuilder &nb, Location l, ValueRange a) {
+                           return arith::MaximumFOp::create(nb, l, a[0], a[1]);
+                         });
 
   // S = exp(S - mx).
   scores = generic({rowMax}, scores, {map(2, {0}), map(2, {0, 1})},
@@ -191,7 +195,7 @@ FailureOr<SmallVector<Value>> AttentionDecomposer::run() {
                    });
 
   // l[b, i] = Σ_j S[b, i, j].
-  Value rowSum = generic({scores}, filled(sizes({n}), 0.0f),
+  Value rowSum = generic({scores}, filled(sizes({n}), zero),
                          {map(2, {0, 1}), map(2, {0})}, iterators({par, red}),
                          [&](OpBuilder &nb, Location l, ValueRange a) {
                            return arith::AddFOp::create(nb, l, a[1], a[0]);
@@ -200,7 +204,7 @@ FailureOr<SmallVector<Value>> AttentionDecomposer::run() {
   // acc[b, i, e] = Σ_j S[b, i, j] · V[b, j, e]; loops (batch..., i, j, e)
   // so that the innermost loop runs along contiguous rows of V and acc.
   Value acc = generic(
-      {scores, op.getValue()}, filled(sizes({n, e}), 0.0f),
+      {scores, op.getValue()}, filled(sizes({n, e}), zero),
       {map(3, {0, 1}), map(3, {1, 2}), map(3, {0, 2})},
       iterators({par, red, par}), [&](OpBuilder &nb, Location l, ValueRange a) {
         Value prod =
