@@ -66,7 +66,6 @@ struct EffAttnDecomposePass
       signalPassFailure();
   }
 };
-
 } // namespace
 
 void mlir::effattn::populateEffAttnDecompositionPatterns(

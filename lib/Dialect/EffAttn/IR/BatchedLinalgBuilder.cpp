@@ -1,0 +1,139 @@
+//===- BatchedLinalgBuilder.cpp - linalg building blocks --------*- C++ -*-===//
+//
+// Part of the effattn project, under the Apache License v2.0 with LLVM
+// Exceptions. See https://llvm.org/LICENSE.txt for license information.
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+
+#include "effattn/Dialect/EffAttn/IR/BatchedLinalgBuilder.h"
+
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+#include <limits>
+
+using namespace mlir;
+using namespace mlir::effattn;
+
+using utils::IteratorType;
+
+AffineMap BatchedLinalgBuilder::map(unsigned numTail,
+                                    ArrayRef<unsigned> dims) const {
+  unsigned numBatch = getNumBatch();
+  SmallVector<AffineExpr> exprs;
+  for (unsigned i = 0; i < numBatch; ++i)
+    exprs.push_back(b.getAffineDimExpr(i));
+  for (unsigned dim : dims)
+    exprs.push_back(b.getAffineDimExpr(numBatch + dim));
+  return AffineMap::get(numBatch + numTail, 0, exprs, b.getContext());
+}
+
+AffineMap BatchedLinalgBuilder::scalarMap(unsigned numTail) const {
+  return AffineMap::get(getNumBatch() + numTail, 0, b.getContext());
+}
+
+SmallVector<IteratorType>
+BatchedLinalgBuilder::iterators(ArrayRef<IteratorType> tail) const {
+  SmallVector<IteratorType> types(getNumBatch(), IteratorType::parallel);
+  llvm::append_range(types, tail);
+  return types;
+}
+
+SmallVector<OpFoldResult>
+BatchedLinalgBuilder::sizes(ArrayRef<OpFoldResult> tail) const {
+  SmallVector<OpFoldResult> result(batchSizes);
+  llvm::append_range(result, tail);
+  return result;
+}
+
+Value BatchedLinalgBuilder::constant(float value) {
+  return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(value));
+}
+
+Value BatchedLinalgBuilder::filled(ArrayRef<OpFoldResult> tail, Value value) {
+  Value empty = tensor::EmptyOp::create(b, loc, sizes(tail), f32);
+  return linalg::FillOp::create(b, loc, value, empty).getResult(0);
+}
+
+Value BatchedLinalgBuilder::toF32(OpBuilder &nb, Value v) const {
+  return convertScalarToDtype(nb, v.getLoc(), v, f32,
+                              /*isUnsignedCast=*/false);
+}
+
+Value BatchedLinalgBuilder::generic(
+    ValueRange inputs, Value init, ArrayRef<AffineMap> maps,
+    ArrayRef<IteratorType> iteratorTypes,
+    function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
+  auto genericOp = linalg::GenericOp::create(
+      b, loc, TypeRange{init.getType()}, inputs, ValueRange{init}, maps,
+      iteratorTypes, [&](OpBuilder &nb, Location l, ValueRange args) {
+        linalg::YieldOp::create(nb, l, body(nb, l, args));
+      });
+  return genericOp.getResult(0);
+}
+
+Value BatchedLinalgBuilder::matmul(Value lhs, Value rhs, bool transposeRhs,
+                                   OpFoldResult rows, OpFoldResult cols) {
+  const IteratorType par = IteratorType::parallel,
+                     red = IteratorType::reduction;
+  Value zero = constant(0.0f);
+  auto body = [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+    Value prod = arith::MulFOp::create(nb, l, toF32(nb, a[0]), toF32(nb, a[1]),
+                                       kContractionFastMath);
+    return arith::AddFOp::create(nb, l, a[2], prod, kContractionFastMath);
+  };
+  // Loops (i, j, k) with rhs[j, k]: the reduction runs along contiguous rows
+  // of both operands. Loops (i, k, j) with rhs[k, j]: the innermost loop runs
+  // along rows of rhs and of the result.
+  if (transposeRhs)
+    return generic({lhs, rhs}, filled({rows, cols}, zero),
+                   {map(3, {0, 2}), map(3, {1, 2}), map(3, {0, 1})},
+                   iterators({par, par, red}), body);
+  return generic({lhs, rhs}, filled({rows, cols}, zero),
+                 {map(3, {0, 1}), map(3, {1, 2}), map(3, {0, 2})},
+                 iterators({par, red, par}), body);
+}
+
+Value BatchedLinalgBuilder::rowMax(Value x, OpFoldResult rows) {
+  return generic(
+      {x}, filled({rows}, constant(-std::numeric_limits<float>::infinity())),
+      {map(2, {0, 1}), map(2, {0})},
+      iterators({IteratorType::parallel, IteratorType::reduction}),
+      [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+        return arith::MaximumFOp::create(nb, l, a[0], a[1]);
+      });
+}
+
+Value BatchedLinalgBuilder::rowSum(Value x, OpFoldResult rows) {
+  return generic({x}, filled({rows}, constant(0.0f)),
+                 {map(2, {0, 1}), map(2, {0})},
+                 iterators({IteratorType::parallel, IteratorType::reduction}),
+                 [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+                   return arith::AddFOp::create(nb, l, a[1], a[0]);
+                 });
+}
+
+Value BatchedLinalgBuilder::expShifted(Value x, Value rowValue) {
+  return generic({rowValue}, x, {map(2, {0}), map(2, {0, 1})},
+                 iterators({IteratorType::parallel, IteratorType::parallel}),
+                 [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+                   Value shifted = arith::SubFOp::create(nb, l, a[1], a[0]);
+                   return math::ExpOp::create(nb, l, shifted);
+                 });
+}
+
+Value BatchedLinalgBuilder::divideRows(Value x, Value rowValue) {
+  return generic({rowValue}, x, {map(2, {0}), map(2, {0, 1})},
+                 iterators({IteratorType::parallel, IteratorType::parallel}),
+                 [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+                   return arith::DivFOp::create(nb, l, a[1], a[0]);
+                 });
+}
+
+Value BatchedLinalgBuilder::softmax(Value x, OpFoldResult rows) {
+  Value exps = expShifted(x, rowMax(x, rows));
+  return divideRows(exps, rowSum(exps, rows));
+}
