@@ -68,6 +68,8 @@ void mlir::effattn::buildCPUPipeline(OpPassManager &pm,
   // pass plain contiguous buffers.
   bufferization::OneShotBufferizePassOptions bufferizeOptions;
   bufferizeOptions.bufferizeFunctionBoundaries = true;
+  // Loops over tensors (the Nyström pseudo-inverse) may yield new buffers.
+  bufferizeOptions.allowReturnAllocsFromLoops = true;
   bufferizeOptions.functionBoundaryTypeConversion =
       bufferization::LayoutMapOption::IdentityLayoutMap;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferizeOptions));

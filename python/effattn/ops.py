@@ -53,13 +53,61 @@ def attention(q, k, v, mask=None, scale=None, causal=False):
     q, k, v = _float_operands(q, k, v)
     args = [q, k, v]
     if mask is not None:
-        # [batch..., M] with fewer batch dims broadcasts over the trailing
-        # ones (the heads), as in the oracle.
-        mask = np.asarray(mask) != 0
-        while mask.ndim < q.ndim - 1:
-            mask = mask[..., None, :]
-        args.append(np.ascontiguousarray(np.broadcast_to(mask, k.shape[:-1])))
+        args.append(_key_padding_mask(mask, k))
     module = _attention_module(q.shape, k.shape, v.shape, _ELEMENT_TYPES[q.dtype],
                                mask is not None,
                                None if scale is None else float(scale), bool(causal))
     return module.attention(*args)
+
+
+@functools.lru_cache(maxsize=128)
+def _nystrom_module(q_shape, v_shape, element_type, masked, conv_shape, num_landmarks,
+                    pinv_iterations, pinv_init):
+    out_shape = q_shape[:-1] + v_shape[-1:]
+    tq, tv, to = (_tensor_type(s, element_type) for s in (q_shape, v_shape, out_shape))
+    tm = _tensor_type(q_shape[:-1], "i1")
+    tw = _tensor_type(conv_shape, element_type) if conv_shape else None
+    args = f"%q: {tq}, %k: {tq}, %v: {tv}"
+    clauses = ""
+    if masked:
+        args += f", %mask: {tm}"
+        clauses += f" mask(%mask : {tm})"
+    if conv_shape:
+        args += f", %w: {tw}"
+        clauses += f" conv_weight(%w : {tw})"
+    attrs = (f"{{num_landmarks = {num_landmarks}, pinv_iterations = {pinv_iterations}, "
+             f'pinv_init = "{pinv_init}"}}')
+    text = (
+        f"func.func @nystrom_attention({args}) -> {to} {{\n"
+        f"  %init = tensor.empty() : {to}\n"
+        f"  %r = effattn.nystrom_attention {attrs} ins(%q, %k, %v : {tq}, {tq}, {tv})"
+        f"{clauses} outs(%init : {to}) -> {to}\n"
+        f"  return %r : {to}\n}}\n")
+    return compiler.compile(text, module_name="nystrom_attention")
+
+
+def _key_padding_mask(mask, q):
+    """A boolean [batch..., n] mask, broadcast over the heads like the oracle."""
+    mask = np.asarray(mask) != 0
+    while mask.ndim < q.ndim - 1:
+        mask = mask[..., None, :]
+    return np.ascontiguousarray(np.broadcast_to(mask, q.shape[:-1]))
+
+
+def nystrom_attention(q, k, v, mask=None, num_landmarks=64, pinv_iterations=6,
+                      pinv_init="original", conv_weight=None):
+    """Nyströmformer attention; see `effattn.reference.nystrom_attention`."""
+    q, k, v = _float_operands(q, k, v)
+    args = [q, k, v]
+    if mask is not None:
+        args.append(_key_padding_mask(mask, q))
+    conv_shape = None
+    if conv_weight is not None:
+        weight = np.asarray(conv_weight)
+        weight = np.ascontiguousarray(weight.reshape(weight.shape[0], -1), dtype=q.dtype)
+        conv_shape = weight.shape
+        args.append(weight)
+    module = _nystrom_module(q.shape, v.shape, _ELEMENT_TYPES[q.dtype], mask is not None,
+                             conv_shape, int(num_landmarks), int(pinv_iterations),
+                             str(pinv_init))
+    return module.nystrom_attention(*args)

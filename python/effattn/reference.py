@@ -57,3 +57,111 @@ def attention(q, k, v, mask=None, scale=None, causal=False):
     weights = np.exp(scores)
     weights /= weights.sum(axis=-1, keepdims=True)
     return (weights @ v64).astype(_result_dtype(q))
+
+
+def _softmax(x):
+    x = x - x.max(axis=-1, keepdims=True)
+    e = np.exp(x)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _key_mask(mask, batch_shape, n):
+    """A {0,1} key mask [batch..., n] (float64), broadcast over heads."""
+    if mask is None:
+        return np.ones(batch_shape + (n,))
+    mask = np.asarray(mask).astype(bool)
+    while mask.ndim < len(batch_shape) + 1:
+        mask = mask[..., None, :]
+    return np.broadcast_to(mask, batch_shape + (n,)).astype(np.float64)
+
+
+def landmark_segments(n, num_landmarks):
+    """(start, length) of each landmark's segment of the n tokens.
+
+    n % m == 0: m segments of n/m tokens. Otherwise (T2T-ViT rule): the first
+    (n//m + 1)·m - n landmarks average n//m tokens, the others n//m + 1.
+    """
+    segs = n // num_landmarks
+    num_short = num_landmarks if n % num_landmarks == 0 else (segs + 1) * num_landmarks - n
+    segments, start = [], 0
+    for landmark in range(num_landmarks):
+        length = segs if landmark < num_short else segs + 1
+        segments.append((start, length))
+        start += length
+    return segments
+
+
+def nystrom_pinv(a, iterations=6, init="original"):
+    """Iterative Moore-Penrose pseudo-inverse of softmax matrices a [..., m, m].
+
+    init="original": Z0 = aᵀ / (max column sum over the whole batch), as the
+    authors' default does; "exact": Z0 = aᵀ / (max column sum per matrix).
+    """
+    a = np.asarray(a, dtype=np.float64)
+    eye = np.eye(a.shape[-1])
+    col_sums = a.sum(axis=-2)
+    if init == "original":
+        scale = col_sums.max()
+    elif init == "exact":
+        scale = col_sums.max(axis=-1)[..., None, None]
+    else:
+        raise ValueError(f"pinv_init must be 'original' or 'exact', got {init!r}")
+    z = np.swapaxes(a, -1, -2) / scale
+    for _ in range(iterations):
+        az = a @ z
+        z = 0.25 * z @ (13 * eye - az @ (15 * eye - az @ (7 * eye - az)))
+    return z
+
+
+def depthwise_sequence_conv(v, weight):
+    """Per-head convolution along the sequence, zero padded (the authors'
+    Conv2d(H, H, (ks, 1), padding=(ks//2, 0), groups=H, bias=False)).
+
+    v: [..., H, n, e]; weight: [H, ks] (or the Conv2d's [H, 1, ks, 1]).
+    """
+    weight = np.asarray(weight, dtype=np.float64)
+    weight = weight.reshape(weight.shape[0], -1)
+    heads, ks = weight.shape
+    n = v.shape[-2]
+    pad = ks // 2
+    padded = np.zeros(v.shape[:-2] + (n + 2 * pad, v.shape[-1]))
+    padded[..., pad:pad + n, :] = v
+    out = np.zeros(v.shape)
+    for t in range(ks):
+        out += weight[:, t][:, None, None] * padded[..., t:t + n, :]
+    return out
+
+
+def nystrom_attention(q, k, v, mask=None, num_landmarks=64, pinv_iterations=6,
+                      pinv_init="original", conv_weight=None):
+    """Nyströmformer attention, as the authors' LRA/BERT code computes it.
+
+    q, k: [batch..., n, d], v: [batch..., n, e]; mask [batch..., n] (1 = real
+    token; fewer batch dims broadcast over heads). Q and K are each scaled by
+    d^-1/4 and zeroed at padded tokens; landmarks are segment means (uneven
+    segments when n % m != 0); F = softmax(Q K̃ᵀ), A = softmax(Q̃ K̃ᵀ),
+    B = softmax(Q̃ Kᵀ - 1e9·(1 - mask)); X = F·pinv(A)·(B·V). m == n is exact
+    attention. conv_weight [H, ks] adds the depthwise-conv skip on masked V.
+    """
+    q64, k64, v64 = (np.asarray(x, dtype=np.float64) for x in (q, k, v))
+    n, d = q64.shape[-2:]
+    if not 1 <= num_landmarks <= n:
+        raise ValueError(f"num_landmarks must be in [1, {n}], got {num_landmarks}")
+    keep = _key_mask(mask, q64.shape[:-2], n)
+    scale = d ** -0.25
+    qs = q64 * keep[..., None] * scale
+    ks = k64 * keep[..., None] * scale
+    key_bias = -1e9 * (1 - keep)[..., None, :]
+    if num_landmarks == n:
+        x = _softmax(qs @ np.swapaxes(ks, -1, -2) + key_bias) @ v64
+    else:
+        segments = landmark_segments(n, num_landmarks)
+        q_land = np.stack([qs[..., s:s + l, :].mean(axis=-2) for s, l in segments], axis=-2)
+        k_land = np.stack([ks[..., s:s + l, :].mean(axis=-2) for s, l in segments], axis=-2)
+        kernel1 = _softmax(qs @ np.swapaxes(k_land, -1, -2))
+        kernel2 = _softmax(q_land @ np.swapaxes(k_land, -1, -2))
+        kernel3 = _softmax(q_land @ np.swapaxes(ks, -1, -2) + key_bias)
+        x = (kernel1 @ nystrom_pinv(kernel2, pinv_iterations, pinv_init)) @ (kernel3 @ v64)
+    if conv_weight is not None:
+        x = x + depthwise_sequence_conv(v64 * keep[..., None], conv_weight)
+    return x.astype(_result_dtype(q))

@@ -157,3 +157,123 @@ func.func @attention_query_offset_not_causal(%q: tensor<5x16xf32>, %k: tensor<7x
   %r = effattn.attention ins(%q, %k, %v : tensor<5x16xf32>, tensor<7x16xf32>, tensor<7x8xf32>) query_offset(%off) outs(%o : tensor<5x8xf32>) -> tensor<5x8xf32>
   return %r : tensor<5x8xf32>
 }
+
+// -----
+
+func.func @nystrom_key_shape(%q: tensor<2x64x16xf32>, %k: tensor<2x64x8xf32>, %v: tensor<2x64x8xf32>, %o: tensor<2x64x8xf32>) -> tensor<2x64x8xf32> {
+  // expected-error @+1 {{'effattn.nystrom_attention' op expects key of the same shape as query, got 'tensor<2x64x8xf32>' and 'tensor<2x64x16xf32>'}}
+  %r = effattn.nystrom_attention {num_landmarks = 8} ins(%q, %k, %v : tensor<2x64x16xf32>, tensor<2x64x8xf32>, tensor<2x64x8xf32>) outs(%o : tensor<2x64x8xf32>) -> tensor<2x64x8xf32>
+  return %r : tensor<2x64x8xf32>
+}
+
+// -----
+
+func.func @nystrom_dynamic_sequence(%q: tensor<?x16xf32>, %k: tensor<?x16xf32>, %v: tensor<?x8xf32>, %o: tensor<?x8xf32>) -> tensor<?x8xf32> {
+  // expected-error @+1 {{'effattn.nystrom_attention' op expects a static sequence length N (landmark segments are fixed at compile time)}}
+  %r = effattn.nystrom_attention {num_landmarks = 8} ins(%q, %k, %v : tensor<?x16xf32>, tensor<?x16xf32>, tensor<?x8xf32>) outs(%o : tensor<?x8xf32>) -> tensor<?x8xf32>
+  return %r : tensor<?x8xf32>
+}
+
+// -----
+
+func.func @nystrom_value_rows(%q: tensor<64x16xf32>, %k: tensor<64x16xf32>, %v: tensor<60x8xf32>, %o: tensor<64x8xf32>) -> tensor<64x8xf32> {
+  // expected-error @+1 {{'effattn.nystrom_attention' op expects value to have N = 64 rows, got 60}}
+  %r = effattn.nystrom_attention {num_landmarks = 8} ins(%q, %k, %v : tensor<64x16xf32>, tensor<64x16xf32>, tensor<60x8xf32>) outs(%o : tensor<64x8xf32>) -> tensor<64x8xf32>
+  return %r : tensor<64x8xf32>
+}
+
+// -----
+
+func.func @nystrom_too_many_landmarks(%q: tensor<64x16xf32>, %k: tensor<64x16xf32>, %v: tensor<64x8xf32>, %o: tensor<64x8xf32>) -> tensor<64x8xf32> {
+  // expected-error @+1 {{'effattn.nystrom_attention' op expects 'num_landmarks' in [1, N = 64], got 65}}
+  %r = effattn.nystrom_attention {num_landmarks = 65} ins(%q, %k, %v : tensor<64x16xf32>, tensor<64x16xf32>, tensor<64x8xf32>) outs(%o : tensor<64x8xf32>) -> tensor<64x8xf32>
+  return %r : tensor<64x8xf32>
+}
+
+// -----
+
+func.func @nystrom_zero_landmarks(%q: tensor<64x16xf32>, %k: tensor<64x16xf32>, %v: tensor<64x8xf32>, %o: tensor<64x8xf32>) -> tensor<64x8xf32> {
+  // expected-error @+1 {{'effattn.nystrom_attention' op expects 'num_landmarks' in [1, N = 64], got 0}}
+  %r = effattn.nystrom_attention {num_landmarks = 0} ins(%q, %k, %v : tensor<64x16xf32>, tensor<64x16xf32>, tensor<64x8xf32>) outs(%o : tensor<64x8xf32>) -> tensor<64x8xf32>
+  return %r : tensor<64x8xf32>
+}
+
+// -----
+
+func.func @nystrom_negative_iterations(%q: tensor<64x16xf32>, %k: tensor<64x16xf32>, %v: tensor<64x8xf32>, %o: tensor<64x8xf32>) -> tensor<64x8xf32> {
+  // expected-error @+1 {{'effattn.nystrom_attention' op expects 'pinv_iterations' >= 0, got -1}}
+  %r = effattn.nystrom_attention {num_landmarks = 8, pinv_iterations = -1} ins(%q, %k, %v : tensor<64x16xf32>, tensor<64x16xf32>, tensor<64x8xf32>) outs(%o : tensor<64x8xf32>) -> tensor<64x8xf32>
+  return %r : tensor<64x8xf32>
+}
+
+// -----
+
+func.func @nystrom_unknown_init(%q: tensor<64x16xf32>, %k: tensor<64x16xf32>, %v: tensor<64x8xf32>, %o: tensor<64x8xf32>) -> tensor<64x8xf32> {
+  // expected-error @+1 {{'effattn.nystrom_attention' op expects 'pinv_init' to be "original" or "exact", got "newton"}}
+  %r = effattn.nystrom_attention {num_landmarks = 8, pinv_init = "newton"} ins(%q, %k, %v : tensor<64x16xf32>, tensor<64x16xf32>, tensor<64x8xf32>) outs(%o : tensor<64x8xf32>) -> tensor<64x8xf32>
+  return %r : tensor<64x8xf32>
+}
+
+// -----
+
+func.func @nystrom_mask_rows(%q: tensor<64x16xf32>, %k: tensor<64x16xf32>, %v: tensor<64x8xf32>, %m: tensor<60xi1>, %o: tensor<64x8xf32>) -> tensor<64x8xf32> {
+  // expected-error @+1 {{'effattn.nystrom_attention' op expects mask to have N = 64 entries per row, got 60}}
+  %r = effattn.nystrom_attention {num_landmarks = 8} ins(%q, %k, %v : tensor<64x16xf32>, tensor<64x16xf32>, tensor<64x8xf32>) mask(%m : tensor<60xi1>) outs(%o : tensor<64x8xf32>) -> tensor<64x8xf32>
+  return %r : tensor<64x8xf32>
+}
+
+// -----
+
+func.func @nystrom_conv_without_heads(%q: tensor<64x16xf32>, %k: tensor<64x16xf32>, %v: tensor<64x8xf32>, %w: tensor<1x5xf32>, %o: tensor<64x8xf32>) -> tensor<64x8xf32> {
+  // expected-error @+1 {{'effattn.nystrom_attention' op expects a head (batch) dimension for 'conv_weight'}}
+  %r = effattn.nystrom_attention {num_landmarks = 8} ins(%q, %k, %v : tensor<64x16xf32>, tensor<64x16xf32>, tensor<64x8xf32>) conv_weight(%w : tensor<1x5xf32>) outs(%o : tensor<64x8xf32>) -> tensor<64x8xf32>
+  return %r : tensor<64x8xf32>
+}
+
+// -----
+
+func.func @nystrom_conv_rank(%q: tensor<2x64x16xf32>, %k: tensor<2x64x16xf32>, %v: tensor<2x64x8xf32>, %w: tensor<2x1x5x1xf32>, %o: tensor<2x64x8xf32>) -> tensor<2x64x8xf32> {
+  // expected-error @+1 {{'effattn.nystrom_attention' op expects conv_weight of shape [H, ks], got 'tensor<2x1x5x1xf32>'}}
+  %r = effattn.nystrom_attention {num_landmarks = 8} ins(%q, %k, %v : tensor<2x64x16xf32>, tensor<2x64x16xf32>, tensor<2x64x8xf32>) conv_weight(%w : tensor<2x1x5x1xf32>) outs(%o : tensor<2x64x8xf32>) -> tensor<2x64x8xf32>
+  return %r : tensor<2x64x8xf32>
+}
+
+// -----
+
+func.func @nystrom_conv_heads(%q: tensor<2x64x16xf32>, %k: tensor<2x64x16xf32>, %v: tensor<2x64x8xf32>, %w: tensor<3x5xf32>, %o: tensor<2x64x8xf32>) -> tensor<2x64x8xf32> {
+  // expected-error @+1 {{'effattn.nystrom_attention' op expects conv_weight to have one row per head (H = 2), got 3}}
+  %r = effattn.nystrom_attention {num_landmarks = 8} ins(%q, %k, %v : tensor<2x64x16xf32>, tensor<2x64x16xf32>, tensor<2x64x8xf32>) conv_weight(%w : tensor<3x5xf32>) outs(%o : tensor<2x64x8xf32>) -> tensor<2x64x8xf32>
+  return %r : tensor<2x64x8xf32>
+}
+
+// -----
+
+func.func @nystrom_conv_even_kernel(%q: tensor<2x64x16xf32>, %k: tensor<2x64x16xf32>, %v: tensor<2x64x8xf32>, %w: tensor<2x4xf32>, %o: tensor<2x64x8xf32>) -> tensor<2x64x8xf32> {
+  // expected-error @+1 {{'effattn.nystrom_attention' op expects an odd, static conv kernel size, got 4}}
+  %r = effattn.nystrom_attention {num_landmarks = 8} ins(%q, %k, %v : tensor<2x64x16xf32>, tensor<2x64x16xf32>, tensor<2x64x8xf32>) conv_weight(%w : tensor<2x4xf32>) outs(%o : tensor<2x64x8xf32>) -> tensor<2x64x8xf32>
+  return %r : tensor<2x64x8xf32>
+}
+
+// -----
+
+func.func @nystrom_conv_dtype(%q: tensor<2x64x16xf32>, %k: tensor<2x64x16xf32>, %v: tensor<2x64x8xf32>, %w: tensor<2x5xf16>, %o: tensor<2x64x8xf32>) -> tensor<2x64x8xf32> {
+  // expected-error @+1 {{'effattn.nystrom_attention' op expects conv_weight of the query's element type, got 'f16'}}
+  %r = effattn.nystrom_attention {num_landmarks = 8} ins(%q, %k, %v : tensor<2x64x16xf32>, tensor<2x64x16xf32>, tensor<2x64x8xf32>) conv_weight(%w : tensor<2x5xf16>) outs(%o : tensor<2x64x8xf32>) -> tensor<2x64x8xf32>
+  return %r : tensor<2x64x8xf32>
+}
+
+// -----
+
+func.func @nystrom_result_type(%q: tensor<64x16xf32>, %k: tensor<64x16xf32>, %v: tensor<64x8xf32>, %o: tensor<64x8xf32>) -> tensor<?x8xf32> {
+  // expected-error @+1 {{'effattn.nystrom_attention' op expects the result type to match init, got 'tensor<?x8xf32>' and 'tensor<64x8xf32>'}}
+  %r = effattn.nystrom_attention {num_landmarks = 8} ins(%q, %k, %v : tensor<64x16xf32>, tensor<64x16xf32>, tensor<64x8xf32>) outs(%o : tensor<64x8xf32>) -> tensor<?x8xf32>
+  return %r : tensor<?x8xf32>
+}
+
+// -----
+
+func.func @nystrom_init_shape(%q: tensor<64x16xf32>, %k: tensor<64x16xf32>, %v: tensor<64x8xf32>, %o: tensor<64x16xf32>) -> tensor<64x16xf32> {
+  // expected-error @+1 {{'effattn.nystrom_attention' op expects init of shape [batch..., N, E] = [..., 64, 8], got [..., 64, 16]}}
+  %r = effattn.nystrom_attention {num_landmarks = 8} ins(%q, %k, %v : tensor<64x16xf32>, tensor<64x16xf32>, tensor<64x8xf32>) outs(%o : tensor<64x16xf32>) -> tensor<64x16xf32>
+  return %r : tensor<64x16xf32>
+}

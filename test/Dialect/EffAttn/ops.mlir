@@ -26,3 +26,18 @@ func.func @attention_query_offset_bf16_dynamic(%q: tensor<?x?x?xbf16>, %k: tenso
   %r = effattn.attention {causal} ins(%q, %k, %v : tensor<?x?x?xbf16>, tensor<?x?x?xbf16>, tensor<?x?x?xbf16>) query_offset(%off) outs(%o : tensor<?x?x?xbf16>) -> tensor<?x?x?xbf16>
   return %r : tensor<?x?x?xbf16>
 }
+
+// CHECK-LABEL: func.func @nystrom_attention_defaults
+// CHECK: effattn.nystrom_attention {num_landmarks = 64 : i64} ins(%{{.+}}, %{{.+}}, %{{.+}} : tensor<1x2x256x64xf32>, tensor<1x2x256x64xf32>, tensor<1x2x256x64xf32>) outs(%{{.+}} : tensor<1x2x256x64xf32>) -> tensor<1x2x256x64xf32>
+func.func @nystrom_attention_defaults(%q: tensor<1x2x256x64xf32>, %k: tensor<1x2x256x64xf32>, %v: tensor<1x2x256x64xf32>, %o: tensor<1x2x256x64xf32>) -> tensor<1x2x256x64xf32> {
+  %r = effattn.nystrom_attention {num_landmarks = 64} ins(%q, %k, %v : tensor<1x2x256x64xf32>, tensor<1x2x256x64xf32>, tensor<1x2x256x64xf32>) outs(%o : tensor<1x2x256x64xf32>) -> tensor<1x2x256x64xf32>
+  return %r : tensor<1x2x256x64xf32>
+}
+
+// CHECK-LABEL: func.func @nystrom_attention_all_options
+// CHECK-SAME: %[[M:[a-zA-Z0-9_]+]]: tensor<2x4x50xi1>, %[[W:[a-zA-Z0-9_]+]]: tensor<4x33xf16>
+// CHECK: effattn.nystrom_attention {num_landmarks = 7 : i64, pinv_init = "exact", pinv_iterations = 3 : i64} ins({{.+}}) mask(%[[M]] : tensor<2x4x50xi1>) conv_weight(%[[W]] : tensor<4x33xf16>) outs(
+func.func @nystrom_attention_all_options(%q: tensor<2x4x50x16xf16>, %k: tensor<2x4x50x16xf16>, %v: tensor<2x4x50x8xf16>, %m: tensor<2x4x50xi1>, %w: tensor<4x33xf16>, %o: tensor<2x4x50x8xf16>) -> tensor<2x4x50x8xf16> {
+  %r = effattn.nystrom_attention {num_landmarks = 7, pinv_iterations = 3, pinv_init = "exact"} ins(%q, %k, %v : tensor<2x4x50x16xf16>, tensor<2x4x50x16xf16>, tensor<2x4x50x8xf16>) mask(%m : tensor<2x4x50xi1>) conv_weight(%w : tensor<4x33xf16>) outs(%o : tensor<2x4x50x8xf16>) -> tensor<2x4x50x8xf16>
+  return %r : tensor<2x4x50x8xf16>
+}

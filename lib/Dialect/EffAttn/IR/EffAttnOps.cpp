@@ -52,42 +52,89 @@ static bool areDimsCompatible(int64_t lhs, int64_t rhs) {
   return ShapedType::isDynamic(lhs) || ShapedType::isDynamic(rhs) || lhs == rhs;
 }
 
+/// Checks the ranks shared by attention-like ops: query `[batch..., N, D]`
+/// of rank >= 2, and key, value and init of the same rank.
+static LogicalResult verifyRanks(Operation *op, RankedTensorType query,
+                                 RankedTensorType key, RankedTensorType value,
+                                 RankedTensorType init) {
+  int64_t rank = query.getRank();
+  if (rank < 2)
+    return op->emitOpError("expects query to have rank >= 2 ([batch..., N, "
+                           "D]), got rank ")
+           << rank;
+  if (key.getRank() != rank || value.getRank() != rank ||
+      init.getRank() != rank)
+    return op->emitOpError("expects query, key, value and init to have the "
+                           "same rank, got ")
+           << rank << ", " << key.getRank() << ", " << value.getRank()
+           << " and " << init.getRank();
+  return success();
+}
+
+/// Checks that the leading `numBatch` dimensions of `shape` (operand `name`)
+/// match the query's.
+static LogicalResult verifyBatchDims(Operation *op, StringRef name,
+                                     ArrayRef<int64_t> shape,
+                                     RankedTensorType query, int64_t numBatch) {
+  for (int64_t i = 0; i < numBatch; ++i) {
+    if (areDimsCompatible(shape[i], query.getDimSize(i)))
+      continue;
+    return op->emitOpError("expects batch dimension #")
+           << i << " of " << name << " (" << formatDim(shape[i])
+           << ") to match query (" << formatDim(query.getDimSize(i)) << ")";
+  }
+  return success();
+}
+
+/// Checks that init is `[batch..., n, e]`.
+static LogicalResult verifyInitShape(Operation *op, RankedTensorType init,
+                                     int64_t n, int64_t e) {
+  int64_t rank = init.getRank();
+  if (areDimsCompatible(init.getDimSize(rank - 2), n) &&
+      areDimsCompatible(init.getDimSize(rank - 1), e))
+    return success();
+  return op->emitOpError("expects init of shape [batch..., N, E] = [..., ")
+         << formatDim(n) << ", " << formatDim(e) << "], got [..., "
+         << formatDim(init.getDimSize(rank - 2)) << ", "
+         << formatDim(init.getDimSize(rank - 1)) << "]";
+}
+
+/// Checks a key-padding mask `[batch..., numKeys]`; `keyName` is "M" or "N".
+static LogicalResult verifyKeyMask(Operation *op, Value mask,
+                                   RankedTensorType query, int64_t numKeys,
+                                   StringRef keyName) {
+  if (!mask)
+    return success();
+  auto maskType = cast<RankedTensorType>(mask.getType());
+  int64_t rank = query.getRank();
+  if (maskType.getRank() != rank - 1)
+    return op->emitOpError("expects mask of rank ")
+           << rank - 1 << " ([batch..., " << keyName << "]), got rank "
+           << maskType.getRank();
+  if (failed(verifyBatchDims(op, "mask", maskType.getShape(), query, rank - 2)))
+    return failure();
+  if (!areDimsCompatible(maskType.getDimSize(rank - 2), numKeys))
+    return op->emitOpError("expects mask to have ")
+           << keyName << " = " << formatDim(numKeys) << " entries per row, got "
+           << formatDim(maskType.getDimSize(rank - 2));
+  return success();
+}
+
 LogicalResult AttentionOp::verify() {
   RankedTensorType queryType = getQueryType(), keyType = getKeyType(),
                    valueType = getValueType(), initType = getInitType();
-  int64_t rank = queryType.getRank();
-  if (rank < 2)
-    return emitOpError("expects query to have rank >= 2 ([batch..., N, D]), "
-                       "got rank ")
-           << rank;
-  if (keyType.getRank() != rank || valueType.getRank() != rank ||
-      initType.getRank() != rank)
-    return emitOpError("expects query, key, value and init to have the same "
-                       "rank, got ")
-           << rank << ", " << keyType.getRank() << ", " << valueType.getRank()
-           << " and " << initType.getRank();
-
-  // Batch dimensions are shared by every operand.
-  int64_t numBatch = rank - 2;
-  auto checkBatch = [&](StringRef name, ArrayRef<int64_t> shape,
-                        int64_t offset) -> LogicalResult {
-    for (int64_t i = 0; i < numBatch; ++i) {
-      if (areDimsCompatible(shape[i + offset], queryType.getDimSize(i)))
-        continue;
-      return emitOpError("expects batch dimension #")
-             << i << " of " << name << " (" << formatDim(shape[i + offset])
-             << ") to match query (" << formatDim(queryType.getDimSize(i))
-             << ")";
-    }
-    return success();
-  };
-  if (failed(checkBatch("key", keyType.getShape(), 0)) ||
-      failed(checkBatch("value", valueType.getShape(), 0)) ||
-      failed(checkBatch("init", initType.getShape(), 0)))
+  if (failed(verifyRanks(*this, queryType, keyType, valueType, initType)))
+    return failure();
+  int64_t rank = queryType.getRank(), numBatch = rank - 2;
+  if (failed(verifyBatchDims(*this, "key", keyType.getShape(), queryType,
+                             numBatch)) ||
+      failed(verifyBatchDims(*this, "value", valueType.getShape(), queryType,
+                             numBatch)) ||
+      failed(verifyBatchDims(*this, "init", initType.getShape(), queryType,
+                             numBatch)))
     return failure();
 
-  int64_t n = queryType.getDimSize(rank - 2),
-          d = queryType.getDimSize(rank - 1);
+  int64_t d = queryType.getDimSize(rank - 1);
   int64_t m = keyType.getDimSize(rank - 2);
   if (!areDimsCompatible(keyType.getDimSize(rank - 1), d))
     return emitOpError("expects the head dimension D of key (")
@@ -99,26 +146,10 @@ LogicalResult AttentionOp::verify() {
            << formatDim(m);
   if (m == 0)
     return emitOpError("expects at least one key (M > 0)");
-  if (!areDimsCompatible(initType.getDimSize(rank - 2), n) ||
-      !areDimsCompatible(initType.getDimSize(rank - 1),
-                         valueType.getDimSize(rank - 1)))
-    return emitOpError("expects init of shape [batch..., N, E] = [..., ")
-           << formatDim(n) << ", " << formatDim(valueType.getDimSize(rank - 1))
-           << "], got [..., " << formatDim(initType.getDimSize(rank - 2))
-           << ", " << formatDim(initType.getDimSize(rank - 1)) << "]";
-
-  if (Value mask = getMask()) {
-    auto maskType = cast<RankedTensorType>(mask.getType());
-    if (maskType.getRank() != rank - 1)
-      return emitOpError("expects mask of rank ")
-             << rank - 1 << " ([batch..., M]), got rank " << maskType.getRank();
-    if (failed(checkBatch("mask", maskType.getShape(), 0)))
-      return failure();
-    if (!areDimsCompatible(maskType.getDimSize(rank - 2), m))
-      return emitOpError("expects mask to have M = ")
-             << formatDim(m) << " entries per row, got "
-             << formatDim(maskType.getDimSize(rank - 2));
-  }
+  if (failed(verifyInitShape(*this, initType, queryType.getDimSize(rank - 2),
+                             valueType.getDimSize(rank - 1))) ||
+      failed(verifyKeyMask(*this, getMask(), queryType, m, "M")))
+    return failure();
 
   if (std::optional<APFloat> scale = getScale()) {
     if (!scale->isFiniteNonZero() || scale->isNegative())
@@ -181,6 +212,83 @@ struct FoldTensorCastIntoAttention : OpRewritePattern<AttentionOp> {
 void AttentionOp::getCanonicalizationPatterns(RewritePatternSet &results,
                                               MLIRContext *context) {
   results.add<FoldZeroQueryOffset, FoldTensorCastIntoAttention>(context);
+}
+
+//===----------------------------------------------------------------------===//
+// NystromAttentionOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult NystromAttentionOp::verify() {
+  RankedTensorType queryType = getQueryType(), initType = getInitType();
+  auto keyType = cast<RankedTensorType>(getKey().getType());
+  auto valueType = cast<RankedTensorType>(getValue().getType());
+  if (failed(verifyRanks(*this, queryType, keyType, valueType, initType)))
+    return failure();
+  int64_t rank = queryType.getRank(), numBatch = rank - 2;
+  if (failed(verifyBatchDims(*this, "value", valueType.getShape(), queryType,
+                             numBatch)) ||
+      failed(verifyBatchDims(*this, "init", initType.getShape(), queryType,
+                             numBatch)))
+    return failure();
+  for (int64_t i = 0; i < rank; ++i) {
+    if (!areDimsCompatible(keyType.getDimSize(i), queryType.getDimSize(i)))
+      return emitOpError("expects key of the same shape as query, got ")
+             << keyType << " and " << queryType;
+  }
+  int64_t n = queryType.getDimSize(rank - 2);
+  if (ShapedType::isDynamic(n))
+    return emitOpError("expects a static sequence length N (landmark "
+                       "segments are fixed at compile time)");
+  if (!areDimsCompatible(valueType.getDimSize(rank - 2), n))
+    return emitOpError("expects value to have N = ")
+           << n << " rows, got " << formatDim(valueType.getDimSize(rank - 2));
+  if (failed(verifyInitShape(*this, initType, n,
+                             valueType.getDimSize(rank - 1))) ||
+      failed(verifyKeyMask(*this, getMask(), queryType, n, "N")))
+    return failure();
+
+  int64_t landmarks = getNumLandmarksAttr().getInt();
+  if (landmarks < 1 || landmarks > n)
+    return emitOpError("expects 'num_landmarks' in [1, N = ")
+           << n << "], got " << landmarks;
+  if (int64_t iterations = getPinvIterationsAttr().getInt(); iterations < 0)
+    return emitOpError("expects 'pinv_iterations' >= 0, got ") << iterations;
+  if (getPinvInit() != "original" && getPinvInit() != "exact")
+    return emitOpError("expects 'pinv_init' to be \"original\" or "
+                       "\"exact\", got \"")
+           << getPinvInit() << "\"";
+
+  if (Value weight = getConvWeight()) {
+    auto weightType = cast<RankedTensorType>(weight.getType());
+    if (numBatch < 1)
+      return emitOpError("expects a head (batch) dimension for 'conv_weight'");
+    if (weightType.getRank() != 2)
+      return emitOpError("expects conv_weight of shape [H, ks], got ")
+             << weightType;
+    if (!areDimsCompatible(weightType.getDimSize(0),
+                           queryType.getDimSize(numBatch - 1)))
+      return emitOpError("expects conv_weight to have one row per head (H = ")
+             << formatDim(queryType.getDimSize(numBatch - 1)) << "), got "
+             << formatDim(weightType.getDimSize(0));
+    int64_t kernel = weightType.getDimSize(1);
+    if (ShapedType::isDynamic(kernel) || kernel % 2 == 0)
+      return emitOpError("expects an odd, static conv kernel size, got ")
+             << formatDim(kernel);
+    if (weightType.getElementType() != queryType.getElementType())
+      return emitOpError("expects conv_weight of the query's element type, "
+                         "got ")
+             << weightType.getElementType();
+  }
+  if (getType() != initType)
+    return emitOpError("expects the result type to match init, got ")
+           << getType() << " and " << initType;
+  return success();
+}
+
+LogicalResult NystromAttentionOp::reifyResultShapes(
+    OpBuilder &b, ReifiedRankedShapedTypeDims &reifiedShapes) {
+  reifiedShapes.push_back(tensor::getMixedSizes(b, getLoc(), getInit()));
+  return success();
 }
 
 #define GET_OP_CLASSES

@@ -30,7 +30,12 @@ namespace {
 /// Replaces an effattn op by its `AggregatedOpInterface` decomposition.
 struct DecomposeEffAttnOp
     : OpInterfaceRewritePattern<linalg::AggregatedOpInterface> {
-  using OpInterfaceRewritePattern::OpInterfaceRewritePattern;
+  DecomposeEffAttnOp(MLIRContext *context)
+      : OpInterfaceRewritePattern(context) {
+    // A decomposition may emit other effattn ops (Nyström with N landmarks
+    // emits effattn.attention); they are decomposed in turn.
+    setHasBoundedRewriteRecursion();
+  }
 
   LogicalResult matchAndRewrite(linalg::AggregatedOpInterface op,
                                 PatternRewriter &rewriter) const override {

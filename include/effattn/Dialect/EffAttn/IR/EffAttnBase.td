@@ -31,6 +31,7 @@ def EffAttn_Dialect : Dialect {
     "::mlir::arith::ArithDialect",
     "::mlir::linalg::LinalgDialect",
     "::mlir::math::MathDialect",
+    "::mlir::scf::SCFDialect",
     "::mlir::tensor::TensorDialect"
   ];
   let hasCanonicalizer = 0;

@@ -125,4 +125,87 @@ def EffAttn_AttentionOp : EffAttn_Op<"attention", [
   let hasCanonicalizer = 1;
 }
 
+//===----------------------------------------------------------------------===//
+// NystromAttentionOp
+//===----------------------------------------------------------------------===//
+
+def EffAttn_NystromAttentionOp : EffAttn_Op<"nystrom_attention", [
+    Pure,
+    AttrSizedOperandSegments,
+    DestinationStyleOpInterface,
+    AllElementTypesMatch<["query", "key", "value", "init"]>,
+    DeclareOpInterfaceMethods<ReifyRankedShapedTypeOpInterface,
+                              ["reifyResultShapes"]>,
+    DeclareOpInterfaceMethods<AggregatedOpInterface, ["decomposeOperation"]>]> {
+  let summary = "Nyströmformer attention (segment-mean landmarks)";
+  let description = [{
+    Approximates softmax self-attention with `m = num_landmarks` landmarks,
+    exactly as the authors' LRA/BERT code does (Xiong et al., AAAI 2021):
+
+    ```
+    Qs = mask ⊙ Q · d^-1/4,   Ks = mask ⊙ K · d^-1/4      (padded rows = 0)
+    Q̃, K̃ = segment means of Qs, Ks  (m segments; when N % m != 0 the first
+           (N/m + 1)·m - N landmarks average N/m tokens, the others N/m + 1)
+    F  = softmax(Qs · K̃ᵀ)                 [N, m]   (no mask)
+    A  = softmax(Q̃ · K̃ᵀ)                  [m, m]   (no mask)
+    Bm = softmax(Q̃ · Ksᵀ - 1e9·(1 - mask)) [m, N]   (key mask only)
+    Z  = pinv(A): Z₀ = Aᵀ / c, then pinv_iterations times
+         Z ← ¼ Z (13I − AZ(15I − AZ(7I − AZ)))
+    result = (F · Z) · (Bm · V)  (+ conv(mask ⊙ V) with conv_weight)
+    ```
+
+    `pinv_init = "original"` (default) takes `c` as the largest column sum of
+    A over the whole batch (all batch dimensions together, as the authors'
+    code does); `"exact"` takes it per matrix. `num_landmarks == N` computes
+    exact attention `softmax(Qs·Ksᵀ - 1e9·(1 - mask))·V`. The optional
+    `conv_weight` `[H, ks]` (ks odd, H the innermost batch dimension) adds the
+    authors' depthwise convolution skip along the sequence, zero padded by
+    ks/2, applied to the masked V.
+
+    Shapes: `query`, `key` `[B..., N, D]`, `value` `[B..., N, E]`, `mask`
+    `[B..., N]` (i1, 1 = real token), `init`/`result` `[B..., N, E]`; N must
+    be static. Element types f32, f16, bf16; computed in f32.
+
+    Example:
+
+    ```mlir
+    %r = effattn.nystrom_attention {num_landmarks = 64}
+        ins(%q, %k, %v : tensor<1x2x256x64xf32>, tensor<1x2x256x64xf32>,
+                         tensor<1x2x256x64xf32>)
+        mask(%m : tensor<1x2x256xi1>)
+        outs(%o : tensor<1x2x256x64xf32>) -> tensor<1x2x256x64xf32>
+    ```
+  }];
+
+  let arguments = (ins EffAttn_FloatTensor:$query,
+                       EffAttn_FloatTensor:$key,
+                       EffAttn_FloatTensor:$value,
+                       Optional<EffAttn_MaskTensor>:$mask,
+                       Optional<EffAttn_FloatTensor>:$conv_weight,
+                       EffAttn_FloatTensor:$init,
+                       I64Attr:$num_landmarks,
+                       DefaultValuedAttr<I64Attr, "6">:$pinv_iterations,
+                       DefaultValuedAttr<StrAttr, "\"original\"">:$pinv_init);
+  let results = (outs EffAttn_FloatTensor:$result);
+
+  let assemblyFormat = [{
+    attr-dict
+    `ins` `(` $query `,` $key `,` $value `:`
+        type($query) `,` type($key) `,` type($value) `)`
+    (`mask` `(` $mask^ `:` type($mask) `)`)?
+    (`conv_weight` `(` $conv_weight^ `:` type($conv_weight) `)`)?
+    `outs` `(` $init `:` type($init) `)` `->` type($result)
+  }];
+
+  let extraClassDeclaration = [{
+    /// Returns the number of leading batch dimensions.
+    int64_t getNumBatchDims() { return getQueryType().getRank() - 2; }
+    RankedTensorType getQueryType() { return getQuery().getType(); }
+    RankedTensorType getInitType() { return getInit().getType(); }
+    MutableOperandRange getDpsInitsMutable() { return getInitMutable(); }
+  }];
+
+  let hasVerifier = 1;
+}
+
 #endif // EFFATTN_DIALECT_EFFATTN_IR_EFFATTNOPS_TD
