@@ -111,3 +111,48 @@ def nystrom_attention(q, k, v, mask=None, num_landmarks=64, pinv_iterations=6,
                              conv_shape, int(num_landmarks), int(pinv_iterations),
                              str(pinv_init))
     return module.nystrom_attention(*args)
+
+
+@functools.lru_cache(maxsize=128)
+def _yoso_module(q_shape, k_shape, v_shape, element_type, masked, projection_shape, mode,
+                 hash_bits, num_hashes, version):
+    out_shape = q_shape[:-1] + v_shape[-1:]
+    tq, tk, tv, to = (_tensor_type(s, element_type)
+                      for s in (q_shape, k_shape, v_shape, out_shape))
+    tm = _tensor_type(q_shape[:-1], "i1")
+    args = f"%q: {tq}, %k: {tk}, %v: {tv}"
+    clauses = ""
+    if masked:
+        args += f", %mask: {tm}"
+        clauses += f" mask(%mask : {tm})"
+    attrs = [f'mode = "{mode}"', f"hash_bits = {hash_bits}", f"version = {version}"]
+    if projection_shape is not None:
+        tp = _tensor_type(projection_shape, element_type)
+        args += f", %projection: {tp}"
+        clauses += f" projection(%projection : {tp})"
+        attrs.append(f"num_hashes = {num_hashes}")
+    text = (
+        f"func.func @yoso_attention({args}) -> {to} {{\n"
+        f"  %init = tensor.empty() : {to}\n"
+        f"  %r = effattn.yoso_attention {{{', '.join(attrs)}}} ins(%q, %k, %v : {tq}, {tk}, {tv})"
+        f"{clauses} outs(%init : {to}) -> {to}\n"
+        f"  return %r : {to}\n}}\n")
+    return compiler.compile(text, module_name="yoso_attention")
+
+
+def yoso_attention(q, k, v, mask=None, mode="expectation", hash_bits=8, num_hashes=None,
+                   projection=None, version=1):
+    """YOSO attention; see `effattn.reference.yoso_attention`."""
+    q, k, v = _float_operands(q, k, v)
+    args = [q, k, v]
+    if mask is not None:
+        args.append(_key_padding_mask(mask, q))
+    projection_shape = None
+    if projection is not None:
+        projection = np.ascontiguousarray(projection, dtype=q.dtype)
+        projection_shape = projection.shape
+        args.append(projection)
+    module = _yoso_module(q.shape, k.shape, v.shape, _ELEMENT_TYPES[q.dtype], mask is not None,
+                          projection_shape, str(mode), int(hash_bits),
+                          None if num_hashes is None else int(num_hashes), int(version))
+    return module.yoso_attention(*args)

@@ -165,3 +165,77 @@ def nystrom_attention(q, k, v, mask=None, num_landmarks=64, pinv_iterations=6,
     if conv_weight is not None:
         x = x + depthwise_sequence_conv(v64 * keep[..., None], conv_weight)
     return x.astype(_result_dtype(q))
+
+
+def _l2_normalize(x):
+    """Rows divided by max(‖row‖₂, 1e-12), as torch.nn.functional.normalize."""
+    return x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-12)
+
+
+def yoso_hash_codes(x, projection, hash_bits, num_hashes):
+    """τ-bit SimHash codes [..., n, num_hashes] of the rows of x [..., n, d].
+
+    projection: [d, num_hashes·τ] or [batch..., d, num_hashes·τ]; bit t of
+    hash h is [x · projection[:, h·τ + t] > 0], weighted 2^t (LSB first).
+    """
+    bits = (np.asarray(x, np.float64) @ np.asarray(projection, np.float64)) > 0
+    bits = bits.reshape(bits.shape[:-1] + (num_hashes, hash_bits))
+    return (bits * (1 << np.arange(hash_bits))).sum(axis=-1)
+
+
+def yoso_lsh_estimate(q, k, v, keep_q, keep_k, projection, hash_bits, num_hashes):
+    """The LSH estimate of B·V before row normalisation (float64).
+
+    keep_q [batch..., n], keep_k [batch..., m]: {0,1} query and key masks.
+    """
+    codes_q = yoso_hash_codes(q, projection, hash_bits, num_hashes)
+    codes_k = yoso_hash_codes(k, projection, hash_bits, num_hashes)
+    batch_shape, n, e = q.shape[:-2], q.shape[-2], v.shape[-1]
+    flat = int(np.prod(batch_shape, dtype=np.int64))
+    cq = codes_q.reshape(flat, n, num_hashes)
+    ck = codes_k.reshape(flat, -1, num_hashes)
+    vv = (v * keep_k[..., None]).reshape(flat, -1, e)
+    x = np.zeros((flat, n, e))
+    for b in range(flat):
+        for h in range(num_hashes):
+            table = np.zeros((1 << hash_bits, e))
+            np.add.at(table, ck[b, :, h], vv[b])
+            x[b] += table[cq[b, :, h]]
+    return x.reshape(batch_shape + (n, e)) / num_hashes * keep_q[..., None]
+
+
+def yoso_attention(q, k, v, mask=None, mode="expectation", hash_bits=8, num_hashes=None,
+                   projection=None, version=1):
+    """YOSO attention (Zeng et al., ICML 2021), as the authors' code computes it.
+
+    mode="expectation" (YOSO-E): X = B·V with
+      B_ij = (1 - arccos(q̂_i·k̂_j)/π)^τ · mask_i · mask_j, q̂, k̂ unit rows
+      (version 2 scales the cosine by 0.98; cosines are clamped to [-1, 1]).
+    mode="lsh": each of num_hashes τ-bit SimHashes (columns of `projection`,
+      [d, num_hashes·τ] or one per batch element) sends the unmasked keys'
+      values into 2^τ buckets; a query averages its buckets over the hashes.
+    Either way the output rows are L2-normalised; masked query rows are 0.
+    q, k: [batch..., n, d]; v: [batch..., n, e]; mask [batch..., n].
+    """
+    q64, k64, v64 = (np.asarray(x, dtype=np.float64) for x in (q, k, v))
+    n = q64.shape[-2]
+    if k64.shape[-2] != n and mask is not None:
+        raise ValueError("a mask needs as many keys as queries")
+    keep_q = _key_mask(mask, q64.shape[:-2], n)
+    keep_k = _key_mask(mask, k64.shape[:-2], k64.shape[-2])
+    if mode == "expectation":
+        cosine = _l2_normalize(q64) @ np.swapaxes(_l2_normalize(k64), -1, -2)
+        if version == 2:
+            cosine = 0.98 * cosine
+        cosine = np.clip(cosine, -1.0, 1.0)
+        weights = (1 - np.arccos(cosine) / np.pi) ** hash_bits
+        weights = weights * keep_q[..., :, None] * keep_k[..., None, :]
+        x = weights @ v64
+    elif mode == "lsh":
+        if projection is None or num_hashes is None:
+            raise ValueError("mode='lsh' needs num_hashes and a projection")
+        x = yoso_lsh_estimate(q64, k64, v64, keep_q, keep_k, projection, hash_bits,
+                              num_hashes)
+    else:
+        raise ValueError(f"mode must be 'expectation' or 'lsh', got {mode!r}")
+    return _l2_normalize(x).astype(_result_dtype(q))

@@ -291,5 +291,98 @@ LogicalResult NystromAttentionOp::reifyResultShapes(
   return success();
 }
 
+//===----------------------------------------------------------------------===//
+// YosoAttentionOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult YosoAttentionOp::verify() {
+  RankedTensorType queryType = getQueryType(), initType = getInitType();
+  auto keyType = cast<RankedTensorType>(getKey().getType());
+  auto valueType = cast<RankedTensorType>(getValue().getType());
+  if (failed(verifyRanks(*this, queryType, keyType, valueType, initType)))
+    return failure();
+  int64_t rank = queryType.getRank(), numBatch = rank - 2;
+  if (failed(verifyBatchDims(*this, "key", keyType.getShape(), queryType,
+                             numBatch)) ||
+      failed(verifyBatchDims(*this, "value", valueType.getShape(), queryType,
+                             numBatch)) ||
+      failed(verifyBatchDims(*this, "init", initType.getShape(), queryType,
+                             numBatch)))
+    return failure();
+  int64_t n = queryType.getDimSize(rank - 2), d = queryType.getDimSize(rank - 1);
+  int64_t m = keyType.getDimSize(rank - 2);
+  if (!areDimsCompatible(keyType.getDimSize(rank - 1), d))
+    return emitOpError("expects the head dimension D of key (")
+           << formatDim(keyType.getDimSize(rank - 1)) << ") to match query ("
+           << formatDim(d) << ")";
+  if (!areDimsCompatible(valueType.getDimSize(rank - 2), m))
+    return emitOpError("expects value to have as many rows M as key, got ")
+           << formatDim(valueType.getDimSize(rank - 2)) << " and "
+           << formatDim(m);
+  if (failed(verifyInitShape(*this, initType, n,
+                             valueType.getDimSize(rank - 1))))
+    return failure();
+  if (getMask()) {
+    if (!areDimsCompatible(n, m))
+      return emitOpError("expects as many keys as queries with a mask (it "
+                         "masks both), got N = ")
+             << formatDim(n) << " and M = " << formatDim(m);
+    if (failed(verifyKeyMask(*this, getMask(), queryType, n, "N")))
+      return failure();
+  }
+
+  int64_t bits = getHashBitsAttr().getInt();
+  if (bits < 1 || bits > 16)
+    return emitOpError("expects 'hash_bits' in [1, 16], got ") << bits;
+  if (int64_t version = getVersionAttr().getInt(); version != 1 && version != 2)
+    return emitOpError("expects 'version' 1 or 2, got ") << version;
+  StringRef mode = getMode();
+  if (mode == "expectation") {
+    if (getProjection() || getNumHashes())
+      return emitOpError("expects 'num_hashes' and 'projection' only with "
+                         "mode = \"lsh\"");
+  } else if (mode == "lsh") {
+    if (!getNumHashes() || !getProjection())
+      return emitOpError("expects 'num_hashes' and a 'projection' operand "
+                         "with mode = \"lsh\"");
+    int64_t hashes = getNumHashesAttr().getInt();
+    if (hashes < 1)
+      return emitOpError("expects 'num_hashes' >= 1, got ") << hashes;
+    auto projectionType = cast<RankedTensorType>(getProjection().getType());
+    int64_t projectionRank = projectionType.getRank();
+    if (projectionRank != 2 && projectionRank != rank)
+      return emitOpError("expects a projection of shape [D, num_hashes * "
+                         "hash_bits] or [batch..., D, num_hashes * "
+                         "hash_bits], got ")
+             << projectionType;
+    if (projectionRank == rank &&
+        failed(verifyBatchDims(*this, "projection", projectionType.getShape(),
+                               queryType, numBatch)))
+      return failure();
+    int64_t rows = projectionType.getDimSize(projectionRank - 2);
+    int64_t cols = projectionType.getDimSize(projectionRank - 1);
+    if (!areDimsCompatible(rows, d) ||
+        !areDimsCompatible(cols, hashes * bits))
+      return emitOpError("expects a projection of shape [..., D = ")
+             << formatDim(d) << ", num_hashes * hash_bits = " << hashes * bits
+             << "], got [..., " << formatDim(rows) << ", " << formatDim(cols)
+             << "]";
+  } else {
+    return emitOpError("expects 'mode' to be \"expectation\" or \"lsh\", "
+                       "got \"")
+           << mode << "\"";
+  }
+  if (getType() != initType)
+    return emitOpError("expects the result type to match init, got ")
+           << getType() << " and " << initType;
+  return success();
+}
+
+LogicalResult YosoAttentionOp::reifyResultShapes(
+    OpBuilder &b, ReifiedRankedShapedTypeDims &reifiedShapes) {
+  reifiedShapes.push_back(tensor::getMixedSizes(b, getLoc(), getInit()));
+  return success();
+}
+
 #define GET_OP_CLASSES
 #include "effattn/Dialect/EffAttn/IR/EffAttnOps.cpp.inc"

@@ -73,6 +73,9 @@ public:
   Value expShifted(Value x, Value rowValue);
   /// Returns x[b, i, j] / rowValue[b, i], written into x.
   Value divideRows(Value x, Value rowValue);
+  /// Returns the rows of x [batch..., rows, cols] (any float type) divided by
+  /// max(‖row‖₂, 1e-12), in f32 (torch.nn.functional.normalize).
+  Value l2NormalizeRows(Value x, OpFoldResult rows, OpFoldResult cols);
   /// Returns softmax along the last dimension of an f32 [batch..., rows,
   /// cols] tensor.
   Value softmax(Value x, OpFoldResult rows);

@@ -208,4 +208,89 @@ def EffAttn_NystromAttentionOp : EffAttn_Op<"nystrom_attention", [
   let hasVerifier = 1;
 }
 
+//===----------------------------------------------------------------------===//
+// YosoAttentionOp
+//===----------------------------------------------------------------------===//
+
+def EffAttn_YosoAttentionOp : EffAttn_Op<"yoso_attention", [
+    Pure,
+    AttrSizedOperandSegments,
+    DestinationStyleOpInterface,
+    AllElementTypesMatch<["query", "key", "value", "init"]>,
+    DeclareOpInterfaceMethods<ReifyRankedShapedTypeOpInterface,
+                              ["reifyResultShapes"]>,
+    DeclareOpInterfaceMethods<AggregatedOpInterface, ["decomposeOperation"]>]> {
+  let summary = "YOSO attention: LSH collision probabilities as weights";
+  let description = [{
+    YOSO (Zeng et al., ICML 2021) as the authors' code computes it, with
+    τ = `hash_bits`:
+
+    `mode = "expectation"` (YOSO-E):
+    ```
+    B[b, i, j] = (1 - arccos(clamp(s·q̂_i·k̂_j, -1, 1))/π)^τ · mask_i · mask_j
+    result     = normalize_rows(B · V)
+    ```
+    with q̂, k̂ the L2-normalised rows and s = 1 (`version = 1`) or 0.98
+    (`version = 2`).
+
+    `mode = "lsh"`: `num_hashes` τ-bit SimHashes given by the columns of
+    `projection` (`[D, num_hashes·τ]`, or `[B..., D, num_hashes·τ]` with one
+    projection per batch element): bit t of hash h of a row x is
+    `x · projection[:, h·τ + t] > 0`, weighted 2^t. Each hash has a table of
+    2^τ buckets; unmasked keys add their value rows to their bucket; a query
+    averages the buckets it falls into over the hashes (0 if masked):
+    ```
+    result = normalize_rows((1/num_hashes) Σ_h T_h[code_h(q_i)])
+    ```
+    The estimate is unbiased for B·V before the row normalisation.
+
+    `normalize_rows` divides each row by max(‖row‖₂, 1e-12). Shapes:
+    `query` `[B..., N, D]`, `key` `[B..., M, D]`, `value` `[B..., M, E]`,
+    `mask` `[B..., N]` (i1; applies to queries and keys, so N == M),
+    `init`/`result` `[B..., N, E]`. Element types f32, f16, bf16; computed
+    in f32. Every token is processed: no tail is dropped.
+
+    Example:
+
+    ```mlir
+    %r = effattn.yoso_attention {mode = "lsh", hash_bits = 8, num_hashes = 16}
+        ins(%q, %k, %v : tensor<2x256x64xf32>, tensor<2x256x64xf32>,
+                         tensor<2x256x64xf32>)
+        projection(%r : tensor<2x64x128xf32>)
+        outs(%o : tensor<2x256x64xf32>) -> tensor<2x256x64xf32>
+    ```
+  }];
+
+  let arguments = (ins EffAttn_FloatTensor:$query,
+                       EffAttn_FloatTensor:$key,
+                       EffAttn_FloatTensor:$value,
+                       Optional<EffAttn_MaskTensor>:$mask,
+                       Optional<EffAttn_FloatTensor>:$projection,
+                       EffAttn_FloatTensor:$init,
+                       DefaultValuedAttr<StrAttr, "\"expectation\"">:$mode,
+                       DefaultValuedAttr<I64Attr, "8">:$hash_bits,
+                       OptionalAttr<I64Attr>:$num_hashes,
+                       DefaultValuedAttr<I64Attr, "1">:$version);
+  let results = (outs EffAttn_FloatTensor:$result);
+
+  let assemblyFormat = [{
+    attr-dict
+    `ins` `(` $query `,` $key `,` $value `:`
+        type($query) `,` type($key) `,` type($value) `)`
+    (`mask` `(` $mask^ `:` type($mask) `)`)?
+    (`projection` `(` $projection^ `:` type($projection) `)`)?
+    `outs` `(` $init `:` type($init) `)` `->` type($result)
+  }];
+
+  let extraClassDeclaration = [{
+    /// Returns the number of leading batch dimensions.
+    int64_t getNumBatchDims() { return getQueryType().getRank() - 2; }
+    RankedTensorType getQueryType() { return getQuery().getType(); }
+    RankedTensorType getInitType() { return getInit().getType(); }
+    MutableOperandRange getDpsInitsMutable() { return getInitMutable(); }
+  }];
+
+  let hasVerifier = 1;
+}
+
 #endif // EFFATTN_DIALECT_EFFATTN_IR_EFFATTNOPS_TD

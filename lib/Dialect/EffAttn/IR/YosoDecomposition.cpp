@@ -1,0 +1,335 @@
+//===- YosoDecomposition.cpp - YOSO attention to linalg ---------*- C++ -*-===//
+//
+// Part of the effattn project, under the Apache License v2.0 with LLVM
+// Exceptions. See https://llvm.org/LICENSE.txt for license information.
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+//
+// Decomposes effattn.yoso_attention into linalg on tensors (f32).
+// Expectation: unit rows, cosine matrix, collision probabilities
+// (1 - acos/π)^τ, a GEMM with V. LSH: projections and τ-bit codes as
+// linalg.generic ops, the bucket scatter-add as scf.for loops over tensors
+// (batch·head, key, hash) adding value rows into the tables, the gather as a
+// linalg.generic reading the tables. Both end with the row normalisation.
+//
+//===----------------------------------------------------------------------===//
+
+#include "effattn/Dialect/EffAttn/IR/BatchedLinalgBuilder.h"
+#include "effattn/Dialect/EffAttn/IR/EffAttnOps.h"
+
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+
+#include "llvm/Support/MathExtras.h"
+
+using namespace mlir;
+using namespace mlir::effattn;
+
+using utils::IteratorType;
+
+/// Returns B·V with B the YOSO-E collision probabilities, f32 [batch..., N,
+/// E].
+static Value buildExpectation(YosoAttentionOp op, BatchedLinalgBuilder &lb,
+                              OpFoldResult n, OpFoldResult m, OpFoldResult d,
+                              OpFoldResult e) {
+  const IteratorType par = IteratorType::parallel;
+  Value qn = lb.l2NormalizeRows(op.getQuery(), n, d);
+  Value kn = lb.l2NormalizeRows(op.getKey(), m, d);
+  Value cosine = lb.matmul(qn, kn, /*transposeRhs=*/true, n, m);
+  float cosineScale = op.getVersionAttr().getInt() == 2 ? 0.98f : 1.0f;
+  int64_t bits = op.getHashBitsAttr().getInt();
+  Value one = lb.constant(1.0f), minusOne = lb.constant(-1.0f);
+  Value zero = lb.constant(0.0f), scale = lb.constant(cosineScale);
+  Value invPi = lb.constant(static_cast<float>(1.0 / llvm::numbers::pi));
+  OpBuilder &b = lb.getBuilder();
+  Value exponent = arith::ConstantOp::create(
+      b, cosine.getLoc(), b.getI32IntegerAttr(static_cast<int32_t>(bits)));
+  SmallVector<Value> inputs;
+  SmallVector<AffineMap> maps;
+  if (Value mask = op.getMask()) {
+    inputs = {mask, mask};
+    maps = {lb.map(2, {0}), lb.map(2, {1})};
+  }
+  maps.push_back(lb.map(2, {0, 1}));
+  Value weights = lb.generic(
+      inputs, cosine, maps, lb.iterators({par, par}),
+      [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+        Value c = arith::MulFOp::create(nb, l, a.back(), scale);
+        c = arith::MinimumFOp::create(
+            nb, l, arith::MaximumFOp::create(nb, l, c, minusOne), one);
+        Value angle = arith::MulFOp::create(
+            nb, l, math::AcosOp::create(nb, l, c), invPi);
+        Value collide = arith::SubFOp::create(nb, l, one, angle);
+        Value weight = math::FPowIOp::create(nb, l, collide, exponent);
+        if (a.size() == 1)
+          return weight;
+        Value both = arith::AndIOp::create(nb, l, a[0], a[1]);
+        return arith::SelectOp::create(nb, l, both, weight, zero);
+      });
+  return lb.matmul(weights, op.getValue(), /*transposeRhs=*/false, n, e);
+}
+
+/// Collapses the batch dimensions of `x` into one (adds a unit one if there
+/// are none): [batch..., r, c] -> [BH, r, c], or [batch..., n] -> [BH, n].
+static Value collapseBatch(OpBuilder &b, Location loc, Value x,
+                           unsigned numBatch) {
+  auto type = cast<RankedTensorType>(x.getType());
+  int64_t rank = type.getRank();
+  if (numBatch == 0) {
+    SmallVector<int64_t> shape{1};
+    llvm::append_range(shape, type.getShape());
+    SmallVector<ReassociationIndices> reassociation{{0, 1}};
+    for (int64_t i = 1; i < rank; ++i)
+      reassociation.push_back({i + 1});
+    return tensor::ExpandShapeOp::create(
+        b, loc, RankedTensorType::get(shape, type.getElementType()), x,
+        reassociation);
+  }
+  SmallVector<ReassociationIndices> reassociation{
+      llvm::to_vector(llvm::seq<int64_t>(0, numBatch))};
+  for (int64_t i = numBatch; i < rank; ++i)
+    reassociation.push_back({i});
+  return tensor::CollapseShapeOp::create(b, loc, x, reassociation);
+}
+
+/// Returns the unnormalised LSH estimate, f32 [batch..., N, E].
+static Value buildLsh(YosoAttentionOp op, OpBuilder &b, unsigned numBatch) {
+  Location loc = op.getLoc();
+  const IteratorType par = IteratorType::parallel,
+                     red = IteratorType::reduction;
+  int64_t bits = op.getHashBitsAttr().getInt();
+  int64_t hashes = op.getNumHashesAttr().getInt();
+  Value query = collapseBatch(b, loc, op.getQuery(), numBatch);
+  Value key = collapseBatch(b, loc, op.getKey(), numBatch);
+  Value value = collapseBatch(b, loc, op.getValue(), numBatch);
+  Value mask = op.getMask() ? collapseBatch(b, loc, op.getMask(), numBatch)
+                            : Value();
+  Value projection = op.getProjection();
+  bool sharedProjection =
+      cast<RankedTensorType>(projection.getType()).getRank() == 2;
+  if (!sharedProjection)
+    projection = collapseBatch(b, loc, projection, numBatch);
+
+  SmallVector<OpFoldResult> querySizes = tensor::getMixedSizes(b, loc, query);
+  SmallVector<OpFoldResult> valueSizes = tensor::getMixedSizes(b, loc, value);
+  OpFoldResult bh = querySizes[0], n = querySizes[1];
+  OpFoldResult m = valueSizes[1], e = valueSizes[2];
+  BatchedLinalgBuilder lb(b, loc, {bh});
+  Value zero = lb.constant(0.0f);
+
+  // codes[bh, i, h] = Σ_t [x_i · P[:, h·τ + t] > 0] · 2^t.
+  MLIRContext *ctx = b.getContext();
+  auto codes = [&](Value x, OpFoldResult rows) -> Value {
+    OpFoldResult columns = b.getIndexAttr(hashes * bits);
+    // Loops (bh, i, x, c): the innermost loop runs along projection rows.
+    AffineMap projectionMap =
+        sharedProjection ? AffineMap::get(4, 0,
+                                          {b.getAffineDimExpr(2),
+                                           b.getAffineDimExpr(3)},
+                                          ctx)
+                         : lb.map(3, {1, 2});
+    Value projected = lb.generic(
+        {x, projection}, lb.filled({rows, columns}, zero),
+        {lb.map(3, {0, 1}), projectionMap, lb.map(3, {0, 2})},
+        lb.iterators({par, red, par}),
+        [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+          Value prod = arith::MulFOp::create(nb, l, lb.toF32(nb, a[0]),
+                                             lb.toF32(nb, a[1]),
+                                             kContractionFastMath);
+          return arith::AddFOp::create(nb, l, a[2], prod,
+                                       kContractionFastMath);
+        });
+    Value codeInit = tensor::EmptyOp::create(
+        b, loc, lb.sizes({rows, b.getIndexAttr(hashes)}), b.getI32Type());
+    Value zeroCode =
+        arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(0));
+    codeInit = linalg::FillOp::create(b, loc, zeroCode, codeInit).getResult(0);
+    // Loops (bh, i, h, t); bit t of hash h is column h·τ + t.
+    AffineExpr column = b.getAffineDimExpr(2) * bits + b.getAffineDimExpr(3);
+    AffineMap bitMap = AffineMap::get(
+        4, 0, {b.getAffineDimExpr(0), b.getAffineDimExpr(1), column}, ctx);
+    // The bit index t only sizes the reduction loop.
+    Value bitPositions = tensor::EmptyOp::create(
+        b, loc, ArrayRef<int64_t>{bits}, b.getI32Type());
+    AffineMap bitPositionMap =
+        AffineMap::get(4, 0, {b.getAffineDimExpr(3)}, ctx);
+    return lb.generic(
+        {projected, bitPositions}, codeInit,
+        {bitMap, bitPositionMap, lb.map(3, {0, 1})},
+        lb.iterators({par, par, red}),
+        [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+          Value positive = arith::CmpFOp::create(
+              nb, l, arith::CmpFPredicate::OGT, a[0], zero);
+          Value t = arith::IndexCastOp::create(
+              nb, l, nb.getI32Type(), linalg::IndexOp::create(nb, l, 3));
+          Value one = arith::ConstantOp::create(nb, l, nb.getI32IntegerAttr(1));
+          Value bit = arith::ShLIOp::create(nb, l, one, t);
+          Value none = arith::ConstantOp::create(nb, l, nb.getI32IntegerAttr(0));
+          return arith::OrIOp::create(
+              nb, l, a[2], arith::SelectOp::create(nb, l, positive, bit, none));
+        });
+  };
+  Value queryCodes = codes(query, n);
+  Value keyCodes = codes(key, m);
+
+  // Masked keys contribute nothing: scatter mask ⊙ V.
+  Value maskedValue = value;
+  if (mask) {
+    maskedValue = lb.generic(
+        {value, mask}, tensor::EmptyOp::create(b, loc, lb.sizes({m, e}),
+                                               b.getF32Type()),
+        {lb.map(2, {0, 1}), lb.map(2, {0}), lb.map(2, {0, 1})},
+        lb.iterators({par, par}),
+        [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+          return arith::SelectOp::create(nb, l, a[1], lb.toF32(nb, a[0]),
+                                         zero);
+        });
+  }
+
+  // tables[bh, h, c, :] = Σ_{j: code_h(k_j) = c} (mask ⊙ V)[bh, j, :], as
+  // loops over (bh, j, h) adding one value row into one bucket row.
+  OpFoldResult numHashes = b.getIndexAttr(hashes);
+  OpFoldResult buckets = b.getIndexAttr(int64_t(1) << bits);
+  Value tables = lb.filled({numHashes, buckets, e}, zero);
+  Value c0 = arith::ConstantIndexOp::create(b, loc, 0);
+  Value c1 = arith::ConstantIndexOp::create(b, loc, 1);
+  Value numHashesValue = arith::ConstantIndexOp::create(b, loc, hashes);
+  Value bhValue = getValueOrCreateConstantIndexOp(b, loc, bh);
+  Value mValue = getValueOrCreateConstantIndexOp(b, loc, m);
+  std::optional<int64_t> staticE = getConstantIntValue(e);
+  auto rowType = RankedTensorType::get(
+      {staticE ? *staticE : ShapedType::kDynamic}, b.getF32Type());
+  AffineMap identity = AffineMap::getMultiDimIdentityMap(1, ctx);
+  auto addRow = [&](OpBuilder &nb, Location l, Value batch, Value keyIndex,
+                    Value hash, Value table) -> Value {
+    Value code = tensor::ExtractOp::create(nb, l, keyCodes,
+                                           ValueRange{batch, keyIndex, hash});
+    Value bucket =
+        arith::IndexCastOp::create(nb, l, nb.getIndexType(), code);
+    OpFoldResult one = nb.getIndexAttr(1), zeroIndex = nb.getIndexAttr(0);
+    SmallVector<OpFoldResult> tableOffsets{batch, hash, bucket, zeroIndex};
+    SmallVector<OpFoldResult> tableSizes{one, one, one, e};
+    SmallVector<OpFoldResult> strides4(4, one), strides3(3, one);
+    Value row = tensor::ExtractSliceOp::create(
+        nb, l, rowType, table, tableOffsets, tableSizes, strides4);
+    Value source = tensor::ExtractSliceOp::create(
+        nb, l, rowType, maskedValue,
+        SmallVector<OpFoldResult>{batch, keyIndex, zeroIndex},
+        SmallVector<OpFoldResult>{one, one, e}, strides3);
+    Value sum =
+        linalg::GenericOp::create(
+            nb, l, TypeRange{rowType}, ValueRange{source}, ValueRange{row},
+            ArrayRef<AffineMap>{identity, identity},
+            ArrayRef<IteratorType>{par},
+            [&](OpBuilder &bb, Location bl, ValueRange a) {
+              Value added =
+                  arith::AddFOp::create(bb, bl, a[1], lb.toF32(bb, a[0]));
+              linalg::YieldOp::create(bb, bl, added);
+            })
+            .getResult(0);
+    return tensor::InsertSliceOp::create(nb, l, sum, table, tableOffsets,
+                                         tableSizes, strides4);
+  };
+  tables =
+      scf::ForOp::create(
+          b, loc, c0, bhValue, c1, ValueRange{tables},
+          [&](OpBuilder &b1, Location l1, Value batch, ValueRange t1) {
+            auto keys = scf::ForOp::create(
+                b1, l1, c0, mValue, c1, t1,
+                [&](OpBuilder &b2, Location l2, Value keyIndex,
+                    ValueRange t2) {
+                  auto perHash = scf::ForOp::create(
+                      b2, l2, c0, numHashesValue, c1, t2,
+                      [&](OpBuilder &b3, Location l3, Value hash,
+                          ValueRange t3) {
+                        scf::YieldOp::create(
+                            b3, l3,
+                            addRow(b3, l3, batch, keyIndex, hash, t3[0]));
+                      });
+                  scf::YieldOp::create(b2, l2, perHash.getResults());
+                });
+            scf::YieldOp::create(b1, l1, keys.getResults());
+          })
+          .getResult(0);
+
+  // x[bh, i, :] = (mask_i / num_hashes) Σ_h tables[bh, h, code_h(q_i), :];
+  // loops (bh, i, e, h).
+  Value sums = lb.generic(
+      {queryCodes}, lb.filled({n, e}, zero),
+      {lb.map(3, {0, 2}), lb.map(3, {0, 1})}, lb.iterators({par, par, red}),
+      [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+        Value bucket =
+            arith::IndexCastOp::create(nb, l, nb.getIndexType(), a[0]);
+        Value entry = tensor::ExtractOp::create(
+            nb, l, tables,
+            ValueRange{linalg::IndexOp::create(nb, l, 0),
+                       linalg::IndexOp::create(nb, l, 3), bucket,
+                       linalg::IndexOp::create(nb, l, 2)});
+        return arith::AddFOp::create(nb, l, a[1], entry);
+      });
+  Value average = lb.constant(1.0f / static_cast<float>(hashes));
+  SmallVector<Value> inputs;
+  SmallVector<AffineMap> maps;
+  if (mask) {
+    inputs.push_back(mask);
+    maps.push_back(lb.map(2, {0}));
+  }
+  maps.push_back(lb.map(2, {0, 1}));
+  Value estimate = lb.generic(
+      inputs, sums, maps, lb.iterators({par, par}),
+      [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+        Value scaled = arith::MulFOp::create(nb, l, a.back(), average);
+        if (a.size() == 1)
+          return scaled;
+        return arith::SelectOp::create(nb, l, a[0], scaled, zero);
+      });
+
+  // Back to [batch..., N, E].
+  auto resultType = cast<RankedTensorType>(op.getInit().getType());
+  SmallVector<int64_t> shape(resultType.getShape());
+  SmallVector<OpFoldResult> outputSizes =
+      tensor::getMixedSizes(b, loc, op.getInit());
+  auto f32Type = RankedTensorType::get(shape, b.getF32Type());
+  if (numBatch == 0)
+    return tensor::CollapseShapeOp::create(
+        b, loc, f32Type, estimate,
+        SmallVector<ReassociationIndices>{{0, 1}, {2}});
+  SmallVector<ReassociationIndices> reassociation{
+      llvm::to_vector(llvm::seq<int64_t>(0, numBatch))};
+  reassociation.push_back({static_cast<int64_t>(numBatch)});
+  reassociation.push_back({static_cast<int64_t>(numBatch) + 1});
+  return tensor::ExpandShapeOp::create(b, loc, f32Type, estimate,
+                                       reassociation, outputSizes);
+}
+
+FailureOr<SmallVector<Value>>
+YosoAttentionOp::decomposeOperation(OpBuilder &b) {
+  const IteratorType par = IteratorType::parallel;
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(*this);
+  Location loc = getLoc();
+  unsigned numBatch = getNumBatchDims();
+  SmallVector<OpFoldResult> querySizes =
+      tensor::getMixedSizes(b, loc, getQuery());
+  SmallVector<OpFoldResult> valueSizes =
+      tensor::getMixedSizes(b, loc, getValue());
+  OpFoldResult n = querySizes[numBatch], d = querySizes[numBatch + 1];
+  OpFoldResult m = valueSizes[numBatch], e = valueSizes[numBatch + 1];
+  BatchedLinalgBuilder lb(b, loc, ArrayRef(querySizes).take_front(numBatch));
+  Value x = getMode() == "expectation"
+                ? buildExpectation(*this, lb, n, m, d, e)
+                : buildLsh(*this, b, numBatch);
+  Value normalized = lb.l2NormalizeRows(x, n, e);
+  Type elementType = getInitType().getElementType();
+  Value result = lb.generic(
+      {normalized}, getInit(), {lb.map(2, {0, 1}), lb.map(2, {0, 1})},
+      lb.iterators({par, par}),
+      [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+        return convertScalarToDtype(nb, l, a[0], elementType,
+                                    /*isUnsignedCast=*/false);
+      });
+  return SmallVector<Value>{result};
+}

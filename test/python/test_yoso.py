@@ -1,0 +1,120 @@
+"""effattn.yoso_attention: compiled code vs the numpy oracle vs the authors."""
+
+import os
+
+import numpy as np
+import pytest
+
+import effattn
+from effattn import reference
+
+VECTORS = os.environ.get("EFFATTN_VECTORS_DIR", os.path.join(
+    os.path.dirname(__file__), "..", "..", "..", "shared", "vectors"))
+
+
+def relative_error(got, want):
+    return np.linalg.norm(np.asarray(got, np.float64) - want) / np.linalg.norm(want)
+
+
+def load_vectors(name):
+    path = os.path.join(VECTORS, name + ".npz")
+    if not os.path.exists(path):
+        pytest.skip("shared/vectors not present")
+    return np.load(path)
+
+
+def test_expectation_matches_authors_vectors():
+    data = load_vectors("yoso_e_v1_tau8_nomask")
+    kwargs = dict(mask=data["mask"], hash_bits=int(data["hp_hash_code_len"]),
+                  version=int(data["hp_version"]))
+    for impl in (reference.yoso_attention, effattn.ops.yoso_attention):
+        got = impl(data["Q"], data["K"], data["V"], **kwargs)
+        assert relative_error(got, data["X"]) <= 1e-4
+
+
+def test_lsh_matches_authors_vectors_and_codes():
+    data = load_vectors("yoso_lsh_gauss_m16_tau8_nomask")
+    b, h, _, d = data["Q"].shape
+    projection = data["R"].reshape(b, h, d, -1)
+    tau, hashes = int(data["hp_hash_code_len"]), int(data["hp_num_hash"])
+    for name in ("Q", "K"):
+        codes = reference.yoso_hash_codes(data[name], projection, tau, hashes)
+        np.testing.assert_array_equal(codes, data[f"{name}_hash_code"])
+    kwargs = dict(mask=data["mask"], mode="lsh", hash_bits=tau,
+                  num_hashes=hashes, projection=projection)
+    for impl in (reference.yoso_attention, effattn.ops.yoso_attention):
+        got = impl(data["Q"], data["K"], data["V"], **kwargs)
+        assert relative_error(got, data["X"]) <= 1e-5
+
+
+CASES = [
+    # batch, n, d, e, mode, tau, hashes, masked, shared projection, version, dtype
+    ((2, 3), 37, 16, 8, "expectation", 8, None, True, None, 1, np.float32),
+    ((2,), 50, 32, 16, "expectation", 4, None, False, None, 2, np.float32),
+    ((2, 2), 29, 16, 16, "lsh", 8, 16, True, False, 1, np.float32),
+    ((3,), 45, 8, 8, "lsh", 5, 7, False, True, 1, np.float32),
+    ((), 33, 16, 4, "lsh", 12, 3, True, True, 1, np.float32),
+    ((2,), 24, 16, 16, "expectation", 8, None, True, None, 1, np.float16),
+]
+
+
+@pytest.mark.parametrize(
+    "batch,n,d,e,mode,tau,hashes,masked,shared,version,dtype", CASES)
+def test_compiled_matches_oracle(batch, n, d, e, mode, tau, hashes, masked,
+                                 shared, version, dtype):
+    rng = np.random.default_rng(200 + n + tau)
+    q = rng.standard_normal(batch + (n, d)).astype(dtype)
+    k = rng.standard_normal(batch + (n, d)).astype(dtype)
+    v = rng.standard_normal(batch + (n, e)).astype(dtype)
+    mask = None
+    if masked:
+        mask = rng.random(batch[:1] + (n,)) < 0.8
+        mask[..., 0] = True
+    projection = None
+    if mode == "lsh":
+        shape = (d, hashes * tau) if shared else batch + (d, hashes * tau)
+        projection = rng.standard_normal(shape).astype(dtype)
+    kwargs = dict(mask=mask, mode=mode, hash_bits=tau, num_hashes=hashes,
+                  projection=projection, version=version)
+    got = effattn.ops.yoso_attention(q, k, v, **kwargs)
+    want = reference.yoso_attention(q, k, v, **kwargs)
+    assert got.dtype == dtype and got.shape == want.shape
+    tolerance = 1e-4 if dtype == np.float32 else 5e-3
+    assert relative_error(got, want) <= tolerance
+
+
+def test_lsh_estimate_converges_to_expectation():
+    """Averaged over many Gaussian projections, the LSH estimate (before the
+    row normalisation) converges to YOSO-E's B·V."""
+    rng = np.random.default_rng(2024)
+    n, d, e, tau, hashes, draws = 12, 8, 4, 3, 8, 400
+    q, k = (rng.standard_normal((n, d)) for _ in range(2))
+    v = rng.standard_normal((n, e))
+    ones = np.ones(n)
+    cosine = reference._l2_normalize(q) @ reference._l2_normalize(k).T
+    expected = ((1 - np.arccos(np.clip(cosine, -1, 1)) / np.pi) ** tau) @ v
+    estimate = np.zeros((n, e))
+    for _ in range(draws):
+        projection = rng.standard_normal((d, hashes * tau))
+        estimate += reference.yoso_lsh_estimate(q, k, v, ones, ones, projection,
+                                                tau, hashes)
+    estimate /= draws
+    # Standard error ~ 1/sqrt(hashes * draws) relative; 5x margin.
+    assert relative_error(estimate, expected) < 0.05
+
+
+def test_masked_queries_give_zero_rows():
+    rng = np.random.default_rng(4)
+    q, k, v = (rng.standard_normal((2, 10, 8)).astype(np.float32) for _ in range(3))
+    mask = np.ones((2, 10), dtype=bool)
+    mask[:, 7:] = False
+    for mode, extra in (("expectation", {}),
+                        ("lsh", dict(num_hashes=4,
+                                     projection=rng.standard_normal((8, 16)).astype(np.float32)))):
+        got = effattn.ops.yoso_attention(q, k, v, mask=mask, mode=mode, hash_bits=4, **extra)
+        assert np.all(got[:, 7:] == 0)
+        norms = np.linalg.norm(got[:, :7], axis=-1)
+        if mode == "expectation":
+            np.testing.assert_allclose(norms, 1, atol=1e-5)
+        else:  # a query whose buckets hold no key at all keeps a zero row
+            assert np.all((np.abs(norms - 1) < 1e-5) | (norms == 0))
