@@ -277,3 +277,99 @@ func.func @nystrom_init_shape(%q: tensor<64x16xf32>, %k: tensor<64x16xf32>, %v: 
   %r = effattn.nystrom_attention {num_landmarks = 8} ins(%q, %k, %v : tensor<64x16xf32>, tensor<64x16xf32>, tensor<64x8xf32>) outs(%o : tensor<64x16xf32>) -> tensor<64x16xf32>
   return %r : tensor<64x16xf32>
 }
+
+// -----
+
+func.func @yoso_head_dim(%q: tensor<8x16xf32>, %k: tensor<8x12xf32>, %v: tensor<8x4xf32>, %o: tensor<8x4xf32>) -> tensor<8x4xf32> {
+  // expected-error @+1 {{'effattn.yoso_attention' op expects the head dimension D of key (12) to match query (16)}}
+  %r = effattn.yoso_attention ins(%q, %k, %v : tensor<8x16xf32>, tensor<8x12xf32>, tensor<8x4xf32>) outs(%o : tensor<8x4xf32>) -> tensor<8x4xf32>
+  return %r : tensor<8x4xf32>
+}
+
+// -----
+
+func.func @yoso_value_rows(%q: tensor<8x16xf32>, %k: tensor<8x16xf32>, %v: tensor<6x4xf32>, %o: tensor<8x4xf32>) -> tensor<8x4xf32> {
+  // expected-error @+1 {{'effattn.yoso_attention' op expects value to have as many rows M as key, got 6 and 8}}
+  %r = effattn.yoso_attention ins(%q, %k, %v : tensor<8x16xf32>, tensor<8x16xf32>, tensor<6x4xf32>) outs(%o : tensor<8x4xf32>) -> tensor<8x4xf32>
+  return %r : tensor<8x4xf32>
+}
+
+// -----
+
+func.func @yoso_mask_cross(%q: tensor<8x16xf32>, %k: tensor<9x16xf32>, %v: tensor<9x4xf32>, %m: tensor<8xi1>, %o: tensor<8x4xf32>) -> tensor<8x4xf32> {
+  // expected-error @+1 {{'effattn.yoso_attention' op expects as many keys as queries with a mask (it masks both), got N = 8 and M = 9}}
+  %r = effattn.yoso_attention ins(%q, %k, %v : tensor<8x16xf32>, tensor<9x16xf32>, tensor<9x4xf32>) mask(%m : tensor<8xi1>) outs(%o : tensor<8x4xf32>) -> tensor<8x4xf32>
+  return %r : tensor<8x4xf32>
+}
+
+// -----
+
+func.func @yoso_hash_bits(%q: tensor<8x16xf32>, %k: tensor<8x16xf32>, %v: tensor<8x4xf32>, %o: tensor<8x4xf32>) -> tensor<8x4xf32> {
+  // expected-error @+1 {{'effattn.yoso_attention' op expects 'hash_bits' in [1, 16], got 17}}
+  %r = effattn.yoso_attention {hash_bits = 17} ins(%q, %k, %v : tensor<8x16xf32>, tensor<8x16xf32>, tensor<8x4xf32>) outs(%o : tensor<8x4xf32>) -> tensor<8x4xf32>
+  return %r : tensor<8x4xf32>
+}
+
+// -----
+
+func.func @yoso_version(%q: tensor<8x16xf32>, %k: tensor<8x16xf32>, %v: tensor<8x4xf32>, %o: tensor<8x4xf32>) -> tensor<8x4xf32> {
+  // expected-error @+1 {{'effattn.yoso_attention' op expects 'version' 1 or 2, got 3}}
+  %r = effattn.yoso_attention {version = 3} ins(%q, %k, %v : tensor<8x16xf32>, tensor<8x16xf32>, tensor<8x4xf32>) outs(%o : tensor<8x4xf32>) -> tensor<8x4xf32>
+  return %r : tensor<8x4xf32>
+}
+
+// -----
+
+func.func @yoso_expectation_with_projection(%q: tensor<8x16xf32>, %k: tensor<8x16xf32>, %v: tensor<8x4xf32>, %p: tensor<16x8xf32>, %o: tensor<8x4xf32>) -> tensor<8x4xf32> {
+  // expected-error @+1 {{'effattn.yoso_attention' op expects 'num_hashes' and 'projection' only with mode = "lsh"}}
+  %r = effattn.yoso_attention ins(%q, %k, %v : tensor<8x16xf32>, tensor<8x16xf32>, tensor<8x4xf32>) projection(%p : tensor<16x8xf32>) outs(%o : tensor<8x4xf32>) -> tensor<8x4xf32>
+  return %r : tensor<8x4xf32>
+}
+
+// -----
+
+func.func @yoso_lsh_without_projection(%q: tensor<8x16xf32>, %k: tensor<8x16xf32>, %v: tensor<8x4xf32>, %o: tensor<8x4xf32>) -> tensor<8x4xf32> {
+  // expected-error @+1 {{'effattn.yoso_attention' op expects 'num_hashes' and a 'projection' operand with mode = "lsh"}}
+  %r = effattn.yoso_attention {mode = "lsh", num_hashes = 2} ins(%q, %k, %v : tensor<8x16xf32>, tensor<8x16xf32>, tensor<8x4xf32>) outs(%o : tensor<8x4xf32>) -> tensor<8x4xf32>
+  return %r : tensor<8x4xf32>
+}
+
+// -----
+
+func.func @yoso_zero_hashes(%q: tensor<8x16xf32>, %k: tensor<8x16xf32>, %v: tensor<8x4xf32>, %p: tensor<16x8xf32>, %o: tensor<8x4xf32>) -> tensor<8x4xf32> {
+  // expected-error @+1 {{'effattn.yoso_attention' op expects 'num_hashes' >= 1, got 0}}
+  %r = effattn.yoso_attention {mode = "lsh", num_hashes = 0} ins(%q, %k, %v : tensor<8x16xf32>, tensor<8x16xf32>, tensor<8x4xf32>) projection(%p : tensor<16x8xf32>) outs(%o : tensor<8x4xf32>) -> tensor<8x4xf32>
+  return %r : tensor<8x4xf32>
+}
+
+// -----
+
+func.func @yoso_projection_rank(%q: tensor<2x8x16xf32>, %k: tensor<2x8x16xf32>, %v: tensor<2x8x4xf32>, %p: tensor<1x2x16x8xf32>, %o: tensor<2x8x4xf32>) -> tensor<2x8x4xf32> {
+  // expected-error @+1 {{'effattn.yoso_attention' op expects a projection of shape [D, num_hashes * hash_bits] or [batch..., D, num_hashes * hash_bits], got 'tensor<1x2x16x8xf32>'}}
+  %r = effattn.yoso_attention {mode = "lsh", hash_bits = 4, num_hashes = 2} ins(%q, %k, %v : tensor<2x8x16xf32>, tensor<2x8x16xf32>, tensor<2x8x4xf32>) projection(%p : tensor<1x2x16x8xf32>) outs(%o : tensor<2x8x4xf32>) -> tensor<2x8x4xf32>
+  return %r : tensor<2x8x4xf32>
+}
+
+// -----
+
+func.func @yoso_projection_batch(%q: tensor<2x8x16xf32>, %k: tensor<2x8x16xf32>, %v: tensor<2x8x4xf32>, %p: tensor<3x16x8xf32>, %o: tensor<2x8x4xf32>) -> tensor<2x8x4xf32> {
+  // expected-error @+1 {{'effattn.yoso_attention' op expects batch dimension #0 of projection (3) to match query (2)}}
+  %r = effattn.yoso_attention {mode = "lsh", hash_bits = 4, num_hashes = 2} ins(%q, %k, %v : tensor<2x8x16xf32>, tensor<2x8x16xf32>, tensor<2x8x4xf32>) projection(%p : tensor<3x16x8xf32>) outs(%o : tensor<2x8x4xf32>) -> tensor<2x8x4xf32>
+  return %r : tensor<2x8x4xf32>
+}
+
+// -----
+
+func.func @yoso_projection_columns(%q: tensor<8x16xf32>, %k: tensor<8x16xf32>, %v: tensor<8x4xf32>, %p: tensor<16x10xf32>, %o: tensor<8x4xf32>) -> tensor<8x4xf32> {
+  // expected-error @+1 {{'effattn.yoso_attention' op expects a projection of shape [..., D = 16, num_hashes * hash_bits = 8], got [..., 16, 10]}}
+  %r = effattn.yoso_attention {mode = "lsh", hash_bits = 4, num_hashes = 2} ins(%q, %k, %v : tensor<8x16xf32>, tensor<8x16xf32>, tensor<8x4xf32>) projection(%p : tensor<16x10xf32>) outs(%o : tensor<8x4xf32>) -> tensor<8x4xf32>
+  return %r : tensor<8x4xf32>
+}
+
+// -----
+
+func.func @yoso_unknown_mode(%q: tensor<8x16xf32>, %k: tensor<8x16xf32>, %v: tensor<8x4xf32>, %o: tensor<8x4xf32>) -> tensor<8x4xf32> {
+  // expected-error @+1 {{'effattn.yoso_attention' op expects 'mode' to be "expectation" or "lsh", got "sampled"}}
+  %r = effattn.yoso_attention {mode = "sampled"} ins(%q, %k, %v : tensor<8x16xf32>, tensor<8x16xf32>, tensor<8x4xf32>) outs(%o : tensor<8x4xf32>) -> tensor<8x4xf32>
+  return %r : tensor<8x4xf32>
+}

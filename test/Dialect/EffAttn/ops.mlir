@@ -41,3 +41,18 @@ func.func @nystrom_attention_all_options(%q: tensor<2x4x50x16xf16>, %k: tensor<2
   %r = effattn.nystrom_attention {num_landmarks = 7, pinv_iterations = 3, pinv_init = "exact"} ins(%q, %k, %v : tensor<2x4x50x16xf16>, tensor<2x4x50x16xf16>, tensor<2x4x50x8xf16>) mask(%m : tensor<2x4x50xi1>) conv_weight(%w : tensor<4x33xf16>) outs(%o : tensor<2x4x50x8xf16>) -> tensor<2x4x50x8xf16>
   return %r : tensor<2x4x50x8xf16>
 }
+
+// CHECK-LABEL: func.func @yoso_attention_expectation
+// CHECK: effattn.yoso_attention {version = 2 : i64} ins(%{{.+}}, %{{.+}}, %{{.+}} : tensor<2x37x16xf32>, tensor<2x37x16xf32>, tensor<2x37x8xf32>) mask(%{{.+}} : tensor<2x37xi1>) outs(%{{.+}} : tensor<2x37x8xf32>) -> tensor<2x37x8xf32>
+func.func @yoso_attention_expectation(%q: tensor<2x37x16xf32>, %k: tensor<2x37x16xf32>, %v: tensor<2x37x8xf32>, %m: tensor<2x37xi1>, %o: tensor<2x37x8xf32>) -> tensor<2x37x8xf32> {
+  %r = effattn.yoso_attention {mode = "expectation", hash_bits = 8, version = 2} ins(%q, %k, %v : tensor<2x37x16xf32>, tensor<2x37x16xf32>, tensor<2x37x8xf32>) mask(%m : tensor<2x37xi1>) outs(%o : tensor<2x37x8xf32>) -> tensor<2x37x8xf32>
+  return %r : tensor<2x37x8xf32>
+}
+
+// CHECK-LABEL: func.func @yoso_attention_lsh
+// CHECK-SAME: %[[P:[a-zA-Z0-9_]+]]: tensor<16x24xbf16>
+// CHECK: effattn.yoso_attention {hash_bits = 3 : i64, mode = "lsh", num_hashes = 8 : i64} ins({{.+}}) projection(%[[P]] : tensor<16x24xbf16>) outs(
+func.func @yoso_attention_lsh(%q: tensor<2x37x16xbf16>, %k: tensor<2x40x16xbf16>, %v: tensor<2x40x8xbf16>, %p: tensor<16x24xbf16>, %o: tensor<2x37x8xbf16>) -> tensor<2x37x8xbf16> {
+  %r = effattn.yoso_attention {mode = "lsh", hash_bits = 3, num_hashes = 8} ins(%q, %k, %v : tensor<2x37x16xbf16>, tensor<2x40x16xbf16>, tensor<2x40x8xbf16>) projection(%p : tensor<16x24xbf16>) outs(%o : tensor<2x37x8xbf16>) -> tensor<2x37x8xbf16>
+  return %r : tensor<2x37x8xbf16>
+}

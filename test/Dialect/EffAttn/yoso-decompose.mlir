@@ -1,0 +1,46 @@
+// RUN: effattn-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(effattn-decompose))" | FileCheck %s
+
+/// [Pattern: DecomposeEffAttnOp] IN: effattn.yoso_attention, mode "lsh".
+/// OUT: projections and τ-bit codes as linalg.generic ops, the bucket
+/// scatter-add as scf.for loops over (batch·head, key, hash) on tensors, the
+/// gather as a linalg.generic reading the tables, then row normalisation.
+
+// CHECK-LABEL: func.func @yoso_lsh
+// CHECK-SAME: %[[Q:[a-zA-Z0-9_]+]]: tensor<2x3x9x8xf32>, %[[K:[a-zA-Z0-9_]+]]: tensor<2x3x9x8xf32>, %[[V:[a-zA-Z0-9_]+]]: tensor<2x3x9x4xf32>, %[[M:[a-zA-Z0-9_]+]]: tensor<2x3x9xi1>, %[[P:[a-zA-Z0-9_]+]]: tensor<8x12xf32>
+// CHECK: %[[QF:.+]] = tensor.collapse_shape %[[Q]] {{\[}}[0, 1], [2], [3]] : tensor<2x3x9x8xf32> into tensor<6x9x8xf32>
+// CHECK: %[[QCODES:.+]] = linalg.generic {{.*}} outs(%{{.+}} : tensor<6x9x4xi32>)
+// CHECK: arith.shli
+// CHECK: %[[KCODES:.+]] = linalg.generic {{.*}} outs(%{{.+}} : tensor<6x9x4xi32>)
+// CHECK: %[[TABLES0:.+]] = linalg.fill {{.*}} -> tensor<6x4x8x4xf32>
+// CHECK: %[[TABLES:.+]] = scf.for %[[BH:.+]] = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%{{.+}} = %[[TABLES0]])
+// CHECK: scf.for %[[J:.+]] = %{{.+}} to %{{.+}} step %{{.+}} iter_args
+// CHECK: scf.for %[[H:.+]] = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%[[T:.+]] = %{{.+}})
+// CHECK: %[[CODE:.+]] = tensor.extract %[[KCODES]][%[[BH]], %[[J]], %[[H]]]
+// CHECK: %[[BUCKET:.+]] = arith.index_cast %[[CODE]] : i32 to index
+// CHECK: %[[ROW:.+]] = tensor.extract_slice %[[T]][%[[BH]], %[[H]], %[[BUCKET]], 0] [1, 1, 1, 4] [1, 1, 1, 1] : tensor<6x4x8x4xf32> to tensor<4xf32>
+// CHECK: %[[SUM:.+]] = linalg.generic {{.*}} outs(%[[ROW]] : tensor<4xf32>)
+// CHECK: tensor.insert_slice %[[SUM]] into %[[T]][%[[BH]], %[[H]], %[[BUCKET]], 0] [1, 1, 1, 4] [1, 1, 1, 1]
+// CHECK: linalg.generic {{.*}} ins(%[[QCODES]] : tensor<6x9x4xi32>)
+// CHECK: tensor.extract %[[TABLES]]
+// CHECK: tensor.expand_shape
+// CHECK: math.sqrt
+// CHECK-NOT: effattn.yoso_attention
+func.func @yoso_lsh(%q: tensor<2x3x9x8xf32>, %k: tensor<2x3x9x8xf32>, %v: tensor<2x3x9x4xf32>, %m: tensor<2x3x9xi1>, %p: tensor<8x12xf32>, %o: tensor<2x3x9x4xf32>) -> tensor<2x3x9x4xf32> {
+  %r = effattn.yoso_attention {mode = "lsh", hash_bits = 3, num_hashes = 4} ins(%q, %k, %v : tensor<2x3x9x8xf32>, tensor<2x3x9x8xf32>, tensor<2x3x9x4xf32>) mask(%m : tensor<2x3x9xi1>) projection(%p : tensor<8x12xf32>) outs(%o : tensor<2x3x9x4xf32>) -> tensor<2x3x9x4xf32>
+  return %r : tensor<2x3x9x4xf32>
+}
+
+// -----
+
+/// Expectation: unit rows, cosines, (1 - acos/π)^τ, one GEMM with V.
+
+// CHECK-LABEL: func.func @yoso_expectation
+// CHECK: math.sqrt
+// CHECK: math.acos
+// CHECK: math.fpowi %{{.+}}, %{{.+}} : f32, i32
+// CHECK-NOT: scf.for
+// CHECK: return
+func.func @yoso_expectation(%q: tensor<9x8xf32>, %k: tensor<9x8xf32>, %v: tensor<9x4xf32>, %o: tensor<9x4xf32>) -> tensor<9x4xf32> {
+  %r = effattn.yoso_attention {hash_bits = 6} ins(%q, %k, %v : tensor<9x8xf32>, tensor<9x8xf32>, tensor<9x4xf32>) outs(%o : tensor<9x4xf32>) -> tensor<9x4xf32>
+  return %r : tensor<9x4xf32>
+}
