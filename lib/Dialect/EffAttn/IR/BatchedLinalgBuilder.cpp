@@ -142,23 +142,22 @@ Value BatchedLinalgBuilder::l2NormalizeRows(Value x, OpFoldResult rows,
                                             OpFoldResult cols) {
   const IteratorType par = IteratorType::parallel,
                      red = IteratorType::reduction;
-  Value squares = generic({x}, filled({rows}, constant(0.0f)),
-                          {map(2, {0, 1}), map(2, {0})}, iterators({par, red}),
-                          [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
-                            Value v = toF32(nb, a[0]);
-                            Value sq = arith::MulFOp::create(nb, l, v, v);
-                            return arith::AddFOp::create(nb, l, a[1], sq);
-                          });
+  Value squares =
+      generic({x}, filled({rows}, constant(0.0f)),
+              {map(2, {0, 1}), map(2, {0})}, iterators({par, red}),
+              [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+                Value v = toF32(nb, a[0]);
+                Value sq = arith::MulFOp::create(nb, l, v, v);
+                return arith::AddFOp::create(nb, l, a[1], sq);
+              });
   Value epsilon = constant(1e-12f);
   Value init = tensor::EmptyOp::create(b, loc, sizes({rows, cols}), f32);
-  return generic({x, squares}, init,
-                 {map(2, {0, 1}), map(2, {0}), map(2, {0, 1})},
-                 iterators({par, par}),
-                 [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
-                   Value norm = math::SqrtOp::create(nb, l, a[1]);
-                   Value clamped =
-                       arith::MaximumFOp::create(nb, l, norm, epsilon);
-                   return arith::DivFOp::create(nb, l, toF32(nb, a[0]),
-                                                clamped);
-                 });
+  return generic(
+      {x, squares}, init, {map(2, {0, 1}), map(2, {0}), map(2, {0, 1})},
+      iterators({par, par}),
+      [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+        Value norm = math::SqrtOp::create(nb, l, a[1]);
+        Value clamped = arith::MaximumFOp::create(nb, l, norm, epsilon);
+        return arith::DivFOp::create(nb, l, toF32(nb, a[0]), clamped);
+      });
 }

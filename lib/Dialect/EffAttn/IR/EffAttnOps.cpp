@@ -309,7 +309,8 @@ LogicalResult YosoAttentionOp::verify() {
       failed(verifyBatchDims(*this, "init", initType.getShape(), queryType,
                              numBatch)))
     return failure();
-  int64_t n = queryType.getDimSize(rank - 2), d = queryType.getDimSize(rank - 1);
+  int64_t n = queryType.getDimSize(rank - 2),
+          d = queryType.getDimSize(rank - 1);
   int64_t m = keyType.getDimSize(rank - 2);
   if (!areDimsCompatible(keyType.getDimSize(rank - 1), d))
     return emitOpError("expects the head dimension D of key (")
@@ -319,8 +320,8 @@ LogicalResult YosoAttentionOp::verify() {
     return emitOpError("expects value to have as many rows M as key, got ")
            << formatDim(valueType.getDimSize(rank - 2)) << " and "
            << formatDim(m);
-  if (failed(verifyInitShape(*this, initType, n,
-                             valueType.getDimSize(rank - 1))))
+  if (failed(
+          verifyInitShape(*this, initType, n, valueType.getDimSize(rank - 1))))
     return failure();
   if (getMask()) {
     if (!areDimsCompatible(n, m))
@@ -361,8 +362,7 @@ LogicalResult YosoAttentionOp::verify() {
       return failure();
     int64_t rows = projectionType.getDimSize(projectionRank - 2);
     int64_t cols = projectionType.getDimSize(projectionRank - 1);
-    if (!areDimsCompatible(rows, d) ||
-        !areDimsCompatible(cols, hashes * bits))
+    if (!areDimsCompatible(rows, d) || !areDimsCompatible(cols, hashes * bits))
       return emitOpError("expects a projection of shape [..., D = ")
              << formatDim(d) << ", num_hashes * hash_bits = " << hashes * bits
              << "], got [..., " << formatDim(rows) << ", " << formatDim(cols)
@@ -378,8 +378,9 @@ LogicalResult YosoAttentionOp::verify() {
   return success();
 }
 
-LogicalResult YosoAttentionOp::reifyResultShapes(
-    OpBuilder &b, ReifiedRankedShapedTypeDims &reifiedShapes) {
+LogicalResult
+YosoAttentionOp::reifyResultShapes(OpBuilder &b,
+                                   ReifiedRankedShapedTypeDims &reifiedShapes) {
   reifiedShapes.push_back(tensor::getMixedSizes(b, getLoc(), getInit()));
   return success();
 }

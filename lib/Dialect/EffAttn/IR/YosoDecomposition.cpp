@@ -60,8 +60,8 @@ static Value buildExpectation(YosoAttentionOp op, BatchedLinalgBuilder &lb,
         Value c = arith::MulFOp::create(nb, l, a.back(), scale);
         c = arith::MinimumFOp::create(
             nb, l, arith::MaximumFOp::create(nb, l, c, minusOne), one);
-        Value angle = arith::MulFOp::create(
-            nb, l, math::AcosOp::create(nb, l, c), invPi);
+        Value angle =
+            arith::MulFOp::create(nb, l, math::AcosOp::create(nb, l, c), invPi);
         Value collide = arith::SubFOp::create(nb, l, one, angle);
         Value weight = math::FPowIOp::create(nb, l, collide, exponent);
         if (a.size() == 1)
@@ -105,8 +105,8 @@ static Value buildLsh(YosoAttentionOp op, OpBuilder &b, unsigned numBatch) {
   Value query = collapseBatch(b, loc, op.getQuery(), numBatch);
   Value key = collapseBatch(b, loc, op.getKey(), numBatch);
   Value value = collapseBatch(b, loc, op.getValue(), numBatch);
-  Value mask = op.getMask() ? collapseBatch(b, loc, op.getMask(), numBatch)
-                            : Value();
+  Value mask =
+      op.getMask() ? collapseBatch(b, loc, op.getMask(), numBatch) : Value();
   Value projection = op.getProjection();
   bool sharedProjection =
       cast<RankedTensorType>(projection.getType()).getRank() == 2;
@@ -126,26 +126,23 @@ static Value buildLsh(YosoAttentionOp op, OpBuilder &b, unsigned numBatch) {
     OpFoldResult columns = b.getIndexAttr(hashes * bits);
     // Loops (bh, i, x, c): the innermost loop runs along projection rows.
     AffineMap projectionMap =
-        sharedProjection ? AffineMap::get(4, 0,
-                                          {b.getAffineDimExpr(2),
-                                           b.getAffineDimExpr(3)},
-                                          ctx)
-                         : lb.map(3, {1, 2});
+        sharedProjection
+            ? AffineMap::get(
+                  4, 0, {b.getAffineDimExpr(2), b.getAffineDimExpr(3)}, ctx)
+            : lb.map(3, {1, 2});
     Value projected = lb.generic(
         {x, projection}, lb.filled({rows, columns}, zero),
         {lb.map(3, {0, 1}), projectionMap, lb.map(3, {0, 2})},
         lb.iterators({par, red, par}),
         [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
-          Value prod = arith::MulFOp::create(nb, l, lb.toF32(nb, a[0]),
-                                             lb.toF32(nb, a[1]),
-                                             kContractionFastMath);
-          return arith::AddFOp::create(nb, l, a[2], prod,
-                                       kContractionFastMath);
+          Value prod =
+              arith::MulFOp::create(nb, l, lb.toF32(nb, a[0]),
+                                    lb.toF32(nb, a[1]), kContractionFastMath);
+          return arith::AddFOp::create(nb, l, a[2], prod, kContractionFastMath);
         });
     Value codeInit = tensor::EmptyOp::create(
         b, loc, lb.sizes({rows, b.getIndexAttr(hashes)}), b.getI32Type());
-    Value zeroCode =
-        arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(0));
+    Value zeroCode = arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(0));
     codeInit = linalg::FillOp::create(b, loc, zeroCode, codeInit).getResult(0);
     // Loops (bh, i, h, t); bit t of hash h is column h·τ + t.
     AffineExpr column = b.getAffineDimExpr(2) * bits + b.getAffineDimExpr(3);
@@ -167,7 +164,8 @@ static Value buildLsh(YosoAttentionOp op, OpBuilder &b, unsigned numBatch) {
               nb, l, nb.getI32Type(), linalg::IndexOp::create(nb, l, 3));
           Value one = arith::ConstantOp::create(nb, l, nb.getI32IntegerAttr(1));
           Value bit = arith::ShLIOp::create(nb, l, one, t);
-          Value none = arith::ConstantOp::create(nb, l, nb.getI32IntegerAttr(0));
+          Value none =
+              arith::ConstantOp::create(nb, l, nb.getI32IntegerAttr(0));
           return arith::OrIOp::create(
               nb, l, a[2], arith::SelectOp::create(nb, l, positive, bit, none));
         });
@@ -179,13 +177,12 @@ static Value buildLsh(YosoAttentionOp op, OpBuilder &b, unsigned numBatch) {
   Value maskedValue = value;
   if (mask) {
     maskedValue = lb.generic(
-        {value, mask}, tensor::EmptyOp::create(b, loc, lb.sizes({m, e}),
-                                               b.getF32Type()),
+        {value, mask},
+        tensor::EmptyOp::create(b, loc, lb.sizes({m, e}), b.getF32Type()),
         {lb.map(2, {0, 1}), lb.map(2, {0}), lb.map(2, {0, 1})},
         lb.iterators({par, par}),
         [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
-          return arith::SelectOp::create(nb, l, a[1], lb.toF32(nb, a[0]),
-                                         zero);
+          return arith::SelectOp::create(nb, l, a[1], lb.toF32(nb, a[0]), zero);
         });
   }
 
@@ -207,8 +204,7 @@ static Value buildLsh(YosoAttentionOp op, OpBuilder &b, unsigned numBatch) {
                     Value hash, Value table) -> Value {
     Value code = tensor::ExtractOp::create(nb, l, keyCodes,
                                            ValueRange{batch, keyIndex, hash});
-    Value bucket =
-        arith::IndexCastOp::create(nb, l, nb.getIndexType(), code);
+    Value bucket = arith::IndexCastOp::create(nb, l, nb.getIndexType(), code);
     OpFoldResult one = nb.getIndexAttr(1), zeroIndex = nb.getIndexAttr(0);
     SmallVector<OpFoldResult> tableOffsets{batch, hash, bucket, zeroIndex};
     SmallVector<OpFoldResult> tableSizes{one, one, one, e};
@@ -219,17 +215,16 @@ static Value buildLsh(YosoAttentionOp op, OpBuilder &b, unsigned numBatch) {
         nb, l, rowType, maskedValue,
         SmallVector<OpFoldResult>{batch, keyIndex, zeroIndex},
         SmallVector<OpFoldResult>{one, one, e}, strides3);
-    Value sum =
-        linalg::GenericOp::create(
-            nb, l, TypeRange{rowType}, ValueRange{source}, ValueRange{row},
-            ArrayRef<AffineMap>{identity, identity},
-            ArrayRef<IteratorType>{par},
-            [&](OpBuilder &bb, Location bl, ValueRange a) {
-              Value added =
-                  arith::AddFOp::create(bb, bl, a[1], lb.toF32(bb, a[0]));
-              linalg::YieldOp::create(bb, bl, added);
-            })
-            .getResult(0);
+    Value sum = linalg::GenericOp::create(
+                    nb, l, TypeRange{rowType}, ValueRange{source},
+                    ValueRange{row}, ArrayRef<AffineMap>{identity, identity},
+                    ArrayRef<IteratorType>{par},
+                    [&](OpBuilder &bb, Location bl, ValueRange a) {
+                      Value added = arith::AddFOp::create(bb, bl, a[1],
+                                                          lb.toF32(bb, a[0]));
+                      linalg::YieldOp::create(bb, bl, added);
+                    })
+                    .getResult(0);
     return tensor::InsertSliceOp::create(nb, l, sum, table, tableOffsets,
                                          tableSizes, strides4);
   };
@@ -239,8 +234,7 @@ static Value buildLsh(YosoAttentionOp op, OpBuilder &b, unsigned numBatch) {
           [&](OpBuilder &b1, Location l1, Value batch, ValueRange t1) {
             auto keys = scf::ForOp::create(
                 b1, l1, c0, mValue, c1, t1,
-                [&](OpBuilder &b2, Location l2, Value keyIndex,
-                    ValueRange t2) {
+                [&](OpBuilder &b2, Location l2, Value keyIndex, ValueRange t2) {
                   auto perHash = scf::ForOp::create(
                       b2, l2, c0, numHashesValue, c1, t2,
                       [&](OpBuilder &b3, Location l3, Value hash,
@@ -278,14 +272,15 @@ static Value buildLsh(YosoAttentionOp op, OpBuilder &b, unsigned numBatch) {
     maps.push_back(lb.map(2, {0}));
   }
   maps.push_back(lb.map(2, {0, 1}));
-  Value estimate = lb.generic(
-      inputs, sums, maps, lb.iterators({par, par}),
-      [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
-        Value scaled = arith::MulFOp::create(nb, l, a.back(), average);
-        if (a.size() == 1)
-          return scaled;
-        return arith::SelectOp::create(nb, l, a[0], scaled, zero);
-      });
+  Value estimate =
+      lb.generic(inputs, sums, maps, lb.iterators({par, par}),
+                 [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+                   Value scaled =
+                       arith::MulFOp::create(nb, l, a.back(), average);
+                   if (a.size() == 1)
+                     return scaled;
+                   return arith::SelectOp::create(nb, l, a[0], scaled, zero);
+                 });
 
   // Back to [batch..., N, E].
   auto resultType = cast<RankedTensorType>(op.getInit().getType());
@@ -301,8 +296,8 @@ static Value buildLsh(YosoAttentionOp op, OpBuilder &b, unsigned numBatch) {
       llvm::to_vector(llvm::seq<int64_t>(0, numBatch))};
   reassociation.push_back({static_cast<int64_t>(numBatch)});
   reassociation.push_back({static_cast<int64_t>(numBatch) + 1});
-  return tensor::ExpandShapeOp::create(b, loc, f32Type, estimate,
-                                       reassociation, outputSizes);
+  return tensor::ExpandShapeOp::create(b, loc, f32Type, estimate, reassociation,
+                                       outputSizes);
 }
 
 FailureOr<SmallVector<Value>>
@@ -319,9 +314,8 @@ YosoAttentionOp::decomposeOperation(OpBuilder &b) {
   OpFoldResult n = querySizes[numBatch], d = querySizes[numBatch + 1];
   OpFoldResult m = valueSizes[numBatch], e = valueSizes[numBatch + 1];
   BatchedLinalgBuilder lb(b, loc, ArrayRef(querySizes).take_front(numBatch));
-  Value x = getMode() == "expectation"
-                ? buildExpectation(*this, lb, n, m, d, e)
-                : buildLsh(*this, b, numBatch);
+  Value x = getMode() == "expectation" ? buildExpectation(*this, lb, n, m, d, e)
+                                       : buildLsh(*this, b, numBatch);
   Value normalized = lb.l2NormalizeRows(x, n, e);
   Type elementType = getInitType().getElementType();
   Value result = lb.generic(
