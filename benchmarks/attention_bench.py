@@ -1,0 +1,124 @@
+#!/usr/bin/env python3
+"""Approximate attention vs exact attention: time, peak memory, error.
+
+For each sequence length n: one batch of 8 heads, d = 64, f32. Methods:
+effattn exact attention, Nyströmformer (m = 64), YOSO-E (τ = 8), YOSO-LSH
+(τ = 8, 16 hashes, Gaussian projection), and PyTorch (CPU) exact attention
+(softmax(QKᵀ/√d)V, one head at a time so that its n×n scores fit in memory).
+Every effattn op is compiled for this CPU first (not timed); times are the
+best of --repeats calls, single-threaded for all methods (torch.set_num_threads(1))
+because effattn's CPU code is single-threaded today. Peak memory is the
+process's peak RSS during the calls (reset through /proc/self/clear_refs)
+minus the RSS before them. Error is the relative Frobenius error against
+effattn's exact attention (for YOSO, whose output rows are L2-normalised by
+definition, against the normalised rows of exact attention).
+
+Usage: PYTHONPATH=python python3 benchmarks/attention_bench.py [--sizes 1024 4096 16384]
+       [--repeats 3] [--json results.json]
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+import effattn  # noqa: E402
+
+BATCH, HEAD_DIM, LANDMARKS, TAU, HASHES = 8, 64, 64, 8, 16
+
+
+def rss_kib(field):
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field):
+                return int(line.split()[1])
+    return 0
+
+
+def measure(fn, repeats):
+    """(best seconds, peak extra MiB, output) over `repeats` calls."""
+    out = fn()  # warm-up (compiles effattn modules)
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")  # reset the peak RSS
+    base = rss_kib("VmRSS:")
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - start)
+    peak = max(rss_kib("VmHWM:") - base, 0) / 1024
+    return best, peak, out
+
+
+def torch_attention(torch, q, k, v):
+    outs = []
+    scale = 1.0 / np.sqrt(q.shape[-1])
+    with torch.no_grad():
+        for h in range(q.shape[0]):
+            qh, kh, vh = (torch.from_numpy(x[h]) for x in (q, k, v))
+            p = torch.softmax(qh @ kh.T * scale, dim=-1)
+            outs.append((p @ vh).numpy())
+    return np.stack(outs)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1024, 4096, 16384])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--json")
+    args = parser.parse_args()
+    try:
+        import torch
+        torch.set_num_threads(1)
+    except ImportError:
+        torch = None
+        print("PyTorch not installed (apt-get install python3-torch): its column is skipped")
+
+    rng = np.random.default_rng(0)
+    projection = rng.standard_normal((HEAD_DIM, HASHES * TAU)).astype(np.float32)
+    methods = {
+        "effattn exact": lambda q, k, v: effattn.ops.attention(q, k, v),
+        f"nystrom m={LANDMARKS}": lambda q, k, v: effattn.ops.nystrom_attention(
+            q, k, v, num_landmarks=LANDMARKS),
+        f"yoso-E tau={TAU}": lambda q, k, v: effattn.ops.yoso_attention(
+            q, k, v, hash_bits=TAU),
+        f"yoso-LSH tau={TAU} m={HASHES}": lambda q, k, v: effattn.ops.yoso_attention(
+            q, k, v, mode="lsh", hash_bits=TAU, num_hashes=HASHES, projection=projection),
+    }
+    if torch is not None:
+        methods["pytorch exact"] = lambda q, k, v: torch_attention(torch, q, k, v)
+
+    results = []
+    print(f"{'n':>6} {'method':<22} {'time ms':>10} {'x exact':>8} {'peak MiB':>9} {'rel err':>9}")
+    for n in args.sizes:
+        q, k, v = (rng.standard_normal((BATCH, n, HEAD_DIM)).astype(np.float32)
+                   for _ in range(3))
+        repeats = args.repeats if n < 16384 else 1
+        exact = None
+        exact_time = None
+        for name, fn in methods.items():
+            seconds, peak, out = measure(lambda: fn(q, k, v), repeats)
+            if exact is None:
+                exact, exact_time = out, seconds
+            # YOSO's rows are L2-normalised by definition: compare them with
+            # the normalised rows of exact attention.
+            want = exact
+            if name.startswith("yoso"):
+                want = exact / np.maximum(np.linalg.norm(exact, axis=-1, keepdims=True), 1e-12)
+            error = float(np.linalg.norm(out - want) / np.linalg.norm(want))
+            row = dict(n=n, method=name, ms=seconds * 1e3, speedup=exact_time / seconds,
+                       peak_mib=peak, rel_error=error)
+            results.append(row)
+            print(f"{n:>6} {name:<22} {row['ms']:>10.1f} {row['speedup']:>8.2f} "
+                  f"{peak:>9.1f} {error:>9.2e}", flush=True)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(dict(batch=BATCH, head_dim=HEAD_DIM, results=results), f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
