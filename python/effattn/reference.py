@@ -183,6 +183,45 @@ def yoso_hash_codes(x, projection, hash_bits, num_hashes):
     return (bits * (1 << np.arange(hash_bits))).sum(axis=-1)
 
 
+def hadamard(n):
+    """The unnormalised n×n Walsh-Hadamard (Sylvester) matrix, n a power of 2:
+    H[i, j] = (-1)^popcount(i & j)."""
+    i = np.arange(n)
+    bits = np.bitwise_and(i[:, None], i[None, :])
+    parity = np.zeros_like(bits)
+    while bits.any():
+        parity ^= bits & 1
+        bits >>= 1
+    return np.where(parity == 1, -1.0, 1.0)
+
+
+def yoso_fast_hash_projection(diagonals, hash_bits, num_hashes):
+    """The projection equivalent to YOSO's Hadamard "fast hash".
+
+    diagonals: ±1 [..., 3, P, d] (the authors' D, d a power of 2,
+    P = ceil(num_hashes / (d // τ))). Part p computes
+    y = H·(D₂ ⊙ H·(D₁ ⊙ H·(D₀ ⊙ x))) with H unnormalised; hash p·(d//τ) + c
+    takes bits y[c·τ : c·τ + τ] (LSB first); hashes past num_hashes are
+    dropped. Since y = M_p·x is linear, the codes equal those of the returned
+    projection [..., d, num_hashes·τ] whose column h·τ + t is row c·τ + t of
+    M_p (h = p·(d//τ) + c).
+    """
+    diagonals = np.asarray(diagonals, dtype=np.float64)
+    d = diagonals.shape[-1]
+    per_part = d // hash_bits
+    h = hadamard(d)
+    # M_p = H diag(D2) H diag(D1) H diag(D0), for every part (and batch).
+    m = h * diagonals[..., 0, :, None, :]
+    m = h @ (diagonals[..., 1, :, :, None] * m)
+    m = h @ (diagonals[..., 2, :, :, None] * m)
+    columns = []
+    for hash_index in range(num_hashes):
+        part, c = divmod(hash_index, per_part)
+        columns.append(m[..., part, c * hash_bits:(c + 1) * hash_bits, :])
+    projection = np.concatenate(columns, axis=-2)  # [..., m·τ, d]
+    return np.swapaxes(projection, -1, -2)
+
+
 def yoso_lsh_estimate(q, k, v, keep_q, keep_k, projection, hash_bits, num_hashes):
     """The LSH estimate of B·V before row normalisation (float64).
 

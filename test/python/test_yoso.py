@@ -118,3 +118,69 @@ def test_masked_queries_give_zero_rows():
             np.testing.assert_allclose(norms, 1, atol=1e-5)
         else:  # a query whose buckets hold no key at all keeps a zero row
             assert np.all((np.abs(norms - 1) < 1e-5) | (norms == 0))
+
+
+def fast_hash_module(batch, n, d, e, tau, hashes, diag_shape, masked):
+    def t(shape, elem="f32"):
+        return "tensor<" + "x".join(map(str, shape)) + f"x{elem}>"
+    tq, tv, tm, td = t(batch + (n, d)), t(batch + (n, e)), t(batch + (n,), "i1"), t(diag_shape)
+    mask_arg = f", %m: {tm}" if masked else ""
+    mask_clause = f" mask(%m : {tm})" if masked else ""
+    return f"""
+func.func @fast_hash(%q: {tq}, %k: {tq}, %v: {tv}{mask_arg}, %dg: {td}) -> {tv} {{
+  %init = tensor.empty() : {tv}
+  %r = effattn.yoso_attention {{mode = "lsh", hash_bits = {tau}, num_hashes = {hashes}}}
+      ins(%q, %k, %v : {tq}, {tq}, {tv}){mask_clause} hadamard_diagonals(%dg : {td})
+      outs(%init : {tv}) -> {tv}
+  return %r : {tv}
+}}
+"""
+
+
+@pytest.mark.parametrize("batch,n,d,e,tau,hashes,per_batch,masked", [
+    ((2, 3), 37, 16, 8, 3, 9, True, True),
+    ((2,), 29, 64, 16, 8, 16, False, False),
+    ((), 20, 32, 4, 5, 7, False, True),
+])
+def test_fast_hash_diagonals_match_oracle(batch, n, d, e, tau, hashes,
+                                          per_batch, masked):
+    """The op's hadamard_diagonals form equals the oracle's equivalent
+    projection (yoso_fast_hash_projection)."""
+    rng = np.random.default_rng(300 + n)
+    parts = -(-hashes // (d // tau))
+    diag_shape = (batch if per_batch else ()) + (3, parts, d)
+    diagonals = rng.choice([-1.0, 1.0], size=diag_shape).astype(np.float32)
+    q, k = (rng.standard_normal(batch + (n, d)).astype(np.float32) for _ in range(2))
+    v = rng.standard_normal(batch + (n, e)).astype(np.float32)
+    mask = rng.random(batch + (n,)) < 0.8 if masked else None
+    module = effattn.compile(fast_hash_module(batch, n, d, e, tau, hashes, diag_shape,
+                                              masked), module_name="fast_hash")
+    args = [q, k, v] + ([mask] if masked else []) + [diagonals]
+    got = module.fast_hash(*args)
+    projection = reference.yoso_fast_hash_projection(diagonals, tau, hashes)
+    want = reference.yoso_attention(q, k, v, mask=mask, mode="lsh", hash_bits=tau,
+                                    num_hashes=hashes, projection=projection)
+    assert relative_error(got, want) <= 1e-5
+
+
+def test_fast_hash_projection_is_the_authors_transform():
+    """Codes from the equivalent projection equal the authors' fast hash,
+    evaluated directly: y = H(D2 ⊙ H(D1 ⊙ H(D0 ⊙ x))), bits y[cτ + t]."""
+    rng = np.random.default_rng(11)
+    d, tau, hashes = 16, 3, 9
+    per_part = d // tau
+    parts = -(-hashes // per_part)
+    diagonals = rng.choice([-1.0, 1.0], size=(3, parts, d))
+    x = rng.standard_normal((6, d))
+    h = reference.hadamard(d)
+    direct = np.zeros((6, hashes), dtype=np.int64)
+    for i in range(6):
+        for p in range(parts):
+            y = h @ (diagonals[2, p] * (h @ (diagonals[1, p] * (h @ (diagonals[0, p] * x[i])))))
+            for c in range(per_part):
+                if p * per_part + c < hashes:
+                    direct[i, p * per_part + c] = sum(
+                        int(y[c * tau + t] > 0) << t for t in range(tau))
+    projection = reference.yoso_fast_hash_projection(diagonals, tau, hashes)
+    np.testing.assert_array_equal(reference.yoso_hash_codes(x, projection, tau, hashes),
+                                  direct)

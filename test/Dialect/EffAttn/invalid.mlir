@@ -321,7 +321,7 @@ func.func @yoso_version(%q: tensor<8x16xf32>, %k: tensor<8x16xf32>, %v: tensor<8
 // -----
 
 func.func @yoso_expectation_with_projection(%q: tensor<8x16xf32>, %k: tensor<8x16xf32>, %v: tensor<8x4xf32>, %p: tensor<16x8xf32>, %o: tensor<8x4xf32>) -> tensor<8x4xf32> {
-  // expected-error @+1 {{'effattn.yoso_attention' op expects 'num_hashes' and 'projection' only with mode = "lsh"}}
+  // expected-error @+1 {{'effattn.yoso_attention' op expects 'num_hashes', 'projection' and 'hadamard_diagonals' only with mode = "lsh"}}
   %r = effattn.yoso_attention ins(%q, %k, %v : tensor<8x16xf32>, tensor<8x16xf32>, tensor<8x4xf32>) projection(%p : tensor<16x8xf32>) outs(%o : tensor<8x4xf32>) -> tensor<8x4xf32>
   return %r : tensor<8x4xf32>
 }
@@ -329,7 +329,7 @@ func.func @yoso_expectation_with_projection(%q: tensor<8x16xf32>, %k: tensor<8x1
 // -----
 
 func.func @yoso_lsh_without_projection(%q: tensor<8x16xf32>, %k: tensor<8x16xf32>, %v: tensor<8x4xf32>, %o: tensor<8x4xf32>) -> tensor<8x4xf32> {
-  // expected-error @+1 {{'effattn.yoso_attention' op expects 'num_hashes' and a 'projection' operand with mode = "lsh"}}
+  // expected-error @+1 {{'effattn.yoso_attention' op expects 'num_hashes' and either a 'projection' or 'hadamard_diagonals' operand with mode = "lsh"}}
   %r = effattn.yoso_attention {mode = "lsh", num_hashes = 2} ins(%q, %k, %v : tensor<8x16xf32>, tensor<8x16xf32>, tensor<8x4xf32>) outs(%o : tensor<8x4xf32>) -> tensor<8x4xf32>
   return %r : tensor<8x4xf32>
 }
@@ -371,5 +371,45 @@ func.func @yoso_projection_columns(%q: tensor<8x16xf32>, %k: tensor<8x16xf32>, %
 func.func @yoso_unknown_mode(%q: tensor<8x16xf32>, %k: tensor<8x16xf32>, %v: tensor<8x4xf32>, %o: tensor<8x4xf32>) -> tensor<8x4xf32> {
   // expected-error @+1 {{'effattn.yoso_attention' op expects 'mode' to be "expectation" or "lsh", got "sampled"}}
   %r = effattn.yoso_attention {mode = "sampled"} ins(%q, %k, %v : tensor<8x16xf32>, tensor<8x16xf32>, tensor<8x4xf32>) outs(%o : tensor<8x4xf32>) -> tensor<8x4xf32>
+  return %r : tensor<8x4xf32>
+}
+
+// -----
+
+func.func @yoso_projection_and_diagonals(%q: tensor<8x16xf32>, %k: tensor<8x16xf32>, %v: tensor<8x4xf32>, %p: tensor<16x8xf32>, %dg: tensor<3x1x16xf32>, %o: tensor<8x4xf32>) -> tensor<8x4xf32> {
+  // expected-error @+1 {{'effattn.yoso_attention' op expects 'num_hashes' and either a 'projection' or 'hadamard_diagonals' operand with mode = "lsh"}}
+  %r = effattn.yoso_attention {mode = "lsh", hash_bits = 4, num_hashes = 2} ins(%q, %k, %v : tensor<8x16xf32>, tensor<8x16xf32>, tensor<8x4xf32>) projection(%p : tensor<16x8xf32>) hadamard_diagonals(%dg : tensor<3x1x16xf32>) outs(%o : tensor<8x4xf32>) -> tensor<8x4xf32>
+  return %r : tensor<8x4xf32>
+}
+
+// -----
+
+func.func @yoso_diagonals_not_power_of_two(%q: tensor<8x12xf32>, %k: tensor<8x12xf32>, %v: tensor<8x4xf32>, %dg: tensor<3x1x12xf32>, %o: tensor<8x4xf32>) -> tensor<8x4xf32> {
+  // expected-error @+1 {{'effattn.yoso_attention' op expects a static power-of-two head dimension D >= hash_bits for 'hadamard_diagonals', got 12}}
+  %r = effattn.yoso_attention {mode = "lsh", hash_bits = 4, num_hashes = 2} ins(%q, %k, %v : tensor<8x12xf32>, tensor<8x12xf32>, tensor<8x4xf32>) hadamard_diagonals(%dg : tensor<3x1x12xf32>) outs(%o : tensor<8x4xf32>) -> tensor<8x4xf32>
+  return %r : tensor<8x4xf32>
+}
+
+// -----
+
+func.func @yoso_diagonals_rank(%q: tensor<8x16xf32>, %k: tensor<8x16xf32>, %v: tensor<8x4xf32>, %dg: tensor<1x16xf32>, %o: tensor<8x4xf32>) -> tensor<8x4xf32> {
+  // expected-error @+1 {{'effattn.yoso_attention' op expects hadamard_diagonals of shape [3, P, D] or [batch..., 3, P, D], got 'tensor<1x16xf32>'}}
+  %r = effattn.yoso_attention {mode = "lsh", hash_bits = 4, num_hashes = 2} ins(%q, %k, %v : tensor<8x16xf32>, tensor<8x16xf32>, tensor<8x4xf32>) hadamard_diagonals(%dg : tensor<1x16xf32>) outs(%o : tensor<8x4xf32>) -> tensor<8x4xf32>
+  return %r : tensor<8x4xf32>
+}
+
+// -----
+
+func.func @yoso_diagonals_batch(%q: tensor<2x8x16xf32>, %k: tensor<2x8x16xf32>, %v: tensor<2x8x4xf32>, %dg: tensor<3x3x2x16xf32>, %o: tensor<2x8x4xf32>) -> tensor<2x8x4xf32> {
+  // expected-error @+1 {{'effattn.yoso_attention' op expects batch dimension #0 of hadamard_diagonals (3) to match query (2)}}
+  %r = effattn.yoso_attention {mode = "lsh", hash_bits = 4, num_hashes = 5} ins(%q, %k, %v : tensor<2x8x16xf32>, tensor<2x8x16xf32>, tensor<2x8x4xf32>) hadamard_diagonals(%dg : tensor<3x3x2x16xf32>) outs(%o : tensor<2x8x4xf32>) -> tensor<2x8x4xf32>
+  return %r : tensor<2x8x4xf32>
+}
+
+// -----
+
+func.func @yoso_diagonals_parts(%q: tensor<8x16xf32>, %k: tensor<8x16xf32>, %v: tensor<8x4xf32>, %dg: tensor<3x1x16xf32>, %o: tensor<8x4xf32>) -> tensor<8x4xf32> {
+  // expected-error @+1 {{'effattn.yoso_attention' op expects hadamard_diagonals of shape [..., 3, P = 2, D = 16], got 'tensor<3x1x16xf32>'}}
+  %r = effattn.yoso_attention {mode = "lsh", hash_bits = 4, num_hashes = 5} ins(%q, %k, %v : tensor<8x16xf32>, tensor<8x16xf32>, tensor<8x4xf32>) hadamard_diagonals(%dg : tensor<3x1x16xf32>) outs(%o : tensor<8x4xf32>) -> tensor<8x4xf32>
   return %r : tensor<8x4xf32>
 }

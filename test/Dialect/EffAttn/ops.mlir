@@ -56,3 +56,11 @@ func.func @yoso_attention_lsh(%q: tensor<2x37x16xbf16>, %k: tensor<2x40x16xbf16>
   %r = effattn.yoso_attention {mode = "lsh", hash_bits = 3, num_hashes = 8} ins(%q, %k, %v : tensor<2x37x16xbf16>, tensor<2x40x16xbf16>, tensor<2x40x8xbf16>) projection(%p : tensor<16x24xbf16>) outs(%o : tensor<2x37x8xbf16>) -> tensor<2x37x8xbf16>
   return %r : tensor<2x37x8xbf16>
 }
+
+// CHECK-LABEL: func.func @yoso_attention_fast_hash
+// CHECK-SAME: %[[DG:[a-zA-Z0-9_]+]]: tensor<2x3x2x16xf32>
+// CHECK: effattn.yoso_attention {hash_bits = 3 : i64, mode = "lsh", num_hashes = 7 : i64} ins({{.+}}) hadamard_diagonals(%[[DG]] : tensor<2x3x2x16xf32>) outs(
+func.func @yoso_attention_fast_hash(%q: tensor<2x9x16xf32>, %k: tensor<2x9x16xf32>, %v: tensor<2x9x4xf32>, %dg: tensor<2x3x2x16xf32>, %o: tensor<2x9x4xf32>) -> tensor<2x9x4xf32> {
+  %r = effattn.yoso_attention {mode = "lsh", hash_bits = 3, num_hashes = 7} ins(%q, %k, %v : tensor<2x9x16xf32>, tensor<2x9x16xf32>, tensor<2x9x4xf32>) hadamard_diagonals(%dg : tensor<2x3x2x16xf32>) outs(%o : tensor<2x9x4xf32>) -> tensor<2x9x4xf32>
+  return %r : tensor<2x9x4xf32>
+}

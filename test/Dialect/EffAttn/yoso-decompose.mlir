@@ -44,3 +44,19 @@ func.func @yoso_expectation(%q: tensor<9x8xf32>, %k: tensor<9x8xf32>, %v: tensor
   %r = effattn.yoso_attention {hash_bits = 6} ins(%q, %k, %v : tensor<9x8xf32>, tensor<9x8xf32>, tensor<9x4xf32>) outs(%o : tensor<9x4xf32>) -> tensor<9x4xf32>
   return %r : tensor<9x4xf32>
 }
+
+// -----
+
+/// The fast hash: the projection is built from the ±1 diagonals with
+/// Walsh–Hadamard entries (-1)^popcount(i & j), then hashed as usual.
+
+// CHECK-LABEL: func.func @yoso_fast_hash
+// CHECK-SAME: %[[DG:[a-zA-Z0-9_]+]]: tensor<3x2x16xf32>
+// CHECK: linalg.generic {{.*}} ins(%[[DG]] : tensor<3x2x16xf32>) outs(%{{.+}} : tensor<2x16x16xf32>)
+// CHECK: math.ctpop
+// CHECK: %[[PROJ:.+]] = tensor.collapse_shape %{{.+}} {{\[}}[0], [1, 2]] : tensor<16x7x3xf32> into tensor<16x21xf32>
+// CHECK: linalg.generic {{.*}} ins(%{{.+}}, %[[PROJ]] : tensor<1x9x16xf32>, tensor<16x21xf32>)
+func.func @yoso_fast_hash(%q: tensor<9x16xf32>, %k: tensor<9x16xf32>, %v: tensor<9x4xf32>, %dg: tensor<3x2x16xf32>, %o: tensor<9x4xf32>) -> tensor<9x4xf32> {
+  %r = effattn.yoso_attention {mode = "lsh", hash_bits = 3, num_hashes = 7} ins(%q, %k, %v : tensor<9x16xf32>, tensor<9x16xf32>, tensor<9x4xf32>) hadamard_diagonals(%dg : tensor<3x2x16xf32>) outs(%o : tensor<9x4xf32>) -> tensor<9x4xf32>
+  return %r : tensor<9x4xf32>
+}

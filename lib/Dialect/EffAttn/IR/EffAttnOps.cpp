@@ -16,6 +16,7 @@
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
+#include "llvm/Support/MathExtras.h"
 
 #include <cmath>
 
@@ -339,34 +340,61 @@ LogicalResult YosoAttentionOp::verify() {
     return emitOpError("expects 'version' 1 or 2, got ") << version;
   StringRef mode = getMode();
   if (mode == "expectation") {
-    if (getProjection() || getNumHashes())
-      return emitOpError("expects 'num_hashes' and 'projection' only with "
-                         "mode = \"lsh\"");
+    if (getProjection() || getHadamardDiagonals() || getNumHashes())
+      return emitOpError("expects 'num_hashes', 'projection' and "
+                         "'hadamard_diagonals' only with mode = \"lsh\"");
   } else if (mode == "lsh") {
-    if (!getNumHashes() || !getProjection())
-      return emitOpError("expects 'num_hashes' and a 'projection' operand "
-                         "with mode = \"lsh\"");
+    if (!getNumHashes() ||
+        bool(getProjection()) == bool(getHadamardDiagonals()))
+      return emitOpError("expects 'num_hashes' and either a 'projection' or "
+                         "'hadamard_diagonals' operand with mode = \"lsh\"");
     int64_t hashes = getNumHashesAttr().getInt();
     if (hashes < 1)
       return emitOpError("expects 'num_hashes' >= 1, got ") << hashes;
-    auto projectionType = cast<RankedTensorType>(getProjection().getType());
-    int64_t projectionRank = projectionType.getRank();
-    if (projectionRank != 2 && projectionRank != rank)
-      return emitOpError("expects a projection of shape [D, num_hashes * "
-                         "hash_bits] or [batch..., D, num_hashes * "
-                         "hash_bits], got ")
-             << projectionType;
-    if (projectionRank == rank &&
-        failed(verifyBatchDims(*this, "projection", projectionType.getShape(),
-                               queryType, numBatch)))
-      return failure();
-    int64_t rows = projectionType.getDimSize(projectionRank - 2);
-    int64_t cols = projectionType.getDimSize(projectionRank - 1);
-    if (!areDimsCompatible(rows, d) || !areDimsCompatible(cols, hashes * bits))
-      return emitOpError("expects a projection of shape [..., D = ")
-             << formatDim(d) << ", num_hashes * hash_bits = " << hashes * bits
-             << "], got [..., " << formatDim(rows) << ", " << formatDim(cols)
-             << "]";
+    if (Value projection = getProjection()) {
+      auto projectionType = cast<RankedTensorType>(projection.getType());
+      int64_t projectionRank = projectionType.getRank();
+      if (projectionRank != 2 && projectionRank != rank)
+        return emitOpError("expects a projection of shape [D, num_hashes * "
+                           "hash_bits] or [batch..., D, num_hashes * "
+                           "hash_bits], got ")
+               << projectionType;
+      if (projectionRank == rank &&
+          failed(verifyBatchDims(*this, "projection", projectionType.getShape(),
+                                 queryType, numBatch)))
+        return failure();
+      int64_t rows = projectionType.getDimSize(projectionRank - 2);
+      int64_t cols = projectionType.getDimSize(projectionRank - 1);
+      if (!areDimsCompatible(rows, d) ||
+          !areDimsCompatible(cols, hashes * bits))
+        return emitOpError("expects a projection of shape [..., D = ")
+               << formatDim(d) << ", num_hashes * hash_bits = " << hashes * bits
+               << "], got [..., " << formatDim(rows) << ", " << formatDim(cols)
+               << "]";
+    } else {
+      if (ShapedType::isDynamic(d) || !llvm::isPowerOf2_64(d) || d < bits)
+        return emitOpError("expects a static power-of-two head dimension D "
+                           ">= hash_bits for 'hadamard_diagonals', got ")
+               << formatDim(d);
+      int64_t perPart = d / bits;
+      int64_t parts = (hashes + perPart - 1) / perPart;
+      auto diagonalsType =
+          cast<RankedTensorType>(getHadamardDiagonals().getType());
+      int64_t diagonalsRank = diagonalsType.getRank();
+      if (diagonalsRank != 3 && diagonalsRank != rank + 1)
+        return emitOpError("expects hadamard_diagonals of shape [3, P, D] or "
+                           "[batch..., 3, P, D], got ")
+               << diagonalsType;
+      if (diagonalsRank == rank + 1 &&
+          failed(verifyBatchDims(*this, "hadamard_diagonals",
+                                 diagonalsType.getShape(), queryType,
+                                 numBatch)))
+        return failure();
+      ArrayRef<int64_t> tail = diagonalsType.getShape().take_back(3);
+      if (tail[0] != 3 || tail[1] != parts || tail[2] != d)
+        return emitOpError("expects hadamard_diagonals of shape [..., 3, P = ")
+               << parts << ", D = " << d << "], got " << diagonalsType;
+    }
   } else {
     return emitOpError("expects 'mode' to be \"expectation\" or \"lsh\", "
                        "got \"")

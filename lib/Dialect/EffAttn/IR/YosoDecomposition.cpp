@@ -95,6 +95,96 @@ static Value collapseBatch(OpBuilder &b, Location loc, Value x,
   return tensor::CollapseShapeOp::create(b, loc, x, reassociation);
 }
 
+/// Returns (-1)^popcount(i & j), the Walsh–Hadamard matrix entry, in f32.
+static Value hadamardEntry(OpBuilder &nb, Location l, Value i, Value j) {
+  Value both = arith::AndIOp::create(nb, l, i, j);
+  Value count = math::CtPopOp::create(
+      nb, l, arith::IndexCastOp::create(nb, l, nb.getI64Type(), both));
+  Value odd = arith::TruncIOp::create(nb, l, nb.getI1Type(), count);
+  Value minusOne = arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(-1.0f));
+  Value one = arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(1.0f));
+  return arith::SelectOp::create(nb, l, odd, minusOne, one);
+}
+
+/// Returns the projection [batch..., D, num_hashes·τ] equivalent to the fast
+/// hash with ±1 `diagonals` [batch..., 3, P, D] (batch: `batchSizes`, empty
+/// or one): M_p = H·diag(D₂)·H·diag(D₁)·H·diag(D₀), and column h·τ + t is
+/// row c·τ + t of M_p for h = p·(D/τ) + c.
+static Value buildFastHashProjection(OpBuilder &b, Location loc,
+                                     Value diagonals,
+                                     ArrayRef<OpFoldResult> batchSizes,
+                                     int64_t bits, int64_t hashes) {
+  const IteratorType par = IteratorType::parallel,
+                     red = IteratorType::reduction;
+  auto type = cast<RankedTensorType>(diagonals.getType());
+  int64_t parts = type.getDimSize(type.getRank() - 2);
+  int64_t d = type.getDimSize(type.getRank() - 1);
+  int64_t perPart = d / bits;
+  unsigned numBatch = batchSizes.size();
+  BatchedLinalgBuilder pb(b, loc, batchSizes);
+  MLIRContext *ctx = b.getContext();
+  /// Map from (batch..., p, ...) loops to diagonals[batch..., which, p, x].
+  auto diagonalMap = [&](unsigned numTail, int64_t which, unsigned xDim) {
+    SmallVector<AffineExpr> exprs;
+    for (unsigned i = 0; i < numBatch; ++i)
+      exprs.push_back(b.getAffineDimExpr(i));
+    exprs.push_back(b.getAffineConstantExpr(which));
+    exprs.push_back(b.getAffineDimExpr(numBatch));
+    exprs.push_back(b.getAffineDimExpr(numBatch + xDim));
+    return AffineMap::get(numBatch + numTail, 0, exprs, ctx);
+  };
+  OpFoldResult partsSize = b.getIndexAttr(parts), dSize = b.getIndexAttr(d);
+  Value zero = pb.constant(0.0f);
+  // A0[p, i, x] = H[i, x] · D0[p, x]; loops (p, i, x).
+  Value a =
+      pb.generic({diagonals}, pb.filled({partsSize, dSize, dSize}, zero),
+                 {diagonalMap(3, 0, 2), pb.map(3, {0, 1, 2})},
+                 pb.iterators({par, par, par}),
+                 [&](OpBuilder &nb, Location l, ValueRange x) -> Value {
+                   Value h = hadamardEntry(
+                       nb, l, linalg::IndexOp::create(nb, l, numBatch + 1),
+                       linalg::IndexOp::create(nb, l, numBatch + 2));
+                   return arith::MulFOp::create(nb, l, h, pb.toF32(nb, x[0]));
+                 });
+  // A ← H · diag(D_which) · A; loops (p, i, j, x), j reduced.
+  for (int64_t which : {1, 2}) {
+    a = pb.generic(
+        {diagonals, a}, pb.filled({partsSize, dSize, dSize}, zero),
+        {diagonalMap(4, which, 2), pb.map(4, {0, 2, 3}), pb.map(4, {0, 1, 3})},
+        pb.iterators({par, par, red, par}),
+        [&](OpBuilder &nb, Location l, ValueRange x) -> Value {
+          Value h =
+              hadamardEntry(nb, l, linalg::IndexOp::create(nb, l, numBatch + 1),
+                            linalg::IndexOp::create(nb, l, numBatch + 2));
+          Value scaled = arith::MulFOp::create(nb, l, pb.toF32(nb, x[0]), x[1]);
+          Value term = arith::MulFOp::create(nb, l, h, scaled);
+          return arith::AddFOp::create(nb, l, x[2], term);
+        });
+  }
+  // projection[x, h, t] = A[h / perPart, (h % perPart)·τ + t, x]; loops
+  // (x, h, t).
+  AffineExpr x = b.getAffineDimExpr(numBatch);
+  AffineExpr h = b.getAffineDimExpr(numBatch + 1);
+  AffineExpr t = b.getAffineDimExpr(numBatch + 2);
+  SmallVector<AffineExpr> exprs;
+  for (unsigned i = 0; i < numBatch; ++i)
+    exprs.push_back(b.getAffineDimExpr(i));
+  exprs.push_back(h.floorDiv(perPart));
+  exprs.push_back((h % perPart) * bits + t);
+  exprs.push_back(x);
+  AffineMap rowMap = AffineMap::get(numBatch + 3, 0, exprs, ctx);
+  Value projection = pb.generic(
+      {a},
+      pb.filled({dSize, b.getIndexAttr(hashes), b.getIndexAttr(bits)}, zero),
+      {rowMap, pb.map(3, {0, 1, 2})}, pb.iterators({par, par, par}),
+      [](OpBuilder &, Location, ValueRange v) { return v[0]; });
+  SmallVector<ReassociationIndices> reassociation;
+  for (unsigned i = 0; i < numBatch + 1; ++i)
+    reassociation.push_back({static_cast<int64_t>(i)});
+  reassociation.push_back({numBatch + 1, numBatch + 2});
+  return tensor::CollapseShapeOp::create(b, loc, projection, reassociation);
+}
+
 /// Returns the unnormalised LSH estimate, f32 [batch..., N, E].
 static Value buildLsh(YosoAttentionOp op, OpBuilder &b, unsigned numBatch) {
   Location loc = op.getLoc();
@@ -107,17 +197,32 @@ static Value buildLsh(YosoAttentionOp op, OpBuilder &b, unsigned numBatch) {
   Value value = collapseBatch(b, loc, op.getValue(), numBatch);
   Value mask =
       op.getMask() ? collapseBatch(b, loc, op.getMask(), numBatch) : Value();
-  Value projection = op.getProjection();
-  bool sharedProjection =
-      cast<RankedTensorType>(projection.getType()).getRank() == 2;
-  if (!sharedProjection)
-    projection = collapseBatch(b, loc, projection, numBatch);
-
   SmallVector<OpFoldResult> querySizes = tensor::getMixedSizes(b, loc, query);
   SmallVector<OpFoldResult> valueSizes = tensor::getMixedSizes(b, loc, value);
   OpFoldResult bh = querySizes[0], n = querySizes[1];
   OpFoldResult m = valueSizes[1], e = valueSizes[2];
   BatchedLinalgBuilder lb(b, loc, {bh});
+
+  // The projection: given, or built from the fast hash's diagonals.
+  Value projection = op.getProjection();
+  bool sharedProjection;
+  if (projection) {
+    sharedProjection =
+        cast<RankedTensorType>(projection.getType()).getRank() == 2;
+    if (!sharedProjection)
+      projection = collapseBatch(b, loc, projection, numBatch);
+  } else {
+    Value diagonals = op.getHadamardDiagonals();
+    sharedProjection =
+        cast<RankedTensorType>(diagonals.getType()).getRank() == 3;
+    if (!sharedProjection)
+      diagonals = collapseBatch(b, loc, diagonals, numBatch);
+    SmallVector<OpFoldResult> batchSizes;
+    if (!sharedProjection)
+      batchSizes.push_back(bh);
+    projection =
+        buildFastHashProjection(b, loc, diagonals, batchSizes, bits, hashes);
+  }
   Value zero = lb.constant(0.0f);
 
   // codes[bh, i, h] = Σ_t [x_i · P[:, h·τ + t] > 0] · 2^t.

@@ -244,6 +244,13 @@ def EffAttn_YosoAttentionOp : EffAttn_Op<"yoso_attention", [
     ```
     The estimate is unbiased for B·V before the row normalisation.
 
+    Instead of `projection`, the authors' Hadamard "fast hash" can be given by
+    its ±1 diagonals `hadamard_diagonals` `[3, P, D]` (or `[B..., 3, P, D]`),
+    D a power of two, P = ceil(num_hashes / (D / τ)): part p computes
+    `y = H·(D₂ ⊙ H·(D₁ ⊙ H·(D₀ ⊙ x)))` with the unnormalised Walsh–Hadamard
+    matrix H, and hash `p·(D/τ) + c` takes bits `y[c·τ + t]`. The transform
+    is linear, so the decomposition builds the equivalent projection.
+
     `normalize_rows` divides each row by max(‖row‖₂, 1e-12). Shapes:
     `query` `[B..., N, D]`, `key` `[B..., M, D]`, `value` `[B..., M, E]`,
     `mask` `[B..., N]` (i1; applies to queries and keys, so N == M),
@@ -266,6 +273,7 @@ def EffAttn_YosoAttentionOp : EffAttn_Op<"yoso_attention", [
                        EffAttn_FloatTensor:$value,
                        Optional<EffAttn_MaskTensor>:$mask,
                        Optional<EffAttn_FloatTensor>:$projection,
+                       Optional<EffAttn_FloatTensor>:$hadamard_diagonals,
                        EffAttn_FloatTensor:$init,
                        DefaultValuedAttr<StrAttr, "\"expectation\"">:$mode,
                        DefaultValuedAttr<I64Attr, "8">:$hash_bits,
@@ -279,6 +287,8 @@ def EffAttn_YosoAttentionOp : EffAttn_Op<"yoso_attention", [
         type($query) `,` type($key) `,` type($value) `)`
     (`mask` `(` $mask^ `:` type($mask) `)`)?
     (`projection` `(` $projection^ `:` type($projection) `)`)?
+    (`hadamard_diagonals` `(` $hadamard_diagonals^ `:`
+        type($hadamard_diagonals) `)`)?
     `outs` `(` $init `:` type($init) `)` `->` type($result)
   }];
 
