@@ -1,5 +1,12 @@
 // RUN: effattn-opt %s --effattn-cpu-pipeline | FileCheck %s
 // RUN: effattn-opt %s --effattn-cpu-pipeline="row-tile-size=0" | FileCheck %s
+// RUN: effattn-opt %s --effattn-cpu-pipeline="parallel=true" | FileCheck %s --check-prefix=PARALLEL
+
+/// parallel=true: the scf.forall of row tiles becomes an OpenMP worksharing
+/// loop inside a parallel region.
+// PARALLEL-LABEL: llvm.func @attention_to_llvm
+// PARALLEL: omp.parallel
+// PARALLEL: omp.wsloop
 
 /// effattn-cpu-pipeline takes effattn ops on tensors all the way to the LLVM
 /// dialect: nothing of effattn, linalg, tensor, memref or scf is left.

@@ -28,6 +28,7 @@
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
@@ -70,6 +71,11 @@ static cl::opt<std::string>
                cl::desc("Prefix of the module-level C symbols (default: the "
                         "output's file name without 'lib' and extension)"),
                cl::cat(category));
+static cl::opt<bool>
+    parallel("parallel",
+             cl::desc("Run parallel tiles on OpenMP threads (links libomp; "
+                      "OMP_NUM_THREADS sets the thread count)"),
+             cl::init(true), cl::cat(category));
 static cl::opt<int64_t> rowTileSize("row-tile-size",
                                     cl::desc("effattn-tile row tile size"),
                                     cl::init(32), cl::cat(category));
@@ -78,6 +84,7 @@ static cl::opt<int64_t> rowTileSize("row-tile-size",
 static constexpr const char *kClang = EFFATTN_CLANG_PATH;
 static constexpr const char *kLlvmAr = EFFATTN_LLVM_AR_PATH;
 static constexpr const char *kRuntimeLibrary = EFFATTN_RUNTIME_LIBRARY;
+static constexpr const char *kOpenMPLibraryDir = EFFATTN_OPENMP_LIBRARY_DIR;
 
 /// Prints `message` as an effattn-compile error and returns 1.
 static int fail(const llvm::Twine &message) {
@@ -153,6 +160,7 @@ int main(int argc, char **argv) {
   registerAllDialects(registry);
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
+  registerOpenMPDialectTranslation(registry);
   MLIRContext context(registry);
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
@@ -177,6 +185,7 @@ int main(int argc, char **argv) {
   CPUPipelineOptions options;
   options.rowTileSize = rowTileSize;
   options.inlineFunctions = true;
+  options.parallel = parallel;
   options.resultsToOutParams = true;
   buildCPUPipeline(pm, options, stopAfter.value_or(CPUPipelineStage::LLVM));
   if (failed(pm.run(*module))) {
@@ -258,11 +267,19 @@ int main(int argc, char **argv) {
     llvm::sys::fs::remove(outputFile);
     if (!run(kLlvmAr, {"rcs", outputFile, combinedObject}, error))
       return fail(error);
-  } else if (!run(kClang,
-                  {"-fuse-ld=lld", "-shared", combinedObject, "-lmvec", "-lm",
-                   "-o", outputFile},
-                  error)) {
-    return fail(error);
+  } else {
+    std::vector<std::string> linkArgs{"-fuse-ld=lld", "-shared",
+                                      combinedObject};
+    if (parallel) {
+      linkArgs.push_back(std::string("-L") + kOpenMPLibraryDir);
+      linkArgs.push_back(std::string("-Wl,-rpath,") + kOpenMPLibraryDir);
+      linkArgs.push_back("-lomp");
+    }
+    for (const char *arg : {"-lmvec", "-lm", "-o"})
+      linkArgs.push_back(arg);
+    linkArgs.push_back(outputFile);
+    if (!run(kClang, linkArgs, error))
+      return fail(error);
   }
 
   std::string header = headerFile;

@@ -25,6 +25,11 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
       llvm::cl::desc("Emit _mlir_ciface_<name> wrappers for public functions "
                      "(the entry points C callers and the Python loader use)"),
       llvm::cl::init(true)};
+  PassOptions::Option<bool> parallel{
+      *this, "parallel",
+      llvm::cl::desc("Run scf.forall tiles on OpenMP threads (the code then "
+                     "needs libomp); otherwise as sequential loops"),
+      llvm::cl::init(false)};
   PassOptions::Option<bool> inlineFunctions{
       *this, "inline-functions",
       llvm::cl::desc("Inline calls to private functions first, so that "

@@ -4,6 +4,8 @@
 // RUN: effattn-compile %s --emit=mlir-after=llvm -o - | FileCheck %s --check-prefix=LLVMDIALECT
 // RUN: effattn-compile %s --emit=llvm --target=x86-64-v3 -o - | FileCheck %s --check-prefix=LLVMIR
 // RUN: effattn-compile %s --emit=asm --target=x86-64-v3 -o - | FileCheck %s --check-prefix=ASM
+// RUN: effattn-compile %s --emit=llvm -o - | FileCheck %s --check-prefix=PARALLEL
+// RUN: effattn-compile %s --emit=llvm --parallel=false -o - | FileCheck %s --check-prefix=SERIAL
 // RUN: rm -rf %t && mkdir -p %t
 // RUN: effattn-compile %s -o %t/libtwo_heads.so && FileCheck %s --check-prefix=HEADER < %t/libtwo_heads.h
 // RUN: effattn-compile %s --emit=static -o %t/libtwo_heads.a && llvm-nm %t/libtwo_heads.a | FileCheck %s --check-prefix=STATIC
@@ -45,6 +47,10 @@ func.func @two_heads(%q: tensor<2x40x16xf32>, %k: tensor<2x40x16xf32>,
 // ASM: vfmadd
 // ASM: %ymm
 // ASM: _mlir_ciface___effattn_impl_two_heads:
+
+/// Parallel tiles become an OpenMP region by default.
+// PARALLEL: call void {{.*}}@__kmpc_fork_call(
+// SERIAL-NOT: __kmpc_fork_call
 
 // HEADER: #ifndef TWO_HEADS_H
 // HEADER: const char *two_heads_last_error(void);
