@@ -161,3 +161,13 @@ Value BatchedLinalgBuilder::l2NormalizeRows(Value x, OpFoldResult rows,
         return arith::DivFOp::create(nb, l, toF32(nb, a[0]), clamped);
       });
 }
+
+Value BatchedLinalgBuilder::convertInto(Value x, Value init) {
+  Type elementType = cast<ShapedType>(init.getType()).getElementType();
+  return generic({x}, init, {map(2, {0, 1}), map(2, {0, 1})},
+                 iterators({IteratorType::parallel, IteratorType::parallel}),
+                 [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+                   return convertScalarToDtype(nb, l, a[0], elementType,
+                                               /*isUnsignedCast=*/false);
+                 });
+}

@@ -121,35 +121,60 @@ static LogicalResult verifyKeyMask(Operation *op, Value mask,
   return success();
 }
 
-LogicalResult AttentionOp::verify() {
-  RankedTensorType queryType = getQueryType(), keyType = getKeyType(),
-                   valueType = getValueType(), initType = getInitType();
-  if (failed(verifyRanks(*this, queryType, keyType, valueType, initType)))
+/// Checks that the result type is init's.
+static LogicalResult verifyResultType(Operation *op, Type resultType,
+                                      RankedTensorType initType) {
+  if (resultType == initType)
+    return success();
+  return op->emitOpError("expects the result type to match init, got ")
+         << resultType << " and " << initType;
+}
+
+/// Checks the operands of an attention op over queries [batch..., N, D],
+/// keys [batch..., M, D] and values [batch..., M, E] into init
+/// [batch..., N, E], and that the result type is init's.
+static LogicalResult verifyAttentionShapes(Operation *op, Value query,
+                                           Value key, Value value, Value init,
+                                           Type resultType) {
+  auto queryType = cast<RankedTensorType>(query.getType());
+  auto keyType = cast<RankedTensorType>(key.getType());
+  auto valueType = cast<RankedTensorType>(value.getType());
+  auto initType = cast<RankedTensorType>(init.getType());
+  if (failed(verifyRanks(op, queryType, keyType, valueType, initType)))
     return failure();
   int64_t rank = queryType.getRank(), numBatch = rank - 2;
-  if (failed(verifyBatchDims(*this, "key", keyType.getShape(), queryType,
+  if (failed(verifyBatchDims(op, "key", keyType.getShape(), queryType,
                              numBatch)) ||
-      failed(verifyBatchDims(*this, "value", valueType.getShape(), queryType,
+      failed(verifyBatchDims(op, "value", valueType.getShape(), queryType,
                              numBatch)) ||
-      failed(verifyBatchDims(*this, "init", initType.getShape(), queryType,
+      failed(verifyBatchDims(op, "init", initType.getShape(), queryType,
                              numBatch)))
     return failure();
-
   int64_t d = queryType.getDimSize(rank - 1);
   int64_t m = keyType.getDimSize(rank - 2);
   if (!areDimsCompatible(keyType.getDimSize(rank - 1), d))
-    return emitOpError("expects the head dimension D of key (")
+    return op->emitOpError("expects the head dimension D of key (")
            << formatDim(keyType.getDimSize(rank - 1)) << ") to match query ("
            << formatDim(d) << ")";
   if (!areDimsCompatible(valueType.getDimSize(rank - 2), m))
-    return emitOpError("expects value to have as many rows M as key, got ")
+    return op->emitOpError("expects value to have as many rows M as key, got ")
            << formatDim(valueType.getDimSize(rank - 2)) << " and "
            << formatDim(m);
+  if (failed(verifyInitShape(op, initType, queryType.getDimSize(rank - 2),
+                             valueType.getDimSize(rank - 1))))
+    return failure();
+  return verifyResultType(op, resultType, initType);
+}
+
+LogicalResult AttentionOp::verify() {
+  if (failed(verifyAttentionShapes(*this, getQuery(), getKey(), getValue(),
+                                   getInit(), getType())))
+    return failure();
+  RankedTensorType queryType = getQueryType();
+  int64_t m = getKeyType().getDimSize(queryType.getRank() - 2);
   if (m == 0)
     return emitOpError("expects at least one key (M > 0)");
-  if (failed(verifyInitShape(*this, initType, queryType.getDimSize(rank - 2),
-                             valueType.getDimSize(rank - 1))) ||
-      failed(verifyKeyMask(*this, getMask(), queryType, m, "M")))
+  if (failed(verifyKeyMask(*this, getMask(), queryType, m, "M")))
     return failure();
 
   if (std::optional<APFloat> scale = getScale()) {
@@ -157,9 +182,6 @@ LogicalResult AttentionOp::verify() {
       return emitOpError("expects 'scale' to be finite and positive, got ")
              << scale->convertToDouble();
   }
-  if (getType() != initType)
-    return emitOpError("expects the result type to match init, got ")
-           << getType() << " and " << initType;
   if (getQueryOffset() && !getCausal())
     return emitOpError("expects 'query_offset' only together with 'causal'");
   return success();
@@ -280,10 +302,7 @@ LogicalResult NystromAttentionOp::verify() {
                          "got ")
              << weightType.getElementType();
   }
-  if (getType() != initType)
-    return emitOpError("expects the result type to match init, got ")
-           << getType() << " and " << initType;
-  return success();
+  return verifyResultType(*this, getType(), initType);
 }
 
 LogicalResult NystromAttentionOp::reifyResultShapes(
@@ -297,33 +316,14 @@ LogicalResult NystromAttentionOp::reifyResultShapes(
 //===----------------------------------------------------------------------===//
 
 LogicalResult YosoAttentionOp::verify() {
-  RankedTensorType queryType = getQueryType(), initType = getInitType();
-  auto keyType = cast<RankedTensorType>(getKey().getType());
-  auto valueType = cast<RankedTensorType>(getValue().getType());
-  if (failed(verifyRanks(*this, queryType, keyType, valueType, initType)))
+  if (failed(verifyAttentionShapes(*this, getQuery(), getKey(), getValue(),
+                                   getInit(), getType())))
     return failure();
+  RankedTensorType queryType = getQueryType();
   int64_t rank = queryType.getRank(), numBatch = rank - 2;
-  if (failed(verifyBatchDims(*this, "key", keyType.getShape(), queryType,
-                             numBatch)) ||
-      failed(verifyBatchDims(*this, "value", valueType.getShape(), queryType,
-                             numBatch)) ||
-      failed(verifyBatchDims(*this, "init", initType.getShape(), queryType,
-                             numBatch)))
-    return failure();
   int64_t n = queryType.getDimSize(rank - 2),
           d = queryType.getDimSize(rank - 1);
-  int64_t m = keyType.getDimSize(rank - 2);
-  if (!areDimsCompatible(keyType.getDimSize(rank - 1), d))
-    return emitOpError("expects the head dimension D of key (")
-           << formatDim(keyType.getDimSize(rank - 1)) << ") to match query ("
-           << formatDim(d) << ")";
-  if (!areDimsCompatible(valueType.getDimSize(rank - 2), m))
-    return emitOpError("expects value to have as many rows M as key, got ")
-           << formatDim(valueType.getDimSize(rank - 2)) << " and "
-           << formatDim(m);
-  if (failed(
-          verifyInitShape(*this, initType, n, valueType.getDimSize(rank - 1))))
-    return failure();
+  int64_t m = cast<RankedTensorType>(getKey().getType()).getDimSize(rank - 2);
   if (getMask()) {
     if (!areDimsCompatible(n, m))
       return emitOpError("expects as many keys as queries with a mask (it "
@@ -400,9 +400,6 @@ LogicalResult YosoAttentionOp::verify() {
                        "got \"")
            << mode << "\"";
   }
-  if (getType() != initType)
-    return emitOpError("expects the result type to match init, got ")
-           << getType() << " and " << initType;
   return success();
 }
 

@@ -365,13 +365,7 @@ Value NystromDecomposer::run() {
   if (Value weight = op.getConvWeight())
     x = addConvSkip(x, weight);
 
-  Type elementType = op.getInitType().getElementType();
-  return lb.generic({x}, op.getInit(), {lb.map(2, {0, 1}), lb.map(2, {0, 1})},
-                    lb.iterators({par, par}),
-                    [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
-                      return convertScalarToDtype(nb, l, a[0], elementType,
-                                                  /*isUnsignedCast=*/false);
-                    });
+  return lb.convertInto(x, op.getInit());
 }
 
 FailureOr<SmallVector<Value>>

@@ -407,7 +407,6 @@ static Value buildLsh(YosoAttentionOp op, OpBuilder &b, unsigned numBatch) {
 
 FailureOr<SmallVector<Value>>
 YosoAttentionOp::decomposeOperation(OpBuilder &b) {
-  const IteratorType par = IteratorType::parallel;
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPoint(*this);
   Location loc = getLoc();
@@ -421,14 +420,6 @@ YosoAttentionOp::decomposeOperation(OpBuilder &b) {
   BatchedLinalgBuilder lb(b, loc, ArrayRef(querySizes).take_front(numBatch));
   Value x = getMode() == "expectation" ? buildExpectation(*this, lb, n, m, d, e)
                                        : buildLsh(*this, b, numBatch);
-  Value normalized = lb.l2NormalizeRows(x, n, e);
-  Type elementType = getInitType().getElementType();
-  Value result = lb.generic(
-      {normalized}, getInit(), {lb.map(2, {0, 1}), lb.map(2, {0, 1})},
-      lb.iterators({par, par}),
-      [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
-        return convertScalarToDtype(nb, l, a[0], elementType,
-                                    /*isUnsignedCast=*/false);
-      });
+  Value result = lb.convertInto(lb.l2NormalizeRows(x, n, e), getInit());
   return SmallVector<Value>{result};
 }

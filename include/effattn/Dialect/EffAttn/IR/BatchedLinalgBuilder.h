@@ -76,6 +76,9 @@ public:
   /// Returns the rows of x [batch..., rows, cols] (any float type) divided by
   /// max(‖row‖₂, 1e-12), in f32 (torch.nn.functional.normalize).
   Value l2NormalizeRows(Value x, OpFoldResult rows, OpFoldResult cols);
+  /// Writes the f32 [batch..., rows, cols] tensor x into `init`, converted to
+  /// init's element type, and returns the result.
+  Value convertInto(Value x, Value init);
   /// Returns softmax along the last dimension of an f32 [batch..., rows,
   /// cols] tensor.
   Value softmax(Value x, OpFoldResult rows);
