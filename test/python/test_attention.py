@@ -6,16 +6,13 @@ The oracle itself is checked against the authors' code through the shared
 MRA vectors (all blocks selected == exact attention).
 """
 
-import os
-
 import numpy as np
 import pytest
 
 import effattn
 from effattn import reference
+from vectors import load_vectors, relative_error
 
-VECTORS = os.environ.get("EFFATTN_VECTORS_DIR", os.path.join(
-    os.path.dirname(__file__), "..", "..", "..", "shared", "vectors"))
 
 #: max |compiled - oracle| allowed per dtype (outputs are O(1)).
 ATOL = {np.float32: 2e-6, np.float16: 2e-3}
@@ -64,18 +61,10 @@ def test_ops_attention_mask_broadcasts_over_heads():
 
 def test_reference_matches_authors_exact_attention():
     """MRA with every block selected is exact attention in the authors' code."""
-    path = os.path.join(VECTORS, "mra2_sparse_allblocks_nomask.npz")
-    if not os.path.exists(path):
-        pytest.skip("shared/vectors not present")
-    data = np.load(path)
-    got = reference.attention(data["Q"], data["K"], data["V"],
-                              mask=data["mask"])
-    rel = np.linalg.norm(got - data["X"]) / np.linalg.norm(data["X"])
-    assert rel <= 1e-5
-    compiled = effattn.ops.attention(data["Q"], data["K"], data["V"],
-                                     mask=data["mask"])
-    rel = np.linalg.norm(compiled - data["X"]) / np.linalg.norm(data["X"])
-    assert rel <= 1e-5
+    data = load_vectors("mra2_sparse_allblocks_nomask")
+    for impl in (reference.attention, effattn.ops.attention):
+        got = impl(data["Q"], data["K"], data["V"], mask=data["mask"])
+        assert relative_error(got, data["X"]) <= 1e-5
 
 
 def test_reference_fully_masked_query_is_uniform_average():

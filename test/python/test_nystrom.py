@@ -6,27 +6,12 @@ unmasked, several landmark counts (dividing N and not), both pinv inits,
 with and without the conv skip, f32 and f16.
 """
 
-import os
-
 import numpy as np
 import pytest
 
 import effattn
 from effattn import reference
-
-VECTORS = os.environ.get("EFFATTN_VECTORS_DIR", os.path.join(
-    os.path.dirname(__file__), "..", "..", "..", "shared", "vectors"))
-
-
-def relative_error(got, want):
-    return np.linalg.norm(np.asarray(got, np.float64) - want) / np.linalg.norm(want)
-
-
-def load_vectors(name):
-    path = os.path.join(VECTORS, name + ".npz")
-    if not os.path.exists(path):
-        pytest.skip("shared/vectors not present")
-    return np.load(path)
+from vectors import load_vectors, relative_error
 
 
 def test_matches_authors_vectors():
