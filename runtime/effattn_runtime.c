@@ -10,6 +10,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 /// Message of the last failed call, per thread.
 static _Thread_local char lastError[512];
@@ -84,4 +85,69 @@ int32_t effattn_check_bool(const char *function, const char *argument,
                                function, argument, (unsigned)data[i],
                                (long long)i);
   return EFFATTN_OK;
+}
+
+/// A ranked memref descriptor of any rank: {allocated, aligned, offset,
+/// sizes[rank], strides[rank]}.
+typedef struct {
+  char *allocated;
+  char *aligned;
+  int64_t offset;
+  int64_t sizesAndStrides[];
+} StridedMemRef;
+
+/// An unranked memref: the rank and a pointer to the ranked descriptor.
+struct UnrankedMemRef {
+  int64_t rank;
+  StridedMemRef *descriptor;
+};
+
+/// Copies the elements of `src` into `dst` (same shape, any strides), as the
+/// lowering of a memref.copy between non-contiguous memrefs calls it.
+void memrefCopy(int64_t elementSize, struct UnrankedMemRef *src,
+                struct UnrankedMemRef *dst) {
+  int64_t rank = src->rank;
+  const StridedMemRef *from = src->descriptor;
+  const StridedMemRef *to = dst->descriptor;
+  const int64_t *sizes = from->sizesAndStrides;
+  const int64_t *fromStrides = from->sizesAndStrides + rank;
+  const int64_t *toStrides = to->sizesAndStrides + rank;
+  for (int64_t i = 0; i < rank; ++i)
+    if (sizes[i] == 0)
+      return;
+  char *fromBase = from->aligned + from->offset * elementSize;
+  char *toBase = to->aligned + to->offset * elementSize;
+  if (rank == 0) {
+    memcpy(toBase, fromBase, (size_t)elementSize);
+    return;
+  }
+  // Walk all indices but the innermost; copy the innermost run in one go
+  // when both sides are contiguous there.
+  int64_t index[rank];
+  memset(index, 0, sizeof(index));
+  int64_t inner = sizes[rank - 1];
+  int contiguous = fromStrides[rank - 1] == 1 && toStrides[rank - 1] == 1;
+  for (;;) {
+    int64_t fromOffset = 0, toOffset = 0;
+    for (int64_t i = 0; i + 1 < rank; ++i) {
+      fromOffset += index[i] * fromStrides[i];
+      toOffset += index[i] * toStrides[i];
+    }
+    if (contiguous) {
+      memcpy(toBase + toOffset * elementSize,
+             fromBase + fromOffset * elementSize,
+             (size_t)(inner * elementSize));
+    } else {
+      for (int64_t j = 0; j < inner; ++j)
+        memcpy(toBase + (toOffset + j * toStrides[rank - 1]) * elementSize,
+               fromBase +
+                   (fromOffset + j * fromStrides[rank - 1]) * elementSize,
+               (size_t)elementSize);
+    }
+    int64_t dim = rank - 2;
+    while (dim >= 0 && ++index[dim] == sizes[dim])
+      index[dim--] = 0;
+    if (dim < 0)
+      return;
+  }
 }

@@ -53,6 +53,13 @@ int32_t effattn_check_tensor(const char *function, const char *argument,
                              const void *data, const int64_t *shape,
                              const int64_t *expected, int32_t rank);
 
+/// Copies between memrefs of one shape and any strides: what a lowered
+/// memref.copy of non-contiguous memrefs calls (MLIR's runtime symbol, with
+/// unranked-descriptor arguments).
+struct UnrankedMemRef;
+void memrefCopy(int64_t elementSize, struct UnrankedMemRef *src,
+                struct UnrankedMemRef *dst);
+
 /// Checks that the `count` bytes of an i1 tensor are 0 or 1.
 int32_t effattn_check_bool(const char *function, const char *argument,
                            const uint8_t *data, int64_t count);

@@ -413,3 +413,11 @@ func.func @yoso_diagonals_parts(%q: tensor<8x16xf32>, %k: tensor<8x16xf32>, %v: 
   %r = effattn.yoso_attention {mode = "lsh", hash_bits = 4, num_hashes = 5} ins(%q, %k, %v : tensor<8x16xf32>, tensor<8x16xf32>, tensor<8x4xf32>) hadamard_diagonals(%dg : tensor<3x1x16xf32>) outs(%o : tensor<8x4xf32>) -> tensor<8x4xf32>
   return %r : tensor<8x4xf32>
 }
+
+// -----
+
+func.func @yoso_query_offset_without_mask(%q: tensor<8x16xf32>, %k: tensor<8x16xf32>, %v: tensor<8x4xf32>, %o: tensor<8x4xf32>, %off: index) -> tensor<8x4xf32> {
+  // expected-error @+1 {{'effattn.yoso_attention' op expects 'query_offset' only together with a mask}}
+  %r = effattn.yoso_attention ins(%q, %k, %v : tensor<8x16xf32>, tensor<8x16xf32>, tensor<8x4xf32>) query_offset(%off) outs(%o : tensor<8x4xf32>) -> tensor<8x4xf32>
+  return %r : tensor<8x4xf32>
+}

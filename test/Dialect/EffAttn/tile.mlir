@@ -52,3 +52,32 @@ func.func @negative_attention_no_causal_no_offset(%q: tensor<64x16xf32>, %k: ten
   %r = effattn.attention ins(%q, %k, %v : tensor<64x16xf32>, tensor<80x16xf32>, tensor<80x8xf32>) outs(%o : tensor<64x8xf32>) -> tensor<64x8xf32>
   return %r : tensor<64x8xf32>
 }
+
+// -----
+
+/// YOSO expectation: rows tile like attention; with a mask, the tile reads
+/// the query mask from query_offset on and still sees every key.
+
+// CHECK-LABEL: func.func @yoso_expectation_rows
+// CHECK-SAME: %[[M:[a-zA-Z0-9_]+]]: tensor<2x40xi1>
+// CHECK: scf.forall (%[[B:.+]], %[[I:.+]]) = (0, 0) to (2, 40) step (1, 32)
+// CHECK: %[[MT:.+]] = tensor.extract_slice %[[M]][%[[B]], 0] [1, 40] [1, 1]
+// CHECK: effattn.yoso_attention {{.*}} mask(%[[MT]] : tensor<1x40xi1>) query_offset(%[[I]]) outs(%{{.+}} : tensor<1x?x8xf32>)
+func.func @yoso_expectation_rows(%q: tensor<2x40x16xf32>, %k: tensor<2x40x16xf32>, %v: tensor<2x40x8xf32>, %m: tensor<2x40xi1>, %o: tensor<2x40x8xf32>) -> tensor<2x40x8xf32> {
+  %r = effattn.yoso_attention ins(%q, %k, %v : tensor<2x40x16xf32>, tensor<2x40x16xf32>, tensor<2x40x8xf32>) mask(%m : tensor<2x40xi1>) outs(%o : tensor<2x40x8xf32>) -> tensor<2x40x8xf32>
+  return %r : tensor<2x40x8xf32>
+}
+
+// -----
+
+/// YOSO LSH: the bucket tables need every key, so only batch dimensions are
+/// tiled; a per-batch projection is sliced with them.
+
+// CHECK-LABEL: func.func @yoso_lsh_batch_only
+// CHECK: scf.forall (%[[B:[a-zA-Z0-9_]+]]) in (2)
+// CHECK: %[[PT:.+]] = tensor.extract_slice %{{.+}}[%[[B]], 0, 0] [1, 16, 8] [1, 1, 1]
+// CHECK: effattn.yoso_attention {{.*}} projection(%[[PT]] : tensor<1x16x8xf32>) outs(%{{.+}} : tensor<1x40x8xf32>)
+func.func @yoso_lsh_batch_only(%q: tensor<2x40x16xf32>, %k: tensor<2x40x16xf32>, %v: tensor<2x40x8xf32>, %p: tensor<2x16x8xf32>, %o: tensor<2x40x8xf32>) -> tensor<2x40x8xf32> {
+  %r = effattn.yoso_attention {mode = "lsh", hash_bits = 4, num_hashes = 2} ins(%q, %k, %v : tensor<2x40x16xf32>, tensor<2x40x16xf32>, tensor<2x40x8xf32>) projection(%p : tensor<2x16x8xf32>) outs(%o : tensor<2x40x8xf32>) -> tensor<2x40x8xf32>
+  return %r : tensor<2x40x8xf32>
+}

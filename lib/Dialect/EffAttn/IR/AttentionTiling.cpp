@@ -43,6 +43,34 @@ LogicalResult AttentionOp::getResultTilePosition(
   return success();
 }
 
+/// Extracts the unit-stride slice [batch tile..., tail...] of `source`,
+/// recording it in `slices`.
+static Value extractBatchSlice(OpBuilder &b, Location loc, Value source,
+                               ArrayRef<OpFoldResult> batchOffsets,
+                               ArrayRef<OpFoldResult> batchSizes,
+                               ArrayRef<OpFoldResult> tailOffsets,
+                               ArrayRef<OpFoldResult> tailSizes,
+                               SmallVectorImpl<Operation *> &slices) {
+  SmallVector<OpFoldResult> offsets(batchOffsets), sizes(batchSizes);
+  llvm::append_range(offsets, tailOffsets);
+  llvm::append_range(sizes, tailSizes);
+  SmallVector<OpFoldResult> strides(offsets.size(), b.getIndexAttr(1));
+  auto op =
+      tensor::ExtractSliceOp::create(b, loc, source, offsets, sizes, strides);
+  slices.push_back(op);
+  return op.getResult();
+}
+
+/// Returns `base + rowOffset` (`base` may be null: 0), or `base` when the
+/// offset is 0.
+static Value addRowOffset(OpBuilder &b, Location loc, Value base,
+                          OpFoldResult rowOffset) {
+  if (isZeroInteger(rowOffset))
+    return base;
+  Value offset = getValueOrCreateConstantIndexOp(b, loc, rowOffset);
+  return base ? arith::AddIOp::create(b, loc, base, offset) : offset;
+}
+
 FailureOr<TilingResult>
 AttentionOp::getTiledImplementation(OpBuilder &b,
                                     ArrayRef<OpFoldResult> offsets,
@@ -54,22 +82,15 @@ AttentionOp::getTiledImplementation(OpBuilder &b,
   OpFoldResult rowSize = sizes[numBatch], colSize = sizes[numBatch + 1];
   SmallVector<OpFoldResult> keySizes = tensor::getMixedSizes(b, loc, getKey());
   OpFoldResult numKeys = keySizes[numBatch], headDim = keySizes[numBatch + 1];
+  ArrayRef<OpFoldResult> batchOffsets = offsets.take_front(numBatch);
+  ArrayRef<OpFoldResult> batchSizes = sizes.take_front(numBatch);
 
   SmallVector<Operation *> slices;
-  /// Extracts the unit-stride slice [batch tile..., tail offsets] of `source`.
   auto slice = [&](Value source, ArrayRef<OpFoldResult> tailOffsets,
-                   ArrayRef<OpFoldResult> tailSizes) -> Value {
-    SmallVector<OpFoldResult> sliceOffsets(offsets.take_front(numBatch));
-    SmallVector<OpFoldResult> sliceSizes(sizes.take_front(numBatch));
-    llvm::append_range(sliceOffsets, tailOffsets);
-    llvm::append_range(sliceSizes, tailSizes);
-    SmallVector<OpFoldResult> strides(sliceOffsets.size(), b.getIndexAttr(1));
-    auto op = tensor::ExtractSliceOp::create(b, loc, source, sliceOffsets,
-                                             sliceSizes, strides);
-    slices.push_back(op);
-    return op.getResult();
+                   ArrayRef<OpFoldResult> tailSizes) {
+    return extractBatchSlice(b, loc, source, batchOffsets, batchSizes,
+                             tailOffsets, tailSizes, slices);
   };
-
   Value query = slice(getQuery(), {rowOffset, zero}, {rowSize, headDim});
   Value key = slice(getKey(), {zero, zero}, {numKeys, headDim});
   Value value = slice(getValue(), {zero, colOffset}, {numKeys, colSize});
@@ -81,12 +102,8 @@ AttentionOp::getTiledImplementation(OpBuilder &b,
   // A tile of query rows starting at `rowOffset` sees the causal window of
   // absolute row `query_offset + rowOffset`.
   Value queryOffset = getQueryOffset();
-  if (getCausal() && !isZeroInteger(rowOffset)) {
-    Value tileOffset = getValueOrCreateConstantIndexOp(b, loc, rowOffset);
-    queryOffset = queryOffset
-                      ? arith::AddIOp::create(b, loc, queryOffset, tileOffset)
-                      : tileOffset;
-  }
+  if (getCausal())
+    queryOffset = addRowOffset(b, loc, queryOffset, rowOffset);
 
   auto tiled =
       AttentionOp::create(b, loc, init.getType(), query, key, value, mask,
@@ -98,5 +115,100 @@ FailureOr<TilingResult>
 AttentionOp::generateResultTileValue(OpBuilder &b, unsigned resultNumber,
                                      ArrayRef<OpFoldResult> offsets,
                                      ArrayRef<OpFoldResult> sizes) {
+  return getTiledImplementation(b, offsets, sizes);
+}
+
+//===----------------------------------------------------------------------===//
+// YosoAttentionOp
+//===----------------------------------------------------------------------===//
+
+SmallVector<utils::IteratorType> YosoAttentionOp::getLoopIteratorTypes() {
+  // The row normalisation couples the E columns of an output row.
+  SmallVector<utils::IteratorType> types(getInitType().getRank(),
+                                         utils::IteratorType::parallel);
+  types.back() = utils::IteratorType::reduction;
+  return types;
+}
+
+SmallVector<Range> YosoAttentionOp::getIterationDomain(OpBuilder &b) {
+  OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
+  SmallVector<Range> domain;
+  for (OpFoldResult size : tensor::getMixedSizes(b, getLoc(), getInit()))
+    domain.push_back(Range{zero, size, one});
+  return domain;
+}
+
+LogicalResult YosoAttentionOp::getResultTilePosition(
+    OpBuilder &b, unsigned resultNumber, ArrayRef<OpFoldResult> offsets,
+    ArrayRef<OpFoldResult> sizes, SmallVector<OpFoldResult> &resultOffsets,
+    SmallVector<OpFoldResult> &resultSizes) {
+  resultOffsets.assign(offsets.begin(), offsets.end());
+  resultSizes.assign(sizes.begin(), sizes.end());
+  return success();
+}
+
+FailureOr<TilingResult>
+YosoAttentionOp::getTiledImplementation(OpBuilder &b,
+                                        ArrayRef<OpFoldResult> offsets,
+                                        ArrayRef<OpFoldResult> sizes) {
+  Location loc = getLoc();
+  int64_t numBatch = getNumBatchDims();
+  SmallVector<OpFoldResult> initSizes =
+      tensor::getMixedSizes(b, loc, getInit());
+  // Every output row is normalised over all its E columns: a tile must span
+  // them.
+  if (!isZeroInteger(offsets[numBatch + 1]) ||
+      !isEqualConstantIntOrValue(sizes[numBatch + 1], initSizes[numBatch + 1]))
+    return emitOpError("cannot tile the normalised value dimension E");
+  OpFoldResult zero = b.getIndexAttr(0);
+  OpFoldResult rowOffset = offsets[numBatch], rowSize = sizes[numBatch];
+  ArrayRef<OpFoldResult> batchOffsets = offsets.take_front(numBatch);
+  ArrayRef<OpFoldResult> batchSizes = sizes.take_front(numBatch);
+  SmallVector<Operation *> slices;
+  /// Slices the batch tile of `source` and keeps the rest of its dimensions
+  /// whole, except `rows` (the query rows) when given.
+  auto slice = [&](Value source, unsigned numTail, bool rows) {
+    SmallVector<OpFoldResult> sourceSizes =
+        tensor::getMixedSizes(b, loc, source);
+    SmallVector<OpFoldResult> tailOffsets(numTail, zero);
+    SmallVector<OpFoldResult> tailSizes(
+        ArrayRef(sourceSizes).take_back(numTail));
+    if (rows) {
+      tailOffsets.front() = rowOffset;
+      tailSizes.front() = rowSize;
+    }
+    return extractBatchSlice(b, loc, source, batchOffsets, batchSizes,
+                             tailOffsets, tailSizes, slices);
+  };
+  int64_t rank = getQueryType().getRank();
+  Value query = slice(getQuery(), 2, /*rows=*/true);
+  Value key = slice(getKey(), 2, false);
+  Value value = slice(getValue(), 2, false);
+  Value init = slice(getInit(), 2, /*rows=*/true);
+  Value mask = getMask() ? slice(getMask(), 1, false) : Value();
+  Value projection = getProjection();
+  if (projection &&
+      cast<RankedTensorType>(projection.getType()).getRank() == rank)
+    projection = slice(projection, 2, false);
+  Value diagonals = getHadamardDiagonals();
+  if (diagonals &&
+      cast<RankedTensorType>(diagonals.getType()).getRank() == rank + 1)
+    diagonals = slice(diagonals, 3, false);
+  // Query rows read the mask from `query_offset + rowOffset` on.
+  Value queryOffset = getQueryOffset();
+  if (mask)
+    queryOffset = addRowOffset(b, loc, queryOffset, rowOffset);
+
+  auto tiled = YosoAttentionOp::create(
+      b, loc, init.getType(), query, key, value, mask, projection, diagonals,
+      queryOffset, init, getModeAttr(), getHashBitsAttr(), getNumHashesAttr(),
+      getVersionAttr());
+  return TilingResult{{tiled}, {tiled.getResult()}, slices};
+}
+
+FailureOr<TilingResult>
+YosoAttentionOp::generateResultTileValue(OpBuilder &b, unsigned resultNumber,
+                                         ArrayRef<OpFoldResult> offsets,
+                                         ArrayRef<OpFoldResult> sizes) {
   return getTiledImplementation(b, offsets, sizes);
 }

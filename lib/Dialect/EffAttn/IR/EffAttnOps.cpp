@@ -325,12 +325,16 @@ LogicalResult YosoAttentionOp::verify() {
           d = queryType.getDimSize(rank - 1);
   int64_t m = cast<RankedTensorType>(getKey().getType()).getDimSize(rank - 2);
   if (getMask()) {
-    if (!areDimsCompatible(n, m))
+    // Queries read the mask at query_offset + i; without an offset they are
+    // the keys themselves.
+    if (!getQueryOffset() && !areDimsCompatible(n, m))
       return emitOpError("expects as many keys as queries with a mask (it "
                          "masks both), got N = ")
              << formatDim(n) << " and M = " << formatDim(m);
-    if (failed(verifyKeyMask(*this, getMask(), queryType, n, "N")))
+    if (failed(verifyKeyMask(*this, getMask(), queryType, m, "M")))
       return failure();
+  } else if (getQueryOffset()) {
+    return emitOpError("expects 'query_offset' only together with a mask");
   }
 
   int64_t bits = getHashBitsAttr().getInt();

@@ -30,6 +30,23 @@ using namespace mlir::effattn;
 
 using utils::IteratorType;
 
+/// Returns the query rows' mask: `mask` itself, or its N entries from
+/// `query_offset` on (a tile of query rows).
+static Value getQueryMask(YosoAttentionOp op, OpBuilder &b) {
+  Value mask = op.getMask();
+  Value offset = op.getQueryOffset();
+  if (!mask || !offset)
+    return mask;
+  Location loc = op.getLoc();
+  unsigned numBatch = op.getNumBatchDims();
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, mask);
+  sizes.back() = tensor::getMixedSize(b, loc, op.getQuery(), numBatch);
+  SmallVector<OpFoldResult> offsets(numBatch, b.getIndexAttr(0));
+  offsets.push_back(offset);
+  SmallVector<OpFoldResult> strides(numBatch + 1, b.getIndexAttr(1));
+  return tensor::ExtractSliceOp::create(b, loc, mask, offsets, sizes, strides);
+}
+
 /// Returns B·V with B the YOSO-E collision probabilities, f32 [batch..., N,
 /// E].
 static Value buildExpectation(YosoAttentionOp op, BatchedLinalgBuilder &lb,
@@ -50,7 +67,7 @@ static Value buildExpectation(YosoAttentionOp op, BatchedLinalgBuilder &lb,
   SmallVector<Value> inputs;
   SmallVector<AffineMap> maps;
   if (Value mask = op.getMask()) {
-    inputs = {mask, mask};
+    inputs = {getQueryMask(op, b), mask};
     maps = {lb.map(2, {0}), lb.map(2, {1})};
   }
   maps.push_back(lb.map(2, {0, 1}));
@@ -197,6 +214,9 @@ static Value buildLsh(YosoAttentionOp op, OpBuilder &b, unsigned numBatch) {
   Value value = collapseBatch(b, loc, op.getValue(), numBatch);
   Value mask =
       op.getMask() ? collapseBatch(b, loc, op.getMask(), numBatch) : Value();
+  Value queryMask = op.getMask()
+                        ? collapseBatch(b, loc, getQueryMask(op, b), numBatch)
+                        : Value();
   SmallVector<OpFoldResult> querySizes = tensor::getMixedSizes(b, loc, query);
   SmallVector<OpFoldResult> valueSizes = tensor::getMixedSizes(b, loc, value);
   OpFoldResult bh = querySizes[0], n = querySizes[1];
@@ -372,8 +392,8 @@ static Value buildLsh(YosoAttentionOp op, OpBuilder &b, unsigned numBatch) {
   Value average = lb.constant(1.0f / static_cast<float>(hashes));
   SmallVector<Value> inputs;
   SmallVector<AffineMap> maps;
-  if (mask) {
-    inputs.push_back(mask);
+  if (queryMask) {
+    inputs.push_back(queryMask);
     maps.push_back(lb.map(2, {0}));
   }
   maps.push_back(lb.map(2, {0, 1}));

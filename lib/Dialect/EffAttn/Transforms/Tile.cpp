@@ -22,6 +22,16 @@ namespace effattn {
 using namespace mlir;
 using namespace mlir::effattn;
 
+/// Returns the row tile size to use for `op`. YOSO's LSH mode builds its
+/// bucket tables from every key, so tiling its rows would rebuild them per
+/// tile: only its batch dimensions are tiled.
+static int64_t getRowTileSize(Operation *op, int64_t requested) {
+  if (auto yoso = dyn_cast<YosoAttentionOp>(op);
+      yoso && yoso.getMode() == "lsh")
+    return 0;
+  return requested;
+}
+
 LogicalResult mlir::effattn::tileEffAttnOps(RewriterBase &rewriter,
                                             FunctionOpInterface funcOp,
                                             int64_t rowTileSize) {
@@ -42,7 +52,7 @@ LogicalResult mlir::effattn::tileEffAttnOps(RewriterBase &rewriter,
         size = 1;
       else if (iterators[i] == utils::IteratorType::parallel &&
                i == numLoops - 2)
-        size = rowTileSize;
+        size = getRowTileSize(op, rowTileSize);
       tileSizes.push_back(rewriter.getIndexAttr(size));
     }
 

@@ -219,7 +219,13 @@ def EffAttn_YosoAttentionOp : EffAttn_Op<"yoso_attention", [
     AllElementTypesMatch<["query", "key", "value", "init"]>,
     DeclareOpInterfaceMethods<ReifyRankedShapedTypeOpInterface,
                               ["reifyResultShapes"]>,
-    DeclareOpInterfaceMethods<AggregatedOpInterface, ["decomposeOperation"]>]> {
+    DeclareOpInterfaceMethods<AggregatedOpInterface, ["decomposeOperation"]>,
+    DeclareOpInterfaceMethods<TilingInterface, [
+      "getIterationDomain",
+      "getLoopIteratorTypes",
+      "getResultTilePosition",
+      "getTiledImplementation",
+      "generateResultTileValue"]>]> {
   let summary = "YOSO attention: LSH collision probabilities as weights";
   let description = [{
     YOSO (Zeng et al., ICML 2021) as the authors' code computes it, with
@@ -257,6 +263,11 @@ def EffAttn_YosoAttentionOp : EffAttn_Op<"yoso_attention", [
     `init`/`result` `[B..., N, E]`. Element types f32, f16, bf16; computed
     in f32. Every token is processed: no tail is dropped.
 
+    `query_offset` (only with a mask, default 0) says that query row i is token
+    `query_offset + i` of the mask; tiling along N sets it. The iteration
+    domain is [B..., N, E] with E a reduction (the row normalisation couples
+    the E columns); tiles take every key.
+
     Example:
 
     ```mlir
@@ -274,6 +285,7 @@ def EffAttn_YosoAttentionOp : EffAttn_Op<"yoso_attention", [
                        Optional<EffAttn_MaskTensor>:$mask,
                        Optional<EffAttn_FloatTensor>:$projection,
                        Optional<EffAttn_FloatTensor>:$hadamard_diagonals,
+                       Optional<Index>:$query_offset,
                        EffAttn_FloatTensor:$init,
                        DefaultValuedAttr<StrAttr, "\"expectation\"">:$mode,
                        DefaultValuedAttr<I64Attr, "8">:$hash_bits,
@@ -289,6 +301,7 @@ def EffAttn_YosoAttentionOp : EffAttn_Op<"yoso_attention", [
     (`projection` `(` $projection^ `:` type($projection) `)`)?
     (`hadamard_diagonals` `(` $hadamard_diagonals^ `:`
         type($hadamard_diagonals) `)`)?
+    (`query_offset` `(` $query_offset^ `)`)?
     `outs` `(` $init `:` type($init) `)` `->` type($result)
   }];
 
