@@ -7,6 +7,7 @@
 ##   BUILD_DIR               build directory (default: build)
 ##   EFFATTN_ENABLE_WERROR   ON to turn warnings into errors (default: OFF,
 ##                           ON when CI=true)
+##   EFFATTN_ENABLE_SANITIZERS  e.g. address,undefined for a sanitizer build
 ##
 ##===----------------------------------------------------------------------===##
 set -euo pipefail
@@ -19,7 +20,7 @@ WERROR="${EFFATTN_ENABLE_WERROR:-$([ "${CI:-}" = true ] && echo ON || echo OFF)}
 PACKAGES=(
   # Toolchain: LLVM/MLIR 22 and the compilers that build and link with it.
   llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools clang-22 lld-22
-  libomp-22-dev clang-format-22
+  libomp-22-dev libclang-rt-22-dev clang-format-22
   # Build tools and libraries the LLVM CMake package expects.
   cmake ninja-build zlib1g-dev libzstd-dev libedit-dev libxml2-dev
   libcurl4-openssl-dev libffi-dev
@@ -47,5 +48,6 @@ cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja \
   -DLLVM_USE_LINKER=lld \
   -DMLIR_DIR="$LLVM_PREFIX/lib/cmake/mlir" \
   -DLLVM_EXTERNAL_LIT="$LLVM_PREFIX/bin/lit" \
-  -DEFFATTN_ENABLE_WERROR="$WERROR"
+  -DEFFATTN_ENABLE_WERROR="$WERROR" \
+  -DEFFATTN_ENABLE_SANITIZERS="${EFFATTN_ENABLE_SANITIZERS:-}"
 cmake --build "$BUILD_DIR"

@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 ##===- scripts/test.sh - set up, build and run every test ----------------===##
 ##
-## Runs scripts/setup.sh (packages, configure, build), the lint checks, then
-## every test through ctest: GoogleTest unit tests, the lit suite
-## (check-effattn: dialect, passes, pipelines, CPU integration tests that run
-## compiled code) and the Python tests (pytest).
+## Runs scripts/setup.sh (packages, configure, build), the lint checks, the
+## generated docs, then every test through ctest: GoogleTest unit tests, the
+## lit suite (check-effattn: dialect, passes, pipelines, tools, CPU
+## integration tests that run compiled code), the Python tests (pytest) and
+## the encoder example.
+##
+## EFFATTN_SANITIZER_TESTS=1 (the default when CI=true) then builds a second
+## tree with AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/) and
+## runs the same ctest suite in it.
 ##
 ##===----------------------------------------------------------------------===##
 set -euo pipefail
@@ -15,5 +20,11 @@ export BUILD_DIR
 bash "$ROOT/scripts/setup.sh"
 bash "$ROOT/scripts/lint.sh"
 cmake --build "$BUILD_DIR" --target effattn-doc
-cd "$BUILD_DIR"
-ctest --output-on-failure -j2
+(cd "$BUILD_DIR" && ctest --output-on-failure -j2)
+
+if [ "${EFFATTN_SANITIZER_TESTS:-$([ "${CI:-}" = true ] && echo 1 || echo 0)}" = 1 ]; then
+  echo "== sanitizers: ASan + UBSan build in $ROOT/build-asan"
+  BUILD_DIR="$ROOT/build-asan" EFFATTN_ENABLE_SANITIZERS=address,undefined \
+    bash "$ROOT/scripts/setup.sh"
+  (cd "$ROOT/build-asan" && ctest --output-on-failure -j2)
+fi
