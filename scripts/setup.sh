@@ -8,6 +8,7 @@
 ##   EFFATTN_ENABLE_WERROR   ON to turn warnings into errors (default: OFF,
 ##                           ON when CI=true)
 ##   EFFATTN_ENABLE_SANITIZERS  e.g. address,undefined for a sanitizer build
+##   EFFATTN_ENABLE_FUZZER   ON to build the libFuzzer target effattn-fuzz
 ##
 ##===----------------------------------------------------------------------===##
 set -euo pipefail
@@ -49,5 +50,6 @@ cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja \
   -DMLIR_DIR="$LLVM_PREFIX/lib/cmake/mlir" \
   -DLLVM_EXTERNAL_LIT="$LLVM_PREFIX/bin/lit" \
   -DEFFATTN_ENABLE_WERROR="$WERROR" \
-  -DEFFATTN_ENABLE_SANITIZERS="${EFFATTN_ENABLE_SANITIZERS:-}"
+  -DEFFATTN_ENABLE_SANITIZERS="${EFFATTN_ENABLE_SANITIZERS:-}" \
+  -DEFFATTN_ENABLE_FUZZER="${EFFATTN_ENABLE_FUZZER:-OFF}"
 cmake --build "$BUILD_DIR"

@@ -8,8 +8,10 @@
 ## the encoder example.
 ##
 ## EFFATTN_SANITIZER_TESTS=1 (the default when CI=true) then builds a second
-## tree with AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/) and
-## runs the same ctest suite in it.
+## tree with AddressSanitizer + UndefinedBehaviorSanitizer and the libFuzzer
+## target (build-asan/), runs the same ctest suite in it, and fuzzes
+## effattn-opt's parser, verifiers and CPU pipeline for 20000 inputs
+## (scripts/fuzz.sh; fixed seed).
 ##
 ##===----------------------------------------------------------------------===##
 set -euo pipefail
@@ -25,6 +27,8 @@ cmake --build "$BUILD_DIR" --target effattn-doc
 if [ "${EFFATTN_SANITIZER_TESTS:-$([ "${CI:-}" = true ] && echo 1 || echo 0)}" = 1 ]; then
   echo "== sanitizers: ASan + UBSan build in $ROOT/build-asan"
   BUILD_DIR="$ROOT/build-asan" EFFATTN_ENABLE_SANITIZERS=address,undefined \
-    bash "$ROOT/scripts/setup.sh"
+    EFFATTN_ENABLE_FUZZER=ON bash "$ROOT/scripts/setup.sh"
   (cd "$ROOT/build-asan" && ctest --output-on-failure -j2)
+  echo "== fuzzing: 20000 inputs through the parser, verifiers and effattn-cpu-pipeline"
+  BUILD_DIR="$ROOT/build-asan" bash "$ROOT/scripts/fuzz.sh" 20000 2>&1 | tail -n 8
 fi
