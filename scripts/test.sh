@@ -28,7 +28,7 @@ if [ "${EFFATTN_SANITIZER_TESTS:-$([ "${CI:-}" = true ] && echo 1 || echo 0)}" =
   echo "== sanitizers: ASan + UBSan build in $ROOT/build-asan"
   BUILD_DIR="$ROOT/build-asan" EFFATTN_ENABLE_SANITIZERS=address,undefined \
     EFFATTN_ENABLE_FUZZER=ON bash "$ROOT/scripts/setup.sh"
-  (cd "$ROOT/build-asan" && ctest --output-on-failure -j2)
   echo "== fuzzing: 20000 inputs through the parser, verifiers and effattn-cpu-pipeline"
   BUILD_DIR="$ROOT/build-asan" bash "$ROOT/scripts/fuzz.sh" 20000 2>&1 | tail -n 8
+  (cd "$ROOT/build-asan" && ctest --output-on-failure -j2)
 fi
