@@ -114,14 +114,23 @@ mlir::effattn::collectModuleInterface(ModuleOp module, StringRef moduleName) {
   return interface;
 }
 
-void mlir::effattn::renameImplementations(ModuleOp module,
-                                          const ModuleInterface &interface) {
+LogicalResult
+mlir::effattn::renameImplementations(ModuleOp module,
+                                     const ModuleInterface &interface) {
   SymbolTable symbols(module);
   for (const FunctionSignature &function : interface.functions) {
     Operation *func = symbols.lookup(function.name);
     std::string implName = (kImplementationPrefix + function.name).str();
-    (void)symbols.rename(func, StringAttr::get(module.getContext(), implName));
+    if (symbols.lookup(implName))
+      return func->emitError("effattn-compile: the symbol @")
+             << implName << " is reserved for the implementation of @"
+             << function.name;
+    if (failed(symbols.rename(func,
+                              StringAttr::get(module.getContext(), implName))))
+      return func->emitError("effattn-compile: cannot rename @")
+             << function.name;
   }
+  return success();
 }
 
 /// Returns "{128, 256}".

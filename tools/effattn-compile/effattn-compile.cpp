@@ -179,7 +179,8 @@ int main(int argc, char **argv) {
                                   : std::string(moduleName));
   if (failed(interface))
     return 1;
-  renameImplementations(*module, *interface);
+  if (failed(renameImplementations(*module, *interface)))
+    return 1;
 
   PassManager pm(&context, ModuleOp::getOperationName());
   CPUPipelineOptions options;

@@ -60,8 +60,10 @@ FailureOr<ModuleInterface> collectModuleInterface(ModuleOp module,
                                                   StringRef moduleName);
 
 /// Renames every public function `f` collected in `interface` to
-/// `__effattn_impl_f` so that the C entry point can take its name.
-void renameImplementations(ModuleOp module, const ModuleInterface &interface);
+/// `__effattn_impl_f` so that the C entry point can take its name. Fails with
+/// an error if that name is already taken.
+LogicalResult renameImplementations(ModuleOp module,
+                                    const ModuleInterface &interface);
 
 /// Returns the C header declaring the entry points.
 std::string emitCHeader(const ModuleInterface &interface);

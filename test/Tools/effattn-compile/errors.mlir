@@ -5,6 +5,7 @@
 // RUN: not effattn-compile %t.missing.mlir -o %t.so 2>&1 | FileCheck %s --check-prefix=MISSING
 // RUN: not effattn-compile %S/Inputs/invalid-op.mlir -o %t.so 2>&1 | FileCheck %s --check-prefix=VERIFY
 // RUN: not effattn-compile %S/Inputs/no-entry.mlir -o %t.so 2>&1 | FileCheck %s --check-prefix=NOENTRY
+// RUN: not effattn-compile %S/Inputs/reserved-name.mlir -o %t.so 2>&1 | FileCheck %s --check-prefix=RESERVED
 
 /// Bad input ends in a diagnostic and a non-zero exit, never a crash.
 
@@ -15,6 +16,7 @@
 // MISSING: effattn-compile: error: {{.*}}missing.mlir
 // VERIFY: error: 'effattn.attention' op expects the head dimension D of key (8) to match query (16)
 // NOENTRY: error: effattn-compile: the module has no public function to export
+// RESERVED: error: effattn-compile: the symbol @__effattn_impl_f is reserved for the implementation of @f
 
 func.func @dynamic_rows(%q: tensor<?x16xf32>, %k: tensor<12x16xf32>,
                         %v: tensor<12x4xf32>, %o: tensor<?x4xf32>) -> tensor<?x4xf32> {
