@@ -11,7 +11,7 @@ import pytest
 
 import effattn
 from effattn import reference
-from vectors import load_vectors, relative_error
+from vectors import load_vectors, random_self_attention, relative_error
 
 
 def test_matches_authors_vectors():
@@ -47,13 +47,7 @@ CASES = [
 def test_compiled_matches_oracle(batch, n, d, e, landmarks, init, masked, conv,
                                  dtype):
     rng = np.random.default_rng(100 + n + landmarks)
-    q = rng.standard_normal(batch + (n, d)).astype(dtype)
-    k = rng.standard_normal(batch + (n, d)).astype(dtype)
-    v = rng.standard_normal(batch + (n, e)).astype(dtype)
-    mask = None
-    if masked:
-        mask = rng.random(batch[:1] + (n,)) < 0.8
-        mask[..., 0] = True
+    q, k, v, mask = random_self_attention(rng, batch, n, d, e, dtype, masked)
     weight = rng.standard_normal((batch[-1], 5)).astype(dtype) if conv else None
     kwargs = dict(mask=mask, num_landmarks=landmarks, pinv_init=init,
                   conv_weight=weight)

@@ -5,7 +5,7 @@ import pytest
 
 import effattn
 from effattn import reference
-from vectors import load_vectors, relative_error
+from vectors import load_vectors, random_self_attention, relative_error
 
 
 def test_expectation_matches_authors_vectors():
@@ -48,13 +48,7 @@ CASES = [
 def test_compiled_matches_oracle(batch, n, d, e, mode, tau, hashes, masked,
                                  shared, version, dtype):
     rng = np.random.default_rng(200 + n + tau)
-    q = rng.standard_normal(batch + (n, d)).astype(dtype)
-    k = rng.standard_normal(batch + (n, d)).astype(dtype)
-    v = rng.standard_normal(batch + (n, e)).astype(dtype)
-    mask = None
-    if masked:
-        mask = rng.random(batch[:1] + (n,)) < 0.8
-        mask[..., 0] = True
+    q, k, v, mask = random_self_attention(rng, batch, n, d, e, dtype, masked)
     projection = None
     if mode == "lsh":
         shape = (d, hashes * tau) if shared else batch + (d, hashes * tau)

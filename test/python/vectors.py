@@ -22,3 +22,17 @@ def load_vectors(name):
     if not os.path.exists(path):
         pytest.skip("shared/vectors not present")
     return np.load(path)
+
+
+def random_self_attention(rng, batch, n, d, e, dtype, masked):
+    """Normal q, k [batch..., n, d], v [batch..., n, e] and, if `masked`, a
+    key-padding mask [batch[0], n] (broadcast over heads) whose first token is
+    always real."""
+    q = rng.standard_normal(batch + (n, d)).astype(dtype)
+    k = rng.standard_normal(batch + (n, d)).astype(dtype)
+    v = rng.standard_normal(batch + (n, e)).astype(dtype)
+    mask = None
+    if masked:
+        mask = rng.random(batch[:1] + (n,)) < 0.8
+        mask[..., 0] = True
+    return q, k, v, mask

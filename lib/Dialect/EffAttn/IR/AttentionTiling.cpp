@@ -25,22 +25,37 @@ SmallVector<utils::IteratorType> AttentionOp::getLoopIteratorTypes() {
                                           utils::IteratorType::parallel);
 }
 
-SmallVector<Range> AttentionOp::getIterationDomain(OpBuilder &b) {
+/// Returns the index space of `init`: the iteration domain of the attention
+/// ops, whose loops are the result's dimensions.
+static SmallVector<Range> getInitDomain(OpBuilder &b, Location loc,
+                                        Value init) {
   OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
   SmallVector<Range> domain;
-  for (OpFoldResult size : tensor::getMixedSizes(b, getLoc(), getInit()))
+  for (OpFoldResult size : tensor::getMixedSizes(b, loc, init))
     domain.push_back(Range{zero, size, one});
   return domain;
+}
+
+/// A tile of the iteration domain is the same tile of the result.
+static LogicalResult
+getIdentityTilePosition(ArrayRef<OpFoldResult> offsets,
+                        ArrayRef<OpFoldResult> sizes,
+                        SmallVector<OpFoldResult> &resultOffsets,
+                        SmallVector<OpFoldResult> &resultSizes) {
+  resultOffsets.assign(offsets.begin(), offsets.end());
+  resultSizes.assign(sizes.begin(), sizes.end());
+  return success();
+}
+
+SmallVector<Range> AttentionOp::getIterationDomain(OpBuilder &b) {
+  return getInitDomain(b, getLoc(), getInit());
 }
 
 LogicalResult AttentionOp::getResultTilePosition(
     OpBuilder &b, unsigned resultNumber, ArrayRef<OpFoldResult> offsets,
     ArrayRef<OpFoldResult> sizes, SmallVector<OpFoldResult> &resultOffsets,
     SmallVector<OpFoldResult> &resultSizes) {
-  // The iteration domain is the result's index space.
-  resultOffsets.assign(offsets.begin(), offsets.end());
-  resultSizes.assign(sizes.begin(), sizes.end());
-  return success();
+  return getIdentityTilePosition(offsets, sizes, resultOffsets, resultSizes);
 }
 
 /// Extracts the unit-stride slice [batch tile..., tail...] of `source`,
@@ -131,20 +146,14 @@ SmallVector<utils::IteratorType> YosoAttentionOp::getLoopIteratorTypes() {
 }
 
 SmallVector<Range> YosoAttentionOp::getIterationDomain(OpBuilder &b) {
-  OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
-  SmallVector<Range> domain;
-  for (OpFoldResult size : tensor::getMixedSizes(b, getLoc(), getInit()))
-    domain.push_back(Range{zero, size, one});
-  return domain;
+  return getInitDomain(b, getLoc(), getInit());
 }
 
 LogicalResult YosoAttentionOp::getResultTilePosition(
     OpBuilder &b, unsigned resultNumber, ArrayRef<OpFoldResult> offsets,
     ArrayRef<OpFoldResult> sizes, SmallVector<OpFoldResult> &resultOffsets,
     SmallVector<OpFoldResult> &resultSizes) {
-  resultOffsets.assign(offsets.begin(), offsets.end());
-  resultSizes.assign(sizes.begin(), sizes.end());
-  return success();
+  return getIdentityTilePosition(offsets, sizes, resultOffsets, resultSizes);
 }
 
 FailureOr<TilingResult>
