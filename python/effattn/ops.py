@@ -113,3 +113,22 @@ def yoso_attention(q, k, v, mask=None, mode="expectation", hash_bits=8, num_hash
     return _run_one_op("yoso_attention", attrs, [q, k, v],
                        [("mask", mask), ("projection", projection)],
                        q.shape[:-1] + v.shape[-1:])
+
+
+def mra_attention(q, k, v, mask=None, block_size=32, num_blocks=None,
+                  blocks_per_row=None, mode="full", prior_first_blocks=0,
+                  prior_diagonal_blocks=0, scale=None):
+    """MRA-2 attention; see `effattn.reference.mra_attention`."""
+    q, k, v = _float_operands(q, k, v)
+    attrs = [f"block_size = {int(block_size)}", f'mode = "{mode}"',
+             f"prior_first_blocks = {int(prior_first_blocks)}",
+             f"prior_diagonal_blocks = {int(prior_diagonal_blocks)}"]
+    if num_blocks is not None:
+        attrs.append(f"num_blocks = {int(num_blocks)}")
+    if blocks_per_row is not None:
+        attrs.append(f"blocks_per_row = {int(blocks_per_row)}")
+    if scale is not None:
+        attrs.append(f"scale = {float(scale):.9e} : f32")
+    mask = None if mask is None else _key_padding_mask(mask, q)
+    return _run_one_op("mra_attention", attrs, [q, k, v], [("mask", mask)],
+                       q.shape[:-1] + v.shape[-1:])

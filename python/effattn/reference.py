@@ -278,3 +278,136 @@ def yoso_attention(q, k, v, mask=None, mode="expectation", hash_bits=8, num_hash
     else:
         raise ValueError(f"mode must be 'expectation' or 'lsh', got {mode!r}")
     return _l2_normalize(x).astype(_result_dtype(q))
+
+
+#: MRA-2 constants of the authors' code.
+MRA_EMPTY_BLOCK_PENALTY = 1.0e4
+MRA_PRIOR_BONUS = 5.0e3
+MRA_EPSILON = 1.0e-6
+
+
+def mra_num_blocks(n, block_size=32, num_blocks=None, blocks_per_row=None):
+    """The number of blocks MRA selects per batch element: `num_blocks`, or the
+    authors' min((n/bs)·blocks_per_row, (n/bs)²)."""
+    if (num_blocks is None) == (blocks_per_row is None):
+        raise ValueError("give exactly one of num_blocks and blocks_per_row")
+    rows = n // block_size
+    if num_blocks is None:
+        return min(rows * blocks_per_row, rows * rows)
+    return num_blocks
+
+
+def _mra_low_resolution(q, k, mask, block_size, scale, prior_first_blocks,
+                        prior_diagonal_blocks):
+    """Block counts, the block score grid Lo (after the empty-block penalty),
+    its row maxima (before it) and the selection scores S, in float32 in the
+    authors' order of operations (block selection compares these values)."""
+    q32, k32 = (np.asarray(x, dtype=np.float32) for x in (q, k))
+    *batch, n, d = q32.shape
+    batch = tuple(batch)
+    rows = n // block_size
+    keep = _key_mask(mask, batch, n).astype(np.float32)
+    q32, k32 = q32 * keep[..., None], k32 * keep[..., None]
+    counts = keep.reshape(batch + (rows, block_size)).sum(-1)
+    eps = np.float32(MRA_EPSILON)
+
+    def means(x):
+        sums = x.reshape(batch + (rows, block_size, x.shape[-1])).sum(-2)
+        return sums / (counts[..., None] + eps)
+
+    lo = (means(q32) @ np.swapaxes(means(k32), -1, -2)) * np.float32(scale)
+    row_max = lo.max(-1)
+    if mask is not None:
+        empty = counts[..., :, None] * counts[..., None, :] < 0.5
+        lo = np.where(empty, lo - np.float32(MRA_EMPTY_BLOCK_PENALTY), lo)
+    s = lo - row_max[..., None]
+    bonus = np.float32(MRA_PRIOR_BONUS)
+    index = np.arange(rows)
+    if prior_diagonal_blocks > 0:
+        band = np.abs(index[:, None] - index[None, :]) <= prior_diagonal_blocks // 2
+        s = np.where(band, s + bonus, s)
+    if prior_first_blocks > 0:
+        s = np.where(index[:, None] < prior_first_blocks, s + bonus, s)
+        s = np.where(index[None, :] < prior_first_blocks, s + bonus, s)
+    return counts, lo, row_max, s
+
+
+def mra_selected_blocks(q, k, mask=None, block_size=32, num_blocks=None,
+                        blocks_per_row=None, prior_first_blocks=0,
+                        prior_diagonal_blocks=0, scale=None):
+    """The blocks MRA computes at high resolution, bool [batch..., nb, nb].
+
+    The num_blocks largest selection scores of each batch element's grid;
+    ties go to the smaller row-major block index, so exactly num_blocks
+    blocks are selected.
+    """
+    n, d = np.shape(q)[-2:]
+    if scale is None:
+        scale = 1.0 / np.sqrt(d)
+    count = mra_num_blocks(n, block_size, num_blocks, blocks_per_row)
+    _, _, _, s = _mra_low_resolution(q, k, mask, block_size, scale,
+                                     prior_first_blocks, prior_diagonal_blocks)
+    flat = s.reshape(-1, s.shape[-1] * s.shape[-1])
+    order = np.argsort(-flat, axis=-1, kind="stable")[:, :count]
+    selected = np.zeros(flat.shape, dtype=bool)
+    np.put_along_axis(selected, order, True, axis=-1)
+    return selected.reshape(s.shape)
+
+
+def mra_attention(q, k, v, mask=None, block_size=32, num_blocks=None,
+                  blocks_per_row=None, mode="full", prior_first_blocks=0,
+                  prior_diagonal_blocks=0, scale=None):
+    """MRA-2 attention (Zeng et al., ICML 2022), as the authors' code computes
+    it, with deterministic top-k ties (see `mra_selected_blocks`).
+
+    Low resolution: block means q̂, k̂, v̂ (over real tokens), Lo = scale·q̂·k̂ᵀ.
+    The selected blocks get exact softmax terms; mode="full" (MRA-2) adds each
+    unselected block J as cnt_J·exp(Lo_IJ - rowmax_I)·v̂_J, mode="sparse"
+    (MRA-2-s) drops it. Denominators get +1e-6; padded query rows are 0.
+    q, k: [batch..., n, d]; v: [batch..., n, e]; mask [batch..., n] (or
+    [batch[0], n], broadcast over heads); n a multiple of block_size.
+    """
+    if mode not in ("full", "sparse"):
+        raise ValueError(f"mode must be 'full' or 'sparse', got {mode!r}")
+    q64, k64, v64 = (np.asarray(x, dtype=np.float64) for x in (q, k, v))
+    *batch, n, d = q64.shape
+    batch = tuple(batch)
+    if n % block_size or k64.shape[-2] != n:
+        raise ValueError("MRA needs n keys and queries, n a multiple of block_size")
+    if scale is None:
+        scale = 1.0 / np.sqrt(d)
+    rows = n // block_size
+    selected = mra_selected_blocks(q, k, mask, block_size, num_blocks,
+                                   blocks_per_row, prior_first_blocks,
+                                   prior_diagonal_blocks, scale)
+    counts, lo, row_max, _ = _mra_low_resolution(
+        q, k, mask, block_size, scale, prior_first_blocks, prior_diagonal_blocks)
+    keep = _key_mask(mask, batch, n)
+    q64, k64, v64 = (x * keep[..., None] for x in (q64, k64, v64))
+
+    # High resolution: exact scores on the selected blocks only.
+    per_token = np.kron(selected, np.ones((block_size, block_size), dtype=bool))
+    per_token = per_token.astype(bool)
+    scores = np.float32(scale) * (q64 @ np.swapaxes(k64, -1, -2))
+    hi_max = np.where(per_token, scores, -np.inf).max(-1)
+    safe_max = np.where(np.isfinite(hi_max), hi_max, 0.0)
+    weights = np.where(per_token & (keep[..., None, :] > 0),
+                       np.exp(np.minimum(scores - safe_max[..., None], 0.0)), 0.0)
+    hi_num, hi_den = weights @ v64, weights.sum(-1)
+    if mode == "sparse":
+        out = hi_num / (hi_den + MRA_EPSILON)[..., None]
+    else:
+        # Low resolution for the unselected blocks, merged at a common max.
+        v_means = v64.reshape(batch + (rows, block_size, -1)).sum(-2) / (
+            counts.astype(np.float64)[..., None] + np.float32(MRA_EPSILON))
+        lo_weights = np.where(
+            selected, 0.0,
+            np.exp(lo.astype(np.float64) - row_max[..., None]) * counts[..., None, :])
+        lo_num = np.repeat(lo_weights @ v_means, block_size, axis=-2)
+        lo_den = np.repeat(lo_weights.sum(-1), block_size, axis=-1)
+        lo_max = np.repeat(row_max.astype(np.float64), block_size, axis=-1)
+        common = np.maximum(hi_max, lo_max)
+        hi_scale, lo_scale = np.exp(hi_max - common), np.exp(lo_max - common)
+        out = (hi_num * hi_scale[..., None] + lo_num * lo_scale[..., None]) / (
+            hi_den * hi_scale + lo_den * lo_scale + MRA_EPSILON)[..., None]
+    return (out * keep[..., None]).astype(_result_dtype(q))

@@ -77,9 +77,14 @@ Value BatchedLinalgBuilder::generic(
 
 Value BatchedLinalgBuilder::matmul(Value lhs, Value rhs, bool transposeRhs,
                                    OpFoldResult rows, OpFoldResult cols) {
+  return matmulInto(lhs, rhs, transposeRhs,
+                    filled({rows, cols}, constant(0.0f)));
+}
+
+Value BatchedLinalgBuilder::matmulInto(Value lhs, Value rhs, bool transposeRhs,
+                                       Value acc) {
   const IteratorType par = IteratorType::parallel,
                      red = IteratorType::reduction;
-  Value zero = constant(0.0f);
   auto body = [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
     Value prod = arith::MulFOp::create(nb, l, toF32(nb, a[0]), toF32(nb, a[1]),
                                        kContractionFastMath);
@@ -89,10 +94,10 @@ Value BatchedLinalgBuilder::matmul(Value lhs, Value rhs, bool transposeRhs,
   // of both operands. Loops (i, k, j) with rhs[k, j]: the innermost loop runs
   // along rows of rhs and of the result.
   if (transposeRhs)
-    return generic({lhs, rhs}, filled({rows, cols}, zero),
+    return generic({lhs, rhs}, acc,
                    {map(3, {0, 2}), map(3, {1, 2}), map(3, {0, 1})},
                    iterators({par, par, red}), body);
-  return generic({lhs, rhs}, filled({rows, cols}, zero),
+  return generic({lhs, rhs}, acc,
                  {map(3, {0, 1}), map(3, {1, 2}), map(3, {0, 2})},
                  iterators({par, red, par}), body);
 }

@@ -166,6 +166,15 @@ static LogicalResult verifyAttentionShapes(Operation *op, Value query,
   return verifyResultType(op, resultType, initType);
 }
 
+/// Checks an optional `scale` attribute: finite and positive.
+static LogicalResult verifyScale(Operation *op,
+                                 std::optional<APFloat> scale) {
+  if (!scale || (scale->isFiniteNonZero() && !scale->isNegative()))
+    return success();
+  return op->emitOpError("expects 'scale' to be finite and positive, got ")
+         << scale->convertToDouble();
+}
+
 LogicalResult AttentionOp::verify() {
   if (failed(verifyAttentionShapes(*this, getQuery(), getKey(), getValue(),
                                    getInit(), getType())))
@@ -177,11 +186,8 @@ LogicalResult AttentionOp::verify() {
   if (failed(verifyKeyMask(*this, getMask(), queryType, m, "M")))
     return failure();
 
-  if (std::optional<APFloat> scale = getScale()) {
-    if (!scale->isFiniteNonZero() || scale->isNegative())
-      return emitOpError("expects 'scale' to be finite and positive, got ")
-             << scale->convertToDouble();
-  }
+  if (failed(verifyScale(*this, getScale())))
+    return failure();
   if (getQueryOffset() && !getCausal())
     return emitOpError("expects 'query_offset' only together with 'causal'");
   return success();
@@ -410,6 +416,78 @@ LogicalResult YosoAttentionOp::verify() {
 LogicalResult
 YosoAttentionOp::reifyResultShapes(OpBuilder &b,
                                    ReifiedRankedShapedTypeDims &reifiedShapes) {
+  reifiedShapes.push_back(tensor::getMixedSizes(b, getLoc(), getInit()));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// MraAttentionOp
+//===----------------------------------------------------------------------===//
+
+int64_t MraAttentionOp::getNumBlockRows() {
+  int64_t n = getQueryType().getDimSize(getNumBatchDims());
+  return n / getBlockSizeAttr().getInt();
+}
+
+int64_t MraAttentionOp::getNumSelectedBlocks() {
+  int64_t rows = getNumBlockRows();
+  if (IntegerAttr count = getNumBlocksAttr())
+    return count.getInt();
+  return std::min(rows * getBlocksPerRowAttr().getInt(), rows * rows);
+}
+
+LogicalResult MraAttentionOp::verify() {
+  if (failed(verifyAttentionShapes(*this, getQuery(), getKey(), getValue(),
+                                   getInit(), getType())))
+    return failure();
+  RankedTensorType queryType = getQueryType();
+  int64_t rank = queryType.getRank();
+  int64_t n = queryType.getDimSize(rank - 2);
+  int64_t m = cast<RankedTensorType>(getKey().getType()).getDimSize(rank - 2);
+  if (ShapedType::isDynamic(n))
+    return emitOpError("expects a static sequence length N (the block grid "
+                       "is fixed at compile time)");
+  if (!areDimsCompatible(n, m))
+    return emitOpError("expects as many keys as queries (one padded "
+                       "sequence), got N = ")
+           << n << " and M = " << formatDim(m);
+  if (failed(verifyKeyMask(*this, getMask(), queryType, n, "N")) ||
+      failed(verifyScale(*this, getScale())))
+    return failure();
+
+  int64_t blockSize = getBlockSizeAttr().getInt();
+  if (blockSize < 1)
+    return emitOpError("expects 'block_size' >= 1, got ") << blockSize;
+  if (n == 0 || n % blockSize != 0)
+    return emitOpError("expects the sequence length N = ")
+           << n << " to be a positive multiple of 'block_size' = " << blockSize
+           << " (pad the sequence and mask the padding)";
+  int64_t rows = n / blockSize;
+  IntegerAttr count = getNumBlocksAttr(), perRow = getBlocksPerRowAttr();
+  if (bool(count) == bool(perRow))
+    return emitOpError("expects exactly one of 'num_blocks' and "
+                       "'blocks_per_row'");
+  if (count && (count.getInt() < 1 || count.getInt() > rows * rows))
+    return emitOpError("expects 'num_blocks' in [1, (N / block_size)^2 = ")
+           << rows * rows << "], got " << count.getInt();
+  if (perRow && perRow.getInt() < 1)
+    return emitOpError("expects 'blocks_per_row' >= 1, got ")
+           << perRow.getInt();
+  if (getMode() != "full" && getMode() != "sparse")
+    return emitOpError("expects 'mode' to be \"full\" or \"sparse\", got \"")
+           << getMode() << "\"";
+  int64_t first = getPriorFirstBlocksAttr().getInt();
+  int64_t diagonal = getPriorDiagonalBlocksAttr().getInt();
+  if (first < 0 || diagonal < 0)
+    return emitOpError("expects 'prior_first_blocks' and "
+                       "'prior_diagonal_blocks' >= 0, got ")
+           << first << " and " << diagonal;
+  return success();
+}
+
+LogicalResult
+MraAttentionOp::reifyResultShapes(OpBuilder &b,
+                                  ReifiedRankedShapedTypeDims &reifiedShapes) {
   reifiedShapes.push_back(tensor::getMixedSizes(b, getLoc(), getInit()));
   return success();
 }

@@ -65,6 +65,9 @@ public:
   /// The loop order keeps the innermost loop on contiguous memory.
   Value matmul(Value lhs, Value rhs, bool transposeRhs, OpFoldResult rows,
                OpFoldResult cols);
+  /// Returns acc[b, i, j] + Σ_k lhs[b, i, k] · rhs[b, k, j] (rhs[b, j, k] when
+  /// `transposeRhs`), accumulated in place into the f32 `acc`.
+  Value matmulInto(Value lhs, Value rhs, bool transposeRhs, Value acc);
   /// Returns r[b, i] = max_j x[b, i, j] for an f32 [batch..., rows, cols].
   Value rowMax(Value x, OpFoldResult rows);
   /// Returns r[b, i] = Σ_j x[b, i, j].

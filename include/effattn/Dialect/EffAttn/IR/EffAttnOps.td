@@ -316,4 +316,117 @@ def EffAttn_YosoAttentionOp : EffAttn_Op<"yoso_attention", [
   let hasVerifier = 1;
 }
 
+//===----------------------------------------------------------------------===//
+// MraAttentionOp
+//===----------------------------------------------------------------------===//
+
+def EffAttn_MraAttentionOp : EffAttn_Op<"mra_attention", [
+    Pure,
+    DestinationStyleOpInterface,
+    AllElementTypesMatch<["query", "key", "value", "init"]>,
+    DeclareOpInterfaceMethods<ReifyRankedShapedTypeOpInterface,
+                              ["reifyResultShapes"]>,
+    DeclareOpInterfaceMethods<AggregatedOpInterface, ["decomposeOperation"]>]> {
+  let summary = "MRA-2 attention: block-sparse exact scores plus block means";
+  let description = [{
+    Multi-resolution attention (Zeng et al., ICML 2022) as the authors'
+    MRA-2 code computes it, with blocks of `bs = block_size` tokens and
+    `nb = N / bs` block rows. With the padding `mask` (1 = real token; it
+    applies to queries and keys, so N == M), Q, K and V are first zeroed at
+    padded tokens:
+
+    ```
+    cnt[J]     = number of real tokens of block J (bs without a mask)
+    q̂_I, k̂_J, v̂_J = block sums / (cnt + 1e-6)             (block means)
+    Lo[I, J]   = scale · q̂_I · k̂_J,   rowmax[I] = max_J Lo[I, J]
+    Lo[I, J]  -= 1e4  if cnt[I] · cnt[J] == 0                (empty blocks)
+    S[I, J]    = Lo[I, J] - rowmax[I] + 5e3 · [|I - J| <= prior_diagonal_blocks / 2]
+                 + 5e3 · [I < prior_first_blocks] + 5e3 · [J < prior_first_blocks]
+    ```
+    (the diagonal prior only when `prior_diagonal_blocks > 0`; S is computed
+    in f32 in this order, as the authors do).
+
+    The `num_blocks` blocks with the largest S over the whole nb × nb grid of
+    each batch element are selected (`blocks_per_row` instead gives
+    `min(nb · blocks_per_row, nb²)`, the authors' rule). Ties are broken
+    towards the smaller row-major block index, so exactly `num_blocks`
+    blocks are always selected; the authors' `S >= k-th value` test could
+    flag a tied block that top-k left out, which then contributed nothing.
+
+    A query token i of block I gets exact scores `s_ij = scale · q_i · k_j`
+    for the keys of its selected blocks (padded keys weigh 0); with
+    `m_i` their maximum:
+    ```
+    hi_num_i = Σ exp(s_ij - m_i) · v_j,   hi_den_i = Σ exp(s_ij - m_i)
+    ```
+    `mode = "sparse"` (MRA-2-s) returns `hi_num / (hi_den + 1e-6)`.
+    `mode = "full"` (MRA-2, the default) adds every unselected block J at
+    low resolution, `w_IJ = cnt[J] · exp(Lo[I, J] - rowmax[I])`:
+    ```
+    lo_num_I = Σ_J w_IJ · v̂_J,   lo_den_I = Σ_J w_IJ,   R = max(m_i, rowmax[I])
+    result_i = (e^(m_i-R) hi_num_i + e^(rowmax[I]-R) lo_num_I)
+             / (e^(m_i-R) hi_den_i + e^(rowmax[I]-R) lo_den_I + 1e-6)
+    ```
+    Padded query rows are 0. With every block selected both modes are exact
+    (masked) softmax attention up to the 1e-6 terms.
+
+    Only the selected blocks are computed: the selection is a threshold
+    search over the grid followed by a per-block-row list of selected key
+    blocks, and each block row of queries runs an online softmax over the
+    key and value blocks gathered from that list.
+
+    Shapes: `query`, `key` `[B..., N, D]`, `value` `[B..., N, E]`, `mask`
+    `[B..., N]` (i1), `init`/`result` `[B..., N, E]`. N must be static and a
+    multiple of `block_size` (pad the sequence and mask the padding).
+    `scale` defaults to `1/sqrt(D)`. Element types f32, f16, bf16; computed
+    in f32.
+
+    Example:
+
+    ```mlir
+    %r = effattn.mra_attention {blocks_per_row = 4, mode = "full"}
+        ins(%q, %k, %v : tensor<1x2x512x64xf32>, tensor<1x2x512x64xf32>,
+                         tensor<1x2x512x64xf32>)
+        outs(%o : tensor<1x2x512x64xf32>) -> tensor<1x2x512x64xf32>
+    ```
+  }];
+
+  let arguments = (ins EffAttn_FloatTensor:$query,
+                       EffAttn_FloatTensor:$key,
+                       EffAttn_FloatTensor:$value,
+                       Optional<EffAttn_MaskTensor>:$mask,
+                       EffAttn_FloatTensor:$init,
+                       DefaultValuedAttr<I64Attr, "32">:$block_size,
+                       OptionalAttr<I64Attr>:$num_blocks,
+                       OptionalAttr<I64Attr>:$blocks_per_row,
+                       DefaultValuedAttr<StrAttr, "\"full\"">:$mode,
+                       DefaultValuedAttr<I64Attr, "0">:$prior_first_blocks,
+                       DefaultValuedAttr<I64Attr, "0">:$prior_diagonal_blocks,
+                       OptionalAttr<F32Attr>:$scale);
+  let results = (outs EffAttn_FloatTensor:$result);
+
+  let assemblyFormat = [{
+    attr-dict
+    `ins` `(` $query `,` $key `,` $value `:`
+        type($query) `,` type($key) `,` type($value) `)`
+    (`mask` `(` $mask^ `:` type($mask) `)`)?
+    `outs` `(` $init `:` type($init) `)` `->` type($result)
+  }];
+
+  let extraClassDeclaration = [{
+    /// Returns the number of leading batch dimensions.
+    int64_t getNumBatchDims() { return getQueryType().getRank() - 2; }
+    RankedTensorType getQueryType() { return getQuery().getType(); }
+    RankedTensorType getInitType() { return getInit().getType(); }
+    /// Returns the number of block rows N / block_size (N is static).
+    int64_t getNumBlockRows();
+    /// Returns how many blocks are selected per batch element: `num_blocks`,
+    /// or min(nb · blocks_per_row, nb²).
+    int64_t getNumSelectedBlocks();
+    MutableOperandRange getDpsInitsMutable() { return getInitMutable(); }
+  }];
+
+  let hasVerifier = 1;
+}
+
 #endif // EFFATTN_DIALECT_EFFATTN_IR_EFFATTNOPS_TD

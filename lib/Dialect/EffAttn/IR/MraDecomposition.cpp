@@ -1,0 +1,787 @@
+//===- MraDecomposition.cpp - MRA-2 attention to linalg and scf -*- C++ -*-===//
+//
+// Part of the effattn project, under the Apache License v2.0 with LLVM
+// Exceptions. See https://llvm.org/LICENSE.txt for license information.
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+//
+// Decomposes effattn.mra_attention into linalg, scf and tensor ops (f32),
+// with the batch dimensions collapsed into one:
+//
+// 1. Low resolution (linalg): block counts and block means, the block score
+//    grid Lo, its row maxima and the selection scores S, mapped to integer
+//    keys that order like the floats.
+// 2. Top-k (linalg + scf.for): a 32-step bisection over the key range finds
+//    the k-th largest key T of each batch element; counting keys > T and the
+//    ties of earlier block rows gives each row its share of the ties.
+// 3. Selection (scf.forall over batch x block row): a sequential scan of the
+//    row builds the list of its selected key blocks.
+// 4. High resolution (scf.forall over batch x block row): an online softmax
+//    over the key/value blocks gathered through that list, so only selected
+//    blocks are ever computed; in "full" mode it is merged with the
+//    low-resolution contribution of the unselected blocks (a GEMM on the
+//    grid of block weights).
+//
+//===----------------------------------------------------------------------===//
+
+#include "effattn/Dialect/EffAttn/IR/BatchedLinalgBuilder.h"
+#include "effattn/Dialect/EffAttn/IR/EffAttnOps.h"
+
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+
+#include <cmath>
+#include <limits>
+
+using namespace mlir;
+using namespace mlir::effattn;
+
+using utils::IteratorType;
+
+/// Penalty of empty blocks and bonus of prior blocks (the authors' values).
+static constexpr float kEmptyBlockPenalty = 1.0e4f;
+static constexpr float kPriorBonus = 5.0e3f;
+/// Added to the denominators and the block counts, as the authors do.
+static constexpr float kEpsilon = 1.0e-6f;
+/// Bisection steps that pin down one key of the 2^32 possible.
+static constexpr int64_t kThresholdSteps = 32;
+
+namespace {
+/// The result of the block selection, per batch element b and block row I.
+struct BlockSelection {
+  /// i32 [BH, nb, nb]: the first counts[b, I] entries of row (b, I) are the
+  /// selected key blocks, in increasing order.
+  Value columns;
+  /// i32 [BH, nb, 1]: how many blocks row (b, I) selected.
+  Value counts;
+  /// i1 [BH, nb, nb]: whether block (I, J) is selected.
+  Value grid;
+};
+
+/// Builds the decomposition of one op.
+class MraDecomposer {
+public:
+  /// `bh` is the product of the batch sizes.
+  MraDecomposer(OpBuilder &b, MraAttentionOp op, OpFoldResult bh)
+      : b(b), op(op), loc(op.getLoc()), numBatch(op.getNumBatchDims()),
+        lb(b, loc, {bh}), blockSize(op.getBlockSizeAttr().getInt()),
+        numRows(op.getNumBlockRows()), seqLen(numRows * blockSize),
+        numSelected(op.getNumSelectedBlocks()), bh(bh) {}
+
+  Value run();
+
+private:
+  /// Returns x [batch..., tail...] as [BH, tail...].
+  Value collapseBatch(Value x, unsigned numTail);
+  /// Returns x [B..., N] (mask) or [B..., N, D] as an f32 [BH, N(, D)]
+  /// tensor zeroed at padded tokens.
+  Value prepare(Value x);
+  /// Returns x [BH, N, C] with N = nb·bs as [BH, nb, bs, C], or x [BH, N]
+  /// as [BH, nb, bs] when `c` is not given.
+  Value splitBlocks(Value x, std::optional<OpFoldResult> c);
+  /// Returns the block sums of x [BH, N, C] divided by count + 1e-6.
+  Value blockMeans(Value x, Value counts, OpFoldResult c);
+  /// Returns the i32 keys [BH, nb, nb] of the selection scores S.
+  Value selectionKeys(Value lo, Value rowMax);
+  /// Returns the k-th largest key of each batch element, i64 [BH].
+  Value kthLargestKey(Value keys);
+  /// Returns each block row's share of the keys equal to the threshold, i64
+  /// [BH, nb]: the ties go to the earliest rows.
+  Value tieQuotas(Value keys, Value threshold);
+  /// Selects exactly k blocks per batch element.
+  BlockSelection selectBlocks(Value keys, Value threshold, Value quotas);
+  /// Returns the f32 [BH, N, E] result.
+  Value highResolution(const BlockSelection &selection, Value loNum,
+                       Value loDen, Value rowMax);
+
+  /// Returns an empty tensor of `sizes` and element type `type`, filled with
+  /// `value`.
+  Value filled(OpBuilder &nb, ArrayRef<OpFoldResult> sizes, Type type,
+               TypedAttr value);
+
+  OpBuilder &b;
+  MraAttentionOp op;
+  Location loc;
+  unsigned numBatch;
+  /// Builds linalg.generic ops whose first loop is the collapsed batch.
+  BatchedLinalgBuilder lb;
+  int64_t blockSize, numRows, seqLen, numSelected;
+  OpFoldResult bh, d, e;
+  Value scale, mask, query, key, value, counts;
+};
+} // namespace
+
+Value MraDecomposer::filled(OpBuilder &nb, ArrayRef<OpFoldResult> sizes,
+                            Type type, TypedAttr value) {
+  Value empty = tensor::EmptyOp::create(nb, loc, sizes, type);
+  Value constant = arith::ConstantOp::create(nb, loc, value);
+  return linalg::FillOp::create(nb, loc, constant, empty).getResult(0);
+}
+
+Value MraDecomposer::collapseBatch(Value x, unsigned numTail) {
+  if (numBatch == 1)
+    return x;
+  auto type = cast<RankedTensorType>(x.getType());
+  if (numBatch == 0) {
+    SmallVector<int64_t> shape{1};
+    llvm::append_range(shape, type.getShape());
+    SmallVector<ReassociationIndices> groups{{0, 1}};
+    for (unsigned i = 1; i < numTail; ++i)
+      groups.push_back({i + 1});
+    return tensor::ExpandShapeOp::create(
+        b, loc, RankedTensorType::get(shape, type.getElementType()), x, groups);
+  }
+  SmallVector<ReassociationIndices> groups(1);
+  for (unsigned i = 0; i < numBatch; ++i)
+    groups.front().push_back(i);
+  for (unsigned i = 0; i < numTail; ++i)
+    groups.push_back({numBatch + i});
+  return tensor::CollapseShapeOp::create(b, loc, x, groups);
+}
+
+Value MraDecomposer::prepare(Value x) {
+  const IteratorType par = IteratorType::parallel;
+  OpFoldResult c = tensor::getMixedSize(b, loc, x, 2);
+  Value init = tensor::EmptyOp::create(
+      b, loc, lb.sizes({b.getIndexAttr(seqLen), c}), b.getF32Type());
+  SmallVector<Value> inputs{x};
+  SmallVector<AffineMap> maps{lb.map(2, {0, 1})};
+  if (mask) {
+    inputs.push_back(mask);
+    maps.push_back(lb.map(2, {0}));
+  }
+  maps.push_back(lb.map(2, {0, 1}));
+  Value zero = lb.constant(0.0f);
+  return lb.generic(inputs, init, maps, lb.iterators({par, par}),
+                    [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+                      Value v = lb.toF32(nb, a[0]);
+                      if (!mask)
+                        return v;
+                      return arith::SelectOp::create(nb, l, a[1], v, zero);
+                    });
+}
+
+Value MraDecomposer::splitBlocks(Value x, std::optional<OpFoldResult> c) {
+  auto type = cast<RankedTensorType>(x.getType());
+  SmallVector<OpFoldResult> sizes{bh, b.getIndexAttr(numRows),
+                                  b.getIndexAttr(blockSize)};
+  SmallVector<ReassociationIndices> groups{{0}, {1, 2}};
+  if (c) {
+    sizes.push_back(*c);
+    groups.push_back({3});
+  }
+  SmallVector<int64_t> shape;
+  SmallVector<Value> dynamic;
+  dispatchIndexOpFoldResults(sizes, dynamic, shape);
+  return tensor::ExpandShapeOp::create(
+      b, loc, RankedTensorType::get(shape, type.getElementType()), x, groups,
+      sizes);
+}
+
+Value MraDecomposer::blockMeans(Value x, Value blockCounts, OpFoldResult c) {
+  const IteratorType par = IteratorType::parallel,
+                     red = IteratorType::reduction;
+  OpFoldResult rows = b.getIndexAttr(numRows);
+  Value sums = lb.generic(
+      {splitBlocks(x, c)}, lb.filled({rows, c}, lb.constant(0.0f)),
+      {lb.map(3, {0, 1, 2}), lb.map(3, {0, 2})}, lb.iterators({par, red, par}),
+      [](OpBuilder &nb, Location l, ValueRange a) -> Value {
+        return arith::AddFOp::create(nb, l, a[1], a[0]);
+      });
+  Value epsilon = lb.constant(kEpsilon);
+  return lb.generic({blockCounts}, sums, {lb.map(2, {0}), lb.map(2, {0, 1})},
+                    lb.iterators({par, par}),
+                    [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+                      Value count = arith::AddFOp::create(nb, l, a[0], epsilon);
+                      return arith::DivFOp::create(nb, l, a[1], count);
+                    });
+}
+
+Value MraDecomposer::selectionKeys(Value lo, Value rowMax) {
+  const IteratorType par = IteratorType::parallel;
+  int64_t first = op.getPriorFirstBlocksAttr().getInt();
+  int64_t diagonal = op.getPriorDiagonalBlocksAttr().getInt();
+  OpFoldResult rows = b.getIndexAttr(numRows);
+  Value init = tensor::EmptyOp::create(b, loc, lb.sizes({rows, rows}),
+                                       b.getI32Type());
+  Value bonus = lb.constant(kPriorBonus), zero = lb.constant(0.0f);
+  return lb.generic(
+      {lo, rowMax}, init, {lb.map(2, {0, 1}), lb.map(2, {0}), lb.map(2, {0, 1})},
+      lb.iterators({par, par}),
+      [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+        auto index = [&](int64_t v) -> Value {
+          return arith::ConstantIndexOp::create(nb, l, v);
+        };
+        auto addIf = [&](Value condition, Value s) -> Value {
+          Value added = arith::AddFOp::create(nb, l, s, bonus);
+          return arith::SelectOp::create(nb, l, condition, added, s);
+        };
+        Value row = linalg::IndexOp::create(nb, l, 1);
+        Value col = linalg::IndexOp::create(nb, l, 2);
+        Value s = arith::SubFOp::create(nb, l, a[0], a[1]);
+        if (diagonal > 0) {
+          Value distance = math::AbsIOp::create(
+              nb, l, arith::SubIOp::create(nb, l, row, col));
+          s = addIf(arith::CmpIOp::create(nb, l, arith::CmpIPredicate::sle,
+                                          distance, index(diagonal / 2)),
+                    s);
+        }
+        if (first > 0) {
+          s = addIf(arith::CmpIOp::create(nb, l, arith::CmpIPredicate::slt,
+                                          row, index(first)),
+                    s);
+          s = addIf(arith::CmpIOp::create(nb, l, arith::CmpIPredicate::slt,
+                                          col, index(first)),
+                    s);
+        }
+        // -0 + 0 = +0, so that equal floats get equal keys. Negative floats
+        // flip their magnitude bits: signed integer order is float order.
+        s = arith::AddFOp::create(nb, l, s, zero);
+        Value bits = arith::BitcastOp::create(nb, l, nb.getI32Type(), s);
+        Value magnitude = arith::ConstantIntOp::create(
+            nb, l, nb.getI32Type(), std::numeric_limits<int32_t>::max());
+        Value isNegative = arith::CmpIOp::create(
+            nb, l, arith::CmpIPredicate::slt, bits,
+            arith::ConstantIntOp::create(nb, l, nb.getI32Type(), 0));
+        Value flipped = arith::XOrIOp::create(nb, l, bits, magnitude);
+        return arith::SelectOp::create(nb, l, isNegative, flipped, bits);
+      });
+}
+
+/// Returns lo + (hi - lo + 1) / 2, the next bisection point.
+static Value midpoint(OpBuilder &nb, Location l, Value lo, Value hi) {
+  Value one = arith::ConstantIntOp::create(nb, l, nb.getI64Type(), 1);
+  Value width = arith::AddIOp::create(
+      nb, l, arith::SubIOp::create(nb, l, hi, lo), one);
+  return arith::AddIOp::create(nb, l, lo,
+                               arith::ShRSIOp::create(nb, l, width, one));
+}
+
+Value MraDecomposer::kthLargestKey(Value keys) {
+  const IteratorType red = IteratorType::reduction;
+  Type i64 = b.getI64Type();
+  Value lo0 = filled(b, {bh}, i64,
+                     b.getI64IntegerAttr(std::numeric_limits<int32_t>::min()));
+  Value hi0 = filled(b, {bh}, i64,
+                     b.getI64IntegerAttr(std::numeric_limits<int32_t>::max()));
+  // Invariant: at least k keys are >= lo, fewer than k are > hi.
+  Value lower = arith::ConstantIndexOp::create(b, loc, 0);
+  Value upper = arith::ConstantIndexOp::create(b, loc, kThresholdSteps);
+  Value step = arith::ConstantIndexOp::create(b, loc, 1);
+  auto loop = scf::ForOp::create(
+      b, loc, lower, upper, step, ValueRange{lo0, hi0},
+      [&](OpBuilder &nb, Location l, Value, ValueRange bounds) {
+        BatchedLinalgBuilder body(nb, l, {bh});
+        Value lo = bounds[0], hi = bounds[1];
+        Value zeros = filled(nb, {bh}, i64, nb.getI64IntegerAttr(0));
+        Value atLeast = body.generic(
+            {keys, lo, hi}, zeros,
+            {body.map(2, {0, 1}), body.map(2, {}), body.map(2, {}),
+             body.map(2, {})},
+            body.iterators({red, red}),
+            [&](OpBuilder &bb, Location bl, ValueRange a) -> Value {
+              Value key = arith::ExtSIOp::create(bb, bl, bb.getI64Type(), a[0]);
+              Value above = arith::CmpIOp::create(
+                  bb, bl, arith::CmpIPredicate::sge, key,
+                  midpoint(bb, bl, a[1], a[2]));
+              Value add = arith::ExtUIOp::create(bb, bl, bb.getI64Type(), above);
+              return arith::AddIOp::create(bb, bl, a[3], add);
+            });
+        // lo <- mid when at least k keys are >= mid, else hi <- mid - 1.
+        auto update = [&](bool updateLo) {
+          Value init = tensor::EmptyOp::create(nb, l, {bh}, i64);
+          return body.generic(
+              {lo, hi, atLeast}, init,
+              {body.map(0, {}), body.map(0, {}), body.map(0, {}),
+               body.map(0, {})},
+              body.iterators({}),
+              [&](OpBuilder &bb, Location bl, ValueRange a) -> Value {
+                Value mid = midpoint(bb, bl, a[0], a[1]);
+                Value k = arith::ConstantIntOp::create(bb, bl, bb.getI64Type(),
+                                                       numSelected);
+                Value enough = arith::CmpIOp::create(
+                    bb, bl, arith::CmpIPredicate::sge, a[2], k);
+                if (updateLo)
+                  return arith::SelectOp::create(bb, bl, enough, mid, a[0]);
+                Value one =
+                    arith::ConstantIntOp::create(bb, bl, bb.getI64Type(), 1);
+                Value below = arith::SubIOp::create(bb, bl, mid, one);
+                return arith::SelectOp::create(bb, bl, enough, a[1], below);
+              });
+        };
+        Value newLo = update(/*updateLo=*/true);
+        Value newHi = update(/*updateLo=*/false);
+        scf::YieldOp::create(nb, l, ValueRange{newLo, newHi});
+      });
+  return loop.getResult(0);
+}
+
+Value MraDecomposer::tieQuotas(Value keys, Value threshold) {
+  const IteratorType par = IteratorType::parallel,
+                     red = IteratorType::reduction;
+  Type i64 = b.getI64Type();
+  OpFoldResult rows = b.getIndexAttr(numRows);
+  TypedAttr zeroAttr = b.getI64IntegerAttr(0);
+  auto countKeys = [&](arith::CmpIPredicate predicate, Value init,
+                       AffineMap initMap, IteratorType rowIterator) {
+    return lb.generic(
+        {keys, threshold}, init, {lb.map(2, {0, 1}), lb.map(2, {}), initMap},
+        lb.iterators({rowIterator, red}),
+        [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+          Value key = arith::ExtSIOp::create(nb, l, nb.getI64Type(), a[0]);
+          Value hit = arith::CmpIOp::create(nb, l, predicate, key, a[1]);
+          Value add = arith::ExtUIOp::create(nb, l, nb.getI64Type(), hit);
+          return arith::AddIOp::create(nb, l, a[2], add);
+        });
+  };
+  Value greater = countKeys(arith::CmpIPredicate::sgt,
+                            filled(b, {bh}, i64, zeroAttr), lb.map(2, {}), red);
+  Value ties = countKeys(arith::CmpIPredicate::eq,
+                         filled(b, {bh, rows}, i64, zeroAttr), lb.map(2, {0}),
+                         par);
+  // Ties in the block rows before each row: loops (b, I, I').
+  Value tiesBefore = lb.generic(
+      {ties}, filled(b, {bh, rows}, i64, zeroAttr),
+      {lb.map(2, {1}), lb.map(2, {0})}, lb.iterators({par, red}),
+      [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+        Value row = linalg::IndexOp::create(nb, l, 1);
+        Value earlier = linalg::IndexOp::create(nb, l, 2);
+        Value isBefore = arith::CmpIOp::create(
+            nb, l, arith::CmpIPredicate::slt, earlier, row);
+        Value zero = arith::ConstantIntOp::create(nb, l, nb.getI64Type(), 0);
+        Value add = arith::SelectOp::create(nb, l, isBefore, a[0], zero);
+        return arith::AddIOp::create(nb, l, a[1], add);
+      });
+  // quota = clamp(k - greater - tiesBefore, 0, ties).
+  return lb.generic(
+      {greater, ties}, tiesBefore,
+      {lb.map(1, {}), lb.map(1, {0}), lb.map(1, {0})}, lb.iterators({par}),
+      [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+        Value k = arith::ConstantIntOp::create(nb, l, nb.getI64Type(),
+                                               numSelected);
+        Value zero = arith::ConstantIntOp::create(nb, l, nb.getI64Type(), 0);
+        Value left = arith::SubIOp::create(
+            nb, l, arith::SubIOp::create(nb, l, k, a[0]), a[2]);
+        Value atLeastZero = arith::MaxSIOp::create(nb, l, left, zero);
+        return arith::MinSIOp::create(nb, l, atLeastZero, a[1]);
+      });
+}
+
+BlockSelection MraDecomposer::selectBlocks(Value keys, Value threshold,
+                                           Value quotas) {
+  Type i32 = b.getI32Type(), i64 = b.getI64Type();
+  OpFoldResult rows = b.getIndexAttr(numRows);
+  OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
+  bool withGrid = op.getMode() == "full";
+  SmallVector<Value> outputs{
+      tensor::EmptyOp::create(b, loc, {bh, rows, rows}, i32),
+      tensor::EmptyOp::create(b, loc, {bh, rows, one}, i32)};
+  if (withGrid)
+    outputs.push_back(
+        tensor::EmptyOp::create(b, loc, {bh, rows, rows}, b.getI1Type()));
+  auto forall = scf::ForallOp::create(b, loc, {bh, rows}, outputs,
+                                      /*mapping=*/std::nullopt);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(forall.getBody());
+  Value batch = forall.getInductionVar(0), row = forall.getInductionVar(1);
+  ValueRange shared = forall.getRegionIterArgs();
+  SmallVector<OpFoldResult> rowOffsets{batch, row, zero};
+  SmallVector<OpFoldResult> rowSizes{one, one, rows};
+  SmallVector<OpFoldResult> unitStrides(3, one);
+  auto rowType = [&](Type elementType) {
+    return RankedTensorType::get({numRows}, elementType);
+  };
+  SmallVector<Value> initArgs{
+      tensor::ExtractSliceOp::create(b, loc, rowType(i32), shared[0],
+                                     rowOffsets, rowSizes, unitStrides)};
+  if (withGrid)
+    initArgs.push_back(tensor::ExtractSliceOp::create(
+        b, loc, rowType(b.getI1Type()), shared[2], rowOffsets, rowSizes,
+        unitStrides));
+  Value threshold0 = tensor::ExtractOp::create(b, loc, threshold, batch);
+  Value quota = tensor::ExtractOp::create(b, loc, quotas, {batch, row});
+  Value zeroIndex = arith::ConstantIndexOp::create(b, loc, 0);
+  Value oneIndex = arith::ConstantIndexOp::create(b, loc, 1);
+  Value zero64 = arith::ConstantIntOp::create(b, loc, i64, 0);
+  initArgs.insert(initArgs.begin(), {zeroIndex, zero64});
+  // Scan the row: iter_args (count, ties taken, columns, grid row).
+  auto scan = scf::ForOp::create(
+      b, loc, zeroIndex, arith::ConstantIndexOp::create(b, loc, numRows),
+      oneIndex, initArgs,
+      [&](OpBuilder &nb, Location l, Value col, ValueRange args) {
+        Value key = arith::ExtSIOp::create(
+            nb, l, i64,
+            tensor::ExtractOp::create(nb, l, keys, {batch, row, col}));
+        Value isTie = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::eq,
+                                            key, threshold0);
+        Value isAbove = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::sgt,
+                                              key, threshold0);
+        Value quotaLeft = arith::CmpIOp::create(
+            nb, l, arith::CmpIPredicate::slt, args[1], quota);
+        Value take = arith::OrIOp::create(
+            nb, l, isAbove, arith::AndIOp::create(nb, l, isTie, quotaLeft));
+        Value tiesTaken = arith::AddIOp::create(
+            nb, l, args[1], arith::ExtUIOp::create(nb, l, i64, isTie));
+        // Writing past the list end is harmless: count <= col < nb.
+        Value colI32 = arith::IndexCastOp::create(nb, l, i32, col);
+        SmallVector<Value> next{
+            arith::AddIOp::create(
+                nb, l, args[0],
+                arith::IndexCastOp::create(
+                    nb, l, nb.getIndexType(),
+                    arith::ExtUIOp::create(nb, l, i64, take))),
+            tiesTaken,
+            tensor::InsertOp::create(nb, l, colI32, args[2], args[0])};
+        if (withGrid)
+          next.push_back(tensor::InsertOp::create(nb, l, take, args[3], col));
+        scf::YieldOp::create(nb, l, next);
+      });
+  Value count = arith::IndexCastOp::create(b, loc, i32, scan.getResult(0));
+  Value countTensor = tensor::FromElementsOp::create(
+      b, loc, RankedTensorType::get({1, 1, 1}, i32), count);
+
+  b.setInsertionPointToEnd(forall.getTerminator().getBody());
+  tensor::ParallelInsertSliceOp::create(b, loc, scan.getResult(2), shared[0],
+                                        rowOffsets, rowSizes, unitStrides);
+  tensor::ParallelInsertSliceOp::create(
+      b, loc, countTensor, shared[1], rowOffsets,
+      SmallVector<OpFoldResult>{one, one, one}, unitStrides);
+  if (withGrid)
+    tensor::ParallelInsertSliceOp::create(b, loc, scan.getResult(3), shared[2],
+                                          rowOffsets, rowSizes, unitStrides);
+  BlockSelection selection{forall.getResult(0), forall.getResult(1), Value()};
+  if (withGrid)
+    selection.grid = forall.getResult(2);
+  return selection;
+}
+
+Value MraDecomposer::highResolution(const BlockSelection &selection,
+                                    Value loNum, Value loDen, Value rowMax) {
+  const IteratorType par = IteratorType::parallel;
+  OpFoldResult rows = b.getIndexAttr(numRows), bs = b.getIndexAttr(blockSize);
+  OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
+  Type f32 = b.getF32Type();
+  Value out = tensor::EmptyOp::create(
+      b, loc, {bh, b.getIndexAttr(seqLen), e}, f32);
+  auto forall = scf::ForallOp::create(b, loc, {bh, rows}, ValueRange{out},
+                                      /*mapping=*/std::nullopt);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(forall.getBody());
+  Value batch = forall.getInductionVar(0), row = forall.getInductionVar(1);
+  Value blockSizeIndex = arith::ConstantIndexOp::create(b, loc, blockSize);
+  Value first = arith::MulIOp::create(b, loc, row, blockSizeIndex);
+
+  // Returns the block of `bs` tokens from `start` of x [BH, N, cols] as
+  // [bs, cols], or of x [BH, N] as [bs].
+  auto block = [&](OpBuilder &nb, Location l, Value x, Value start,
+                   std::optional<OpFoldResult> cols) -> Value {
+    auto type = cast<RankedTensorType>(x.getType());
+    SmallVector<OpFoldResult> offsets{batch, start}, sizes{one, bs};
+    SmallVector<int64_t> shape{blockSize};
+    if (cols) {
+      offsets.push_back(zero);
+      sizes.push_back(*cols);
+      shape.push_back(type.getDimSize(2));
+    }
+    SmallVector<OpFoldResult> strides(offsets.size(), one);
+    return tensor::ExtractSliceOp::create(
+        nb, l, RankedTensorType::get(shape, type.getElementType()), x, offsets,
+        sizes, strides);
+  };
+
+  BatchedLinalgBuilder rowBuilder(b, loc, {});
+  Value queries = block(b, loc, query, first, d);
+  Value numBlocks = arith::IndexCastOp::create(
+      b, loc, b.getIndexType(),
+      tensor::ExtractOp::create(b, loc, selection.counts,
+                                ValueRange{batch, row, arith::ConstantIndexOp::create(b, loc, 0)}));
+  Value m0 = rowBuilder.filled(
+      {bs}, rowBuilder.constant(-std::numeric_limits<float>::infinity()));
+  Value l0 = rowBuilder.filled({bs}, rowBuilder.constant(0.0f));
+  Value acc0 = rowBuilder.filled({bs, e}, rowBuilder.constant(0.0f));
+
+  // Online softmax over the selected key blocks: iter_args (m, l, acc).
+  auto loop = scf::ForOp::create(
+      b, loc, arith::ConstantIndexOp::create(b, loc, 0), numBlocks,
+      arith::ConstantIndexOp::create(b, loc, 1), ValueRange{m0, l0, acc0},
+      [&](OpBuilder &nb, Location l, Value t, ValueRange args) {
+        BatchedLinalgBuilder ib(nb, l, {});
+        Value column = arith::IndexCastOp::create(
+            nb, l, nb.getIndexType(),
+            tensor::ExtractOp::create(nb, l, selection.columns,
+                                      ValueRange{batch, row, t}));
+        Value keyFirst = arith::MulIOp::create(nb, l, column, blockSizeIndex);
+        Value keys = block(nb, l, key, keyFirst, d);
+        Value values = block(nb, l, value, keyFirst, e);
+        Value raw = ib.matmul(queries, keys, /*transposeRhs=*/true, bs, bs);
+        // alpha = exp(m - m'), then m' = max(m, scale · block row max)
+        // overwrites m: every iter_arg is updated in place.
+        Value blockMax = ib.rowMax(raw, bs);
+        Value alpha = ib.generic(
+            {args[0], blockMax}, tensor::EmptyOp::create(nb, l, {bs}, f32),
+            {ib.map(1, {0}), ib.map(1, {0}), ib.map(1, {0})},
+            ib.iterators({par}),
+            [&](OpBuilder &bb, Location bl, ValueRange a) -> Value {
+              Value scaled = arith::MulFOp::create(bb, bl, a[1], scale);
+              Value next = arith::MaximumFOp::create(bb, bl, a[0], scaled);
+              return math::ExpOp::create(
+                  bb, bl, arith::SubFOp::create(bb, bl, a[0], next));
+            });
+        Value mNew = ib.generic(
+            {blockMax}, args[0], {ib.map(1, {0}), ib.map(1, {0})},
+            ib.iterators({par}),
+            [&](OpBuilder &bb, Location bl, ValueRange a) -> Value {
+              Value scaled = arith::MulFOp::create(bb, bl, a[0], scale);
+              return arith::MaximumFOp::create(bb, bl, a[1], scaled);
+            });
+        SmallVector<Value> inputs{mNew};
+        SmallVector<AffineMap> maps{ib.map(2, {0})};
+        if (mask) {
+          inputs.push_back(block(nb, l, mask, keyFirst, std::nullopt));
+          maps.push_back(ib.map(2, {1}));
+        }
+        maps.push_back(ib.map(2, {0, 1}));
+        Value zeroF = ib.constant(0.0f);
+        Value p = ib.generic(
+            inputs, raw, maps, ib.iterators({par, par}),
+            [&](OpBuilder &bb, Location bl, ValueRange a) -> Value {
+              Value s = arith::MulFOp::create(bb, bl, a.back(), scale);
+              Value weight = math::ExpOp::create(
+                  bb, bl, arith::SubFOp::create(bb, bl, s, a[0]));
+              if (a.size() == 2)
+                return weight;
+              return arith::SelectOp::create(bb, bl, a[1], weight, zeroF);
+            });
+        Value lNew = ib.generic(
+            {alpha, ib.rowSum(p, bs)}, args[1],
+            {ib.map(1, {0}), ib.map(1, {0}), ib.map(1, {0})},
+            ib.iterators({par}),
+            [](OpBuilder &bb, Location bl, ValueRange a) -> Value {
+              Value kept = arith::MulFOp::create(bb, bl, a[2], a[0]);
+              return arith::AddFOp::create(bb, bl, kept, a[1]);
+            });
+        Value accScaled = ib.generic(
+            {alpha}, args[2], {ib.map(2, {0}), ib.map(2, {0, 1})},
+            ib.iterators({par, par}),
+            [](OpBuilder &bb, Location bl, ValueRange a) -> Value {
+              return arith::MulFOp::create(bb, bl, a[1], a[0]);
+            });
+        Value accNew =
+            ib.matmulInto(p, values, /*transposeRhs=*/false, accScaled);
+        scf::YieldOp::create(nb, l, ValueRange{mNew, lNew, accNew});
+      });
+
+  // Normalise, merging in the low-resolution terms in "full" mode.
+  SmallVector<Value> inputs{loop.getResult(2), loop.getResult(1),
+                            loop.getResult(0)};
+  SmallVector<AffineMap> maps{rowBuilder.map(2, {0, 1}),
+                              rowBuilder.map(2, {0}), rowBuilder.map(2, {0})};
+  Value loDenValue, rowMaxValue;
+  if (loNum) {
+    Value zeroIndex = arith::ConstantIndexOp::create(b, loc, 0);
+    inputs.push_back(tensor::ExtractSliceOp::create(
+        b, loc,
+        RankedTensorType::get(
+            {cast<RankedTensorType>(loNum.getType()).getDimSize(2)}, f32),
+        loNum,
+        SmallVector<OpFoldResult>{batch, row, zeroIndex},
+        SmallVector<OpFoldResult>{one, one, e},
+        SmallVector<OpFoldResult>(3, one)));
+    maps.push_back(rowBuilder.map(2, {1}));
+    loDenValue = tensor::ExtractOp::create(b, loc, loDen, {batch, row});
+    rowMaxValue = tensor::ExtractOp::create(b, loc, rowMax, {batch, row});
+  }
+  if (mask) {
+    inputs.push_back(block(b, loc, mask, first, std::nullopt));
+    maps.push_back(rowBuilder.map(2, {0}));
+  }
+  maps.push_back(rowBuilder.map(2, {0, 1}));
+  Value epsilon = rowBuilder.constant(kEpsilon);
+  Value zeroF = rowBuilder.constant(0.0f);
+  Value rowInit = tensor::EmptyOp::create(b, loc, {bs, e}, f32);
+  Value result = rowBuilder.generic(
+      inputs, rowInit, maps, rowBuilder.iterators({par, par}),
+      [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+        Value acc = a[0], sum = a[1], max = a[2];
+        Value numerator = acc, denominator = sum;
+        if (loNum) {
+          Value reference = arith::MaximumFOp::create(nb, l, max, rowMaxValue);
+          Value hiScale = math::ExpOp::create(
+              nb, l, arith::SubFOp::create(nb, l, max, reference));
+          Value loScale = math::ExpOp::create(
+              nb, l, arith::SubFOp::create(nb, l, rowMaxValue, reference));
+          numerator = arith::AddFOp::create(
+              nb, l, arith::MulFOp::create(nb, l, acc, hiScale),
+              arith::MulFOp::create(nb, l, a[3], loScale));
+          denominator = arith::AddFOp::create(
+              nb, l, arith::MulFOp::create(nb, l, sum, hiScale),
+              arith::MulFOp::create(nb, l, loDenValue, loScale));
+        }
+        denominator = arith::AddFOp::create(nb, l, denominator, epsilon);
+        Value x = arith::DivFOp::create(nb, l, numerator, denominator);
+        if (!mask)
+          return x;
+        return arith::SelectOp::create(nb, l, a[a.size() - 2], x, zeroF);
+      });
+
+  b.setInsertionPointToEnd(forall.getTerminator().getBody());
+  tensor::ParallelInsertSliceOp::create(
+      b, loc, result, forall.getRegionIterArgs()[0],
+      SmallVector<OpFoldResult>{batch, first, zero},
+      SmallVector<OpFoldResult>{one, bs, e}, SmallVector<OpFoldResult>(3, one));
+  return forall.getResult(0);
+}
+
+Value MraDecomposer::run() {
+  const IteratorType par = IteratorType::parallel,
+                     red = IteratorType::reduction;
+  query = collapseBatch(op.getQuery(), 2);
+  key = collapseBatch(op.getKey(), 2);
+  value = collapseBatch(op.getValue(), 2);
+  if (Value padding = op.getMask())
+    mask = collapseBatch(padding, 1);
+  d = tensor::getMixedSize(b, loc, query, 2);
+  e = tensor::getMixedSize(b, loc, value, 2);
+  if (std::optional<APFloat> attr = op.getScale()) {
+    scale = lb.constant(attr->convertToFloat());
+  } else if (std::optional<int64_t> headDim = getConstantIntValue(d)) {
+    scale = lb.constant(
+        static_cast<float>(1.0 / std::sqrt(static_cast<double>(*headDim))));
+  } else {
+    Value dim = getValueOrCreateConstantIndexOp(b, loc, d);
+    Value asFloat = arith::SIToFPOp::create(
+        b, loc, b.getF32Type(),
+        arith::IndexCastOp::create(b, loc, b.getI64Type(), dim));
+    scale = math::RsqrtOp::create(b, loc, asFloat);
+  }
+  query = prepare(query);
+  key = prepare(key);
+  value = prepare(value);
+
+  // Low resolution.
+  OpFoldResult rows = b.getIndexAttr(numRows);
+  Value zero = lb.constant(0.0f);
+  if (mask) {
+    counts = lb.generic(
+        {splitBlocks(mask, std::nullopt)}, lb.filled({rows}, zero),
+        {lb.map(2, {0, 1}), lb.map(2, {0})}, lb.iterators({par, red}),
+        [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+          Value one = arith::UIToFPOp::create(nb, l, nb.getF32Type(), a[0]);
+          return arith::AddFOp::create(nb, l, a[1], one);
+        });
+  } else {
+    counts =
+        lb.filled({rows}, lb.constant(static_cast<float>(blockSize)));
+  }
+  Value lo = lb.matmul(blockMeans(query, counts, d),
+                       blockMeans(key, counts, d), /*transposeRhs=*/true, rows,
+                       rows);
+  lo = lb.generic({}, lo, {lb.map(2, {0, 1})}, lb.iterators({par, par}),
+                  [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+                    return arith::MulFOp::create(nb, l, a[0], scale);
+                  });
+  Value rowMax = lb.rowMax(lo, rows);
+  if (mask) {
+    // Blocks with no real query or no real key are pushed to the bottom.
+    Value penalty = lb.constant(kEmptyBlockPenalty), half = lb.constant(0.5f);
+    Value init = tensor::EmptyOp::create(b, loc, lb.sizes({rows, rows}),
+                                         b.getF32Type());
+    lo = lb.generic(
+        {lo, counts, counts}, init,
+        {lb.map(2, {0, 1}), lb.map(2, {0}), lb.map(2, {1}), lb.map(2, {0, 1})},
+        lb.iterators({par, par}),
+        [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+          Value product = arith::MulFOp::create(nb, l, a[1], a[2]);
+          Value empty = arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OLT,
+                                              product, half);
+          Value penalised = arith::SubFOp::create(nb, l, a[0], penalty);
+          return arith::SelectOp::create(nb, l, empty, penalised, a[0]);
+        });
+  }
+
+  // Selection.
+  Value keys = selectionKeys(lo, rowMax);
+  Value threshold = kthLargestKey(keys);
+  BlockSelection selection =
+      selectBlocks(keys, threshold, tieQuotas(keys, threshold));
+
+  // Low-resolution contribution of the unselected blocks ("full" mode).
+  Value loNum, loDen;
+  if (selection.grid) {
+    Value init = tensor::EmptyOp::create(b, loc, lb.sizes({rows, rows}),
+                                         b.getF32Type());
+    Value weights = lb.generic(
+        {lo, rowMax, selection.grid, counts}, init,
+        {lb.map(2, {0, 1}), lb.map(2, {0}), lb.map(2, {0, 1}), lb.map(2, {1}),
+         lb.map(2, {0, 1})},
+        lb.iterators({par, par}),
+        [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+          Value weight = math::ExpOp::create(
+              nb, l, arith::SubFOp::create(nb, l, a[0], a[1]));
+          weight = arith::MulFOp::create(nb, l, weight, a[3]);
+          return arith::SelectOp::create(nb, l, a[2], zero, weight);
+        });
+    loNum = lb.matmul(weights, blockMeans(value, counts, e),
+                      /*transposeRhs=*/false, rows, e);
+    loDen = lb.rowSum(weights, rows);
+  }
+  Value x = highResolution(selection, loNum, loDen, rowMax);
+
+  // Back to [batch..., N, E] in init's element type.
+  Value init = op.getInit();
+  SmallVector<OpFoldResult> initSizes = tensor::getMixedSizes(b, loc, init);
+  auto initType = cast<RankedTensorType>(init.getType());
+  auto f32Type = RankedTensorType::get(initType.getShape(), b.getF32Type());
+  if (numBatch == 0) {
+    x = tensor::CollapseShapeOp::create(
+        b, loc, f32Type, x, SmallVector<ReassociationIndices>{{0, 1}, {2}});
+  } else if (numBatch > 1) {
+    SmallVector<ReassociationIndices> groups(1);
+    for (unsigned i = 0; i < numBatch; ++i)
+      groups.front().push_back(i);
+    groups.push_back({numBatch});
+    groups.push_back({numBatch + 1});
+    x = tensor::ExpandShapeOp::create(b, loc, f32Type, x, groups, initSizes);
+  }
+  BatchedLinalgBuilder outBuilder(
+      b, loc, ArrayRef<OpFoldResult>(initSizes).take_front(numBatch));
+  return outBuilder.convertInto(x, init);
+}
+
+/// Returns the product of `sizes`.
+static OpFoldResult productOf(OpBuilder &b, Location loc,
+                              ArrayRef<OpFoldResult> sizes) {
+  int64_t staticProduct = 1;
+  Value dynamicProduct;
+  for (OpFoldResult size : sizes) {
+    if (std::optional<int64_t> constant = getConstantIntValue(size)) {
+      staticProduct *= *constant;
+      continue;
+    }
+    Value v = cast<Value>(size);
+    dynamicProduct =
+        dynamicProduct ? arith::MulIOp::create(b, loc, dynamicProduct, v) : v;
+  }
+  if (!dynamicProduct)
+    return b.getIndexAttr(staticProduct);
+  if (staticProduct == 1)
+    return dynamicProduct;
+  return arith::MulIOp::create(
+             b, loc, dynamicProduct,
+             arith::ConstantIndexOp::create(b, loc, staticProduct))
+      .getResult();
+}
+
+FailureOr<SmallVector<Value>> MraAttentionOp::decomposeOperation(OpBuilder &b) {
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(*this);
+  SmallVector<OpFoldResult> querySizes =
+      tensor::getMixedSizes(b, getLoc(), getQuery());
+  OpFoldResult bh = productOf(
+      b, getLoc(), ArrayRef<OpFoldResult>(querySizes).take_front(getNumBatchDims()));
+  Value result = MraDecomposer(b, *this, bh).run();
+  return SmallVector<Value>{result};
+}
