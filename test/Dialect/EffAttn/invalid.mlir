@@ -421,3 +421,99 @@ func.func @yoso_query_offset_without_mask(%q: tensor<8x16xf32>, %k: tensor<8x16x
   %r = effattn.yoso_attention ins(%q, %k, %v : tensor<8x16xf32>, tensor<8x16xf32>, tensor<8x4xf32>) query_offset(%off) outs(%o : tensor<8x4xf32>) -> tensor<8x4xf32>
   return %r : tensor<8x4xf32>
 }
+
+// -----
+
+func.func @mra_dynamic_n(%q: tensor<2x?x16xf32>, %k: tensor<2x?x16xf32>, %v: tensor<2x?x8xf32>, %o: tensor<2x?x8xf32>) -> tensor<2x?x8xf32> {
+  // expected-error @+1 {{'effattn.mra_attention' op expects a static sequence length N (the block grid is fixed at compile time)}}
+  %r = effattn.mra_attention {blocks_per_row = 2} ins(%q, %k, %v : tensor<2x?x16xf32>, tensor<2x?x16xf32>, tensor<2x?x8xf32>) outs(%o : tensor<2x?x8xf32>) -> tensor<2x?x8xf32>
+  return %r : tensor<2x?x8xf32>
+}
+
+// -----
+
+func.func @mra_cross_lengths(%q: tensor<64x16xf32>, %k: tensor<32x16xf32>, %v: tensor<32x8xf32>, %o: tensor<64x8xf32>) -> tensor<64x8xf32> {
+  // expected-error @+1 {{'effattn.mra_attention' op expects as many keys as queries (one padded sequence), got N = 64 and M = 32}}
+  %r = effattn.mra_attention {blocks_per_row = 2} ins(%q, %k, %v : tensor<64x16xf32>, tensor<32x16xf32>, tensor<32x8xf32>) outs(%o : tensor<64x8xf32>) -> tensor<64x8xf32>
+  return %r : tensor<64x8xf32>
+}
+
+// -----
+
+func.func @mra_scale(%q: tensor<64x16xf32>, %k: tensor<64x16xf32>, %v: tensor<64x8xf32>, %o: tensor<64x8xf32>) -> tensor<64x8xf32> {
+  // expected-error @+1 {{'effattn.mra_attention' op expects 'scale' to be finite and positive, got -1.000000e+00}}
+  %r = effattn.mra_attention {blocks_per_row = 2, scale = -1.0 : f32} ins(%q, %k, %v : tensor<64x16xf32>, tensor<64x16xf32>, tensor<64x8xf32>) outs(%o : tensor<64x8xf32>) -> tensor<64x8xf32>
+  return %r : tensor<64x8xf32>
+}
+
+// -----
+
+func.func @mra_block_size(%q: tensor<64x16xf32>, %k: tensor<64x16xf32>, %v: tensor<64x8xf32>, %o: tensor<64x8xf32>) -> tensor<64x8xf32> {
+  // expected-error @+1 {{'effattn.mra_attention' op expects 'block_size' >= 1, got 0}}
+  %r = effattn.mra_attention {blocks_per_row = 2, block_size = 0} ins(%q, %k, %v : tensor<64x16xf32>, tensor<64x16xf32>, tensor<64x8xf32>) outs(%o : tensor<64x8xf32>) -> tensor<64x8xf32>
+  return %r : tensor<64x8xf32>
+}
+
+// -----
+
+func.func @mra_not_multiple(%q: tensor<100x16xf32>, %k: tensor<100x16xf32>, %v: tensor<100x8xf32>, %o: tensor<100x8xf32>) -> tensor<100x8xf32> {
+  // expected-error @+1 {{'effattn.mra_attention' op expects the sequence length N = 100 to be a positive multiple of 'block_size' = 32 (pad the sequence and mask the padding)}}
+  %r = effattn.mra_attention {blocks_per_row = 2} ins(%q, %k, %v : tensor<100x16xf32>, tensor<100x16xf32>, tensor<100x8xf32>) outs(%o : tensor<100x8xf32>) -> tensor<100x8xf32>
+  return %r : tensor<100x8xf32>
+}
+
+// -----
+
+func.func @mra_no_budget(%q: tensor<64x16xf32>, %k: tensor<64x16xf32>, %v: tensor<64x8xf32>, %o: tensor<64x8xf32>) -> tensor<64x8xf32> {
+  // expected-error @+1 {{'effattn.mra_attention' op expects exactly one of 'num_blocks' and 'blocks_per_row'}}
+  %r = effattn.mra_attention ins(%q, %k, %v : tensor<64x16xf32>, tensor<64x16xf32>, tensor<64x8xf32>) outs(%o : tensor<64x8xf32>) -> tensor<64x8xf32>
+  return %r : tensor<64x8xf32>
+}
+
+// -----
+
+func.func @mra_two_budgets(%q: tensor<64x16xf32>, %k: tensor<64x16xf32>, %v: tensor<64x8xf32>, %o: tensor<64x8xf32>) -> tensor<64x8xf32> {
+  // expected-error @+1 {{'effattn.mra_attention' op expects exactly one of 'num_blocks' and 'blocks_per_row'}}
+  %r = effattn.mra_attention {num_blocks = 2, blocks_per_row = 1} ins(%q, %k, %v : tensor<64x16xf32>, tensor<64x16xf32>, tensor<64x8xf32>) outs(%o : tensor<64x8xf32>) -> tensor<64x8xf32>
+  return %r : tensor<64x8xf32>
+}
+
+// -----
+
+func.func @mra_num_blocks(%q: tensor<64x16xf32>, %k: tensor<64x16xf32>, %v: tensor<64x8xf32>, %o: tensor<64x8xf32>) -> tensor<64x8xf32> {
+  // expected-error @+1 {{'effattn.mra_attention' op expects 'num_blocks' in [1, (N / block_size)^2 = 4], got 5}}
+  %r = effattn.mra_attention {num_blocks = 5} ins(%q, %k, %v : tensor<64x16xf32>, tensor<64x16xf32>, tensor<64x8xf32>) outs(%o : tensor<64x8xf32>) -> tensor<64x8xf32>
+  return %r : tensor<64x8xf32>
+}
+
+// -----
+
+func.func @mra_blocks_per_row(%q: tensor<64x16xf32>, %k: tensor<64x16xf32>, %v: tensor<64x8xf32>, %o: tensor<64x8xf32>) -> tensor<64x8xf32> {
+  // expected-error @+1 {{'effattn.mra_attention' op expects 'blocks_per_row' >= 1, got 0}}
+  %r = effattn.mra_attention {blocks_per_row = 0} ins(%q, %k, %v : tensor<64x16xf32>, tensor<64x16xf32>, tensor<64x8xf32>) outs(%o : tensor<64x8xf32>) -> tensor<64x8xf32>
+  return %r : tensor<64x8xf32>
+}
+
+// -----
+
+func.func @mra_mode(%q: tensor<64x16xf32>, %k: tensor<64x16xf32>, %v: tensor<64x8xf32>, %o: tensor<64x8xf32>) -> tensor<64x8xf32> {
+  // expected-error @+1 {{'effattn.mra_attention' op expects 'mode' to be "full" or "sparse", got "dense"}}
+  %r = effattn.mra_attention {blocks_per_row = 1, mode = "dense"} ins(%q, %k, %v : tensor<64x16xf32>, tensor<64x16xf32>, tensor<64x8xf32>) outs(%o : tensor<64x8xf32>) -> tensor<64x8xf32>
+  return %r : tensor<64x8xf32>
+}
+
+// -----
+
+func.func @mra_priors(%q: tensor<64x16xf32>, %k: tensor<64x16xf32>, %v: tensor<64x8xf32>, %o: tensor<64x8xf32>) -> tensor<64x8xf32> {
+  // expected-error @+1 {{'effattn.mra_attention' op expects 'prior_first_blocks' and 'prior_diagonal_blocks' >= 0, got -1 and 0}}
+  %r = effattn.mra_attention {blocks_per_row = 1, prior_first_blocks = -1} ins(%q, %k, %v : tensor<64x16xf32>, tensor<64x16xf32>, tensor<64x8xf32>) outs(%o : tensor<64x8xf32>) -> tensor<64x8xf32>
+  return %r : tensor<64x8xf32>
+}
+
+// -----
+
+func.func @mra_mask_length(%q: tensor<64x16xf32>, %k: tensor<64x16xf32>, %v: tensor<64x8xf32>, %m: tensor<32xi1>, %o: tensor<64x8xf32>) -> tensor<64x8xf32> {
+  // expected-error @+1 {{'effattn.mra_attention' op expects mask to have N = 64 entries per row, got 32}}
+  %r = effattn.mra_attention {blocks_per_row = 1} ins(%q, %k, %v : tensor<64x16xf32>, tensor<64x16xf32>, tensor<64x8xf32>) mask(%m : tensor<32xi1>) outs(%o : tensor<64x8xf32>) -> tensor<64x8xf32>
+  return %r : tensor<64x8xf32>
+}

@@ -64,3 +64,22 @@ func.func @yoso_attention_fast_hash(%q: tensor<2x9x16xf32>, %k: tensor<2x9x16xf3
   %r = effattn.yoso_attention {mode = "lsh", hash_bits = 3, num_hashes = 7} ins(%q, %k, %v : tensor<2x9x16xf32>, tensor<2x9x16xf32>, tensor<2x9x4xf32>) hadamard_diagonals(%dg : tensor<2x3x2x16xf32>) outs(%o : tensor<2x9x4xf32>) -> tensor<2x9x4xf32>
   return %r : tensor<2x9x4xf32>
 }
+
+// -----
+
+// CHECK-LABEL: func.func @mra_attention_full
+// CHECK-SAME: %[[M:[a-zA-Z0-9_]+]]: tensor<1x2x512xi1>
+// CHECK: effattn.mra_attention {blocks_per_row = 4 : i64, prior_diagonal_blocks = 5 : i64, prior_first_blocks = 1 : i64} ins(%{{.+}}, %{{.+}}, %{{.+}} : tensor<1x2x512x64xf32>, tensor<1x2x512x64xf32>, tensor<1x2x512x32xf32>) mask(%[[M]] : tensor<1x2x512xi1>) outs(%{{.+}} : tensor<1x2x512x32xf32>) -> tensor<1x2x512x32xf32>
+func.func @mra_attention_full(%q: tensor<1x2x512x64xf32>, %k: tensor<1x2x512x64xf32>, %v: tensor<1x2x512x32xf32>, %m: tensor<1x2x512xi1>, %o: tensor<1x2x512x32xf32>) -> tensor<1x2x512x32xf32> {
+  %r = effattn.mra_attention {blocks_per_row = 4, mode = "full", block_size = 32, prior_first_blocks = 1, prior_diagonal_blocks = 5} ins(%q, %k, %v : tensor<1x2x512x64xf32>, tensor<1x2x512x64xf32>, tensor<1x2x512x32xf32>) mask(%m : tensor<1x2x512xi1>) outs(%o : tensor<1x2x512x32xf32>) -> tensor<1x2x512x32xf32>
+  return %r : tensor<1x2x512x32xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @mra_attention_sparse_dynamic_batch
+// CHECK: effattn.mra_attention {block_size = 16 : i64, mode = "sparse", num_blocks = 7 : i64, scale = 2.500000e-01 : f32} ins({{.+}}) outs(%{{.+}} : tensor<?x64x8xf16>) -> tensor<?x64x8xf16>
+func.func @mra_attention_sparse_dynamic_batch(%q: tensor<?x64x16xf16>, %k: tensor<?x64x16xf16>, %v: tensor<?x64x8xf16>, %o: tensor<?x64x8xf16>) -> tensor<?x64x8xf16> {
+  %r = effattn.mra_attention {block_size = 16, num_blocks = 7, mode = "sparse", scale = 0.25 : f32} ins(%q, %k, %v : tensor<?x64x16xf16>, tensor<?x64x16xf16>, tensor<?x64x8xf16>) outs(%o : tensor<?x64x8xf16>) -> tensor<?x64x8xf16>
+  return %r : tensor<?x64x8xf16>
+}
