@@ -3,7 +3,9 @@
 
 For each sequence length n: one batch of 8 heads, d = 64, f32. Methods:
 effattn exact attention, Nyströmformer (m = 64), YOSO-E (τ = 8), YOSO-LSH
-(τ = 8, 16 hashes, Gaussian projection), and PyTorch (CPU) exact attention
+(τ = 8, 16 hashes, Gaussian projection), MRA-2 (blocks of 32, 4 and 8 blocks
+per block row, "full" mode) and MRA-2-s (8 per row, "sparse" mode), and
+PyTorch (CPU) exact attention
 (softmax(QKᵀ/√d)V, one head at a time so that its n×n scores fit in memory).
 Every effattn op is compiled for this CPU first (not timed); times are the
 best of --repeats calls. Both effattn (OpenMP over its parallel tiles) and
@@ -14,7 +16,10 @@ effattn's exact attention (for YOSO, whose output rows are L2-normalised by
 definition, against the normalised rows of exact attention).
 
 Usage: PYTHONPATH=python python3 benchmarks/attention_bench.py [--sizes 1024 4096 16384]
-       [--repeats 3] [--json results.json]
+       [--repeats 3] [--only mra ...] [--json results.json]
+
+--only keeps effattn exact (the reference) and the methods whose name
+contains one of the given strings.
 """
 
 import argparse
@@ -69,6 +74,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1024, 4096, 16384])
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--only", nargs="+", help="method name substrings to run")
     parser.add_argument("--json")
     args = parser.parse_args()
     try:
@@ -89,8 +95,17 @@ def main():
         f"yoso-LSH tau={TAU} m={HASHES}": lambda q, k, v: effattn.ops.yoso_attention(
             q, k, v, mode="lsh", hash_bits=TAU, num_hashes=HASHES, projection=projection),
     }
+    for per_row in (4, 8):
+        methods[f"mra bpr={per_row}"] = (
+            lambda q, k, v, per_row=per_row: effattn.ops.mra_attention(
+                q, k, v, blocks_per_row=per_row))
+    methods["mra-s bpr=8"] = lambda q, k, v: effattn.ops.mra_attention(
+        q, k, v, blocks_per_row=8, mode="sparse")
     if torch is not None:
         methods["pytorch exact"] = lambda q, k, v: torch_attention(torch, q, k, v)
+    if args.only:
+        methods = {name: fn for i, (name, fn) in enumerate(methods.items())
+                   if i == 0 or any(part in name for part in args.only)}
 
     results = []
     print(f"{'n':>6} {'method':<22} {'time ms':>10} {'x exact':>8} {'peak MiB':>9} {'rel err':>9}")

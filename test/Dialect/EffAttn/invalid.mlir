@@ -517,3 +517,11 @@ func.func @mra_mask_length(%q: tensor<64x16xf32>, %k: tensor<64x16xf32>, %v: ten
   %r = effattn.mra_attention {blocks_per_row = 1} ins(%q, %k, %v : tensor<64x16xf32>, tensor<64x16xf32>, tensor<64x8xf32>) mask(%m : tensor<32xi1>) outs(%o : tensor<64x8xf32>) -> tensor<64x8xf32>
   return %r : tensor<64x8xf32>
 }
+
+// -----
+
+func.func @mra_too_many_block_rows(%q: tensor<4194304x1xf32>, %v: tensor<4194304x1xf32>) -> tensor<4194304x1xf32> {
+  // expected-error @+1 {{'effattn.mra_attention' op expects at most 1048576 block rows (N / block_size), got 2097152}}
+  %r = effattn.mra_attention {block_size = 2, blocks_per_row = 1} ins(%q, %q, %v : tensor<4194304x1xf32>, tensor<4194304x1xf32>, tensor<4194304x1xf32>) outs(%v : tensor<4194304x1xf32>) -> tensor<4194304x1xf32>
+  return %r : tensor<4194304x1xf32>
+}

@@ -167,8 +167,7 @@ static LogicalResult verifyAttentionShapes(Operation *op, Value query,
 }
 
 /// Checks an optional `scale` attribute: finite and positive.
-static LogicalResult verifyScale(Operation *op,
-                                 std::optional<APFloat> scale) {
+static LogicalResult verifyScale(Operation *op, std::optional<APFloat> scale) {
   if (!scale || (scale->isFiniteNonZero() && !scale->isNegative()))
     return success();
   return op->emitOpError("expects 'scale' to be finite and positive, got ")
@@ -424,6 +423,10 @@ YosoAttentionOp::reifyResultShapes(OpBuilder &b,
 // MraAttentionOp
 //===----------------------------------------------------------------------===//
 
+/// Bound on N / block_size: the nb x nb grid of block indices stays well
+/// inside 32-bit block indices and 64-bit counts.
+static constexpr int64_t kMaxBlockRows = int64_t(1) << 20;
+
 int64_t MraAttentionOp::getNumBlockRows() {
   int64_t n = getQueryType().getDimSize(getNumBatchDims());
   return n / getBlockSizeAttr().getInt();
@@ -433,7 +436,7 @@ int64_t MraAttentionOp::getNumSelectedBlocks() {
   int64_t rows = getNumBlockRows();
   if (IntegerAttr count = getNumBlocksAttr())
     return count.getInt();
-  return std::min(rows * getBlocksPerRowAttr().getInt(), rows * rows);
+  return std::min(getBlocksPerRowAttr().getInt(), rows) * rows;
 }
 
 LogicalResult MraAttentionOp::verify() {
@@ -463,6 +466,9 @@ LogicalResult MraAttentionOp::verify() {
            << n << " to be a positive multiple of 'block_size' = " << blockSize
            << " (pad the sequence and mask the padding)";
   int64_t rows = n / blockSize;
+  if (rows > kMaxBlockRows)
+    return emitOpError("expects at most ")
+           << kMaxBlockRows << " block rows (N / block_size), got " << rows;
   IntegerAttr count = getNumBlocksAttr(), perRow = getBlocksPerRowAttr();
   if (bool(count) == bool(perRow))
     return emitOpError("expects exactly one of 'num_blocks' and "

@@ -205,11 +205,12 @@ Value MraDecomposer::selectionKeys(Value lo, Value rowMax) {
   int64_t first = op.getPriorFirstBlocksAttr().getInt();
   int64_t diagonal = op.getPriorDiagonalBlocksAttr().getInt();
   OpFoldResult rows = b.getIndexAttr(numRows);
-  Value init = tensor::EmptyOp::create(b, loc, lb.sizes({rows, rows}),
-                                       b.getI32Type());
+  Value init =
+      tensor::EmptyOp::create(b, loc, lb.sizes({rows, rows}), b.getI32Type());
   Value bonus = lb.constant(kPriorBonus), zero = lb.constant(0.0f);
   return lb.generic(
-      {lo, rowMax}, init, {lb.map(2, {0, 1}), lb.map(2, {0}), lb.map(2, {0, 1})},
+      {lo, rowMax}, init,
+      {lb.map(2, {0, 1}), lb.map(2, {0}), lb.map(2, {0, 1})},
       lb.iterators({par, par}),
       [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
         auto index = [&](int64_t v) -> Value {
@@ -230,11 +231,11 @@ Value MraDecomposer::selectionKeys(Value lo, Value rowMax) {
                     s);
         }
         if (first > 0) {
-          s = addIf(arith::CmpIOp::create(nb, l, arith::CmpIPredicate::slt,
-                                          row, index(first)),
+          s = addIf(arith::CmpIOp::create(nb, l, arith::CmpIPredicate::slt, row,
+                                          index(first)),
                     s);
-          s = addIf(arith::CmpIOp::create(nb, l, arith::CmpIPredicate::slt,
-                                          col, index(first)),
+          s = addIf(arith::CmpIOp::create(nb, l, arith::CmpIPredicate::slt, col,
+                                          index(first)),
                     s);
         }
         // -0 + 0 = +0, so that equal floats get equal keys. Negative floats
@@ -254,8 +255,8 @@ Value MraDecomposer::selectionKeys(Value lo, Value rowMax) {
 /// Returns lo + (hi - lo + 1) / 2, the next bisection point.
 static Value midpoint(OpBuilder &nb, Location l, Value lo, Value hi) {
   Value one = arith::ConstantIntOp::create(nb, l, nb.getI64Type(), 1);
-  Value width = arith::AddIOp::create(
-      nb, l, arith::SubIOp::create(nb, l, hi, lo), one);
+  Value width =
+      arith::AddIOp::create(nb, l, arith::SubIOp::create(nb, l, hi, lo), one);
   return arith::AddIOp::create(nb, l, lo,
                                arith::ShRSIOp::create(nb, l, width, one));
 }
@@ -284,10 +285,11 @@ Value MraDecomposer::kthLargestKey(Value keys) {
             body.iterators({red, red}),
             [&](OpBuilder &bb, Location bl, ValueRange a) -> Value {
               Value key = arith::ExtSIOp::create(bb, bl, bb.getI64Type(), a[0]);
-              Value above = arith::CmpIOp::create(
-                  bb, bl, arith::CmpIPredicate::sge, key,
-                  midpoint(bb, bl, a[1], a[2]));
-              Value add = arith::ExtUIOp::create(bb, bl, bb.getI64Type(), above);
+              Value above =
+                  arith::CmpIOp::create(bb, bl, arith::CmpIPredicate::sge, key,
+                                        midpoint(bb, bl, a[1], a[2]));
+              Value add =
+                  arith::ExtUIOp::create(bb, bl, bb.getI64Type(), above);
               return arith::AddIOp::create(bb, bl, a[3], add);
             });
         // lo <- mid when at least k keys are >= mid, else hi <- mid - 1.
@@ -339,9 +341,9 @@ Value MraDecomposer::tieQuotas(Value keys, Value threshold) {
   };
   Value greater = countKeys(arith::CmpIPredicate::sgt,
                             filled(b, {bh}, i64, zeroAttr), lb.map(2, {}), red);
-  Value ties = countKeys(arith::CmpIPredicate::eq,
-                         filled(b, {bh, rows}, i64, zeroAttr), lb.map(2, {0}),
-                         par);
+  Value ties =
+      countKeys(arith::CmpIPredicate::eq, filled(b, {bh, rows}, i64, zeroAttr),
+                lb.map(2, {0}), par);
   // Ties in the block rows before each row: loops (b, I, I').
   Value tiesBefore = lb.generic(
       {ties}, filled(b, {bh, rows}, i64, zeroAttr),
@@ -349,8 +351,8 @@ Value MraDecomposer::tieQuotas(Value keys, Value threshold) {
       [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
         Value row = linalg::IndexOp::create(nb, l, 1);
         Value earlier = linalg::IndexOp::create(nb, l, 2);
-        Value isBefore = arith::CmpIOp::create(
-            nb, l, arith::CmpIPredicate::slt, earlier, row);
+        Value isBefore = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::slt,
+                                               earlier, row);
         Value zero = arith::ConstantIntOp::create(nb, l, nb.getI64Type(), 0);
         Value add = arith::SelectOp::create(nb, l, isBefore, a[0], zero);
         return arith::AddIOp::create(nb, l, a[1], add);
@@ -360,8 +362,8 @@ Value MraDecomposer::tieQuotas(Value keys, Value threshold) {
       {greater, ties}, tiesBefore,
       {lb.map(1, {}), lb.map(1, {0}), lb.map(1, {0})}, lb.iterators({par}),
       [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
-        Value k = arith::ConstantIntOp::create(nb, l, nb.getI64Type(),
-                                               numSelected);
+        Value k =
+            arith::ConstantIntOp::create(nb, l, nb.getI64Type(), numSelected);
         Value zero = arith::ConstantIntOp::create(nb, l, nb.getI64Type(), 0);
         Value left = arith::SubIOp::create(
             nb, l, arith::SubIOp::create(nb, l, k, a[0]), a[2]);
@@ -394,9 +396,8 @@ BlockSelection MraDecomposer::selectBlocks(Value keys, Value threshold,
   auto rowType = [&](Type elementType) {
     return RankedTensorType::get({numRows}, elementType);
   };
-  SmallVector<Value> initArgs{
-      tensor::ExtractSliceOp::create(b, loc, rowType(i32), shared[0],
-                                     rowOffsets, rowSizes, unitStrides)};
+  SmallVector<Value> initArgs{tensor::ExtractSliceOp::create(
+      b, loc, rowType(i32), shared[0], rowOffsets, rowSizes, unitStrides)};
   if (withGrid)
     initArgs.push_back(tensor::ExtractSliceOp::create(
         b, loc, rowType(b.getI1Type()), shared[2], rowOffsets, rowSizes,
@@ -464,8 +465,8 @@ Value MraDecomposer::highResolution(const BlockSelection &selection,
   OpFoldResult rows = b.getIndexAttr(numRows), bs = b.getIndexAttr(blockSize);
   OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
   Type f32 = b.getF32Type();
-  Value out = tensor::EmptyOp::create(
-      b, loc, {bh, b.getIndexAttr(seqLen), e}, f32);
+  Value out =
+      tensor::EmptyOp::create(b, loc, {bh, b.getIndexAttr(seqLen), e}, f32);
   auto forall = scf::ForallOp::create(b, loc, {bh, rows}, ValueRange{out},
                                       /*mapping=*/std::nullopt);
   OpBuilder::InsertionGuard guard(b);
@@ -496,8 +497,9 @@ Value MraDecomposer::highResolution(const BlockSelection &selection,
   Value queries = block(b, loc, query, first, d);
   Value numBlocks = arith::IndexCastOp::create(
       b, loc, b.getIndexType(),
-      tensor::ExtractOp::create(b, loc, selection.counts,
-                                ValueRange{batch, row, arith::ConstantIndexOp::create(b, loc, 0)}));
+      tensor::ExtractOp::create(
+          b, loc, selection.counts,
+          ValueRange{batch, row, arith::ConstantIndexOp::create(b, loc, 0)}));
   Value m0 = rowBuilder.filled(
       {bs}, rowBuilder.constant(-std::numeric_limits<float>::infinity()));
   Value l0 = rowBuilder.filled({bs}, rowBuilder.constant(0.0f));
@@ -530,13 +532,14 @@ Value MraDecomposer::highResolution(const BlockSelection &selection,
               return math::ExpOp::create(
                   bb, bl, arith::SubFOp::create(bb, bl, a[0], next));
             });
-        Value mNew = ib.generic(
-            {blockMax}, args[0], {ib.map(1, {0}), ib.map(1, {0})},
-            ib.iterators({par}),
-            [&](OpBuilder &bb, Location bl, ValueRange a) -> Value {
-              Value scaled = arith::MulFOp::create(bb, bl, a[0], scale);
-              return arith::MaximumFOp::create(bb, bl, a[1], scaled);
-            });
+        Value mNew =
+            ib.generic({blockMax}, args[0], {ib.map(1, {0}), ib.map(1, {0})},
+                       ib.iterators({par}),
+                       [&](OpBuilder &bb, Location bl, ValueRange a) -> Value {
+                         Value scaled =
+                             arith::MulFOp::create(bb, bl, a[0], scale);
+                         return arith::MaximumFOp::create(bb, bl, a[1], scaled);
+                       });
         SmallVector<Value> inputs{mNew};
         SmallVector<AffineMap> maps{ib.map(2, {0})};
         if (mask) {
@@ -555,20 +558,20 @@ Value MraDecomposer::highResolution(const BlockSelection &selection,
                 return weight;
               return arith::SelectOp::create(bb, bl, a[1], weight, zeroF);
             });
-        Value lNew = ib.generic(
-            {alpha, ib.rowSum(p, bs)}, args[1],
-            {ib.map(1, {0}), ib.map(1, {0}), ib.map(1, {0})},
-            ib.iterators({par}),
-            [](OpBuilder &bb, Location bl, ValueRange a) -> Value {
-              Value kept = arith::MulFOp::create(bb, bl, a[2], a[0]);
-              return arith::AddFOp::create(bb, bl, kept, a[1]);
-            });
-        Value accScaled = ib.generic(
-            {alpha}, args[2], {ib.map(2, {0}), ib.map(2, {0, 1})},
-            ib.iterators({par, par}),
-            [](OpBuilder &bb, Location bl, ValueRange a) -> Value {
-              return arith::MulFOp::create(bb, bl, a[1], a[0]);
-            });
+        Value lNew =
+            ib.generic({alpha, ib.rowSum(p, bs)}, args[1],
+                       {ib.map(1, {0}), ib.map(1, {0}), ib.map(1, {0})},
+                       ib.iterators({par}),
+                       [](OpBuilder &bb, Location bl, ValueRange a) -> Value {
+                         Value kept = arith::MulFOp::create(bb, bl, a[2], a[0]);
+                         return arith::AddFOp::create(bb, bl, kept, a[1]);
+                       });
+        Value accScaled =
+            ib.generic({alpha}, args[2], {ib.map(2, {0}), ib.map(2, {0, 1})},
+                       ib.iterators({par, par}),
+                       [](OpBuilder &bb, Location bl, ValueRange a) -> Value {
+                         return arith::MulFOp::create(bb, bl, a[1], a[0]);
+                       });
         Value accNew =
             ib.matmulInto(p, values, /*transposeRhs=*/false, accScaled);
         scf::YieldOp::create(nb, l, ValueRange{mNew, lNew, accNew});
@@ -577,8 +580,8 @@ Value MraDecomposer::highResolution(const BlockSelection &selection,
   // Normalise, merging in the low-resolution terms in "full" mode.
   SmallVector<Value> inputs{loop.getResult(2), loop.getResult(1),
                             loop.getResult(0)};
-  SmallVector<AffineMap> maps{rowBuilder.map(2, {0, 1}),
-                              rowBuilder.map(2, {0}), rowBuilder.map(2, {0})};
+  SmallVector<AffineMap> maps{rowBuilder.map(2, {0, 1}), rowBuilder.map(2, {0}),
+                              rowBuilder.map(2, {0})};
   Value loDenValue, rowMaxValue;
   if (loNum) {
     Value zeroIndex = arith::ConstantIndexOp::create(b, loc, 0);
@@ -586,8 +589,7 @@ Value MraDecomposer::highResolution(const BlockSelection &selection,
         b, loc,
         RankedTensorType::get(
             {cast<RankedTensorType>(loNum.getType()).getDimSize(2)}, f32),
-        loNum,
-        SmallVector<OpFoldResult>{batch, row, zeroIndex},
+        loNum, SmallVector<OpFoldResult>{batch, row, zeroIndex},
         SmallVector<OpFoldResult>{one, one, e},
         SmallVector<OpFoldResult>(3, one)));
     maps.push_back(rowBuilder.map(2, {1}));
@@ -673,12 +675,10 @@ Value MraDecomposer::run() {
           return arith::AddFOp::create(nb, l, a[1], one);
         });
   } else {
-    counts =
-        lb.filled({rows}, lb.constant(static_cast<float>(blockSize)));
+    counts = lb.filled({rows}, lb.constant(static_cast<float>(blockSize)));
   }
-  Value lo = lb.matmul(blockMeans(query, counts, d),
-                       blockMeans(key, counts, d), /*transposeRhs=*/true, rows,
-                       rows);
+  Value lo = lb.matmul(blockMeans(query, counts, d), blockMeans(key, counts, d),
+                       /*transposeRhs=*/true, rows, rows);
   lo = lb.generic({}, lo, {lb.map(2, {0, 1})}, lb.iterators({par, par}),
                   [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
                     return arith::MulFOp::create(nb, l, a[0], scale);
@@ -687,8 +687,8 @@ Value MraDecomposer::run() {
   if (mask) {
     // Blocks with no real query or no real key are pushed to the bottom.
     Value penalty = lb.constant(kEmptyBlockPenalty), half = lb.constant(0.5f);
-    Value init = tensor::EmptyOp::create(b, loc, lb.sizes({rows, rows}),
-                                         b.getF32Type());
+    Value init =
+        tensor::EmptyOp::create(b, loc, lb.sizes({rows, rows}), b.getF32Type());
     lo = lb.generic(
         {lo, counts, counts}, init,
         {lb.map(2, {0, 1}), lb.map(2, {0}), lb.map(2, {1}), lb.map(2, {0, 1})},
@@ -711,19 +711,19 @@ Value MraDecomposer::run() {
   // Low-resolution contribution of the unselected blocks ("full" mode).
   Value loNum, loDen;
   if (selection.grid) {
-    Value init = tensor::EmptyOp::create(b, loc, lb.sizes({rows, rows}),
-                                         b.getF32Type());
-    Value weights = lb.generic(
-        {lo, rowMax, selection.grid, counts}, init,
-        {lb.map(2, {0, 1}), lb.map(2, {0}), lb.map(2, {0, 1}), lb.map(2, {1}),
-         lb.map(2, {0, 1})},
-        lb.iterators({par, par}),
-        [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
-          Value weight = math::ExpOp::create(
-              nb, l, arith::SubFOp::create(nb, l, a[0], a[1]));
-          weight = arith::MulFOp::create(nb, l, weight, a[3]);
-          return arith::SelectOp::create(nb, l, a[2], zero, weight);
-        });
+    Value init =
+        tensor::EmptyOp::create(b, loc, lb.sizes({rows, rows}), b.getF32Type());
+    Value weights =
+        lb.generic({lo, rowMax, selection.grid, counts}, init,
+                   {lb.map(2, {0, 1}), lb.map(2, {0}), lb.map(2, {0, 1}),
+                    lb.map(2, {1}), lb.map(2, {0, 1})},
+                   lb.iterators({par, par}),
+                   [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+                     Value weight = math::ExpOp::create(
+                         nb, l, arith::SubFOp::create(nb, l, a[0], a[1]));
+                     weight = arith::MulFOp::create(nb, l, weight, a[3]);
+                     return arith::SelectOp::create(nb, l, a[2], zero, weight);
+                   });
     loNum = lb.matmul(weights, blockMeans(value, counts, e),
                       /*transposeRhs=*/false, rows, e);
     loDen = lb.rowSum(weights, rows);
@@ -781,7 +781,8 @@ FailureOr<SmallVector<Value>> MraAttentionOp::decomposeOperation(OpBuilder &b) {
   SmallVector<OpFoldResult> querySizes =
       tensor::getMixedSizes(b, getLoc(), getQuery());
   OpFoldResult bh = productOf(
-      b, getLoc(), ArrayRef<OpFoldResult>(querySizes).take_front(getNumBatchDims()));
+      b, getLoc(),
+      ArrayRef<OpFoldResult>(querySizes).take_front(getNumBatchDims()));
   Value result = MraDecomposer(b, *this, bh).run();
   return SmallVector<Value>{result};
 }
