@@ -20,6 +20,58 @@ using namespace mlir::effattn;
 
 using utils::IteratorType;
 
+/// Returns the groups {0, ..., numBatch - 1}, {numBatch}, ... of a rank-`rank`
+/// tensor with `numBatch` >= 1 leading batch dimensions.
+static SmallVector<ReassociationIndices> batchGroups(unsigned numBatch,
+                                                     int64_t rank) {
+  SmallVector<ReassociationIndices> groups{
+      llvm::to_vector(llvm::seq<int64_t>(0, numBatch))};
+  for (int64_t i = numBatch; i < rank; ++i)
+    groups.push_back({i});
+  return groups;
+}
+
+/// Returns the groups {0, 1}, {2}, ... that add or drop a unit leading
+/// dimension of a rank-`rank` tensor.
+static SmallVector<ReassociationIndices> unitBatchGroups(int64_t rank) {
+  SmallVector<ReassociationIndices> groups{{0, 1}};
+  for (int64_t i = 2; i < rank; ++i)
+    groups.push_back({i});
+  return groups;
+}
+
+Value mlir::effattn::collapseBatchDims(OpBuilder &b, Location loc, Value x,
+                                       unsigned numBatch) {
+  auto type = cast<RankedTensorType>(x.getType());
+  if (numBatch == 1)
+    return x;
+  if (numBatch == 0) {
+    SmallVector<int64_t> shape{1};
+    llvm::append_range(shape, type.getShape());
+    return tensor::ExpandShapeOp::create(
+        b, loc, RankedTensorType::get(shape, type.getElementType()), x,
+        unitBatchGroups(type.getRank() + 1));
+  }
+  return tensor::CollapseShapeOp::create(b, loc, x,
+                                         batchGroups(numBatch, type.getRank()));
+}
+
+Value mlir::effattn::expandBatchDims(OpBuilder &b, Location loc, Value x,
+                                     Value like, unsigned numBatch) {
+  auto type = cast<RankedTensorType>(x.getType());
+  auto likeType = cast<RankedTensorType>(like.getType());
+  auto resultType =
+      RankedTensorType::get(likeType.getShape(), type.getElementType());
+  if (numBatch == 1)
+    return x;
+  if (numBatch == 0)
+    return tensor::CollapseShapeOp::create(b, loc, resultType, x,
+                                           unitBatchGroups(type.getRank()));
+  return tensor::ExpandShapeOp::create(
+      b, loc, resultType, x, batchGroups(numBatch, likeType.getRank()),
+      tensor::getMixedSizes(b, loc, like));
+}
+
 AffineMap BatchedLinalgBuilder::map(unsigned numTail,
                                     ArrayRef<unsigned> dims) const {
   unsigned numBatch = getNumBatch();

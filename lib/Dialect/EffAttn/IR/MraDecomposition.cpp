@@ -74,8 +74,6 @@ public:
   Value run();
 
 private:
-  /// Returns x [batch..., tail...] as [BH, tail...].
-  Value collapseBatch(Value x, unsigned numTail);
   /// Returns x [B..., N] (mask) or [B..., N, D] as an f32 [BH, N(, D)]
   /// tensor zeroed at padded tokens.
   Value prepare(Value x);
@@ -119,27 +117,6 @@ Value MraDecomposer::filled(OpBuilder &nb, ArrayRef<OpFoldResult> sizes,
   Value empty = tensor::EmptyOp::create(nb, loc, sizes, type);
   Value constant = arith::ConstantOp::create(nb, loc, value);
   return linalg::FillOp::create(nb, loc, constant, empty).getResult(0);
-}
-
-Value MraDecomposer::collapseBatch(Value x, unsigned numTail) {
-  if (numBatch == 1)
-    return x;
-  auto type = cast<RankedTensorType>(x.getType());
-  if (numBatch == 0) {
-    SmallVector<int64_t> shape{1};
-    llvm::append_range(shape, type.getShape());
-    SmallVector<ReassociationIndices> groups{{0, 1}};
-    for (unsigned i = 1; i < numTail; ++i)
-      groups.push_back({i + 1});
-    return tensor::ExpandShapeOp::create(
-        b, loc, RankedTensorType::get(shape, type.getElementType()), x, groups);
-  }
-  SmallVector<ReassociationIndices> groups(1);
-  for (unsigned i = 0; i < numBatch; ++i)
-    groups.front().push_back(i);
-  for (unsigned i = 0; i < numTail; ++i)
-    groups.push_back({numBatch + i});
-  return tensor::CollapseShapeOp::create(b, loc, x, groups);
 }
 
 Value MraDecomposer::prepare(Value x) {
@@ -640,11 +617,11 @@ Value MraDecomposer::highResolution(const BlockSelection &selection,
 Value MraDecomposer::run() {
   const IteratorType par = IteratorType::parallel,
                      red = IteratorType::reduction;
-  query = collapseBatch(op.getQuery(), 2);
-  key = collapseBatch(op.getKey(), 2);
-  value = collapseBatch(op.getValue(), 2);
+  query = collapseBatchDims(b, loc, op.getQuery(), numBatch);
+  key = collapseBatchDims(b, loc, op.getKey(), numBatch);
+  value = collapseBatchDims(b, loc, op.getValue(), numBatch);
   if (Value padding = op.getMask())
-    mask = collapseBatch(padding, 1);
+    mask = collapseBatchDims(b, loc, padding, numBatch);
   d = tensor::getMixedSize(b, loc, query, 2);
   e = tensor::getMixedSize(b, loc, value, 2);
   if (std::optional<APFloat> attr = op.getScale()) {
@@ -732,20 +709,8 @@ Value MraDecomposer::run() {
 
   // Back to [batch..., N, E] in init's element type.
   Value init = op.getInit();
+  x = expandBatchDims(b, loc, x, init, numBatch);
   SmallVector<OpFoldResult> initSizes = tensor::getMixedSizes(b, loc, init);
-  auto initType = cast<RankedTensorType>(init.getType());
-  auto f32Type = RankedTensorType::get(initType.getShape(), b.getF32Type());
-  if (numBatch == 0) {
-    x = tensor::CollapseShapeOp::create(
-        b, loc, f32Type, x, SmallVector<ReassociationIndices>{{0, 1}, {2}});
-  } else if (numBatch > 1) {
-    SmallVector<ReassociationIndices> groups(1);
-    for (unsigned i = 0; i < numBatch; ++i)
-      groups.front().push_back(i);
-    groups.push_back({numBatch});
-    groups.push_back({numBatch + 1});
-    x = tensor::ExpandShapeOp::create(b, loc, f32Type, x, groups, initSizes);
-  }
   BatchedLinalgBuilder outBuilder(
       b, loc, ArrayRef<OpFoldResult>(initSizes).take_front(numBatch));
   return outBuilder.convertInto(x, init);

@@ -89,29 +89,6 @@ static Value buildExpectation(YosoAttentionOp op, BatchedLinalgBuilder &lb,
   return lb.matmul(weights, op.getValue(), /*transposeRhs=*/false, n, e);
 }
 
-/// Collapses the batch dimensions of `x` into one (adds a unit one if there
-/// are none): [batch..., r, c] -> [BH, r, c], or [batch..., n] -> [BH, n].
-static Value collapseBatch(OpBuilder &b, Location loc, Value x,
-                           unsigned numBatch) {
-  auto type = cast<RankedTensorType>(x.getType());
-  int64_t rank = type.getRank();
-  if (numBatch == 0) {
-    SmallVector<int64_t> shape{1};
-    llvm::append_range(shape, type.getShape());
-    SmallVector<ReassociationIndices> reassociation{{0, 1}};
-    for (int64_t i = 1; i < rank; ++i)
-      reassociation.push_back({i + 1});
-    return tensor::ExpandShapeOp::create(
-        b, loc, RankedTensorType::get(shape, type.getElementType()), x,
-        reassociation);
-  }
-  SmallVector<ReassociationIndices> reassociation{
-      llvm::to_vector(llvm::seq<int64_t>(0, numBatch))};
-  for (int64_t i = numBatch; i < rank; ++i)
-    reassociation.push_back({i});
-  return tensor::CollapseShapeOp::create(b, loc, x, reassociation);
-}
-
 /// Returns (-1)^popcount(i & j), the Walsh–Hadamard matrix entry, in f32.
 static Value hadamardEntry(OpBuilder &nb, Location l, Value i, Value j) {
   Value both = arith::AndIOp::create(nb, l, i, j);
@@ -209,14 +186,14 @@ static Value buildLsh(YosoAttentionOp op, OpBuilder &b, unsigned numBatch) {
                      red = IteratorType::reduction;
   int64_t bits = op.getHashBitsAttr().getInt();
   int64_t hashes = op.getNumHashesAttr().getInt();
-  Value query = collapseBatch(b, loc, op.getQuery(), numBatch);
-  Value key = collapseBatch(b, loc, op.getKey(), numBatch);
-  Value value = collapseBatch(b, loc, op.getValue(), numBatch);
-  Value mask =
-      op.getMask() ? collapseBatch(b, loc, op.getMask(), numBatch) : Value();
-  Value queryMask = op.getMask()
-                        ? collapseBatch(b, loc, getQueryMask(op, b), numBatch)
-                        : Value();
+  Value query = collapseBatchDims(b, loc, op.getQuery(), numBatch);
+  Value key = collapseBatchDims(b, loc, op.getKey(), numBatch);
+  Value value = collapseBatchDims(b, loc, op.getValue(), numBatch);
+  Value mask = op.getMask() ? collapseBatchDims(b, loc, op.getMask(), numBatch)
+                            : Value();
+  Value queryMask =
+      op.getMask() ? collapseBatchDims(b, loc, getQueryMask(op, b), numBatch)
+                   : Value();
   SmallVector<OpFoldResult> querySizes = tensor::getMixedSizes(b, loc, query);
   SmallVector<OpFoldResult> valueSizes = tensor::getMixedSizes(b, loc, value);
   OpFoldResult bh = querySizes[0], n = querySizes[1];
@@ -230,13 +207,13 @@ static Value buildLsh(YosoAttentionOp op, OpBuilder &b, unsigned numBatch) {
     sharedProjection =
         cast<RankedTensorType>(projection.getType()).getRank() == 2;
     if (!sharedProjection)
-      projection = collapseBatch(b, loc, projection, numBatch);
+      projection = collapseBatchDims(b, loc, projection, numBatch);
   } else {
     Value diagonals = op.getHadamardDiagonals();
     sharedProjection =
         cast<RankedTensorType>(diagonals.getType()).getRank() == 3;
     if (!sharedProjection)
-      diagonals = collapseBatch(b, loc, diagonals, numBatch);
+      diagonals = collapseBatchDims(b, loc, diagonals, numBatch);
     SmallVector<OpFoldResult> batchSizes;
     if (!sharedProjection)
       batchSizes.push_back(bh);
@@ -408,21 +385,7 @@ static Value buildLsh(YosoAttentionOp op, OpBuilder &b, unsigned numBatch) {
                  });
 
   // Back to [batch..., N, E].
-  auto resultType = cast<RankedTensorType>(op.getInit().getType());
-  SmallVector<int64_t> shape(resultType.getShape());
-  SmallVector<OpFoldResult> outputSizes =
-      tensor::getMixedSizes(b, loc, op.getInit());
-  auto f32Type = RankedTensorType::get(shape, b.getF32Type());
-  if (numBatch == 0)
-    return tensor::CollapseShapeOp::create(
-        b, loc, f32Type, estimate,
-        SmallVector<ReassociationIndices>{{0, 1}, {2}});
-  SmallVector<ReassociationIndices> reassociation{
-      llvm::to_vector(llvm::seq<int64_t>(0, numBatch))};
-  reassociation.push_back({static_cast<int64_t>(numBatch)});
-  reassociation.push_back({static_cast<int64_t>(numBatch) + 1});
-  return tensor::ExpandShapeOp::create(b, loc, f32Type, estimate, reassociation,
-                                       outputSizes);
+  return expandBatchDims(b, loc, estimate, op.getInit(), numBatch);
 }
 
 FailureOr<SmallVector<Value>>

@@ -26,6 +26,15 @@ namespace effattn {
 inline constexpr arith::FastMathFlags kContractionFastMath =
     arith::FastMathFlags::contract | arith::FastMathFlags::reassoc;
 
+/// Collapses the `numBatch` leading dimensions of `x` into one, adding a unit
+/// one when there are none: [batch..., tail...] -> [BH, tail...].
+Value collapseBatchDims(OpBuilder &b, Location loc, Value x, unsigned numBatch);
+/// Undoes collapseBatchDims: returns `x` [BH, tail...] as [batch..., tail...]
+/// with the shape of `like` (whose sizes give the dynamic ones), keeping x's
+/// element type.
+Value expandBatchDims(OpBuilder &b, Location loc, Value x, Value like,
+                      unsigned numBatch);
+
 /// Builds linalg.generic ops whose leading `batchSizes.size()` loops are the
 /// shared batch dimensions; "tail" dimensions follow them. All temporaries
 /// are f32.
