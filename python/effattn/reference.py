@@ -411,3 +411,134 @@ def mra_attention(q, k, v, mask=None, block_size=32, num_blocks=None,
         out = (hi_num * hi_scale[..., None] + lo_num * lo_scale[..., None]) / (
             hi_den * hi_scale + lo_den * lo_scale + MRA_EPSILON)[..., None]
     return (out * keep[..., None]).astype(_result_dtype(q))
+
+
+def quantize(x, beta=1.0, levels=15):
+    """IM-Unpack's per-tensor round-to-nearest quantisation (RTN).
+
+    alpha = max|x| (beta = 1) or the k-th largest |x| with
+    k = int(x.size·(1 - beta)); scale s = fp32(fp32(1/alpha)·levels/2) (torch's
+    scalar/tensor order, which decides the .5 ties); xq = round_half_even(
+    fp32(x·s)), not clipped: entries above alpha stay large. Returns
+    (xq int64, s float32).
+    """
+    x32 = np.asarray(x, dtype=np.float32)
+    magnitude = np.abs(x32).ravel()
+    if beta == 1:
+        alpha = magnitude.max()
+    else:
+        k = int(x32.size * (1 - beta))
+        if k < 1:
+            raise ValueError("beta leaves no entry above the percentile")
+        alpha = np.partition(magnitude, magnitude.size - k)[magnitude.size - k]
+    alpha = max(np.float32(alpha), np.float32(1e-20))
+    scale = np.float32(np.float32(1) / alpha) * np.float32(0.5 * levels)
+    return np.rint(x32 * scale).astype(np.int64), np.float32(scale)
+
+
+def _split(values, base):
+    """Floor-division digit split (Python semantics): low in [0, base-1]."""
+    return values % base, values // base
+
+
+def unpack(a, b, col_scale, bits, strategy):
+    """One IM-Unpack pass over a [M, K] against b [N, K] (algorithms §6.2).
+
+    Splits rows and/or inner columns of `a` until every entry satisfies
+    |x| < 2^(bits-1); new rows/columns are appended in the order they are
+    split. Returns (a', b', row_index, row_scale, col_scale'): b' is b with the
+    columns matching a's column splits duplicated.
+    """
+    base = 1 << (bits - 1)
+    a = np.array(a, dtype=np.int64)
+    b = np.array(b, dtype=np.int64)
+    col_scale = np.array(col_scale, dtype=np.int64)
+    row_index = list(range(a.shape[0]))
+    row_scale = [1] * a.shape[0]
+    rows, cols = list(a), list(a.T)  # only one of them is used per strategy
+
+    def split_row(r):
+        low, high = _split(rows[r], base)
+        rows[r] = low
+        rows.append(high)
+        row_index.append(row_index[r])
+        row_scale.append(row_scale[r] * base)
+        return len(rows) - 1
+
+    if strategy == "row":
+        frontier = range(len(rows))
+        while True:
+            big = [r for r in frontier if np.abs(rows[r]).max(initial=0) >= base]
+            if not big:
+                break
+            frontier = [split_row(r) for r in big]
+        a = np.array(rows, dtype=np.int64).reshape(len(rows), -1)
+    elif strategy == "column":
+        b_cols, scales = list(b.T), list(col_scale)
+        frontier = range(len(cols))
+        while True:
+            big = [j for j in frontier if np.abs(cols[j]).max(initial=0) >= base]
+            if not big:
+                break
+            frontier = []
+            for j in big:
+                low, high = _split(cols[j], base)
+                cols[j] = low
+                cols.append(high)
+                b_cols.append(b_cols[j])
+                scales.append(scales[j] * base)
+                frontier.append(len(cols) - 1)
+        a = np.array(cols, dtype=np.int64).reshape(len(cols), -1).T
+        b = np.array(b_cols, dtype=np.int64).reshape(len(b_cols), -1).T
+        col_scale = np.array(scales, dtype=np.int64)
+    elif strategy == "both":
+        while True:
+            big = np.abs(a) >= base
+            row_counts, col_counts = big.sum(axis=1), big.sum(axis=0)
+            top_row = row_counts.max(initial=0)
+            top_col = col_counts.max(initial=0)
+            if top_row == 0 and top_col == 0:
+                break
+            if top_row >= top_col:
+                r = int(np.argmax(row_counts))
+                low, high = _split(a[r], base)
+                a[r] = low
+                a = np.vstack([a, high[None, :]])
+                row_index.append(row_index[r])
+                row_scale.append(row_scale[r] * base)
+            else:
+                j = int(np.argmax(col_counts))
+                low, high = _split(a[:, j], base)
+                a[:, j] = low
+                a = np.hstack([a, high[:, None]])
+                b = np.hstack([b, b[:, j:j + 1]])
+                col_scale = np.append(col_scale, col_scale[j] * base)
+    else:
+        raise ValueError(f"strategy must be 'row', 'column' or 'both', got {strategy!r}")
+    return (a, b, np.array(row_index, dtype=np.int64),
+            np.array(row_scale, dtype=np.int64), col_scale)
+
+
+def unpack_operands(a, b, bits=8, strategy="row"):
+    """Both IM-Unpack passes: a, then b against the unpacked a. Returns
+    (a_u, b_u, col_scale, a_index, a_scale, b_index, b_scale) with
+    a @ b.T == pack(a_index, a_scale, b_index, b_scale, (a_u·col_scale) @ b_uᵀ)
+    and every entry of a_u, b_u below 2^(bits-1) in magnitude."""
+    a = np.asarray(a, dtype=np.int64)
+    a_u, b_e, a_index, a_scale, scales = unpack(
+        a, b, np.ones(a.shape[1], dtype=np.int64), bits, strategy)
+    b_u, a_ue, b_index, b_scale, scales = unpack(b_e, a_u, scales, bits, strategy)
+    return a_ue, b_u, scales, a_index, a_scale, b_index, b_scale
+
+
+def unpacked_matmul(a, b, bits=8, strategy="row"):
+    """Exact a @ b.T (int64) computed from bits-bit products only (IM-Unpack):
+    unpack both operands, multiply the unpacked matrices, pack the result."""
+    a_u, b_u, scales, a_index, a_scale, b_index, b_scale = unpack_operands(
+        a, b, bits, strategy)
+    products = (a_u * scales) @ b_u.T
+    rows = np.zeros((np.shape(a)[0], products.shape[1]), dtype=np.int64)
+    np.add.at(rows, a_index, products * a_scale[:, None])
+    out = np.zeros((rows.shape[0], np.shape(b)[0]), dtype=np.int64)
+    np.add.at(out.T, b_index, rows.T * b_scale[:, None])
+    return out

@@ -1,0 +1,79 @@
+"""IM-Unpack: the numpy oracles (effattn.reference.quantize, unpack_operands,
+unpacked_matmul) against the authors' vectors and exact int64 GEMMs."""
+
+import numpy as np
+import pytest
+
+from effattn import reference
+from vectors import load_vectors
+
+
+def test_row_unpacking_matches_authors_vectors():
+    data = load_vectors("imunpack_b8_row")
+    bits, strategy = int(data["hp_bit_width"]), str(data["hp_strategy"])
+    a_u, b_u, scales, a_index, a_scale, b_index, b_scale = reference.unpack_operands(
+        data["A"], data["B"], bits, strategy)
+    for name, got in [("A_unpacked", a_u), ("B_unpacked", b_u), ("col_scales", scales),
+                      ("A_row_index", a_index), ("A_row_scale", a_scale),
+                      ("B_row_index", b_index), ("B_row_scale", b_scale)]:
+        np.testing.assert_array_equal(got, data[name], err_msg=name)
+    np.testing.assert_array_equal(a_u.shape, data["A_unpacked_shape"])
+    np.testing.assert_array_equal(b_u.shape, data["B_unpacked_shape"])
+    np.testing.assert_array_equal(
+        reference.unpacked_matmul(data["A"], data["B"], bits, strategy), data["C"])
+
+
+def heavy_hitters(rng, shape, fraction, magnitude=2**15):
+    """Small integers in [-3, 3] with `fraction` of the entries up to
+    ±magnitude."""
+    x = rng.integers(-3, 4, shape)
+    heavy = rng.random(shape) < fraction
+    x[heavy] = rng.integers(-magnitude, magnitude + 1, heavy.sum())
+    return x
+
+
+@pytest.mark.parametrize("strategy", ["row", "column", "both"])
+@pytest.mark.parametrize("bits", [2, 4, 8])
+def test_unpacked_matmul_is_exact_from_low_bit_products(strategy, bits):
+    rng = np.random.default_rng(bits * 10 + len(strategy))
+    a = heavy_hitters(rng, (24, 40), 0.05)
+    b = heavy_hitters(rng, (30, 40), 0.05)
+    a[3] = 2**15 - 1  # an all-max row
+    b[:, 5] = -(2**15)  # an all-min column
+    a_u, b_u, *_ = reference.unpack_operands(a, b, bits, strategy)
+    limit = 1 << (bits - 1)
+    assert np.abs(a_u).max() < limit and np.abs(b_u).max() < limit
+    np.testing.assert_array_equal(reference.unpacked_matmul(a, b, bits, strategy),
+                                  a @ b.T)
+
+
+def test_unpacking_grows_with_heavy_hitters_only():
+    rng = np.random.default_rng(3)
+    small = rng.integers(-7, 8, (32, 32))
+    a_u, b_u, *_ = reference.unpack_operands(small, small, 4, "row")
+    assert a_u.shape == (32, 32) and b_u.shape == (32, 32)
+    a_u, b_u, *_ = reference.unpack_operands(small * 8, small, 4, "row")
+    assert a_u.shape[0] > 32
+
+
+def test_quantize_scale_rounding_and_no_clipping():
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal((64, 96)).astype(np.float32)
+    q, scale = reference.quantize(x, beta=1.0, levels=15)
+    alpha = np.abs(x).max()
+    assert scale == np.float32(np.float32(1) / alpha) * np.float32(7.5)
+    assert np.abs(q).max() in (7, 8)  # |x| = alpha lands on the 7.5 tie
+    np.testing.assert_array_equal(q, np.rint(x * scale))
+    # beta < 1: alpha is the k-th largest |x|, and larger entries are not clipped.
+    q, scale = reference.quantize(x, beta=0.95, levels=15)
+    k = int(x.size * 0.05)
+    alpha = np.sort(np.abs(x).ravel())[-k]
+    assert scale == np.float32(np.float32(1) / alpha) * np.float32(7.5)
+    assert np.abs(q).max() > 8
+
+
+def test_quantize_rounds_half_to_even():
+    x = np.array([0.5, 1.5, 2.5, -0.5, -2.5, 4.0], np.float32)
+    q, scale = reference.quantize(x, beta=1.0, levels=8)  # scale = 1
+    assert scale == 1
+    np.testing.assert_array_equal(q, [0, 2, 2, 0, -2, 4])
