@@ -132,3 +132,26 @@ def mra_attention(q, k, v, mask=None, block_size=32, num_blocks=None,
     mask = None if mask is None else _key_padding_mask(mask, q)
     return _run_one_op("mra_attention", attrs, [q, k, v], [("mask", mask)],
                        q.shape[:-1] + v.shape[-1:])
+
+
+@functools.lru_cache(maxsize=64)
+def _quantize_module(input_type, result_type, beta, levels):
+    text = (
+        f"func.func @quantize(%x: {input_type}) -> ({result_type}, tensor<f32>) {{\n"
+        f"  %q0 = tensor.empty() : {result_type}\n"
+        f"  %s0 = tensor.empty() : tensor<f32>\n"
+        f"  %q, %s = effattn.quantize {{beta = {beta!r} : f64, levels = {levels}}}"
+        f" ins(%x : {input_type}) outs(%q0, %s0 : {result_type}, tensor<f32>)"
+        f" -> {result_type}, tensor<f32>\n"
+        f"  return %q, %s : {result_type}, tensor<f32>\n}}\n")
+    return compiler.compile(text, module_name="quantize")
+
+
+def quantize(x, beta=1.0, levels=15):
+    """IM-Unpack RTN quantisation; see `effattn.reference.quantize`.
+    Returns (int64 array, float32 scale)."""
+    (x,) = _float_operands(x)
+    module = _quantize_module(_tensor_type(x.shape, _ELEMENT_TYPES[x.dtype]),
+                              _tensor_type(x.shape, "i64"), float(beta), int(levels))
+    q, scale = module.quantize(x)
+    return q, np.float32(scale)

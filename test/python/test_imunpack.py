@@ -1,9 +1,11 @@
 """IM-Unpack: the numpy oracles (effattn.reference.quantize, unpack_operands,
-unpacked_matmul) against the authors' vectors and exact int64 GEMMs."""
+unpacked_matmul) against the authors' vectors and exact int64 GEMMs, and the
+compiled effattn.quantize against its oracle (integers compared exactly)."""
 
 import numpy as np
 import pytest
 
+import effattn
 from effattn import reference
 from vectors import load_vectors
 
@@ -77,3 +79,36 @@ def test_quantize_rounds_half_to_even():
     q, scale = reference.quantize(x, beta=1.0, levels=8)  # scale = 1
     assert scale == 1
     np.testing.assert_array_equal(q, [0, 2, 2, 0, -2, 4])
+
+
+QUANTIZE_CASES = [
+    # shape, beta, levels, dtype, heavy fraction
+    ((64, 96), 1.0, 15, np.float32, 0.0),
+    ((64, 96), 0.95, 15, np.float32, 0.05),
+    ((3, 50, 7), 0.99, 255, np.float32, 0.01),
+    ((1000,), 0.9, 7, np.float32, 0.1),
+    ((16, 24), 1.0, 255, np.float16, 0.0),
+]
+
+
+@pytest.mark.parametrize("shape,beta,levels,dtype,heavy", QUANTIZE_CASES)
+def test_compiled_quantize_matches_oracle_exactly(shape, beta, levels, dtype, heavy):
+    rng = np.random.default_rng(len(shape) * 100 + levels)
+    x = rng.standard_normal(shape)
+    outliers = rng.random(shape) < heavy
+    x[outliers] *= 1000  # heavy hitters stay large (no clipping)
+    x = x.astype(dtype)
+    q, scale = effattn.ops.quantize(x, beta=beta, levels=levels)
+    want_q, want_scale = reference.quantize(x, beta=beta, levels=levels)
+    assert q.dtype == np.int64 and scale == want_scale
+    np.testing.assert_array_equal(q, want_q)
+
+
+def test_compiled_quantize_ties_at_alpha():
+    """|x| = alpha lands on levels/2 = 7.5: the fp32 order of the scale
+    decides the tie, and the compiled op decides it like the oracle."""
+    rng = np.random.default_rng(77)
+    for _ in range(5):
+        x = rng.standard_normal((8, 8)).astype(np.float32)
+        q, _ = effattn.ops.quantize(x, levels=15)
+        np.testing.assert_array_equal(q, reference.quantize(x, levels=15)[0])

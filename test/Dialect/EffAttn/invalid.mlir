@@ -525,3 +525,67 @@ func.func @mra_too_many_block_rows(%q: tensor<4194304x1xf32>, %v: tensor<4194304
   %r = effattn.mra_attention {block_size = 2, blocks_per_row = 1} ins(%q, %q, %v : tensor<4194304x1xf32>, tensor<4194304x1xf32>, tensor<4194304x1xf32>) outs(%v : tensor<4194304x1xf32>) -> tensor<4194304x1xf32>
   return %r : tensor<4194304x1xf32>
 }
+
+// -----
+
+func.func @quantize_dynamic(%x: tensor<?x4xf32>, %q: tensor<?x4xi32>, %s: tensor<f32>) -> tensor<?x4xi32> {
+  // expected-error @+1 {{'effattn.quantize' op expects a static input shape (the percentile rank is fixed at compile time), got 'tensor<?x4xf32>'}}
+  %r:2 = effattn.quantize ins(%x : tensor<?x4xf32>) outs(%q, %s : tensor<?x4xi32>, tensor<f32>) -> tensor<?x4xi32>, tensor<f32>
+  return %r#0 : tensor<?x4xi32>
+}
+
+// -----
+
+func.func @quantize_rank0(%x: tensor<f32>, %q: tensor<i32>, %s: tensor<f32>) -> tensor<i32> {
+  // expected-error @+1 {{'effattn.quantize' op expects a non-empty input of rank >= 1, got 'tensor<f32>'}}
+  %r:2 = effattn.quantize ins(%x : tensor<f32>) outs(%q, %s : tensor<i32>, tensor<f32>) -> tensor<i32>, tensor<f32>
+  return %r#0 : tensor<i32>
+}
+
+// -----
+
+func.func @quantize_empty(%x: tensor<0x4xf32>, %q: tensor<0x4xi32>, %s: tensor<f32>) -> tensor<0x4xi32> {
+  // expected-error @+1 {{'effattn.quantize' op expects a non-empty input of rank >= 1, got 'tensor<0x4xf32>'}}
+  %r:2 = effattn.quantize ins(%x : tensor<0x4xf32>) outs(%q, %s : tensor<0x4xi32>, tensor<f32>) -> tensor<0x4xi32>, tensor<f32>
+  return %r#0 : tensor<0x4xi32>
+}
+
+// -----
+
+func.func @quantize_init_shape(%x: tensor<8x4xf32>, %q: tensor<4x8xi32>, %s: tensor<f32>) -> tensor<4x8xi32> {
+  // expected-error @+1 {{'effattn.quantize' op expects init of the input's shape, got 'tensor<4x8xi32>' for 'tensor<8x4xf32>'}}
+  %r:2 = effattn.quantize ins(%x : tensor<8x4xf32>) outs(%q, %s : tensor<4x8xi32>, tensor<f32>) -> tensor<4x8xi32>, tensor<f32>
+  return %r#0 : tensor<4x8xi32>
+}
+
+// -----
+
+func.func @quantize_beta(%x: tensor<8x4xf32>, %q: tensor<8x4xi32>, %s: tensor<f32>) -> tensor<8x4xi32> {
+  // expected-error @+1 {{'effattn.quantize' op expects 'beta' in (0, 1], got 1.500000e+00}}
+  %r:2 = effattn.quantize {beta = 1.5 : f64} ins(%x : tensor<8x4xf32>) outs(%q, %s : tensor<8x4xi32>, tensor<f32>) -> tensor<8x4xi32>, tensor<f32>
+  return %r#0 : tensor<8x4xi32>
+}
+
+// -----
+
+func.func @quantize_levels(%x: tensor<8x4xf32>, %q: tensor<8x4xi32>, %s: tensor<f32>) -> tensor<8x4xi32> {
+  // expected-error @+1 {{'effattn.quantize' op expects 'levels' >= 1, got 0}}
+  %r:2 = effattn.quantize {levels = 0} ins(%x : tensor<8x4xf32>) outs(%q, %s : tensor<8x4xi32>, tensor<f32>) -> tensor<8x4xi32>, tensor<f32>
+  return %r#0 : tensor<8x4xi32>
+}
+
+// -----
+
+func.func @quantize_rank_k(%x: tensor<8x4xf32>, %q: tensor<8x4xi32>, %s: tensor<f32>) -> tensor<8x4xi32> {
+  // expected-error @+1 {{'effattn.quantize' op expects 'beta' to leave at least one entry above the percentile (int(numel * (1 - beta)) >= 1), got numel = 32 and beta = 9.900000e-01}}
+  %r:2 = effattn.quantize {beta = 0.99 : f64} ins(%x : tensor<8x4xf32>) outs(%q, %s : tensor<8x4xi32>, tensor<f32>) -> tensor<8x4xi32>, tensor<f32>
+  return %r#0 : tensor<8x4xi32>
+}
+
+// -----
+
+func.func @quantize_result_types(%x: tensor<8xf32>, %q: tensor<8xi32>, %s: tensor<f32>) -> tensor<8xi64> {
+  // expected-error @+1 {{'effattn.quantize' op expects the result types to match the inits}}
+  %r:2 = effattn.quantize ins(%x : tensor<8xf32>) outs(%q, %s : tensor<8xi32>, tensor<f32>) -> tensor<8xi64>, tensor<f32>
+  return %r#0 : tensor<8xi64>
+}

@@ -83,3 +83,21 @@ func.func @mra_attention_sparse_dynamic_batch(%q: tensor<?x64x16xf16>, %k: tenso
   %r = effattn.mra_attention {block_size = 16, num_blocks = 7, mode = "sparse", scale = 0.25 : f32} ins(%q, %k, %v : tensor<?x64x16xf16>, tensor<?x64x16xf16>, tensor<?x64x8xf16>) outs(%o : tensor<?x64x8xf16>) -> tensor<?x64x8xf16>
   return %r : tensor<?x64x8xf16>
 }
+
+// -----
+
+// CHECK-LABEL: func.func @quantize_percentile
+// CHECK: %{{.+}}, %{{.+}} = effattn.quantize {beta = 7.500000e-01 : f64, levels = 255 : i64} ins(%{{.+}} : tensor<64x96xf32>) outs(%{{.+}}, %{{.+}} : tensor<64x96xi32>, tensor<f32>) -> tensor<64x96xi32>, tensor<f32>
+func.func @quantize_percentile(%x: tensor<64x96xf32>, %q: tensor<64x96xi32>, %s: tensor<f32>) -> (tensor<64x96xi32>, tensor<f32>) {
+  %r:2 = effattn.quantize {beta = 0.75, levels = 255} ins(%x : tensor<64x96xf32>) outs(%q, %s : tensor<64x96xi32>, tensor<f32>) -> tensor<64x96xi32>, tensor<f32>
+  return %r#0, %r#1 : tensor<64x96xi32>, tensor<f32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @quantize_max
+// CHECK: %{{.+}}, %{{.+}} = effattn.quantize ins(%{{.+}} : tensor<8xbf16>) outs(
+func.func @quantize_max(%x: tensor<8xbf16>, %q: tensor<8xi64>, %s: tensor<f32>) -> (tensor<8xi64>, tensor<f32>) {
+  %r:2 = effattn.quantize ins(%x : tensor<8xbf16>) outs(%q, %s : tensor<8xi64>, tensor<f32>) -> tensor<8xi64>, tensor<f32>
+  return %r#0, %r#1 : tensor<8xi64>, tensor<f32>
+}

@@ -498,5 +498,55 @@ MraAttentionOp::reifyResultShapes(OpBuilder &b,
   return success();
 }
 
+//===----------------------------------------------------------------------===//
+// QuantizeOp
+//===----------------------------------------------------------------------===//
+
+int64_t QuantizeOp::getPercentileRank() {
+  double beta = getBeta().convertToDouble();
+  if (beta == 1.0)
+    return 1;
+  // Python's int(numel * (1 - beta)), as the authors compute it.
+  return static_cast<int64_t>(
+      static_cast<double>(getInputType().getNumElements()) * (1.0 - beta));
+}
+
+LogicalResult QuantizeOp::verify() {
+  RankedTensorType inputType = getInputType();
+  if (!inputType.hasStaticShape())
+    return emitOpError("expects a static input shape (the percentile rank is "
+                       "fixed at compile time), got ")
+           << inputType;
+  if (inputType.getRank() < 1 || inputType.getNumElements() == 0)
+    return emitOpError("expects a non-empty input of rank >= 1, got ")
+           << inputType;
+  auto initType = cast<RankedTensorType>(getInit().getType());
+  if (initType.getShape() != inputType.getShape())
+    return emitOpError("expects init of the input's shape, got ")
+           << initType << " for " << inputType;
+  if (getResult().getType() != initType ||
+      getScale().getType() != getScaleInit().getType())
+    return emitOpError("expects the result types to match the inits");
+  double beta = getBeta().convertToDouble();
+  if (!(beta > 0.0 && beta <= 1.0))
+    return emitOpError("expects 'beta' in (0, 1], got ") << beta;
+  if (int64_t levels = getLevelsAttr().getInt(); levels < 1)
+    return emitOpError("expects 'levels' >= 1, got ") << levels;
+  if (getPercentileRank() < 1)
+    return emitOpError("expects 'beta' to leave at least one entry above "
+                       "the percentile (int(numel * (1 - beta)) >= 1), got "
+                       "numel = ")
+           << inputType.getNumElements() << " and beta = " << beta;
+  return success();
+}
+
+LogicalResult
+QuantizeOp::reifyResultShapes(OpBuilder &b,
+                              ReifiedRankedShapedTypeDims &reifiedShapes) {
+  reifiedShapes.push_back(tensor::getMixedSizes(b, getLoc(), getInit()));
+  reifiedShapes.push_back({});
+  return success();
+}
+
 #define GET_OP_CLASSES
 #include "effattn/Dialect/EffAttn/IR/EffAttnOps.cpp.inc"

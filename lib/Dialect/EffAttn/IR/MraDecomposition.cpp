@@ -12,9 +12,9 @@
 // 1. Low resolution (linalg): block counts and block means, the block score
 //    grid Lo, its row maxima and the selection scores S, mapped to integer
 //    keys that order like the floats.
-// 2. Top-k (linalg + scf.for): a 32-step bisection over the key range finds
-//    the k-th largest key T of each batch element; counting keys > T and the
-//    ties of earlier block rows gives each row its share of the ties.
+// 2. Top-k (linalg + scf.for, Selection.h): a 32-step bisection over the key
+//    range finds the k-th largest key T of each batch element; counting keys >
+//    T and the ties of earlier block rows gives each row its share of the ties.
 // 3. Selection (scf.forall over batch x block row): a sequential scan of the
 //    row builds the list of its selected key blocks.
 // 4. High resolution (scf.forall over batch x block row): an online softmax
@@ -27,6 +27,7 @@
 
 #include "effattn/Dialect/EffAttn/IR/BatchedLinalgBuilder.h"
 #include "effattn/Dialect/EffAttn/IR/EffAttnOps.h"
+#include "effattn/Dialect/EffAttn/IR/Selection.h"
 
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -46,8 +47,6 @@ static constexpr float kEmptyBlockPenalty = 1.0e4f;
 static constexpr float kPriorBonus = 5.0e3f;
 /// Added to the denominators and the block counts, as the authors do.
 static constexpr float kEpsilon = 1.0e-6f;
-/// Bisection steps that pin down one key of the 2^32 possible.
-static constexpr int64_t kThresholdSteps = 32;
 
 namespace {
 /// The result of the block selection, per batch element b and block row I.
@@ -84,8 +83,6 @@ private:
   Value blockMeans(Value x, Value counts, OpFoldResult c);
   /// Returns the i32 keys [BH, nb, nb] of the selection scores S.
   Value selectionKeys(Value lo, Value rowMax);
-  /// Returns the k-th largest key of each batch element, i64 [BH].
-  Value kthLargestKey(Value keys);
   /// Returns each block row's share of the keys equal to the threshold, i64
   /// [BH, nb]: the ties go to the earliest rows.
   Value tieQuotas(Value keys, Value threshold);
@@ -184,7 +181,7 @@ Value MraDecomposer::selectionKeys(Value lo, Value rowMax) {
   OpFoldResult rows = b.getIndexAttr(numRows);
   Value init =
       tensor::EmptyOp::create(b, loc, lb.sizes({rows, rows}), b.getI32Type());
-  Value bonus = lb.constant(kPriorBonus), zero = lb.constant(0.0f);
+  Value bonus = lb.constant(kPriorBonus);
   return lb.generic(
       {lo, rowMax}, init,
       {lb.map(2, {0, 1}), lb.map(2, {0}), lb.map(2, {0, 1})},
@@ -215,87 +212,8 @@ Value MraDecomposer::selectionKeys(Value lo, Value rowMax) {
                                           index(first)),
                     s);
         }
-        // -0 + 0 = +0, so that equal floats get equal keys. Negative floats
-        // flip their magnitude bits: signed integer order is float order.
-        s = arith::AddFOp::create(nb, l, s, zero);
-        Value bits = arith::BitcastOp::create(nb, l, nb.getI32Type(), s);
-        Value magnitude = arith::ConstantIntOp::create(
-            nb, l, nb.getI32Type(), std::numeric_limits<int32_t>::max());
-        Value isNegative = arith::CmpIOp::create(
-            nb, l, arith::CmpIPredicate::slt, bits,
-            arith::ConstantIntOp::create(nb, l, nb.getI32Type(), 0));
-        Value flipped = arith::XOrIOp::create(nb, l, bits, magnitude);
-        return arith::SelectOp::create(nb, l, isNegative, flipped, bits);
+        return buildOrderedKey(nb, l, s);
       });
-}
-
-/// Returns lo + (hi - lo + 1) / 2, the next bisection point.
-static Value midpoint(OpBuilder &nb, Location l, Value lo, Value hi) {
-  Value one = arith::ConstantIntOp::create(nb, l, nb.getI64Type(), 1);
-  Value width =
-      arith::AddIOp::create(nb, l, arith::SubIOp::create(nb, l, hi, lo), one);
-  return arith::AddIOp::create(nb, l, lo,
-                               arith::ShRSIOp::create(nb, l, width, one));
-}
-
-Value MraDecomposer::kthLargestKey(Value keys) {
-  const IteratorType red = IteratorType::reduction;
-  Type i64 = b.getI64Type();
-  Value lo0 = filled(b, {bh}, i64,
-                     b.getI64IntegerAttr(std::numeric_limits<int32_t>::min()));
-  Value hi0 = filled(b, {bh}, i64,
-                     b.getI64IntegerAttr(std::numeric_limits<int32_t>::max()));
-  // Invariant: at least k keys are >= lo, fewer than k are > hi.
-  Value lower = arith::ConstantIndexOp::create(b, loc, 0);
-  Value upper = arith::ConstantIndexOp::create(b, loc, kThresholdSteps);
-  Value step = arith::ConstantIndexOp::create(b, loc, 1);
-  auto loop = scf::ForOp::create(
-      b, loc, lower, upper, step, ValueRange{lo0, hi0},
-      [&](OpBuilder &nb, Location l, Value, ValueRange bounds) {
-        BatchedLinalgBuilder body(nb, l, {bh});
-        Value lo = bounds[0], hi = bounds[1];
-        Value zeros = filled(nb, {bh}, i64, nb.getI64IntegerAttr(0));
-        Value atLeast = body.generic(
-            {keys, lo, hi}, zeros,
-            {body.map(2, {0, 1}), body.map(2, {}), body.map(2, {}),
-             body.map(2, {})},
-            body.iterators({red, red}),
-            [&](OpBuilder &bb, Location bl, ValueRange a) -> Value {
-              Value key = arith::ExtSIOp::create(bb, bl, bb.getI64Type(), a[0]);
-              Value above =
-                  arith::CmpIOp::create(bb, bl, arith::CmpIPredicate::sge, key,
-                                        midpoint(bb, bl, a[1], a[2]));
-              Value add =
-                  arith::ExtUIOp::create(bb, bl, bb.getI64Type(), above);
-              return arith::AddIOp::create(bb, bl, a[3], add);
-            });
-        // lo <- mid when at least k keys are >= mid, else hi <- mid - 1.
-        auto update = [&](bool updateLo) {
-          Value init = tensor::EmptyOp::create(nb, l, {bh}, i64);
-          return body.generic(
-              {lo, hi, atLeast}, init,
-              {body.map(0, {}), body.map(0, {}), body.map(0, {}),
-               body.map(0, {})},
-              body.iterators({}),
-              [&](OpBuilder &bb, Location bl, ValueRange a) -> Value {
-                Value mid = midpoint(bb, bl, a[0], a[1]);
-                Value k = arith::ConstantIntOp::create(bb, bl, bb.getI64Type(),
-                                                       numSelected);
-                Value enough = arith::CmpIOp::create(
-                    bb, bl, arith::CmpIPredicate::sge, a[2], k);
-                if (updateLo)
-                  return arith::SelectOp::create(bb, bl, enough, mid, a[0]);
-                Value one =
-                    arith::ConstantIntOp::create(bb, bl, bb.getI64Type(), 1);
-                Value below = arith::SubIOp::create(bb, bl, mid, one);
-                return arith::SelectOp::create(bb, bl, enough, a[1], below);
-              });
-        };
-        Value newLo = update(/*updateLo=*/true);
-        Value newHi = update(/*updateLo=*/false);
-        scf::YieldOp::create(nb, l, ValueRange{newLo, newHi});
-      });
-  return loop.getResult(0);
 }
 
 Value MraDecomposer::tieQuotas(Value keys, Value threshold) {
@@ -681,7 +599,10 @@ Value MraDecomposer::run() {
 
   // Selection.
   Value keys = selectionKeys(lo, rowMax);
-  Value threshold = kthLargestKey(keys);
+  // The k-th largest key over each batch element's whole grid.
+  Value grid = tensor::CollapseShapeOp::create(
+      b, loc, keys, SmallVector<ReassociationIndices>{{0}, {1, 2}});
+  Value threshold = buildKthLargestKey(b, loc, grid, bh, numSelected);
   BlockSelection selection =
       selectBlocks(keys, threshold, tieQuotas(keys, threshold));
 

@@ -47,4 +47,10 @@ def EffAttn_FloatTensor : RankedTensorOf<[F32, F16, BF16]>;
 /// A ranked tensor of booleans (1 = keep, 0 = mask out).
 def EffAttn_MaskTensor : RankedTensorOf<[I1]>;
 
+/// A ranked tensor of quantized integers.
+def EffAttn_IntegerTensor : RankedTensorOf<[I32, I64]>;
+
+/// A 0-d f32 tensor (a per-tensor scale).
+def EffAttn_ScalarF32Tensor : 0DTensorOf<[F32]>;
+
 #endif // EFFATTN_DIALECT_EFFATTN_IR_EFFATTNBASE_TD

@@ -429,4 +429,74 @@ def EffAttn_MraAttentionOp : EffAttn_Op<"mra_attention", [
   let hasVerifier = 1;
 }
 
+//===----------------------------------------------------------------------===//
+// QuantizeOp
+//===----------------------------------------------------------------------===//
+
+def EffAttn_QuantizeOp : EffAttn_Op<"quantize", [
+    Pure,
+    DestinationStyleOpInterface,
+    DeclareOpInterfaceMethods<ReifyRankedShapedTypeOpInterface,
+                              ["reifyResultShapes"]>,
+    DeclareOpInterfaceMethods<AggregatedOpInterface, ["decomposeOperation"]>]> {
+  let summary = "IM-Unpack's per-tensor round-to-nearest quantization";
+  let description = [{
+    Quantizes a float tensor to integers with one symmetric scale, as the
+    IM-Unpack authors' RTN does (Zeng et al., ICML 2024):
+
+    ```
+    alpha  = max|x|                        (beta = 1)
+           = k-th largest |x|, k = int(numel · (1 - beta))   (beta < 1)
+    alpha  = max(alpha, 1e-20)
+    scale  = fp32(fp32(1 / alpha) · levels / 2)
+    result = round_half_to_even(fp32(x · scale))
+    ```
+
+    There is no clipping: entries above the percentile `alpha` (the heavy
+    hitters) keep their large integers, which `effattn.unpacked_matmul`
+    multiplies exactly. The scale is computed in torch's order (reciprocal,
+    then product), which decides the .5 ties at |x| = alpha: with `beta = 1`
+    and 15 levels the extremes land on ±8, one beyond the signed 4-bit range.
+    Results outside the integer type saturate; NaN gives the type's minimum.
+
+    The input needs a static shape (the percentile rank k is a compile-time
+    constant). Element types f32, f16, bf16 in; i32 or i64 out; `scale` is a
+    0-d f32 tensor.
+
+    Example:
+
+    ```mlir
+    %q, %s = effattn.quantize {beta = 0.95, levels = 15}
+        ins(%x : tensor<64x96xf32>)
+        outs(%qi, %si : tensor<64x96xi32>, tensor<f32>)
+        -> tensor<64x96xi32>, tensor<f32>
+    ```
+  }];
+
+  let arguments = (ins EffAttn_FloatTensor:$input,
+                       EffAttn_IntegerTensor:$init,
+                       EffAttn_ScalarF32Tensor:$scale_init,
+                       DefaultValuedAttr<F64Attr, "1.0">:$beta,
+                       DefaultValuedAttr<I64Attr, "15">:$levels);
+  let results = (outs EffAttn_IntegerTensor:$result,
+                      EffAttn_ScalarF32Tensor:$scale);
+
+  let assemblyFormat = [{
+    attr-dict `ins` `(` $input `:` type($input) `)`
+    `outs` `(` $init `,` $scale_init `:` type($init) `,` type($scale_init) `)`
+    `->` type($result) `,` type($scale)
+  }];
+
+  let extraClassDeclaration = [{
+    RankedTensorType getInputType() { return getInput().getType(); }
+    /// Returns k, the rank of alpha among the magnitudes (1 for beta = 1).
+    int64_t getPercentileRank();
+    MutableOperandRange getDpsInitsMutable() {
+      return MutableOperandRange(getOperation(), 1, 2);
+    }
+  }];
+
+  let hasVerifier = 1;
+}
+
 #endif // EFFATTN_DIALECT_EFFATTN_IR_EFFATTNOPS_TD
