@@ -14,6 +14,7 @@ import numpy as np
 from . import compiler
 
 _ELEMENT_TYPES = {np.dtype(np.float32): "f32", np.dtype(np.float16): "f16",
+                  np.dtype(np.int64): "i64",
                   np.dtype(np.bool_): "i1"}
 
 
@@ -155,3 +156,13 @@ def quantize(x, beta=1.0, levels=15):
                               _tensor_type(x.shape, "i64"), float(beta), int(levels))
     q, scale = module.quantize(x)
     return q, np.float32(scale)
+
+
+def unpacked_matmul(a, b, bits=8, strategy="row"):
+    """Exact a @ b.T (int64) from bits-bit products; see
+    `effattn.reference.unpacked_matmul`."""
+    a = np.ascontiguousarray(a, dtype=np.int64)
+    b = np.ascontiguousarray(b, dtype=np.int64)
+    attrs = [f"bits = {int(bits)}", f'strategy = "{strategy}"']
+    return _run_one_op("unpacked_matmul", attrs, [a, b], [],
+                       (a.shape[0], b.shape[0]))

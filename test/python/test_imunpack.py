@@ -112,3 +112,39 @@ def test_compiled_quantize_ties_at_alpha():
         x = rng.standard_normal((8, 8)).astype(np.float32)
         q, _ = effattn.ops.quantize(x, levels=15)
         np.testing.assert_array_equal(q, reference.quantize(x, levels=15)[0])
+
+
+def test_compiled_unpacked_matmul_matches_authors_vectors():
+    data = load_vectors("imunpack_b8_row")
+    got = effattn.ops.unpacked_matmul(data["A"], data["B"], bits=int(data["hp_bit_width"]),
+                                      strategy=str(data["hp_strategy"]))
+    np.testing.assert_array_equal(got, data["C"])
+
+
+@pytest.mark.parametrize("bits", [2, 4, 8])
+@pytest.mark.parametrize("fraction", [0.0, 0.01, 0.05])
+def test_compiled_unpacked_matmul_is_exact(bits, fraction):
+    rng = np.random.default_rng(bits * 1000 + int(fraction * 100))
+    a = heavy_hitters(rng, (37, 48), fraction)
+    b = heavy_hitters(rng, (29, 48), fraction)
+    got = effattn.ops.unpacked_matmul(a, b, bits=bits)
+    assert got.dtype == np.int64
+    np.testing.assert_array_equal(got, a @ b.T)
+    np.testing.assert_array_equal(got, reference.unpacked_matmul(a, b, bits))
+
+
+def test_compiled_unpacked_matmul_extremes():
+    """Largest digit magnitudes everywhere: all-max and all-min rows of i32
+    range, and the extreme b-bit values themselves."""
+    for bits in (2, 4, 8):
+        top = (1 << (bits - 1)) - 1
+        a = np.tile(np.array([top, -top, 2**31 - 1, -(2**31), 0, 1, -1], np.int64), (5, 3))
+        b = np.tile(np.array([-(2**31), 2**31 - 1, top, -top, -1, 0, 1], np.int64), (4, 3))
+        b[1] = 2**31 - 1
+        np.testing.assert_array_equal(effattn.ops.unpacked_matmul(a, b, bits=bits), a @ b.T)
+
+
+def test_inner_dimension_beyond_exact_i32_accumulation_is_rejected():
+    a = np.zeros((2, 140000), np.int64)
+    with pytest.raises(effattn.CompileError, match="K \\* \\(2\\^\\(bits-1\\) - 1\\)\\^2 < 2\\^31"):
+        effattn.ops.unpacked_matmul(a, a, bits=8)

@@ -589,3 +589,59 @@ func.func @quantize_result_types(%x: tensor<8xf32>, %q: tensor<8xi32>, %s: tenso
   %r:2 = effattn.quantize ins(%x : tensor<8xf32>) outs(%q, %s : tensor<8xi32>, tensor<f32>) -> tensor<8xi64>, tensor<f32>
   return %r#0 : tensor<8xi64>
 }
+
+// -----
+
+func.func @um_rank(%a: tensor<4x8x2xi64>, %b: tensor<5x8xi64>, %c: tensor<4x5xi64>) -> tensor<4x5xi64> {
+  // expected-error @+1 {{'effattn.unpacked_matmul' op expects lhs [M, K], rhs [N, K] and init [M, N] of rank 2}}
+  %r = effattn.unpacked_matmul ins(%a, %b : tensor<4x8x2xi64>, tensor<5x8xi64>) outs(%c : tensor<4x5xi64>) -> tensor<4x5xi64>
+  return %r : tensor<4x5xi64>
+}
+
+// -----
+
+func.func @um_dynamic_k(%a: tensor<4x?xi64>, %b: tensor<5x?xi64>, %c: tensor<4x5xi64>) -> tensor<4x5xi64> {
+  // expected-error @+1 {{'effattn.unpacked_matmul' op expects a static inner dimension K shared by lhs and rhs, got ? and ?}}
+  %r = effattn.unpacked_matmul ins(%a, %b : tensor<4x?xi64>, tensor<5x?xi64>) outs(%c : tensor<4x5xi64>) -> tensor<4x5xi64>
+  return %r : tensor<4x5xi64>
+}
+
+// -----
+
+func.func @um_k_mismatch(%a: tensor<4x8xi64>, %b: tensor<5x9xi64>, %c: tensor<4x5xi64>) -> tensor<4x5xi64> {
+  // expected-error @+1 {{'effattn.unpacked_matmul' op expects a static inner dimension K shared by lhs and rhs, got 8 and 9}}
+  %r = effattn.unpacked_matmul ins(%a, %b : tensor<4x8xi64>, tensor<5x9xi64>) outs(%c : tensor<4x5xi64>) -> tensor<4x5xi64>
+  return %r : tensor<4x5xi64>
+}
+
+// -----
+
+func.func @um_init(%a: tensor<4x8xi64>, %b: tensor<5x8xi64>, %c: tensor<5x4xi64>) -> tensor<5x4xi64> {
+  // expected-error @+1 {{'effattn.unpacked_matmul' op expects init of shape [M, N] = [4, 5], got 'tensor<5x4xi64>'}}
+  %r = effattn.unpacked_matmul ins(%a, %b : tensor<4x8xi64>, tensor<5x8xi64>) outs(%c : tensor<5x4xi64>) -> tensor<5x4xi64>
+  return %r : tensor<5x4xi64>
+}
+
+// -----
+
+func.func @um_bits(%a: tensor<4x8xi64>, %b: tensor<5x8xi64>, %c: tensor<4x5xi64>) -> tensor<4x5xi64> {
+  // expected-error @+1 {{'effattn.unpacked_matmul' op expects 'bits' to be 2, 4 or 8, got 3}}
+  %r = effattn.unpacked_matmul {bits = 3} ins(%a, %b : tensor<4x8xi64>, tensor<5x8xi64>) outs(%c : tensor<4x5xi64>) -> tensor<4x5xi64>
+  return %r : tensor<4x5xi64>
+}
+
+// -----
+
+func.func @um_strategy(%a: tensor<4x8xi64>, %b: tensor<5x8xi64>, %c: tensor<4x5xi64>) -> tensor<4x5xi64> {
+  // expected-error @+1 {{'effattn.unpacked_matmul' op expects 'strategy' to be "row" (the strategies "column" and "both" exist in effattn.reference only so far), got "column"}}
+  %r = effattn.unpacked_matmul {strategy = "column"} ins(%a, %b : tensor<4x8xi64>, tensor<5x8xi64>) outs(%c : tensor<4x5xi64>) -> tensor<4x5xi64>
+  return %r : tensor<4x5xi64>
+}
+
+// -----
+
+func.func @um_k_bound(%a: tensor<4x133145xi64>, %b: tensor<5x133145xi64>, %c: tensor<4x5xi64>) -> tensor<4x5xi64> {
+  // expected-error @+1 {{'effattn.unpacked_matmul' op expects K * (2^(bits-1) - 1)^2 < 2^31 so that the i32 accumulation is exact, got K = 133145}}
+  %r = effattn.unpacked_matmul ins(%a, %b : tensor<4x133145xi64>, tensor<5x133145xi64>) outs(%c : tensor<4x5xi64>) -> tensor<4x5xi64>
+  return %r : tensor<4x5xi64>
+}

@@ -101,3 +101,12 @@ func.func @quantize_max(%x: tensor<8xbf16>, %q: tensor<8xi64>, %s: tensor<f32>) 
   %r:2 = effattn.quantize ins(%x : tensor<8xbf16>) outs(%q, %s : tensor<8xi64>, tensor<f32>) -> tensor<8xi64>, tensor<f32>
   return %r#0, %r#1 : tensor<8xi64>, tensor<f32>
 }
+
+// -----
+
+// CHECK-LABEL: func.func @unpacked_matmul
+// CHECK: effattn.unpacked_matmul {bits = 4 : i64} ins(%{{.+}}, %{{.+}} : tensor<?x96xi64>, tensor<80x96xi32>) outs(%{{.+}} : tensor<?x80xi64>) -> tensor<?x80xi64>
+func.func @unpacked_matmul(%a: tensor<?x96xi64>, %b: tensor<80x96xi32>, %c: tensor<?x80xi64>) -> tensor<?x80xi64> {
+  %r = effattn.unpacked_matmul {bits = 4, strategy = "row"} ins(%a, %b : tensor<?x96xi64>, tensor<80x96xi32>) outs(%c : tensor<?x80xi64>) -> tensor<?x80xi64>
+  return %r : tensor<?x80xi64>
+}

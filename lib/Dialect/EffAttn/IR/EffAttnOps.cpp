@@ -548,5 +548,51 @@ QuantizeOp::reifyResultShapes(OpBuilder &b,
   return success();
 }
 
+//===----------------------------------------------------------------------===//
+// UnpackedMatmulOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult UnpackedMatmulOp::verify() {
+  auto lhsType = cast<RankedTensorType>(getLhs().getType());
+  auto rhsType = cast<RankedTensorType>(getRhs().getType());
+  auto initType = cast<RankedTensorType>(getInit().getType());
+  if (lhsType.getRank() != 2 || rhsType.getRank() != 2 ||
+      initType.getRank() != 2)
+    return emitOpError("expects lhs [M, K], rhs [N, K] and init [M, N] of "
+                       "rank 2");
+  int64_t k = lhsType.getDimSize(1);
+  if (ShapedType::isDynamic(k) || !areDimsCompatible(rhsType.getDimSize(1), k))
+    return emitOpError("expects a static inner dimension K shared by lhs and "
+                       "rhs, got ")
+           << formatDim(k) << " and " << formatDim(rhsType.getDimSize(1));
+  if (!areDimsCompatible(initType.getDimSize(0), lhsType.getDimSize(0)) ||
+      !areDimsCompatible(initType.getDimSize(1), rhsType.getDimSize(0)))
+    return emitOpError("expects init of shape [M, N] = [")
+           << formatDim(lhsType.getDimSize(0)) << ", "
+           << formatDim(rhsType.getDimSize(0)) << "], got " << initType;
+  if (failed(verifyResultType(*this, getType(), initType)))
+    return failure();
+  int64_t bits = getBitsAttr().getInt();
+  if (bits != 2 && bits != 4 && bits != 8)
+    return emitOpError("expects 'bits' to be 2, 4 or 8, got ") << bits;
+  if (getStrategy() != "row")
+    return emitOpError("expects 'strategy' to be \"row\" (the strategies "
+                       "\"column\" and \"both\" exist in "
+                       "effattn.reference only so far), got \"")
+           << getStrategy() << "\"";
+  int64_t digit = (int64_t(1) << (bits - 1)) - 1;
+  if (k > ((int64_t(1) << 31) - 1) / (digit * digit))
+    return emitOpError("expects K * (2^(bits-1) - 1)^2 < 2^31 so that the i32 "
+                       "accumulation is exact, got K = ")
+           << k;
+  return success();
+}
+
+LogicalResult UnpackedMatmulOp::reifyResultShapes(
+    OpBuilder &b, ReifiedRankedShapedTypeDims &reifiedShapes) {
+  reifiedShapes.push_back(tensor::getMixedSizes(b, getLoc(), getInit()));
+  return success();
+}
+
 #define GET_OP_CLASSES
 #include "effattn/Dialect/EffAttn/IR/EffAttnOps.cpp.inc"

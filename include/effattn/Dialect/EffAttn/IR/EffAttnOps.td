@@ -499,4 +499,67 @@ def EffAttn_QuantizeOp : EffAttn_Op<"quantize", [
   let hasVerifier = 1;
 }
 
+//===----------------------------------------------------------------------===//
+// UnpackedMatmulOp
+//===----------------------------------------------------------------------===//
+
+def EffAttn_UnpackedMatmulOp : EffAttn_Op<"unpacked_matmul", [
+    Pure,
+    DestinationStyleOpInterface,
+    DeclareOpInterfaceMethods<ReifyRankedShapedTypeOpInterface,
+                              ["reifyResultShapes"]>,
+    DeclareOpInterfaceMethods<AggregatedOpInterface, ["decomposeOperation"]>]> {
+  let summary = "Exact integer A·Bᵀ from b-bit products only (IM-Unpack)";
+  let description = [{
+    Computes `result = lhs · rhsᵀ` exactly for integer `lhs [M, K]` and
+    `rhs [N, K]` of any magnitude, multiplying only `bits`-bit signed
+    integers (IM-Unpack, Zeng et al., ICML 2024). With `s = 2^(bits-1)`:
+
+    `strategy = "row"` splits every row x of an operand whose entries do
+    not all satisfy |x| < s into d base-s digit rows (floor division:
+    `x = Σ_j digit_j · s^j`, digits `0 <= digit_j < s` except the last,
+    which keeps the sign and |digit| < s). The unpacked operands
+    `lhs' [M', K]`, `rhs' [N', K]` (M', N' known only at run time) are
+    stored as i8 and multiplied with i32 accumulation; the packing step
+    adds each product row and column back into its original row and column
+    shifted by its digits' weight, in i64:
+    ```
+    result[i, j] = Σ_u Σ_v (lhs'[off_i + u] · rhs'[off_j + v]) << ((u + v)·(bits - 1))
+    ```
+    A row that needs no split stays one row: the overhead is
+    `(M'/M)·(N'/N)`.
+
+    Limits (checked by the verifier): K static with
+    `K · (s - 1)² < 2^31`, so that the i32 accumulation of b-bit products
+    cannot overflow. The result must fit in i64 (`|A|·|B|·K < 2^63`); larger
+    products wrap.
+
+    Example:
+
+    ```mlir
+    %c = effattn.unpacked_matmul {bits = 4, strategy = "row"}
+        ins(%a, %b : tensor<64x96xi64>, tensor<80x96xi64>)
+        outs(%init : tensor<64x80xi64>) -> tensor<64x80xi64>
+    ```
+  }];
+
+  let arguments = (ins EffAttn_IntegerTensor:$lhs,
+                       EffAttn_IntegerTensor:$rhs,
+                       RankedTensorOf<[I64]>:$init,
+                       DefaultValuedAttr<I64Attr, "8">:$bits,
+                       DefaultValuedAttr<StrAttr, "\"row\"">:$strategy);
+  let results = (outs RankedTensorOf<[I64]>:$result);
+
+  let assemblyFormat = [{
+    attr-dict `ins` `(` $lhs `,` $rhs `:` type($lhs) `,` type($rhs) `)`
+    `outs` `(` $init `:` type($init) `)` `->` type($result)
+  }];
+
+  let extraClassDeclaration = [{
+    MutableOperandRange getDpsInitsMutable() { return getInitMutable(); }
+  }];
+
+  let hasVerifier = 1;
+}
+
 #endif // EFFATTN_DIALECT_EFFATTN_IR_EFFATTNOPS_TD
