@@ -166,3 +166,11 @@ def unpacked_matmul(a, b, bits=8, strategy="row"):
     attrs = [f"bits = {int(bits)}", f'strategy = "{strategy}"']
     return _run_one_op("unpacked_matmul", attrs, [a, b], [],
                        (a.shape[0], b.shape[0]))
+
+
+def unpack_row_counts(x, bits=8):
+    """The number of bits-bit digit rows IM-Unpack's row strategy splits each
+    row of x [R, K] into (int64 [R]); the sum is the unpacked row count."""
+    x = np.ascontiguousarray(x, dtype=np.int64)
+    return _run_one_op("unpack_row_counts", [f"bits = {int(bits)}"], [x], [],
+                       x.shape[:1])

@@ -148,3 +148,28 @@ def test_inner_dimension_beyond_exact_i32_accumulation_is_rejected():
     a = np.zeros((2, 140000), np.int64)
     with pytest.raises(effattn.CompileError, match="K \\* \\(2\\^\\(bits-1\\) - 1\\)\\^2 < 2\\^31"):
         effattn.ops.unpacked_matmul(a, a, bits=8)
+
+
+def test_compiled_unpacked_shapes_match_the_authors():
+    """The compiled unpack step splits rows like the authors: the vectors'
+    unpacked shapes, and the oracle's per-row digit counts."""
+    data = load_vectors("imunpack_b8_row")
+    bits = int(data["hp_bit_width"])
+    for name in ("A", "B"):
+        counts = effattn.ops.unpack_row_counts(data[name], bits=bits)
+        assert counts.sum() == data[f"{name}_unpacked_shape"][0]
+        np.testing.assert_array_equal(
+            counts, np.bincount(data[f"{name}_row_index"], minlength=len(counts)))
+
+
+@pytest.mark.parametrize("bits", [2, 4, 8])
+def test_compiled_unpack_row_counts_match_oracle(bits):
+    rng = np.random.default_rng(40 + bits)
+    x = heavy_hitters(rng, (50, 20), 0.05, magnitude=2**40)
+    x[0] = -(2**62)
+    x[1] = 2**62
+    x[2] = (1 << (bits - 1)) - 1
+    x[3] = -(1 << (bits - 1))
+    _, _, index, _, _ = reference.unpack(x, x, np.ones(20, np.int64), bits, "row")
+    np.testing.assert_array_equal(effattn.ops.unpack_row_counts(x, bits=bits),
+                                  np.bincount(index, minlength=50))

@@ -645,3 +645,19 @@ func.func @um_k_bound(%a: tensor<4x133145xi64>, %b: tensor<5x133145xi64>, %c: te
   %r = effattn.unpacked_matmul ins(%a, %b : tensor<4x133145xi64>, tensor<5x133145xi64>) outs(%c : tensor<4x5xi64>) -> tensor<4x5xi64>
   return %r : tensor<4x5xi64>
 }
+
+// -----
+
+func.func @unpack_row_counts_shape(%x: tensor<4x8xi64>, %d: tensor<5xi64>) -> tensor<5xi64> {
+  // expected-error @+1 {{'effattn.unpack_row_counts' op expects input [R, K] and init [R], got 'tensor<4x8xi64>' and 'tensor<5xi64>'}}
+  %r = effattn.unpack_row_counts ins(%x : tensor<4x8xi64>) outs(%d : tensor<5xi64>) -> tensor<5xi64>
+  return %r : tensor<5xi64>
+}
+
+// -----
+
+func.func @unpack_row_counts_bits(%x: tensor<4x8xi64>, %d: tensor<4xi64>) -> tensor<4xi64> {
+  // expected-error @+1 {{'effattn.unpack_row_counts' op expects 'bits' to be 2, 4 or 8, got 16}}
+  %r = effattn.unpack_row_counts {bits = 16} ins(%x : tensor<4x8xi64>) outs(%d : tensor<4xi64>) -> tensor<4xi64>
+  return %r : tensor<4xi64>
+}

@@ -110,3 +110,12 @@ func.func @unpacked_matmul(%a: tensor<?x96xi64>, %b: tensor<80x96xi32>, %c: tens
   %r = effattn.unpacked_matmul {bits = 4, strategy = "row"} ins(%a, %b : tensor<?x96xi64>, tensor<80x96xi32>) outs(%c : tensor<?x80xi64>) -> tensor<?x80xi64>
   return %r : tensor<?x80xi64>
 }
+
+// -----
+
+// CHECK-LABEL: func.func @unpack_row_counts
+// CHECK: effattn.unpack_row_counts {bits = 2 : i64} ins(%{{.+}} : tensor<?x96xi32>) outs(%{{.+}} : tensor<?xi64>) -> tensor<?xi64>
+func.func @unpack_row_counts(%x: tensor<?x96xi32>, %d: tensor<?xi64>) -> tensor<?xi64> {
+  %r = effattn.unpack_row_counts {bits = 2} ins(%x : tensor<?x96xi32>) outs(%d : tensor<?xi64>) -> tensor<?xi64>
+  return %r : tensor<?xi64>
+}

@@ -552,6 +552,13 @@ QuantizeOp::reifyResultShapes(OpBuilder &b,
 // UnpackedMatmulOp
 //===----------------------------------------------------------------------===//
 
+/// Checks IM-Unpack's bit width: 2, 4 or 8.
+static LogicalResult verifyUnpackBits(Operation *op, int64_t bits) {
+  if (bits == 2 || bits == 4 || bits == 8)
+    return success();
+  return op->emitOpError("expects 'bits' to be 2, 4 or 8, got ") << bits;
+}
+
 LogicalResult UnpackedMatmulOp::verify() {
   auto lhsType = cast<RankedTensorType>(getLhs().getType());
   auto rhsType = cast<RankedTensorType>(getRhs().getType());
@@ -573,8 +580,8 @@ LogicalResult UnpackedMatmulOp::verify() {
   if (failed(verifyResultType(*this, getType(), initType)))
     return failure();
   int64_t bits = getBitsAttr().getInt();
-  if (bits != 2 && bits != 4 && bits != 8)
-    return emitOpError("expects 'bits' to be 2, 4 or 8, got ") << bits;
+  if (failed(verifyUnpackBits(*this, bits)))
+    return failure();
   if (getStrategy() != "row")
     return emitOpError("expects 'strategy' to be \"row\" (the strategies "
                        "\"column\" and \"both\" exist in "
@@ -589,6 +596,28 @@ LogicalResult UnpackedMatmulOp::verify() {
 }
 
 LogicalResult UnpackedMatmulOp::reifyResultShapes(
+    OpBuilder &b, ReifiedRankedShapedTypeDims &reifiedShapes) {
+  reifiedShapes.push_back(tensor::getMixedSizes(b, getLoc(), getInit()));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// UnpackRowCountsOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult UnpackRowCountsOp::verify() {
+  auto inputType = cast<RankedTensorType>(getInput().getType());
+  auto initType = cast<RankedTensorType>(getInit().getType());
+  if (inputType.getRank() != 2 || initType.getRank() != 1 ||
+      !areDimsCompatible(initType.getDimSize(0), inputType.getDimSize(0)))
+    return emitOpError("expects input [R, K] and init [R], got ")
+           << inputType << " and " << initType;
+  if (failed(verifyResultType(*this, getType(), initType)))
+    return failure();
+  return verifyUnpackBits(*this, getBitsAttr().getInt());
+}
+
+LogicalResult UnpackRowCountsOp::reifyResultShapes(
     OpBuilder &b, ReifiedRankedShapedTypeDims &reifiedShapes) {
   reifiedShapes.push_back(tensor::getMixedSizes(b, getLoc(), getInit()));
   return success();

@@ -34,48 +34,15 @@ using namespace mlir::effattn;
 
 using utils::IteratorType;
 
-namespace {
-/// An operand split into digit rows.
-struct UnpackedRows {
-  /// i8 [R', K]: the digit rows, those of row r at offsets[r] + j.
-  Value digits;
-  /// index [R]: the first digit row of each row.
-  Value offsets;
-  /// i64 [R]: how many digit rows each row has (>= 1).
-  Value counts;
-  /// The total R'.
-  Value total;
-};
-
-/// Builds the decomposition of one op.
-class UnpackDecomposer {
-public:
-  UnpackDecomposer(OpBuilder &b, UnpackedMatmulOp op)
-      : b(b), loc(op.getLoc()), lb(b, loc, {}),
-        shift(op.getBitsAttr().getInt() - 1), op(op) {}
-
-  Value run();
-
-private:
-  /// Returns the number of digits of each row of x [R, K], i64 [R].
-  Value digitCounts(Value x, OpFoldResult rows);
-  /// Splits the rows of x [R, K] into digit rows.
-  UnpackedRows unpackRows(Value x);
-  /// Returns an i64 constant.
-  Value i64(OpBuilder &nb, int64_t v) {
+/// Returns the number of base-2^shift digit rows of each row of x [R, K] as
+/// an i64 tensor written into `init` [R].
+static Value buildDigitCounts(OpBuilder &b, Location loc, Value x, Value init,
+                              int64_t shift) {
+  BatchedLinalgBuilder lb(b, loc, {});
+  OpFoldResult rows = tensor::getMixedSize(b, loc, x, 0);
+  auto i64 = [&](OpBuilder &nb, int64_t v) -> Value {
     return arith::ConstantIntOp::create(nb, loc, nb.getI64Type(), v);
-  }
-
-  OpBuilder &b;
-  Location loc;
-  BatchedLinalgBuilder lb;
-  /// bits - 1: the weight of one digit is 2^shift.
-  int64_t shift;
-  UnpackedMatmulOp op;
-};
-} // namespace
-
-Value UnpackDecomposer::digitCounts(Value x, OpFoldResult rows) {
+  };
   const IteratorType par = IteratorType::parallel,
                      red = IteratorType::reduction;
   Type i64Type = b.getI64Type();
@@ -100,7 +67,6 @@ Value UnpackDecomposer::digitCounts(Value x, OpFoldResult rows) {
   // (arithmetic shifts are floor divisions; the condition is monotone in j).
   int64_t base = int64_t(1) << shift;
   int64_t maxShifts = (63 + shift - 1) / shift;
-  Value init = tensor::EmptyOp::create(b, loc, {rows}, i64Type);
   return lb.generic(
       {maxima, minima}, init, {lb.map(1, {0}), lb.map(1, {0}), lb.map(1, {0})},
       lb.iterators({par}),
@@ -124,11 +90,52 @@ Value UnpackDecomposer::digitCounts(Value x, OpFoldResult rows) {
       });
 }
 
+namespace {
+/// An operand split into digit rows.
+struct UnpackedRows {
+  /// i8 [R', K]: the digit rows, those of row r at offsets[r] + j.
+  Value digits;
+  /// index [R]: the first digit row of each row.
+  Value offsets;
+  /// i64 [R]: how many digit rows each row has (>= 1).
+  Value counts;
+  /// The total R'.
+  Value total;
+};
+
+/// Builds the decomposition of one op.
+class UnpackDecomposer {
+public:
+  UnpackDecomposer(OpBuilder &b, UnpackedMatmulOp op)
+      : b(b), loc(op.getLoc()), lb(b, loc, {}),
+        shift(op.getBitsAttr().getInt() - 1), op(op) {}
+
+  Value run();
+
+private:
+  /// Splits the rows of x [R, K] into digit rows.
+  UnpackedRows unpackRows(Value x);
+  /// Returns an i64 constant.
+  Value i64(OpBuilder &nb, int64_t v) {
+    return arith::ConstantIntOp::create(nb, loc, nb.getI64Type(), v);
+  }
+
+  OpBuilder &b;
+  Location loc;
+  BatchedLinalgBuilder lb;
+  /// bits - 1: the weight of one digit is 2^shift.
+  int64_t shift;
+  UnpackedMatmulOp op;
+};
+} // namespace
+
 UnpackedRows UnpackDecomposer::unpackRows(Value x) {
   auto type = cast<RankedTensorType>(x.getType());
   OpFoldResult rows = tensor::getMixedSize(b, loc, x, 0);
   int64_t k = type.getDimSize(1);
-  Value counts = digitCounts(x, rows);
+  Value counts = buildDigitCounts(
+      b, loc, x, tensor::EmptyOp::create(b, loc, {rows}, b.getI64Type()),
+      shift);
 
   // Offsets: an exclusive prefix sum of the counts; its total is R'.
   Value zero = arith::ConstantIndexOp::create(b, loc, 0);
@@ -292,6 +299,14 @@ Value UnpackDecomposer::run() {
             });
         return outer.getResult(0);
       });
+}
+
+FailureOr<SmallVector<Value>>
+UnpackRowCountsOp::decomposeOperation(OpBuilder &b) {
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(*this);
+  return SmallVector<Value>{buildDigitCounts(b, getLoc(), getInput(), getInit(),
+                                             getBitsAttr().getInt() - 1)};
 }
 
 FailureOr<SmallVector<Value>>

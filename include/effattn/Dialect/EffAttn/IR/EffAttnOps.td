@@ -562,4 +562,49 @@ def EffAttn_UnpackedMatmulOp : EffAttn_Op<"unpacked_matmul", [
   let hasVerifier = 1;
 }
 
+//===----------------------------------------------------------------------===//
+// UnpackRowCountsOp
+//===----------------------------------------------------------------------===//
+
+def EffAttn_UnpackRowCountsOp : EffAttn_Op<"unpack_row_counts", [
+    Pure,
+    DestinationStyleOpInterface,
+    DeclareOpInterfaceMethods<ReifyRankedShapedTypeOpInterface,
+                              ["reifyResultShapes"]>,
+    DeclareOpInterfaceMethods<AggregatedOpInterface, ["decomposeOperation"]>]> {
+  let summary = "How many b-bit digit rows IM-Unpack's row strategy makes";
+  let description = [{
+    The first step of `effattn.unpacked_matmul {strategy = "row"}` on its
+    own, so that the data-dependent unpacked shapes can be inspected: for
+    each row of `input [R, K]` (i32 or i64), the number d ≥ 1 of base
+    `2^(bits-1)` digit rows it is split into (floor division; a row whose
+    entries all satisfy |x| < 2^(bits-1) stays one row). The unpacked row
+    count is `R' = Σ d`, and the GEMM overhead of an unpacked matmul is
+    `(M'/M)·(N'/N)`.
+
+    Example:
+
+    ```mlir
+    %d = effattn.unpack_row_counts {bits = 4}
+        ins(%a : tensor<64x96xi64>) outs(%init : tensor<64xi64>) -> tensor<64xi64>
+    ```
+  }];
+
+  let arguments = (ins EffAttn_IntegerTensor:$input,
+                       RankedTensorOf<[I64]>:$init,
+                       DefaultValuedAttr<I64Attr, "8">:$bits);
+  let results = (outs RankedTensorOf<[I64]>:$result);
+
+  let assemblyFormat = [{
+    attr-dict `ins` `(` $input `:` type($input) `)`
+    `outs` `(` $init `:` type($init) `)` `->` type($result)
+  }];
+
+  let extraClassDeclaration = [{
+    MutableOperandRange getDpsInitsMutable() { return getInitMutable(); }
+  }];
+
+  let hasVerifier = 1;
+}
+
 #endif // EFFATTN_DIALECT_EFFATTN_IR_EFFATTNOPS_TD

@@ -1,0 +1,185 @@
+#!/usr/bin/env python3
+"""IM-Unpack: unpack overhead per strategy and exact low-bit GEMM speed.
+
+For M = N = K in --sizes and a fraction of heavy hitters in --heavy, both
+operands hold b-bit values (|x| < 2^(b-1), b = --bits) except the heavy
+hitters, which are up to ±2^15. Reported:
+
+* overhead: the unpacked GEMM's size over the original one, per strategy,
+  from the oracle's unpacking (`effattn.reference.unpack_operands`):
+  (M'·N'·K'') / (M·N·K) — (M'/M)·(N'/N) for "row", K''/K for "column";
+* time and GOP/s (2·M·N·K operations of the original problem; the low-bit
+  core is also given at its own unpacked size) of:
+  - effattn.unpacked_matmul, strategy "row", end to end (unpack, i8 GEMM
+    with i32 accumulation, pack), exact;
+  - the effattn low-bit core alone: the same i8 x i8 -> i32 linalg GEMM,
+    compiled by effattn-compile, on the unpacked shapes;
+  - OpenBLAS cblas_sgemm (fp32) and oneDNN dnnl_gemm_s8s8s32 at M x N x K,
+    called through ctypes in this process;
+* the core's and the whole op's throughput relative to sgemm's, measured in
+  the same run (this VM's nominal fp32 peak, ~166 GFLOP/s, is not a safe
+  denominator: OpenBLAS has measured above it at n = 512).
+
+Times are the best of --repeats calls after a warm-up (which compiles).
+Usage: PYTHONPATH=python python3 benchmarks/imunpack_bench.py [--sizes 512 2048]
+       [--heavy 0.01 0.05] [--bits 8] [--distribution entries|rows] [--repeats 5]
+       [--json out.json]
+"""
+
+import argparse
+import ctypes
+import ctypes.util
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+import effattn  # noqa: E402
+from effattn import reference  # noqa: E402
+
+CORE_GEMM = """
+#map_a = affine_map<(i, j, k) -> (i, k)>
+#map_b = affine_map<(i, j, k) -> (j, k)>
+#map_c = affine_map<(i, j, k) -> (i, j)>
+func.func @core(%a: tensor<{m}x{k}xi8>, %b: tensor<{n}x{k}xi8>) -> tensor<{m}x{n}xi32> {{
+  %zero = arith.constant 0 : i32
+  %empty = tensor.empty() : tensor<{m}x{n}xi32>
+  %init = linalg.fill ins(%zero : i32) outs(%empty : tensor<{m}x{n}xi32>) -> tensor<{m}x{n}xi32>
+  %c = linalg.generic {{indexing_maps = [#map_a, #map_b, #map_c],
+                       iterator_types = ["parallel", "parallel", "reduction"]}}
+      ins(%a, %b : tensor<{m}x{k}xi8>, tensor<{n}x{k}xi8>) outs(%init : tensor<{m}x{n}xi32>) {{
+  ^bb0(%x: i8, %y: i8, %acc: i32):
+    %xe = arith.extsi %x : i8 to i32
+    %ye = arith.extsi %y : i8 to i32
+    %p = arith.muli %xe, %ye : i32
+    %s = arith.addi %acc, %p : i32
+    linalg.yield %s : i32
+  }} -> tensor<{m}x{n}xi32>
+  return %c : tensor<{m}x{n}xi32>
+}}
+"""
+
+
+def best_time(fn, repeats):
+    fn()
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def operands(rng, size, heavy, bits, distribution):
+    """b-bit operands with heavy hitters up to ±2^15: a fraction `heavy` of the
+    entries ("entries"), or of the rows, all of whose entries are heavy
+    ("rows", like the authors' profile.py)."""
+    top = (1 << (bits - 1)) - 1
+
+    def draw():
+        x = rng.integers(-top, top + 1, (size, size))
+        if distribution == "rows":
+            hitters = np.broadcast_to(rng.random((size, 1)) < heavy, x.shape)
+        else:
+            hitters = rng.random(x.shape) < heavy
+        x[hitters] = rng.integers(-(2**15), 2**15 + 1, int(hitters.sum()))
+        return x
+    return draw(), draw()
+
+
+def load_baselines():
+    blas = ctypes.CDLL(ctypes.util.find_library("openblas") or "libopenblas.so.0")
+    blas.cblas_sgemm.argtypes = [ctypes.c_int] * 3 + [ctypes.c_int] * 3 + [
+        ctypes.c_float, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p, ctypes.c_int,
+        ctypes.c_float, ctypes.c_void_p, ctypes.c_int]
+    try:
+        dnnl = ctypes.CDLL("libdnnl.so.2")
+        dim = ctypes.c_int64
+        dnnl.dnnl_gemm_s8s8s32.argtypes = [
+            ctypes.c_char, ctypes.c_char, ctypes.c_char, dim, dim, dim, ctypes.c_float,
+            ctypes.c_void_p, dim, ctypes.c_int8, ctypes.c_void_p, dim, ctypes.c_int8,
+            ctypes.c_float, ctypes.c_void_p, dim, ctypes.c_void_p]
+    except OSError:
+        dnnl = None
+        print("oneDNN (libdnnl.so.2) not found: its column is skipped")
+    return blas, dnnl
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[512, 2048])
+    parser.add_argument("--heavy", type=float, nargs="+", default=[0.01, 0.05])
+    parser.add_argument("--bits", type=int, default=8)
+    parser.add_argument("--distribution", choices=["entries", "rows"], default="entries",
+                        help="heavy hitters scattered over entries or whole rows")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--json")
+    args = parser.parse_args()
+    blas, dnnl = load_baselines()
+    rng = np.random.default_rng(0)
+    results = []
+    for size in args.sizes:
+        for heavy in args.heavy:
+            a, b = operands(rng, size, heavy, args.bits, args.distribution)
+            ops = 2.0 * size ** 3
+            row = dict(size=size, heavy=heavy, bits=args.bits, distribution=args.distribution)
+            for strategy in ("row", "column", "both"):
+                if strategy == "both" and size > 512:
+                    continue  # the oracle's greedy loop is O(splits·size²) in numpy
+                a_u, b_u, *_ = reference.unpack_operands(a, b, args.bits, strategy)
+                row[f"overhead_{strategy}"] = (a_u.shape[0] * b_u.shape[0] * a_u.shape[1]) / (
+                    size ** 3)
+                if strategy == "row":
+                    unpacked = (a_u.astype(np.int8), b_u.astype(np.int8))
+
+            want = a @ b.T
+            got = effattn.ops.unpacked_matmul(a, b, bits=args.bits)
+            assert np.array_equal(got, want), "unpacked_matmul is not exact"
+            row["effattn_total_s"] = best_time(
+                lambda: effattn.ops.unpacked_matmul(a, b, bits=args.bits), args.repeats)
+
+            m, n = unpacked[0].shape[0], unpacked[1].shape[0]
+            core = effattn.compile(CORE_GEMM.format(m=m, n=n, k=size), module_name="core")
+            assert np.array_equal(core.core(*unpacked),
+                                  unpacked[0].astype(np.int32) @ unpacked[1].T.astype(np.int32))
+            row["effattn_core_s"] = best_time(lambda: core.core(*unpacked), args.repeats)
+            row["core_unpacked_ops"] = 2.0 * m * n * size
+
+            fa, fb = (np.ascontiguousarray(x, dtype=np.float32) for x in (a, b))
+            fc = np.empty((size, size), np.float32)
+            # Row-major (101), C = A·Bᵀ (NoTrans 111, Trans 112).
+            row["sgemm_s"] = best_time(lambda: blas.cblas_sgemm(
+                101, 111, 112, size, size, size, 1.0, fa.ctypes.data, size,
+                fb.ctypes.data, size, 0.0, fc.ctypes.data, size), args.repeats)
+            if dnnl is not None:
+                ia, ib = (np.clip(x, -127, 127).astype(np.int8) for x in (a, b))
+                ic = np.empty((size, size), np.int32)
+                zero = np.zeros(1, np.int32)
+                row["dnnl_s8_s"] = best_time(lambda: dnnl.dnnl_gemm_s8s8s32(
+                    b"N", b"T", b"F", size, size, size, 1.0, ia.ctypes.data, size, 0,
+                    ib.ctypes.data, size, 0, 0.0, ic.ctypes.data, size, zero.ctypes.data),
+                    args.repeats)
+            for key in ("effattn_total", "effattn_core", "sgemm", "dnnl_s8"):
+                if f"{key}_s" in row:
+                    row[f"{key}_gops"] = ops / row[f"{key}_s"] / 1e9
+            row["core_unpacked_gops"] = row["core_unpacked_ops"] / row["effattn_core_s"] / 1e9
+            row["core_vs_sgemm"] = row["core_unpacked_gops"] / row["sgemm_gops"]
+            row["total_vs_sgemm"] = row["sgemm_s"] / row["effattn_total_s"]
+            results.append(row)
+            print(f"n={size} heavy={heavy:.0%}: overhead row {row['overhead_row']:.2f} "
+                  f"column {row['overhead_column']:.2f} both {row.get('overhead_both', float('nan')):.2f} | "
+                  f"GOP/s (of the {size}^3 problem): effattn total {row['effattn_total_gops']:.1f}, "
+                  f"core {row['effattn_core_gops']:.1f} ({row['core_unpacked_gops']:.1f} on "
+                  f"{m}x{n}x{size}, {row['core_vs_sgemm']:.2f}x sgemm), "
+                  f"sgemm {row['sgemm_gops']:.1f}, "
+                  f"dnnl s8 {row.get('dnnl_s8_gops', float('nan')):.1f}", flush=True)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(dict(bits=args.bits, results=results), f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
