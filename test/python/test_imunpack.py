@@ -121,19 +121,21 @@ def test_compiled_unpacked_matmul_matches_authors_vectors():
     np.testing.assert_array_equal(got, data["C"])
 
 
+@pytest.mark.parametrize("strategy", ["row", "column"])
 @pytest.mark.parametrize("bits", [2, 4, 8])
 @pytest.mark.parametrize("fraction", [0.0, 0.01, 0.05])
-def test_compiled_unpacked_matmul_is_exact(bits, fraction):
-    rng = np.random.default_rng(bits * 1000 + int(fraction * 100))
+def test_compiled_unpacked_matmul_is_exact(strategy, bits, fraction):
+    rng = np.random.default_rng(bits * 1000 + int(fraction * 100) + len(strategy))
     a = heavy_hitters(rng, (37, 48), fraction)
     b = heavy_hitters(rng, (29, 48), fraction)
-    got = effattn.ops.unpacked_matmul(a, b, bits=bits)
+    got = effattn.ops.unpacked_matmul(a, b, bits=bits, strategy=strategy)
     assert got.dtype == np.int64
     np.testing.assert_array_equal(got, a @ b.T)
-    np.testing.assert_array_equal(got, reference.unpacked_matmul(a, b, bits))
+    np.testing.assert_array_equal(got, reference.unpacked_matmul(a, b, bits, strategy))
 
 
-def test_compiled_unpacked_matmul_extremes():
+@pytest.mark.parametrize("strategy", ["row", "column"])
+def test_compiled_unpacked_matmul_extremes(strategy):
     """Largest digit magnitudes everywhere: all-max and all-min rows of i32
     range, and the extreme b-bit values themselves."""
     for bits in (2, 4, 8):
@@ -141,7 +143,8 @@ def test_compiled_unpacked_matmul_extremes():
         a = np.tile(np.array([top, -top, 2**31 - 1, -(2**31), 0, 1, -1], np.int64), (5, 3))
         b = np.tile(np.array([-(2**31), 2**31 - 1, top, -top, -1, 0, 1], np.int64), (4, 3))
         b[1] = 2**31 - 1
-        np.testing.assert_array_equal(effattn.ops.unpacked_matmul(a, b, bits=bits), a @ b.T)
+        np.testing.assert_array_equal(
+            effattn.ops.unpacked_matmul(a, b, bits=bits, strategy=strategy), a @ b.T)
 
 
 def test_inner_dimension_beyond_exact_i32_accumulation_is_rejected():

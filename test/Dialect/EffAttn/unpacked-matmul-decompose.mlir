@@ -1,4 +1,4 @@
-// RUN: effattn-opt %s --pass-pipeline="builtin.module(func.func(effattn-decompose))" | FileCheck %s
+// RUN: effattn-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(effattn-decompose))" | FileCheck %s
 
 /// [Pattern: DecomposeEffAttnOp] IN: effattn.unpacked_matmul, strategy "row".
 /// OUT: per operand, the digit count of each row (row max/min reductions),
@@ -23,7 +23,7 @@
 // CHECK: tensor.parallel_insert_slice %{{.+}} into %[[SH]][%[[START]], 0] [%[[N]], 16] [1, 1]
 // CHECK: %[[BOFF:.+]]:2 = scf.for {{.+}} -> (index, tensor<5xindex>)
 // CHECK: %[[BU:.+]] = scf.forall (%{{.+}}) in (5) shared_outs(%{{.+}} = %{{.+}}) -> (tensor<?x16xi8>)
-// CHECK: %[[PEMPTY:.+]] = tensor.empty(%[[AOFF]]#0, %[[BOFF]]#0) : tensor<?x?xi32>
+// CHECK: tensor.empty(%{{.+}}, %{{.+}}) : tensor<?x?xi32>
 // CHECK: %[[P:.+]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[AU]], %[[BU]] : tensor<?x16xi8>, tensor<?x16xi8>) outs(%{{.+}} : tensor<?x?xi32>)
 // CHECK: arith.extsi %{{.+}} : i8 to i32
 // CHECK: arith.muli %{{.+}}, %{{.+}} : i32
@@ -35,5 +35,37 @@
 // CHECK: return %[[OUT]]
 func.func @unpacked_row(%a: tensor<6x16xi64>, %b: tensor<5x16xi32>, %c: tensor<6x5xi64>) -> tensor<6x5xi64> {
   %r = effattn.unpacked_matmul {bits = 4} ins(%a, %b : tensor<6x16xi64>, tensor<5x16xi32>) outs(%c : tensor<6x5xi64>) -> tensor<6x5xi64>
+  return %r : tensor<6x5xi64>
+}
+
+// -----
+
+/// Strategy "column": digit counts per inner column of each operand; the
+/// unpacked inner dimension K'' (dynamic) holds every digit pair, grouped by
+/// weight e = u + v (19 groups for 8 bits); an scf.forall over the groups
+/// writes each group's columns of both operands; each group is one i8 GEMM
+/// (in chunks of at most K columns) shifted into the i64 result.
+
+// CHECK-LABEL: func.func @unpacked_column
+// CHECK-SAME: %[[A:[a-zA-Z0-9_]+]]: tensor<6x16xi64>, %[[B:[a-zA-Z0-9_]+]]: tensor<5x16xi64>, %[[C:[a-zA-Z0-9_]+]]: tensor<6x5xi64>
+// CHECK: linalg.generic {{.*}} iterator_types = ["reduction", "parallel"]} ins(%[[A]] : tensor<6x16xi64>) outs(%{{.+}} : tensor<16xi64>)
+// CHECK: %[[PAIRS:.+]] = linalg.generic {{.*}} outs(%{{.+}} : tensor<19x16xi64>)
+// CHECK: %[[SCAN:.+]]:3 = scf.for {{.+}} -> (index, tensor<19x16xindex>, tensor<20xindex>)
+// CHECK: %[[AE:.+]] = tensor.empty(%[[SCAN]]#0) : tensor<6x?xi8>
+// CHECK: %[[BE:.+]] = tensor.empty(%[[SCAN]]#0) : tensor<5x?xi8>
+// CHECK: %[[U:.+]]:2 = scf.forall (%{{.+}}) in (19) shared_outs(%{{.+}} = %[[AE]], %{{.+}} = %[[BE]]) -> (tensor<6x?xi8>, tensor<5x?xi8>)
+// CHECK: tensor.extract_slice %[[A]][0, %{{.+}}] [6, 1] [1, 1] : tensor<6x16xi64> to tensor<6x1xi64>
+// CHECK: arith.trunci %{{.+}} : i64 to i8
+// CHECK: tensor.parallel_insert_slice
+// CHECK: %[[ZERO:.+]] = linalg.fill ins(%{{.+}} : i64) outs(%[[C]] : tensor<6x5xi64>)
+// CHECK: %[[OUT:.+]] = scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%{{.+}} = %[[ZERO]]) -> (tensor<6x5xi64>)
+// CHECK: scf.for %[[FROM:.+]] = %{{.+}} to %{{.+}} step %c16
+// CHECK: %[[AS:.+]] = tensor.extract_slice %[[U]]#0[0, %[[FROM]]] [6, %{{.+}}] [1, 1] : tensor<6x?xi8> to tensor<6x?xi8>
+// CHECK: %[[BS:.+]] = tensor.extract_slice %[[U]]#1[0, %[[FROM]]] [5, %{{.+}}] [1, 1] : tensor<5x?xi8> to tensor<5x?xi8>
+// CHECK: linalg.generic {{.*}} ins(%[[AS]], %[[BS]] : tensor<6x?xi8>, tensor<5x?xi8>) outs(%{{.+}} : tensor<6x5xi32>)
+// CHECK: arith.shli %{{.+}}, %{{.+}} : i64
+// CHECK: return %[[OUT]]
+func.func @unpacked_column(%a: tensor<6x16xi64>, %b: tensor<5x16xi64>, %c: tensor<6x5xi64>) -> tensor<6x5xi64> {
+  %r = effattn.unpacked_matmul {bits = 8, strategy = "column"} ins(%a, %b : tensor<6x16xi64>, tensor<5x16xi64>) outs(%c : tensor<6x5xi64>) -> tensor<6x5xi64>
   return %r : tensor<6x5xi64>
 }

@@ -582,10 +582,10 @@ LogicalResult UnpackedMatmulOp::verify() {
   int64_t bits = getBitsAttr().getInt();
   if (failed(verifyUnpackBits(*this, bits)))
     return failure();
-  if (getStrategy() != "row")
-    return emitOpError("expects 'strategy' to be \"row\" (the strategies "
-                       "\"column\" and \"both\" exist in "
-                       "effattn.reference only so far), got \"")
+  if (getStrategy() != "row" && getStrategy() != "column")
+    return emitOpError("expects 'strategy' to be \"row\" or \"column\" "
+                       "(\"both\" exists in effattn.reference only so far), "
+                       "got \"")
            << getStrategy() << "\"";
   int64_t digit = (int64_t(1) << (bits - 1)) - 1;
   if (k > ((int64_t(1) << 31) - 1) / (digit * digit))

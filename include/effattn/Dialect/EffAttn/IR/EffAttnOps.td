@@ -529,6 +529,14 @@ def EffAttn_UnpackedMatmulOp : EffAttn_Op<"unpacked_matmul", [
     A row that needs no split stays one row: the overhead is
     `(M'/M)·(N'/N)`.
 
+    `strategy = "column"` splits the inner dimension instead: column j of
+    `lhs` needs dA_j digits and of `rhs` dB_j; the unpacked inner dimension
+    K'' = Σ_j dA_j·dB_j holds every digit pair (u, v), grouped by its weight
+    `e = u + v`; each group is one low-bit GEMM (in chunks of at most K
+    columns) added into the result shifted by `e·(bits - 1)`. The overhead
+    is `K''/K`. (`"both"`, the authors' greedy mix, exists in
+    `effattn.reference` only so far.)
+
     Limits (checked by the verifier): K static with
     `K · (s - 1)² < 2^31`, so that the i32 accumulation of b-bit products
     cannot overflow. The result must fit in i64 (`|A|·|B|·K < 2^63`); larger
