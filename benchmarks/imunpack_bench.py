@@ -10,10 +10,10 @@ hitters, which are up to ±2^15. Reported:
   (M'·N'·K'') / (M·N·K) — (M'/M)·(N'/N) for "row", K''/K for "column";
 * time and GOP/s (2·M·N·K operations of the original problem; the low-bit
   core is also given at its own unpacked size) of:
-  - effattn.unpacked_matmul, strategy "row", end to end (unpack, i8 GEMM
-    with i32 accumulation, pack), exact;
+  - effattn.unpacked_matmul, strategies "row" and "column", end to end
+    (unpack, i8 GEMMs with i32 accumulation, pack), checked exact;
   - the effattn low-bit core alone: the same i8 x i8 -> i32 linalg GEMM,
-    compiled by effattn-compile, on the unpacked shapes;
+    compiled by effattn-compile, on the row strategy's unpacked shapes;
   - OpenBLAS cblas_sgemm (fp32) and oneDNN dnnl_gemm_s8s8s32 at M x N x K,
     called through ctypes in this process;
 * the core's and the whole op's throughput relative to sgemm's, measured in
@@ -140,6 +140,11 @@ def main():
             assert np.array_equal(got, want), "unpacked_matmul is not exact"
             row["effattn_total_s"] = best_time(
                 lambda: effattn.ops.unpacked_matmul(a, b, bits=args.bits), args.repeats)
+            got = effattn.ops.unpacked_matmul(a, b, bits=args.bits, strategy="column")
+            assert np.array_equal(got, want), "unpacked_matmul (column) is not exact"
+            row["effattn_column_s"] = best_time(
+                lambda: effattn.ops.unpacked_matmul(a, b, bits=args.bits, strategy="column"),
+                args.repeats)
 
             m, n = unpacked[0].shape[0], unpacked[1].shape[0]
             core = effattn.compile(CORE_GEMM.format(m=m, n=n, k=size), module_name="core")
@@ -162,7 +167,7 @@ def main():
                     b"N", b"T", b"F", size, size, size, 1.0, ia.ctypes.data, size, 0,
                     ib.ctypes.data, size, 0, 0.0, ic.ctypes.data, size, zero.ctypes.data),
                     args.repeats)
-            for key in ("effattn_total", "effattn_core", "sgemm", "dnnl_s8"):
+            for key in ("effattn_total", "effattn_column", "effattn_core", "sgemm", "dnnl_s8"):
                 if f"{key}_s" in row:
                     row[f"{key}_gops"] = ops / row[f"{key}_s"] / 1e9
             row["core_unpacked_gops"] = row["core_unpacked_ops"] / row["effattn_core_s"] / 1e9
@@ -171,7 +176,8 @@ def main():
             results.append(row)
             print(f"n={size} heavy={heavy:.0%}: overhead row {row['overhead_row']:.2f} "
                   f"column {row['overhead_column']:.2f} both {row.get('overhead_both', float('nan')):.2f} | "
-                  f"GOP/s (of the {size}^3 problem): effattn total {row['effattn_total_gops']:.1f}, "
+                  f"GOP/s (of the {size}^3 problem): effattn row {row['effattn_total_gops']:.1f}, "
+                  f"column {row['effattn_column_gops']:.1f}, "
                   f"core {row['effattn_core_gops']:.1f} ({row['core_unpacked_gops']:.1f} on "
                   f"{m}x{n}x{size}, {row['core_vs_sgemm']:.2f}x sgemm), "
                   f"sgemm {row['sgemm_gops']:.1f}, "

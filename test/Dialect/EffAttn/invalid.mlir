@@ -661,3 +661,11 @@ func.func @unpack_row_counts_bits(%x: tensor<4x8xi64>, %d: tensor<4xi64>) -> ten
   %r = effattn.unpack_row_counts {bits = 16} ins(%x : tensor<4x8xi64>) outs(%d : tensor<4xi64>) -> tensor<4xi64>
   return %r : tensor<4xi64>
 }
+
+// -----
+
+func.func @quantize_too_many_elements(%x: tensor<4294967296x4294967296xf32>, %q: tensor<4294967296x4294967296xi32>, %s: tensor<f32>) -> tensor<4294967296x4294967296xi32> {
+  // expected-error @+1 {{'effattn.quantize' op expects at most 2^48 elements, got 'tensor<4294967296x4294967296xf32>'}}
+  %r:2 = effattn.quantize ins(%x : tensor<4294967296x4294967296xf32>) outs(%q, %s : tensor<4294967296x4294967296xi32>, tensor<f32>) -> tensor<4294967296x4294967296xi32>, tensor<f32>
+  return %r#0 : tensor<4294967296x4294967296xi32>
+}

@@ -16,6 +16,7 @@
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
+#include "llvm/Support/CheckedArithmetic.h"
 #include "llvm/Support/MathExtras.h"
 
 #include <cmath>
@@ -517,7 +518,15 @@ LogicalResult QuantizeOp::verify() {
     return emitOpError("expects a static input shape (the percentile rank is "
                        "fixed at compile time), got ")
            << inputType;
-  if (inputType.getRank() < 1 || inputType.getNumElements() == 0)
+  // The element count must not overflow (it sizes the percentile rank).
+  int64_t numel = 1;
+  for (int64_t size : inputType.getShape()) {
+    std::optional<int64_t> product = llvm::checkedMul(numel, size);
+    if (!product || *product > (int64_t(1) << 48))
+      return emitOpError("expects at most 2^48 elements, got ") << inputType;
+    numel = *product;
+  }
+  if (inputType.getRank() < 1 || numel == 0)
     return emitOpError("expects a non-empty input of rank >= 1, got ")
            << inputType;
   auto initType = cast<RankedTensorType>(getInit().getType());
