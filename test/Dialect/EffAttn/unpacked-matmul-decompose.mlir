@@ -4,7 +4,8 @@
 /// OUT: per operand, the digit count of each row (row max/min reductions),
 /// an exclusive prefix sum whose total is the dynamic unpacked row count,
 /// the i8 digit rows written by an scf.forall over the original rows; then
-/// the i8 x i8 -> i32 GEMM on the dynamic shapes and the i64 pack.
+/// the i8 x i8 -> i32 GEMM on the dynamic shapes (row tiles of 32 as parallel
+/// tasks) and the i64 pack.
 
 // CHECK-LABEL: func.func @unpacked_row
 // CHECK-SAME: %[[A:[a-zA-Z0-9_]+]]: tensor<6x16xi64>, %[[B:[a-zA-Z0-9_]+]]: tensor<5x16xi32>, %[[C:[a-zA-Z0-9_]+]]: tensor<6x5xi64>
@@ -24,7 +25,9 @@
 // CHECK: %[[BOFF:.+]]:2 = scf.for {{.+}} -> (index, tensor<5xindex>)
 // CHECK: %[[BU:.+]] = scf.forall (%{{.+}}) in (5) shared_outs(%{{.+}} = %{{.+}}) -> (tensor<?x16xi8>)
 // CHECK: tensor.empty(%{{.+}}, %{{.+}}) : tensor<?x?xi32>
-// CHECK: %[[P:.+]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[AU]], %[[BU]] : tensor<?x16xi8>, tensor<?x16xi8>) outs(%{{.+}} : tensor<?x?xi32>)
+// CHECK: %[[P:.+]] = scf.forall (%[[I0:.+]]) = (0) to (%{{.+}}) step (32) shared_outs(%{{.+}} = %{{.+}}) -> (tensor<?x?xi32>)
+// CHECK: %[[AT:.+]] = tensor.extract_slice %[[AU]][%[[I0]], 0] [%{{.+}}, 16] [1, 1] : tensor<?x16xi8> to tensor<?x16xi8>
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[AT]], %[[BU]] : tensor<?x16xi8>, tensor<?x16xi8>) outs(%{{.+}} : tensor<?x?xi32>)
 // CHECK: arith.extsi %{{.+}} : i8 to i32
 // CHECK: arith.muli %{{.+}}, %{{.+}} : i32
 // CHECK: %[[OUT:.+]] = linalg.generic {{.*}} ins(%[[AOFF]]#1, %[[ACOUNT]], %[[BOFF]]#1, %{{.+}} : tensor<6xindex>, tensor<6xi64>, tensor<5xindex>, tensor<5xi64>) outs(%[[C]] : tensor<6x5xi64>)
@@ -62,7 +65,9 @@ func.func @unpacked_row(%a: tensor<6x16xi64>, %b: tensor<5x16xi32>, %c: tensor<6
 // CHECK: scf.for %[[FROM:.+]] = %{{.+}} to %{{.+}} step %c16
 // CHECK: %[[AS:.+]] = tensor.extract_slice %[[U]]#0[0, %[[FROM]]] [6, %{{.+}}] [1, 1] : tensor<6x?xi8> to tensor<6x?xi8>
 // CHECK: %[[BS:.+]] = tensor.extract_slice %[[U]]#1[0, %[[FROM]]] [5, %{{.+}}] [1, 1] : tensor<5x?xi8> to tensor<5x?xi8>
-// CHECK: linalg.generic {{.*}} ins(%[[AS]], %[[BS]] : tensor<6x?xi8>, tensor<5x?xi8>) outs(%{{.+}} : tensor<6x5xi32>)
+// CHECK: scf.forall (%[[I1:.+]]) = (0) to (6) step (32)
+// CHECK: %[[AST:.+]] = tensor.extract_slice %[[AS]][%[[I1]], 0] [%{{.+}}, %{{.+}}] [1, 1] : tensor<6x?xi8> to tensor<?x?xi8>
+// CHECK: linalg.generic {{.*}} ins(%[[AST]], %[[BS]] : tensor<?x?xi8>, tensor<5x?xi8>) outs(%{{.+}} : tensor<?x5xi32>)
 // CHECK: arith.shli %{{.+}}, %{{.+}} : i64
 // CHECK: return %[[OUT]]
 func.func @unpacked_column(%a: tensor<6x16xi64>, %b: tensor<5x16xi64>, %c: tensor<6x5xi64>) -> tensor<6x5xi64> {

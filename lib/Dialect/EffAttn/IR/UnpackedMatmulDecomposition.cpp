@@ -123,20 +123,53 @@ static Value buildDigits(OpBuilder &b, Location loc, Value source, Value dest,
       });
 }
 
+/// Rows of the low-bit GEMM per parallel task.
+static constexpr int64_t kGemmRowTile = 32;
+
 /// Returns lhs [R, k] · rhs [S, k]ᵀ for i8 operands, accumulated in i32 (exact
-/// while k·(2^shift - 1)² < 2^31, which the verifier checks for k <= K).
+/// while k·(2^shift - 1)² < 2^31, which the verifier checks for k <= K). Row
+/// tiles of kGemmRowTile run as parallel tasks (an scf.forall).
 static Value buildLowBitGemm(OpBuilder &b, Location loc, Value lhs, Value rhs) {
   const IteratorType par = IteratorType::parallel,
                      red = IteratorType::reduction;
-  BatchedLinalgBuilder lb(b, loc, {});
   Type i32 = b.getI32Type();
-  Value empty = tensor::EmptyOp::create(b, loc,
-                                        {tensor::getMixedSize(b, loc, lhs, 0),
-                                         tensor::getMixedSize(b, loc, rhs, 0)},
-                                        i32);
-  Value zero = arith::ConstantIntOp::create(b, loc, i32, 0);
-  return lb.generic(
-      {lhs, rhs}, linalg::FillOp::create(b, loc, zero, empty).getResult(0),
+  OpFoldResult rows = tensor::getMixedSize(b, loc, lhs, 0);
+  OpFoldResult cols = tensor::getMixedSize(b, loc, rhs, 0);
+  OpFoldResult inner = tensor::getMixedSize(b, loc, lhs, 1);
+  OpFoldResult zero = b.getIndexAttr(0), unit = b.getIndexAttr(1);
+  Value empty = tensor::EmptyOp::create(b, loc, {rows, cols}, i32);
+  auto forall = scf::ForallOp::create(
+      b, loc, {zero}, {rows}, {b.getIndexAttr(kGemmRowTile)}, ValueRange{empty},
+      /*mapping=*/std::nullopt);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(forall.getBody());
+  Value start = forall.getInductionVar(0);
+  Value size = arith::MinSIOp::create(
+      b, loc, arith::ConstantIndexOp::create(b, loc, kGemmRowTile),
+      arith::SubIOp::create(
+          b, loc, getValueOrCreateConstantIndexOp(b, loc, rows), start));
+  Value shared = forall.getRegionIterArgs()[0];
+  auto lhsType = cast<RankedTensorType>(lhs.getType());
+  auto sharedType = cast<RankedTensorType>(shared.getType());
+  Value lhsTile = tensor::ExtractSliceOp::create(
+      b, loc,
+      RankedTensorType::get({ShapedType::kDynamic, lhsType.getDimSize(1)},
+                            lhsType.getElementType()),
+      lhs, SmallVector<OpFoldResult>{start, zero},
+      SmallVector<OpFoldResult>{size, inner},
+      SmallVector<OpFoldResult>{unit, unit});
+  Value outTile = tensor::ExtractSliceOp::create(
+      b, loc,
+      RankedTensorType::get({ShapedType::kDynamic, sharedType.getDimSize(1)},
+                            i32),
+      shared, SmallVector<OpFoldResult>{start, zero},
+      SmallVector<OpFoldResult>{size, cols},
+      SmallVector<OpFoldResult>{unit, unit});
+  BatchedLinalgBuilder lb(b, loc, {});
+  Value zero32 = arith::ConstantIntOp::create(b, loc, i32, 0);
+  Value tile = lb.generic(
+      {lhsTile, rhs},
+      linalg::FillOp::create(b, loc, zero32, outTile).getResult(0),
       {lb.map(3, {0, 2}), lb.map(3, {1, 2}), lb.map(3, {0, 1})},
       lb.iterators({par, par, red}),
       [](OpBuilder &nb, Location l, ValueRange a) -> Value {
@@ -145,6 +178,12 @@ static Value buildLowBitGemm(OpBuilder &b, Location loc, Value lhs, Value rhs) {
         return arith::AddIOp::create(nb, l, a[2],
                                      arith::MulIOp::create(nb, l, x, y));
       });
+  b.setInsertionPointToEnd(forall.getTerminator().getBody());
+  tensor::ParallelInsertSliceOp::create(b, loc, tile, shared,
+                                        SmallVector<OpFoldResult>{start, zero},
+                                        SmallVector<OpFoldResult>{size, cols},
+                                        SmallVector<OpFoldResult>{unit, unit});
+  return forall.getResult(0);
 }
 
 namespace {
