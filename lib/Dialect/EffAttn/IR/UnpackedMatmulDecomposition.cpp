@@ -123,6 +123,19 @@ static Value buildDigits(OpBuilder &b, Location loc, Value source, Value dest,
       });
 }
 
+/// Returns columns [start, start + size) of the i8 matrix x [rows, ?].
+static Value buildColumnRange(OpBuilder &b, Location loc, Value x,
+                              OpFoldResult rows, Value start, Value size) {
+  auto type = RankedTensorType::get(
+      {cast<RankedTensorType>(x.getType()).getDimSize(0), ShapedType::kDynamic},
+      b.getI8Type());
+  OpFoldResult unit = b.getIndexAttr(1);
+  return tensor::ExtractSliceOp::create(
+      b, loc, type, x, SmallVector<OpFoldResult>{b.getIndexAttr(0), start},
+      SmallVector<OpFoldResult>{rows, size},
+      SmallVector<OpFoldResult>{unit, unit});
+}
+
 /// Rows of the low-bit GEMM per parallel task.
 static constexpr int64_t kGemmRowTile = 32;
 
@@ -466,18 +479,10 @@ Value UnpackDecomposer::runColumns() {
     Value groupEnd = tensor::ExtractOp::create(
         b, loc, starts, ValueRange{arith::AddIOp::create(b, loc, e, one)});
     Value groupSize = arith::SubIOp::create(b, loc, groupEnd, groupStart);
-    auto columnsOf = [&](Value x, OpFoldResult rows) {
-      auto type = RankedTensorType::get(
-          {cast<RankedTensorType>(x.getType()).getDimSize(0),
-           ShapedType::kDynamic},
-          i8);
-      return tensor::ExtractSliceOp::create(
-          b, loc, type, x, SmallVector<OpFoldResult>{zeroSize, groupStart},
-          SmallVector<OpFoldResult>{rows, groupSize},
-          SmallVector<OpFoldResult>{unit, unit});
-    };
-    Value lhsBlock = columnsOf(shared[0], m),
-          rhsBlock = columnsOf(shared[1], n);
+    Value lhsBlock =
+        buildColumnRange(b, loc, shared[0], m, groupStart, groupSize);
+    Value rhsBlock =
+        buildColumnRange(b, loc, shared[1], n, groupStart, groupSize);
     // Writes digit `index` of column j of x into column c of `block`.
     auto writeDigit = [&](OpBuilder &wb, Location wl, Value x,
                           OpFoldResult rows, Value j, Value block, Value c,
@@ -560,18 +565,9 @@ Value UnpackDecomposer::runColumns() {
             [&](OpBuilder &cb, Location cl, Value from, ValueRange sum) {
               Value size = arith::MinSIOp::create(
                   cb, cl, kCount, arith::SubIOp::create(cb, cl, end, from));
-              auto slice = [&](Value x, OpFoldResult rows) -> Value {
-                auto type = RankedTensorType::get(
-                    {cast<RankedTensorType>(x.getType()).getDimSize(0),
-                     ShapedType::kDynamic},
-                    i8);
-                return tensor::ExtractSliceOp::create(
-                    cb, cl, type, x, SmallVector<OpFoldResult>{zeroSize, from},
-                    SmallVector<OpFoldResult>{rows, size},
-                    SmallVector<OpFoldResult>{unit, unit});
-              };
-              Value products = buildLowBitGemm(cb, cl, slice(lhsUnpacked, m),
-                                               slice(rhsUnpacked, n));
+              Value products = buildLowBitGemm(
+                  cb, cl, buildColumnRange(cb, cl, lhsUnpacked, m, from, size),
+                  buildColumnRange(cb, cl, rhsUnpacked, n, from, size));
               BatchedLinalgBuilder chunkBuilder(cb, cl, {});
               Value next = chunkBuilder.generic(
                   {products}, sum[0],
