@@ -29,6 +29,13 @@ if [ "${EFFATTN_SANITIZER_TESTS:-$([ "${CI:-}" = true ] && echo 1 || echo 0)}" =
   BUILD_DIR="$ROOT/build-asan" EFFATTN_ENABLE_SANITIZERS=address,undefined \
     EFFATTN_ENABLE_FUZZER=ON bash "$ROOT/scripts/setup.sh"
   echo "== fuzzing: 20000 inputs through the parser, verifiers and effattn-cpu-pipeline"
-  BUILD_DIR="$ROOT/build-asan" bash "$ROOT/scripts/fuzz.sh" 20000 2>&1 | tail -n 8
+  FUZZ_LOG="$(mktemp)"
+  if ! BUILD_DIR="$ROOT/build-asan" bash "$ROOT/scripts/fuzz.sh" 20000 > "$FUZZ_LOG" 2>&1; then
+    # Show the finding (sanitizer report or signal, and the input) in full.
+    grep -n -A60 -E "ERROR|deadly signal|runtime error|Test unit written" "$FUZZ_LOG" | head -n 200
+    exit 1
+  fi
+  tail -n 8 "$FUZZ_LOG"
+  rm -f "$FUZZ_LOG"
   (cd "$ROOT/build-asan" && ctest --output-on-failure -j2)
 fi
