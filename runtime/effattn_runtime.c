@@ -14,6 +14,8 @@
 
 /// Message of the last failed call, per thread.
 static _Thread_local char lastError[512];
+/// Status recorded by effattn_fail since the last effattn_clear_error.
+static _Thread_local int32_t pendingStatus;
 
 const char *effattn_status_string(int32_t status) {
   switch (status) {
@@ -25,6 +27,8 @@ const char *effattn_status_string(int32_t status) {
     return "shape mismatch";
   case EFFATTN_ERROR_INVALID_VALUE:
     return "invalid value";
+  case EFFATTN_ERROR_OUT_OF_RANGE:
+    return "out of range";
   default:
     return "unknown status";
   }
@@ -40,7 +44,19 @@ int32_t effattn_set_error(int32_t status, const char *format, ...) {
   return status;
 }
 
-void effattn_clear_error(void) { lastError[0] = '\0'; }
+void effattn_clear_error(void) {
+  lastError[0] = '\0';
+  pendingStatus = EFFATTN_OK;
+}
+
+void effattn_fail(int32_t status, const char *message) {
+  if (pendingStatus != EFFATTN_OK)
+    return;
+  pendingStatus = status;
+  snprintf(lastError, sizeof(lastError), "%s", message);
+}
+
+int32_t effattn_pending_status(void) { return pendingStatus; }
 
 /// Writes "[d0, d1, ...]" into `buffer`.
 static void formatShape(char *buffer, size_t size, const int64_t *shape,

@@ -258,6 +258,7 @@ std::string mlir::effattn::emitCWrapper(const ModuleInterface &interface) {
      << "/* libeffattn_runtime (linked in, hidden). */\n"
      << "const char *effattn_last_error(void);\n"
      << "void effattn_clear_error(void);\n"
+     << "int32_t effattn_pending_status(void);\n"
      << "int32_t effattn_check_tensor(const char *function, const char "
         "*argument, const void *data, const int64_t *shape, const int64_t "
         "*expected, int32_t rank);\n"
@@ -332,7 +333,7 @@ std::string mlir::effattn::emitCWrapper(const ModuleInterface &interface) {
       args.push_back("&" + tensor->name + "_desc");
     }
     os << "  " << impl << "(" << llvm::join(args, ", ") << ");\n"
-       << "  return 0;\n}\n\n";
+       << "  return effattn_pending_status();\n}\n\n";
   }
 
   os << "EXPORT const char *" << module << "_last_error(void) {\n"

@@ -86,6 +86,7 @@ void mlir::effattn::buildCPUPipeline(OpPassManager &pm,
     return;
 
   // Loops, then the LLVM dialect.
+  pm.addPass(createEffAttnLowerRuntimeErrorsPass());
   if (options.emitCInterface)
     pm.addPass(createEffAttnEmitCInterfacePass());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());

@@ -168,9 +168,10 @@ def unpacked_matmul(a, b, bits=8, strategy="row"):
                        (a.shape[0], b.shape[0]))
 
 
-def unpack_row_counts(x, bits=8):
-    """The number of bits-bit digit rows IM-Unpack's row strategy splits each
-    row of x [R, K] into (int64 [R]); the sum is the unpacked row count."""
-    x = np.ascontiguousarray(x, dtype=np.int64)
-    return _run_one_op("unpack_row_counts", [f"bits = {int(bits)}"], [x], [],
-                       x.shape[:1])
+def unpacked_sizes(a, b, bits=8, strategy="row"):
+    """The unpacked sizes [M', N', K''] (int64) of IM-Unpack's product of
+    a [M, K] and b [N, K]; the GEMM overhead is (M'/M)·(N'/N)·(K''/K)."""
+    a = np.ascontiguousarray(a, dtype=np.int64)
+    b = np.ascontiguousarray(b, dtype=np.int64)
+    attrs = [f"bits = {int(bits)}", f'strategy = "{strategy}"']
+    return _run_one_op("unpacked_sizes", attrs, [a, b], [], (3,))

@@ -29,6 +29,9 @@ typedef enum effattn_status {
   /// An argument holds a value outside its type's domain (e.g. an i1 byte
   /// other than 0 or 1).
   EFFATTN_ERROR_INVALID_VALUE = 3,
+  /// The data are outside the range an op computes exactly (e.g. an integer
+  /// product that would overflow i64); the outputs are unspecified.
+  EFFATTN_ERROR_OUT_OF_RANGE = 4,
 } effattn_status;
 
 /// Returns a static, human-readable name of `status`.
@@ -43,8 +46,17 @@ const char *effattn_last_error(void);
 int32_t effattn_set_error(int32_t status, const char *format, ...)
     __attribute__((format(printf, 2, 3)));
 
-/// Clears this thread's last error.
+/// Clears this thread's last error and status.
 void effattn_clear_error(void);
+
+/// Called by compiled code (effattn.fail_if) on a data-dependent error:
+/// records `status` and `message` as this thread's error unless one is
+/// recorded already (the first error wins).
+void effattn_fail(int32_t status, const char *message);
+
+/// Returns the status effattn_fail recorded on this thread since the last
+/// effattn_clear_error, or EFFATTN_OK. The generated entry points return it.
+int32_t effattn_pending_status(void);
 
 /// Checks one tensor argument of `function`: `data` and `shape` are non-NULL
 /// and `shape[0..rank)` equals `expected`. Returns EFFATTN_OK or records the

@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "effattn/Dialect/EffAttn/IR/EffAttnOps.h"
+#include "effattn/Runtime/effattn_runtime.h"
 
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/IR/Matchers.h"
@@ -568,40 +569,48 @@ static LogicalResult verifyUnpackBits(Operation *op, int64_t bits) {
   return op->emitOpError("expects 'bits' to be 2, 4 or 8, got ") << bits;
 }
 
+/// Verifies the operands and attributes unpacked_matmul and unpacked_sizes
+/// share.
+static LogicalResult verifyUnpackOperands(Operation *op,
+                                          RankedTensorType lhsType,
+                                          RankedTensorType rhsType,
+                                          int64_t bits, StringRef strategy) {
+  if (lhsType.getRank() != 2 || rhsType.getRank() != 2)
+    return op->emitOpError("expects lhs [M, K] and rhs [N, K] of rank 2, got ")
+           << lhsType << " and " << rhsType;
+  int64_t k = lhsType.getDimSize(1);
+  if (ShapedType::isDynamic(k) || !areDimsCompatible(rhsType.getDimSize(1), k))
+    return op->emitOpError("expects a static inner dimension K shared by lhs "
+                           "and rhs, got ")
+           << formatDim(k) << " and " << formatDim(rhsType.getDimSize(1));
+  if (failed(verifyUnpackBits(op, bits)))
+    return failure();
+  if (strategy != "row" && strategy != "column" && strategy != "both")
+    return op->emitOpError("expects 'strategy' to be \"row\", \"column\" or "
+                           "\"both\", got \"")
+           << strategy << "\"";
+  int64_t digit = (int64_t(1) << (bits - 1)) - 1;
+  if (k > ((int64_t(1) << 31) - 1) / (digit * digit))
+    return op->emitOpError("expects K * (2^(bits-1) - 1)^2 < 2^31 so that the "
+                           "i32 accumulation is exact, got K = ")
+           << k;
+  return success();
+}
+
 LogicalResult UnpackedMatmulOp::verify() {
   auto lhsType = cast<RankedTensorType>(getLhs().getType());
   auto rhsType = cast<RankedTensorType>(getRhs().getType());
   auto initType = cast<RankedTensorType>(getInit().getType());
-  if (lhsType.getRank() != 2 || rhsType.getRank() != 2 ||
-      initType.getRank() != 2)
-    return emitOpError("expects lhs [M, K], rhs [N, K] and init [M, N] of "
-                       "rank 2");
-  int64_t k = lhsType.getDimSize(1);
-  if (ShapedType::isDynamic(k) || !areDimsCompatible(rhsType.getDimSize(1), k))
-    return emitOpError("expects a static inner dimension K shared by lhs and "
-                       "rhs, got ")
-           << formatDim(k) << " and " << formatDim(rhsType.getDimSize(1));
-  if (!areDimsCompatible(initType.getDimSize(0), lhsType.getDimSize(0)) ||
+  if (failed(verifyUnpackOperands(*this, lhsType, rhsType,
+                                  getBitsAttr().getInt(), getStrategy())))
+    return failure();
+  if (initType.getRank() != 2 ||
+      !areDimsCompatible(initType.getDimSize(0), lhsType.getDimSize(0)) ||
       !areDimsCompatible(initType.getDimSize(1), rhsType.getDimSize(0)))
     return emitOpError("expects init of shape [M, N] = [")
            << formatDim(lhsType.getDimSize(0)) << ", "
            << formatDim(rhsType.getDimSize(0)) << "], got " << initType;
-  if (failed(verifyResultType(*this, getType(), initType)))
-    return failure();
-  int64_t bits = getBitsAttr().getInt();
-  if (failed(verifyUnpackBits(*this, bits)))
-    return failure();
-  if (getStrategy() != "row" && getStrategy() != "column")
-    return emitOpError("expects 'strategy' to be \"row\" or \"column\" "
-                       "(\"both\" exists in effattn.reference only so far), "
-                       "got \"")
-           << getStrategy() << "\"";
-  int64_t digit = (int64_t(1) << (bits - 1)) - 1;
-  if (k > ((int64_t(1) << 31) - 1) / (digit * digit))
-    return emitOpError("expects K * (2^(bits-1) - 1)^2 < 2^31 so that the i32 "
-                       "accumulation is exact, got K = ")
-           << k;
-  return success();
+  return verifyResultType(*this, getType(), initType);
 }
 
 LogicalResult UnpackedMatmulOp::reifyResultShapes(
@@ -611,24 +620,40 @@ LogicalResult UnpackedMatmulOp::reifyResultShapes(
 }
 
 //===----------------------------------------------------------------------===//
-// UnpackRowCountsOp
+// UnpackedSizesOp
 //===----------------------------------------------------------------------===//
 
-LogicalResult UnpackRowCountsOp::verify() {
-  auto inputType = cast<RankedTensorType>(getInput().getType());
+LogicalResult UnpackedSizesOp::verify() {
   auto initType = cast<RankedTensorType>(getInit().getType());
-  if (inputType.getRank() != 2 || initType.getRank() != 1 ||
-      !areDimsCompatible(initType.getDimSize(0), inputType.getDimSize(0)))
-    return emitOpError("expects input [R, K] and init [R], got ")
-           << inputType << " and " << initType;
-  if (failed(verifyResultType(*this, getType(), initType)))
+  if (failed(verifyUnpackOperands(
+          *this, cast<RankedTensorType>(getLhs().getType()),
+          cast<RankedTensorType>(getRhs().getType()), getBitsAttr().getInt(),
+          getStrategy())))
     return failure();
-  return verifyUnpackBits(*this, getBitsAttr().getInt());
+  if (initType.getRank() != 1 || initType.getDimSize(0) != 3)
+    return emitOpError("expects init of shape [3] (M', N', K''), got ")
+           << initType;
+  return verifyResultType(*this, getType(), initType);
 }
 
-LogicalResult UnpackRowCountsOp::reifyResultShapes(
+LogicalResult UnpackedSizesOp::reifyResultShapes(
     OpBuilder &b, ReifiedRankedShapedTypeDims &reifiedShapes) {
   reifiedShapes.push_back(tensor::getMixedSizes(b, getLoc(), getInit()));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// FailIfOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult FailIfOp::verify() {
+  if (getStatus() < EFFATTN_ERROR_NULL_ARGUMENT ||
+      getStatus() > EFFATTN_ERROR_OUT_OF_RANGE)
+    return emitOpError("expects 'status' to be an effattn_status error code "
+                       "(1 to ")
+           << EFFATTN_ERROR_OUT_OF_RANGE << "), got " << getStatus();
+  if (getMessage().empty())
+    return emitOpError("expects a non-empty message");
   return success();
 }
 

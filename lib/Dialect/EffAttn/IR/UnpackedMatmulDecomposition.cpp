@@ -6,23 +6,31 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// Decomposes effattn.unpacked_matmul (strategy "row") into linalg, scf and
-// tensor ops with data-dependent shapes:
+// Decomposes effattn.unpacked_matmul and effattn.unpacked_sizes into linalg,
+// scf and tensor ops with data-dependent shapes. Every strategy runs the same
+// steps after its plan (UnpackPlan.h):
 //
-// 1. Digits per row: row max and min (linalg reductions), then the number of
-//    base-2^(b-1) digits the larger magnitude needs.
-// 2. Row offsets: an exclusive prefix sum (scf.for) whose total is the
-//    unpacked row count M' — a dynamic size.
-// 3. Unpack: tensor<M'xKxi8> rows, written by an scf.forall over the original
-//    rows (digit j = x >> j(b-1), masked to [0, 2^(b-1)) except the last).
-// 4. The low-bit GEMM: i8 x i8 products accumulated in i32 (linalg.generic).
-// 5. Pack: result[i, j] = Σ_u Σ_v P[off_i + u, off_j + v] << ((u + v)(b-1)),
-//    a linalg.generic over [M, N] whose body walks the digit rows (i64).
+// 1. Guard: K·max|lhs|·max|rhs| must fit in i64, else effattn.fail_if
+//    makes the compiled function return EFFATTN_ERROR_OUT_OF_RANGE (all
+//    later arithmetic is exact mod 2^64, so a result that fits is exact).
+// 2. Layout: the derived rows (r, u) of each operand — offsets from a prefix
+//    sum of U_r + 1, whose total M' is a dynamic size — and the unpacked
+//    inner columns (c, x) ordered by weight e = v + x, so that each weight is
+//    one contiguous range.
+// 3. Unpack: i8 [M', K''] and [N', K''] with the digits of each entry at its
+//    derived positions, built by row tiles in parallel (scf.forall).
+// 4. Low-bit GEMM per weight, in chunks of at most K columns: i8 products,
+//    i32 sums (exact by the verifier's bound on K), added into an i64
+//    [M', N'] shifted by e·(b-1).
+// 5. Pack: result[i, j] = Σ_u Σ_w P[off_i + u, off_j + w] << ((u + w)(b-1)).
 //
 //===----------------------------------------------------------------------===//
 
 #include "effattn/Dialect/EffAttn/IR/BatchedLinalgBuilder.h"
 #include "effattn/Dialect/EffAttn/IR/EffAttnOps.h"
+#include "effattn/Dialect/EffAttn/IR/ScalarLoopBuilder.h"
+#include "effattn/Dialect/EffAttn/IR/UnpackPlan.h"
+#include "effattn/Runtime/effattn_runtime.h"
 
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -34,93 +42,60 @@ using namespace mlir::effattn;
 
 using utils::IteratorType;
 
-/// Returns how many base-2^shift digits each row (or, `perColumn`, each
-/// column) of x [R, K] needs, as an i64 tensor written into `init`.
-static Value buildDigitCounts(OpBuilder &b, Location loc, Value x, Value init,
-                              int64_t shift, bool perColumn = false) {
-  BatchedLinalgBuilder lb(b, loc, {});
-  OpFoldResult rows = tensor::getMixedSize(b, loc, x, perColumn ? 1 : 0);
-  auto i64 = [&](OpBuilder &nb, int64_t v) -> Value {
-    return arith::ConstantIntOp::create(nb, loc, nb.getI64Type(), v);
-  };
-  const IteratorType par = IteratorType::parallel,
-                     red = IteratorType::reduction;
-  Type i64Type = b.getI64Type();
-  AffineMap all = lb.map(2, {0, 1});
-  AffineMap perRow = perColumn ? lb.map(2, {1}) : lb.map(2, {0});
-  SmallVector<IteratorType> extremeIterators =
-      perColumn ? lb.iterators({red, par}) : lb.iterators({par, red});
-  auto rowExtreme = [&](bool max) {
-    Value empty = tensor::EmptyOp::create(b, loc, {rows}, i64Type);
-    Value start = i64(b, max ? std::numeric_limits<int64_t>::min()
-                             : std::numeric_limits<int64_t>::max());
-    Value init = linalg::FillOp::create(b, loc, start, empty).getResult(0);
-    return lb.generic({x}, init, {all, perRow}, extremeIterators,
-                      [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
-                        Value v = a[0];
-                        if (v.getType() != nb.getI64Type())
-                          v = arith::ExtSIOp::create(nb, l, nb.getI64Type(), v);
-                        if (max)
-                          return arith::MaxSIOp::create(nb, l, a[1], v);
-                        return arith::MinSIOp::create(nb, l, a[1], v);
-                      });
-  };
-  Value maxima = rowExtreme(true), minima = rowExtreme(false);
-  // A value needs one more digit for every shift that leaves |x >> js| >= s
-  // (arithmetic shifts are floor divisions; the condition is monotone in j).
-  int64_t base = int64_t(1) << shift;
-  int64_t maxShifts = (63 + shift - 1) / shift;
-  return lb.generic(
-      {maxima, minima}, init, {lb.map(1, {0}), lb.map(1, {0}), lb.map(1, {0})},
-      lb.iterators({par}),
-      [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
-        Value count = i64(nb, 1);
-        for (int64_t j = 0; j < maxShifts; ++j) {
-          Value amount = i64(nb, j * shift);
-          Value high = arith::ShRSIOp::create(nb, l, a[0], amount);
-          Value low = arith::ShRSIOp::create(nb, l, a[1], amount);
-          Value tooBig = arith::OrIOp::create(
-              nb, l,
-              arith::CmpIOp::create(nb, l, arith::CmpIPredicate::sge, high,
-                                    i64(nb, base)),
-              arith::CmpIOp::create(nb, l, arith::CmpIPredicate::sle, low,
-                                    i64(nb, -base)));
-          count = arith::AddIOp::create(
-              nb, l, count,
-              arith::ExtUIOp::create(nb, l, nb.getI64Type(), tooBig));
-        }
-        return count;
-      });
+/// Rows per parallel task when building [rows, ?] matrices.
+static constexpr int64_t kRowTile = 32;
+
+/// Returns `init` [R, C] computed by row tiles of kRowTile as parallel tasks
+/// (an scf.forall): `tile(b, start, size, initTile)` returns rows
+/// [start, start + size).
+static Value
+buildByRowTiles(OpBuilder &b, Location loc, Value init,
+                function_ref<Value(OpBuilder &, Value, Value, Value)> tile) {
+  OpFoldResult rows = tensor::getMixedSize(b, loc, init, 0);
+  OpFoldResult cols = tensor::getMixedSize(b, loc, init, 1);
+  OpFoldResult zero = b.getIndexAttr(0), unit = b.getIndexAttr(1);
+  auto forall = scf::ForallOp::create(
+      b, loc, {zero}, {rows}, {b.getIndexAttr(kRowTile)}, ValueRange{init},
+      /*mapping=*/std::nullopt);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(forall.getBody());
+  Value start = forall.getInductionVar(0);
+  Value size = arith::MinSIOp::create(
+      b, loc, arith::ConstantIndexOp::create(b, loc, kRowTile),
+      arith::SubIOp::create(
+          b, loc, getValueOrCreateConstantIndexOp(b, loc, rows), start));
+  Value shared = forall.getRegionIterArgs()[0];
+  auto sharedType = cast<RankedTensorType>(shared.getType());
+  SmallVector<OpFoldResult> offsets{start, zero}, sizes{size, cols},
+      strides{unit, unit};
+  Value initTile = tensor::ExtractSliceOp::create(
+      b, loc,
+      RankedTensorType::get({ShapedType::kDynamic, sharedType.getDimSize(1)},
+                            sharedType.getElementType()),
+      shared, offsets, sizes, strides);
+  Value result = tile(b, start, size, initTile);
+  b.setInsertionPointToEnd(forall.getTerminator().getBody());
+  tensor::ParallelInsertSliceOp::create(b, loc, result, shared, offsets, sizes,
+                                        strides);
+  return forall.getResult(0);
 }
 
-/// Writes digit `index` (i64) of the entries of `source` into the i8 tensor
-/// `dest` of the same shape: (x >> index·shift) masked to [0, 2^shift), or
-/// unmasked (keeping the sign) for the last digit, index == count - 1.
-static Value buildDigits(OpBuilder &b, Location loc, Value source, Value dest,
-                         Value index, Value count, int64_t shift) {
-  BatchedLinalgBuilder lb(b, loc, {});
-  auto i64 = [&](int64_t v) -> Value {
-    return arith::ConstantIntOp::create(b, loc, b.getI64Type(), v);
-  };
-  Value amount = arith::MulIOp::create(b, loc, index, i64(shift));
-  Value last = arith::SubIOp::create(b, loc, count, i64(1));
-  Value isLast =
-      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, index, last);
-  Value mask = i64((int64_t(1) << shift) - 1);
-  unsigned rank = cast<RankedTensorType>(dest.getType()).getRank();
-  AffineMap identity = b.getMultiDimIdentityMap(rank);
-  return lb.generic(
-      {source}, dest, {identity, identity},
-      SmallVector<IteratorType>(rank, IteratorType::parallel),
-      [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
-        Value v = a[0];
-        if (v.getType() != nb.getI64Type())
-          v = arith::ExtSIOp::create(nb, l, nb.getI64Type(), v);
-        Value high = arith::ShRSIOp::create(nb, l, v, amount);
-        Value low = arith::AndIOp::create(nb, l, high, mask);
-        Value digit = arith::SelectOp::create(nb, l, isLast, high, low);
-        return arith::TruncIOp::create(nb, l, nb.getI8Type(), digit);
-      });
+/// Returns rows [start, start + size) of the rank-1 or rank-2 tensor x.
+static Value buildRowRange(OpBuilder &b, Location loc, Value x, Value start,
+                           Value size) {
+  auto type = cast<RankedTensorType>(x.getType());
+  SmallVector<OpFoldResult> offsets{start}, sizes{size}, strides{
+                                                             b.getIndexAttr(1)};
+  SmallVector<int64_t> shape{ShapedType::kDynamic};
+  if (type.getRank() == 2) {
+    offsets.push_back(b.getIndexAttr(0));
+    sizes.push_back(tensor::getMixedSize(b, loc, x, 1));
+    strides.push_back(b.getIndexAttr(1));
+    shape.push_back(type.getDimSize(1));
+  }
+  return tensor::ExtractSliceOp::create(
+      b, loc, RankedTensorType::get(shape, type.getElementType()), x, offsets,
+      sizes, strides);
 }
 
 /// Returns columns [start, start + size) of the i8 matrix x [rows, ?].
@@ -136,467 +111,413 @@ static Value buildColumnRange(OpBuilder &b, Location loc, Value x,
       SmallVector<OpFoldResult>{unit, unit});
 }
 
-/// Rows of the low-bit GEMM per parallel task.
-static constexpr int64_t kGemmRowTile = 32;
-
 /// Returns lhs [R, k] · rhs [S, k]ᵀ for i8 operands, accumulated in i32 (exact
-/// while k·(2^shift - 1)² < 2^31, which the verifier checks for k <= K). Row
-/// tiles of kGemmRowTile run as parallel tasks (an scf.forall).
+/// while k·(2^shift - 1)² < 2^31, which the verifier checks for k <= K), by
+/// parallel row tiles.
 static Value buildLowBitGemm(OpBuilder &b, Location loc, Value lhs, Value rhs) {
   const IteratorType par = IteratorType::parallel,
                      red = IteratorType::reduction;
   Type i32 = b.getI32Type();
   OpFoldResult rows = tensor::getMixedSize(b, loc, lhs, 0);
   OpFoldResult cols = tensor::getMixedSize(b, loc, rhs, 0);
-  OpFoldResult inner = tensor::getMixedSize(b, loc, lhs, 1);
-  OpFoldResult zero = b.getIndexAttr(0), unit = b.getIndexAttr(1);
   Value empty = tensor::EmptyOp::create(b, loc, {rows, cols}, i32);
-  auto forall = scf::ForallOp::create(
-      b, loc, {zero}, {rows}, {b.getIndexAttr(kGemmRowTile)}, ValueRange{empty},
-      /*mapping=*/std::nullopt);
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(forall.getBody());
-  Value start = forall.getInductionVar(0);
-  Value size = arith::MinSIOp::create(
-      b, loc, arith::ConstantIndexOp::create(b, loc, kGemmRowTile),
-      arith::SubIOp::create(
-          b, loc, getValueOrCreateConstantIndexOp(b, loc, rows), start));
-  Value shared = forall.getRegionIterArgs()[0];
-  auto lhsType = cast<RankedTensorType>(lhs.getType());
-  auto sharedType = cast<RankedTensorType>(shared.getType());
-  Value lhsTile = tensor::ExtractSliceOp::create(
-      b, loc,
-      RankedTensorType::get({ShapedType::kDynamic, lhsType.getDimSize(1)},
-                            lhsType.getElementType()),
-      lhs, SmallVector<OpFoldResult>{start, zero},
-      SmallVector<OpFoldResult>{size, inner},
-      SmallVector<OpFoldResult>{unit, unit});
-  Value outTile = tensor::ExtractSliceOp::create(
-      b, loc,
-      RankedTensorType::get({ShapedType::kDynamic, sharedType.getDimSize(1)},
-                            i32),
-      shared, SmallVector<OpFoldResult>{start, zero},
-      SmallVector<OpFoldResult>{size, cols},
-      SmallVector<OpFoldResult>{unit, unit});
-  BatchedLinalgBuilder lb(b, loc, {});
-  Value zero32 = arith::ConstantIntOp::create(b, loc, i32, 0);
-  Value tile = lb.generic(
-      {lhsTile, rhs},
-      linalg::FillOp::create(b, loc, zero32, outTile).getResult(0),
-      {lb.map(3, {0, 2}), lb.map(3, {1, 2}), lb.map(3, {0, 1})},
-      lb.iterators({par, par, red}),
-      [](OpBuilder &nb, Location l, ValueRange a) -> Value {
-        Value x = arith::ExtSIOp::create(nb, l, nb.getI32Type(), a[0]);
-        Value y = arith::ExtSIOp::create(nb, l, nb.getI32Type(), a[1]);
-        return arith::AddIOp::create(nb, l, a[2],
-                                     arith::MulIOp::create(nb, l, x, y));
+  return buildByRowTiles(
+      b, loc, empty,
+      [&](OpBuilder &tb, Value start, Value size, Value outTile) -> Value {
+        BatchedLinalgBuilder lb(tb, loc, {});
+        Value zero32 = arith::ConstantIntOp::create(tb, loc, i32, 0);
+        return lb.generic(
+            {buildRowRange(tb, loc, lhs, start, size), rhs},
+            linalg::FillOp::create(tb, loc, zero32, outTile).getResult(0),
+            {lb.map(3, {0, 2}), lb.map(3, {1, 2}), lb.map(3, {0, 1})},
+            lb.iterators({par, par, red}),
+            [](OpBuilder &nb, Location l, ValueRange a) -> Value {
+              Value x = arith::ExtSIOp::create(nb, l, nb.getI32Type(), a[0]);
+              Value y = arith::ExtSIOp::create(nb, l, nb.getI32Type(), a[1]);
+              return arith::AddIOp::create(nb, l, a[2],
+                                           arith::MulIOp::create(nb, l, x, y));
+            });
       });
-  b.setInsertionPointToEnd(forall.getTerminator().getBody());
-  tensor::ParallelInsertSliceOp::create(b, loc, tile, shared,
-                                        SmallVector<OpFoldResult>{start, zero},
-                                        SmallVector<OpFoldResult>{size, cols},
-                                        SmallVector<OpFoldResult>{unit, unit});
-  return forall.getResult(0);
+}
+
+/// Returns the digit of the i64 `value` at derived position (u, v) of an
+/// entry split into (U, V) (UnpackPlan.h), as i8: digit u + v (masked to
+/// [0, 2^shift), or signed for the top one at (U, V)) where u == U or v == 0,
+/// else 0.
+static Value buildPlacedDigit(OpBuilder &b, Location loc, Value value, Value u,
+                              Value v, Value splitsU, Value splitsV,
+                              int64_t shift) {
+  using P = arith::CmpIPredicate;
+  Type i64 = b.getI64Type();
+  auto constant = [&](int64_t c) {
+    return arith::ConstantIntOp::create(b, loc, i64, c);
+  };
+  Value atTopRow = arith::CmpIOp::create(b, loc, P::eq, u, splitsU);
+  Value placed = arith::OrIOp::create(
+      b, loc, atTopRow, arith::CmpIOp::create(b, loc, P::eq, v, constant(0)));
+  Value top = arith::AndIOp::create(
+      b, loc, atTopRow, arith::CmpIOp::create(b, loc, P::eq, v, splitsV));
+  // Shifts past 63 leave the sign only, which a shift by 63 gives too.
+  Value amount = arith::MinSIOp::create(
+      b, loc,
+      arith::MulIOp::create(b, loc, arith::AddIOp::create(b, loc, u, v),
+                            constant(shift)),
+      constant(63));
+  Value high = arith::ShRSIOp::create(b, loc, value, amount);
+  Value low =
+      arith::AndIOp::create(b, loc, high, constant((int64_t(1) << shift) - 1));
+  Value digit = arith::SelectOp::create(
+      b, loc, placed, arith::SelectOp::create(b, loc, top, high, low),
+      constant(0));
+  return arith::TruncIOp::create(b, loc, b.getI8Type(), digit);
 }
 
 namespace {
-/// An operand split into digit rows.
-struct UnpackedRows {
-  /// i8 [R', K]: the digit rows, those of row r at offsets[r] + j.
-  Value digits;
-  /// index [R]: the first digit row of each row.
-  Value offsets;
-  /// i64 [R]: how many digit rows each row has (>= 1).
-  Value counts;
-  /// The total R'.
+/// The derived rows of one operand.
+struct DerivedRows {
+  /// index [R]: the first derived row of each row; i64 [R]: its splits.
+  Value offsets, splits;
+  /// The number of derived rows R' = Σ (splits + 1) (index).
   Value total;
+  /// [R']: the source row (index), the level u and the source's splits (i64).
+  Value source, level, sourceSplits;
 };
 
-/// Builds the decomposition of one op.
-class UnpackDecomposer {
-public:
-  UnpackDecomposer(OpBuilder &b, UnpackedMatmulOp op)
-      : b(b), loc(op.getLoc()), lb(b, loc, {}),
-        shift(op.getBitsAttr().getInt() - 1), op(op) {}
+/// The unpacked inner columns (c, x), ordered by weight e = v + x.
+struct UnpackedColumns {
+  /// The number of columns K'' (index); index [numGroups + 1]: where the
+  /// columns of each weight start.
+  Value total, starts;
+  /// [K'']: the source column j (index); the level and splits of lhs (v,
+  /// V_j) and of rhs (x, X_c) there (i64).
+  Value source, lhsLevel, lhsSplits, rhsLevel, rhsSplits;
+};
 
-  Value run() {
-    return op.getStrategy() == "column" ? runColumns() : runRows();
-  }
+/// Builds the decomposition of one IM-Unpack op.
+class UnpackDecomposer : public ScalarLoopBuilder {
+public:
+  UnpackDecomposer(OpBuilder &b, Location loc, Value lhs, Value rhs,
+                   int64_t bits, StringRef strategy)
+      : ScalarLoopBuilder(b, loc), lb(b, loc, {}), lhs(lhs), rhs(rhs),
+        shift(bits - 1),
+        plan(buildUnpackPlan(b, loc, lhs, rhs, bits, strategy)) {}
+
+  /// Returns lhs · rhsᵀ written into `init`.
+  Value buildProduct(Value init);
+  /// Returns [M', N', K''] written into `init` (i64 [3]).
+  Value buildSizes(Value init);
 
 private:
-  /// Strategy "row": both operands' rows split into digit rows.
-  Value runRows();
-  /// Strategy "column": the inner dimension split into digit pairs, grouped
-  /// by the pair's weight.
-  Value runColumns();
-  /// Splits the rows of x [R, K] into digit rows.
-  UnpackedRows unpackRows(Value x);
-  /// Returns an i64 constant.
-  Value i64(OpBuilder &nb, int64_t v) {
-    return arith::ConstantIntOp::create(nb, loc, nb.getI64Type(), v);
-  }
+  /// The derived rows of an operand split `splits` times per row.
+  DerivedRows deriveRows(Value splits);
+  /// The unpacked inner columns of the plan.
+  UnpackedColumns layoutColumns();
+  /// The i8 [R', K''] digits of x [R, K].
+  Value unpackOperand(Value x, const DerivedRows &rows, Value columnSource,
+                      Value columnLevel, Value columnSplits);
+  /// Reports EFFATTN_ERROR_OUT_OF_RANGE at run time unless
+  /// K·max|lhs|·max|rhs| <= 2^63 - 1.
+  void guardOverflow();
+  /// Returns max |x| over x as an i64 scalar, read as unsigned (|-2^63| is
+  /// 2^63).
+  Value maxMagnitude(Value x);
 
-  OpBuilder &b;
-  Location loc;
+  /// The number of weights e = v + x.
+  int64_t numGroups() const { return 2 * maxExtraDigits(shift) + 1; }
+
   BatchedLinalgBuilder lb;
+  Value lhs, rhs;
   /// bits - 1: the weight of one digit is 2^shift.
   int64_t shift;
-  UnpackedMatmulOp op;
+  UnpackPlan plan;
 };
 } // namespace
 
-UnpackedRows UnpackDecomposer::unpackRows(Value x) {
-  auto type = cast<RankedTensorType>(x.getType());
-  OpFoldResult rows = tensor::getMixedSize(b, loc, x, 0);
-  int64_t k = type.getDimSize(1);
-  Value counts = buildDigitCounts(
-      b, loc, x, tensor::EmptyOp::create(b, loc, {rows}, b.getI64Type()),
-      shift);
-
-  // Offsets: an exclusive prefix sum of the counts; its total is R'.
-  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
-  Value one = arith::ConstantIndexOp::create(b, loc, 1);
-  Value rowCount = getValueOrCreateConstantIndexOp(b, loc, rows);
-  Value offsets0 = tensor::EmptyOp::create(b, loc, {rows}, b.getIndexType());
-  auto scan = scf::ForOp::create(
-      b, loc, zero, rowCount, one, ValueRange{zero, offsets0},
-      [&](OpBuilder &nb, Location l, Value r, ValueRange args) {
-        Value next = tensor::InsertOp::create(nb, l, args[0], args[1], r);
-        Value count = arith::IndexCastOp::create(
-            nb, l, nb.getIndexType(),
-            tensor::ExtractOp::create(nb, l, counts, r));
-        Value total = arith::AddIOp::create(nb, l, args[0], count);
-        scf::YieldOp::create(nb, l, ValueRange{total, next});
+DerivedRows UnpackDecomposer::deriveRows(Value splits) {
+  OpFoldResult rowSize = tensor::getMixedSize(b, loc, splits, 0);
+  Value rows = getValueOrCreateConstantIndexOp(b, loc, rowSize);
+  ValueRange scan = loop(
+      index(0), rows,
+      {index(0),
+       tensor::EmptyOp::create(b, loc, {rowSize}, b.getIndexType())},
+      [&](Value r, ValueRange acc) -> SmallVector<Value> {
+        Value count = add(toIndex(get(splits, r)), index(1));
+        return {add(acc[0], count), set(acc[0], acc[1], r)};
       });
-  Value total = scan.getResult(0), offsets = scan.getResult(1);
-
-  // Digit rows, written in place by one task per original row.
-  Type i8 = b.getI8Type();
-  Value digits0 = tensor::EmptyOp::create(
-      b, loc, {OpFoldResult(total), b.getIndexAttr(k)}, i8);
-  auto forall = scf::ForallOp::create(b, loc, {rows}, ValueRange{digits0},
-                                      /*mapping=*/std::nullopt);
-  {
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(forall.getBody());
-    Value r = forall.getInductionVar(0);
-    Value shared = forall.getRegionIterArgs()[0];
-    Value start = tensor::ExtractOp::create(b, loc, offsets, r);
-    Value countI64 = tensor::ExtractOp::create(b, loc, counts, r);
-    Value count =
-        arith::IndexCastOp::create(b, loc, b.getIndexType(), countI64);
-    OpFoldResult kSize = b.getIndexAttr(k), unit = b.getIndexAttr(1);
-    auto sliceType = RankedTensorType::get({ShapedType::kDynamic, k}, i8);
-    Value block = tensor::ExtractSliceOp::create(
-        b, loc, sliceType, shared,
-        SmallVector<OpFoldResult>{start, b.getIndexAttr(0)},
-        SmallVector<OpFoldResult>{count, kSize},
-        SmallVector<OpFoldResult>{unit, unit});
-    Value source = tensor::ExtractSliceOp::create(
-        b, loc, RankedTensorType::get({k}, type.getElementType()), x,
-        SmallVector<OpFoldResult>{r, b.getIndexAttr(0)},
-        SmallVector<OpFoldResult>{unit, kSize},
-        SmallVector<OpFoldResult>{unit, unit});
-    auto digitsLoop = scf::ForOp::create(
-        b, loc, arith::ConstantIndexOp::create(b, loc, 0), count,
-        arith::ConstantIndexOp::create(b, loc, 1), ValueRange{block},
-        [&](OpBuilder &nb, Location l, Value j, ValueRange args) {
-          Value jI64 = arith::IndexCastOp::create(nb, l, nb.getI64Type(), j);
-          Value row = tensor::ExtractSliceOp::create(
-              nb, l, RankedTensorType::get({k}, i8), args[0],
-              SmallVector<OpFoldResult>{j, nb.getIndexAttr(0)},
-              SmallVector<OpFoldResult>{nb.getIndexAttr(1), kSize},
-              SmallVector<OpFoldResult>{nb.getIndexAttr(1),
-                                        nb.getIndexAttr(1)});
-          Value digitRow =
-              buildDigits(nb, l, source, row, jI64, countI64, shift);
-          Value next = tensor::InsertSliceOp::create(
-              nb, l, digitRow, args[0],
-              SmallVector<OpFoldResult>{j, nb.getIndexAttr(0)},
-              SmallVector<OpFoldResult>{nb.getIndexAttr(1), kSize},
-              SmallVector<OpFoldResult>{nb.getIndexAttr(1),
-                                        nb.getIndexAttr(1)});
-          scf::YieldOp::create(nb, l, next);
-        });
-    b.setInsertionPointToEnd(forall.getTerminator().getBody());
-    tensor::ParallelInsertSliceOp::create(
-        b, loc, digitsLoop.getResult(0), shared,
-        SmallVector<OpFoldResult>{start, b.getIndexAttr(0)},
-        SmallVector<OpFoldResult>{count, kSize},
-        SmallVector<OpFoldResult>{unit, unit});
-  }
-  return {forall.getResult(0), offsets, counts, total};
+  DerivedRows result;
+  result.total = scan[0];
+  result.offsets = scan[1];
+  result.splits = splits;
+  OpFoldResult total = result.total;
+  ValueRange derived = loop(
+      index(0), rows,
+      {tensor::EmptyOp::create(b, loc, {total}, b.getIndexType()),
+       tensor::EmptyOp::create(b, loc, {total}, b.getI64Type()),
+       tensor::EmptyOp::create(b, loc, {total}, b.getI64Type())},
+      [&](Value r, ValueRange acc) -> SmallVector<Value> {
+        Value first = get(result.offsets, r);
+        Value rowSplits = get(splits, r);
+        ValueRange inner = loop(
+            index(0), add(toIndex(rowSplits), index(1)), acc,
+            [&](Value u, ValueRange row) -> SmallVector<Value> {
+              Value at = add(first, u);
+              return {set(r, row[0], at), set(toI64(u), row[1], at),
+                      set(rowSplits, row[2], at)};
+            });
+        return llvm::to_vector(inner);
+      });
+  result.source = derived[0];
+  result.level = derived[1];
+  result.sourceSplits = derived[2];
+  return result;
 }
 
-Value UnpackDecomposer::runRows() {
+UnpackedColumns UnpackDecomposer::layoutColumns() {
+  using P = arith::CmpIPredicate;
+  const IteratorType red = IteratorType::reduction;
+  // K'' = Σ_c (X_c + 1).
+  Value count = lb.generic(
+      {plan.rhsCopySplits},
+      linalg::FillOp::create(
+          b, loc, i64(0), Value(tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{}, b.getI64Type())))
+          .getResult(0),
+      {lb.map(1, {0}), lb.scalarMap(1)}, lb.iterators({red}),
+      [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+        Value one = arith::ConstantIntOp::create(nb, l, nb.getI64Type(), 1);
+        return arith::AddIOp::create(nb, l, a[1],
+                                     arith::AddIOp::create(nb, l, a[0], one));
+      });
+  UnpackedColumns result;
+  result.total = toIndex(get(count, {}));
+  OpFoldResult total = result.total;
+  Value copies = getValueOrCreateConstantIndexOp(
+      b, loc, tensor::getMixedSize(b, loc, plan.copySource, 0));
+  // Weight-major, then copy order: copy c has a column of weight e when
+  // v_c <= e <= v_c + X_c.
+  SmallVector<Value> init{
+      index(0), tensor::EmptyOp::create(b, loc, {total}, b.getIndexType())};
+  for (int i = 0; i < 4; ++i)
+    init.push_back(tensor::EmptyOp::create(b, loc, {total}, b.getI64Type()));
+  init.push_back(tensor::EmptyOp::create(
+      b, loc, {b.getIndexAttr(numGroups() + 1)}, b.getIndexType()));
+  ValueRange scan = loop(
+      index(0), index(numGroups()), init,
+      [&](Value group, ValueRange acc) -> SmallVector<Value> {
+        SmallVector<Value> next(acc);
+        next[6] = set(acc[0], acc[6], group);
+        Value e = toI64(group);
+        ValueRange columns = loop(
+            index(0), copies, ValueRange(next).take_front(6),
+            [&](Value c, ValueRange state) -> SmallVector<Value> {
+              Value v = get(plan.copyLevel, c);
+              Value splits = get(plan.rhsCopySplits, c);
+              Value x = sub(e, v);
+              Value present = arith::AndIOp::create(
+                  b, loc, cmp(P::sge, x, i64(0)), cmp(P::sle, x, splits));
+              auto ifOp = scf::IfOp::create(b, loc, ValueRange(state).getTypes(),
+                                            present, /*withElseRegion=*/true);
+              OpBuilder::InsertionGuard guard(b);
+              b.setInsertionPointToStart(ifOp.thenBlock());
+              Value at = state[0];
+              Value source = get(plan.copySource, c);
+              scf::YieldOp::create(
+                  b, loc,
+                  ValueRange{add(at, index(1)), set(source, state[1], at),
+                             set(v, state[2], at),
+                             set(get(plan.lhsColumnSplits, source), state[3],
+                                 at),
+                             set(x, state[4], at), set(splits, state[5], at)});
+              b.setInsertionPointToStart(ifOp.elseBlock());
+              scf::YieldOp::create(b, loc, state);
+              return SmallVector<Value>(ifOp.getResults());
+            });
+        llvm::copy(columns, next.begin());
+        return next;
+      });
+  result.starts = set(scan[0], scan[6], index(numGroups()));
+  result.source = scan[1];
+  result.lhsLevel = scan[2];
+  result.lhsSplits = scan[3];
+  result.rhsLevel = scan[4];
+  result.rhsSplits = scan[5];
+  return result;
+}
+
+Value UnpackDecomposer::unpackOperand(Value x, const DerivedRows &rows,
+                                      Value columnSource, Value columnLevel,
+                                      Value columnSplits) {
   const IteratorType par = IteratorType::parallel;
-  UnpackedRows lhs = unpackRows(op.getLhs());
-  UnpackedRows rhs = unpackRows(op.getRhs());
+  OpFoldResult columns = tensor::getMixedSize(b, loc, columnSource, 0);
+  Value empty = tensor::EmptyOp::create(
+      b, loc, {OpFoldResult(rows.total), columns}, b.getI8Type());
+  return buildByRowTiles(
+      b, loc, empty,
+      [&](OpBuilder &tb, Value start, Value size, Value tile) -> Value {
+        BatchedLinalgBuilder tlb(tb, loc, {});
+        AffineMap perRow = tlb.map(2, {0}), perColumn = tlb.map(2, {1});
+        return tlb.generic(
+            {buildRowRange(tb, loc, rows.source, start, size),
+             buildRowRange(tb, loc, rows.level, start, size),
+             buildRowRange(tb, loc, rows.sourceSplits, start, size),
+             columnSource, columnLevel, columnSplits},
+            tile,
+            {perRow, perRow, perRow, perColumn, perColumn, perColumn,
+             tlb.map(2, {0, 1})},
+            tlb.iterators({par, par}),
+            [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+              Value value =
+                  tensor::ExtractOp::create(nb, l, x, ValueRange{a[0], a[3]});
+              if (value.getType() != nb.getI64Type())
+                value = arith::ExtSIOp::create(nb, l, nb.getI64Type(), value);
+              return buildPlacedDigit(nb, l, value, a[1], a[4], a[2], a[5],
+                                      shift);
+            });
+      });
+}
 
-  // The low-bit GEMM: i8 products, i32 sums (exact by the verifier's bound).
-  Value products = buildLowBitGemm(b, loc, lhs.digits, rhs.digits);
+Value UnpackDecomposer::maxMagnitude(Value x) {
+  const IteratorType red = IteratorType::reduction;
+  Value zero = linalg::FillOp::create(
+                   b, loc, i64(0),
+                   Value(tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{}, b.getI64Type())))
+                   .getResult(0);
+  Value max = lb.generic(
+      {x}, zero, {lb.map(2, {0, 1}), lb.scalarMap(2)}, lb.iterators({red, red}),
+      [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+        Value v = a[0];
+        if (v.getType() != nb.getI64Type())
+          v = arith::ExtSIOp::create(nb, l, nb.getI64Type(), v);
+        Value zero64 = arith::ConstantIntOp::create(nb, l, nb.getI64Type(), 0);
+        Value negative = arith::CmpIOp::create(
+            nb, l, arith::CmpIPredicate::slt, v, zero64);
+        Value magnitude = arith::SelectOp::create(
+            nb, l, negative, arith::SubIOp::create(nb, l, zero64, v), v);
+        return arith::MaxUIOp::create(nb, l, a[1], magnitude);
+      });
+  return get(max, {});
+}
 
-  // Pack: walk the digit rows of lhs row i and rhs row j.
-  Value init = op.getInit();
+void UnpackDecomposer::guardOverflow() {
+  int64_t k = cast<RankedTensorType>(lhs.getType()).getDimSize(1);
+  if (k == 0)
+    return;
+  // max|rhs| <= ⌊⌊(2^63 - 1) / K⌋ / max|lhs|⌋, unsigned.
+  Value lhsMax = arith::MaxUIOp::create(b, loc, maxMagnitude(lhs), i64(1));
+  Value limit = arith::DivUIOp::create(
+      b, loc, i64(std::numeric_limits<int64_t>::max() / k), lhsMax);
+  Value overflows =
+      cmp(arith::CmpIPredicate::ugt, maxMagnitude(rhs), limit);
+  FailIfOp::create(
+      b, loc, overflows,
+      "effattn.unpacked_matmul: K * max|lhs| * max|rhs| exceeds 2^63 - 1; "
+      "the exact result may not fit in i64",
+      EFFATTN_ERROR_OUT_OF_RANGE);
+}
+
+Value UnpackDecomposer::buildProduct(Value init) {
+  const IteratorType par = IteratorType::parallel;
+  guardOverflow();
+  DerivedRows lhsRows = deriveRows(plan.lhsRowSplits);
+  DerivedRows rhsRows = deriveRows(plan.rhsRowSplits);
+  UnpackedColumns columns = layoutColumns();
+  Value lhsDigits = unpackOperand(lhs, lhsRows, columns.source,
+                                  columns.lhsLevel, columns.lhsSplits);
+  Value rhsDigits = unpackOperand(rhs, rhsRows, columns.source,
+                                  columns.rhsLevel, columns.rhsSplits);
+
+  // P = Σ_e (GEMM of weight e) << e·shift, each weight in chunks of at most
+  // K columns (the verifier's bound for exact i32 sums).
+  int64_t k = cast<RankedTensorType>(lhs.getType()).getDimSize(1);
+  OpFoldResult lhsTotal = lhsRows.total, rhsTotal = rhsRows.total;
+  Value products0 =
+      linalg::FillOp::create(b, loc, i64(0),
+                             Value(tensor::EmptyOp::create(
+                                 b, loc, {lhsTotal, rhsTotal}, b.getI64Type())))
+          .getResult(0);
+  ValueRange products = loop(
+      index(0), index(numGroups()), {products0},
+      [&](Value group, ValueRange acc) -> SmallVector<Value> {
+        Value start = get(columns.starts, group);
+        Value end = get(columns.starts, add(group, index(1)));
+        Value weight = arith::MulIOp::create(b, loc, toI64(group), i64(shift));
+        auto chunks = scf::ForOp::create(
+            b, loc, start, end, index(std::max<int64_t>(k, 1)), acc,
+            [&](OpBuilder &, Location, Value from, ValueRange sum) {
+              Value size = arith::MinSIOp::create(b, loc, index(k),
+                                                  sub(end, from));
+              Value chunk = buildLowBitGemm(
+                  b, loc,
+                  buildColumnRange(b, loc, lhsDigits, lhsTotal, from, size),
+                  buildColumnRange(b, loc, rhsDigits, rhsTotal, from, size));
+              Value next = lb.generic(
+                  {chunk}, sum[0], {lb.map(2, {0, 1}), lb.map(2, {0, 1})},
+                  lb.iterators({par, par}),
+                  [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+                    Value wide =
+                        arith::ExtSIOp::create(nb, l, nb.getI64Type(), a[0]);
+                    Value shifted = arith::ShLIOp::create(nb, l, wide, weight);
+                    return arith::AddIOp::create(nb, l, a[1], shifted);
+                  });
+              scf::YieldOp::create(b, loc, next);
+            });
+        return SmallVector<Value>(chunks.getResults());
+      });
+
+  // Pack: walk the derived rows of lhs row i and rhs row j.
   return lb.generic(
-      {lhs.offsets, lhs.counts, rhs.offsets, rhs.counts}, init,
+      {lhsRows.offsets, lhsRows.splits, rhsRows.offsets, rhsRows.splits}, init,
       {lb.map(2, {0}), lb.map(2, {0}), lb.map(2, {1}), lb.map(2, {1}),
        lb.map(2, {0, 1})},
       lb.iterators({par, par}),
       [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
-        Value zero = arith::ConstantIndexOp::create(nb, l, 0);
-        Value one = arith::ConstantIndexOp::create(nb, l, 1);
-        Value lhsCount =
-            arith::IndexCastOp::create(nb, l, nb.getIndexType(), a[1]);
-        Value rhsCount =
-            arith::IndexCastOp::create(nb, l, nb.getIndexType(), a[3]);
-        auto outer = scf::ForOp::create(
-            nb, l, zero, lhsCount, one, ValueRange{i64(nb, 0)},
-            [&](OpBuilder &ob, Location ol, Value u, ValueRange sum) {
-              Value row = arith::AddIOp::create(ob, ol, a[0], u);
-              auto inner = scf::ForOp::create(
-                  ob, ol, zero, rhsCount, one, ValueRange{i64(ob, 0)},
-                  [&](OpBuilder &ib, Location il, Value v, ValueRange acc) {
-                    Value col = arith::AddIOp::create(ib, il, a[2], v);
-                    Value product = arith::ExtSIOp::create(
-                        ib, il, ib.getI64Type(),
-                        tensor::ExtractOp::create(ib, il, products,
-                                                  ValueRange{row, col}));
-                    Value weight = arith::MulIOp::create(
-                        ib, il,
-                        arith::IndexCastOp::create(ib, il, ib.getI64Type(), v),
-                        i64(ib, shift));
-                    Value term = arith::ShLIOp::create(ib, il, product, weight);
-                    scf::YieldOp::create(ib, il,
-                                         ValueRange{arith::AddIOp::create(
-                                             ib, il, acc[0], term)});
-                  });
-              Value weight = arith::MulIOp::create(
-                  ob, ol,
-                  arith::IndexCastOp::create(ob, ol, ob.getI64Type(), u),
-                  i64(ob, shift));
-              Value term =
-                  arith::ShLIOp::create(ob, ol, inner.getResult(0), weight);
-              scf::YieldOp::create(
-                  ob, ol,
-                  ValueRange{arith::AddIOp::create(ob, ol, sum[0], term)});
-            });
-        return outer.getResult(0);
+        ScalarLoopBuilder s(nb, l);
+        Value sum = s.loop(
+            s.index(0), s.add(s.toIndex(a[1]), s.index(1)), {s.i64(0)},
+            [&](Value u, ValueRange outer) -> SmallVector<Value> {
+              Value row = s.add(a[0], u);
+              Value inner = s.loop(
+                  s.index(0), s.add(s.toIndex(a[3]), s.index(1)), {s.i64(0)},
+                  [&](Value w, ValueRange acc) -> SmallVector<Value> {
+                    Value term = arith::ShLIOp::create(
+                        nb, l, s.get(products[0], {row, s.add(a[2], w)}),
+                        arith::MulIOp::create(nb, l, s.toI64(w),
+                                              s.i64(shift)));
+                    return {s.add(acc[0], term)};
+                  })[0];
+              Value term = arith::ShLIOp::create(
+                  nb, l, inner,
+                  arith::MulIOp::create(nb, l, s.toI64(u), s.i64(shift)));
+              return {s.add(outer[0], term)};
+            })[0];
+        return sum;
       });
 }
 
-Value UnpackDecomposer::runColumns() {
-  const IteratorType par = IteratorType::parallel;
-  Value lhs = op.getLhs(), rhs = op.getRhs();
-  int64_t k = cast<RankedTensorType>(lhs.getType()).getDimSize(1);
-  OpFoldResult m = tensor::getMixedSize(b, loc, lhs, 0);
-  OpFoldResult n = tensor::getMixedSize(b, loc, rhs, 0);
-  OpFoldResult kSize = b.getIndexAttr(k), unit = b.getIndexAttr(1),
-               zeroSize = b.getIndexAttr(0);
-  Type i64Type = b.getI64Type(), indexType = b.getIndexType(),
-       i8 = b.getI8Type();
-
-  // Inner column j splits into dA_j digits in lhs and dB_j in rhs; the
-  // unpacked inner dimension holds every pair (u, v), weight 2^((u+v)·shift),
-  // grouped by e = u + v so that each group is one plain low-bit GEMM.
-  Value lhsDigits = buildDigitCounts(
-      b, loc, lhs, tensor::EmptyOp::create(b, loc, {kSize}, i64Type), shift,
-      /*perColumn=*/true);
-  Value rhsDigits = buildDigitCounts(
-      b, loc, rhs, tensor::EmptyOp::create(b, loc, {kSize}, i64Type), shift,
-      /*perColumn=*/true);
-  int64_t maxDigits = 1 + (63 + shift - 1) / shift;
-  int64_t numGroups = 2 * maxDigits - 1;
-  OpFoldResult groups = b.getIndexAttr(numGroups);
-
-  // pairs[e, j] = #{u < dA_j : 0 <= e - u < dB_j}.
-  Value pairs = lb.generic(
-      {lhsDigits, rhsDigits},
-      tensor::EmptyOp::create(b, loc, {groups, kSize}, i64Type),
-      {lb.map(2, {1}), lb.map(2, {1}), lb.map(2, {0, 1})},
-      lb.iterators({par, par}),
-      [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
-        Value e = arith::IndexCastOp::create(nb, l, nb.getI64Type(),
-                                             linalg::IndexOp::create(nb, l, 0));
-        Value first = arith::MaxSIOp::create(
-            nb, l, i64(nb, 0),
-            arith::AddIOp::create(nb, l, arith::SubIOp::create(nb, l, e, a[1]),
-                                  i64(nb, 1)));
-        Value last = arith::MinSIOp::create(
-            nb, l, e, arith::SubIOp::create(nb, l, a[0], i64(nb, 1)));
-        Value count = arith::AddIOp::create(
-            nb, l, arith::SubIOp::create(nb, l, last, first), i64(nb, 1));
-        return arith::MaxSIOp::create(nb, l, count, i64(nb, 0));
-      });
-
-  // Column offsets (e-major, then j) and group starts; the total is K''.
-  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
-  Value one = arith::ConstantIndexOp::create(b, loc, 1);
-  Value groupCount = arith::ConstantIndexOp::create(b, loc, numGroups);
-  Value kCount = arith::ConstantIndexOp::create(b, loc, k);
-  Value offsets0 = tensor::EmptyOp::create(b, loc, {groups, kSize}, indexType);
-  Value starts0 = tensor::EmptyOp::create(
-      b, loc, {b.getIndexAttr(numGroups + 1)}, indexType);
-  auto scan = scf::ForOp::create(
-      b, loc, zero, groupCount, one, ValueRange{zero, offsets0, starts0},
-      [&](OpBuilder &nb, Location l, Value e, ValueRange args) {
-        Value starts = tensor::InsertOp::create(nb, l, args[0], args[2], e);
-        auto columns = scf::ForOp::create(
-            nb, l, zero, kCount, one, ValueRange{args[0], args[1]},
-            [&](OpBuilder &cb, Location cl, Value j, ValueRange inner) {
-              Value next = tensor::InsertOp::create(cb, cl, inner[0], inner[1],
-                                                    ValueRange{e, j});
-              Value count = arith::IndexCastOp::create(
-                  cb, cl, cb.getIndexType(),
-                  tensor::ExtractOp::create(cb, cl, pairs, ValueRange{e, j}));
-              scf::YieldOp::create(
-                  cb, cl,
-                  ValueRange{arith::AddIOp::create(cb, cl, inner[0], count),
-                             next});
-            });
-        scf::YieldOp::create(
-            nb, l,
-            ValueRange{columns.getResult(0), columns.getResult(1), starts});
-      });
-  Value total = scan.getResult(0), offsets = scan.getResult(1);
-  Value starts =
-      tensor::InsertOp::create(b, loc, total, scan.getResult(2), groupCount);
-
-  // The unpacked operands [M, K''] and [N, K'']: one task per group writes
-  // its contiguous range of columns.
-  Value lhsOut = tensor::EmptyOp::create(b, loc, {m, OpFoldResult(total)}, i8);
-  Value rhsOut = tensor::EmptyOp::create(b, loc, {n, OpFoldResult(total)}, i8);
-  auto forall =
-      scf::ForallOp::create(b, loc, {groups}, ValueRange{lhsOut, rhsOut},
-                            /*mapping=*/std::nullopt);
-  {
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(forall.getBody());
-    Value e = forall.getInductionVar(0);
-    Value eI64 = arith::IndexCastOp::create(b, loc, i64Type, e);
-    ValueRange shared = forall.getRegionIterArgs();
-    Value groupStart = tensor::ExtractOp::create(b, loc, starts, e);
-    Value groupEnd = tensor::ExtractOp::create(
-        b, loc, starts, ValueRange{arith::AddIOp::create(b, loc, e, one)});
-    Value groupSize = arith::SubIOp::create(b, loc, groupEnd, groupStart);
-    Value lhsBlock =
-        buildColumnRange(b, loc, shared[0], m, groupStart, groupSize);
-    Value rhsBlock =
-        buildColumnRange(b, loc, shared[1], n, groupStart, groupSize);
-    // Writes digit `index` of column j of x into column c of `block`.
-    auto writeDigit = [&](OpBuilder &wb, Location wl, Value x,
-                          OpFoldResult rows, Value j, Value block, Value c,
-                          Value index, Value count) {
-      auto elementType = cast<RankedTensorType>(x.getType()).getElementType();
-      int64_t staticRows = cast<RankedTensorType>(x.getType()).getDimSize(0);
-      SmallVector<OpFoldResult> sizes{rows, unit}, strides{unit, unit};
-      Value column = tensor::ExtractSliceOp::create(
-          wb, wl, RankedTensorType::get({staticRows, 1}, elementType), x,
-          SmallVector<OpFoldResult>{zeroSize, j}, sizes, strides);
-      Value dest = tensor::ExtractSliceOp::create(
-          wb, wl, RankedTensorType::get({staticRows, 1}, i8), block,
-          SmallVector<OpFoldResult>{zeroSize, c}, sizes, strides);
-      Value digits = buildDigits(wb, wl, column, dest, index, count, shift);
-      return tensor::InsertSliceOp::create(
-          wb, wl, digits, block, SmallVector<OpFoldResult>{zeroSize, c}, sizes,
-          strides);
-    };
-    auto perColumn = scf::ForOp::create(
-        b, loc, zero, kCount, one, ValueRange{lhsBlock, rhsBlock},
-        [&](OpBuilder &nb, Location l, Value j, ValueRange blocks) {
-          Value lhsCount = tensor::ExtractOp::create(nb, l, lhsDigits, j);
-          Value rhsCount = tensor::ExtractOp::create(nb, l, rhsDigits, j);
-          Value base = arith::SubIOp::create(
-              nb, l,
-              tensor::ExtractOp::create(nb, l, offsets, ValueRange{e, j}),
-              groupStart);
-          Value first = arith::MaxSIOp::create(
-              nb, l, i64(nb, 0),
-              arith::AddIOp::create(
-                  nb, l, arith::SubIOp::create(nb, l, eI64, rhsCount),
-                  i64(nb, 1)));
-          Value count = arith::IndexCastOp::create(
-              nb, l, nb.getIndexType(),
-              tensor::ExtractOp::create(nb, l, pairs, ValueRange{e, j}));
-          auto perPair = scf::ForOp::create(
-              nb, l, zero, count, one, blocks,
-              [&](OpBuilder &pb, Location pl, Value t, ValueRange current) {
-                Value u = arith::AddIOp::create(
-                    pb, pl, first,
-                    arith::IndexCastOp::create(pb, pl, pb.getI64Type(), t));
-                Value v = arith::SubIOp::create(pb, pl, eI64, u);
-                Value c = arith::AddIOp::create(pb, pl, base, t);
-                Value nextLhs =
-                    writeDigit(pb, pl, lhs, m, j, current[0], c, u, lhsCount);
-                Value nextRhs =
-                    writeDigit(pb, pl, rhs, n, j, current[1], c, v, rhsCount);
-                scf::YieldOp::create(pb, pl, ValueRange{nextLhs, nextRhs});
-              });
-          scf::YieldOp::create(nb, l, perPair.getResults());
-        });
-    b.setInsertionPointToEnd(forall.getTerminator().getBody());
-    SmallVector<OpFoldResult> rowCounts{m, n};
-    for (auto [result, target, rows] :
-         llvm::zip(perColumn.getResults(), shared, rowCounts))
-      tensor::ParallelInsertSliceOp::create(
-          b, loc, result, target,
-          SmallVector<OpFoldResult>{zeroSize, groupStart},
-          SmallVector<OpFoldResult>{rows, groupSize},
-          SmallVector<OpFoldResult>{unit, unit});
-  }
-  Value lhsUnpacked = forall.getResult(0), rhsUnpacked = forall.getResult(1);
-
-  // result = Σ_e (GEMM of group e) << e·shift, each group in chunks of at
-  // most K columns (the verifier's bound for exact i32 sums).
-  Value zero64 = i64(b, 0);
-  Value result0 =
-      linalg::FillOp::create(b, loc, zero64, op.getInit()).getResult(0);
-  auto perGroup = scf::ForOp::create(
-      b, loc, zero, groupCount, one, ValueRange{result0},
-      [&](OpBuilder &nb, Location l, Value e, ValueRange acc) {
-        Value start = tensor::ExtractOp::create(nb, l, starts, e);
-        Value end = tensor::ExtractOp::create(
-            nb, l, starts, ValueRange{arith::AddIOp::create(nb, l, e, one)});
-        Value weight = arith::MulIOp::create(
-            nb, l, arith::IndexCastOp::create(nb, l, nb.getI64Type(), e),
-            i64(nb, shift));
-        auto chunks = scf::ForOp::create(
-            nb, l, start, end, kCount, acc,
-            [&](OpBuilder &cb, Location cl, Value from, ValueRange sum) {
-              Value size = arith::MinSIOp::create(
-                  cb, cl, kCount, arith::SubIOp::create(cb, cl, end, from));
-              Value products = buildLowBitGemm(
-                  cb, cl, buildColumnRange(cb, cl, lhsUnpacked, m, from, size),
-                  buildColumnRange(cb, cl, rhsUnpacked, n, from, size));
-              BatchedLinalgBuilder chunkBuilder(cb, cl, {});
-              Value next = chunkBuilder.generic(
-                  {products}, sum[0],
-                  {chunkBuilder.map(2, {0, 1}), chunkBuilder.map(2, {0, 1})},
-                  chunkBuilder.iterators({par, par}),
-                  [&](OpBuilder &bb, Location bl, ValueRange a) -> Value {
-                    Value wide =
-                        arith::ExtSIOp::create(bb, bl, bb.getI64Type(), a[0]);
-                    Value shifted = arith::ShLIOp::create(bb, bl, wide, weight);
-                    return arith::AddIOp::create(bb, bl, a[1], shifted);
-                  });
-              scf::YieldOp::create(cb, cl, next);
-            });
-        scf::YieldOp::create(nb, l, chunks.getResults());
-      });
-  return perGroup.getResult(0);
-}
-
-FailureOr<SmallVector<Value>>
-UnpackRowCountsOp::decomposeOperation(OpBuilder &b) {
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPoint(*this);
-  return SmallVector<Value>{buildDigitCounts(b, getLoc(), getInput(), getInit(),
-                                             getBitsAttr().getInt() - 1)};
+Value UnpackDecomposer::buildSizes(Value init) {
+  Value lhsTotal = deriveRows(plan.lhsRowSplits).total;
+  Value rhsTotal = deriveRows(plan.rhsRowSplits).total;
+  Value columns = layoutColumns().total;
+  Value result = init;
+  SmallVector<Value> sizes{lhsTotal, rhsTotal, columns};
+  for (auto [i, size] : llvm::enumerate(sizes))
+    result = set(toI64(size), result, index(i));
+  return result;
 }
 
 FailureOr<SmallVector<Value>>
 UnpackedMatmulOp::decomposeOperation(OpBuilder &b) {
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPoint(*this);
-  return SmallVector<Value>{UnpackDecomposer(b, *this).run()};
+  UnpackDecomposer decomposer(b, getLoc(), getLhs(), getRhs(),
+                              getBitsAttr().getInt(), getStrategy());
+  return SmallVector<Value>{decomposer.buildProduct(getInit())};
+}
+
+FailureOr<SmallVector<Value>>
+UnpackedSizesOp::decomposeOperation(OpBuilder &b) {
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(*this);
+  UnpackDecomposer decomposer(b, getLoc(), getLhs(), getRhs(),
+                              getBitsAttr().getInt(), getStrategy());
+  return SmallVector<Value>{decomposer.buildSizes(getInit())};
 }

@@ -534,13 +534,22 @@ def EffAttn_UnpackedMatmulOp : EffAttn_Op<"unpacked_matmul", [
     K'' = Σ_j dA_j·dB_j holds every digit pair (u, v), grouped by its weight
     `e = u + v`; each group is one low-bit GEMM (in chunks of at most K
     columns) added into the result shifted by `e·(bits - 1)`. The overhead
-    is `K''/K`. (`"both"`, the authors' greedy mix, exists in
-    `effattn.reference` only so far.)
+    is `K''/K`.
 
-    Limits (checked by the verifier): K static with
-    `K · (s - 1)² < 2^31`, so that the i32 accumulation of b-bit products
-    cannot overflow. The result must fit in i64 (`|A|·|B|·K < 2^63`); larger
-    products wrap.
+    `strategy = "both"` is the authors' greedy mix: while some entry is too
+    large, split the row or inner column with the most large entries (rows
+    on equal counts, the first in the authors' order on ties); first lhs
+    against rhs, then rhs against the unpacked lhs. The unpacked sizes equal
+    the authors' (`effattn.unpacked_sizes` returns them) and the product is
+    computed like the other two: digit rows, inner columns grouped by
+    weight, one low-bit GEMM per weight, packing in i64.
+
+    Limits: K static with `K · (s - 1)² < 2^31` (checked by the verifier),
+    so that the i32 accumulation of b-bit products cannot overflow; and
+    `K · max|lhs| · max|rhs| <= 2^63 - 1`, checked at run time: beyond it the
+    compiled function returns `EFFATTN_ERROR_OUT_OF_RANGE` instead of a
+    result (every sum is exact modulo 2^64, so within it the result is
+    exact).
 
     Example:
 
@@ -571,46 +580,80 @@ def EffAttn_UnpackedMatmulOp : EffAttn_Op<"unpacked_matmul", [
 }
 
 //===----------------------------------------------------------------------===//
-// UnpackRowCountsOp
+// UnpackedSizesOp
 //===----------------------------------------------------------------------===//
 
-def EffAttn_UnpackRowCountsOp : EffAttn_Op<"unpack_row_counts", [
+def EffAttn_UnpackedSizesOp : EffAttn_Op<"unpacked_sizes", [
     Pure,
     DestinationStyleOpInterface,
     DeclareOpInterfaceMethods<ReifyRankedShapedTypeOpInterface,
                               ["reifyResultShapes"]>,
     DeclareOpInterfaceMethods<AggregatedOpInterface, ["decomposeOperation"]>]> {
-  let summary = "How many b-bit digit rows IM-Unpack's row strategy makes";
+  let summary = "The data-dependent sizes of an IM-Unpack product";
   let description = [{
-    The first step of `effattn.unpacked_matmul {strategy = "row"}` on its
-    own, so that the data-dependent unpacked shapes can be inspected: for
-    each row of `input [R, K]` (i32 or i64), the number d ≥ 1 of base
-    `2^(bits-1)` digit rows it is split into (floor division; a row whose
-    entries all satisfy |x| < 2^(bits-1) stays one row). The unpacked row
-    count is `R' = Σ d`, and the GEMM overhead of an unpacked matmul is
-    `(M'/M)·(N'/N)`.
+    The unpack step of `effattn.unpacked_matmul` on its own, so that the
+    unpacked shapes can be inspected: returns `[M', N', K'']`, the rows of
+    the unpacked `lhs`, of the unpacked `rhs` and their shared inner
+    dimension, for the same `bits` and `strategy`. The GEMM overhead of the
+    unpacked product is `(M'/M)·(N'/N)·(K''/K)`; for the authors' data these
+    are the shapes of their unpacked matrices.
 
     Example:
 
     ```mlir
-    %d = effattn.unpack_row_counts {bits = 4}
-        ins(%a : tensor<64x96xi64>) outs(%init : tensor<64xi64>) -> tensor<64xi64>
+    %s = effattn.unpacked_sizes {bits = 4, strategy = "both"}
+        ins(%a, %b : tensor<64x96xi64>, tensor<80x96xi64>)
+        outs(%init : tensor<3xi64>) -> tensor<3xi64>
     ```
   }];
 
-  let arguments = (ins EffAttn_IntegerTensor:$input,
+  let arguments = (ins EffAttn_IntegerTensor:$lhs,
+                       EffAttn_IntegerTensor:$rhs,
                        RankedTensorOf<[I64]>:$init,
-                       DefaultValuedAttr<I64Attr, "8">:$bits);
+                       DefaultValuedAttr<I64Attr, "8">:$bits,
+                       DefaultValuedAttr<StrAttr, "\"row\"">:$strategy);
   let results = (outs RankedTensorOf<[I64]>:$result);
 
   let assemblyFormat = [{
-    attr-dict `ins` `(` $input `:` type($input) `)`
+    attr-dict `ins` `(` $lhs `,` $rhs `:` type($lhs) `,` type($rhs) `)`
     `outs` `(` $init `:` type($init) `)` `->` type($result)
   }];
 
   let extraClassDeclaration = [{
     MutableOperandRange getDpsInitsMutable() { return getInitMutable(); }
   }];
+
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// FailIfOp
+//===----------------------------------------------------------------------===//
+
+def EffAttn_FailIfOp : EffAttn_Op<"fail_if", [
+    MemoryEffects<[MemWrite]>]> {
+  let summary = "Report a data-dependent error from compiled code";
+  let description = [{
+    When `condition` holds at run time, the compiled function returns
+    `status` (an `effattn_status` code other than `EFFATTN_OK`) and
+    `<module>_last_error()` returns `message`; the results of that call are
+    unspecified. Decompositions emit it for errors that depend on the data,
+    not on shapes (e.g. an integer product that would overflow). Execution
+    continues, so the code after it must stay memory-safe for any data.
+    `effattn-lower-runtime-errors` lowers it to a call of the runtime's
+    `effattn_fail`; it must run on the calling thread (outside parallel
+    regions).
+
+    Example:
+
+    ```mlir
+    effattn.fail_if %overflow, "effattn.unpacked_matmul: overflow" {status = 4 : i32}
+    ```
+  }];
+
+  let arguments = (ins I1:$condition, StrAttr:$message, I32Attr:$status);
+
+  let assemblyFormat = "$condition `,` $message attr-dict";
 
   let hasVerifier = 1;
 }

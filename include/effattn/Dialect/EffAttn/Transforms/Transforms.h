@@ -24,6 +24,10 @@ void populateEffAttnDecompositionPatterns(RewritePatternSet &patterns);
 /// contiguous dimension is innermost, when every input allows it.
 void populateEffAttnLoopOrderPatterns(RewritePatternSet &patterns);
 
+/// Collects [LowerFailIf]: effattn.fail_if becomes a conditional call of
+/// the runtime's effattn_fail with the message as an LLVM string global.
+void populateEffAttnRuntimeErrorLoweringPatterns(RewritePatternSet &patterns);
+
 /// Tiles every effattn op in `funcOp` into an `scf.forall` nest over its
 /// parallel loops: leading (batch) loops by 1, the row loop (second to last)
 /// by `rowTileSize` (0 = untiled), the last loop untiled. Reduction loops are
