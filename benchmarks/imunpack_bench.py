@@ -6,12 +6,13 @@ operands hold b-bit values (|x| < 2^(b-1), b = --bits) except the heavy
 hitters, which are up to ±2^15. Reported:
 
 * overhead: the unpacked GEMM's size over the original one, per strategy,
-  from the oracle's unpacking (`effattn.reference.unpack_operands`):
+  from the compiled effattn.unpacked_sizes (checked against the oracle's
+  unpacking, `effattn.reference.unpack_operands`, up to n = 512):
   (M'·N'·K'') / (M·N·K) — (M'/M)·(N'/N) for "row", K''/K for "column";
 * time and GOP/s (2·M·N·K operations of the original problem; the low-bit
   core is also given at its own unpacked size) of:
-  - effattn.unpacked_matmul, strategies "row" and "column", end to end
-    (unpack, i8 GEMMs with i32 accumulation, pack), checked exact;
+  - effattn.unpacked_matmul, strategies "row", "column" and "both", end to
+    end (plan, unpack, i8 GEMMs with i32 accumulation, pack), checked exact;
   - the effattn low-bit core: the same op on b-bit operands of the row
     strategy's unpacked shapes (so nothing is split), i.e. its i8 GEMM plus
     linear-time bookkeeping;
@@ -108,30 +109,26 @@ def main():
             a, b = operands(rng, size, heavy, args.bits, args.distribution)
             ops = 2.0 * size ** 3
             row = dict(size=size, heavy=heavy, bits=args.bits, distribution=args.distribution)
-            for strategy in ("row", "column", "both"):
-                if strategy == "both" and size > 512:
-                    continue  # the oracle's greedy loop is O(splits·size²) in numpy
-                a_u, b_u, *_ = reference.unpack_operands(a, b, args.bits, strategy)
-                row[f"overhead_{strategy}"] = (a_u.shape[0] * b_u.shape[0] * a_u.shape[1]) / (
-                    size ** 3)
-                if strategy == "row":
-                    unpacked = (a_u.astype(np.int8), b_u.astype(np.int8))
-
             want = a @ b.T
-            got = effattn.ops.unpacked_matmul(a, b, bits=args.bits)
-            assert np.array_equal(got, want), "unpacked_matmul is not exact"
-            row["effattn_total_s"] = best_time(
-                lambda: effattn.ops.unpacked_matmul(a, b, bits=args.bits), args.repeats)
-            got = effattn.ops.unpacked_matmul(a, b, bits=args.bits, strategy="column")
-            assert np.array_equal(got, want), "unpacked_matmul (column) is not exact"
-            row["effattn_column_s"] = best_time(
-                lambda: effattn.ops.unpacked_matmul(a, b, bits=args.bits, strategy="column"),
-                args.repeats)
+            for strategy in ("row", "column", "both"):
+                sizes = effattn.ops.unpacked_sizes(a, b, bits=args.bits, strategy=strategy)
+                if size <= 512:  # the oracle's greedy is O(splits·size²) in numpy
+                    a_u, b_u, *_ = reference.unpack_operands(a, b, args.bits, strategy)
+                    assert tuple(sizes) == (a_u.shape[0], b_u.shape[0], a_u.shape[1]), \
+                        f"{strategy}: unpacked sizes differ from the oracle's"
+                row[f"overhead_{strategy}"] = float(np.prod(sizes.astype(np.float64))) / size ** 3
+                if strategy == "row":
+                    unpacked_rows = int(sizes[0]), int(sizes[1])
+
+                def run(strategy=strategy):
+                    return effattn.ops.unpacked_matmul(a, b, bits=args.bits, strategy=strategy)
+                assert np.array_equal(run(), want), f"unpacked_matmul ({strategy}) is not exact"
+                row[f"effattn_{strategy}_s"] = best_time(run, args.repeats)
 
             # The core: the same op on b-bit operands of the unpacked shape
             # (nothing to split: digit counts, an identity unpack, the i8 GEMM
             # and a trivial pack).
-            m, n = unpacked[0].shape[0], unpacked[1].shape[0]
+            m, n = unpacked_rows
             top = (1 << (args.bits - 1)) - 1
             core_a = rng.integers(-top, top + 1, (m, size))
             core_b = rng.integers(-top, top + 1, (n, size))
@@ -154,17 +151,19 @@ def main():
                     b"N", b"T", b"F", size, size, size, 1.0, ia.ctypes.data, size, 0,
                     ib.ctypes.data, size, 0, 0.0, ic.ctypes.data, size, zero.ctypes.data),
                     args.repeats)
-            for key in ("effattn_total", "effattn_column", "effattn_core", "sgemm", "dnnl_s8"):
+            for key in ("effattn_row", "effattn_column", "effattn_both", "effattn_core",
+                        "sgemm", "dnnl_s8"):
                 if f"{key}_s" in row:
                     row[f"{key}_gops"] = ops / row[f"{key}_s"] / 1e9
             row["core_unpacked_gops"] = row["core_unpacked_ops"] / row["effattn_core_s"] / 1e9
             row["core_vs_sgemm"] = row["core_unpacked_gops"] / row["sgemm_gops"]
-            row["total_vs_sgemm"] = row["sgemm_s"] / row["effattn_total_s"]
+            row["total_vs_sgemm"] = row["sgemm_s"] / row["effattn_row_s"]
+            row["total_vs_core"] = row["effattn_row_s"] / row["effattn_core_s"]
             results.append(row)
             print(f"n={size} heavy={heavy:.0%}: overhead row {row['overhead_row']:.2f} "
-                  f"column {row['overhead_column']:.2f} both {row.get('overhead_both', float('nan')):.2f} | "
-                  f"GOP/s (of the {size}^3 problem): effattn row {row['effattn_total_gops']:.1f}, "
-                  f"column {row['effattn_column_gops']:.1f}, "
+                  f"column {row['overhead_column']:.2f} both {row['overhead_both']:.2f} | "
+                  f"GOP/s (of the {size}^3 problem): effattn row {row['effattn_row_gops']:.1f}, "
+                  f"column {row['effattn_column_gops']:.1f}, both {row['effattn_both_gops']:.1f}, "
                   f"core {row['effattn_core_gops']:.1f} ({row['core_unpacked_gops']:.1f} on "
                   f"{m}x{n}x{size}, {row['core_vs_sgemm']:.2f}x sgemm), "
                   f"sgemm {row['sgemm_gops']:.1f}, "

@@ -121,7 +121,7 @@ def test_compiled_unpacked_matmul_matches_authors_vectors():
     np.testing.assert_array_equal(got, data["C"])
 
 
-@pytest.mark.parametrize("strategy", ["row", "column"])
+@pytest.mark.parametrize("strategy", ["row", "column", "both"])
 @pytest.mark.parametrize("bits", [2, 4, 8])
 @pytest.mark.parametrize("fraction", [0.0, 0.01, 0.05])
 def test_compiled_unpacked_matmul_is_exact(strategy, bits, fraction):
@@ -134,17 +134,41 @@ def test_compiled_unpacked_matmul_is_exact(strategy, bits, fraction):
     np.testing.assert_array_equal(got, reference.unpacked_matmul(a, b, bits, strategy))
 
 
-@pytest.mark.parametrize("strategy", ["row", "column"])
+@pytest.mark.parametrize("strategy", ["row", "column", "both"])
 def test_compiled_unpacked_matmul_extremes(strategy):
     """Largest digit magnitudes everywhere: all-max and all-min rows of i32
-    range, and the extreme b-bit values themselves."""
+    range against entries up to 2^26 (K·max|a|·max|b| just below 2^63), and
+    the extreme b-bit values themselves."""
     for bits in (2, 4, 8):
         top = (1 << (bits - 1)) - 1
         a = np.tile(np.array([top, -top, 2**31 - 1, -(2**31), 0, 1, -1], np.int64), (5, 3))
-        b = np.tile(np.array([-(2**31), 2**31 - 1, top, -top, -1, 0, 1], np.int64), (4, 3))
-        b[1] = 2**31 - 1
+        a[2] = -(2**31)
+        b = np.tile(np.array([-(2**26), 2**26 - 1, top, -top, -1, 0, 1], np.int64), (4, 3))
+        b[1] = 2**26 - 1
+        assert a.shape[1] * 2**31 * 2**26 < 2**63
         np.testing.assert_array_equal(
             effattn.ops.unpacked_matmul(a, b, bits=bits, strategy=strategy), a @ b.T)
+
+
+@pytest.mark.parametrize("strategy", ["row", "column", "both"])
+def test_compiled_unpacked_matmul_reports_i64_overflow(strategy):
+    """K·max|a|·max|b| beyond 2^63 - 1 is an error (status 4), not a wrapped
+    result; at the limit itself the result is exact."""
+    k = 4
+    a = np.zeros((3, k), np.int64)
+    b = np.zeros((2, k), np.int64)
+    a[1, 2] = 2**31
+    b[0, 2] = ((2**63 - 1) // k) // 2**31
+    np.testing.assert_array_equal(
+        effattn.ops.unpacked_matmul(a, b, bits=8, strategy=strategy), a @ b.T)
+    b[1, 0] = b[0, 2] + 1
+    with pytest.raises(effattn.EffattnError, match="K \\* max\\|lhs\\| \\* max\\|rhs\\| exceeds") as error:
+        effattn.ops.unpacked_matmul(a, b, bits=8, strategy=strategy)
+    assert error.value.status == 4
+    # Without an error the next call succeeds again (the status is cleared).
+    b[1, 0] = 0
+    np.testing.assert_array_equal(
+        effattn.ops.unpacked_matmul(a, b, bits=8, strategy=strategy), a @ b.T)
 
 
 def test_inner_dimension_beyond_exact_i32_accumulation_is_rejected():
@@ -153,26 +177,32 @@ def test_inner_dimension_beyond_exact_i32_accumulation_is_rejected():
         effattn.ops.unpacked_matmul(a, a, bits=8)
 
 
-def test_compiled_unpacked_shapes_match_the_authors():
-    """The compiled unpack step splits rows like the authors: the vectors'
-    unpacked shapes, and the oracle's per-row digit counts."""
+def test_compiled_unpacked_sizes_match_the_authors():
+    """The compiled unpack step splits like the authors: their vectors'
+    unpacked shapes."""
     data = load_vectors("imunpack_b8_row")
-    bits = int(data["hp_bit_width"])
-    for name in ("A", "B"):
-        counts = effattn.ops.unpack_row_counts(data[name], bits=bits)
-        assert counts.sum() == data[f"{name}_unpacked_shape"][0]
-        np.testing.assert_array_equal(
-            counts, np.bincount(data[f"{name}_row_index"], minlength=len(counts)))
+    sizes = effattn.ops.unpacked_sizes(data["A"], data["B"], bits=int(data["hp_bit_width"]),
+                                       strategy=str(data["hp_strategy"]))
+    np.testing.assert_array_equal(
+        sizes, [data["A_unpacked_shape"][0], data["B_unpacked_shape"][0],
+                data["A_unpacked_shape"][1]])
+    assert data["B_unpacked_shape"][1] == data["A_unpacked_shape"][1]
 
 
+@pytest.mark.parametrize("strategy", ["row", "column", "both"])
 @pytest.mark.parametrize("bits", [2, 4, 8])
-def test_compiled_unpack_row_counts_match_oracle(bits):
-    rng = np.random.default_rng(40 + bits)
-    x = heavy_hitters(rng, (50, 20), 0.05, magnitude=2**40)
-    x[0] = -(2**62)
-    x[1] = 2**62
-    x[2] = (1 << (bits - 1)) - 1
-    x[3] = -(1 << (bits - 1))
-    _, _, index, _, _ = reference.unpack(x, x, np.ones(20, np.int64), bits, "row")
-    np.testing.assert_array_equal(effattn.ops.unpack_row_counts(x, bits=bits),
-                                  np.bincount(index, minlength=50))
+def test_compiled_unpacked_sizes_match_oracle(strategy, bits):
+    """[M', N', K''] equal the oracle's unpacked shapes, with heavy hitters up
+    to 2^40, ±2^62 rows and the b-bit extremes (for "both" this checks the
+    greedy's choices and tie rules)."""
+    rng = np.random.default_rng(40 + bits + len(strategy))
+    a = heavy_hitters(rng, (50, 20), 0.05, magnitude=2**40)
+    b = heavy_hitters(rng, (30, 20), 0.1, magnitude=2**20)
+    a[0] = -(2**62)
+    a[1] = 2**62
+    a[2] = (1 << (bits - 1)) - 1
+    a[3] = -(1 << (bits - 1))
+    b[:, 4] = 2**12
+    a_u, b_u, *_ = reference.unpack_operands(a, b, bits, strategy)
+    np.testing.assert_array_equal(effattn.ops.unpacked_sizes(a, b, bits=bits, strategy=strategy),
+                                  [a_u.shape[0], b_u.shape[0], a_u.shape[1]])

@@ -593,7 +593,7 @@ func.func @quantize_result_types(%x: tensor<8xf32>, %q: tensor<8xi32>, %s: tenso
 // -----
 
 func.func @um_rank(%a: tensor<4x8x2xi64>, %b: tensor<5x8xi64>, %c: tensor<4x5xi64>) -> tensor<4x5xi64> {
-  // expected-error @+1 {{'effattn.unpacked_matmul' op expects lhs [M, K], rhs [N, K] and init [M, N] of rank 2}}
+  // expected-error @+1 {{'effattn.unpacked_matmul' op expects lhs [M, K] and rhs [N, K] of rank 2, got 'tensor<4x8x2xi64>' and 'tensor<5x8xi64>'}}
   %r = effattn.unpacked_matmul ins(%a, %b : tensor<4x8x2xi64>, tensor<5x8xi64>) outs(%c : tensor<4x5xi64>) -> tensor<4x5xi64>
   return %r : tensor<4x5xi64>
 }
@@ -633,8 +633,8 @@ func.func @um_bits(%a: tensor<4x8xi64>, %b: tensor<5x8xi64>, %c: tensor<4x5xi64>
 // -----
 
 func.func @um_strategy(%a: tensor<4x8xi64>, %b: tensor<5x8xi64>, %c: tensor<4x5xi64>) -> tensor<4x5xi64> {
-  // expected-error @+1 {{'effattn.unpacked_matmul' op expects 'strategy' to be "row" or "column" ("both" exists in effattn.reference only so far), got "both"}}
-  %r = effattn.unpacked_matmul {strategy = "both"} ins(%a, %b : tensor<4x8xi64>, tensor<5x8xi64>) outs(%c : tensor<4x5xi64>) -> tensor<4x5xi64>
+  // expected-error @+1 {{'effattn.unpacked_matmul' op expects 'strategy' to be "row", "column" or "both", got "rows"}}
+  %r = effattn.unpacked_matmul {strategy = "rows"} ins(%a, %b : tensor<4x8xi64>, tensor<5x8xi64>) outs(%c : tensor<4x5xi64>) -> tensor<4x5xi64>
   return %r : tensor<4x5xi64>
 }
 
@@ -648,18 +648,50 @@ func.func @um_k_bound(%a: tensor<4x133145xi64>, %b: tensor<5x133145xi64>, %c: te
 
 // -----
 
-func.func @unpack_row_counts_shape(%x: tensor<4x8xi64>, %d: tensor<5xi64>) -> tensor<5xi64> {
-  // expected-error @+1 {{'effattn.unpack_row_counts' op expects input [R, K] and init [R], got 'tensor<4x8xi64>' and 'tensor<5xi64>'}}
-  %r = effattn.unpack_row_counts ins(%x : tensor<4x8xi64>) outs(%d : tensor<5xi64>) -> tensor<5xi64>
-  return %r : tensor<5xi64>
+func.func @um_init_rank(%a: tensor<4x8xi64>, %b: tensor<5x8xi64>, %c: tensor<20xi64>) -> tensor<20xi64> {
+  // expected-error @+1 {{'effattn.unpacked_matmul' op expects init of shape [M, N] = [4, 5], got 'tensor<20xi64>'}}
+  %r = effattn.unpacked_matmul ins(%a, %b : tensor<4x8xi64>, tensor<5x8xi64>) outs(%c : tensor<20xi64>) -> tensor<20xi64>
+  return %r : tensor<20xi64>
 }
 
 // -----
 
-func.func @unpack_row_counts_bits(%x: tensor<4x8xi64>, %d: tensor<4xi64>) -> tensor<4xi64> {
-  // expected-error @+1 {{'effattn.unpack_row_counts' op expects 'bits' to be 2, 4 or 8, got 16}}
-  %r = effattn.unpack_row_counts {bits = 16} ins(%x : tensor<4x8xi64>) outs(%d : tensor<4xi64>) -> tensor<4xi64>
-  return %r : tensor<4xi64>
+func.func @unpacked_sizes_init(%a: tensor<4x8xi64>, %b: tensor<5x8xi64>, %d: tensor<2xi64>) -> tensor<2xi64> {
+  // expected-error @+1 {{'effattn.unpacked_sizes' op expects init of shape [3] (M', N', K''), got 'tensor<2xi64>'}}
+  %r = effattn.unpacked_sizes ins(%a, %b : tensor<4x8xi64>, tensor<5x8xi64>) outs(%d : tensor<2xi64>) -> tensor<2xi64>
+  return %r : tensor<2xi64>
+}
+
+// -----
+
+func.func @unpacked_sizes_shared_rules(%a: tensor<4x8xi64>, %b: tensor<5x8xi64>, %d: tensor<3xi64>) -> tensor<3xi64> {
+  // expected-error @+1 {{'effattn.unpacked_sizes' op expects 'bits' to be 2, 4 or 8, got 16}}
+  %r = effattn.unpacked_sizes {bits = 16} ins(%a, %b : tensor<4x8xi64>, tensor<5x8xi64>) outs(%d : tensor<3xi64>) -> tensor<3xi64>
+  return %r : tensor<3xi64>
+}
+
+// -----
+
+func.func @unpacked_sizes_result(%a: tensor<4x8xi64>, %b: tensor<5x8xi64>, %d: tensor<3xi64>) -> tensor<?xi64> {
+  // expected-error @+1 {{'effattn.unpacked_sizes' op expects the result type to match init, got 'tensor<?xi64>' and 'tensor<3xi64>'}}
+  %r = effattn.unpacked_sizes ins(%a, %b : tensor<4x8xi64>, tensor<5x8xi64>) outs(%d : tensor<3xi64>) -> tensor<?xi64>
+  return %r : tensor<?xi64>
+}
+
+// -----
+
+func.func @fail_if_status(%c: i1) {
+  // expected-error @+1 {{'effattn.fail_if' op expects 'status' to be an effattn_status error code (1 to 4), got 0}}
+  effattn.fail_if %c, "no error" {status = 0 : i32}
+  return
+}
+
+// -----
+
+func.func @fail_if_message(%c: i1) {
+  // expected-error @+1 {{'effattn.fail_if' op expects a non-empty message}}
+  effattn.fail_if %c, "" {status = 4 : i32}
+  return
 }
 
 // -----

@@ -113,9 +113,19 @@ func.func @unpacked_matmul(%a: tensor<?x96xi64>, %b: tensor<80x96xi32>, %c: tens
 
 // -----
 
-// CHECK-LABEL: func.func @unpack_row_counts
-// CHECK: effattn.unpack_row_counts {bits = 2 : i64} ins(%{{.+}} : tensor<?x96xi32>) outs(%{{.+}} : tensor<?xi64>) -> tensor<?xi64>
-func.func @unpack_row_counts(%x: tensor<?x96xi32>, %d: tensor<?xi64>) -> tensor<?xi64> {
-  %r = effattn.unpack_row_counts {bits = 2} ins(%x : tensor<?x96xi32>) outs(%d : tensor<?xi64>) -> tensor<?xi64>
-  return %r : tensor<?xi64>
+// CHECK-LABEL: func.func @unpacked_sizes
+// CHECK: effattn.unpacked_sizes {bits = 2 : i64, strategy = "both"} ins(%{{.+}}, %{{.+}} : tensor<?x96xi32>, tensor<7x96xi64>) outs(%{{.+}} : tensor<3xi64>) -> tensor<3xi64>
+func.func @unpacked_sizes(%a: tensor<?x96xi32>, %b: tensor<7x96xi64>, %d: tensor<3xi64>) -> tensor<3xi64> {
+  %r = effattn.unpacked_sizes {bits = 2, strategy = "both"} ins(%a, %b : tensor<?x96xi32>, tensor<7x96xi64>) outs(%d : tensor<3xi64>) -> tensor<3xi64>
+  return %r : tensor<3xi64>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @fail_if
+// CHECK-SAME: %[[C:[a-zA-Z0-9_]+]]: i1
+// CHECK: effattn.fail_if %[[C]], "too large" {status = 4 : i32}
+func.func @fail_if(%c: i1) {
+  effattn.fail_if %c, "too large" {status = 4 : i32}
+  return
 }

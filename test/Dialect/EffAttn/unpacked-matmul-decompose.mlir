@@ -1,39 +1,55 @@
 // RUN: effattn-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(effattn-decompose))" | FileCheck %s
 
 /// [Pattern: DecomposeEffAttnOp] IN: effattn.unpacked_matmul, strategy "row".
-/// OUT: per operand, the digit count of each row (row max/min reductions),
-/// an exclusive prefix sum whose total is the dynamic unpacked row count,
-/// the i8 digit rows written by an scf.forall over the original rows; then
-/// the i8 x i8 -> i32 GEMM on the dynamic shapes (row tiles of 32 as parallel
-/// tasks) and the i64 pack.
+/// OUT: the plan (row max/min reductions -> splits per row), the overflow
+/// guard (effattn.fail_if on K·max|A|·max|B|), per operand an exclusive
+/// prefix sum whose total is the dynamic unpacked row count, the unpacked
+/// inner columns ordered by weight (43 weights for 4 bits), the i8 digits
+/// written by row tiles in parallel, the i8 x i8 -> i32 GEMM in 32x256 output
+/// tiles (parallel) shifted into an i64 accumulator, and the i64 pack.
 
 // CHECK-LABEL: func.func @unpacked_row
 // CHECK-SAME: %[[A:[a-zA-Z0-9_]+]]: tensor<6x16xi64>, %[[B:[a-zA-Z0-9_]+]]: tensor<5x16xi32>, %[[C:[a-zA-Z0-9_]+]]: tensor<6x5xi64>
-// CHECK: %[[AMAX:.+]] = linalg.generic {{.*}} ins(%[[A]] : tensor<6x16xi64>) outs(%{{.+}} : tensor<6xi64>)
+// CHECK: %[[AMAX:.+]] = linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]} ins(%[[A]] : tensor<6x16xi64>) outs(%{{.+}} : tensor<6xi64>)
 // CHECK: arith.maxsi
-// CHECK: %[[ACOUNT:.+]] = linalg.generic {{.*}} ins(%[[AMAX]], %{{.+}} : tensor<6xi64>, tensor<6xi64>) outs(%{{.+}} : tensor<6xi64>)
-// CHECK: %[[AOFF:.+]]:2 = scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%{{.+}} = %{{.+}}, %{{.+}} = %{{.+}}) -> (index, tensor<6xindex>)
-// CHECK: %[[AEMPTY:.+]] = tensor.empty(%[[AOFF]]#0) : tensor<?x16xi8>
-// CHECK: %[[AU:.+]] = scf.forall (%[[R:.+]]) in (6) shared_outs(%[[SH:.+]] = %[[AEMPTY]]) -> (tensor<?x16xi8>)
-// CHECK: %[[START:.+]] = tensor.extract %[[AOFF]]#1[%[[R]]] : tensor<6xindex>
-// CHECK: %[[N:.+]] = arith.index_cast %{{.+}} : i64 to index
-// CHECK: tensor.extract_slice %[[SH]][%[[START]], 0] [%[[N]], 16] [1, 1] : tensor<?x16xi8> to tensor<?x16xi8>
-// CHECK: scf.for %{{.+}} = %{{.+}} to %[[N]] step
+// CHECK: %[[ASPLITS:.+]] = linalg.generic {{.*}} ins(%[[AMAX]], %{{.+}} : tensor<6xi64>, tensor<6xi64>) outs(%{{.+}} : tensor<6xi64>)
 // CHECK: arith.shrsi
-// CHECK: arith.trunci %{{.+}} : i64 to i8
-// CHECK: tensor.parallel_insert_slice %{{.+}} into %[[SH]][%[[START]], 0] [%[[N]], 16] [1, 1]
+// CHECK: linalg.generic {{.*}} ins(%[[B]] : tensor<5x16xi32>) outs(%{{.+}} : tensor<5xi64>)
+// CHECK: %[[BSPLITS:.+]] = linalg.generic {{.*}} ins(%{{.+}}, %{{.+}} : tensor<5xi64>, tensor<5xi64>) outs(%{{.+}} : tensor<5xi64>)
+// CHECK: %[[AABS:.+]] = linalg.generic {{.*}} iterator_types = ["reduction", "reduction"]} ins(%[[A]] : tensor<6x16xi64>) outs(%{{.+}} : tensor<i64>)
+// CHECK: arith.maxui
+// CHECK: %[[LIMIT:.+]] = arith.divui
+// CHECK: linalg.generic {{.*}} ins(%[[B]] : tensor<5x16xi32>) outs(%{{.+}} : tensor<i64>)
+// CHECK: %[[OVERFLOW:.+]] = arith.cmpi ugt, %{{.+}}, %[[LIMIT]] : i64
+// CHECK: effattn.fail_if %[[OVERFLOW]], "effattn.unpacked_matmul: K * max|lhs| * max|rhs| exceeds 2^63 - 1; the exact result may not fit in i64" {status = 4 : i32}
+// CHECK: %[[AOFF:.+]]:2 = scf.for {{.+}} -> (index, tensor<6xindex>)
+// CHECK: %[[AROWS:.+]]:3 = scf.for {{.+}} -> (tensor<?xindex>, tensor<?xi64>, tensor<?xi64>)
 // CHECK: %[[BOFF:.+]]:2 = scf.for {{.+}} -> (index, tensor<5xindex>)
-// CHECK: %[[BU:.+]] = scf.forall (%{{.+}}) in (5) shared_outs(%{{.+}} = %{{.+}}) -> (tensor<?x16xi8>)
-// CHECK: tensor.empty(%{{.+}}, %{{.+}}) : tensor<?x?xi32>
-// CHECK: %[[P:.+]] = scf.forall (%[[I0:.+]]) = (0) to (%{{.+}}) step (32) shared_outs(%{{.+}} = %{{.+}}) -> (tensor<?x?xi32>)
-// CHECK: %[[AT:.+]] = tensor.extract_slice %[[AU]][%[[I0]], 0] [%{{.+}}, 16] [1, 1] : tensor<?x16xi8> to tensor<?x16xi8>
-// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[AT]], %[[BU]] : tensor<?x16xi8>, tensor<?x16xi8>) outs(%{{.+}} : tensor<?x?xi32>)
+// CHECK: %[[BROWS:.+]]:3 = scf.for {{.+}} -> (tensor<?xindex>, tensor<?xi64>, tensor<?xi64>)
+// CHECK: %[[COLS:.+]]:7 = scf.for %{{.+}} = %{{.+}} to %c43 step {{.+}} -> (index, tensor<?xindex>, tensor<?xi64>, tensor<?xi64>, tensor<?xi64>, tensor<?xi64>, tensor<44xindex>)
+// CHECK: scf.if
+// CHECK: %[[AE:.+]] = tensor.empty(%[[AOFF]]#0, %{{.+}}) : tensor<?x?xi8>
+// CHECK: %[[AU:.+]] = scf.forall (%{{.+}}) = (0) to (%{{.+}}) step (32) shared_outs(%{{.+}} = %[[AE]]) -> (tensor<?x?xi8>)
+// CHECK: linalg.generic {{.*}} ins({{.*}}, %[[COLS]]#1, %[[COLS]]#2, %[[COLS]]#3 : {{.*}}) outs(%{{.+}} : tensor<?x?xi8>)
+// CHECK: tensor.extract %[[A]][%{{.+}}, %{{.+}}] : tensor<6x16xi64>
+// CHECK: arith.trunci %{{.+}} : i64 to i8
+// CHECK: %[[BU:.+]] = scf.forall
+// CHECK: linalg.generic {{.*}} ins({{.*}}, %[[COLS]]#1, %[[COLS]]#4, %[[COLS]]#5 : {{.*}}) outs(%{{.+}} : tensor<?x?xi8>)
+// CHECK: tensor.extract %[[B]][%{{.+}}, %{{.+}}] : tensor<5x16xi32>
+// CHECK: %[[P0:.+]] = linalg.fill ins(%{{.+}} : i64) outs(%{{.+}} : tensor<?x?xi64>)
+// CHECK: %[[P:.+]] = scf.for %{{.+}} = %{{.+}} to %c43{{.*}} iter_args(%{{.+}} = %[[P0]]) -> (tensor<?x?xi64>)
+// CHECK: scf.for %[[FROM:.+]] = %{{.+}} to %{{.+}} step %c16
+// CHECK: tensor.extract_slice %[[AU]][0, %[[FROM]]]
+// CHECK: scf.forall (%{{.+}}, %{{.+}}) = (0, 0) to (%{{.+}}, %{{.+}}) step (32, 256) shared_outs(%{{.+}} = %{{.+}}) -> (tensor<?x?xi64>)
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]} ins(%{{.+}}, %{{.+}} : tensor<?x?xi8>, tensor<?x?xi8>) outs(%{{.+}} : tensor<?x?xi32>)
 // CHECK: arith.extsi %{{.+}} : i8 to i32
 // CHECK: arith.muli %{{.+}}, %{{.+}} : i32
-// CHECK: %[[OUT:.+]] = linalg.generic {{.*}} ins(%[[AOFF]]#1, %[[ACOUNT]], %[[BOFF]]#1, %{{.+}} : tensor<6xindex>, tensor<6xi64>, tensor<5xindex>, tensor<5xi64>) outs(%[[C]] : tensor<6x5xi64>)
+// CHECK: linalg.generic {{.*}} ins(%{{.+}} : tensor<?x?xi32>) outs(%{{.+}} : tensor<?x?xi64>)
+// CHECK: arith.shli %{{.+}}, %{{.+}} : i64
+// CHECK: %[[OUT:.+]] = linalg.generic {{.*}} ins(%[[AOFF]]#1, %[[ASPLITS]], %[[BOFF]]#1, %[[BSPLITS]] : tensor<6xindex>, tensor<6xi64>, tensor<5xindex>, tensor<5xi64>) outs(%[[C]] : tensor<6x5xi64>)
 // CHECK: scf.for
 // CHECK: scf.for
-// CHECK: tensor.extract %[[P]][%{{.+}}, %{{.+}}] : tensor<?x?xi32>
+// CHECK: tensor.extract %[[P]][%{{.+}}, %{{.+}}] : tensor<?x?xi64>
 // CHECK: arith.shli %{{.+}}, %{{.+}} : i64
 // CHECK: return %[[OUT]]
 func.func @unpacked_row(%a: tensor<6x16xi64>, %b: tensor<5x16xi32>, %c: tensor<6x5xi64>) -> tensor<6x5xi64> {
@@ -43,34 +59,72 @@ func.func @unpacked_row(%a: tensor<6x16xi64>, %b: tensor<5x16xi32>, %c: tensor<6
 
 // -----
 
-/// Strategy "column": digit counts per inner column of each operand; the
-/// unpacked inner dimension K'' (dynamic) holds every digit pair, grouped by
-/// weight e = u + v (19 groups for 8 bits); an scf.forall over the groups
-/// writes each group's columns of both operands; each group is one i8 GEMM
-/// (in chunks of at most K columns) shifted into the i64 result.
+/// Strategy "column": splits per inner column of each operand (reductions
+/// over the rows); lhs's splits become copies of the inner columns (a log
+/// written by nested loops) that rhs splits in turn.
 
 // CHECK-LABEL: func.func @unpacked_column
-// CHECK-SAME: %[[A:[a-zA-Z0-9_]+]]: tensor<6x16xi64>, %[[B:[a-zA-Z0-9_]+]]: tensor<5x16xi64>, %[[C:[a-zA-Z0-9_]+]]: tensor<6x5xi64>
+// CHECK-SAME: %[[A:[a-zA-Z0-9_]+]]: tensor<6x16xi64>, %[[B:[a-zA-Z0-9_]+]]: tensor<5x16xi64>
 // CHECK: linalg.generic {{.*}} iterator_types = ["reduction", "parallel"]} ins(%[[A]] : tensor<6x16xi64>) outs(%{{.+}} : tensor<16xi64>)
-// CHECK: %[[PAIRS:.+]] = linalg.generic {{.*}} outs(%{{.+}} : tensor<19x16xi64>)
-// CHECK: %[[SCAN:.+]]:3 = scf.for {{.+}} -> (index, tensor<19x16xindex>, tensor<20xindex>)
-// CHECK: %[[AE:.+]] = tensor.empty(%[[SCAN]]#0) : tensor<6x?xi8>
-// CHECK: %[[BE:.+]] = tensor.empty(%[[SCAN]]#0) : tensor<5x?xi8>
-// CHECK: %[[U:.+]]:2 = scf.forall (%{{.+}}) in (19) shared_outs(%{{.+}} = %[[AE]], %{{.+}} = %[[BE]]) -> (tensor<6x?xi8>, tensor<5x?xi8>)
-// CHECK: tensor.extract_slice %[[A]][0, %{{.+}}] [6, 1] [1, 1] : tensor<6x16xi64> to tensor<6x1xi64>
-// CHECK: arith.trunci %{{.+}} : i64 to i8
-// CHECK: tensor.parallel_insert_slice
-// CHECK: %[[ZERO:.+]] = linalg.fill ins(%{{.+}} : i64) outs(%[[C]] : tensor<6x5xi64>)
-// CHECK: %[[OUT:.+]] = scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%{{.+}} = %[[ZERO]]) -> (tensor<6x5xi64>)
-// CHECK: scf.for %[[FROM:.+]] = %{{.+}} to %{{.+}} step %c16
-// CHECK: %[[AS:.+]] = tensor.extract_slice %[[U]]#0[0, %[[FROM]]] [6, %{{.+}}] [1, 1] : tensor<6x?xi8> to tensor<6x?xi8>
-// CHECK: %[[BS:.+]] = tensor.extract_slice %[[U]]#1[0, %[[FROM]]] [5, %{{.+}}] [1, 1] : tensor<5x?xi8> to tensor<5x?xi8>
-// CHECK: scf.forall (%[[I1:.+]]) = (0) to (6) step (32)
-// CHECK: %[[AST:.+]] = tensor.extract_slice %[[AS]][%[[I1]], 0] [%{{.+}}, %{{.+}}] [1, 1] : tensor<6x?xi8> to tensor<?x?xi8>
-// CHECK: linalg.generic {{.*}} ins(%[[AST]], %[[BS]] : tensor<?x?xi8>, tensor<5x?xi8>) outs(%{{.+}} : tensor<?x5xi32>)
-// CHECK: arith.shli %{{.+}}, %{{.+}} : i64
-// CHECK: return %[[OUT]]
+// CHECK: %[[LOG:.+]]:3 = scf.for {{.+}} -> (tensor<144xindex>, tensor<144xi64>, index)
+// CHECK: scf.for
+// CHECK: %[[COPIES:.+]] = linalg.generic {{.*}} outs(%{{.+}} : tensor<?xindex>)
+// CHECK: tensor.extract %[[LOG]]#0
+// CHECK: linalg.generic {{.*}} iterator_types = ["reduction", "parallel"]} ins(%[[B]] : tensor<5x16xi64>) outs(%{{.+}} : tensor<16xi64>)
+// CHECK: linalg.generic {{.*}} ins(%[[COPIES]] : tensor<?xindex>) outs(%{{.+}} : tensor<?xi64>)
+// CHECK: effattn.fail_if
+// CHECK: scf.forall (%{{.+}}, %{{.+}}) = (0, 0) to (%{{.+}}, %{{.+}}) step (32, 256)
 func.func @unpacked_column(%a: tensor<6x16xi64>, %b: tensor<5x16xi64>, %c: tensor<6x5xi64>) -> tensor<6x5xi64> {
   %r = effattn.unpacked_matmul {bits = 8, strategy = "column"} ins(%a, %b : tensor<6x16xi64>, tensor<5x16xi64>) outs(%c : tensor<6x5xi64>) -> tensor<6x5xi64>
   return %r : tensor<6x5xi64>
+}
+
+// -----
+
+/// Strategy "both": the extra digits of every entry (i8), then the authors'
+/// greedy as an scf.while: the best row and column by count (ties to the
+/// first derived position), then one split of the row or the column, which
+/// updates the counts along it. Twice: lhs [6, 16], then rhs [5, K'] over the
+/// copies of the inner columns.
+
+// CHECK-LABEL: func.func @unpacked_both
+// CHECK-SAME: %[[A:[a-zA-Z0-9_]+]]: tensor<6x16xi64>, %[[B:[a-zA-Z0-9_]+]]: tensor<5x16xi64>
+// CHECK: %[[TA:.+]] = linalg.generic {{.*}} outs(%{{.+}} : tensor<6x16xi8>)
+// CHECK: tensor.extract %[[A]]
+// CHECK: %[[GA:.+]]:14 = scf.while (%{{.+}} = %{{.+}}) : (tensor<6xi64>, tensor<16xi64>, tensor<6xi64>, tensor<16xi64>, tensor<6xi64>, tensor<16xi64>, i64, i64, tensor<?xindex>, tensor<?xi64>, index)
+// CHECK: %[[ROW:.+]]:3 = scf.for {{.+}} -> (i64, i64, index)
+// CHECK: %[[COL:.+]]:3 = scf.for {{.+}} -> (i64, i64, index)
+// CHECK: %[[ROWFIRST:.+]] = arith.cmpi sge, %[[ROW]]#0, %[[COL]]#0 : i64
+// CHECK: scf.condition
+// CHECK: scf.if
+// CHECK: tensor.extract %[[TA]]
+// CHECK: %[[TB:.+]] = linalg.generic {{.*}} outs(%{{.+}} : tensor<5x?xi8>)
+// CHECK: tensor.extract %[[B]]
+// CHECK: scf.while {{.*}} : (tensor<5xi64>, tensor<?xi64>
+// CHECK: effattn.fail_if
+func.func @unpacked_both(%a: tensor<6x16xi64>, %b: tensor<5x16xi64>, %c: tensor<6x5xi64>) -> tensor<6x5xi64> {
+  %r = effattn.unpacked_matmul {bits = 8, strategy = "both"} ins(%a, %b : tensor<6x16xi64>, tensor<5x16xi64>) outs(%c : tensor<6x5xi64>) -> tensor<6x5xi64>
+  return %r : tensor<6x5xi64>
+}
+
+// -----
+
+/// effattn.unpacked_sizes: the plan and the layout only (no guard, no GEMM);
+/// the three totals inserted into init.
+
+// CHECK-LABEL: func.func @sizes
+// CHECK-SAME: %[[D:[a-zA-Z0-9_]+]]: tensor<3xi64>
+// CHECK-NOT: effattn.fail_if
+// CHECK: %[[AOFF:.+]]:2 = scf.for {{.+}} -> (index, tensor<6xindex>)
+// CHECK: %[[BOFF:.+]]:2 = scf.for {{.+}} -> (index, tensor<5xindex>)
+// CHECK: %[[COLS:.+]]:7 = scf.for
+// CHECK-NOT: scf.forall
+// CHECK: %[[M:.+]] = arith.index_cast %[[AOFF]]#0 : index to i64
+// CHECK: %[[S0:.+]] = tensor.insert %[[M]] into %[[D]][%{{.+}}] : tensor<3xi64>
+// CHECK: %[[S1:.+]] = tensor.insert %{{.+}} into %[[S0]][%{{.+}}] : tensor<3xi64>
+// CHECK: %[[S2:.+]] = tensor.insert %{{.+}} into %[[S1]][%{{.+}}] : tensor<3xi64>
+// CHECK: return %[[S2]]
+func.func @sizes(%a: tensor<6x16xi64>, %b: tensor<5x16xi64>, %d: tensor<3xi64>) -> tensor<3xi64> {
+  %r = effattn.unpacked_sizes {bits = 8, strategy = "row"} ins(%a, %b : tensor<6x16xi64>, tensor<5x16xi64>) outs(%d : tensor<3xi64>) -> tensor<3xi64>
+  return %r : tensor<3xi64>
 }

@@ -625,10 +625,10 @@ LogicalResult UnpackedMatmulOp::reifyResultShapes(
 
 LogicalResult UnpackedSizesOp::verify() {
   auto initType = cast<RankedTensorType>(getInit().getType());
-  if (failed(verifyUnpackOperands(
-          *this, cast<RankedTensorType>(getLhs().getType()),
-          cast<RankedTensorType>(getRhs().getType()), getBitsAttr().getInt(),
-          getStrategy())))
+  if (failed(verifyUnpackOperands(*this,
+                                  cast<RankedTensorType>(getLhs().getType()),
+                                  cast<RankedTensorType>(getRhs().getType()),
+                                  getBitsAttr().getInt(), getStrategy())))
     return failure();
   if (initType.getRank() != 1 || initType.getDimSize(0) != 3)
     return emitOpError("expects init of shape [3] (M', N', K''), got ")
@@ -636,8 +636,9 @@ LogicalResult UnpackedSizesOp::verify() {
   return verifyResultType(*this, getType(), initType);
 }
 
-LogicalResult UnpackedSizesOp::reifyResultShapes(
-    OpBuilder &b, ReifiedRankedShapedTypeDims &reifiedShapes) {
+LogicalResult
+UnpackedSizesOp::reifyResultShapes(OpBuilder &b,
+                                   ReifiedRankedShapedTypeDims &reifiedShapes) {
   reifiedShapes.push_back(tensor::getMixedSizes(b, getLoc(), getInit()));
   return success();
 }
@@ -651,7 +652,8 @@ LogicalResult FailIfOp::verify() {
       getStatus() > EFFATTN_ERROR_OUT_OF_RANGE)
     return emitOpError("expects 'status' to be an effattn_status error code "
                        "(1 to ")
-           << EFFATTN_ERROR_OUT_OF_RANGE << "), got " << getStatus();
+           << static_cast<int>(EFFATTN_ERROR_OUT_OF_RANGE) << "), got "
+           << getStatus();
   if (getMessage().empty())
     return emitOpError("expects a non-empty message");
   return success();

@@ -101,10 +101,11 @@ Value PlanBuilder::maxExtraDigitsOf(Value x, bool perColumn) {
   auto extreme = [&](bool max) {
     Value start = i64(max ? std::numeric_limits<int64_t>::min()
                           : std::numeric_limits<int64_t>::max());
-    Value init = linalg::FillOp::create(
-                     b, loc, start,
-                     Value(tensor::EmptyOp::create(b, loc, {size}, b.getI64Type())))
-                     .getResult(0);
+    Value init =
+        linalg::FillOp::create(
+            b, loc, start,
+            Value(tensor::EmptyOp::create(b, loc, {size}, b.getI64Type())))
+            .getResult(0);
     return lb.generic(
         {x}, init, {lb.map(2, {0, 1}), lb.map(2, {perColumn ? 1u : 0u})},
         perColumn ? lb.iterators({red, par}) : lb.iterators({par, red}),
@@ -164,19 +165,20 @@ PlanBuilder::GreedySplits PlanBuilder::buildGreedy(Value t) {
               nb, l, P::sgt, a[0],
               arith::ConstantIntOp::create(nb, l, nb.getI8Type(), 0));
           return arith::AddIOp::create(
-              nb, l, a[1], arith::ExtUIOp::create(nb, l, nb.getI64Type(), large));
+              nb, l, a[1],
+              arith::ExtUIOp::create(nb, l, nb.getI64Type(), large));
         });
   };
   // The derived position of each row's (column's) top part: its own index
   // until it is split, then where the split appended it.
   auto positions = [&](OpFoldResult size) {
-    return lb.generic({}, tensor::EmptyOp::create(b, loc, {size}, b.getI64Type()),
-                      {lb.map(1, {0})}, lb.iterators({par}),
-                      [&](OpBuilder &nb, Location l, ValueRange) -> Value {
-                        return arith::IndexCastOp::create(
-                            nb, l, nb.getI64Type(),
-                            linalg::IndexOp::create(nb, l, 0));
-                      });
+    return lb.generic(
+        {}, tensor::EmptyOp::create(b, loc, {size}, b.getI64Type()),
+        {lb.map(1, {0})}, lb.iterators({par}),
+        [&](OpBuilder &nb, Location l, ValueRange) -> Value {
+          return arith::IndexCastOp::create(nb, l, nb.getI64Type(),
+                                            linalg::IndexOp::create(nb, l, 0));
+        });
   };
   OpFoldResult logSize =
       arith::MulIOp::create(b, loc, columns, index(maxExtraDigits(shift)))
@@ -217,8 +219,8 @@ PlanBuilder::GreedySplits PlanBuilder::buildGreedy(Value t) {
   OpBuilder::InsertionGuard guard(b);
   {
     // Before: the row and the column with the most large entries.
-    Block *before = b.createBlock(&whileOp.getBefore(), {}, stateTypes,
-                                  stateLocs);
+    Block *before =
+        b.createBlock(&whileOp.getBefore(), {}, stateTypes, stateLocs);
     ValueRange state = before->getArguments();
     auto best = [&](Value counts, Value positions, Value size) {
       return loop(index(0), size,
@@ -262,29 +264,28 @@ PlanBuilder::GreedySplits PlanBuilder::buildGreedy(Value t) {
       unsigned otherCounts = isRow ? kColumnCounts : kRowCounts;
       Value level = get(state[splits], line);
       Value newLevel = add(level, i64(1));
-      ValueRange updated = loop(
-          index(0), isRow ? columns : rows, {state[otherCounts], i64(0)},
-          [&](Value i, ValueRange acc) -> SmallVector<Value> {
-            Value needed = arith::ExtSIOp::create(
-                b, loc, b.getI64Type(),
-                get(t, isRow ? ValueRange{line, i} : ValueRange{i, line}));
-            Value crossing = get(state[otherSplits], i);
-            // Large before the split and small after it.
-            Value fixed = arith::ExtUIOp::create(
-                b, loc, b.getI64Type(),
-                cmp(P::eq, add(newLevel, crossing), needed));
-            return {set(sub(get(acc[0], i), fixed), acc[0], i),
-                    add(acc[1], fixed)};
-          });
+      ValueRange updated =
+          loop(index(0), isRow ? columns : rows, {state[otherCounts], i64(0)},
+               [&](Value i, ValueRange acc) -> SmallVector<Value> {
+                 Value needed = arith::ExtSIOp::create(
+                     b, loc, b.getI64Type(),
+                     get(t, isRow ? ValueRange{line, i} : ValueRange{i, line}));
+                 Value crossing = get(state[otherSplits], i);
+                 // Large before the split and small after it.
+                 Value fixed = arith::ExtUIOp::create(
+                     b, loc, b.getI64Type(),
+                     cmp(P::eq, add(newLevel, crossing), needed));
+                 return {set(sub(get(acc[0], i), fixed), acc[0], i),
+                         add(acc[1], fixed)};
+               });
       next[otherCounts] = updated[0];
-      next[counts] = set(sub(get(state[counts], line), updated[1]),
-                         state[counts], line);
+      next[counts] =
+          set(sub(get(state[counts], line), updated[1]), state[counts], line);
       next[splits] = set(newLevel, state[splits], line);
       unsigned nextPosition = isRow ? kNextRow : kNextColumn;
       next[isRow ? kRowPositions : kColumnPositions] =
-          set(state[nextPosition], state[isRow ? kRowPositions
-                                               : kColumnPositions],
-              line);
+          set(state[nextPosition],
+              state[isRow ? kRowPositions : kColumnPositions], line);
       next[nextPosition] = add(state[nextPosition], i64(1));
       if (!isRow) {
         Value at = state[kLogCount];
@@ -344,13 +345,13 @@ std::pair<Value, Value> PlanBuilder::buildColumnCopies(Value columnSplits,
        tensor::EmptyOp::create(b, loc, {logSize}, b.getI64Type()), index(0)},
       [&](Value j, ValueRange acc) -> SmallVector<Value> {
         Value splits = toIndex(get(columnSplits, j));
-        ValueRange inner = loop(
-            index(0), splits, acc,
-            [&](Value v, ValueRange entry) -> SmallVector<Value> {
-              return {set(j, entry[0], entry[2]),
-                      set(toI64(add(v, index(1))), entry[1], entry[2]),
-                      add(entry[2], index(1))};
-            });
+        ValueRange inner =
+            loop(index(0), splits, acc,
+                 [&](Value v, ValueRange entry) -> SmallVector<Value> {
+                   return {set(j, entry[0], entry[2]),
+                           set(toI64(add(v, index(1))), entry[1], entry[2]),
+                           add(entry[2], index(1))};
+                 });
         return llvm::to_vector(inner);
       });
   return buildCopies(log[0], log[1], log[2], k);
@@ -363,12 +364,12 @@ UnpackPlan PlanBuilder::build(Value lhs, Value rhs, StringRef strategy) {
   OpFoldResult n = tensor::getMixedSize(b, loc, rhs, 0);
   OpFoldResult kSize = b.getIndexAttr(k);
   UnpackPlan plan;
-  Value identity = lb.generic(
-      {}, tensor::EmptyOp::create(b, loc, {kSize}, b.getIndexType()),
-      {lb.map(1, {0})}, lb.iterators({par}),
-      [&](OpBuilder &nb, Location l, ValueRange) -> Value {
-        return linalg::IndexOp::create(nb, l, 0);
-      });
+  Value identity =
+      lb.generic({}, tensor::EmptyOp::create(b, loc, {kSize}, b.getIndexType()),
+                 {lb.map(1, {0})}, lb.iterators({par}),
+                 [&](OpBuilder &nb, Location l, ValueRange) -> Value {
+                   return linalg::IndexOp::create(nb, l, 0);
+                 });
   if (strategy == "row") {
     plan.lhsRowSplits = maxExtraDigitsOf(lhs, /*perColumn=*/false);
     plan.rhsRowSplits = maxExtraDigitsOf(rhs, /*perColumn=*/false);
@@ -386,13 +387,13 @@ UnpackPlan PlanBuilder::build(Value lhs, Value rhs, StringRef strategy) {
         buildColumnCopies(plan.lhsColumnSplits, k);
     Value rhsSplits = maxExtraDigitsOf(rhs, /*perColumn=*/true);
     OpFoldResult copies = tensor::getMixedSize(b, loc, plan.copySource, 0);
-    plan.rhsCopySplits = lb.generic(
-        {plan.copySource},
-        tensor::EmptyOp::create(b, loc, {copies}, b.getI64Type()),
-        {lb.map(1, {0}), lb.map(1, {0})}, lb.iterators({par}),
-        [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
-          return tensor::ExtractOp::create(nb, l, rhsSplits, a[0]);
-        });
+    plan.rhsCopySplits =
+        lb.generic({plan.copySource},
+                   tensor::EmptyOp::create(b, loc, {copies}, b.getI64Type()),
+                   {lb.map(1, {0}), lb.map(1, {0})}, lb.iterators({par}),
+                   [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+                     return tensor::ExtractOp::create(nb, l, rhsSplits, a[0]);
+                   });
     return plan;
   }
   // "both": lhs against rhs, then rhs (its columns duplicated by lhs's column
@@ -409,8 +410,8 @@ UnpackPlan PlanBuilder::build(Value lhs, Value rhs, StringRef strategy) {
   return plan;
 }
 
-UnpackPlan mlir::effattn::buildUnpackPlan(OpBuilder &b, Location loc,
-                                          Value lhs, Value rhs, int64_t bits,
+UnpackPlan mlir::effattn::buildUnpackPlan(OpBuilder &b, Location loc, Value lhs,
+                                          Value rhs, int64_t bits,
                                           StringRef strategy) {
   return PlanBuilder(b, loc, bits - 1).build(lhs, rhs, strategy);
 }

@@ -44,36 +44,53 @@ using utils::IteratorType;
 
 /// Rows per parallel task when building [rows, ?] matrices.
 static constexpr int64_t kRowTile = 32;
+/// Columns per parallel task of the low-bit GEMM (with kRowTile rows, an i32
+/// tile of 32 KiB).
+static constexpr int64_t kGemmColumnTile = 256;
 
-/// Returns `init` [R, C] computed by row tiles of kRowTile as parallel tasks
-/// (an scf.forall): `tile(b, start, size, initTile)` returns rows
-/// [start, start + size).
+/// Returns `init` [R, C] computed by tiles of rowTile x columnTile (0: all
+/// columns) as parallel tasks (an scf.forall): `tile(b, offsets, sizes,
+/// initTile)` returns the tile at `offsets` of `sizes`.
 static Value
-buildByRowTiles(OpBuilder &b, Location loc, Value init,
-                function_ref<Value(OpBuilder &, Value, Value, Value)> tile) {
-  OpFoldResult rows = tensor::getMixedSize(b, loc, init, 0);
-  OpFoldResult cols = tensor::getMixedSize(b, loc, init, 1);
-  OpFoldResult zero = b.getIndexAttr(0), unit = b.getIndexAttr(1);
+buildByTiles(OpBuilder &b, Location loc, Value init, int64_t rowTile,
+             int64_t columnTile,
+             function_ref<Value(OpBuilder &, ArrayRef<OpFoldResult>,
+                                ArrayRef<OpFoldResult>, Value)>
+                 tile) {
+  SmallVector<OpFoldResult> ubs = tensor::getMixedSizes(b, loc, init);
+  SmallVector<OpFoldResult> lbs(2, b.getIndexAttr(0));
+  SmallVector<OpFoldResult> steps{b.getIndexAttr(rowTile),
+                                  b.getIndexAttr(columnTile)};
+  unsigned rank = columnTile ? 2 : 1;
   auto forall = scf::ForallOp::create(
-      b, loc, {zero}, {rows}, {b.getIndexAttr(kRowTile)}, ValueRange{init},
+      b, loc, ArrayRef(lbs).take_front(rank), ArrayRef(ubs).take_front(rank),
+      ArrayRef(steps).take_front(rank), ValueRange{init},
       /*mapping=*/std::nullopt);
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(forall.getBody());
-  Value start = forall.getInductionVar(0);
-  Value size = arith::MinSIOp::create(
-      b, loc, arith::ConstantIndexOp::create(b, loc, kRowTile),
-      arith::SubIOp::create(
-          b, loc, getValueOrCreateConstantIndexOp(b, loc, rows), start));
+  SmallVector<OpFoldResult> offsets{b.getIndexAttr(0), b.getIndexAttr(0)};
+  SmallVector<OpFoldResult> sizes{ubs[0], ubs[1]};
+  SmallVector<int64_t> shape(cast<RankedTensorType>(init.getType()).getShape());
+  for (unsigned d = 0; d < rank; ++d) {
+    Value start = forall.getInductionVar(d);
+    offsets[d] = start;
+    sizes[d] =
+        arith::MinSIOp::create(
+            b, loc,
+            arith::ConstantIndexOp::create(b, loc, d ? columnTile : rowTile),
+            arith::SubIOp::create(
+                b, loc, getValueOrCreateConstantIndexOp(b, loc, ubs[d]), start))
+            .getResult();
+    shape[d] = ShapedType::kDynamic;
+  }
+  SmallVector<OpFoldResult> strides(2, b.getIndexAttr(1));
   Value shared = forall.getRegionIterArgs()[0];
-  auto sharedType = cast<RankedTensorType>(shared.getType());
-  SmallVector<OpFoldResult> offsets{start, zero}, sizes{size, cols},
-      strides{unit, unit};
   Value initTile = tensor::ExtractSliceOp::create(
       b, loc,
-      RankedTensorType::get({ShapedType::kDynamic, sharedType.getDimSize(1)},
-                            sharedType.getElementType()),
+      RankedTensorType::get(
+          shape, cast<RankedTensorType>(init.getType()).getElementType()),
       shared, offsets, sizes, strides);
-  Value result = tile(b, start, size, initTile);
+  Value result = tile(b, offsets, sizes, initTile);
   b.setInsertionPointToEnd(forall.getTerminator().getBody());
   tensor::ParallelInsertSliceOp::create(b, loc, result, shared, offsets, sizes,
                                         strides);
@@ -84,8 +101,8 @@ buildByRowTiles(OpBuilder &b, Location loc, Value init,
 static Value buildRowRange(OpBuilder &b, Location loc, Value x, Value start,
                            Value size) {
   auto type = cast<RankedTensorType>(x.getType());
-  SmallVector<OpFoldResult> offsets{start}, sizes{size}, strides{
-                                                             b.getIndexAttr(1)};
+  SmallVector<OpFoldResult> offsets{start}, sizes{size},
+      strides{b.getIndexAttr(1)};
   SmallVector<int64_t> shape{ShapedType::kDynamic};
   if (type.getRank() == 2) {
     offsets.push_back(b.getIndexAttr(0));
@@ -111,24 +128,34 @@ static Value buildColumnRange(OpBuilder &b, Location loc, Value x,
       SmallVector<OpFoldResult>{unit, unit});
 }
 
-/// Returns lhs [R, k] · rhs [S, k]ᵀ for i8 operands, accumulated in i32 (exact
-/// while k·(2^shift - 1)² < 2^31, which the verifier checks for k <= K), by
-/// parallel row tiles.
-static Value buildLowBitGemm(OpBuilder &b, Location loc, Value lhs, Value rhs) {
+/// Returns acc + (lhs [R, k] · rhs [S, k]ᵀ << weight) for i8 operands and an
+/// i64 accumulator: products summed in i32 (exact while
+/// k·(2^shift - 1)² < 2^31, which the verifier checks for k <= K), widened
+/// and shifted per output tile; tiles run as parallel tasks.
+static Value buildLowBitGemmInto(OpBuilder &b, Location loc, Value lhs,
+                                 Value rhs, Value acc, Value weight) {
   const IteratorType par = IteratorType::parallel,
                      red = IteratorType::reduction;
-  Type i32 = b.getI32Type();
-  OpFoldResult rows = tensor::getMixedSize(b, loc, lhs, 0);
-  OpFoldResult cols = tensor::getMixedSize(b, loc, rhs, 0);
-  Value empty = tensor::EmptyOp::create(b, loc, {rows, cols}, i32);
-  return buildByRowTiles(
-      b, loc, empty,
-      [&](OpBuilder &tb, Value start, Value size, Value outTile) -> Value {
+  return buildByTiles(
+      b, loc, acc, kRowTile, kGemmColumnTile,
+      [&](OpBuilder &tb, ArrayRef<OpFoldResult> offsets,
+          ArrayRef<OpFoldResult> sizes, Value accTile) -> Value {
         BatchedLinalgBuilder lb(tb, loc, {});
+        Type i32 = tb.getI32Type();
         Value zero32 = arith::ConstantIntOp::create(tb, loc, i32, 0);
-        return lb.generic(
-            {buildRowRange(tb, loc, lhs, start, size), rhs},
-            linalg::FillOp::create(tb, loc, zero32, outTile).getResult(0),
+        Value products0 =
+            linalg::FillOp::create(
+                tb, loc, zero32,
+                Value(tensor::EmptyOp::create(tb, loc, sizes, i32)))
+                .getResult(0);
+        auto rows = [&](Value x, OpFoldResult start, OpFoldResult size) {
+          return buildRowRange(tb, loc, x,
+                               getValueOrCreateConstantIndexOp(tb, loc, start),
+                               getValueOrCreateConstantIndexOp(tb, loc, size));
+        };
+        Value products = lb.generic(
+            {rows(lhs, offsets[0], sizes[0]), rows(rhs, offsets[1], sizes[1])},
+            products0,
             {lb.map(3, {0, 2}), lb.map(3, {1, 2}), lb.map(3, {0, 1})},
             lb.iterators({par, par, red}),
             [](OpBuilder &nb, Location l, ValueRange a) -> Value {
@@ -136,6 +163,14 @@ static Value buildLowBitGemm(OpBuilder &b, Location loc, Value lhs, Value rhs) {
               Value y = arith::ExtSIOp::create(nb, l, nb.getI32Type(), a[1]);
               return arith::AddIOp::create(nb, l, a[2],
                                            arith::MulIOp::create(nb, l, x, y));
+            });
+        return lb.generic(
+            {products}, accTile, {lb.map(2, {0, 1}), lb.map(2, {0, 1})},
+            lb.iterators({par, par}),
+            [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+              Value wide = arith::ExtSIOp::create(nb, l, nb.getI64Type(), a[0]);
+              Value shifted = arith::ShLIOp::create(nb, l, wide, weight);
+              return arith::AddIOp::create(nb, l, a[1], shifted);
             });
       });
 }
@@ -238,8 +273,7 @@ DerivedRows UnpackDecomposer::deriveRows(Value splits) {
   Value rows = getValueOrCreateConstantIndexOp(b, loc, rowSize);
   ValueRange scan = loop(
       index(0), rows,
-      {index(0),
-       tensor::EmptyOp::create(b, loc, {rowSize}, b.getIndexType())},
+      {index(0), tensor::EmptyOp::create(b, loc, {rowSize}, b.getIndexType())},
       [&](Value r, ValueRange acc) -> SmallVector<Value> {
         Value count = add(toIndex(get(splits, r)), index(1));
         return {add(acc[0], count), set(acc[0], acc[1], r)};
@@ -249,23 +283,23 @@ DerivedRows UnpackDecomposer::deriveRows(Value splits) {
   result.offsets = scan[1];
   result.splits = splits;
   OpFoldResult total = result.total;
-  ValueRange derived = loop(
-      index(0), rows,
-      {tensor::EmptyOp::create(b, loc, {total}, b.getIndexType()),
-       tensor::EmptyOp::create(b, loc, {total}, b.getI64Type()),
-       tensor::EmptyOp::create(b, loc, {total}, b.getI64Type())},
-      [&](Value r, ValueRange acc) -> SmallVector<Value> {
-        Value first = get(result.offsets, r);
-        Value rowSplits = get(splits, r);
-        ValueRange inner = loop(
-            index(0), add(toIndex(rowSplits), index(1)), acc,
-            [&](Value u, ValueRange row) -> SmallVector<Value> {
-              Value at = add(first, u);
-              return {set(r, row[0], at), set(toI64(u), row[1], at),
-                      set(rowSplits, row[2], at)};
-            });
-        return llvm::to_vector(inner);
-      });
+  ValueRange derived =
+      loop(index(0), rows,
+           {tensor::EmptyOp::create(b, loc, {total}, b.getIndexType()),
+            tensor::EmptyOp::create(b, loc, {total}, b.getI64Type()),
+            tensor::EmptyOp::create(b, loc, {total}, b.getI64Type())},
+           [&](Value r, ValueRange acc) -> SmallVector<Value> {
+             Value first = get(result.offsets, r);
+             Value rowSplits = get(splits, r);
+             ValueRange inner =
+                 loop(index(0), add(toIndex(rowSplits), index(1)), acc,
+                      [&](Value u, ValueRange row) -> SmallVector<Value> {
+                        Value at = add(first, u);
+                        return {set(r, row[0], at), set(toI64(u), row[1], at),
+                                set(rowSplits, row[2], at)};
+                      });
+             return llvm::to_vector(inner);
+           });
   result.source = derived[0];
   result.level = derived[1];
   result.sourceSplits = derived[2];
@@ -278,8 +312,9 @@ UnpackedColumns UnpackDecomposer::layoutColumns() {
   // K'' = Σ_c (X_c + 1).
   Value count = lb.generic(
       {plan.rhsCopySplits},
-      linalg::FillOp::create(
-          b, loc, i64(0), Value(tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{}, b.getI64Type())))
+      linalg::FillOp::create(b, loc, i64(0),
+                             Value(tensor::EmptyOp::create(
+                                 b, loc, ArrayRef<int64_t>{}, b.getI64Type())))
           .getResult(0),
       {lb.map(1, {0}), lb.scalarMap(1)}, lb.iterators({red}),
       [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
@@ -300,40 +335,41 @@ UnpackedColumns UnpackDecomposer::layoutColumns() {
     init.push_back(tensor::EmptyOp::create(b, loc, {total}, b.getI64Type()));
   init.push_back(tensor::EmptyOp::create(
       b, loc, {b.getIndexAttr(numGroups() + 1)}, b.getIndexType()));
-  ValueRange scan = loop(
-      index(0), index(numGroups()), init,
-      [&](Value group, ValueRange acc) -> SmallVector<Value> {
-        SmallVector<Value> next(acc);
-        next[6] = set(acc[0], acc[6], group);
-        Value e = toI64(group);
-        ValueRange columns = loop(
-            index(0), copies, ValueRange(next).take_front(6),
-            [&](Value c, ValueRange state) -> SmallVector<Value> {
-              Value v = get(plan.copyLevel, c);
-              Value splits = get(plan.rhsCopySplits, c);
-              Value x = sub(e, v);
-              Value present = arith::AndIOp::create(
-                  b, loc, cmp(P::sge, x, i64(0)), cmp(P::sle, x, splits));
-              auto ifOp = scf::IfOp::create(b, loc, ValueRange(state).getTypes(),
-                                            present, /*withElseRegion=*/true);
-              OpBuilder::InsertionGuard guard(b);
-              b.setInsertionPointToStart(ifOp.thenBlock());
-              Value at = state[0];
-              Value source = get(plan.copySource, c);
-              scf::YieldOp::create(
-                  b, loc,
-                  ValueRange{add(at, index(1)), set(source, state[1], at),
-                             set(v, state[2], at),
-                             set(get(plan.lhsColumnSplits, source), state[3],
-                                 at),
-                             set(x, state[4], at), set(splits, state[5], at)});
-              b.setInsertionPointToStart(ifOp.elseBlock());
-              scf::YieldOp::create(b, loc, state);
-              return SmallVector<Value>(ifOp.getResults());
-            });
-        llvm::copy(columns, next.begin());
-        return next;
-      });
+  ValueRange scan =
+      loop(index(0), index(numGroups()), init,
+           [&](Value group, ValueRange acc) -> SmallVector<Value> {
+             SmallVector<Value> next(acc);
+             next[6] = set(acc[0], acc[6], group);
+             Value e = toI64(group);
+             ValueRange columns = loop(
+                 index(0), copies, ValueRange(next).take_front(6),
+                 [&](Value c, ValueRange state) -> SmallVector<Value> {
+                   Value v = get(plan.copyLevel, c);
+                   Value splits = get(plan.rhsCopySplits, c);
+                   Value x = sub(e, v);
+                   Value present = arith::AndIOp::create(
+                       b, loc, cmp(P::sge, x, i64(0)), cmp(P::sle, x, splits));
+                   auto ifOp =
+                       scf::IfOp::create(b, loc, ValueRange(state).getTypes(),
+                                         present, /*withElseRegion=*/true);
+                   OpBuilder::InsertionGuard guard(b);
+                   b.setInsertionPointToStart(ifOp.thenBlock());
+                   Value at = state[0];
+                   Value source = get(plan.copySource, c);
+                   scf::YieldOp::create(
+                       b, loc,
+                       ValueRange{
+                           add(at, index(1)), set(source, state[1], at),
+                           set(v, state[2], at),
+                           set(get(plan.lhsColumnSplits, source), state[3], at),
+                           set(x, state[4], at), set(splits, state[5], at)});
+                   b.setInsertionPointToStart(ifOp.elseBlock());
+                   scf::YieldOp::create(b, loc, state);
+                   return SmallVector<Value>(ifOp.getResults());
+                 });
+             llvm::copy(columns, next.begin());
+             return next;
+           });
   result.starts = set(scan[0], scan[6], index(numGroups()));
   result.source = scan[1];
   result.lhsLevel = scan[2];
@@ -350,9 +386,12 @@ Value UnpackDecomposer::unpackOperand(Value x, const DerivedRows &rows,
   OpFoldResult columns = tensor::getMixedSize(b, loc, columnSource, 0);
   Value empty = tensor::EmptyOp::create(
       b, loc, {OpFoldResult(rows.total), columns}, b.getI8Type());
-  return buildByRowTiles(
-      b, loc, empty,
-      [&](OpBuilder &tb, Value start, Value size, Value tile) -> Value {
+  return buildByTiles(
+      b, loc, empty, kRowTile, /*columnTile=*/0,
+      [&](OpBuilder &tb, ArrayRef<OpFoldResult> offsets,
+          ArrayRef<OpFoldResult> sizes, Value tile) -> Value {
+        Value start = getValueOrCreateConstantIndexOp(tb, loc, offsets[0]);
+        Value size = getValueOrCreateConstantIndexOp(tb, loc, sizes[0]);
         BatchedLinalgBuilder tlb(tb, loc, {});
         AffineMap perRow = tlb.map(2, {0}), perColumn = tlb.map(2, {1});
         return tlb.generic(
@@ -377,10 +416,11 @@ Value UnpackDecomposer::unpackOperand(Value x, const DerivedRows &rows,
 
 Value UnpackDecomposer::maxMagnitude(Value x) {
   const IteratorType red = IteratorType::reduction;
-  Value zero = linalg::FillOp::create(
-                   b, loc, i64(0),
-                   Value(tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{}, b.getI64Type())))
-                   .getResult(0);
+  Value zero =
+      linalg::FillOp::create(b, loc, i64(0),
+                             Value(tensor::EmptyOp::create(
+                                 b, loc, ArrayRef<int64_t>{}, b.getI64Type())))
+          .getResult(0);
   Value max = lb.generic(
       {x}, zero, {lb.map(2, {0, 1}), lb.scalarMap(2)}, lb.iterators({red, red}),
       [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
@@ -388,8 +428,8 @@ Value UnpackDecomposer::maxMagnitude(Value x) {
         if (v.getType() != nb.getI64Type())
           v = arith::ExtSIOp::create(nb, l, nb.getI64Type(), v);
         Value zero64 = arith::ConstantIntOp::create(nb, l, nb.getI64Type(), 0);
-        Value negative = arith::CmpIOp::create(
-            nb, l, arith::CmpIPredicate::slt, v, zero64);
+        Value negative =
+            arith::CmpIOp::create(nb, l, arith::CmpIPredicate::slt, v, zero64);
         Value magnitude = arith::SelectOp::create(
             nb, l, negative, arith::SubIOp::create(nb, l, zero64, v), v);
         return arith::MaxUIOp::create(nb, l, a[1], magnitude);
@@ -405,8 +445,7 @@ void UnpackDecomposer::guardOverflow() {
   Value lhsMax = arith::MaxUIOp::create(b, loc, maxMagnitude(lhs), i64(1));
   Value limit = arith::DivUIOp::create(
       b, loc, i64(std::numeric_limits<int64_t>::max() / k), lhsMax);
-  Value overflows =
-      cmp(arith::CmpIPredicate::ugt, maxMagnitude(rhs), limit);
+  Value overflows = cmp(arith::CmpIPredicate::ugt, maxMagnitude(rhs), limit);
   FailIfOp::create(
       b, loc, overflows,
       "effattn.unpacked_matmul: K * max|lhs| * max|rhs| exceeds 2^63 - 1; "
@@ -443,21 +482,13 @@ Value UnpackDecomposer::buildProduct(Value init) {
         auto chunks = scf::ForOp::create(
             b, loc, start, end, index(std::max<int64_t>(k, 1)), acc,
             [&](OpBuilder &, Location, Value from, ValueRange sum) {
-              Value size = arith::MinSIOp::create(b, loc, index(k),
-                                                  sub(end, from));
-              Value chunk = buildLowBitGemm(
+              Value size =
+                  arith::MinSIOp::create(b, loc, index(k), sub(end, from));
+              Value next = buildLowBitGemmInto(
                   b, loc,
                   buildColumnRange(b, loc, lhsDigits, lhsTotal, from, size),
-                  buildColumnRange(b, loc, rhsDigits, rhsTotal, from, size));
-              Value next = lb.generic(
-                  {chunk}, sum[0], {lb.map(2, {0, 1}), lb.map(2, {0, 1})},
-                  lb.iterators({par, par}),
-                  [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
-                    Value wide =
-                        arith::ExtSIOp::create(nb, l, nb.getI64Type(), a[0]);
-                    Value shifted = arith::ShLIOp::create(nb, l, wide, weight);
-                    return arith::AddIOp::create(nb, l, a[1], shifted);
-                  });
+                  buildColumnRange(b, loc, rhsDigits, rhsTotal, from, size),
+                  sum[0], weight);
               scf::YieldOp::create(b, loc, next);
             });
         return SmallVector<Value>(chunks.getResults());
@@ -480,8 +511,7 @@ Value UnpackDecomposer::buildProduct(Value init) {
                   [&](Value w, ValueRange acc) -> SmallVector<Value> {
                     Value term = arith::ShLIOp::create(
                         nb, l, s.get(products[0], {row, s.add(a[2], w)}),
-                        arith::MulIOp::create(nb, l, s.toI64(w),
-                                              s.i64(shift)));
+                        arith::MulIOp::create(nb, l, s.toI64(w), s.i64(shift)));
                     return {s.add(acc[0], term)};
                   })[0];
               Value term = arith::ShLIOp::create(

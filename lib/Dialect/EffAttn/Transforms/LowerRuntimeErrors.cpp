@@ -1,4 +1,5 @@
-//===- LowerRuntimeErrors.cpp - effattn.fail_if to runtime calls -*- C++ -*-===//
+//===- LowerRuntimeErrors.cpp - fail_if to runtime calls --------*- C++ -*-===//
+//-*-===//
 //
 // Part of the effattn project, under the Apache License v2.0 with LLVM
 // Exceptions. See https://llvm.org/LICENSE.txt for license information.

@@ -53,11 +53,12 @@ public:
   }
   /// A rank-1 tensor of `size` elements of `type`, all `value` (an integer).
   Value filled(OpFoldResult size, Type type, int64_t value) {
-    Value v = type.isIndex() ? index(value)
-                             : arith::ConstantIntOp::create(b, loc, type, value)
-                                   .getResult();
-    return linalg::FillOp::create(b, loc, v,
-                                  Value(tensor::EmptyOp::create(b, loc, {size}, type)))
+    Value v =
+        type.isIndex()
+            ? index(value)
+            : arith::ConstantIntOp::create(b, loc, type, value).getResult();
+    return linalg::FillOp::create(
+               b, loc, v, Value(tensor::EmptyOp::create(b, loc, {size}, type)))
         .getResult(0);
   }
   /// An i64 tensor of `size` zeros.

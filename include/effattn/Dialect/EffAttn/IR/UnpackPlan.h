@@ -46,7 +46,9 @@ struct UnpackPlan {
 };
 
 /// Returns ceil(63 / shift): the most extra base-2^shift digits an i64 has.
-inline int64_t maxExtraDigits(int64_t shift) { return (63 + shift - 1) / shift; }
+inline int64_t maxExtraDigits(int64_t shift) {
+  return (63 + shift - 1) / shift;
+}
 
 /// Returns the number of extra base-2^shift digits the i64 `value` needs:
 /// #{j >= 0 : |value >> j·shift| >= 2^shift}, j < ceil(63 / shift).
