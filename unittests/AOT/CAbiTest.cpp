@@ -8,7 +8,8 @@
 //
 // Calls abi_test_model.mlir, compiled at build time by effattn-compile,
 // through its generated header: results against a scalar reference, and
-// every error path (wrong sizes, NULL pointers, invalid i1 bytes).
+// every error path (wrong sizes, NULL pointers, invalid i1 bytes, a
+// data-dependent error reported by the compiled code).
 //
 //===----------------------------------------------------------------------===//
 
@@ -160,6 +161,36 @@ TEST(CAbiTest, MaskByteOtherThanZeroOrOneIsInvalid) {
   EXPECT_EQ(in.call(), EFFATTN_ERROR_INVALID_VALUE);
   EXPECT_STREQ(abi_test_model_last_error(),
                "attention: arg3 (i1) holds 2 at flat index 5; expected 0 or 1");
+}
+
+TEST(CAbiTest, DataDependentErrorReturnsOutOfRangeUntilTheDataFit) {
+  std::vector<int64_t> a(3 * 4, 0), b(2 * 4, 0), c(3 * 2, -1);
+  auto call = [&] {
+    return exact_product(a.data(), exact_product_arg0_shape, b.data(),
+                         exact_product_arg1_shape, c.data(),
+                         exact_product_result0_shape);
+  };
+  // K · max|a| · max|b| = 4 · 2^40 · 2^20 fits in i64: exact.
+  a[1 * 4 + 2] = int64_t(1) << 40;
+  b[0 * 4 + 2] = -(int64_t(1) << 20);
+  ASSERT_EQ(call(), EFFATTN_OK) << abi_test_model_last_error();
+  EXPECT_STREQ(abi_test_model_last_error(), "");
+  for (int64_t i = 0; i < 3; ++i)
+    for (int64_t j = 0; j < 2; ++j) {
+      int64_t want = 0;
+      for (int64_t x = 0; x < 4; ++x)
+        want += a[i * 4 + x] * b[j * 4 + x];
+      EXPECT_EQ(c[i * 2 + j], want) << i << ", " << j;
+    }
+  // 4 · 2^40 · 2^22 > 2^63 - 1: the compiled guard reports it.
+  b[1 * 4 + 0] = int64_t(1) << 22;
+  EXPECT_EQ(call(), EFFATTN_ERROR_OUT_OF_RANGE);
+  EXPECT_EQ(std::string(abi_test_model_last_error()),
+            "effattn.unpacked_matmul: K * max|lhs| * max|rhs| exceeds 2^63 - "
+            "1; the exact result may not fit in i64");
+  b[1 * 4 + 0] = 0;
+  EXPECT_EQ(call(), EFFATTN_OK);
+  EXPECT_STREQ(abi_test_model_last_error(), "");
 }
 
 TEST(CAbiTest, ManifestListsOnlyPublicFunctions) {

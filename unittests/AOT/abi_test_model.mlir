@@ -25,3 +25,14 @@ func.func @attention_f16(%q: tensor<5x8xf16>, %k: tensor<7x8xf16>,
 func.func private @unused_helper(%x: tensor<4xf32>) -> tensor<4xf32> {
   return %x : tensor<4xf32>
 }
+
+/// A data-dependent error: products that could overflow i64 make the call
+/// return EFFATTN_ERROR_OUT_OF_RANGE.
+func.func @exact_product(%a: tensor<3x4xi64>, %b: tensor<2x4xi64>)
+    -> tensor<3x2xi64> {
+  %init = tensor.empty() : tensor<3x2xi64>
+  %r = effattn.unpacked_matmul {bits = 8, strategy = "both"}
+      ins(%a, %b : tensor<3x4xi64>, tensor<2x4xi64>)
+      outs(%init : tensor<3x2xi64>) -> tensor<3x2xi64>
+  return %r : tensor<3x2xi64>
+}

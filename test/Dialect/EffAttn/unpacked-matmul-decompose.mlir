@@ -6,7 +6,8 @@
 /// prefix sum whose total is the dynamic unpacked row count, the unpacked
 /// inner columns ordered by weight (43 weights for 4 bits), the i8 digits
 /// written by row tiles in parallel, the i8 x i8 -> i32 GEMM in 32x256 output
-/// tiles (parallel) shifted into an i64 accumulator, and the i64 pack.
+/// tiles (parallel) shifted into an i64 accumulator, and the i64 pack by row
+/// tiles (parallel).
 
 // CHECK-LABEL: func.func @unpacked_row
 // CHECK-SAME: %[[A:[a-zA-Z0-9_]+]]: tensor<6x16xi64>, %[[B:[a-zA-Z0-9_]+]]: tensor<5x16xi32>, %[[C:[a-zA-Z0-9_]+]]: tensor<6x5xi64>
@@ -46,7 +47,11 @@
 // CHECK: arith.muli %{{.+}}, %{{.+}} : i32
 // CHECK: linalg.generic {{.*}} ins(%{{.+}} : tensor<?x?xi32>) outs(%{{.+}} : tensor<?x?xi64>)
 // CHECK: arith.shli %{{.+}}, %{{.+}} : i64
-// CHECK: %[[OUT:.+]] = linalg.generic {{.*}} ins(%[[AOFF]]#1, %[[ASPLITS]], %[[BOFF]]#1, %[[BSPLITS]] : tensor<6xindex>, tensor<6xi64>, tensor<5xindex>, tensor<5xi64>) outs(%[[C]] : tensor<6x5xi64>)
+// CHECK: %[[OUT:.+]] = scf.forall (%[[I:.+]]) = (0) to (6) step (32) shared_outs(%[[SH:.+]] = %[[C]]) -> (tensor<6x5xi64>)
+// CHECK: %[[OUTT:.+]] = tensor.extract_slice %[[SH]][%[[I]], 0]
+// CHECK: %[[OFFT:.+]] = tensor.extract_slice %[[AOFF]]#1[%[[I]]]
+// CHECK: %[[SPLT:.+]] = tensor.extract_slice %[[ASPLITS]][%[[I]]]
+// CHECK: linalg.generic {{.*}} ins(%[[OFFT]], %[[SPLT]], %[[BOFF]]#1, %[[BSPLITS]] : tensor<?xindex>, tensor<?xi64>, tensor<5xindex>, tensor<5xi64>) outs(%[[OUTT]] : tensor<?x5xi64>)
 // CHECK: scf.for
 // CHECK: scf.for
 // CHECK: tensor.extract %[[P]][%{{.+}}, %{{.+}}] : tensor<?x?xi64>

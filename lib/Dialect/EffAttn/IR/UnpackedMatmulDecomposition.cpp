@@ -494,32 +494,45 @@ Value UnpackDecomposer::buildProduct(Value init) {
         return SmallVector<Value>(chunks.getResults());
       });
 
-  // Pack: walk the derived rows of lhs row i and rhs row j.
-  return lb.generic(
-      {lhsRows.offsets, lhsRows.splits, rhsRows.offsets, rhsRows.splits}, init,
-      {lb.map(2, {0}), lb.map(2, {0}), lb.map(2, {1}), lb.map(2, {1}),
-       lb.map(2, {0, 1})},
-      lb.iterators({par, par}),
-      [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
-        ScalarLoopBuilder s(nb, l);
-        Value sum = s.loop(
-            s.index(0), s.add(s.toIndex(a[1]), s.index(1)), {s.i64(0)},
-            [&](Value u, ValueRange outer) -> SmallVector<Value> {
-              Value row = s.add(a[0], u);
-              Value inner = s.loop(
-                  s.index(0), s.add(s.toIndex(a[3]), s.index(1)), {s.i64(0)},
-                  [&](Value w, ValueRange acc) -> SmallVector<Value> {
+  // Pack: walk the derived rows of lhs row i and rhs row j, by row tiles in
+  // parallel.
+  return buildByTiles(
+      b, loc, init, kRowTile, /*columnTile=*/0,
+      [&](OpBuilder &tb, ArrayRef<OpFoldResult> offsets,
+          ArrayRef<OpFoldResult> sizes, Value tile) -> Value {
+        Value start = getValueOrCreateConstantIndexOp(tb, loc, offsets[0]);
+        Value size = getValueOrCreateConstantIndexOp(tb, loc, sizes[0]);
+        BatchedLinalgBuilder tlb(tb, loc, {});
+        return tlb.generic(
+            {buildRowRange(tb, loc, lhsRows.offsets, start, size),
+             buildRowRange(tb, loc, lhsRows.splits, start, size),
+             rhsRows.offsets, rhsRows.splits},
+            tile,
+            {tlb.map(2, {0}), tlb.map(2, {0}), tlb.map(2, {1}), tlb.map(2, {1}),
+             tlb.map(2, {0, 1})},
+            tlb.iterators({par, par}),
+            [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+              ScalarLoopBuilder s(nb, l);
+              return s.loop(
+                  s.index(0), s.add(s.toIndex(a[1]), s.index(1)), {s.i64(0)},
+                  [&](Value u, ValueRange outer) -> SmallVector<Value> {
+                    Value row = s.add(a[0], u);
+                    Value inner = s.loop(
+                        s.index(0), s.add(s.toIndex(a[3]), s.index(1)),
+                        {s.i64(0)},
+                        [&](Value w, ValueRange acc) -> SmallVector<Value> {
+                          Value term = arith::ShLIOp::create(
+                              nb, l, s.get(products[0], {row, s.add(a[2], w)}),
+                              arith::MulIOp::create(nb, l, s.toI64(w),
+                                                    s.i64(shift)));
+                          return {s.add(acc[0], term)};
+                        })[0];
                     Value term = arith::ShLIOp::create(
-                        nb, l, s.get(products[0], {row, s.add(a[2], w)}),
-                        arith::MulIOp::create(nb, l, s.toI64(w), s.i64(shift)));
-                    return {s.add(acc[0], term)};
+                        nb, l, inner,
+                        arith::MulIOp::create(nb, l, s.toI64(u), s.i64(shift)));
+                    return {s.add(outer[0], term)};
                   })[0];
-              Value term = arith::ShLIOp::create(
-                  nb, l, inner,
-                  arith::MulIOp::create(nb, l, s.toI64(u), s.i64(shift)));
-              return {s.add(outer[0], term)};
-            })[0];
-        return sum;
+            });
       });
 }
 
