@@ -135,6 +135,23 @@ def mra_attention(q, k, v, mask=None, block_size=32, num_blocks=None,
                        q.shape[:-1] + v.shape[-1:])
 
 
+def lookup_ffn(x, proj_weight, proj_bias, tables, bias, code_bits=8, projection="dense",
+               decay=0.7):
+    """LookupFFN after its LayerNorm; see `effattn.reference.lookup_ffn`.
+    Every operand keeps its own float dtype (x's when not floating)."""
+    (x,) = _float_operands(x)
+
+    def same_kind(a):
+        a = np.asarray(a)
+        return np.ascontiguousarray(a if a.dtype in _ELEMENT_TYPES and a.dtype.kind == "f"
+                                    else a.astype(x.dtype))
+    operands = [x] + [same_kind(a) for a in (proj_weight, proj_bias, tables, bias)]
+    attrs = [f'projection = "{projection}"', f"code_bits = {int(code_bits)}",
+             f"decay = {float(decay):.9e} : f32"]
+    return _run_one_op("lookup_ffn", attrs, operands, [],
+                       x.shape[:-1] + operands[3].shape[-1:])
+
+
 @functools.lru_cache(maxsize=64)
 def _quantize_module(input_type, result_type, beta, levels):
     text = (

@@ -413,6 +413,84 @@ def mra_attention(q, k, v, mask=None, block_size=32, num_blocks=None,
     return (out * keep[..., None]).astype(_result_dtype(q))
 
 
+def walsh_hadamard(x):
+    """The unnormalised Walsh–Hadamard transform along the last axis (length a
+    power of two): x @ hadamard(n), by butterflies, in x's dtype."""
+    x = np.array(x)
+    n = x.shape[-1]
+    if n & (n - 1):
+        raise ValueError(f"walsh_hadamard: length {n} is not a power of two")
+    h = 1
+    while h < n:
+        y = x.reshape(x.shape[:-1] + (n // (2 * h), 2, h))
+        a, b = y[..., 0, :], y[..., 1, :]
+        x = np.stack([a + b, a - b], axis=-2).reshape(x.shape)
+        h *= 2
+    return x
+
+
+def bh4_projection(x, weight, bias, out_dim, decay=0.7):
+    """The authors' BH4 projection (algorithms §5.1, GPU convention): x
+    [N, D] zero-padded to P = 2^ceil(log2 D); per repeat r, four times
+    y <- H(blockdiag(weight[r, j]) y) with the unnormalised transform H;
+    z = decay·concat_r(y_r) + (1 - decay)·tile(x, R), first out_dim columns,
+    plus bias. weight: [R, 4, P/bs, bs, bs]."""
+    x = np.asarray(x, dtype=np.float32)
+    n, d = x.shape
+    repeats, _, blocks, bs, _ = weight.shape
+    p = blocks * bs
+    padded = np.zeros((n, p), np.float32)
+    padded[:, :d] = x
+    outs = []
+    for r in range(repeats):
+        y = padded
+        for j in range(4):
+            y = np.einsum("nbi,boi->nbo", y.reshape(n, blocks, bs),
+                          np.asarray(weight[r, j], np.float32)).reshape(n, p)
+            y = walsh_hadamard(y)
+        outs.append(y)
+    z = np.float32(decay) * np.concatenate(outs, axis=1) + \
+        np.float32(1 - decay) * np.tile(padded, (1, repeats))
+    return z[:, :out_dim] + np.asarray(bias, np.float32)
+
+
+def lookup_codes(x, proj_weight, proj_bias, num_tables, code_bits=8, projection="dense",
+                 decay=0.7):
+    """LookupFFN's codes (int64 [..., T], first coordinate = MSB, bit = z > 0)
+    and scores (f32 [..., T]: Σ|z| / Π(1 + e^(-2|z|))) of x [..., D]."""
+    x = np.asarray(x, dtype=np.float32)
+    flat = x.reshape(-1, x.shape[-1])
+    width = num_tables * code_bits
+    if projection == "dense":
+        z = flat @ np.asarray(proj_weight, np.float32).T + np.asarray(proj_bias, np.float32)
+    elif projection == "bh4":
+        z = bh4_projection(flat, proj_weight, proj_bias, width, decay)
+    else:
+        raise ValueError(f"projection must be 'dense' or 'bh4', got {projection!r}")
+    z = z.reshape(-1, num_tables, code_bits).astype(np.float32)
+    weights = 1 << np.arange(code_bits - 1, -1, -1, dtype=np.int64)
+    codes = ((z > 0).astype(np.int64) * weights).sum(axis=-1)
+    magnitude = np.abs(z)
+    scores = magnitude.sum(axis=-1) / np.prod(1 + np.exp(-2 * magnitude), axis=-1)
+    shape = x.shape[:-1] + (num_tables,)
+    return codes.reshape(shape), scores.astype(np.float32).reshape(shape)
+
+
+def lookup_ffn(x, proj_weight, proj_bias, tables, bias, code_bits=8, projection="dense",
+               decay=0.7):
+    """LookupFFN after its LayerNorm (algorithms §5.1): project x [..., D] to T
+    codes of code_bits bits, and sum the score-weighted table rows:
+    Σ_t score_t · tables[t, code_t] + bias. tables: [T, 2^code_bits, D_out]."""
+    tables32 = np.asarray(tables, np.float32)
+    codes, scores = lookup_codes(x, proj_weight, proj_bias, tables32.shape[0], code_bits,
+                                 projection, decay)
+    flat_codes = codes.reshape(-1, tables32.shape[0])
+    flat_scores = scores.reshape(-1, tables32.shape[0])
+    rows = tables32[np.arange(tables32.shape[0]), flat_codes]  # [N, T, D_out]
+    out = np.einsum("nt,nto->no", flat_scores, rows) + np.asarray(bias, np.float32)
+    return out.reshape(codes.shape[:-1] + (tables32.shape[2],)).astype(_result_dtype(x))
+
+
 def quantize(x, beta=1.0, levels=15):
     """IM-Unpack's per-tensor round-to-nearest quantisation (RTN).
 

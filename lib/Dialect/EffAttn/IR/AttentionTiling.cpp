@@ -1,4 +1,4 @@
-//===- AttentionTiling.cpp - Tiling of effattn.attention --------*- C++ -*-===//
+//===- AttentionTiling.cpp - Tiling of effattn ops --------------*- C++ -*-===//
 //
 // Part of the effattn project, under the Apache License v2.0 with LLVM
 // Exceptions. See https://llvm.org/LICENSE.txt for license information.
@@ -9,6 +9,9 @@
 // The iteration domain of effattn.attention is [batch..., N, E], all parallel.
 // A tile reads its rows of the query, every key row and the tile's columns of
 // the value; the causal window follows the tile through `query_offset`.
+// YOSO tiles the same way but keeps E whole; effattn.lookup_ffn tiles its
+// tokens and output columns ([tokens..., D_out]), each tile recomputing the
+// codes of its tokens.
 //
 //===----------------------------------------------------------------------===//
 
@@ -219,5 +222,67 @@ FailureOr<TilingResult>
 YosoAttentionOp::generateResultTileValue(OpBuilder &b, unsigned resultNumber,
                                          ArrayRef<OpFoldResult> offsets,
                                          ArrayRef<OpFoldResult> sizes) {
+  return getTiledImplementation(b, offsets, sizes);
+}
+
+//===----------------------------------------------------------------------===//
+// LookupFfnOp
+//===----------------------------------------------------------------------===//
+
+SmallVector<utils::IteratorType> LookupFfnOp::getLoopIteratorTypes() {
+  return SmallVector<utils::IteratorType>(getInitType().getRank(),
+                                          utils::IteratorType::parallel);
+}
+
+SmallVector<Range> LookupFfnOp::getIterationDomain(OpBuilder &b) {
+  return getInitDomain(b, getLoc(), getInit());
+}
+
+LogicalResult LookupFfnOp::getResultTilePosition(
+    OpBuilder &b, unsigned resultNumber, ArrayRef<OpFoldResult> offsets,
+    ArrayRef<OpFoldResult> sizes, SmallVector<OpFoldResult> &resultOffsets,
+    SmallVector<OpFoldResult> &resultSizes) {
+  return getIdentityTilePosition(offsets, sizes, resultOffsets, resultSizes);
+}
+
+FailureOr<TilingResult>
+LookupFfnOp::getTiledImplementation(OpBuilder &b,
+                                    ArrayRef<OpFoldResult> offsets,
+                                    ArrayRef<OpFoldResult> sizes) {
+  Location loc = getLoc();
+  int64_t numTokenDims = getInitType().getRank() - 1;
+  OpFoldResult zero = b.getIndexAttr(0);
+  OpFoldResult columnOffset = offsets.back(), columnSize = sizes.back();
+  SmallVector<Operation *> slices;
+  auto slice = [&](Value source, ArrayRef<OpFoldResult> sliceOffsets,
+                   ArrayRef<OpFoldResult> sliceSizes) {
+    SmallVector<OpFoldResult> strides(sliceOffsets.size(), b.getIndexAttr(1));
+    auto op = tensor::ExtractSliceOp::create(b, loc, source, sliceOffsets,
+                                             sliceSizes, strides);
+    slices.push_back(op);
+    return op.getResult();
+  };
+  // The tile's tokens with all of D; its columns of the tables and the bias.
+  SmallVector<OpFoldResult> inputOffsets(offsets.drop_back());
+  SmallVector<OpFoldResult> inputSizes(sizes.drop_back());
+  inputOffsets.push_back(zero);
+  inputSizes.push_back(tensor::getMixedSize(b, loc, getInput(), numTokenDims));
+  Value input = slice(getInput(), inputOffsets, inputSizes);
+  SmallVector<OpFoldResult> tableSizes =
+      tensor::getMixedSizes(b, loc, getTables());
+  Value tables = slice(getTables(), {zero, zero, columnOffset},
+                       {tableSizes[0], tableSizes[1], columnSize});
+  Value bias = slice(getBias(), {columnOffset}, {columnSize});
+  Value init = slice(getInit(), offsets, sizes);
+  auto tiled = LookupFfnOp::create(
+      b, loc, init.getType(), input, getProjWeight(), getProjBias(), tables,
+      bias, init, getProjectionAttr(), getCodeBitsAttr(), getDecayAttr());
+  return TilingResult{{tiled}, {tiled.getResult()}, slices};
+}
+
+FailureOr<TilingResult>
+LookupFfnOp::generateResultTileValue(OpBuilder &b, unsigned resultNumber,
+                                     ArrayRef<OpFoldResult> offsets,
+                                     ArrayRef<OpFoldResult> sizes) {
   return getTiledImplementation(b, offsets, sizes);
 }

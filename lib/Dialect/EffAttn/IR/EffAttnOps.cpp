@@ -501,6 +501,105 @@ MraAttentionOp::reifyResultShapes(OpBuilder &b,
 }
 
 //===----------------------------------------------------------------------===//
+// LookupFfnOp
+//===----------------------------------------------------------------------===//
+
+/// The largest code_bits: 2^16 rows per table.
+static constexpr int64_t kMaxCodeBits = 16;
+
+/// Checks that `value` has exactly `shape` (static), naming it `name`.
+static LogicalResult verifyExactShape(Operation *op, StringRef name,
+                                      RankedTensorType type,
+                                      ArrayRef<int64_t> shape) {
+  if (type.getShape() == shape)
+    return success();
+  std::string expected;
+  llvm::raw_string_ostream os(expected);
+  os << "[";
+  llvm::interleaveComma(shape, os);
+  os << "]";
+  return op->emitOpError("expects ")
+         << name << " of shape " << expected << ", got " << type;
+}
+
+LogicalResult LookupFfnOp::verify() {
+  RankedTensorType inputType = getInputType(), initType = getInitType();
+  RankedTensorType tablesType = getTablesType();
+  int64_t rank = inputType.getRank();
+  if (rank < 2)
+    return emitOpError("expects input [tokens..., D] of rank >= 2, got ")
+           << inputType;
+  int64_t d = inputType.getDimSize(rank - 1);
+  if (ShapedType::isDynamic(d))
+    return emitOpError("expects a static input dimension D, got ") << inputType;
+  int64_t bits = getCodeBits();
+  if (bits < 1 || bits > kMaxCodeBits)
+    return emitOpError("expects 'code_bits' in [1, ")
+           << kMaxCodeBits << "], got " << bits;
+  if (tablesType.getRank() != 3 || !tablesType.hasStaticShape())
+    return emitOpError("expects static tables [T, 2^code_bits, D_out], got ")
+           << tablesType;
+  int64_t tables = tablesType.getDimSize(0);
+  int64_t dOut = tablesType.getDimSize(2);
+  if (tablesType.getDimSize(1) != (int64_t(1) << bits))
+    return emitOpError("expects tables of 2^code_bits = ")
+           << (int64_t(1) << bits) << " rows, got " << tablesType.getDimSize(1);
+  if (tables < 1 || dOut < 1)
+    return emitOpError("expects at least one table and D_out >= 1, got ")
+           << tablesType;
+  if (failed(verifyExactShape(*this, "bias", getBias().getType(), {dOut})))
+    return failure();
+  if (initType.getRank() != rank ||
+      !areDimsCompatible(initType.getDimSize(rank - 1), dOut))
+    return emitOpError("expects init [tokens..., D_out = ")
+           << dOut << "], got " << initType;
+  for (int64_t i = 0; i + 1 < rank; ++i)
+    if (!areDimsCompatible(initType.getDimSize(i), inputType.getDimSize(i)))
+      return emitOpError("expects init's token dimensions to match input's, "
+                         "got ")
+             << initType << " and " << inputType;
+  if (failed(verifyResultType(*this, getType(), initType)))
+    return failure();
+
+  int64_t width = tables * bits;
+  if (failed(verifyExactShape(*this, "proj_bias", getProjBias().getType(),
+                              {width})))
+    return failure();
+  auto weightType = cast<RankedTensorType>(getProjWeight().getType());
+  if (getProjection() == "dense")
+    return verifyExactShape(*this, "proj_weight (dense: [T*code_bits, D])",
+                            weightType, {width, d});
+  if (getProjection() != "bh4")
+    return emitOpError("expects 'projection' to be \"dense\" or \"bh4\", "
+                       "got \"")
+           << getProjection() << "\"";
+  float decay = getDecay().convertToFloat();
+  if (!(decay >= 0.0f && decay <= 1.0f))
+    return emitOpError("expects 'decay' in [0, 1], got ") << decay;
+  int64_t padded = llvm::PowerOf2Ceil(d);
+  if (weightType.getRank() != 5 || !weightType.hasStaticShape() ||
+      weightType.getDimSize(1) != 4 ||
+      weightType.getDimSize(3) != weightType.getDimSize(4) ||
+      weightType.getDimSize(2) * weightType.getDimSize(3) != padded)
+    return emitOpError("expects proj_weight (bh4) of shape [R, 4, P/bs, bs, "
+                       "bs] with P = ")
+           << padded << ", got " << weightType;
+  int64_t repeats = llvm::divideCeil(width, padded);
+  if (weightType.getDimSize(0) != repeats)
+    return emitOpError("expects proj_weight (bh4) to hold R = ceil(T*code_bits "
+                       "/ P) = ")
+           << repeats << " repeats, got " << weightType.getDimSize(0);
+  return success();
+}
+
+LogicalResult
+LookupFfnOp::reifyResultShapes(OpBuilder &b,
+                               ReifiedRankedShapedTypeDims &reifiedShapes) {
+  reifiedShapes.push_back(tensor::getMixedSizes(b, getLoc(), getInit()));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // QuantizeOp
 //===----------------------------------------------------------------------===//
 

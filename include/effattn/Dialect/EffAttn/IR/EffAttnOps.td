@@ -430,6 +430,95 @@ def EffAttn_MraAttentionOp : EffAttn_Op<"mra_attention", [
 }
 
 //===----------------------------------------------------------------------===//
+// LookupFfnOp
+//===----------------------------------------------------------------------===//
+
+def EffAttn_LookupFfnOp : EffAttn_Op<"lookup_ffn", [
+    Pure,
+    DestinationStyleOpInterface,
+    DeclareOpInterfaceMethods<ReifyRankedShapedTypeOpInterface,
+                              ["reifyResultShapes"]>,
+    DeclareOpInterfaceMethods<AggregatedOpInterface, ["decomposeOperation"]>,
+    DeclareOpInterfaceMethods<TilingInterface, [
+      "getIterationDomain",
+      "getLoopIteratorTypes",
+      "getResultTilePosition",
+      "getTiledImplementation",
+      "generateResultTileValue"]>]> {
+  let summary = "LookupFFN: an FFN replaced by hashed table lookups";
+  let description = [{
+    LookupFFN (Zeng et al., ICML 2024) as the authors' code computes it after
+    its LayerNorm (which stays outside the op). For each token x `[D]`, with
+    T tables of 2^τ rows (τ = `code_bits`):
+
+    ```
+    z        = projection(x)                       [T·τ], grouped [T, τ]
+    code_t   = Σ_k (z[t, k] > 0) · 2^(τ-1-k)        first coordinate = MSB
+    score_t  = Σ_k |z[t, k]| / Π_k (1 + e^(-2|z[t, k]|))
+    result   = Σ_t score_t · tables[t, code_t, :] + bias
+    ```
+
+    `projection = "dense"`: `z = x · proj_weightᵀ + proj_bias` with
+    `proj_weight [T·τ, D]` (a Linear's out × in) and `proj_bias [T·τ]`.
+
+    `projection = "bh4"` (the authors' BH4): x is zero-padded to
+    P = 2^⌈log₂ D⌉; for each of R = ⌈T·τ / P⌉ repeats r, four times
+    `y ← H(blockdiag(W[r, j]) · y)` with the unnormalised Walsh–Hadamard
+    transform H of length P and `proj_weight [R, 4, P/bs, bs, bs]`
+    (`y[blk·bs + o] = Σ_i W[r, j, blk, o, i] · y[blk·bs + i]`); then
+    `z = decay · concat_r(y_r) + (1 - decay) · tile(x, R)`, truncated to T·τ,
+    plus `proj_bias`.
+
+    Shapes: `input [tokens..., D]` (rank ≥ 2), `tables [T, 2^τ, D_out]`,
+    `bias [D_out]`, `init`/`result` `[tokens..., D_out]`. Element types f32,
+    f16, bf16 (each operand its own); computed in f32. An exact 0 gives bit 0.
+
+    The iteration domain is `[tokens..., D_out]`, all parallel; a tile
+    recomputes the codes of its tokens (tiling D_out repeats that work).
+
+    Example:
+
+    ```mlir
+    %y = effattn.lookup_ffn {code_bits = 8}
+        ins(%x, %w, %b, %tables, %bias : tensor<16x512x512xf32>,
+            tensor<512x512xf32>, tensor<512xf32>, tensor<64x256x512xf32>,
+            tensor<512xf32>)
+        outs(%o : tensor<16x512x512xf32>) -> tensor<16x512x512xf32>
+    ```
+  }];
+
+  let arguments = (ins EffAttn_FloatTensor:$input,
+                       EffAttn_FloatTensor:$proj_weight,
+                       EffAttn_FloatTensor:$proj_bias,
+                       EffAttn_FloatTensor:$tables,
+                       EffAttn_FloatTensor:$bias,
+                       EffAttn_FloatTensor:$init,
+                       DefaultValuedAttr<StrAttr, "\"dense\"">:$projection,
+                       DefaultValuedAttr<I64Attr, "8">:$code_bits,
+                       DefaultValuedAttr<F32Attr, "0.7f">:$decay);
+  let results = (outs EffAttn_FloatTensor:$result);
+
+  let assemblyFormat = [{
+    attr-dict
+    `ins` `(` $input `,` $proj_weight `,` $proj_bias `,` $tables `,` $bias `:`
+        type($input) `,` type($proj_weight) `,` type($proj_bias) `,`
+        type($tables) `,` type($bias) `)`
+    `outs` `(` $init `:` type($init) `)` `->` type($result)
+  }];
+
+  let extraClassDeclaration = [{
+    RankedTensorType getInputType() { return getInput().getType(); }
+    RankedTensorType getTablesType() { return getTables().getType(); }
+    RankedTensorType getInitType() { return getInit().getType(); }
+    /// Returns T, the number of tables.
+    int64_t getNumTables() { return getTablesType().getDimSize(0); }
+    MutableOperandRange getDpsInitsMutable() { return getInitMutable(); }
+  }];
+
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
 // QuantizeOp
 //===----------------------------------------------------------------------===//
 

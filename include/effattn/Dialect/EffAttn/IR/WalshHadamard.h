@@ -1,0 +1,31 @@
+//===- WalshHadamard.h - fast Walsh-Hadamard transform ----------*- C++ -*-===//
+//
+// Part of the effattn project, under the Apache License v2.0 with LLVM
+// Exceptions. See https://llvm.org/LICENSE.txt for license information.
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+//
+// The unnormalised Walsh-Hadamard transform, y = x · H with
+// H[i, j] = (-1)^popcount(i & j) (Sylvester order), as log2(P) butterfly
+// stages of elementwise linalg: the one implementation behind YOSO's fast
+// hash, LookupFFN's BH4 projection and FrameQuant's randomized Hadamard.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef EFFATTN_DIALECT_EFFATTN_IR_WALSHHADAMARD_H
+#define EFFATTN_DIALECT_EFFATTN_IR_WALSHHADAMARD_H
+
+#include "mlir/IR/Builders.h"
+
+namespace mlir {
+namespace effattn {
+/// Returns the unnormalised Walsh-Hadamard transform of the f32 tensor `x`
+/// along its last dimension, whose size must be a static power of two. Stage
+/// h = 1, 2, 4, ... views x as [..., P/(2h), 2, h] and writes (a + b, a - b)
+/// for the pair (a, b) = (x[..., g, 0, i], x[..., g, 1, i]).
+Value buildWalshHadamard(OpBuilder &b, Location loc, Value x);
+} // namespace effattn
+} // namespace mlir
+
+#endif // EFFATTN_DIALECT_EFFATTN_IR_WALSHHADAMARD_H

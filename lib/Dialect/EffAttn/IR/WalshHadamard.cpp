@@ -1,0 +1,70 @@
+//===- WalshHadamard.cpp - fast Walsh-Hadamard transform --------*- C++ -*-===//
+//
+// Part of the effattn project, under the Apache License v2.0 with LLVM
+// Exceptions. See https://llvm.org/LICENSE.txt for license information.
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+
+#include "effattn/Dialect/EffAttn/IR/WalshHadamard.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+#include "llvm/Support/MathExtras.h"
+
+using namespace mlir;
+using namespace mlir::effattn;
+
+Value mlir::effattn::buildWalshHadamard(OpBuilder &b, Location loc, Value x) {
+  auto type = cast<RankedTensorType>(x.getType());
+  int64_t rank = type.getRank();
+  int64_t length = type.getDimSize(rank - 1);
+  assert(llvm::isPowerOf2_64(length) && "length must be a power of two");
+  MLIRContext *ctx = b.getContext();
+  // [..., P] <-> [..., P/(2h), 2, h]: the leading dimensions stay, the last
+  // one splits in three.
+  SmallVector<ReassociationIndices> groups;
+  for (int64_t i = 0; i + 1 < rank; ++i)
+    groups.push_back({i});
+  groups.push_back({rank - 1, rank, rank + 1});
+  unsigned numLoops = rank + 2;
+  SmallVector<AffineExpr> outer;
+  for (unsigned i = 0; i + 2 < numLoops; ++i)
+    outer.push_back(b.getAffineDimExpr(i));
+  auto half = [&](int64_t which) {
+    SmallVector<AffineExpr> exprs(outer);
+    exprs.push_back(b.getAffineConstantExpr(which));
+    exprs.push_back(b.getAffineDimExpr(numLoops - 1));
+    return AffineMap::get(numLoops, 0, exprs, ctx);
+  };
+  AffineMap identity = b.getMultiDimIdentityMap(numLoops);
+  SmallVector<utils::IteratorType> iterators(numLoops,
+                                             utils::IteratorType::parallel);
+  for (int64_t h = 1; h < length; h *= 2) {
+    SmallVector<int64_t> shape(type.getShape().drop_back());
+    shape.append({length / (2 * h), 2, h});
+    auto stagedType = RankedTensorType::get(shape, type.getElementType());
+    Value staged = tensor::ExpandShapeOp::create(b, loc, stagedType, x, groups);
+    SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, staged);
+    Value empty = tensor::EmptyOp::create(b, loc, sizes, type.getElementType());
+    auto stage = linalg::GenericOp::create(
+        b, loc, stagedType, ValueRange{staged, staged}, ValueRange{empty},
+        ArrayRef<AffineMap>{half(0), half(1), identity}, iterators,
+        [&](OpBuilder &nb, Location l, ValueRange a) {
+          Value side = linalg::IndexOp::create(nb, l, numLoops - 2);
+          Value isSum =
+              arith::CmpIOp::create(nb, l, arith::CmpIPredicate::eq, side,
+                                    arith::ConstantIndexOp::create(nb, l, 0));
+          Value sum = arith::AddFOp::create(nb, l, a[0], a[1]);
+          Value difference = arith::SubFOp::create(nb, l, a[0], a[1]);
+          linalg::YieldOp::create(nb, l,
+                                  ValueRange{arith::SelectOp::create(
+                                      nb, l, isSum, sum, difference)});
+        });
+    x = tensor::CollapseShapeOp::create(b, loc, type, stage.getResult(0),
+                                        groups);
+  }
+  return x;
+}
