@@ -701,3 +701,131 @@ func.func @quantize_too_many_elements(%x: tensor<4294967296x4294967296xf32>, %q:
   %r:2 = effattn.quantize ins(%x : tensor<4294967296x4294967296xf32>) outs(%q, %s : tensor<4294967296x4294967296xi32>, tensor<f32>) -> tensor<4294967296x4294967296xi32>, tensor<f32>
   return %r#0 : tensor<4294967296x4294967296xi32>
 }
+
+// -----
+
+func.func @lookup_rank(%x: tensor<8xf32>, %w: tensor<8x8xf32>, %pb: tensor<8xf32>, %t: tensor<2x16x4xf32>, %b: tensor<4xf32>, %o: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{'effattn.lookup_ffn' op expects input [tokens..., D] of rank >= 2, got 'tensor<8xf32>'}}
+  %r = effattn.lookup_ffn {code_bits = 4} ins(%x, %w, %pb, %t, %b : tensor<8xf32>, tensor<8x8xf32>, tensor<8xf32>, tensor<2x16x4xf32>, tensor<4xf32>) outs(%o : tensor<4xf32>) -> tensor<4xf32>
+  return %r : tensor<4xf32>
+}
+
+// -----
+
+func.func @lookup_dynamic_d(%x: tensor<3x?xf32>, %w: tensor<8x8xf32>, %pb: tensor<8xf32>, %t: tensor<2x16x4xf32>, %b: tensor<4xf32>, %o: tensor<3x4xf32>) -> tensor<3x4xf32> {
+  // expected-error @+1 {{'effattn.lookup_ffn' op expects a static input dimension D, got 'tensor<3x?xf32>'}}
+  %r = effattn.lookup_ffn {code_bits = 4} ins(%x, %w, %pb, %t, %b : tensor<3x?xf32>, tensor<8x8xf32>, tensor<8xf32>, tensor<2x16x4xf32>, tensor<4xf32>) outs(%o : tensor<3x4xf32>) -> tensor<3x4xf32>
+  return %r : tensor<3x4xf32>
+}
+
+// -----
+
+func.func @lookup_code_bits(%x: tensor<3x8xf32>, %w: tensor<8x8xf32>, %pb: tensor<8xf32>, %t: tensor<2x16x4xf32>, %b: tensor<4xf32>, %o: tensor<3x4xf32>) -> tensor<3x4xf32> {
+  // expected-error @+1 {{'effattn.lookup_ffn' op expects 'code_bits' in [1, 16], got 17}}
+  %r = effattn.lookup_ffn {code_bits = 17} ins(%x, %w, %pb, %t, %b : tensor<3x8xf32>, tensor<8x8xf32>, tensor<8xf32>, tensor<2x16x4xf32>, tensor<4xf32>) outs(%o : tensor<3x4xf32>) -> tensor<3x4xf32>
+  return %r : tensor<3x4xf32>
+}
+
+// -----
+
+func.func @lookup_tables_rank(%x: tensor<3x8xf32>, %w: tensor<8x8xf32>, %pb: tensor<8xf32>, %t: tensor<32x4xf32>, %b: tensor<4xf32>, %o: tensor<3x4xf32>) -> tensor<3x4xf32> {
+  // expected-error @+1 {{'effattn.lookup_ffn' op expects static tables [T, 2^code_bits, D_out], got 'tensor<32x4xf32>'}}
+  %r = effattn.lookup_ffn {code_bits = 4} ins(%x, %w, %pb, %t, %b : tensor<3x8xf32>, tensor<8x8xf32>, tensor<8xf32>, tensor<32x4xf32>, tensor<4xf32>) outs(%o : tensor<3x4xf32>) -> tensor<3x4xf32>
+  return %r : tensor<3x4xf32>
+}
+
+// -----
+
+func.func @lookup_table_rows(%x: tensor<3x8xf32>, %w: tensor<8x8xf32>, %pb: tensor<8xf32>, %t: tensor<2x8x4xf32>, %b: tensor<4xf32>, %o: tensor<3x4xf32>) -> tensor<3x4xf32> {
+  // expected-error @+1 {{'effattn.lookup_ffn' op expects tables of 2^code_bits = 16 rows, got 8}}
+  %r = effattn.lookup_ffn {code_bits = 4} ins(%x, %w, %pb, %t, %b : tensor<3x8xf32>, tensor<8x8xf32>, tensor<8xf32>, tensor<2x8x4xf32>, tensor<4xf32>) outs(%o : tensor<3x4xf32>) -> tensor<3x4xf32>
+  return %r : tensor<3x4xf32>
+}
+
+// -----
+
+func.func @lookup_no_tables(%x: tensor<3x8xf32>, %w: tensor<0x8xf32>, %pb: tensor<0xf32>, %t: tensor<0x16x4xf32>, %b: tensor<4xf32>, %o: tensor<3x4xf32>) -> tensor<3x4xf32> {
+  // expected-error @+1 {{'effattn.lookup_ffn' op expects at least one table and D_out >= 1, got 'tensor<0x16x4xf32>'}}
+  %r = effattn.lookup_ffn {code_bits = 4} ins(%x, %w, %pb, %t, %b : tensor<3x8xf32>, tensor<0x8xf32>, tensor<0xf32>, tensor<0x16x4xf32>, tensor<4xf32>) outs(%o : tensor<3x4xf32>) -> tensor<3x4xf32>
+  return %r : tensor<3x4xf32>
+}
+
+// -----
+
+func.func @lookup_bias(%x: tensor<3x8xf32>, %w: tensor<8x8xf32>, %pb: tensor<8xf32>, %t: tensor<2x16x4xf32>, %b: tensor<5xf32>, %o: tensor<3x4xf32>) -> tensor<3x4xf32> {
+  // expected-error @+1 {{'effattn.lookup_ffn' op expects bias of shape [4], got 'tensor<5xf32>'}}
+  %r = effattn.lookup_ffn {code_bits = 4} ins(%x, %w, %pb, %t, %b : tensor<3x8xf32>, tensor<8x8xf32>, tensor<8xf32>, tensor<2x16x4xf32>, tensor<5xf32>) outs(%o : tensor<3x4xf32>) -> tensor<3x4xf32>
+  return %r : tensor<3x4xf32>
+}
+
+// -----
+
+func.func @lookup_init_d_out(%x: tensor<3x8xf32>, %w: tensor<8x8xf32>, %pb: tensor<8xf32>, %t: tensor<2x16x4xf32>, %b: tensor<4xf32>, %o: tensor<3x5xf32>) -> tensor<3x5xf32> {
+  // expected-error @+1 {{'effattn.lookup_ffn' op expects init [tokens..., D_out = 4], got 'tensor<3x5xf32>'}}
+  %r = effattn.lookup_ffn {code_bits = 4} ins(%x, %w, %pb, %t, %b : tensor<3x8xf32>, tensor<8x8xf32>, tensor<8xf32>, tensor<2x16x4xf32>, tensor<4xf32>) outs(%o : tensor<3x5xf32>) -> tensor<3x5xf32>
+  return %r : tensor<3x5xf32>
+}
+
+// -----
+
+func.func @lookup_init_tokens(%x: tensor<3x8xf32>, %w: tensor<8x8xf32>, %pb: tensor<8xf32>, %t: tensor<2x16x4xf32>, %b: tensor<4xf32>, %o: tensor<2x4xf32>) -> tensor<2x4xf32> {
+  // expected-error @+1 {{'effattn.lookup_ffn' op expects init's token dimensions to match input's, got 'tensor<2x4xf32>' and 'tensor<3x8xf32>'}}
+  %r = effattn.lookup_ffn {code_bits = 4} ins(%x, %w, %pb, %t, %b : tensor<3x8xf32>, tensor<8x8xf32>, tensor<8xf32>, tensor<2x16x4xf32>, tensor<4xf32>) outs(%o : tensor<2x4xf32>) -> tensor<2x4xf32>
+  return %r : tensor<2x4xf32>
+}
+
+// -----
+
+func.func @lookup_result(%x: tensor<3x8xf32>, %w: tensor<8x8xf32>, %pb: tensor<8xf32>, %t: tensor<2x16x4xf32>, %b: tensor<4xf32>, %o: tensor<3x4xf32>) -> tensor<3x4xf16> {
+  // expected-error @+1 {{'effattn.lookup_ffn' op expects the result type to match init, got 'tensor<3x4xf16>' and 'tensor<3x4xf32>'}}
+  %r = effattn.lookup_ffn {code_bits = 4} ins(%x, %w, %pb, %t, %b : tensor<3x8xf32>, tensor<8x8xf32>, tensor<8xf32>, tensor<2x16x4xf32>, tensor<4xf32>) outs(%o : tensor<3x4xf32>) -> tensor<3x4xf16>
+  return %r : tensor<3x4xf16>
+}
+
+// -----
+
+func.func @lookup_proj_bias(%x: tensor<3x8xf32>, %w: tensor<8x8xf32>, %pb: tensor<9xf32>, %t: tensor<2x16x4xf32>, %b: tensor<4xf32>, %o: tensor<3x4xf32>) -> tensor<3x4xf32> {
+  // expected-error @+1 {{'effattn.lookup_ffn' op expects proj_bias of shape [8], got 'tensor<9xf32>'}}
+  %r = effattn.lookup_ffn {code_bits = 4} ins(%x, %w, %pb, %t, %b : tensor<3x8xf32>, tensor<8x8xf32>, tensor<9xf32>, tensor<2x16x4xf32>, tensor<4xf32>) outs(%o : tensor<3x4xf32>) -> tensor<3x4xf32>
+  return %r : tensor<3x4xf32>
+}
+
+// -----
+
+func.func @lookup_dense_weight(%x: tensor<3x8xf32>, %w: tensor<8x9xf32>, %pb: tensor<8xf32>, %t: tensor<2x16x4xf32>, %b: tensor<4xf32>, %o: tensor<3x4xf32>) -> tensor<3x4xf32> {
+  // expected-error @+1 {{'effattn.lookup_ffn' op expects proj_weight (dense: [T*code_bits, D]) of shape [8, 8], got 'tensor<8x9xf32>'}}
+  %r = effattn.lookup_ffn {code_bits = 4} ins(%x, %w, %pb, %t, %b : tensor<3x8xf32>, tensor<8x9xf32>, tensor<8xf32>, tensor<2x16x4xf32>, tensor<4xf32>) outs(%o : tensor<3x4xf32>) -> tensor<3x4xf32>
+  return %r : tensor<3x4xf32>
+}
+
+// -----
+
+func.func @lookup_projection(%x: tensor<3x8xf32>, %w: tensor<8x8xf32>, %pb: tensor<8xf32>, %t: tensor<2x16x4xf32>, %b: tensor<4xf32>, %o: tensor<3x4xf32>) -> tensor<3x4xf32> {
+  // expected-error @+1 {{'effattn.lookup_ffn' op expects 'projection' to be "dense" or "bh4", got "random"}}
+  %r = effattn.lookup_ffn {code_bits = 4, projection = "random"} ins(%x, %w, %pb, %t, %b : tensor<3x8xf32>, tensor<8x8xf32>, tensor<8xf32>, tensor<2x16x4xf32>, tensor<4xf32>) outs(%o : tensor<3x4xf32>) -> tensor<3x4xf32>
+  return %r : tensor<3x4xf32>
+}
+
+// -----
+
+func.func @lookup_decay(%x: tensor<3x8xf32>, %w: tensor<1x4x1x8x8xf32>, %pb: tensor<8xf32>, %t: tensor<2x16x4xf32>, %b: tensor<4xf32>, %o: tensor<3x4xf32>) -> tensor<3x4xf32> {
+  // expected-error @+1 {{'effattn.lookup_ffn' op expects 'decay' in [0, 1], got 1.5}}
+  %r = effattn.lookup_ffn {code_bits = 4, projection = "bh4", decay = 1.5 : f32} ins(%x, %w, %pb, %t, %b : tensor<3x8xf32>, tensor<1x4x1x8x8xf32>, tensor<8xf32>, tensor<2x16x4xf32>, tensor<4xf32>) outs(%o : tensor<3x4xf32>) -> tensor<3x4xf32>
+  return %r : tensor<3x4xf32>
+}
+
+// -----
+
+func.func @lookup_bh4_shape(%x: tensor<3x6xf32>, %w: tensor<1x4x1x6x6xf32>, %pb: tensor<8xf32>, %t: tensor<2x16x4xf32>, %b: tensor<4xf32>, %o: tensor<3x4xf32>) -> tensor<3x4xf32> {
+  // expected-error @+1 {{'effattn.lookup_ffn' op expects proj_weight (bh4) of shape [R, 4, P/bs, bs, bs] with P = 8, got 'tensor<1x4x1x6x6xf32>'}}
+  %r = effattn.lookup_ffn {code_bits = 4, projection = "bh4"} ins(%x, %w, %pb, %t, %b : tensor<3x6xf32>, tensor<1x4x1x6x6xf32>, tensor<8xf32>, tensor<2x16x4xf32>, tensor<4xf32>) outs(%o : tensor<3x4xf32>) -> tensor<3x4xf32>
+  return %r : tensor<3x4xf32>
+}
+
+// -----
+
+func.func @lookup_bh4_repeats(%x: tensor<3x8xf32>, %w: tensor<1x4x2x4x4xf32>, %pb: tensor<12xf32>, %t: tensor<3x16x4xf32>, %b: tensor<4xf32>, %o: tensor<3x4xf32>) -> tensor<3x4xf32> {
+  // expected-error @+1 {{'effattn.lookup_ffn' op expects proj_weight (bh4) to hold R = ceil(T*code_bits / P) = 2 repeats, got 1}}
+  %r = effattn.lookup_ffn {code_bits = 4, projection = "bh4"} ins(%x, %w, %pb, %t, %b : tensor<3x8xf32>, tensor<1x4x2x4x4xf32>, tensor<12xf32>, tensor<3x16x4xf32>, tensor<4xf32>) outs(%o : tensor<3x4xf32>) -> tensor<3x4xf32>
+  return %r : tensor<3x4xf32>
+}

@@ -129,3 +129,14 @@ func.func @fail_if(%c: i1) {
   effattn.fail_if %c, "too large" {status = 4 : i32}
   return
 }
+
+// -----
+
+// CHECK-LABEL: func.func @lookup_ffn
+// CHECK: effattn.lookup_ffn {code_bits = 4 : i64} ins(%{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}} : tensor<2x?x16xf16>, tensor<8x16xf32>, tensor<8xf32>, tensor<2x16x12xbf16>, tensor<12xf32>) outs(%{{.+}} : tensor<2x?x12xf16>) -> tensor<2x?x12xf16>
+// CHECK: effattn.lookup_ffn {code_bits = 4 : i64, decay = 5.000000e-01 : f32, projection = "bh4"} ins(
+func.func @lookup_ffn(%x: tensor<2x?x16xf16>, %w: tensor<8x16xf32>, %pb: tensor<8xf32>, %t: tensor<2x16x12xbf16>, %b: tensor<12xf32>, %o: tensor<2x?x12xf16>, %w4: tensor<1x4x2x8x8xf32>) -> (tensor<2x?x12xf16>, tensor<2x?x12xf16>) {
+  %r = effattn.lookup_ffn {code_bits = 4} ins(%x, %w, %pb, %t, %b : tensor<2x?x16xf16>, tensor<8x16xf32>, tensor<8xf32>, tensor<2x16x12xbf16>, tensor<12xf32>) outs(%o : tensor<2x?x12xf16>) -> tensor<2x?x12xf16>
+  %s = effattn.lookup_ffn {code_bits = 4, projection = "bh4", decay = 0.5 : f32} ins(%x, %w4, %pb, %t, %b : tensor<2x?x16xf16>, tensor<1x4x2x8x8xf32>, tensor<8xf32>, tensor<2x16x12xbf16>, tensor<12xf32>) outs(%o : tensor<2x?x12xf16>) -> tensor<2x?x12xf16>
+  return %r, %s : tensor<2x?x12xf16>, tensor<2x?x12xf16>
+}

@@ -81,3 +81,22 @@ func.func @yoso_lsh_batch_only(%q: tensor<2x40x16xf32>, %k: tensor<2x40x16xf32>,
   %r = effattn.yoso_attention {mode = "lsh", hash_bits = 4, num_hashes = 2} ins(%q, %k, %v : tensor<2x40x16xf32>, tensor<2x40x16xf32>, tensor<2x40x8xf32>) projection(%p : tensor<2x16x8xf32>) outs(%o : tensor<2x40x8xf32>) -> tensor<2x40x8xf32>
   return %r : tensor<2x40x8xf32>
 }
+
+// -----
+
+/// effattn.lookup_ffn: token axes tile like batch and rows (the last token
+/// axis by 32); each tile takes all of D, the whole projection and every
+/// table (D_out stays untiled here).
+
+// CHECK-LABEL: func.func @lookup_ffn
+// CHECK-SAME: %[[X:[a-zA-Z0-9_]+]]: tensor<3x70x16xf32>, %[[W:[a-zA-Z0-9_]+]]: tensor<8x16xf32>, %[[PB:[a-zA-Z0-9_]+]]: tensor<8xf32>, %[[T:[a-zA-Z0-9_]+]]: tensor<2x16x12xf32>, %[[B:[a-zA-Z0-9_]+]]: tensor<12xf32>, %[[O:[a-zA-Z0-9_]+]]: tensor<3x70x12xf32>
+// CHECK: scf.forall (%[[S:.+]], %[[I:.+]]) = (0, 0) to (3, 70) step (1, 32) shared_outs(%[[ACC:.+]] = %[[O]])
+// CHECK: %[[XT:.+]] = tensor.extract_slice %[[X]][%[[S]], %[[I]], 0] [1, %[[N:.+]], 16] [1, 1, 1]
+// CHECK: %[[TT:.+]] = tensor.extract_slice %[[T]][0, 0, 0] [2, 16, 12] [1, 1, 1]
+// CHECK: %[[BT:.+]] = tensor.extract_slice %[[B]][0] [12] [1]
+// CHECK: %[[OT:.+]] = tensor.extract_slice %[[ACC]][%[[S]], %[[I]], 0] [1, %[[N]], 12] [1, 1, 1]
+// CHECK: effattn.lookup_ffn {code_bits = 4 : i64} ins(%[[XT]], %[[W]], %[[PB]], %[[TT]], %[[BT]] : tensor<1x?x16xf32>, tensor<8x16xf32>, tensor<8xf32>, tensor<2x16x12xf32>, tensor<12xf32>) outs(%[[OT]] : tensor<1x?x12xf32>)
+func.func @lookup_ffn(%x: tensor<3x70x16xf32>, %w: tensor<8x16xf32>, %pb: tensor<8xf32>, %t: tensor<2x16x12xf32>, %b: tensor<12xf32>, %o: tensor<3x70x12xf32>) -> tensor<3x70x12xf32> {
+  %r = effattn.lookup_ffn {code_bits = 4} ins(%x, %w, %pb, %t, %b : tensor<3x70x16xf32>, tensor<8x16xf32>, tensor<8xf32>, tensor<2x16x12xf32>, tensor<12xf32>) outs(%o : tensor<3x70x12xf32>) -> tensor<3x70x12xf32>
+  return %r : tensor<3x70x12xf32>
+}

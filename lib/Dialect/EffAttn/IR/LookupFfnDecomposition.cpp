@@ -95,9 +95,10 @@ Value LookupFfnDecomposer::buildBh4Projection(Value x, OpFoldResult tokens) {
                            [&](OpBuilder &nb, Location l, ValueRange a) {
                              return lb.toF32(nb, a[0]);
                            });
+  int64_t staticTokens = cast<RankedTensorType>(x.getType()).getDimSize(0);
   if (padded != d) {
     auto paddedType =
-        RankedTensorType::get({ShapedType::kDynamic, padded}, b.getF32Type());
+        RankedTensorType::get({staticTokens, padded}, b.getF32Type());
     input = tensor::PadOp::create(
         b, loc, paddedType, input,
         SmallVector<OpFoldResult>{zeroIndex, zeroIndex},
@@ -106,10 +107,9 @@ Value LookupFfnDecomposer::buildBh4Projection(Value x, OpFoldResult tokens) {
 
   // Y [R, N, P]: per repeat, y <- H(blockdiag(W[r, j]) · y) four times.
   SmallVector<ReassociationIndices> blockGroups{{0}, {1, 2}};
-  auto blockedType = RankedTensorType::get(
-      {ShapedType::kDynamic, blocks, blockSize}, b.getF32Type());
-  auto flatType =
-      RankedTensorType::get({ShapedType::kDynamic, padded}, b.getF32Type());
+  auto blockedType =
+      RankedTensorType::get({staticTokens, blocks, blockSize}, b.getF32Type());
+  auto flatType = RankedTensorType::get({staticTokens, padded}, b.getF32Type());
   Value all = tensor::EmptyOp::create(
       b, loc, {b.getIndexAttr(repeats), tokens, b.getIndexAttr(padded)},
       b.getF32Type());
@@ -177,8 +177,8 @@ Value LookupFfnDecomposer::buildBh4Projection(Value x, OpFoldResult tokens) {
 }
 
 Value LookupFfnDecomposer::groupByTable(Value z) {
-  auto type = RankedTensorType::get({ShapedType::kDynamic, numTables, bits},
-                                    b.getF32Type());
+  int64_t tokens = cast<RankedTensorType>(z.getType()).getDimSize(0);
+  auto type = RankedTensorType::get({tokens, numTables, bits}, b.getF32Type());
   return tensor::ExpandShapeOp::create(
       b, loc, type, z, SmallVector<ReassociationIndices>{{0}, {1, 2}});
 }

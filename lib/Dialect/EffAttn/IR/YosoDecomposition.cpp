@@ -17,6 +17,7 @@
 
 #include "effattn/Dialect/EffAttn/IR/BatchedLinalgBuilder.h"
 #include "effattn/Dialect/EffAttn/IR/EffAttnOps.h"
+#include "effattn/Dialect/EffAttn/IR/WalshHadamard.h"
 
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -89,27 +90,17 @@ static Value buildExpectation(YosoAttentionOp op, BatchedLinalgBuilder &lb,
   return lb.matmul(weights, op.getValue(), /*transposeRhs=*/false, n, e);
 }
 
-/// Returns (-1)^popcount(i & j), the Walsh–Hadamard matrix entry, in f32.
-static Value hadamardEntry(OpBuilder &nb, Location l, Value i, Value j) {
-  Value both = arith::AndIOp::create(nb, l, i, j);
-  Value count = math::CtPopOp::create(
-      nb, l, arith::IndexCastOp::create(nb, l, nb.getI64Type(), both));
-  Value odd = arith::TruncIOp::create(nb, l, nb.getI1Type(), count);
-  Value minusOne = arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(-1.0f));
-  Value one = arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(1.0f));
-  return arith::SelectOp::create(nb, l, odd, minusOne, one);
-}
-
 /// Returns the projection [batch..., D, num_hashes·τ] equivalent to the fast
 /// hash with ±1 `diagonals` [batch..., 3, P, D] (batch: `batchSizes`, empty
 /// or one): M_p = H·diag(D₂)·H·diag(D₁)·H·diag(D₀), and column h·τ + t is
-/// row c·τ + t of M_p for h = p·(D/τ) + c.
+/// row c·τ + t of M_p for h = p·(D/τ) + c. Built transposed with the fast
+/// transform: M_pᵀ = diag(D₀)·H·diag(D₁)·H·diag(D₂)·H, each "·H" one
+/// Walsh-Hadamard transform of the rows.
 static Value buildFastHashProjection(OpBuilder &b, Location loc,
                                      Value diagonals,
                                      ArrayRef<OpFoldResult> batchSizes,
                                      int64_t bits, int64_t hashes) {
-  const IteratorType par = IteratorType::parallel,
-                     red = IteratorType::reduction;
+  const IteratorType par = IteratorType::parallel;
   auto type = cast<RankedTensorType>(diagonals.getType());
   int64_t parts = type.getDimSize(type.getRank() - 2);
   int64_t d = type.getDimSize(type.getRank() - 1);
@@ -129,33 +120,31 @@ static Value buildFastHashProjection(OpBuilder &b, Location loc,
   };
   OpFoldResult partsSize = b.getIndexAttr(parts), dSize = b.getIndexAttr(d);
   Value zero = pb.constant(0.0f);
-  // A0[p, i, x] = H[i, x] · D0[p, x]; loops (p, i, x).
-  Value a =
-      pb.generic({diagonals}, pb.filled({partsSize, dSize, dSize}, zero),
-                 {diagonalMap(3, 0, 2), pb.map(3, {0, 1, 2})},
-                 pb.iterators({par, par, par}),
-                 [&](OpBuilder &nb, Location l, ValueRange x) -> Value {
-                   Value h = hadamardEntry(
-                       nb, l, linalg::IndexOp::create(nb, l, numBatch + 1),
-                       linalg::IndexOp::create(nb, l, numBatch + 2));
-                   return arith::MulFOp::create(nb, l, h, pb.toF32(nb, x[0]));
-                 });
-  // A ← H · diag(D_which) · A; loops (p, i, j, x), j reduced.
-  for (int64_t which : {1, 2}) {
+  // Aᵀ[p, x, i] = D₀[p, x]·δ(x, i); loops (p, x, i).
+  Value a = pb.generic({diagonals}, pb.filled({partsSize, dSize, dSize}, zero),
+                       {diagonalMap(3, 0, 1), pb.map(3, {0, 1, 2})},
+                       pb.iterators({par, par, par}),
+                       [&](OpBuilder &nb, Location l, ValueRange x) -> Value {
+                         Value onDiagonal = arith::CmpIOp::create(
+                             nb, l, arith::CmpIPredicate::eq,
+                             linalg::IndexOp::create(nb, l, numBatch + 1),
+                             linalg::IndexOp::create(nb, l, numBatch + 2));
+                         return arith::SelectOp::create(
+                             nb, l, onDiagonal, pb.toF32(nb, x[0]), x[1]);
+                       });
+  // Aᵀ ← (Aᵀ·H)·diag(D_which), the last transform without a diagonal.
+  for (int64_t which : {1, 2, 3}) {
+    a = buildWalshHadamard(b, loc, a);
+    if (which == 3)
+      break;
     a = pb.generic(
-        {diagonals, a}, pb.filled({partsSize, dSize, dSize}, zero),
-        {diagonalMap(4, which, 2), pb.map(4, {0, 2, 3}), pb.map(4, {0, 1, 3})},
-        pb.iterators({par, par, red, par}),
+        {diagonals}, a, {diagonalMap(3, which, 2), pb.map(3, {0, 1, 2})},
+        pb.iterators({par, par, par}),
         [&](OpBuilder &nb, Location l, ValueRange x) -> Value {
-          Value h =
-              hadamardEntry(nb, l, linalg::IndexOp::create(nb, l, numBatch + 1),
-                            linalg::IndexOp::create(nb, l, numBatch + 2));
-          Value scaled = arith::MulFOp::create(nb, l, pb.toF32(nb, x[0]), x[1]);
-          Value term = arith::MulFOp::create(nb, l, h, scaled);
-          return arith::AddFOp::create(nb, l, x[2], term);
+          return arith::MulFOp::create(nb, l, x[1], pb.toF32(nb, x[0]));
         });
   }
-  // projection[x, h, t] = A[h / perPart, (h % perPart)·τ + t, x]; loops
+  // projection[x, h, t] = Aᵀ[h / perPart, x, (h % perPart)·τ + t]; loops
   // (x, h, t).
   AffineExpr x = b.getAffineDimExpr(numBatch);
   AffineExpr h = b.getAffineDimExpr(numBatch + 1);
@@ -164,8 +153,8 @@ static Value buildFastHashProjection(OpBuilder &b, Location loc,
   for (unsigned i = 0; i < numBatch; ++i)
     exprs.push_back(b.getAffineDimExpr(i));
   exprs.push_back(h.floorDiv(perPart));
-  exprs.push_back((h % perPart) * bits + t);
   exprs.push_back(x);
+  exprs.push_back((h % perPart) * bits + t);
   AffineMap rowMap = AffineMap::get(numBatch + 3, 0, exprs, ctx);
   Value projection = pb.generic(
       {a},
