@@ -105,7 +105,12 @@ void mlir::effattn::buildCPUPipeline(OpPassManager &pm,
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createConvertVectorToLLVMPass());
-  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  // aligned_alloc instead of malloc plus pointer arithmetic: the buffer
+  // pointers keep their provenance (a noalias call result), so LLVM's alias
+  // analysis can hoist loads out of loops that store to other buffers.
+  FinalizeMemRefToLLVMConversionPassOptions memrefOptions;
+  memrefOptions.useAlignedAlloc = true;
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass(memrefOptions));
   pm.addPass(createArithToLLVMConversionPass());
   pm.addPass(createConvertMathToLLVMPass());
   // Whatever has no LLVM intrinsic (erf, tanh, ...) calls libm.

@@ -12,7 +12,7 @@
 /// dialect: nothing of effattn, linalg, tensor, memref or scf is left.
 
 // CHECK-LABEL: llvm.func @attention_to_llvm
-// CHECK: llvm.call @malloc
+// CHECK: llvm.call @aligned_alloc
 // CHECK: llvm.intr.exp
 // CHECK-NOT: effattn.
 // CHECK-NOT: linalg.

@@ -128,14 +128,23 @@ Value LookupFfnDecomposer::buildBh4Projection(Value x, OpFoldResult tokens) {
           SmallVector<OpFoldResult>(5, one));
       Value blocked =
           tensor::ExpandShapeOp::create(b, loc, blockedType, y, blockGroups);
-      // Loops (n, blk, i, o): y'[n, blk, o] = Σ_i W[blk, o, i] · y[n, blk, i].
+      // Wᵀ per block (small), then loops (n, blk, i, o):
+      // y'[n, blk, o] += y[n, blk, i] · Wᵀ[blk, i, o], the innermost loop
+      // streaming rows of Wᵀ and y' (vector FMAs).
+      Value transposed =
+          lb.generic({factor}, lb.filled({nb, bs, bs}, zero),
+                     {lb.map(3, {0, 2, 1}), lb.map(3, {0, 1, 2})},
+                     lb.iterators({par, par, par}),
+                     [&](OpBuilder &nb, Location l, ValueRange a) {
+                       return lb.toF32(nb, a[0]);
+                     });
       Value product = lb.generic(
-          {blocked, factor}, lb.filled({tokens, nb, bs}, zero),
-          {lb.map(4, {0, 1, 2}), lb.map(4, {1, 3, 2}), lb.map(4, {0, 1, 3})},
+          {blocked, transposed}, lb.filled({tokens, nb, bs}, zero),
+          {lb.map(4, {0, 1, 2}), lb.map(4, {1, 2, 3}), lb.map(4, {0, 1, 3})},
           lb.iterators({par, par, red, par}),
           [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
-            Value term = arith::MulFOp::create(nb, l, a[0], lb.toF32(nb, a[1]),
-                                               kContractionFastMath);
+            Value term =
+                arith::MulFOp::create(nb, l, a[0], a[1], kContractionFastMath);
             return arith::AddFOp::create(nb, l, a[2], term,
                                          kContractionFastMath);
           });
