@@ -2,8 +2,9 @@
 """LookupFFN vs a dense FFN on CPU: time, FLOPs, weight memory.
 
 RoBERTa-small shape (algorithms §5.2): D = D_out = 512, τ = 8 (256-row
-tables), T ∈ --tables, N = --tokens (512·16 = 8192 by default), f32, with
-the dense and the BH4 (block 64) projections. Baselines, on the same input:
+tables), T ∈ --tables, N = --tokens (512·16 = 8192 by default), f32
+activations, with the dense and the BH4 (block 64) projections and f32 or f16
+tables (the op computes in f32 either way). Baselines, on the same input:
 
 * dense FFN D → 4D → D: the two GEMMs alone through OpenBLAS cblas_sgemm
   (numpy's matmul; biases and GELU left out, so this baseline is a lower
@@ -103,8 +104,10 @@ def main():
           flush=True)
     results = []
     for tables in args.tables:
-        for projection in ("dense", "bh4"):
+        for projection, table_dtype in [(projection, dtype) for projection in ("dense", "bh4")
+                                        for dtype in (np.float32, np.float16)]:
             p = lookup_params(rng, tables, projection)
+            p["tables"] = p["tables"].astype(table_dtype)
             kwargs = dict(code_bits=BITS, projection=projection, **p)
             got = effattn.ops.lookup_ffn(x[:256], **kwargs)
             want = reference.lookup_ffn(x[:256], **kwargs)
@@ -112,14 +115,16 @@ def main():
             seconds = best_time(lambda: effattn.ops.lookup_ffn(x, **kwargs), args.repeats)
             flops = lookup_flops(n, tables, projection)
             table_bytes = p["tables"].nbytes
-            row = dict(tokens=n, tables=tables, projection=projection, effattn_s=seconds,
+            row = dict(tokens=n, tables=tables, projection=projection,
+                       table_dtype=np.dtype(table_dtype).name, effattn_s=seconds,
                        flops=flops, table_mib=table_bytes / 2**20,
                        weight_mib=sum(a.nbytes for a in p.values()) / 2**20,
                        error_vs_oracle=error, sgemm_ffn_s=sgemm_s, torch_ffn_s=torch_s,
                        dense_ffn_flops=dense_flops, dense_ffn_weight_mib=dense_bytes / 2**20,
                        speedup_vs_sgemm=sgemm_s / seconds, speedup_vs_torch=torch_s / seconds)
             results.append(row)
-            print(f"LookupFFN T={tables} {projection}: {seconds * 1e3:.1f} ms, "
+            print(f"LookupFFN T={tables} {projection} {row['table_dtype']} tables: "
+                  f"{seconds * 1e3:.1f} ms, "
                   f"{flops / 1e9:.2f} GFLOP ({dense_flops / flops:.1f}x fewer), tables "
                   f"{row['table_mib']:.0f} MiB | {row['speedup_vs_sgemm']:.2f}x OpenBLAS GEMMs, "
                   f"{row['speedup_vs_torch']:.2f}x PyTorch FFN | rel. error vs oracle "
