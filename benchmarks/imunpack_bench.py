@@ -35,26 +35,13 @@ import ctypes.util
 import json
 import os
 import sys
-import time
 
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
 import effattn  # noqa: E402
 from effattn import reference  # noqa: E402
-
-def best_time(fn, repeats, min_seconds=0.5):
-    """Best of at least `repeats` calls, and of as many as fit in
-    `min_seconds` (millisecond-scale baselines on a noisy VM need more)."""
-    fn()
-    best, calls, began = float("inf"), 0, time.perf_counter()
-    while calls < repeats or time.perf_counter() - began < min_seconds:
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-        calls += 1
-    return best
-
+from timing import best_time  # noqa: E402
 
 def operands(rng, size, heavy, bits, distribution):
     """b-bit operands with heavy hitters up to ±2^15: a fraction `heavy` of the

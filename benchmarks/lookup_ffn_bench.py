@@ -26,25 +26,15 @@ import json
 import math
 import os
 import sys
-import time
 
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
 import effattn  # noqa: E402
 from effattn import reference  # noqa: E402
+from timing import best_time  # noqa: E402
 
 D, D_OUT, BITS, BLOCK = 512, 512, 8, 64
-
-
-def best_time(fn, repeats):
-    fn()
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def lookup_params(rng, tables, projection):

@@ -97,6 +97,24 @@ buildByTiles(OpBuilder &b, Location loc, Value init, int64_t rowTile,
   return forall.getResult(0);
 }
 
+/// Returns `init` [R, C] computed by row tiles of kRowTile as parallel tasks:
+/// `tile(b, lb, start, size, initTile)` returns rows [start, start + size).
+static Value
+buildByRowTiles(OpBuilder &b, Location loc, Value init,
+                function_ref<Value(OpBuilder &, BatchedLinalgBuilder &, Value,
+                                   Value, Value)>
+                    tile) {
+  return buildByTiles(
+      b, loc, init, kRowTile, /*columnTile=*/0,
+      [&](OpBuilder &tb, ArrayRef<OpFoldResult> offsets,
+          ArrayRef<OpFoldResult> sizes, Value initTile) -> Value {
+        BatchedLinalgBuilder tlb(tb, loc, {});
+        return tile(
+            tb, tlb, getValueOrCreateConstantIndexOp(tb, loc, offsets[0]),
+            getValueOrCreateConstantIndexOp(tb, loc, sizes[0]), initTile);
+      });
+}
+
 /// Returns rows [start, start + size) of the rank-1 or rank-2 tensor x.
 static Value buildRowRange(OpBuilder &b, Location loc, Value x, Value start,
                            Value size) {
@@ -386,13 +404,10 @@ Value UnpackDecomposer::unpackOperand(Value x, const DerivedRows &rows,
   OpFoldResult columns = tensor::getMixedSize(b, loc, columnSource, 0);
   Value empty = tensor::EmptyOp::create(
       b, loc, {OpFoldResult(rows.total), columns}, b.getI8Type());
-  return buildByTiles(
-      b, loc, empty, kRowTile, /*columnTile=*/0,
-      [&](OpBuilder &tb, ArrayRef<OpFoldResult> offsets,
-          ArrayRef<OpFoldResult> sizes, Value tile) -> Value {
-        Value start = getValueOrCreateConstantIndexOp(tb, loc, offsets[0]);
-        Value size = getValueOrCreateConstantIndexOp(tb, loc, sizes[0]);
-        BatchedLinalgBuilder tlb(tb, loc, {});
+  return buildByRowTiles(
+      b, loc, empty,
+      [&](OpBuilder &tb, BatchedLinalgBuilder &tlb, Value start, Value size,
+          Value tile) -> Value {
         AffineMap perRow = tlb.map(2, {0}), perColumn = tlb.map(2, {1});
         return tlb.generic(
             {buildRowRange(tb, loc, rows.source, start, size),
@@ -496,13 +511,10 @@ Value UnpackDecomposer::buildProduct(Value init) {
 
   // Pack: walk the derived rows of lhs row i and rhs row j, by row tiles in
   // parallel.
-  return buildByTiles(
-      b, loc, init, kRowTile, /*columnTile=*/0,
-      [&](OpBuilder &tb, ArrayRef<OpFoldResult> offsets,
-          ArrayRef<OpFoldResult> sizes, Value tile) -> Value {
-        Value start = getValueOrCreateConstantIndexOp(tb, loc, offsets[0]);
-        Value size = getValueOrCreateConstantIndexOp(tb, loc, sizes[0]);
-        BatchedLinalgBuilder tlb(tb, loc, {});
+  return buildByRowTiles(
+      b, loc, init,
+      [&](OpBuilder &tb, BatchedLinalgBuilder &tlb, Value start, Value size,
+          Value tile) -> Value {
         return tlb.generic(
             {buildRowRange(tb, loc, lhsRows.offsets, start, size),
              buildRowRange(tb, loc, lhsRows.splits, start, size),
