@@ -29,6 +29,8 @@ const char *effattn_status_string(int32_t status) {
     return "invalid value";
   case EFFATTN_ERROR_OUT_OF_RANGE:
     return "out of range";
+  case EFFATTN_ERROR_MISALIGNED:
+    return "misaligned";
   default:
     return "unknown status";
   }
@@ -70,11 +72,16 @@ static void formatShape(char *buffer, size_t size, const int64_t *shape,
 }
 
 int32_t effattn_check_tensor(const char *function, const char *argument,
-                             const void *data, const int64_t *shape,
-                             const int64_t *expected, int32_t rank) {
+                             const void *data, int64_t alignment,
+                             const int64_t *shape, const int64_t *expected,
+                             int32_t rank) {
   if (!data)
     return effattn_set_error(EFFATTN_ERROR_NULL_ARGUMENT, "%s: %s is NULL",
                              function, argument);
+  if ((uintptr_t)data % (uintptr_t)alignment != 0)
+    return effattn_set_error(EFFATTN_ERROR_MISALIGNED,
+                             "%s: %s is not aligned to its %lld-byte elements",
+                             function, argument, (long long)alignment);
   if (!shape)
     return effattn_set_error(EFFATTN_ERROR_NULL_ARGUMENT,
                              "%s: %s_shape is NULL", function, argument);

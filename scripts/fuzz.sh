@@ -6,7 +6,9 @@
 ## Needs a build with EFFATTN_ENABLE_FUZZER=ON (and, best, sanitizers):
 ##   BUILD_DIR=build-asan EFFATTN_ENABLE_SANITIZERS=address,undefined \
 ##     EFFATTN_ENABLE_FUZZER=ON bash scripts/setup.sh
-## The seed corpus is every .mlir test, split at "// -----". A crash leaves
+## The seed corpus is every .mlir test, split at "// -----"; the dictionary
+## (tools/effattn-fuzz/effattn.dict) makes mutations swap effattn's op names,
+## types, shapes and attributes. A crash leaves
 ## its input as crash-* in the working directory: make it a regression test.
 ##
 ##===----------------------------------------------------------------------===##
@@ -35,4 +37,5 @@ LIMIT=(-runs="$RUNS")
 [ -n "${EFFATTN_FUZZ_TIME:-}" ] && LIMIT=(-max_total_time="$EFFATTN_FUZZ_TIME")
 # -seed fixes the mutation sequence so that a CI run is reproducible.
 "$FUZZER" "$CORPUS" -seed=1 -max_len=4096 -timeout=30 -rss_limit_mb=4096 \
+  -dict="$ROOT/tools/effattn-fuzz/effattn.dict" \
   -print_final_stats=1 "${LIMIT[@]}"

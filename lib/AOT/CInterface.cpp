@@ -186,7 +186,8 @@ std::string mlir::effattn::emitCHeader(const ModuleInterface &interface) {
      << "#define EFFATTN_ERROR_NULL_ARGUMENT 1\n"
      << "#define EFFATTN_ERROR_SHAPE_MISMATCH 2\n"
      << "#define EFFATTN_ERROR_INVALID_VALUE 3\n"
-     << "#define EFFATTN_ERROR_OUT_OF_RANGE 4\n#endif\n\n"
+     << "#define EFFATTN_ERROR_OUT_OF_RANGE 4\n"
+     << "#define EFFATTN_ERROR_MISALIGNED 5\n#endif\n\n"
      << "/* Message of the last failed call on this thread (\"\" if none). */\n"
      << "const char *" << interface.moduleName << "_last_error(void);\n\n"
      << "/* JSON description of the entry points (names, dtypes, shapes). */\n"
@@ -261,8 +262,8 @@ std::string mlir::effattn::emitCWrapper(const ModuleInterface &interface) {
      << "void effattn_clear_error(void);\n"
      << "int32_t effattn_pending_status(void);\n"
      << "int32_t effattn_check_tensor(const char *function, const char "
-        "*argument, const void *data, const int64_t *shape, const int64_t "
-        "*expected, int32_t rank);\n"
+        "*argument, const void *data, int64_t alignment, const int64_t "
+        "*shape, const int64_t *expected, int32_t rank);\n"
      << "int32_t effattn_check_bool(const char *function, const char "
         "*argument, const uint8_t *data, int64_t count);\n\n";
 
@@ -306,7 +307,9 @@ std::string mlir::effattn::emitCWrapper(const ModuleInterface &interface) {
          << "] = " << (rank ? formatShape(tensor->shape) : "{0}") << ";\n"
          << "  if ((status = effattn_check_tensor(\"" << function.name
          << "\", \"" << tensor->name << "\", " << tensor->name << ", "
-         << tensor->name << "_shape, " << expected << ", " << rank << ")))\n"
+         << llvm::divideCeil(tensor->elementType.getIntOrFloatBitWidth(), 8)
+         << ", " << tensor->name << "_shape, " << expected << ", " << rank
+         << ")))\n"
          << "    return status;\n";
     }
     for (const TensorSignature &tensor : function.inputs) {

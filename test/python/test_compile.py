@@ -66,6 +66,23 @@ def test_wrong_size_is_reported_by_compiled_code(module, inputs):
     assert module.last_error().startswith("attention: arg1 has shape")
 
 
+def test_misaligned_array_is_reported_by_compiled_code(module, inputs):
+    """A float32 array at an odd address reaches the C ABI as it is (numpy
+    keeps it contiguous) and is rejected there with status 5."""
+    q, k, v, mask = inputs
+    raw = np.zeros(k.nbytes + 1, np.uint8)
+    misaligned = np.frombuffer(raw.data, dtype=np.float32, count=k.size, offset=1)
+    misaligned = misaligned.reshape(k.shape)
+    misaligned[...] = k
+    assert not misaligned.flags.aligned
+    with pytest.raises(effattn.EffattnError,
+                       match="attention: arg1 is not aligned to its 4-byte elements") as error:
+        module.attention(q, misaligned, v, mask)
+    assert error.value.status == 5
+    np.testing.assert_array_equal(module.attention(q, np.array(misaligned), v, mask),
+                                  module.attention(q, k, v, mask))
+
+
 def test_wrong_rank_is_rejected_before_the_call(module, inputs):
     q, k, v, mask = inputs
     with pytest.raises(ValueError, match="argument 0 .* has rank 2"):

@@ -155,6 +155,33 @@ TEST(CAbiTest, NullPointersReturnNullArgument) {
   EXPECT_STREQ(abi_test_model_last_error(), "attention: result0_shape is NULL");
 }
 
+TEST(CAbiTest, MisalignedBufferIsRejectedBeforeAnyAccess) {
+  AttentionInputs in;
+  // A float pointer one byte past an aligned address, into a buffer that
+  // holds the whole tensor either way.
+  std::vector<char> bytes(in.k.size() * sizeof(float) + 1);
+  std::memcpy(bytes.data() + 1, in.k.data(), in.k.size() * sizeof(float));
+  int32_t status = attention(
+      in.q.data(), attention_arg0_shape,
+      reinterpret_cast<const float *>(bytes.data() + 1), attention_arg1_shape,
+      in.v.data(), attention_arg2_shape, in.mask.data(), attention_arg3_shape,
+      in.out.data(), attention_result0_shape);
+  EXPECT_EQ(status, EFFATTN_ERROR_MISALIGNED);
+  EXPECT_STREQ(abi_test_model_last_error(),
+               "attention: arg1 is not aligned to its 4-byte elements");
+  for (float x : in.out)
+    EXPECT_TRUE(std::isnan(x)) << "the output was written";
+  // i1 (byte) tensors have no alignment requirement.
+  std::vector<uint8_t> maskBytes(in.mask.size() + 1);
+  std::memcpy(maskBytes.data() + 1, in.mask.data(), in.mask.size());
+  EXPECT_EQ(attention(in.q.data(), attention_arg0_shape, in.k.data(),
+                      attention_arg1_shape, in.v.data(), attention_arg2_shape,
+                      maskBytes.data() + 1, attention_arg3_shape, in.out.data(),
+                      attention_result0_shape),
+            EFFATTN_OK)
+      << abi_test_model_last_error();
+}
+
 TEST(CAbiTest, MaskByteOtherThanZeroOrOneIsInvalid) {
   AttentionInputs in;
   in.mask[5] = 2;

@@ -32,6 +32,8 @@ typedef enum effattn_status {
   /// The data are outside the range an op computes exactly (e.g. an integer
   /// product that would overflow i64); the outputs are unspecified.
   EFFATTN_ERROR_OUT_OF_RANGE = 4,
+  /// A data pointer is not aligned to its element size.
+  EFFATTN_ERROR_MISALIGNED = 5,
 } effattn_status;
 
 /// Returns a static, human-readable name of `status`.
@@ -58,12 +60,14 @@ void effattn_fail(int32_t status, const char *message);
 /// effattn_clear_error, or EFFATTN_OK. The generated entry points return it.
 int32_t effattn_pending_status(void);
 
-/// Checks one tensor argument of `function`: `data` and `shape` are non-NULL
-/// and `shape[0..rank)` equals `expected`. Returns EFFATTN_OK or records the
+/// Checks one tensor argument of `function`: `data` and `shape` are non-NULL,
+/// `data` is a multiple of `alignment` (the element size in bytes) and
+/// `shape[0..rank)` equals `expected`. Returns EFFATTN_OK or records the
 /// error (naming the function, the argument, both shapes) and returns it.
 int32_t effattn_check_tensor(const char *function, const char *argument,
-                             const void *data, const int64_t *shape,
-                             const int64_t *expected, int32_t rank);
+                             const void *data, int64_t alignment,
+                             const int64_t *shape, const int64_t *expected,
+                             int32_t rank);
 
 /// Copies between memrefs of one shape and any strides: what a lowered
 /// memref.copy of non-contiguous memrefs calls (MLIR's runtime symbol, with
