@@ -2,7 +2,10 @@
 ##===- scripts/fuzz.sh - run the effattn libFuzzer target ----------------===##
 ##
 ## Usage: scripts/fuzz.sh [runs]   (default 2000 inputs; EFFATTN_FUZZ_TIME=s
-##                                  runs for a time instead)
+##                                  runs for a time instead;
+##                                  FUZZ_TARGET=effattn-fuzz-ops fuzzes with
+##                                  the structure-aware mutator; FUZZ_SEED=n
+##                                  picks another mutation sequence)
 ## Needs a build with EFFATTN_ENABLE_FUZZER=ON (and, best, sanitizers):
 ##   BUILD_DIR=build-asan EFFATTN_ENABLE_SANITIZERS=address,undefined \
 ##     EFFATTN_ENABLE_FUZZER=ON bash scripts/setup.sh
@@ -15,7 +18,7 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD_DIR="${BUILD_DIR:-$ROOT/build-asan}"
-FUZZER="$BUILD_DIR/bin/effattn-fuzz"
+FUZZER="$BUILD_DIR/bin/${FUZZ_TARGET:-effattn-fuzz}"
 RUNS="${1:-2000}"
 
 CORPUS="$(mktemp -d)"
@@ -36,6 +39,6 @@ PY
 LIMIT=(-runs="$RUNS")
 [ -n "${EFFATTN_FUZZ_TIME:-}" ] && LIMIT=(-max_total_time="$EFFATTN_FUZZ_TIME")
 # -seed fixes the mutation sequence so that a CI run is reproducible.
-"$FUZZER" "$CORPUS" -seed=1 -max_len=4096 -timeout=30 -rss_limit_mb=4096 \
+"$FUZZER" "$CORPUS" -seed="${FUZZ_SEED:-1}" -max_len=4096 -timeout=30 -rss_limit_mb=4096 \
   -dict="$ROOT/tools/effattn-fuzz/effattn.dict" \
   -print_final_stats=1 "${LIMIT[@]}"

@@ -9,9 +9,9 @@
 ##
 ## EFFATTN_SANITIZER_TESTS=1 (the default when CI=true) then builds a second
 ## tree with AddressSanitizer + UndefinedBehaviorSanitizer and the libFuzzer
-## target (build-asan/), runs the same ctest suite in it, and fuzzes
-## effattn-opt's parser, verifiers and CPU pipeline for 20000 inputs
-## (scripts/fuzz.sh; fixed seed).
+## targets (build-asan/), runs the same ctest suite in it, and fuzzes the
+## parser, verifiers and CPU pipeline: 20000 byte-level mutations and 5000
+## structure-aware ones of valid effattn ops (scripts/fuzz.sh; fixed seed).
 ##
 ##===----------------------------------------------------------------------===##
 set -euo pipefail
@@ -28,14 +28,21 @@ if [ "${EFFATTN_SANITIZER_TESTS:-$([ "${CI:-}" = true ] && echo 1 || echo 0)}" =
   echo "== sanitizers: ASan + UBSan build in $ROOT/build-asan"
   BUILD_DIR="$ROOT/build-asan" EFFATTN_ENABLE_SANITIZERS=address,undefined \
     EFFATTN_ENABLE_FUZZER=ON bash "$ROOT/scripts/setup.sh"
-  echo "== fuzzing: 20000 inputs through the parser, verifiers and effattn-cpu-pipeline"
-  FUZZ_LOG="$(mktemp)"
-  if ! BUILD_DIR="$ROOT/build-asan" bash "$ROOT/scripts/fuzz.sh" 20000 > "$FUZZ_LOG" 2>&1; then
-    # Show the finding (sanitizer report or signal, and the input) in full.
-    grep -n -A60 -E "ERROR|deadly signal|runtime error|Test unit written" "$FUZZ_LOG" | head -n 200
-    exit 1
-  fi
-  tail -n 8 "$FUZZ_LOG"
-  rm -f "$FUZZ_LOG"
+  # Byte-level mutations (20000 inputs), then the structure-aware mutator of
+  # valid effattn ops (5000), both with a fixed seed.
+  for fuzz in "effattn-fuzz 20000" "effattn-fuzz-ops 5000"; do
+    set -- $fuzz
+    echo "== fuzzing ($1): $2 inputs through the parser, verifiers and effattn-cpu-pipeline"
+    FUZZ_LOG="$(mktemp)"
+    if ! BUILD_DIR="$ROOT/build-asan" FUZZ_TARGET="$1" bash "$ROOT/scripts/fuzz.sh" "$2" \
+        > "$FUZZ_LOG" 2>&1; then
+      # Show the finding (sanitizer report or signal, and the input) in full.
+      grep -n -A60 -E "ERROR|deadly signal|runtime error|Test unit written" "$FUZZ_LOG" |
+        head -n 200
+      exit 1
+    fi
+    tail -n 8 "$FUZZ_LOG"
+    rm -f "$FUZZ_LOG"
+  done
   (cd "$ROOT/build-asan" && ctest --output-on-failure -j2)
 fi
