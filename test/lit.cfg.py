@@ -2,6 +2,7 @@
 """lit configuration of the effattn regression and integration tests."""
 
 import os
+import sys
 
 import lit.formats
 from lit.llvm import llvm_config
@@ -27,6 +28,7 @@ def add_runtime(name):
     return os.path.join(config.llvm_lib_dir, f"lib{name}.so")
 
 
+config.substitutions.append(("%python", sys.executable))
 config.substitutions.append(
     ("%mlir_runner_utils", add_runtime("mlir_runner_utils"))
 )
