@@ -620,3 +620,154 @@ def unpacked_matmul(a, b, bits=8, strategy="row"):
     out = np.zeros((rows.shape[0], np.shape(b)[0]), dtype=np.int64)
     np.add.at(out.T, b_index, rows.T * b_scale[:, None])
     return out
+
+
+# --- FrameQuant (algorithms §7) ------------------------------------------------
+
+
+def frame_sign_diagonal(seed, p):
+    """The ±1 diagonal of a seed: torch's CPU generator (MT19937), one 32-bit
+    draw mod 2 per entry — numpy's legacy RandomState gives the same bits."""
+    return 2 * np.random.RandomState(seed).randint(0, 2, size=p) - 1
+
+
+def hadamard_chunk(d):
+    """d if it is a power of two, else its largest power-of-two divisor."""
+    return d & -d
+
+
+def frame_blocks(d, redundancy=1.0, l_den=8, float32_angles=True):
+    """The real tight-frame blocks P [d/16, 2k, 16] of the authors'
+    spectral-tetris fusion frame with modulation (algorithms §7.2),
+    k = round(8·redundancy) for l_den = 8; P_uᵀP_u = I_16. With
+    float32_angles (the authors' code) the angles 2π·k'·j/k are rounded to
+    float32 first, which leaves PᵀP off the identity by up to ~2e-6; without,
+    the blocks are Parseval to rounding."""
+    if d % 16 or l_den != 8:
+        raise ValueError("frame_blocks: d must be a multiple of 16 (l_den = 8)")
+    l_tff = d // l_den
+    k = int(round((d // l_tff) * redundancy))
+    groups = d // 16
+    blocks = np.zeros((groups, 2 * k, 16), np.float64)
+    for u in range(groups):
+        for j0 in range(8):
+            j = 8 * u + j0
+            for kk in range(k):
+                angle = 2 * np.pi * kk * j / k
+                if float32_angles:
+                    angle = np.float64(np.float32(angle))
+                a, b = np.cos(angle) / np.sqrt(k), np.sin(angle) / np.sqrt(k)
+                blocks[u, kk, 2 * j0], blocks[u, kk, 2 * j0 + 1] = a, -b
+                blocks[u, k + kk, 2 * j0], blocks[u, k + kk, 2 * j0 + 1] = b, a
+    return blocks
+
+
+def frame_project(w, seed, blocks=None):
+    """T·w along the last axis of w [r, d]: the seeded sign flip, the
+    orthonormal Walsh–Hadamard transform on chunks of hadamard_chunk(d), then
+    (with blocks [d/16, 2k, 16]) the frame, coefficient-major:
+    out[r, c·(d/16) + u] = Σ_j P[u, c, j] · w[r, 16u + j]."""
+    w = np.asarray(w, np.float64)
+    r, d = w.shape
+    p = hadamard_chunk(d)
+    signs = frame_sign_diagonal(seed, p)
+    w = walsh_hadamard(w.reshape(r, d // p, p) * signs) / np.sqrt(p)
+    w = w.reshape(r, d)
+    if blocks is None:
+        return w
+    out = np.einsum("ucj,ruj->rcu", blocks, w.reshape(r, d // 16, 16))
+    return out.reshape(r, -1)
+
+
+def frame_inverse(w, seed, d, blocks=None):
+    """The inverse of frame_project (exact for a Parseval frame) back to d
+    columns."""
+    w = np.asarray(w, np.float64)
+    r = w.shape[0]
+    if blocks is not None:
+        coefficients = w.reshape(r, blocks.shape[1], d // 16)
+        w = np.einsum("ucj,rcu->ruj", blocks, coefficients).reshape(r, d)
+    p = hadamard_chunk(d)
+    signs = frame_sign_diagonal(seed, p)
+    w = walsh_hadamard(w.reshape(r, d // p, p)) / np.sqrt(p) * signs
+    return w.reshape(r, d)
+
+
+def frame_rtn(w, bits=2, x_sigma=2.0):
+    """FrameQuant's per-row round-to-nearest (algorithms §7.1, asymmetric):
+    scale = x_sigma·std/(maxq/2), zero = round((1 - mean/(2·std))·maxq/2),
+    rows clipped to mean ± 2·std, q = clamp(round(w/scale) + zero, 0, maxq).
+    std is unbiased (ddof = 1). Returns (codes int64, scale [r, 1],
+    zero [r, 1]) in float32 like the authors."""
+    w = np.asarray(w, np.float32)
+    maxq = 2**bits - 1
+    mean = w.mean(axis=1, keepdims=True, dtype=np.float32)
+    std = np.sqrt(w.var(axis=1, ddof=1, keepdims=True, dtype=np.float32))
+    scale = (np.float32(x_sigma) * std / np.float32(maxq / 2)).astype(np.float32)
+    zero = np.round((1 - mean / (2 * std)) * np.float32(maxq / 2)).astype(np.float32)
+    clipped = np.clip(w, mean - 2 * std, mean + 2 * std)
+    codes = np.clip(np.round(clipped / scale) + zero, 0, maxq)
+    return codes.astype(np.int64), scale, zero
+
+
+def rtn_minmax(w, bits=2):
+    """Plain per-row round-to-nearest in the original basis (GPTQ's
+    find_params): the range [min(row, 0), max(row, 0)] (both 0 -> [-1, 1]) in
+    2^bits levels, no clipping. Returns the dequantized weight, float32."""
+    w = np.asarray(w, np.float32)
+    maxq = 2**bits - 1
+    low = np.minimum(w.min(axis=1, keepdims=True), 0)
+    high = np.maximum(w.max(axis=1, keepdims=True), 0)
+    both_zero = (low == 0) & (high == 0)
+    low, high = np.where(both_zero, -1, low), np.where(both_zero, 1, high)
+    scale = ((high - low) / maxq).astype(np.float32)
+    zero = np.round(-low / scale)
+    codes = np.clip(np.round(w / scale) + zero, 0, maxq)
+    return (scale * (codes - zero)).astype(np.float32)
+
+
+class FramePacked:
+    """What frame_quantize returns: codes [rows, 2k·in/16] (coefficient-major),
+    scale and zero [rows, 1], the seeds and frames, and W_hat."""
+
+    def __init__(self, codes, scale, zero, bits, seed_in, seed_out, blocks_in, blocks_out,
+                 shape):
+        self.codes, self.scale, self.zero, self.bits = codes, scale, zero, bits
+        self.seed_in, self.seed_out = seed_in, seed_out
+        self.blocks_in, self.blocks_out, self.shape = blocks_in, blocks_out, shape
+
+    @property
+    def dequantized(self):
+        """scale·(codes − zero) in the frame domain."""
+        return self.scale.astype(np.float64) * (self.codes - self.zero.astype(np.float64))
+
+    @property
+    def W_hat(self):
+        """The reconstruction T_outᵀ·(scale·(codes − zero))·T_in, float32."""
+        out, inn = self.shape
+        w = frame_inverse(self.dequantized, self.seed_in, inn, self.blocks_in)
+        if self.seed_out is not None:
+            w = frame_inverse(w.T, self.seed_out, out, self.blocks_out).T
+        return w.astype(np.float32)
+
+
+def frame_quantize(w, bits=2, redundancy=1.0, seed_in=0, seed_out=1, x_sigma=2.0):
+    """FrameQuant with round-to-nearest in the frame domain (algorithms §7;
+    GPTQ is not part of the op): W_t = T_out·W·T_inᵀ (input side only when
+    seed_out is None), then frame_rtn per row."""
+    w = np.asarray(w, np.float32)
+    out, inn = w.shape
+    blocks_in = frame_blocks(inn, redundancy)
+    blocks_out = frame_blocks(out, redundancy) if seed_out is not None else None
+    transformed = frame_project(w, seed_in, blocks_in)
+    if seed_out is not None:
+        transformed = frame_project(transformed.T, seed_out, blocks_out).T
+    codes, scale, zero = frame_rtn(transformed.astype(np.float32), bits, x_sigma)
+    return FramePacked(codes, scale, zero, bits, seed_in, seed_out, blocks_in, blocks_out,
+                       w.shape)
+
+
+def frame_linear(x, packed):
+    """x [..., in] @ W_hatᵀ, in float32."""
+    return (np.asarray(x, np.float32) @ packed.W_hat.T).astype(np.float32)
+
