@@ -1,4 +1,4 @@
-//===- StructuredMutator.cpp - mutate valid effattn ops --------*- C++ -*-===//
+//===- StructuredMutator.cpp - mutate valid effattn ops ---------*- C++ -*-===//
 //
 // Part of the effattn project, under the Apache License v2.0 with LLVM
 // Exceptions. See https://llvm.org/LICENSE.txt for license information.
@@ -17,7 +17,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "effattn/InitAllDialects.h"
+#include "FuzzContext.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinTypes.h"
@@ -35,17 +35,6 @@ using namespace mlir;
 extern "C" size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t maxSize);
 
 namespace {
-MLIRContext &getMutatorContext() {
-  static MLIRContext *context = [] {
-    DialectRegistry registry;
-    effattn::registerAllDialects(registry);
-    auto *ctx = new MLIRContext(registry, MLIRContext::Threading::DISABLED);
-    ctx->loadAllAvailableDialects();
-    return ctx;
-  }();
-  return *context;
-}
-
 /// Picks one of `values` with `rng`.
 template <typename T>
 const T &pick(std::mt19937_64 &rng, ArrayRef<T> values) {
@@ -62,10 +51,10 @@ Type mutateTensorType(std::mt19937_64 &rng, RankedTensorType type) {
     shape[rng() % shape.size()] = pick(rng, ArrayRef(sizes));
     return RankedTensorType::get(shape, type.getElementType());
   }
-  Type elements[] = {Float32Type::get(ctx),        Float16Type::get(ctx),
-                     BFloat16Type::get(ctx),       Float64Type::get(ctx),
-                     IntegerType::get(ctx, 1),     IntegerType::get(ctx, 8),
-                     IntegerType::get(ctx, 32),    IntegerType::get(ctx, 64),
+  Type elements[] = {Float32Type::get(ctx),     Float16Type::get(ctx),
+                     BFloat16Type::get(ctx),    Float64Type::get(ctx),
+                     IntegerType::get(ctx, 1),  IntegerType::get(ctx, 8),
+                     IntegerType::get(ctx, 32), IntegerType::get(ctx, 64),
                      IndexType::get(ctx)};
   return RankedTensorType::get(type.getShape(), pick(rng, ArrayRef(elements)));
 }
@@ -75,8 +64,10 @@ Attribute mutateAttribute(std::mt19937_64 &rng, Attribute attr) {
   Builder b(attr.getContext());
   if (auto integer = dyn_cast<IntegerAttr>(attr)) {
     static const int64_t values[] = {
-        -1, 0,  1,  2,  3,  4,       5,       7,
-        8,  16, 17, 32, 64, 1 << 20, 1LL << 31, std::numeric_limits<int64_t>::max()};
+        -1, 0,       1,         2,
+        3,  4,       5,         7,
+        8,  16,      17,        32,
+        64, 1 << 20, 1LL << 31, std::numeric_limits<int64_t>::max()};
     return IntegerAttr::get(integer.getType(), pick(rng, ArrayRef(values)));
   }
   if (auto real = dyn_cast<FloatAttr>(attr)) {
@@ -90,10 +81,9 @@ Attribute mutateAttribute(std::mt19937_64 &rng, Attribute attr) {
     return FloatAttr::get(real.getType(), pick(rng, ArrayRef(values)));
   }
   if (isa<StringAttr>(attr)) {
-    static const char *values[] = {"row",   "column", "both",     "dense",
-                                   "bh4",   "lsh",    "expectation", "full",
-                                   "sparse", "exact", "original", "",
-                                   "bogus"};
+    static const char *values[] = {
+        "row",  "column", "both",  "dense",    "bh4", "lsh",  "expectation",
+        "full", "sparse", "exact", "original", "",    "bogus"};
     return b.getStringAttr(pick(rng, ArrayRef(values)));
   }
   return nullptr;
@@ -119,8 +109,7 @@ void syncFunctionTypes(ModuleOp module) {
 bool mutateModule(std::mt19937_64 &rng, ModuleOp module) {
   SmallVector<Operation *> ops;
   module.walk([&](Operation *op) {
-    if (op->getDialect() &&
-        op->getDialect()->getNamespace() == "effattn")
+    if (op->getDialect() && op->getDialect()->getNamespace() == "effattn")
       ops.push_back(op);
   });
   if (ops.empty())
@@ -166,7 +155,7 @@ bool mutateModule(std::mt19937_64 &rng, ModuleOp module) {
 extern "C" size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size,
                                           size_t maxSize, unsigned int seed) {
   std::mt19937_64 rng(seed);
-  MLIRContext &context = getMutatorContext();
+  MLIRContext &context = effattn_fuzz::getContext();
   ScopedDiagnosticHandler silence(&context,
                                   [](Diagnostic &) { return success(); });
   std::string text(reinterpret_cast<const char *>(data), size);

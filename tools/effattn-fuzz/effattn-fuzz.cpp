@@ -13,7 +13,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "effattn/InitAllDialects.h"
+#include "FuzzContext.h"
+
 #include "effattn/InitAllPasses.h"
 #include "effattn/Pipelines/Pipelines.h"
 
@@ -28,23 +29,8 @@
 
 using namespace mlir;
 
-namespace {
-/// One context for the whole run: registering dialects per input would
-/// dominate the time.
-MLIRContext &getContext() {
-  static MLIRContext *context = [] {
-    DialectRegistry registry;
-    effattn::registerAllDialects(registry);
-    auto *ctx = new MLIRContext(registry, MLIRContext::Threading::DISABLED);
-    ctx->loadAllAvailableDialects();
-    return ctx;
-  }();
-  return *context;
-}
-} // namespace
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  MLIRContext &context = getContext();
+  MLIRContext &context = effattn_fuzz::getContext();
   // Swallow diagnostics: rejecting bad input is the expected outcome.
   ScopedDiagnosticHandler silence(&context,
                                   [](Diagnostic &) { return success(); });
