@@ -829,3 +829,33 @@ func.func @lookup_bh4_repeats(%x: tensor<3x8xf32>, %w: tensor<1x4x2x4x4xf32>, %p
   %r = effattn.lookup_ffn {code_bits = 4, projection = "bh4"} ins(%x, %w, %pb, %t, %b : tensor<3x8xf32>, tensor<1x4x2x4x4xf32>, tensor<12xf32>, tensor<3x16x4xf32>, tensor<4xf32>) outs(%o : tensor<3x4xf32>) -> tensor<3x4xf32>
   return %r : tensor<3x4xf32>
 }
+
+// -----
+
+// expected-error @+1 {{expects a CPU name}}
+module attributes {effattn.target = #effattn.cpu<cpu = "", features = [], vector_bits = 256, vector_registers = 16, l1_bytes = 32768, l2_bytes = 262144, l3_bytes = 0, cores = 0>} {}
+
+// -----
+
+// expected-error @+1 {{expects features to be strings}}
+module attributes {effattn.target = #effattn.cpu<cpu = "x", features = [1], vector_bits = 256, vector_registers = 16, l1_bytes = 32768, l2_bytes = 262144, l3_bytes = 0, cores = 0>} {}
+
+// -----
+
+// expected-error @+1 {{expects vector_bits of 128, 256 or 512, got 100}}
+module attributes {effattn.target = #effattn.cpu<cpu = "x", features = [], vector_bits = 100, vector_registers = 16, l1_bytes = 32768, l2_bytes = 262144, l3_bytes = 0, cores = 0>} {}
+
+// -----
+
+// expected-error @+1 {{expects vector_registers >= 1, got 0}}
+module attributes {effattn.target = #effattn.cpu<cpu = "x", features = [], vector_bits = 256, vector_registers = 0, l1_bytes = 32768, l2_bytes = 262144, l3_bytes = 0, cores = 0>} {}
+
+// -----
+
+// expected-error @+1 {{expects positive L1 and L2 sizes and a non-negative L3 size}}
+module attributes {effattn.target = #effattn.cpu<cpu = "x", features = [], vector_bits = 256, vector_registers = 16, l1_bytes = 0, l2_bytes = 262144, l3_bytes = 0, cores = 0>} {}
+
+// -----
+
+// expected-error @+1 {{expects cores >= 0 (0: decided at run time), got -2}}
+module attributes {effattn.target = #effattn.cpu<cpu = "x", features = [], vector_bits = 256, vector_registers = 16, l1_bytes = 32768, l2_bytes = 262144, l3_bytes = 0, cores = -2>} {}

@@ -12,11 +12,56 @@
 using namespace mlir;
 using namespace mlir::effattn;
 
+#include "mlir/IR/DialectImplementation.h"
+
+#include "llvm/ADT/TypeSwitch.h"
+
 #include "effattn/Dialect/EffAttn/IR/EffAttnOpsDialect.cpp.inc"
+
+#define GET_ATTRDEF_CLASSES
+#include "effattn/Dialect/EffAttn/IR/EffAttnAttrs.cpp.inc"
 
 void EffAttnDialect::initialize() {
   addOperations<
 #define GET_OP_LIST
 #include "effattn/Dialect/EffAttn/IR/EffAttnOps.cpp.inc"
       >();
+  addAttributes<
+#define GET_ATTRDEF_LIST
+#include "effattn/Dialect/EffAttn/IR/EffAttnAttrs.cpp.inc"
+      >();
+}
+
+//===----------------------------------------------------------------------===//
+// CpuTargetAttr
+//===----------------------------------------------------------------------===//
+
+LogicalResult
+CpuTargetAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                      StringRef cpu, ArrayAttr features, int64_t vectorBits,
+                      int64_t vectorRegisters, int64_t l1Bytes, int64_t l2Bytes,
+                      int64_t l3Bytes, int64_t cores) {
+  if (cpu.empty())
+    return emitError() << "expects a CPU name";
+  if (!llvm::all_of(features, [](Attribute a) { return isa<StringAttr>(a); }))
+    return emitError() << "expects features to be strings";
+  if (vectorBits != 128 && vectorBits != 256 && vectorBits != 512)
+    return emitError() << "expects vector_bits of 128, 256 or 512, got "
+                       << vectorBits;
+  if (vectorRegisters < 1)
+    return emitError() << "expects vector_registers >= 1, got "
+                       << vectorRegisters;
+  if (l1Bytes < 1 || l2Bytes < 1 || l3Bytes < 0)
+    return emitError() << "expects positive L1 and L2 sizes and a "
+                          "non-negative L3 size";
+  if (cores < 0)
+    return emitError() << "expects cores >= 0 (0: decided at run time), got "
+                       << cores;
+  return success();
+}
+
+bool CpuTargetAttr::hasFeature(StringRef feature) const {
+  return llvm::any_of(getFeatures(), [&](Attribute a) {
+    return cast<StringAttr>(a).getValue() == feature;
+  });
 }

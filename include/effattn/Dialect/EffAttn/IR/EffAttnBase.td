@@ -35,6 +35,7 @@ def EffAttn_Dialect : Dialect {
     "::mlir::tensor::TensorDialect"
   ];
   let hasCanonicalizer = 0;
+  let useDefaultAttributePrinterParser = 1;
 }
 
 /// Base class of every effattn op.

@@ -18,4 +18,7 @@
 
 #include "effattn/Dialect/EffAttn/IR/EffAttnOpsDialect.h.inc"
 
+#define GET_ATTRDEF_CLASSES
+#include "effattn/Dialect/EffAttn/IR/EffAttnAttrs.h.inc"
+
 #endif // EFFATTN_DIALECT_EFFATTN_IR_EFFATTNDIALECT_H

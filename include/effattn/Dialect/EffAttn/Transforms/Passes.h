@@ -9,6 +9,8 @@
 #ifndef EFFATTN_DIALECT_EFFATTN_TRANSFORMS_PASSES_H
 #define EFFATTN_DIALECT_EFFATTN_TRANSFORMS_PASSES_H
 
+#include "effattn/Dialect/EffAttn/IR/EffAttnDialect.h"
+
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"

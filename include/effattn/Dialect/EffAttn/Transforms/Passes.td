@@ -51,6 +51,23 @@ def EffAttnDecomposePass : Pass<"effattn-decompose", "func::FuncOp"> {
   ];
 }
 
+def EffAttnConfigureTargetPass
+    : Pass<"effattn-configure-target", "ModuleOp"> {
+  let summary = "Attach the CPU target description to the module";
+  let description = [{
+    Sets the module attribute `effattn.target` to the `#effattn.cpu`
+    description named by `cpu`: `host` (the running machine: LLVM's host CPU
+    name and features, cache sizes from sysfs, the online cores) or a preset
+    (`x86-64-v3`, `x86-64-v4`, `skylake-avx512`, `znver3`, `znver4`). An
+    unknown name is an error that lists the known ones.
+  }];
+  let options = [
+    Option<"cpu", "cpu", "std::string", /*default=*/"\"host\"",
+           "CPU to describe: host or a preset name">
+  ];
+  let dependentDialects = ["::mlir::effattn::EffAttnDialect"];
+}
+
 def EffAttnLowerRuntimeErrorsPass
     : Pass<"effattn-lower-runtime-errors", "ModuleOp"> {
   let summary = "Lower effattn.fail_if to calls of the runtime's effattn_fail";

@@ -1,0 +1,52 @@
+//===- EffAttnAttrs.td - EffAttn attributes ----------------*- tablegen -*-===//
+//
+// Part of the effattn project, under the Apache License v2.0 with LLVM
+// Exceptions. See https://llvm.org/LICENSE.txt for license information.
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef EFFATTN_DIALECT_EFFATTN_IR_EFFATTNATTRS_TD
+#define EFFATTN_DIALECT_EFFATTN_IR_EFFATTNATTRS_TD
+
+include "effattn/Dialect/EffAttn/IR/EffAttnBase.td"
+include "mlir/IR/AttrTypeBase.td"
+
+def EffAttn_CpuTargetAttr : AttrDef<EffAttn_Dialect, "CpuTarget"> {
+  let mnemonic = "cpu";
+  let summary = "A CPU that effattn generates code for";
+  let description = [{
+    What the code generator needs to know about a CPU: its LLVM name, the
+    ISA features that matter for code generation (`avx2`, `fma`, `avx512f`,
+    `avx512vnni`, ...), the vector width in bits and the number of vector
+    registers, the per-core data cache sizes in bytes (L1, L2; L3 shared)
+    and the number of cores (0: decided at run time).
+    `effattn-configure-target` attaches one to the module as `effattn.target`
+    (`cpu=host` detects the running machine; presets name common CPUs).
+
+    Example:
+
+    ```mlir
+    module attributes {effattn.target = #effattn.cpu<cpu = "znver4",
+        features = ["avx2", "fma", "avx512f"], vector_bits = 512,
+        vector_registers = 32, l1_bytes = 32768, l2_bytes = 1048576,
+        l3_bytes = 33554432, cores = 2>} {}
+    ```
+  }];
+  let parameters = (ins StringRefParameter<"LLVM CPU name">:$cpu,
+                        "ArrayAttr":$features,
+                        "int64_t":$vector_bits,
+                        "int64_t":$vector_registers,
+                        "int64_t":$l1_bytes,
+                        "int64_t":$l2_bytes,
+                        "int64_t":$l3_bytes,
+                        "int64_t":$cores);
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    /// Returns true if `feature` (an LLVM feature name) is listed.
+    bool hasFeature(::llvm::StringRef feature) const;
+  }];
+}
+
+#endif // EFFATTN_DIALECT_EFFATTN_IR_EFFATTNATTRS_TD
