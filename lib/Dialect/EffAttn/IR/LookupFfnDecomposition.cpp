@@ -14,7 +14,7 @@
 //    followed by the shared fast Walsh-Hadamard transform, then the decay
 //    mix with the zero-padded input;
 // 2. codes [N, T] (i32, MSB first) and scores [N, T] (Σ|z| / Π(1 + e^-2|z|)):
-//    reductions over the τ coordinates of each table;
+//    one reduction with three results over the τ coordinates of each table;
 // 3. the gather-accumulate out[n, :] = bias + Σ_t score[n, t] ·
 //    tables[t, code[n, t], :], loops (n, t, o) so that the innermost loop
 //    streams one table row into one output row (contiguous, vectorizable).
@@ -202,17 +202,28 @@ Value LookupFfnDecomposer::run() {
                                           : buildBh4Projection(x, tokens);
   Value grouped = groupByTable(z);
 
-  // Codes: bit k of table t is z[n, t, k] > 0, weighted 2^(τ-1-k).
+  // Codes and scores in one pass over z, a reduction over the τ coordinates
+  // of each (token, table) with three accumulators: the code (bit k is
+  // z[n, t, k] > 0, weighted 2^(τ-1-k)), Σ_k |z| and Π_k (1 + e^(-2|z|)).
   OpFoldResult tableCount = b.getIndexAttr(numTables);
-  Type i32 = b.getI32Type();
-  Value codes = lb.generic(
-      {grouped},
-      linalg::FillOp::create(
-          b, loc, arith::ConstantIntOp::create(b, loc, i32, 0).getResult(),
-          Value(tensor::EmptyOp::create(b, loc, {tokens, tableCount}, i32)))
-          .getResult(0),
-      {lb.map(3, {0, 1, 2}), lb.map(3, {0, 1})}, lb.iterators({par, par, red}),
-      [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+  Type i32 = b.getI32Type(), f32 = b.getF32Type();
+  auto filledWith = [&](Type type, TypedAttr value) {
+    return linalg::FillOp::create(
+               b, loc, arith::ConstantOp::create(b, loc, value).getResult(),
+               Value(
+                   tensor::EmptyOp::create(b, loc, {tokens, tableCount}, type)))
+        .getResult(0);
+  };
+  Value inits[] = {filledWith(i32, b.getI32IntegerAttr(0)),
+                   filledWith(f32, b.getF32FloatAttr(0.0f)),
+                   filledWith(f32, b.getF32FloatAttr(1.0f))};
+  auto reduction = linalg::GenericOp::create(
+      b, loc, TypeRange(ValueRange(inits)), ValueRange{grouped},
+      ValueRange(inits),
+      ArrayRef<AffineMap>{lb.map(3, {0, 1, 2}), lb.map(3, {0, 1}),
+                          lb.map(3, {0, 1}), lb.map(3, {0, 1})},
+      lb.iterators({par, par, red}),
+      [&](OpBuilder &nb, Location l, ValueRange a) {
         Value k = arith::IndexCastOp::create(nb, l, nb.getI32Type(),
                                              linalg::IndexOp::create(nb, l, 2));
         Value position = arith::SubIOp::create(
@@ -224,36 +235,28 @@ Value LookupFfnDecomposer::run() {
         Value bit = arith::ShLIOp::create(
             nb, l, arith::ExtUIOp::create(nb, l, nb.getI32Type(), positive),
             position);
-        return arith::OrIOp::create(nb, l, a[1], bit);
-      });
-  // Scores: Σ_k |z| and Π_k (1 + e^(-2|z|)), then their quotient.
-  Value magnitudeSum = lb.generic(
-      {grouped}, lb.filled({tokens, tableCount}, lb.constant(0.0f)),
-      {lb.map(3, {0, 1, 2}), lb.map(3, {0, 1})}, lb.iterators({par, par, red}),
-      [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
-        return arith::AddFOp::create(nb, l, a[1],
-                                     math::AbsFOp::create(nb, l, a[0]));
-      });
-  Value scores = lb.generic(
-      {grouped}, lb.filled({tokens, tableCount}, lb.constant(1.0f)),
-      {lb.map(3, {0, 1, 2}), lb.map(3, {0, 1})}, lb.iterators({par, par, red}),
-      [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+        Value magnitude = math::AbsFOp::create(nb, l, a[0]);
         Value decay = math::ExpOp::create(
             nb, l,
             arith::MulFOp::create(
-                nb, l, math::AbsFOp::create(nb, l, a[0]),
+                nb, l, magnitude,
                 arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(-2.0f))));
         Value factor = arith::AddFOp::create(
             nb, l, decay,
             arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(1.0f)));
-        return arith::MulFOp::create(nb, l, a[1], factor);
+        linalg::YieldOp::create(
+            nb, l,
+            ValueRange{arith::OrIOp::create(nb, l, a[1], bit),
+                       arith::AddFOp::create(nb, l, a[2], magnitude),
+                       arith::MulFOp::create(nb, l, a[3], factor)});
       });
-  scores =
-      lb.generic({magnitudeSum}, scores, {lb.map(2, {0, 1}), lb.map(2, {0, 1})},
-                 lb.iterators({par, par}),
-                 [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
-                   return arith::DivFOp::create(nb, l, a[0], a[1]);
-                 });
+  Value codes = reduction.getResult(0);
+  Value scores = lb.generic(
+      {reduction.getResult(1)}, reduction.getResult(2),
+      {lb.map(2, {0, 1}), lb.map(2, {0, 1})}, lb.iterators({par, par}),
+      [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+        return arith::DivFOp::create(nb, l, a[0], a[1]);
+      });
 
   // out[n, o] = bias[o] + Σ_t score[n, t] · tables[t, code[n, t], o]; loops
   // (n, t, o).
