@@ -8,6 +8,7 @@
 
 #include "effattn/FrameQuant/Frames.h"
 
+#include <algorithm>
 #include <cassert>
 #include <cmath>
 #include <random>
@@ -77,20 +78,50 @@ static void transformHadamard(MutableArrayRef<double> x) {
     v *= scale;
 }
 
+namespace {
+/// H·diag(s) on rows of length `dim`: the seeded signs and the orthonormal
+/// Walsh-Hadamard transform on each chunk of p entries. H is symmetric and
+/// orthonormal and diag(s) its own inverse, so the inverse is diag(s)·H.
+class SignedHadamard {
+public:
+  SignedHadamard(int64_t dim, uint32_t seed)
+      : p(getHadamardChunk(dim)), signs(buildSignDiagonal(seed, p)) {}
+
+  /// row <- H·diag(s)·row.
+  void apply(MutableArrayRef<double> row) const {
+    for (size_t i = 0; i < row.size(); ++i)
+      row[i] *= signs[i % p];
+    transformChunks(row);
+  }
+  /// row <- diag(s)·H·row.
+  void applyInverse(MutableArrayRef<double> row) const {
+    transformChunks(row);
+    for (size_t i = 0; i < row.size(); ++i)
+      row[i] *= signs[i % p];
+  }
+
+private:
+  void transformChunks(MutableArrayRef<double> row) const {
+    for (size_t chunk = 0; chunk < row.size(); chunk += p)
+      transformHadamard(row.slice(chunk, p));
+  }
+
+  int64_t p;
+  SmallVector<int8_t> signs;
+};
+} // namespace
+
 SmallVector<double> mlir::effattn::applyFrame(ArrayRef<double> rows,
                                               int64_t numRows, int64_t dim,
                                               uint32_t seed,
                                               const FrameBlocks *blocks) {
-  int64_t p = getHadamardChunk(dim);
-  SmallVector<int8_t> signs = buildSignDiagonal(seed, p);
+  SignedHadamard hadamard(dim, seed);
   int64_t outDim = blocks ? blocks->getFrameDim() : dim;
   SmallVector<double> out(numRows * outDim, 0.0);
   SmallVector<double> row(dim);
   for (int64_t r = 0; r < numRows; ++r) {
-    for (int64_t i = 0; i < dim; ++i)
-      row[i] = rows[r * dim + i] * signs[i % p];
-    for (int64_t chunk = 0; chunk < dim; chunk += p)
-      transformHadamard(MutableArrayRef<double>(row).slice(chunk, p));
+    std::copy_n(&rows[r * dim], dim, row.begin());
+    hadamard.apply(row);
     double *dest = &out[r * outDim];
     if (!blocks) {
       std::copy(row.begin(), row.end(), dest);
@@ -112,8 +143,7 @@ SmallVector<double>
 mlir::effattn::applyFrameTranspose(ArrayRef<double> rows, int64_t numRows,
                                    int64_t dim, uint32_t seed,
                                    const FrameBlocks *blocks) {
-  int64_t p = getHadamardChunk(dim);
-  SmallVector<int8_t> signs = buildSignDiagonal(seed, p);
+  SignedHadamard hadamard(dim, seed);
   int64_t inDim = blocks ? blocks->getFrameDim() : dim;
   SmallVector<double> out(numRows * dim, 0.0);
   SmallVector<double> row(dim);
@@ -131,11 +161,8 @@ mlir::effattn::applyFrameTranspose(ArrayRef<double> rows, int64_t numRows,
     } else {
       std::copy(source, source + dim, row.begin());
     }
-    // H is symmetric and orthonormal, diag(s) its own inverse.
-    for (int64_t chunk = 0; chunk < dim; chunk += p)
-      transformHadamard(MutableArrayRef<double>(row).slice(chunk, p));
-    for (int64_t i = 0; i < dim; ++i)
-      out[r * dim + i] = row[i] * signs[i % p];
+    hadamard.applyInverse(row);
+    std::copy(row.begin(), row.end(), &out[r * dim]);
   }
   return out;
 }
