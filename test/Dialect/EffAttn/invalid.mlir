@@ -336,8 +336,17 @@ func.func @yoso_lsh_without_projection(%q: tensor<8x16xf32>, %k: tensor<8x16xf32
 
 // -----
 
+// Found by effattn-fuzz-ops: the hash-part count overflowed int64.
+func.func @yoso_huge_hashes(%q: tensor<9x16xf32>, %k: tensor<9x16xf32>, %v: tensor<9x4xf32>, %h: tensor<3x2x16xf32>, %o: tensor<9x4xf32>) -> tensor<9x4xf32> {
+  // expected-error @+1 {{'effattn.yoso_attention' op expects 'num_hashes' in [1, 65536], got 9223372036854775807}}
+  %r = effattn.yoso_attention {mode = "lsh", hash_bits = 3, num_hashes = 9223372036854775807} ins(%q, %k, %v : tensor<9x16xf32>, tensor<9x16xf32>, tensor<9x4xf32>) hadamard_diagonals(%h : tensor<3x2x16xf32>) outs(%o : tensor<9x4xf32>) -> tensor<9x4xf32>
+  return %r : tensor<9x4xf32>
+}
+
+// -----
+
 func.func @yoso_zero_hashes(%q: tensor<8x16xf32>, %k: tensor<8x16xf32>, %v: tensor<8x4xf32>, %p: tensor<16x8xf32>, %o: tensor<8x4xf32>) -> tensor<8x4xf32> {
-  // expected-error @+1 {{'effattn.yoso_attention' op expects 'num_hashes' >= 1, got 0}}
+  // expected-error @+1 {{'effattn.yoso_attention' op expects 'num_hashes' in [1, 65536], got 0}}
   %r = effattn.yoso_attention {mode = "lsh", num_hashes = 0} ins(%q, %k, %v : tensor<8x16xf32>, tensor<8x16xf32>, tensor<8x4xf32>) projection(%p : tensor<16x8xf32>) outs(%o : tensor<8x4xf32>) -> tensor<8x4xf32>
   return %r : tensor<8x4xf32>
 }

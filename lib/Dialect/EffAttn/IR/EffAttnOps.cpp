@@ -322,6 +322,10 @@ LogicalResult NystromAttentionOp::reifyResultShapes(
 // YosoAttentionOp
 //===----------------------------------------------------------------------===//
 
+/// Bounds `num_hashes` so that num_hashes * hash_bits and the hash-part count
+/// stay far from overflow (the authors use 8 to 64 hashes).
+static constexpr int64_t kMaxNumHashes = int64_t(1) << 16;
+
 LogicalResult YosoAttentionOp::verify() {
   if (failed(verifyAttentionShapes(*this, getQuery(), getKey(), getValue(),
                                    getInit(), getType())))
@@ -360,8 +364,9 @@ LogicalResult YosoAttentionOp::verify() {
       return emitOpError("expects 'num_hashes' and either a 'projection' or "
                          "'hadamard_diagonals' operand with mode = \"lsh\"");
     int64_t hashes = getNumHashesAttr().getInt();
-    if (hashes < 1)
-      return emitOpError("expects 'num_hashes' >= 1, got ") << hashes;
+    if (hashes < 1 || hashes > kMaxNumHashes)
+      return emitOpError("expects 'num_hashes' in [1, ")
+             << kMaxNumHashes << "], got " << hashes;
     if (Value projection = getProjection()) {
       auto projectionType = cast<RankedTensorType>(projection.getType());
       int64_t projectionRank = projectionType.getRank();

@@ -239,7 +239,7 @@ def EffAttn_YosoAttentionOp : EffAttn_Op<"yoso_attention", [
     with q̂, k̂ the L2-normalised rows and s = 1 (`version = 1`) or 0.98
     (`version = 2`).
 
-    `mode = "lsh"`: `num_hashes` τ-bit SimHashes given by the columns of
+    `mode = "lsh"`: `num_hashes` (1 to 65536) τ-bit SimHashes given by the columns of
     `projection` (`[D, num_hashes·τ]`, or `[B..., D, num_hashes·τ]` with one
     projection per batch element): bit t of hash h of a row x is
     `x · projection[:, h·τ + t] > 0`, weighted 2^t. Each hash has a table of
