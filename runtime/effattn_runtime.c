@@ -31,6 +31,8 @@ const char *effattn_status_string(int32_t status) {
     return "out of range";
   case EFFATTN_ERROR_MISALIGNED:
     return "misaligned";
+  case EFFATTN_ERROR_DEVICE:
+    return "device error";
   default:
     return "unknown status";
   }

@@ -9,12 +9,14 @@
 #ifndef EFFATTN_INITALLPASSES_H
 #define EFFATTN_INITALLPASSES_H
 
+#include "effattn/Conversion/Passes.h"
 #include "effattn/Dialect/EffAttn/Transforms/Passes.h"
 #include "effattn/Pipelines/Pipelines.h"
 
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Dialect/SCF/Transforms/Passes.h"
@@ -27,6 +29,8 @@ namespace effattn {
 /// make up its pipelines (so that every stage can be run on its own).
 inline void registerAllPasses() {
   registerEffAttnPasses();
+  registerEffAttnConversionPasses();
+  registerGPUPasses();
   registerPipelines();
   registerTransformsPasses();
   registerConversionPasses();

@@ -187,11 +187,23 @@ std::string mlir::effattn::emitCHeader(const ModuleInterface &interface) {
      << "#define EFFATTN_ERROR_SHAPE_MISMATCH 2\n"
      << "#define EFFATTN_ERROR_INVALID_VALUE 3\n"
      << "#define EFFATTN_ERROR_OUT_OF_RANGE 4\n"
-     << "#define EFFATTN_ERROR_MISALIGNED 5\n#endif\n\n"
+     << "#define EFFATTN_ERROR_MISALIGNED 5\n"
+     << "#define EFFATTN_ERROR_DEVICE 6\n#endif\n\n"
      << "/* Message of the last failed call on this thread (\"\" if none). */\n"
      << "const char *" << interface.moduleName << "_last_error(void);\n\n"
      << "/* JSON description of the entry points (names, dtypes, shapes). */\n"
      << "const char *" << interface.moduleName << "_manifest(void);\n";
+  if (interface.isCuda())
+    os << "\n/* Compiled for " << interface.device
+       << ": tensors are DEVICE pointers. Device memory\n"
+       << " * for callers without their own (effattn_cuda_runtime.h): */\n"
+       << "#include <stddef.h>\n"
+       << "int32_t " << interface.moduleName
+       << "_cuda_alloc(void **pointer, size_t bytes);\n"
+       << "int32_t " << interface.moduleName << "_cuda_free(void *pointer);\n"
+       << "int32_t " << interface.moduleName
+       << "_cuda_copy(void *dst, const void *src, size_t bytes);\n"
+       << "int32_t " << interface.moduleName << "_cuda_synchronize(void);\n";
   for (const FunctionSignature &function : interface.functions) {
     os << "\n/* " << formatMlirSignature(function) << "\n"
        << " * Tensors are dense, row-major; each comes with its shape array.\n"
@@ -232,6 +244,7 @@ std::string mlir::effattn::emitManifest(const ModuleInterface &interface) {
   llvm::json::Value manifest =
       llvm::json::Object{{"abi_version", 1},
                          {"module", interface.moduleName},
+                         {"device", interface.device},
                          {"functions", std::move(functions)}};
   std::string text;
   llvm::raw_string_ostream os(text);
@@ -312,8 +325,9 @@ std::string mlir::effattn::emitCWrapper(const ModuleInterface &interface) {
          << ")))\n"
          << "    return status;\n";
     }
+    // i1 values in device memory are not read on the host.
     for (const TensorSignature &tensor : function.inputs) {
-      if (!tensor.elementType.isInteger(1))
+      if (!tensor.elementType.isInteger(1) || interface.isCuda())
         continue;
       int64_t count = 1;
       for (int64_t size : tensor.shape)
@@ -340,6 +354,24 @@ std::string mlir::effattn::emitCWrapper(const ModuleInterface &interface) {
        << "  return effattn_pending_status();\n}\n\n";
   }
 
+  if (interface.isCuda()) {
+    os << "#include <stddef.h>\n"
+       << "int32_t effattn_cuda_alloc(void **pointer, size_t bytes);\n"
+       << "int32_t effattn_cuda_free(void *pointer);\n"
+       << "int32_t effattn_cuda_copy(void *dst, const void *src, size_t "
+          "bytes);\n"
+       << "int32_t effattn_cuda_synchronize(void);\n\n";
+    for (StringRef signature :
+         {"alloc(void **pointer, size_t bytes)|alloc(pointer, bytes)",
+          "free(void *pointer)|free(pointer)",
+          "copy(void *dst, const void *src, size_t bytes)|copy(dst, src, "
+          "bytes)",
+          "synchronize(void)|synchronize()"}) {
+      auto [parameters, call] = signature.split('|');
+      os << "EXPORT int32_t " << module << "_cuda_" << parameters
+         << " {\n  return effattn_cuda_" << call << ";\n}\n\n";
+    }
+  }
   os << "EXPORT const char *" << module << "_last_error(void) {\n"
      << "  return effattn_last_error();\n}\n\n"
      << "EXPORT const char *" << module << "_manifest(void) {\n"

@@ -37,8 +37,12 @@ mlir::effattn::createTargetMachine(StringRef target, std::string &error) {
     for (const auto &feature : llvm::sys::getHostCPUFeatures())
       features.AddFeature(feature.getKey(), feature.getValue());
   }
+  // Constructors (the GPU code's module load) go to .init_array, the only
+  // list the dynamic loader runs; LLVM's default for ELF is .ctors.
+  llvm::TargetOptions options;
+  options.UseInitArray = true;
   std::unique_ptr<llvm::TargetMachine> machine(llvmTarget->createTargetMachine(
-      triple, cpu, features.getString(), llvm::TargetOptions(),
+      triple, cpu, features.getString(), options,
       llvm::Reloc::PIC_, std::nullopt, llvm::CodeGenOptLevel::Aggressive));
   if (!machine) {
     error = "cannot create a target machine for " + triple.str();

@@ -8,12 +8,15 @@
 
 #include "effattn/Pipelines/Pipelines.h"
 
+#include "effattn/Conversion/Passes.h"
 #include "effattn/Dialect/EffAttn/Transforms/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Dialect/SCF/Transforms/Passes.h"
@@ -30,6 +33,35 @@ static void addCleanup(OpPassManager &pm) {
   pm.addPass(createCSEPass());
 }
 
+/// Bufferizes the module; arguments and results keep identity layouts so
+/// that callers pass plain contiguous buffers.
+static void addBufferization(OpPassManager &pm, bool resultsToOutParams,
+                             bool deallocate) {
+  bufferization::OneShotBufferizePassOptions bufferizeOptions;
+  bufferizeOptions.bufferizeFunctionBoundaries = true;
+  // Loops over tensors (the Nyström pseudo-inverse) may yield new buffers.
+  bufferizeOptions.allowReturnAllocsFromLoops = true;
+  bufferizeOptions.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferizeOptions));
+  if (resultsToOutParams) {
+    bufferization::BufferResultsToOutParamsPassOptions outParams;
+    outParams.hoistStaticAllocs = true;
+    outParams.modifyPublicFunctions = true;
+    pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
+  }
+  addCleanup(pm);
+  if (deallocate)
+    bufferization::buildBufferDeallocationPipeline(pm);
+  pm.addPass(createConvertBufferizationToMemRefPass());
+}
+
+static void addInlining(OpPassManager &pm) {
+  pm.addPass(createInlinerPass());
+  pm.addPass(createSymbolDCEPass());
+  addCleanup(pm);
+}
+
 std::optional<CPUPipelineStage>
 mlir::effattn::parseCPUPipelineStage(StringRef name) {
   return llvm::StringSwitch<std::optional<CPUPipelineStage>>(name)
@@ -43,11 +75,8 @@ mlir::effattn::parseCPUPipelineStage(StringRef name) {
 void mlir::effattn::buildCPUPipeline(OpPassManager &pm,
                                      const CPUPipelineOptions &options,
                                      CPUPipelineStage last) {
-  if (options.inlineFunctions) {
-    pm.addPass(createInlinerPass());
-    pm.addPass(createSymbolDCEPass());
-    addCleanup(pm);
-  }
+  if (options.inlineFunctions)
+    addInlining(pm);
 
   // Tile, then decompose the tiles into linalg on tensors.
   EffAttnTilePassOptions tileOptions;
@@ -64,24 +93,7 @@ void mlir::effattn::buildCPUPipeline(OpPassManager &pm,
   if (last == CPUPipelineStage::Decompose)
     return;
 
-  // Bufferize; arguments and results keep identity layouts so that callers
-  // pass plain contiguous buffers.
-  bufferization::OneShotBufferizePassOptions bufferizeOptions;
-  bufferizeOptions.bufferizeFunctionBoundaries = true;
-  // Loops over tensors (the Nyström pseudo-inverse) may yield new buffers.
-  bufferizeOptions.allowReturnAllocsFromLoops = true;
-  bufferizeOptions.functionBoundaryTypeConversion =
-      bufferization::LayoutMapOption::IdentityLayoutMap;
-  pm.addPass(bufferization::createOneShotBufferizePass(bufferizeOptions));
-  if (options.resultsToOutParams) {
-    bufferization::BufferResultsToOutParamsPassOptions outParams;
-    outParams.hoistStaticAllocs = true;
-    outParams.modifyPublicFunctions = true;
-    pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
-  }
-  addCleanup(pm);
-  bufferization::buildBufferDeallocationPipeline(pm);
-  pm.addPass(createConvertBufferizationToMemRefPass());
+  addBufferization(pm, options.resultsToOutParams, /*deallocate=*/true);
   if (last == CPUPipelineStage::Bufferize)
     return;
 
@@ -124,7 +136,67 @@ void mlir::effattn::buildCPUPipeline(OpPassManager &pm,
   pm.addPass(createReconcileUnrealizedCastsPass());
 }
 
+void mlir::effattn::buildGPUPipeline(OpPassManager &pm,
+                                     const GPUPipelineOptions &options) {
+  if (options.inlineFunctions)
+    addInlining(pm);
+  ConvertEffAttnToGPUPassOptions convertOptions;
+  convertOptions.gpu = options.chip;
+  pm.addPass(createConvertEffAttnToGPUPass(convertOptions));
+  addCleanup(pm);
+  // Device buffers are freed by effattn-gpu-device-buffers.
+  addBufferization(pm, options.resultsToOutParams, /*deallocate=*/false);
+  pm.addPass(createEffAttnGPUDeviceBuffersPass());
+  pm.addPass(createEffAttnLowerRuntimeErrorsPass());
+  if (options.emitCInterface)
+    pm.addPass(createEffAttnEmitCInterfacePass());
+
+  // Outline the kernels, then lower host and device code (the order of
+  // upstream's gpu-lower-to-nvvm-pipeline, with the toolkit made explicit).
+  pm.addPass(createGpuLaunchSinkIndexComputationsPass());
+  pm.addPass(createGpuKernelOutliningPass());
+  // The host copies of the kernels' shared-memory globals.
+  pm.addPass(createSymbolDCEPass());
+  pm.addNestedPass<func::FuncOp>(createGpuAsyncRegionPass());
+  pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  GpuNVVMAttachTargetOptions attachOptions;
+  attachOptions.chip = options.chip;
+  // No features: the lowest PTX ISA version the chip allows (ptxas of
+  // older toolkits accepts it).
+  attachOptions.optLevel = 3;
+  pm.addPass(createGpuNVVMAttachTarget(attachOptions));
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createArithToLLVMConversionPass());
+  pm.addPass(createConvertIndexToLLVMPass());
+  addCleanup(pm);
+  OpPassManager &device = pm.nest<gpu::GPUModuleOp>();
+  device.addPass(createConvertGpuOpsToNVVMOps());
+  device.addPass(createCanonicalizerPass());
+  device.addPass(createCSEPass());
+  device.addPass(createReconcileUnrealizedCastsPass());
+  pm.addPass(createGpuToLLVMConversionPass());
+  GpuModuleToBinaryPassOptions binaryOptions;
+  binaryOptions.compilationTarget = options.format;
+  binaryOptions.toolkitPath = options.toolkit;
+  pm.addPass(createGpuModuleToBinaryPass(binaryOptions));
+  FinalizeMemRefToLLVMConversionPassOptions memrefOptions;
+  memrefOptions.useAlignedAlloc = true;
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass(memrefOptions));
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createConvertControlFlowToLLVMPass());
+  pm.addPass(createConvertFuncToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+}
+
 void mlir::effattn::registerPipelines() {
+  PassPipelineRegistration<GPUPipelineOptions>(
+      "effattn-gpu-pipeline",
+      "Lower a module of effattn ops on tensors to GPU kernels (NVVM, "
+      "embedded as a fatbin) and host code in the LLVM dialect",
+      [](OpPassManager &pm, const GPUPipelineOptions &options) {
+        buildGPUPipeline(pm, options);
+      });
   PassPipelineRegistration<CPUPipelineOptions>(
       "effattn-cpu-pipeline",
       "Lower a module of effattn ops on tensors to the LLVM dialect for CPU "

@@ -5,8 +5,13 @@ Each function has exactly the signature of its oracle in
 and attributes, compiles it with `effattn.compile` (cached in memory and on
 disk by signature) and runs it. float32 and float16 inputs keep their dtype;
 other inputs are computed in float32.
+
+Ops compile for this CPU unless a `with effattn.ops.target("cuda:sm_90"):`
+block names another target (a GPU library takes device pointers; the
+callables copy the arrays there and back).
 """
 
+import contextlib
 import functools
 
 import numpy as np
@@ -40,8 +45,23 @@ def _key_padding_mask(mask, x):
     return np.ascontiguousarray(np.broadcast_to(mask, x.shape[:-1]))
 
 
+_target = "host"
+
+
+@contextlib.contextmanager
+def target(name):
+    """Compiles and runs the ops called in the block for `name` ("host", an
+    LLVM CPU name, or "cuda:sm_80" / "cuda:sm_90")."""
+    global _target
+    previous, _target = _target, name
+    try:
+        yield
+    finally:
+        _target = previous
+
+
 @functools.lru_cache(maxsize=256)
-def _one_op_module(op, attrs, inputs, clauses, out_type):
+def _one_op_module(op, attrs, inputs, clauses, out_type, target="host"):
     """Compiles `func.func @<op>` applying `effattn.<op>` once.
 
     attrs: attribute strings; inputs: types of the `ins` operands; clauses:
@@ -58,7 +78,7 @@ def _one_op_module(op, attrs, inputs, clauses, out_type):
         f"  %r = effattn.{op} {attr_dict}ins({names} : {', '.join(inputs)}){clause_text}"
         f" outs(%init : {out_type}) -> {out_type}\n"
         f"  return %r : {out_type}\n}}\n")
-    return compiler.compile(text, module_name=op)
+    return compiler.compile(text, target=target, module_name=op)
 
 
 def _run_one_op(op, attrs, inputs, clauses, out_shape):
@@ -71,7 +91,7 @@ def _run_one_op(op, attrs, inputs, clauses, out_shape):
     module = _one_op_module(
         op, tuple(attrs), tuple(type_of(a) for a in inputs),
         tuple((keyword, type_of(a)) for keyword, a in clauses),
-        _tensor_type(out_shape, _ELEMENT_TYPES[inputs[0].dtype]))
+        _tensor_type(out_shape, _ELEMENT_TYPES[inputs[0].dtype]), _target)
     return getattr(module, op)(*inputs, *(a for _, a in clauses))
 
 

@@ -6,6 +6,10 @@ shape). `load()` reads it and exposes each entry point as a Python callable
 that checks the arrays, passes their data pointers and shapes, allocates the
 outputs and raises `EffattnError` with the library's message on a non-zero
 status.
+
+A library compiled for a GPU (`device` "cuda:sm_XX" in the manifest) takes
+device pointers: its callables copy the numpy inputs to device memory the
+library allocates (`<module>_cuda_alloc`), run, and copy the outputs back.
 """
 
 import ctypes
@@ -83,10 +87,16 @@ class Function:
         for array, shape in zip(arrays + outputs, shapes):
             call_args += [array.ctypes.data,
                           shape.ctypes.data_as(ctypes.POINTER(ctypes.c_int64))]
+        if self._module.device == "cpu":
+            self._call(call_args)
+        else:
+            self._module._run_on_device(self._call, call_args, arrays, outputs)
+        return outputs[0] if len(outputs) == 1 else tuple(outputs)
+
+    def _call(self, call_args):
         status = self._fn(*call_args)
         if status != 0:
             raise EffattnError(status, self._module.last_error())
-        return outputs[0] if len(outputs) == 1 else tuple(outputs)
 
 
 class Module:
@@ -100,11 +110,53 @@ class Module:
         self.manifest = json.loads(manifest().decode())
         self._last_error = getattr(self._lib, f"{module_name}_last_error")
         self._last_error.restype = ctypes.c_char_p
+        #: "cpu", or "cuda:sm_XX" for a library whose tensors live on a GPU.
+        self.device = self.manifest.get("device", "cpu")
+        if self.device != "cpu":
+            self._cuda = {}
+            for name, argtypes in (
+                    ("alloc", [ctypes.POINTER(ctypes.c_void_p), ctypes.c_size_t]),
+                    ("free", [ctypes.c_void_p]),
+                    ("copy", [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t])):
+                fn = getattr(self._lib, f"{module_name}_cuda_{name}")
+                fn.restype = ctypes.c_int32
+                fn.argtypes = argtypes
+                self._cuda[name] = fn
         self.functions = {spec["name"]: Function(self, spec)
                           for spec in self.manifest["functions"]}
 
     def last_error(self):
         return self._last_error().decode()
+
+    def _check_cuda(self, status):
+        if status != 0:
+            raise EffattnError(status, self.last_error())
+
+    def _run_on_device(self, call, call_args, arrays, outputs):
+        """Runs `call` with the data pointers in `call_args` (every other
+        entry) replaced by device copies of `arrays` and device buffers for
+        `outputs`, then copies the outputs back."""
+        buffers = []
+        try:
+            for array in arrays + outputs:
+                pointer = ctypes.c_void_p()
+                self._check_cuda(self._cuda["alloc"](ctypes.byref(pointer),
+                                                     max(array.nbytes, 1)))
+                buffers.append(pointer)
+            for array, pointer in zip(arrays, buffers):
+                self._check_cuda(self._cuda["copy"](pointer, array.ctypes.data,
+                                                    array.nbytes))
+            device_args = list(call_args)
+            for i, pointer in enumerate(buffers):
+                device_args[2 * i] = pointer.value
+            call(device_args)
+            for array, pointer in zip(outputs, buffers[len(arrays):]):
+                self._check_cuda(self._cuda["copy"](array.ctypes.data, pointer,
+                                                    array.nbytes))
+        finally:
+            for pointer in buffers:
+                if pointer.value:
+                    self._cuda["free"](pointer)
 
     def __getattr__(self, name):
         functions = self.__dict__.get("functions", {})

@@ -21,6 +21,7 @@
 #include "effattn/InitAllDialects.h"
 #include "effattn/InitAllPasses.h"
 #include "effattn/Pipelines/Pipelines.h"
+#include "effattn/Target/GpuTarget.h"
 
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
@@ -30,6 +31,7 @@
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
 #include "llvm/Support/CommandLine.h"
@@ -54,8 +56,10 @@ static cl::opt<std::string> outputFile("o", cl::desc("Output file"),
                                        cl::cat(category));
 static cl::opt<std::string>
     target("target",
-           cl::desc("CPU to compile for: 'host' (the running CPU and its "
-                    "features) or an LLVM CPU name (x86-64-v3, znver4, ...)"),
+           cl::desc("What to compile for: 'host' (the running CPU and its "
+                    "features), an LLVM CPU name (x86-64-v3, znver4, ...), "
+                    "or an NVIDIA GPU, cuda:sm_80 or cuda:sm_90 (tensors "
+                    "are then device pointers; host code for this CPU)"),
            cl::init("host"), cl::cat(category));
 static cl::opt<std::string>
     emit("emit",
@@ -85,6 +89,9 @@ static constexpr const char *kClang = EFFATTN_CLANG_PATH;
 static constexpr const char *kLlvmAr = EFFATTN_LLVM_AR_PATH;
 static constexpr const char *kRuntimeLibrary = EFFATTN_RUNTIME_LIBRARY;
 static constexpr const char *kOpenMPLibraryDir = EFFATTN_OPENMP_LIBRARY_DIR;
+/// Empty when the build found no CUDA toolkit.
+static constexpr const char *kCudaRuntimeLibrary =
+    EFFATTN_CUDA_RUNTIME_LIBRARY;
 
 /// Prints `message` as an effattn-compile error and returns 1.
 static int fail(const llvm::Twine &message) {
@@ -182,13 +189,36 @@ int main(int argc, char **argv) {
   if (failed(renameImplementations(*module, *interface)))
     return 1;
 
+  StringRef targetName = target;
+  bool cuda = targetName.starts_with("cuda:");
+  if (cuda) {
+    if (!lookupGpuTarget(&context, targetName))
+      return fail("unknown GPU target '" + targetName + "' (expected cuda:" +
+                  llvm::join(getGpuPresetNames(), " or cuda:") + ")");
+    if (!*kCudaRuntimeLibrary)
+      return fail("this effattn-compile was built without a CUDA toolkit; "
+                  "GPU targets need one (EFFATTN_CUDA_TOOLKIT)");
+    if (stopAfter)
+      return fail("--emit=mlir-after=... shows CPU pipeline stages; for a "
+                  "GPU target use effattn-opt --effattn-gpu-pipeline");
+    interface->device = targetName.str();
+  }
+
   PassManager pm(&context, ModuleOp::getOperationName());
-  CPUPipelineOptions options;
-  options.rowTileSize = rowTileSize;
-  options.inlineFunctions = true;
-  options.parallel = parallel;
-  options.resultsToOutParams = true;
-  buildCPUPipeline(pm, options, stopAfter.value_or(CPUPipelineStage::LLVM));
+  if (cuda) {
+    GPUPipelineOptions options;
+    options.chip = targetName.drop_front(strlen("cuda:")).str();
+    options.inlineFunctions = true;
+    options.resultsToOutParams = true;
+    buildGPUPipeline(pm, options);
+  } else {
+    CPUPipelineOptions options;
+    options.rowTileSize = rowTileSize;
+    options.inlineFunctions = true;
+    options.parallel = parallel;
+    options.resultsToOutParams = true;
+    buildCPUPipeline(pm, options, stopAfter.value_or(CPUPipelineStage::LLVM));
+  }
   if (failed(pm.run(*module))) {
     std::string pipeline;
     llvm::raw_string_ostream os(pipeline);
@@ -212,8 +242,9 @@ int main(int argc, char **argv) {
       translateModuleToLLVMIR(*module, llvmContext, interface->moduleName);
   if (!llvmModule)
     return fail("translation to LLVM IR failed");
+  // GPU libraries run their host code on this machine.
   std::unique_ptr<llvm::TargetMachine> machine =
-      createTargetMachine(target, error);
+      createTargetMachine(cuda ? std::string("host") : target, error);
   if (!machine)
     return fail(error);
   optimizeModule(*llvmModule, *machine);
@@ -249,16 +280,21 @@ int main(int argc, char **argv) {
       return fail(error);
     out->keep();
   }
+  std::vector<std::string> combineArgs{"-fuse-ld=lld", "-r",
+                                       "-nostdlib",   modelObject,
+                                       wrapperObject, "-Wl,--whole-archive",
+                                       kRuntimeLibrary};
+  if (cuda)
+    combineArgs.push_back(kCudaRuntimeLibrary);
+  for (const char *arg : {"-Wl,--no-whole-archive", "-o"})
+    combineArgs.push_back(arg);
+  combineArgs.push_back(combinedObject);
   if (!writeFile(wrapperSource, emitCWrapper(*interface), error) ||
       !run(kClang,
            {"-O2", "-fPIC", "-fvisibility=hidden", "-c", wrapperSource, "-o",
             wrapperObject},
            error) ||
-      !run(kClang,
-           {"-fuse-ld=lld", "-r", "-nostdlib", modelObject, wrapperObject,
-            "-Wl,--whole-archive", kRuntimeLibrary, "-Wl,--no-whole-archive",
-            "-o", combinedObject},
-           error))
+      !run(kClang, combineArgs, error))
     return fail(error);
 
   if (emitKind == "obj") {
@@ -271,7 +307,11 @@ int main(int argc, char **argv) {
   } else {
     std::vector<std::string> linkArgs{"-fuse-ld=lld", "-shared",
                                       combinedObject};
-    if (parallel) {
+    if (cuda) {
+      // The CUDA runtime opens the driver with dlopen.
+      linkArgs.push_back("-ldl");
+      linkArgs.push_back("-lpthread");
+    } else if (parallel) {
       linkArgs.push_back(std::string("-L") + kOpenMPLibraryDir);
       linkArgs.push_back(std::string("-Wl,-rpath,") + kOpenMPLibraryDir);
       linkArgs.push_back("-lomp");

@@ -46,6 +46,11 @@ struct ModuleInterface {
   /// Prefix of the module-level C symbols (`<module>_last_error`, ...).
   std::string moduleName;
   std::vector<FunctionSignature> functions;
+  /// Where the tensors live: "cpu" (host pointers) or "cuda:sm_XX" (device
+  /// pointers; the library exports <module>_cuda_alloc, ... as well).
+  std::string device = "cpu";
+
+  bool isCuda() const { return device != "cpu"; }
 };
 
 /// Prefix prepended to the compiled implementation of each public function;

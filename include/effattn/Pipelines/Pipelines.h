@@ -12,6 +12,11 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassOptions.h"
 
+/// The CUDA toolkit found at configure time.
+#ifndef EFFATTN_DEFAULT_CUDA_TOOLKIT
+#define EFFATTN_DEFAULT_CUDA_TOOLKIT "/usr/local/cuda"
+#endif
+
 namespace mlir {
 namespace effattn {
 /// Options of `effattn-cpu-pipeline`.
@@ -44,6 +49,37 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
 };
 
 /// The stages of the CPU pipeline, in order; a pipeline can stop after any.
+struct GPUPipelineOptions : public PassPipelineOptions<GPUPipelineOptions> {
+  PassOptions::Option<std::string> chip{
+      *this, "chip",
+      llvm::cl::desc("GPU architecture (a #effattn.gpu preset: sm_80, "
+                     "sm_90); a module's effattn.target takes precedence"),
+      llvm::cl::init("sm_90")};
+  PassOptions::Option<std::string> format{
+      *this, "format",
+      llvm::cl::desc("What the GPU code is embedded as: fatbin (SASS and "
+                     "PTX; needs ptxas and fatbinary), bin (cubin) or isa "
+                     "(PTX text, no CUDA toolkit needed)"),
+      llvm::cl::init("fatbin")};
+  PassOptions::Option<std::string> toolkit{
+      *this, "toolkit",
+      llvm::cl::desc("CUDA toolkit directory (ptxas, fatbinary, libdevice)"),
+      llvm::cl::init(EFFATTN_DEFAULT_CUDA_TOOLKIT)};
+  PassOptions::Option<bool> emitCInterface{
+      *this, "emit-c-interface",
+      llvm::cl::desc("Emit _mlir_ciface_<name> wrappers for public functions"),
+      llvm::cl::init(true)};
+  PassOptions::Option<bool> inlineFunctions{
+      *this, "inline-functions",
+      llvm::cl::desc("Inline calls to private functions first"),
+      llvm::cl::init(false)};
+  PassOptions::Option<bool> resultsToOutParams{
+      *this, "results-to-out-params",
+      llvm::cl::desc("Turn the memref results of public functions into "
+                     "caller-allocated out-parameters (static shapes only)"),
+      llvm::cl::init(false)};
+};
+
 enum class CPUPipelineStage {
   /// effattn ops tiled into scf.forall nests (still effattn ops on tensors).
   Tile,
@@ -67,6 +103,12 @@ void buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options,
                       CPUPipelineStage last = CPUPipelineStage::LLVM);
 
 /// Registers `effattn-cpu-pipeline` with the pass registry.
+/// The GPU pipeline: effattn ops become kernels (effattn-convert-to-gpu), the
+/// host code is bufferized with its buffers in device memory, kernels are
+/// outlined and lowered to NVVM and embedded as `format`, and the host code
+/// (calling the mgpu* runtime) is lowered to the LLVM dialect.
+void buildGPUPipeline(OpPassManager &pm, const GPUPipelineOptions &options);
+
 void registerPipelines();
 } // namespace effattn
 } // namespace mlir

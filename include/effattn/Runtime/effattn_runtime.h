@@ -34,6 +34,10 @@ typedef enum effattn_status {
   EFFATTN_ERROR_OUT_OF_RANGE = 4,
   /// A data pointer is not aligned to its element size.
   EFFATTN_ERROR_MISALIGNED = 5,
+  /// The GPU could not run the call: no CUDA driver or device, GPU code built
+  /// for another architecture, an allocation or a kernel failed. The message
+  /// holds the driver's error.
+  EFFATTN_ERROR_DEVICE = 6,
 } effattn_status;
 
 /// Returns a static, human-readable name of `status`.

@@ -868,3 +868,28 @@ module attributes {effattn.target = #effattn.cpu<cpu = "x", features = [], vecto
 
 // expected-error @+1 {{expects cores >= 0 (0: decided at run time), got -2}}
 module attributes {effattn.target = #effattn.cpu<cpu = "x", features = [], vector_bits = 256, vector_registers = 16, l1_bytes = 32768, l2_bytes = 262144, l3_bytes = 0, cores = -2>} {}
+
+// -----
+
+// expected-error @+1 {{expects chip to be sm_<version>, got 'gfx90a'}}
+module attributes {effattn.target = #effattn.gpu<chip = "gfx90a", features = "+ptx80", sm_count = 132, warp_size = 32, max_threads_per_block = 1024, shared_memory_per_block = 232448, shared_memory_per_sm = 233472, registers_per_sm = 65536, max_registers_per_thread = 255, mma_shapes = ["f16:m16n8k16"]>} {}
+
+// -----
+
+// expected-error @+1 {{expects sm_count >= 1, warp_size >= 1 and max_threads_per_block >= warp_size}}
+module attributes {effattn.target = #effattn.gpu<chip = "sm_90", features = "+ptx80", sm_count = 132, warp_size = 32, max_threads_per_block = 16, shared_memory_per_block = 232448, shared_memory_per_sm = 233472, registers_per_sm = 65536, max_registers_per_thread = 255, mma_shapes = ["f16:m16n8k16"]>} {}
+
+// -----
+
+// expected-error @+1 {{expects 0 < shared_memory_per_block <= shared_memory_per_sm, got 232448 and 1024}}
+module attributes {effattn.target = #effattn.gpu<chip = "sm_90", features = "+ptx80", sm_count = 132, warp_size = 32, max_threads_per_block = 1024, shared_memory_per_block = 232448, shared_memory_per_sm = 1024, registers_per_sm = 65536, max_registers_per_thread = 255, mma_shapes = ["f16:m16n8k16"]>} {}
+
+// -----
+
+// expected-error @+1 {{expects 0 < max_registers_per_thread <= registers_per_sm, got 0 and 65536}}
+module attributes {effattn.target = #effattn.gpu<chip = "sm_90", features = "+ptx80", sm_count = 132, warp_size = 32, max_threads_per_block = 1024, shared_memory_per_block = 232448, shared_memory_per_sm = 233472, registers_per_sm = 65536, max_registers_per_thread = 0, mma_shapes = ["f16:m16n8k16"]>} {}
+
+// -----
+
+// expected-error @+1 {{expects mma_shapes to be strings}}
+module attributes {effattn.target = #effattn.gpu<chip = "sm_90", features = "+ptx80", sm_count = 132, warp_size = 32, max_threads_per_block = 1024, shared_memory_per_block = 232448, shared_memory_per_sm = 233472, registers_per_sm = 65536, max_registers_per_thread = 255, mma_shapes = [16]>} {}

@@ -60,6 +60,34 @@ CpuTargetAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   return success();
 }
 
+LogicalResult
+GpuTargetAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                      StringRef chip, StringRef features, int64_t smCount,
+                      int64_t warpSize, int64_t maxThreadsPerBlock,
+                      int64_t sharedMemoryPerBlock, int64_t sharedMemoryPerSM,
+                      int64_t registersPerSM, int64_t maxRegistersPerThread,
+                      ArrayAttr mmaShapes) {
+  StringRef version = chip;
+  unsigned number;
+  if (!version.consume_front("sm_") || version.getAsInteger(10, number))
+    return emitError() << "expects chip to be sm_<version>, got '" << chip
+                       << "'";
+  if (smCount < 1 || warpSize < 1 || maxThreadsPerBlock < warpSize)
+    return emitError() << "expects sm_count >= 1, warp_size >= 1 and "
+                          "max_threads_per_block >= warp_size";
+  if (sharedMemoryPerBlock < 1 || sharedMemoryPerSM < sharedMemoryPerBlock)
+    return emitError() << "expects 0 < shared_memory_per_block <= "
+                          "shared_memory_per_sm, got "
+                       << sharedMemoryPerBlock << " and " << sharedMemoryPerSM;
+  if (maxRegistersPerThread < 1 || registersPerSM < maxRegistersPerThread)
+    return emitError() << "expects 0 < max_registers_per_thread <= "
+                          "registers_per_sm, got "
+                       << maxRegistersPerThread << " and " << registersPerSM;
+  if (!llvm::all_of(mmaShapes, [](Attribute a) { return isa<StringAttr>(a); }))
+    return emitError() << "expects mma_shapes to be strings";
+  return success();
+}
+
 bool CpuTargetAttr::hasFeature(StringRef feature) const {
   return llvm::any_of(getFeatures(), [&](Attribute a) {
     return cast<StringAttr>(a).getValue() == feature;

@@ -8,6 +8,7 @@
 
 #include "effattn/Dialect/EffAttn/Transforms/Passes.h"
 #include "effattn/Target/CpuTarget.h"
+#include "effattn/Target/GpuTarget.h"
 
 #include "llvm/ADT/StringExtras.h"
 
@@ -28,6 +29,17 @@ struct EffAttnConfigureTargetPass
   using Base::Base;
 
   void runOnOperation() override {
+    if (!gpu.empty()) {
+      GpuTargetAttr target = lookupGpuTarget(&getContext(), gpu);
+      if (!target) {
+        getOperation().emitError("effattn-configure-target: unknown gpu '")
+            << gpu << "' (expected one of "
+            << llvm::join(getGpuPresetNames(), ", ") << ")";
+        return signalPassFailure();
+      }
+      getOperation()->setAttr("effattn.target", target);
+      return;
+    }
     CpuTargetAttr target = lookupCpuTarget(&getContext(), cpu);
     if (!target) {
       getOperation().emitError("effattn-configure-target: unknown cpu '")

@@ -49,4 +49,44 @@ def EffAttn_CpuTargetAttr : AttrDef<EffAttn_Dialect, "CpuTarget"> {
   }];
 }
 
+def EffAttn_GpuTargetAttr : AttrDef<EffAttn_Dialect, "GpuTarget"> {
+  let mnemonic = "gpu";
+  let summary = "An NVIDIA GPU that effattn generates code for";
+  let description = [{
+    What the GPU code generator needs to know about an NVIDIA GPU: the
+    architecture (`chip`, `sm_80` or `sm_90`), the PTX ISA features to emit
+    (`+ptx80`), the number of streaming multiprocessors, the warp size, the
+    most threads a block may have, the shared memory a block may use (the
+    opt-in maximum, in bytes) and an SM holds, the 32-bit registers of an SM
+    and the most a thread may use, and the warp-level tensor-core
+    instructions (`mma_shapes`, "<operand type>:m<M>n<N>k<K>").
+    `effattn-configure-target{gpu=sm_90}` attaches one to the module as
+    `effattn.target`; the GPU conversion chooses its tiles from it and
+    checks their shared-memory and register budgets against it.
+
+    Example:
+
+    ```mlir
+    module attributes {effattn.target = #effattn.gpu<chip = "sm_90",
+        features = "+ptx80", sm_count = 132, warp_size = 32,
+        max_threads_per_block = 1024, shared_memory_per_block = 232448,
+        shared_memory_per_sm = 233472, registers_per_sm = 65536,
+        max_registers_per_thread = 255,
+        mma_shapes = ["f16:m16n8k16", "bf16:m16n8k16", "i8:m16n8k32"]>} {}
+    ```
+  }];
+  let parameters = (ins StringRefParameter<"architecture, sm_XX">:$chip,
+                        StringRefParameter<"PTX features">:$features,
+                        "int64_t":$sm_count,
+                        "int64_t":$warp_size,
+                        "int64_t":$max_threads_per_block,
+                        "int64_t":$shared_memory_per_block,
+                        "int64_t":$shared_memory_per_sm,
+                        "int64_t":$registers_per_sm,
+                        "int64_t":$max_registers_per_thread,
+                        "ArrayAttr":$mma_shapes);
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+}
+
 #endif // EFFATTN_DIALECT_EFFATTN_IR_EFFATTNATTRS_TD

@@ -53,17 +53,21 @@ def EffAttnDecomposePass : Pass<"effattn-decompose", "func::FuncOp"> {
 
 def EffAttnConfigureTargetPass
     : Pass<"effattn-configure-target", "ModuleOp"> {
-  let summary = "Attach the CPU target description to the module";
+  let summary = "Attach the CPU or GPU target description to the module";
   let description = [{
     Sets the module attribute `effattn.target` to the `#effattn.cpu`
     description named by `cpu`: `host` (the running machine: LLVM's host CPU
     name and features, cache sizes from sysfs, the online cores) or a preset
-    (`x86-64-v3`, `x86-64-v4`, `skylake-avx512`, `znver3`, `znver4`). An
-    unknown name is an error that lists the known ones.
+    (`x86-64-v3`, `x86-64-v4`, `skylake-avx512`, `znver3`, `znver4`); or,
+    when `gpu` is given, to the `#effattn.gpu` preset it names (`sm_80`,
+    `sm_90`, also spelled `cuda:sm_90`). An unknown name is an error that
+    lists the known ones.
   }];
   let options = [
     Option<"cpu", "cpu", "std::string", /*default=*/"\"host\"",
-           "CPU to describe: host or a preset name">
+           "CPU to describe: host or a preset name">,
+    Option<"gpu", "gpu", "std::string", /*default=*/"\"\"",
+           "GPU to describe instead of a CPU: sm_80 or sm_90">
   ];
   let dependentDialects = ["::mlir::effattn::EffAttnDialect"];
 }

@@ -1,0 +1,69 @@
+//===- EffAttnToGPU.h - effattn ops to GPU kernels --------------*- C++ -*-===//
+//
+// Part of the effattn project, under the Apache License v2.0 with LLVM
+// Exceptions. See https://llvm.org/LICENSE.txt for license information.
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+//
+// The GPU lowering of effattn ops: a tile-size model per op, checked against
+// the #effattn.gpu target's shared-memory and register budgets, and the
+// patterns that replace each op on tensors by a gpu.launch on its buffers.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef EFFATTN_CONVERSION_EFFATTNTOGPU_EFFATTNTOGPU_H
+#define EFFATTN_CONVERSION_EFFATTNTOGPU_EFFATTNTOGPU_H
+
+#include "effattn/Dialect/EffAttn/IR/EffAttnDialect.h"
+
+#include "mlir/IR/PatternMatch.h"
+
+#include <string>
+
+namespace mlir {
+namespace effattn {
+
+/// How the flash-attention kernel splits its work. A block of
+/// `rowsPerBlock * groupSize` threads owns `rowsPerBlock` query rows; the
+/// `groupSize` threads of a row split its D and E columns into vectors of
+/// `vectorWidth` (interleaved, so that a group reads contiguous shared
+/// memory) and combine their partial dot products with warp shuffles. Keys
+/// and values stream through shared memory in tiles of `keysPerTile` rows;
+/// the online softmax rescales once per `keysPerChunk` keys held in
+/// registers.
+struct AttentionKernelConfig {
+  int64_t vectorWidth;
+  int64_t groupSize;
+  int64_t rowsPerBlock;
+  int64_t keysPerTile;
+  int64_t keysPerChunk;
+  /// Shared memory of one block, in bytes.
+  int64_t sharedMemoryBytes;
+  /// Estimated 32-bit registers per thread.
+  int64_t registersPerThread;
+
+  int64_t threadsPerBlock() const { return rowsPerBlock * groupSize; }
+};
+
+/// The largest static shared memory a kernel may declare without opting in
+/// to more (the same on every architecture since sm_20).
+constexpr int64_t kStaticSharedMemoryLimit = 48 * 1024;
+
+/// Chooses the attention kernel's tiles for head dimensions `d` (query/key)
+/// and `e` (value) on `target`. Fails with `reason` (which tile to shrink or
+/// which dimension is too large) when no tiling fits the target's budgets.
+FailureOr<AttentionKernelConfig>
+chooseAttentionKernelConfig(GpuTargetAttr target, int64_t d, int64_t e,
+                            std::string &reason);
+
+/// Adds the patterns that replace effattn ops on tensors by gpu.launch ops
+/// on their buffers (bufferization.to_buffer / to_tensor around them), with
+/// tiles chosen for `target`.
+void populateEffAttnToGPUPatterns(RewritePatternSet &patterns,
+                                  GpuTargetAttr target);
+
+} // namespace effattn
+} // namespace mlir
+
+#endif // EFFATTN_CONVERSION_EFFATTNTOGPU_EFFATTNTOGPU_H

@@ -1,0 +1,65 @@
+//===- Passes.td - effattn conversion passes ---------------*- tablegen -*-===//
+//
+// Part of the effattn project, under the Apache License v2.0 with LLVM
+// Exceptions. See https://llvm.org/LICENSE.txt for license information.
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef EFFATTN_CONVERSION_PASSES_TD
+#define EFFATTN_CONVERSION_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def ConvertEffAttnToGPUPass : Pass<"effattn-convert-to-gpu", "ModuleOp"> {
+  let summary = "Replace effattn ops on tensors by GPU kernels";
+  let description = [{
+    Replaces each effattn op by a `gpu.launch` on its buffers
+    (`bufferization.to_buffer` of the operands, a new result buffer returned
+    through `bufferization.to_tensor`), with tiles chosen for the module's
+    `#effattn.gpu` target (`effattn.target`; the `gpu` option names a preset
+    when the module has none) and checked against its shared-memory and
+    register budgets: a tiling that does not fit is an error naming the op
+    and what to shrink, never a failed launch.
+
+    `effattn.attention` becomes a flash-attention kernel: a block per tile
+    of query rows, keys and values staged in shared memory, an online
+    softmax in registers, no N×M buffer.
+
+    A GPU library computes nothing on the host, so any other op that takes
+    or yields a tensor (an effattn op without a GPU lowering yet, linalg) is
+    an error naming it.
+  }];
+  let options = [
+    Option<"gpu", "gpu", "std::string", /*default=*/"\"sm_90\"",
+           "GPU preset used when the module has no #effattn.gpu target">
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::bufferization::BufferizationDialect",
+    "::mlir::gpu::GPUDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
+def EffAttnGPUDeviceBuffersPass
+    : Pass<"effattn-gpu-device-buffers", "ModuleOp"> {
+  let summary = "Allocate the host code's buffers in GPU memory";
+  let description = [{
+    In a library compiled for a GPU every tensor lives in device memory: the
+    caller passes device pointers, and the buffers the host code allocates
+    are for kernels. This pass frees each buffer that does not escape its
+    block after its last use (direct or through a view), then turns
+    `memref.alloc`, `memref.dealloc` and `memref.copy` of host functions
+    (outside `gpu.launch`) into `gpu.alloc`, `gpu.dealloc` and `gpu.memcpy`;
+    run `gpu-async-region` afterwards. It replaces upstream's buffer
+    deallocation pipeline, which rejects the kernels' barriers.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect"];
+}
+
+#endif // EFFATTN_CONVERSION_PASSES_TD

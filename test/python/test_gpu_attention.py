@@ -1,0 +1,103 @@
+"""effattn.attention compiled for an NVIDIA GPU against the numpy oracle.
+
+The library is compiled on any machine (effattn-compile --target=cuda:sm_90
+needs the CUDA toolkit, not a GPU); the tests run it and skip cleanly when
+the library reports that no driver or device is usable. Set
+EFFATTN_TEST_GPU_CHIP (default sm_90) to the GPU's architecture.
+"""
+
+import ctypes
+import os
+
+import numpy as np
+import pytest
+
+import effattn
+from effattn import reference
+from effattn.runtime import EffattnError
+
+CHIP = os.environ.get("EFFATTN_TEST_GPU_CHIP", "sm_90")
+TARGET = f"cuda:{CHIP}"
+
+#: EFFATTN_ERROR_DEVICE: the library could not use a GPU.
+STATUS_DEVICE = 6
+
+#: max |compiled - oracle| per dtype (outputs are O(1)).
+ATOL = {np.float32: 5e-6, np.float16: 2e-3}
+
+
+def run_on_gpu(op, *args, **kwargs):
+    """Compiles `op` for the GPU and runs it; skips the test when the library
+    reports that no driver or device is usable (compilation is still
+    tested)."""
+    try:
+        with effattn.ops.target(TARGET):
+            return op(*args, **kwargs)
+    except EffattnError as error:
+        if error.status == STATUS_DEVICE and (
+                "no CUDA driver" in str(error) or "no usable CUDA device" in str(error)):
+            pytest.skip(f"compiled; no GPU to run on: {error}")
+        raise
+
+
+CASES = [
+    # batch, n, m, d, e, dtype, masked, causal, scale
+    ((), 37, 50, 32, 16, np.float32, False, False, None),
+    ((2, 3), 64, 64, 64, 64, np.float32, True, False, None),
+    ((2,), 300, 129, 64, 64, np.float32, False, True, None),
+    ((3,), 33, 80, 8, 8, np.float32, True, True, 0.5),
+    ((2,), 130, 200, 128, 128, np.float32, False, False, None),
+    ((2,), 17, 19, 6, 3, np.float32, True, False, None),
+    ((2, 2), 40, 40, 32, 32, np.float16, True, True, None),
+    ((1,), 1, 1, 4, 4, np.float32, False, False, None),
+]
+
+
+@pytest.mark.parametrize("batch,n,m,d,e,dtype,masked,causal,scale", CASES)
+def test_gpu_attention_matches_oracle(batch, n, m, d, e, dtype, masked,
+                                      causal, scale):
+    rng = np.random.default_rng(4321 + n * 7 + m)
+    q = rng.standard_normal(batch + (n, d)).astype(dtype)
+    k = rng.standard_normal(batch + (m, d)).astype(dtype)
+    v = rng.standard_normal(batch + (m, e)).astype(dtype)
+    mask = None
+    if masked:
+        mask = rng.random(batch + (m,)) < 0.8
+        mask[..., 0] = True
+    got = run_on_gpu(effattn.ops.attention, q, k, v, mask=mask, scale=scale,
+                     causal=causal)
+    want = reference.attention(q, k, v, mask=mask, scale=scale, causal=causal)
+    assert got.dtype == dtype and got.shape == want.shape
+    np.testing.assert_allclose(got.astype(np.float64), want, rtol=0,
+                               atol=ATOL[dtype])
+
+
+def test_gpu_attention_fully_masked_rows_average_values():
+    """A query that sees no key averages all values (the -1e9 replacement)."""
+    rng = np.random.default_rng(5)
+    q, k, v = (rng.standard_normal((2, 24, 16)).astype(np.float32) for _ in range(3))
+    mask = np.zeros((2, 24), bool)
+    mask[0, 3] = True
+    got = run_on_gpu(effattn.ops.attention, q, k, v, mask=mask)
+    np.testing.assert_allclose(got[1], np.broadcast_to(v[1].mean(0), (24, 16)),
+                               rtol=0, atol=5e-6)
+    np.testing.assert_allclose(got, reference.attention(q, k, v, mask=mask),
+                               rtol=0, atol=5e-6)
+
+
+def test_gpu_library_checks_shapes_on_the_host():
+    """The entry point checks shapes before it touches the GPU: a wrong
+    shape is EFFATTN_ERROR_SHAPE_MISMATCH with or without a device."""
+    module = effattn.ops._one_op_module(
+        "attention", (), ("tensor<1x4x8xf32>",) * 3, (), "tensor<1x4x8xf32>",
+        TARGET)
+    assert module.device == TARGET
+    data = np.ones((1, 4, 8), np.float32)
+    shape = np.array([1, 4, 8], np.int64)
+    bad = np.array([1, 3, 8], np.int64)
+    pointer = ctypes.POINTER(ctypes.c_int64)
+    args = []
+    for s in (shape, shape, bad, shape):
+        args += [data.ctypes.data, s.ctypes.data_as(pointer)]
+    assert module.attention._fn(*args) == 2
+    assert "arg2 has shape [1, 3, 8], expected [1, 4, 8]" in module.last_error()
