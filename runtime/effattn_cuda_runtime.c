@@ -1,4 +1,4 @@
-/*===- effattn_cuda_runtime.c - mgpu* host runtime over CUDA -----*- C -*-===*\
+/*===- effattn_cuda_runtime.c - mgpu* runtime on CUDA -------------*- C -*-===*\
 |*                                                                            *|
 |* Part of the effattn project, under the Apache License v2.0 with LLVM       *|
 |* Exceptions. See https://llvm.org/LICENSE.txt for license information.      *|
@@ -87,10 +87,10 @@ static void failWith(const char *call, CUresult result) {
 }
 
 /// Resolves one driver symbol; false (and setupError) when it is missing.
-static bool resolve(CUresult (*getProcAddress)(const char *, void **, int,
-                                               cuuint64_t,
-                                               CUdriverProcAddressQueryResult *),
-                    const char *symbol, void **slot) {
+static bool
+resolve(CUresult (*getProcAddress)(const char *, void **, int, cuuint64_t,
+                                   CUdriverProcAddressQueryResult *),
+        const char *symbol, void **slot) {
   CUdriverProcAddressQueryResult found;
   if (getProcAddress(symbol, slot, 12000, CU_GET_PROC_ADDRESS_DEFAULT,
                      &found) == CUDA_SUCCESS &&
@@ -112,9 +112,9 @@ static void setUp(void) {
   }
   CUresult (*getProcAddress)(const char *, void **, int, cuuint64_t,
                              CUdriverProcAddressQueryResult *) =
-      (CUresult(*)(const char *, void **, int, cuuint64_t,
-                   CUdriverProcAddressQueryResult *))dlsym(
-          library, "cuGetProcAddress_v2");
+      (CUresult (*)(const char *, void **, int, cuuint64_t,
+                    CUdriverProcAddressQueryResult *))
+          dlsym(library, "cuGetProcAddress_v2");
   if (!getProcAddress) {
     snprintf(setupError, sizeof(setupError),
              "the CUDA driver has no cuGetProcAddress_v2 (driver older than "
@@ -401,9 +401,8 @@ void mgpuMemFree(void *pointer, void *stream) {
 void mgpuMemcpy(void *dst, void *src, size_t bytes, void *stream) {
   if (bytes == 0 || !enterIfNoError())
     return;
-  check("cuMemcpyAsync", driver.memcpyAsync((CUdeviceptr)dst,
-                                            (CUdeviceptr)src, bytes,
-                                            (CUstream)stream));
+  check("cuMemcpyAsync", driver.memcpyAsync((CUdeviceptr)dst, (CUdeviceptr)src,
+                                            bytes, (CUstream)stream));
   leave();
 }
 
@@ -461,8 +460,7 @@ int32_t effattn_cuda_copy(void *dst, const void *src, size_t bytes) {
                              "effattn_cuda_copy: NULL pointer");
   if (enter()) {
     // Unified addressing tells host from device pointers.
-    check("cuMemcpy",
-          driver.memcpy((CUdeviceptr)dst, (CUdeviceptr)src, bytes));
+    check("cuMemcpy", driver.memcpy((CUdeviceptr)dst, (CUdeviceptr)src, bytes));
     leave();
   }
   return effattn_pending_status();

@@ -45,3 +45,12 @@ tools = [
 llvm_config.add_tool_substitutions(
     tools, [config.effattn_tools_dir, config.llvm_tools_dir]
 )
+
+# GPU: compile-only tests need the CUDA toolkit (ptxas); execution tests
+# need a device and run where one is (REQUIRES: cuda-device).
+if config.has_cuda_toolkit:
+    config.available_features.add("cuda-toolkit")
+    config.substitutions.append(
+        ("%ptxas", os.path.join(config.cuda_toolkit, "bin", "ptxas")))
+if os.path.exists("/dev/nvidia0") or os.path.exists("/dev/nvidiactl"):
+    config.available_features.add("cuda-device")

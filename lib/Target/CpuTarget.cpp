@@ -108,6 +108,7 @@ static int64_t readCacheSize(int level) {
 }
 
 CpuTargetAttr mlir::effattn::detectHostCpu(MLIRContext *context) {
+  context->getOrLoadDialect<EffAttnDialect>();
   llvm::StringMap<bool> hostFeatures = llvm::sys::getHostCPUFeatures();
   SmallVector<StringRef> features;
   for (StringRef feature : kKnownFeatures)
@@ -123,6 +124,7 @@ CpuTargetAttr mlir::effattn::detectHostCpu(MLIRContext *context) {
 
 CpuTargetAttr mlir::effattn::lookupCpuTarget(MLIRContext *context,
                                              StringRef name) {
+  context->getOrLoadDialect<EffAttnDialect>();
   if (name == "host")
     return detectHostCpu(context);
   for (const CpuPreset &preset : kPresets)

@@ -37,21 +37,22 @@ ArrayRef<StringRef> mlir::effattn::getGpuPresetNames() { return kPresetNames; }
 
 GpuTargetAttr mlir::effattn::lookupGpuTarget(MLIRContext *context,
                                              StringRef name) {
+  // The attribute's storage is registered with the dialect.
+  context->getOrLoadDialect<EffAttnDialect>();
   name.consume_front("cuda:");
   for (const GpuPreset &preset : kPresets) {
     if (preset.chip != name)
       continue;
     Builder b(context);
     // Both architectures run m16n8k16 f16/bf16 and m16n8k32 i8 mma.sync.
-    ArrayAttr mmaShapes = b.getStrArrayAttr(
-        {"f16:m16n8k16", "bf16:m16n8k16", "i8:m16n8k32"});
-    return GpuTargetAttr::get(context, preset.chip, preset.features,
-                              preset.smCount, /*warpSize=*/32,
-                              /*maxThreadsPerBlock=*/1024,
-                              preset.sharedMemoryPerBlock,
-                              preset.sharedMemoryPerSM,
-                              /*registersPerSM=*/65536,
-                              /*maxRegistersPerThread=*/255, mmaShapes);
+    ArrayAttr mmaShapes =
+        b.getStrArrayAttr({"f16:m16n8k16", "bf16:m16n8k16", "i8:m16n8k32"});
+    return GpuTargetAttr::get(
+        context, preset.chip, preset.features, preset.smCount, /*warpSize=*/32,
+        /*maxThreadsPerBlock=*/1024, preset.sharedMemoryPerBlock,
+        preset.sharedMemoryPerSM,
+        /*registersPerSM=*/65536,
+        /*maxRegistersPerThread=*/255, mmaShapes);
   }
   return {};
 }

@@ -90,8 +90,7 @@ static constexpr const char *kLlvmAr = EFFATTN_LLVM_AR_PATH;
 static constexpr const char *kRuntimeLibrary = EFFATTN_RUNTIME_LIBRARY;
 static constexpr const char *kOpenMPLibraryDir = EFFATTN_OPENMP_LIBRARY_DIR;
 /// Empty when the build found no CUDA toolkit.
-static constexpr const char *kCudaRuntimeLibrary =
-    EFFATTN_CUDA_RUNTIME_LIBRARY;
+static constexpr const char *kCudaRuntimeLibrary = EFFATTN_CUDA_RUNTIME_LIBRARY;
 
 /// Prints `message` as an effattn-compile error and returns 1.
 static int fail(const llvm::Twine &message) {
@@ -281,8 +280,8 @@ int main(int argc, char **argv) {
     out->keep();
   }
   std::vector<std::string> combineArgs{"-fuse-ld=lld", "-r",
-                                       "-nostdlib",   modelObject,
-                                       wrapperObject, "-Wl,--whole-archive",
+                                       "-nostdlib",    modelObject,
+                                       wrapperObject,  "-Wl,--whole-archive",
                                        kRuntimeLibrary};
   if (cuda)
     combineArgs.push_back(kCudaRuntimeLibrary);

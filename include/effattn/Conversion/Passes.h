@@ -9,6 +9,8 @@
 #ifndef EFFATTN_CONVERSION_PASSES_H
 #define EFFATTN_CONVERSION_PASSES_H
 
+#include "effattn/Dialect/EffAttn/IR/EffAttnDialect.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"

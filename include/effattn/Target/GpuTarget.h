@@ -21,7 +21,6 @@
 
 namespace mlir {
 namespace effattn {
-
 /// Returns the names of the GPU presets ("sm_80", "sm_90").
 llvm::ArrayRef<llvm::StringRef> getGpuPresetNames();
 
@@ -32,7 +31,6 @@ GpuTargetAttr lookupGpuTarget(MLIRContext *context, llvm::StringRef name);
 /// Returns true if `target` has a tensor-core instruction for `shape`
 /// ("f16:m16n8k16").
 bool hasMmaShape(GpuTargetAttr target, llvm::StringRef shape);
-
 } // namespace effattn
 } // namespace mlir
 

@@ -1,4 +1,4 @@
-//===- AttentionKernel.cpp - effattn.attention as a flash kernel -*- C++ -*-===//
+//===- AttentionKernel.cpp - attention as a flash kernel --------*- C++ -*-===//
 //
 // Part of the effattn project, under the Apache License v2.0 with LLVM
 // Exceptions. See https://llvm.org/LICENSE.txt for license information.
@@ -67,8 +67,8 @@ mlir::effattn::chooseAttentionKernelConfig(GpuTargetAttr target, int64_t d,
       break;
   }
   config.keysPerChunk = 16;
-  config.registersPerThread = (d + e) / config.groupSize +
-                              config.keysPerChunk + kOverheadRegisters;
+  config.registersPerThread =
+      (d + e) / config.groupSize + config.keysPerChunk + kOverheadRegisters;
   if (config.registersPerThread > target.getMaxRegistersPerThread()) {
     reason = "the head dimensions D = " + std::to_string(d) +
              " and E = " + std::to_string(e) + " need about " +
@@ -112,8 +112,7 @@ public:
                          const AttentionKernelConfig &config, int64_t d,
                          int64_t e, Type elementType, int32_t warpSize)
       : b(b), config(config), d(d), e(e), warpSize(warpSize),
-        elementType(elementType),
-        f32(b.getF32Type()),
+        elementType(elementType), f32(b.getF32Type()),
         vectorType(VectorType::get({config.vectorWidth}, b.getF32Type())),
         elementVectorType(VectorType::get({config.vectorWidth}, elementType)) {}
 
@@ -171,15 +170,15 @@ Value AttentionKernelBuilder::loadVector(Value memref, ValueRange indices,
   return elementType == f32 ? v : arith::ExtFOp::create(b, vectorType, v);
 }
 
-void AttentionKernelBuilder::loadTile(Value source, Value batch,
-                                      Value firstRow, Value rows, int64_t cols,
-                                      Value tile, Value thread) {
+void AttentionKernelBuilder::loadTile(Value source, Value batch, Value firstRow,
+                                      Value rows, int64_t cols, Value tile,
+                                      Value thread) {
   int64_t vectorsPerRow = cols / config.vectorWidth;
-  Value zero = arith::ConstantOp::create(b, vectorType,
-                                         b.getZeroAttr(vectorType));
-  auto loop = scf::ForOp::create(
-      b, thread, index(config.keysPerTile * vectorsPerRow),
-      index(config.threadsPerBlock()));
+  Value zero =
+      arith::ConstantOp::create(b, vectorType, b.getZeroAttr(vectorType));
+  auto loop =
+      scf::ForOp::create(b, thread, index(config.keysPerTile * vectorsPerRow),
+                         index(config.threadsPerBlock()));
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(loop.getBody());
   Value iv = loop.getInductionVar();
@@ -208,7 +207,8 @@ void AttentionKernelBuilder::build(gpu::LaunchOp launch, const Operands &ops,
                                    Value keyTile, Value valueTile,
                                    Value maskTile) {
   int64_t width = config.vectorWidth, group = config.groupSize;
-  int64_t queryVectors = d / (width * group), valueVectors = e / (width * group);
+  int64_t queryVectors = d / (width * group),
+          valueVectors = e / (width * group);
 
   Value thread = launch.getThreadIds().x;
   Value block = launch.getBlockIds().x;
@@ -240,13 +240,13 @@ void AttentionKernelBuilder::build(gpu::LaunchOp launch, const Operands &ops,
 
   Value zeroVector =
       arith::ConstantOp::create(b, vectorType, b.getZeroAttr(vectorType));
-  SmallVector<Value> init{
-      f32Constant(-std::numeric_limits<float>::infinity()), f32Constant(0)};
+  SmallVector<Value> init{f32Constant(-std::numeric_limits<float>::infinity()),
+                          f32Constant(0)};
   init.append(valueVectors, zeroVector);
 
   // for each tile of keys: stage K, V (and the mask) in shared memory.
-  auto tiles = scf::ForOp::create(b, index(0), ops.m, index(config.keysPerTile),
-                                  init);
+  auto tiles =
+      scf::ForOp::create(b, index(0), ops.m, index(config.keysPerTile), init);
   {
     OpBuilder::InsertionGuard tileGuard(b);
     b.setInsertionPointToStart(tiles.getBody());
@@ -264,21 +264,21 @@ void AttentionKernelBuilder::build(gpu::LaunchOp launch, const Operands &ops,
       Value inRange =
           arith::CmpIOp::create(b, arith::CmpIPredicate::ult, j, ops.m);
       Value clamped = arith::SelectOp::create(b, inRange, j, index(0));
-      Value keep = memref::LoadOp::create(b, ops.mask,
-                                          ValueRange{batch, clamped});
-      Value flag = arith::SelectOp::create(
-          b, arith::AndIOp::create(b, keep, inRange), f32Constant(1),
-          f32Constant(0));
+      Value keep =
+          memref::LoadOp::create(b, ops.mask, ValueRange{batch, clamped});
+      Value flag =
+          arith::SelectOp::create(b, arith::AndIOp::create(b, keep, inRange),
+                                  f32Constant(1), f32Constant(0));
       memref::StoreOp::create(b, flag, maskTile, key);
     }
     gpu::BarrierOp::create(b);
 
-    Value keysHere = arith::MinUIOp::create(
-        b, index(config.keysPerTile),
-        arith::SubIOp::create(b, ops.m, firstKey));
-    auto chunks = scf::ForOp::create(b, index(0), keysHere,
-                                     index(config.keysPerChunk),
-                                     tiles.getRegionIterArgs());
+    Value keysHere =
+        arith::MinUIOp::create(b, index(config.keysPerTile),
+                               arith::SubIOp::create(b, ops.m, firstKey));
+    auto chunks =
+        scf::ForOp::create(b, index(0), keysHere, index(config.keysPerChunk),
+                           tiles.getRegionIterArgs());
     {
       OpBuilder::InsertionGuard chunkGuard(b);
       b.setInsertionPointToStart(chunks.getBody());
@@ -339,8 +339,8 @@ void AttentionKernelBuilder::build(gpu::LaunchOp launch, const Operands &ops,
       for (Value score : ArrayRef(scores).drop_front())
         chunkMax = arith::MaximumFOp::create(b, chunkMax, score);
       Value newMax = arith::MaximumFOp::create(b, runningMax, chunkMax);
-      Value correction = math::ExpOp::create(
-          b, arith::SubFOp::create(b, runningMax, newMax));
+      Value correction =
+          math::ExpOp::create(b, arith::SubFOp::create(b, runningMax, newMax));
       Value sum = arith::MulFOp::create(b, runningSum, correction);
       Value correctionVector = splat(correction);
       for (Value &a : acc)
@@ -351,11 +351,11 @@ void AttentionKernelBuilder::build(gpu::LaunchOp launch, const Operands &ops,
         sum = arith::AddFOp::create(b, sum, weight);
         Value weightVector = splat(weight);
         for (int64_t c = 0; c < valueVectors; ++c)
-          acc[c] = vector::FMAOp::create(
-              b, weightVector,
-              loadVector(valueTile, ValueRange{key, column(c)},
-                         /*shared=*/true),
-              acc[c]);
+          acc[c] = vector::FMAOp::create(b, weightVector,
+                                         loadVector(valueTile,
+                                                    ValueRange{key, column(c)},
+                                                    /*shared=*/true),
+                                         acc[c]);
       }
       SmallVector<Value> yielded{newMax, sum};
       yielded.append(acc);
@@ -369,11 +369,10 @@ void AttentionKernelBuilder::build(gpu::LaunchOp launch, const Operands &ops,
   {
     OpBuilder::InsertionGuard storeGuard(b);
     b.setInsertionPointToStart(store.thenBlock());
-    Value inverse = splat(arith::DivFOp::create(b, f32Constant(1),
-                                                tiles.getResult(1)));
+    Value inverse =
+        splat(arith::DivFOp::create(b, f32Constant(1), tiles.getResult(1)));
     for (int64_t c = 0; c < valueVectors; ++c) {
-      Value out =
-          arith::MulFOp::create(b, tiles.getResult(2 + c), inverse);
+      Value out = arith::MulFOp::create(b, tiles.getResult(2 + c), inverse);
       if (elementType != f32)
         out = arith::TruncFOp::create(b, elementVectorType, out);
       vector::StoreOp::create(b, out, ops.result,
@@ -421,9 +420,9 @@ static Value collapseMaskBatch(ImplicitLocOpBuilder &b, Value mask) {
     return mask;
   if (rank == 1) {
     SmallVector<OpFoldResult> sizes{
-        b.getIndexAttr(1),
-        type.isDynamicDim(0) ? OpFoldResult(memref::DimOp::create(b, mask, 0))
-                             : b.getIndexAttr(type.getDimSize(0))};
+        b.getIndexAttr(1), type.isDynamicDim(0)
+                               ? OpFoldResult(memref::DimOp::create(b, mask, 0))
+                               : b.getIndexAttr(type.getDimSize(0))};
     return memref::ExpandShapeOp::create(
         b, MemRefType::get({1, type.getDimSize(0)}, type.getElementType()),
         mask, SmallVector<ReassociationIndices>{{0, 1}}, sizes);
@@ -462,16 +461,15 @@ struct AttentionToGPU : OpRewritePattern<AttentionOp> {
                                 PatternRewriter &rewriter) const override {
     RankedTensorType queryType = op.getQueryType();
     auto valueType = cast<RankedTensorType>(op.getValue().getType());
-    int64_t d = queryType.getShape().back(),
-            e = valueType.getShape().back();
+    int64_t d = queryType.getShape().back(), e = valueType.getShape().back();
     if (ShapedType::isDynamic(d) || ShapedType::isDynamic(e))
       return op.emitOpError("needs static head dimensions D and E on the GPU");
     std::string reason;
     FailureOr<AttentionKernelConfig> config =
         chooseAttentionKernelConfig(target, d, e, reason);
     if (failed(config))
-      return op.emitOpError("does not fit ") << target.getChip() << ": "
-                                             << reason;
+      return op.emitOpError("does not fit ")
+             << target.getChip() << ": " << reason;
 
     ImplicitLocOpBuilder b(op.getLoc(), rewriter);
     auto toBuffer = [&](Value tensor) -> Value {
@@ -484,8 +482,8 @@ struct AttentionToGPU : OpRewritePattern<AttentionOp> {
     ops.query = collapseBatch(b, toBuffer(op.getQuery()));
     ops.key = collapseBatch(b, toBuffer(op.getKey()));
     ops.value = collapseBatch(b, toBuffer(op.getValue()));
-    ops.mask = op.getMask() ? collapseMaskBatch(b, toBuffer(op.getMask()))
-                            : Value();
+    ops.mask =
+        op.getMask() ? collapseMaskBatch(b, toBuffer(op.getMask())) : Value();
     // The result gets a new buffer: attention never reads `init`.
     RankedTensorType resultType = op.getInitType();
     SmallVector<Value> dynamicSizes;
@@ -493,8 +491,7 @@ struct AttentionToGPU : OpRewritePattern<AttentionOp> {
       if (resultType.isDynamicDim(i))
         dynamicSizes.push_back(tensor::DimOp::create(b, op.getInit(), i));
     Value resultBuffer = memref::AllocOp::create(
-        b,
-        MemRefType::get(resultType.getShape(), resultType.getElementType()),
+        b, MemRefType::get(resultType.getShape(), resultType.getElementType()),
         dynamicSizes);
     ops.result = collapseBatch(b, resultBuffer);
 
@@ -527,17 +524,17 @@ struct AttentionToGPU : OpRewritePattern<AttentionOp> {
     {
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(&launch.getBody().front());
-      Value keyTile = getSharedBuffer(b, module, "__effattn_key_tile",
-                                      tileType(d));
-      Value valueTile = getSharedBuffer(b, module, "__effattn_value_tile",
-                                        tileType(e));
+      Value keyTile =
+          getSharedBuffer(b, module, "__effattn_key_tile", tileType(d));
+      Value valueTile =
+          getSharedBuffer(b, module, "__effattn_value_tile", tileType(e));
       Value maskTile =
-          ops.mask ? getSharedBuffer(
-                         b, module, "__effattn_mask_tile",
-                         MemRefType::get({config->keysPerTile}, b.getF32Type(),
-                                         MemRefLayoutAttrInterface(),
-                                         workgroup))
-                   : Value();
+          ops.mask
+              ? getSharedBuffer(
+                    b, module, "__effattn_mask_tile",
+                    MemRefType::get({config->keysPerTile}, b.getF32Type(),
+                                    MemRefLayoutAttrInterface(), workgroup))
+              : Value();
       AttentionKernelBuilder(b, *config, d, e, resultType.getElementType(),
                              target.getWarpSize())
           .build(launch, ops, keyTile, valueTile, maskTile);

@@ -32,8 +32,7 @@ static Operation *findLastUse(memref::AllocOp alloc) {
   while (!values.empty()) {
     Value value = values.pop_back_val();
     for (Operation *user : value.getUsers()) {
-      if (user->hasTrait<OpTrait::IsTerminator>() &&
-          user->getBlock() == block)
+      if (user->hasTrait<OpTrait::IsTerminator>() && user->getBlock() == block)
         return nullptr;
       if (auto view = dyn_cast<ViewLikeOpInterface>(user))
         if (view.getViewSource() == value)
@@ -90,8 +89,7 @@ struct EffAttnGPUDeviceBuffersPass
       } else {
         auto copy = cast<memref::CopyOp>(op);
         gpu::MemcpyOp::create(rewriter, loc, /*asyncToken=*/Type(),
-                              ValueRange(), copy.getTarget(),
-                              copy.getSource());
+                              ValueRange(), copy.getTarget(), copy.getSource());
         rewriter.eraseOp(copy);
       }
     }

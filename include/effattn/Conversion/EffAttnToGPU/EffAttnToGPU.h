@@ -23,7 +23,6 @@
 
 namespace mlir {
 namespace effattn {
-
 /// How the flash-attention kernel splits its work. A block of
 /// `rowsPerBlock * groupSize` threads owns `rowsPerBlock` query rows; the
 /// `groupSize` threads of a row split its D and E columns into vectors of
@@ -62,7 +61,6 @@ chooseAttentionKernelConfig(GpuTargetAttr target, int64_t d, int64_t e,
 /// tiles chosen for `target`.
 void populateEffAttnToGPUPatterns(RewritePatternSet &patterns,
                                   GpuTargetAttr target);
-
 } // namespace effattn
 } // namespace mlir
 

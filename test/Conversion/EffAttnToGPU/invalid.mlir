@@ -1,0 +1,48 @@
+// RUN: effattn-opt %s --split-input-file --verify-diagnostics --effattn-convert-to-gpu
+// RUN: not effattn-opt %s --split-input-file --effattn-convert-to-gpu=gpu=sm_70 2>&1 | FileCheck %s
+
+// CHECK: error: effattn-convert-to-gpu: unknown gpu 'sm_70' (expected one of sm_80, sm_90)
+
+/// Tiles that do not fit the target's budgets are compile-time errors that
+/// say what to shrink, never launch failures; ops without a GPU lowering are
+/// named.
+
+func.func @shared_memory(%q: tensor<4x1024xf32>, %o: tensor<4x1024xf32>) -> tensor<4x1024xf32> {
+  // expected-error @+1 {{'effattn.attention' op does not fit sm_90: a tile of 16 keys with D + E = 2048 needs 131136 bytes of shared memory, more than the 49152 a block may use; shrink the key tile by splitting the heads}}
+  %r = effattn.attention ins(%q, %q, %q : tensor<4x1024xf32>, tensor<4x1024xf32>, tensor<4x1024xf32>) outs(%o : tensor<4x1024xf32>) -> tensor<4x1024xf32>
+  return %r : tensor<4x1024xf32>
+}
+
+// -----
+
+module attributes {effattn.target = #effattn.gpu<chip = "sm_80", features = "+ptx70", sm_count = 108, warp_size = 32, max_threads_per_block = 1024, shared_memory_per_block = 166912, shared_memory_per_sm = 167936, registers_per_sm = 65536, max_registers_per_thread = 64, mma_shapes = []>} {
+func.func @registers(%q: tensor<4x64xf32>, %o: tensor<4x64xf32>) -> tensor<4x64xf32> {
+  // expected-error @+1 {{'effattn.attention' op does not fit sm_80: the head dimensions D = 64 and E = 64 need about 112 registers per thread, more than the target's 64; split the heads}}
+  %r = effattn.attention ins(%q, %q, %q : tensor<4x64xf32>, tensor<4x64xf32>, tensor<4x64xf32>) outs(%o : tensor<4x64xf32>) -> tensor<4x64xf32>
+  return %r : tensor<4x64xf32>
+}
+}
+
+// -----
+
+func.func @dynamic_head(%q: tensor<4x?xf32>, %v: tensor<4x8xf32>, %o: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  // expected-error @+1 {{'effattn.attention' op needs static head dimensions D and E on the GPU}}
+  %r = effattn.attention ins(%q, %q, %v : tensor<4x?xf32>, tensor<4x?xf32>, tensor<4x8xf32>) outs(%o : tensor<4x8xf32>) -> tensor<4x8xf32>
+  return %r : tensor<4x8xf32>
+}
+
+// -----
+
+func.func @no_gpu_lowering(%q: tensor<8x16xf32>, %v: tensor<8x4xf32>, %o: tensor<8x4xf32>) -> tensor<8x4xf32> {
+  // expected-error @+1 {{'effattn.yoso_attention' op has no GPU lowering yet (effattn-gpu-pipeline runs effattn.attention; everything else of a GPU library must be one of those ops)}}
+  %r = effattn.yoso_attention {mode = "expectation"} ins(%q, %q, %v : tensor<8x16xf32>, tensor<8x16xf32>, tensor<8x4xf32>) outs(%o : tensor<8x4xf32>) -> tensor<8x4xf32>
+  return %r : tensor<8x4xf32>
+}
+
+// -----
+
+func.func @host_compute(%a: tensor<8x8xf32>, %o: tensor<8x8xf32>) -> tensor<8x8xf32> {
+  // expected-error @+1 {{'linalg.add' op has no GPU lowering yet}}
+  %r = linalg.add ins(%a, %a : tensor<8x8xf32>, tensor<8x8xf32>) outs(%o : tensor<8x8xf32>) -> tensor<8x8xf32>
+  return %r : tensor<8x8xf32>
+}

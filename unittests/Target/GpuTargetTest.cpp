@@ -1,0 +1,106 @@
+//===- GpuTargetTest.cpp - GPU targets and the attention tiles --*- C++ -*-===//
+//
+// Part of the effattn project, under the Apache License v2.0 with LLVM
+// Exceptions. See https://llvm.org/LICENSE.txt for license information.
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+
+#include "effattn/Target/GpuTarget.h"
+#include "effattn/Conversion/EffAttnToGPU/EffAttnToGPU.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/MLIRContext.h"
+
+#include "gtest/gtest.h"
+
+using namespace mlir;
+using namespace mlir::effattn;
+
+namespace {
+class GpuTargetTest : public ::testing::Test {
+protected:
+  /// sm_90 with other shared-memory and register limits.
+  GpuTargetAttr withLimits(int64_t sharedPerSM, int64_t registersPerThread) {
+    GpuTargetAttr sm90 = lookupGpuTarget(&context, "sm_90");
+    return GpuTargetAttr::get(
+        &context, sm90.getChip(), sm90.getFeatures(), sm90.getSmCount(),
+        sm90.getWarpSize(), sm90.getMaxThreadsPerBlock(),
+        std::min(sm90.getSharedMemoryPerBlock(), sharedPerSM), sharedPerSM,
+        sm90.getRegistersPerSm(), registersPerThread, sm90.getMmaShapes());
+  }
+
+  MLIRContext context;
+};
+
+TEST_F(GpuTargetTest, PresetsHoldTheArchitectureLimits) {
+  GpuTargetAttr sm80 = lookupGpuTarget(&context, "sm_80");
+  GpuTargetAttr sm90 = lookupGpuTarget(&context, "cuda:sm_90");
+  ASSERT_TRUE(sm80 && sm90);
+  EXPECT_EQ(sm80.getChip(), "sm_80");
+  EXPECT_EQ(sm90.getSmCount(), 132);
+  EXPECT_EQ(sm90.getSharedMemoryPerBlock(), 227 * 1024);
+  EXPECT_EQ(sm80.getSharedMemoryPerBlock(), 163 * 1024);
+  EXPECT_TRUE(hasMmaShape(sm90, "f16:m16n8k16"));
+  EXPECT_TRUE(hasMmaShape(sm80, "i8:m16n8k32"));
+  EXPECT_FALSE(hasMmaShape(sm90, "f64:m8n8k4"));
+  EXPECT_FALSE(lookupGpuTarget(&context, "sm_70"));
+  EXPECT_FALSE(lookupGpuTarget(&context, "cuda:"));
+}
+
+TEST_F(GpuTargetTest, AttentionTilesKeepRegistersAndSharedMemoryInBudget) {
+  GpuTargetAttr sm90 = lookupGpuTarget(&context, "sm_90");
+  for (auto [d, e] : {std::pair<int64_t, int64_t>{16, 16},
+                      {64, 64},
+                      {128, 128},
+                      {256, 64},
+                      {6, 3},
+                      {1024, 1024}}) {
+    std::string reason;
+    FailureOr<AttentionKernelConfig> config =
+        chooseAttentionKernelConfig(sm90, d, e, reason);
+    if (d == 1024) {
+      // 16 keys of 2048 f32 values exceed the 48 KiB a block may declare.
+      EXPECT_TRUE(failed(config));
+      EXPECT_NE(reason.find("shrink the key tile"), std::string::npos);
+      continue;
+    }
+    ASSERT_TRUE(succeeded(config)) << reason;
+    EXPECT_EQ(d % (config->vectorWidth * config->groupSize), 0);
+    EXPECT_EQ(e % (config->vectorWidth * config->groupSize), 0);
+    EXPECT_LE(config->threadsPerBlock(), sm90.getMaxThreadsPerBlock());
+    EXPECT_LE(config->sharedMemoryBytes, kStaticSharedMemoryLimit);
+    EXPECT_LE(config->registersPerThread, sm90.getMaxRegistersPerThread());
+    EXPECT_EQ(config->keysPerTile % config->keysPerChunk, 0);
+  }
+}
+
+TEST_F(GpuTargetTest, AttentionTilesFollowTheTarget) {
+  std::string reason;
+  // D = E = 128: 4-wide vectors, 4 threads per row, 64 rows per block; the
+  // key tile is as large as the shared memory allows.
+  FailureOr<AttentionKernelConfig> large = chooseAttentionKernelConfig(
+      lookupGpuTarget(&context, "sm_90"), 128, 128, reason);
+  ASSERT_TRUE(succeeded(large));
+  EXPECT_EQ(large->vectorWidth, 4);
+  EXPECT_EQ(large->groupSize, 4);
+  EXPECT_EQ(large->rowsPerBlock, 64);
+  EXPECT_EQ(large->keysPerTile, 32);
+
+  FailureOr<AttentionKernelConfig> small =
+      chooseAttentionKernelConfig(withLimits(40960, 255), 128, 128, reason);
+  ASSERT_TRUE(succeeded(small));
+  EXPECT_EQ(small->keysPerTile, 16);
+
+  // Odd head dimensions fall back to scalar columns and one thread per row.
+  FailureOr<AttentionKernelConfig> odd = chooseAttentionKernelConfig(
+      lookupGpuTarget(&context, "sm_80"), 6, 3, reason);
+  ASSERT_TRUE(succeeded(odd));
+  EXPECT_EQ(odd->vectorWidth, 1);
+  EXPECT_EQ(odd->groupSize, 1);
+
+  EXPECT_TRUE(failed(
+      chooseAttentionKernelConfig(withLimits(233472, 64), 64, 64, reason)));
+  EXPECT_NE(reason.find("registers per thread"), std::string::npos);
+}
+} // namespace
