@@ -42,6 +42,7 @@
 #include "mlir/Dialect/Index/IR/IndexDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/TransformOps/DialectExtension.h"
 #include "mlir/Dialect/Linalg/Transforms/BufferizableOpInterfaceImpl.h"
@@ -75,7 +76,7 @@ inline void registerAllDialects(DialectRegistry &registry) {
   registry.insert<EffAttnDialect, affine::AffineDialect, arith::ArithDialect,
                   bufferization::BufferizationDialect, cf::ControlFlowDialect,
                   func::FuncDialect, gpu::GPUDialect, index::IndexDialect,
-                  LLVM::LLVMDialect, NVVM::NVVMDialect, linalg::LinalgDialect,
+                  LLVM::LLVMDialect, NVVM::NVVMDialect, nvgpu::NVGPUDialect, linalg::LinalgDialect,
                   math::MathDialect, memref::MemRefDialect, omp::OpenMPDialect,
                   scf::SCFDialect, tensor::TensorDialect,
                   transform::TransformDialect, ub::UBDialect,

@@ -158,6 +158,8 @@ void mlir::effattn::buildGPUPipeline(OpPassManager &pm,
   // The host copies of the kernels' shared-memory globals.
   pm.addPass(createSymbolDCEPass());
   pm.addNestedPass<func::FuncOp>(createGpuAsyncRegionPass());
+  // Tensor-core ops first: convert-gpu-to-nvvm does not cover nvgpu.
+  pm.addPass(createConvertNVGPUToNVVMPass());
   pm.addPass(createSCFToControlFlowPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   GpuNVVMAttachTargetOptions attachOptions;

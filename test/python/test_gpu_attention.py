@@ -22,8 +22,9 @@ TARGET = f"cuda:{CHIP}"
 #: EFFATTN_ERROR_DEVICE: the library could not use a GPU.
 STATUS_DEVICE = 6
 
-#: max |compiled - oracle| per dtype (outputs are O(1)).
-ATOL = {np.float32: 5e-6, np.float16: 2e-3}
+#: max |compiled - oracle| per dtype (outputs are O(1)). f16 on tensor cores
+#: rounds the softmax weights to f16 before P·V (as FlashAttention does).
+ATOL = {np.float32: 5e-6, np.float16: 4e-3}
 
 
 def run_on_gpu(op, *args, **kwargs):
@@ -48,7 +49,12 @@ CASES = [
     ((3,), 33, 80, 8, 8, np.float32, True, True, 0.5),
     ((2,), 130, 200, 128, 128, np.float32, False, False, None),
     ((2,), 17, 19, 6, 3, np.float32, True, False, None),
+    # f16 with head sizes that are multiples of 16: tensor cores.
     ((2, 2), 40, 40, 32, 32, np.float16, True, True, None),
+    ((2,), 300, 129, 64, 64, np.float16, False, True, None),
+    ((1,), 130, 200, 128, 128, np.float16, True, False, None),
+    ((3,), 17, 90, 16, 48, np.float16, False, False, 0.3),
+    ((2,), 64, 64, 72, 40, np.float16, False, False, None),
     ((1,), 1, 1, 4, 4, np.float32, False, False, None),
 ]
 

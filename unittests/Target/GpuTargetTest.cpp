@@ -30,6 +30,9 @@ protected:
         sm90.getRegistersPerSm(), registersPerThread, sm90.getMmaShapes());
   }
 
+  Type f32() { return Builder(&context).getF32Type(); }
+  Type f16() { return Builder(&context).getF16Type(); }
+
   MLIRContext context;
 };
 
@@ -58,7 +61,7 @@ TEST_F(GpuTargetTest, AttentionTilesKeepRegistersAndSharedMemoryInBudget) {
                       {1024, 1024}}) {
     std::string reason;
     FailureOr<AttentionKernelConfig> config =
-        chooseAttentionKernelConfig(sm90, d, e, reason);
+        chooseAttentionKernelConfig(sm90, d, e, f32(), reason);
     if (d == 1024) {
       // 16 keys of 2048 f32 values exceed the 48 KiB a block may declare.
       EXPECT_TRUE(failed(config));
@@ -80,27 +83,57 @@ TEST_F(GpuTargetTest, AttentionTilesFollowTheTarget) {
   // D = E = 128: 4-wide vectors, 4 threads per row, 64 rows per block; the
   // key tile is as large as the shared memory allows.
   FailureOr<AttentionKernelConfig> large = chooseAttentionKernelConfig(
-      lookupGpuTarget(&context, "sm_90"), 128, 128, reason);
+      lookupGpuTarget(&context, "sm_90"), 128, 128, f32(), reason);
   ASSERT_TRUE(succeeded(large));
   EXPECT_EQ(large->vectorWidth, 4);
   EXPECT_EQ(large->groupSize, 4);
   EXPECT_EQ(large->rowsPerBlock, 64);
   EXPECT_EQ(large->keysPerTile, 32);
 
-  FailureOr<AttentionKernelConfig> small =
-      chooseAttentionKernelConfig(withLimits(40960, 255), 128, 128, reason);
+  FailureOr<AttentionKernelConfig> small = chooseAttentionKernelConfig(
+      withLimits(40960, 255), 128, 128, f32(), reason);
   ASSERT_TRUE(succeeded(small));
   EXPECT_EQ(small->keysPerTile, 16);
 
   // Odd head dimensions fall back to scalar columns and one thread per row.
   FailureOr<AttentionKernelConfig> odd = chooseAttentionKernelConfig(
-      lookupGpuTarget(&context, "sm_80"), 6, 3, reason);
+      lookupGpuTarget(&context, "sm_80"), 6, 3, f32(), reason);
   ASSERT_TRUE(succeeded(odd));
   EXPECT_EQ(odd->vectorWidth, 1);
   EXPECT_EQ(odd->groupSize, 1);
 
-  EXPECT_TRUE(failed(
-      chooseAttentionKernelConfig(withLimits(233472, 64), 64, 64, reason)));
+  EXPECT_TRUE(failed(chooseAttentionKernelConfig(withLimits(233472, 64), 64, 64,
+                                                 f32(), reason)));
   EXPECT_NE(reason.find("registers per thread"), std::string::npos);
+}
+TEST_F(GpuTargetTest, F16AttentionRunsOnTensorCoresWhenItFits) {
+  std::string reason;
+  GpuTargetAttr sm90 = lookupGpuTarget(&context, "sm_90");
+  FailureOr<AttentionKernelConfig> mma =
+      chooseAttentionKernelConfig(sm90, 128, 128, f16(), reason);
+  ASSERT_TRUE(succeeded(mma));
+  EXPECT_EQ(mma->kind, AttentionKernelKind::TensorCore);
+  EXPECT_EQ(mma->rowsPerBlock, 64);
+  EXPECT_EQ(mma->threadsPerBlock(), 128);
+  EXPECT_EQ(mma->keysPerTile, 64);
+  EXPECT_LE(mma->sharedMemoryBytes, kStaticSharedMemoryLimit);
+
+  // Head sizes that are not multiples of 16, f32, a target without f16
+  // mma.sync, or fragments that exceed the registers: the SIMT kernel.
+  for (auto [d, e, type] :
+       {std::tuple{72, 64, f16()}, {64, 64, f32()}, {256, 256, f16()}}) {
+    FailureOr<AttentionKernelConfig> simt =
+        chooseAttentionKernelConfig(sm90, d, e, type, reason);
+    ASSERT_TRUE(succeeded(simt)) << reason;
+    EXPECT_EQ(simt->kind, AttentionKernelKind::Simt);
+  }
+  GpuTargetAttr noMma = GpuTargetAttr::get(
+      &context, sm90.getChip(), sm90.getFeatures(), sm90.getSmCount(),
+      sm90.getWarpSize(), sm90.getMaxThreadsPerBlock(),
+      sm90.getSharedMemoryPerBlock(), sm90.getSharedMemoryPerSm(),
+      sm90.getRegistersPerSm(), sm90.getMaxRegistersPerThread(),
+      Builder(&context).getStrArrayAttr({}));
+  EXPECT_EQ(chooseAttentionKernelConfig(noMma, 64, 64, f16(), reason)->kind,
+            AttentionKernelKind::Simt);
 }
 } // namespace

@@ -24,7 +24,9 @@ def ConvertEffAttnToGPUPass : Pass<"effattn-convert-to-gpu", "ModuleOp"> {
 
     `effattn.attention` becomes a flash-attention kernel: a block per tile
     of query rows, keys and values staged in shared memory, an online
-    softmax in registers, no N×M buffer.
+    softmax in registers, no N×M buffer; f16 with head sizes that are
+    multiples of 16 runs on tensor cores (`nvgpu.mma.sync` m16n8k16, f32
+    accumulation), everything else on f32 FMAs.
 
     A GPU library computes nothing on the host, so any other op that takes
     or yields a tensor (an effattn op without a GPU lowering yet, linalg) is
@@ -41,6 +43,7 @@ def ConvertEffAttnToGPUPass : Pass<"effattn-convert-to-gpu", "ModuleOp"> {
     "::mlir::gpu::GPUDialect",
     "::mlir::math::MathDialect",
     "::mlir::memref::MemRefDialect",
+    "::mlir::nvgpu::NVGPUDialect",
     "::mlir::scf::SCFDialect",
     "::mlir::tensor::TensorDialect",
     "::mlir::vector::VectorDialect",

@@ -23,18 +23,27 @@
 
 namespace mlir {
 namespace effattn {
-/// How the flash-attention kernel splits its work. A block of
+/// Which flash-attention kernel runs: f32 FMAs on any element type and head
+/// size, or tensor cores (mma.sync m16n8k16, f16 with D and E multiples of
+/// 16).
+enum class AttentionKernelKind { Simt, TensorCore };
+
+/// How the flash-attention kernel splits its work. SIMT: a block of
 /// `rowsPerBlock * groupSize` threads owns `rowsPerBlock` query rows; the
 /// `groupSize` threads of a row split its D and E columns into vectors of
 /// `vectorWidth` (interleaved, so that a group reads contiguous shared
 /// memory) and combine their partial dot products with warp shuffles. Keys
 /// and values stream through shared memory in tiles of `keysPerTile` rows;
 /// the online softmax rescales once per `keysPerChunk` keys held in
-/// registers.
+/// registers. TensorCore: each warp owns 16 query rows and computes scores
+/// and the accumulator as m16n8k16 fragments; `vectorWidth` is the width of
+/// the tile copies.
 struct AttentionKernelConfig {
+  AttentionKernelKind kind;
   int64_t vectorWidth;
   int64_t groupSize;
   int64_t rowsPerBlock;
+  int64_t threads;
   int64_t keysPerTile;
   int64_t keysPerChunk;
   /// Shared memory of one block, in bytes.
@@ -42,19 +51,21 @@ struct AttentionKernelConfig {
   /// Estimated 32-bit registers per thread.
   int64_t registersPerThread;
 
-  int64_t threadsPerBlock() const { return rowsPerBlock * groupSize; }
+  int64_t threadsPerBlock() const { return threads; }
 };
 
 /// The largest static shared memory a kernel may declare without opting in
 /// to more (the same on every architecture since sm_20).
 constexpr int64_t kStaticSharedMemoryLimit = 48 * 1024;
 
-/// Chooses the attention kernel's tiles for head dimensions `d` (query/key)
-/// and `e` (value) on `target`. Fails with `reason` (which tile to shrink or
-/// which dimension is too large) when no tiling fits the target's budgets.
+/// Chooses the attention kernel and its tiles for head dimensions `d`
+/// (query/key) and `e` (value) of `elementType` on `target`: tensor cores
+/// when the element type, the target and the budgets allow, else SIMT.
+/// Fails with `reason` (which tile to shrink or which dimension is too
+/// large) when no tiling fits the target's budgets.
 FailureOr<AttentionKernelConfig>
 chooseAttentionKernelConfig(GpuTargetAttr target, int64_t d, int64_t e,
-                            std::string &reason);
+                            Type elementType, std::string &reason);
 
 /// Adds the patterns that replace effattn ops on tensors by gpu.launch ops
 /// on their buffers (bufferization.to_buffer / to_tensor around them), with

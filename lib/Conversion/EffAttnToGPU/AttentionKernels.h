@@ -1,0 +1,66 @@
+//===- AttentionKernels.h - attention kernel builders -----------*- C++ -*-===//
+//
+// Part of the effattn project, under the Apache License v2.0 with LLVM
+// Exceptions. See https://llvm.org/LICENSE.txt for license information.
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+//
+// The bodies of the attention gpu.launch (private to EffAttnToGPU): a SIMT
+// kernel for every element type and head size, and a tensor-core kernel
+// (mma.sync) for f16.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LIB_CONVERSION_EFFATTNTOGPU_ATTENTIONKERNELS_H
+#define LIB_CONVERSION_EFFATTNTOGPU_ATTENTIONKERNELS_H
+
+#include "effattn/Conversion/EffAttnToGPU/EffAttnToGPU.h"
+
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+
+namespace mlir {
+namespace effattn {
+/// The score of a key hidden by the mask or the causal window (the authors'
+/// replacement constant, as in the CPU decomposition).
+constexpr float kMaskedScore = -1e9f;
+
+/// What a kernel reads and writes, all defined before the launch.
+struct AttentionKernelOperands {
+  /// [batch, N, D], [batch, M, D], [batch, M, E], [batch, N, E].
+  Value query, key, value, result;
+  /// [batch, M] (i1) or null.
+  Value mask;
+  /// Index values: N, M, number of query-row tiles, causal offset.
+  Value n, m, rowTiles, queryOffset;
+  float scale;
+  bool causal;
+  int64_t d, e;
+  Type elementType;
+};
+
+/// Returns a private, 16-byte aligned workgroup-memory global of `type` in
+/// `module` (named after `prefix`) as a value at the builder's position.
+Value getSharedBuffer(ImplicitLocOpBuilder &b, ModuleOp module,
+                      StringRef prefix, MemRefType type);
+
+/// Fills the body of `launch`, from the builder's insertion point on, with
+/// the SIMT flash kernel (AttentionKernelKind::Simt).
+void buildSimtAttentionKernel(ImplicitLocOpBuilder &b, ModuleOp module,
+                              gpu::LaunchOp launch,
+                              const AttentionKernelConfig &config,
+                              const AttentionKernelOperands &ops,
+                              int32_t warpSize);
+
+/// Fills the body of `launch` with the tensor-core flash kernel
+/// (AttentionKernelKind::TensorCore).
+void buildMmaAttentionKernel(ImplicitLocOpBuilder &b, ModuleOp module,
+                             gpu::LaunchOp launch,
+                             const AttentionKernelConfig &config,
+                             const AttentionKernelOperands &ops);
+} // namespace effattn
+} // namespace mlir
+
+#endif // LIB_CONVERSION_EFFATTNTOGPU_ATTENTIONKERNELS_H

@@ -1,0 +1,366 @@
+//===- MmaAttentionKernel.cpp - attention on tensor cores -------*- C++ -*-===//
+//
+// Part of the effattn project, under the Apache License v2.0 with LLVM
+// Exceptions. See https://llvm.org/LICENSE.txt for license information.
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+//
+// Exact f16 attention in flash form on tensor cores (nvgpu.mma.sync
+// m16n8k16, f32 accumulation). Each warp owns 16 query rows; per tile of 64
+// keys staged in shared memory it computes the scores S = Q·Kᵀ as 8
+// accumulator fragments, updates the online softmax on them (rows g and
+// g + 8 of the fragment layout, reduced over the 4 lanes of a quad), and
+// multiplies P·V reusing the score fragments as the A operand (an m16n8
+// accumulator pair has the layout of an m16k16 A fragment).
+//
+// Fragment layouts (PTX ISA, mma.m16n8k16 .row.col), lane = 4·g + t:
+//   A (16×16): a[0] = (g, 2t..2t+1), a[1] = (g+8, 2t..), a[2] = (g, 2t+8..),
+//              a[3] = (g+8, 2t+8..)
+//   B (16×8):  b[0] = (k = 2t..2t+1, n = g), b[1] = (k = 2t+8..2t+9, n = g)
+//   C (16×8):  c[0] = (g, 2t..2t+1), c[1] = (g+8, 2t..2t+1)
+//
+//===----------------------------------------------------------------------===//
+
+#include "AttentionKernels.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+#include <limits>
+
+using namespace mlir;
+using namespace mlir::effattn;
+
+/// Rows of a shared tile are padded by 8 halves so that the 8 lanes reading
+/// one column pair of 8 consecutive rows hit distinct banks.
+static constexpr int64_t kRowPadding = 8;
+/// mma.sync fragments are per warp of 32 lanes.
+static constexpr int64_t kLanes = 32;
+
+namespace {
+/// Builds the tensor-core kernel of one effattn.attention.
+class MmaKernelBuilder {
+public:
+  MmaKernelBuilder(ImplicitLocOpBuilder &b, const AttentionKernelConfig &config,
+                   const AttentionKernelOperands &ops)
+      : b(b), config(config), ops(ops), f16(b.getF16Type()),
+        f32(b.getF32Type()), fragA(VectorType::get({4, 2}, f16)),
+        fragB(VectorType::get({2, 2}, f16)),
+        fragC(VectorType::get({2, 2}, f32)), pair(VectorType::get({2}, f16)) {}
+
+  void build(gpu::LaunchOp launch, Value keyTile, Value valueTile,
+             Value maskTile);
+
+private:
+  Value index(int64_t v) { return arith::ConstantIndexOp::create(b, v); }
+  Value f32Constant(float v) {
+    return arith::ConstantFloatOp::create(b, f32, APFloat(v));
+  }
+  Value add(Value lhs, int64_t rhs) {
+    return rhs ? arith::AddIOp::create(b, lhs, index(rhs)).getResult() : lhs;
+  }
+  /// Copies rows [firstRow, firstRow + keysPerTile) of a [batch, rows, cols]
+  /// operand into a padded f16 tile, 8 halves per thread and step, zeros
+  /// past `rows`.
+  void loadTile(Value source, Value batch, Value firstRow, int64_t cols,
+                Value tile, Value thread);
+  /// The sum (or max) of `value` over the 4 lanes of a quad.
+  Value quadReduce(Value value, bool max);
+  Value mma(Value a, Value bFragment, Value c) {
+    return nvgpu::MmaSyncOp::create(b, a, bFragment, c,
+                                    ArrayRef<int64_t>{16, 8, 16});
+  }
+
+  ImplicitLocOpBuilder &b;
+  const AttentionKernelConfig &config;
+  const AttentionKernelOperands &ops;
+  FloatType f16, f32;
+  VectorType fragA, fragB, fragC, pair;
+};
+} // namespace
+
+void MmaKernelBuilder::loadTile(Value source, Value batch, Value firstRow,
+                                int64_t cols, Value tile, Value thread) {
+  int64_t width = config.vectorWidth;
+  int64_t vectorsPerRow = cols / width;
+  auto vectorType = VectorType::get({width}, f16);
+  Value zero =
+      arith::ConstantOp::create(b, vectorType, b.getZeroAttr(vectorType));
+  auto loop =
+      scf::ForOp::create(b, thread, index(config.keysPerTile * vectorsPerRow),
+                         index(config.threadsPerBlock()));
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(loop.getBody());
+  Value iv = loop.getInductionVar();
+  Value key = arith::DivUIOp::create(b, iv, index(vectorsPerRow));
+  Value col = arith::MulIOp::create(
+      b, arith::RemUIOp::create(b, iv, index(vectorsPerRow)), index(width));
+  Value row = arith::AddIOp::create(b, firstRow, key);
+  Value inRange =
+      arith::CmpIOp::create(b, arith::CmpIPredicate::ult, row, ops.m);
+  auto load = scf::IfOp::create(b, vectorType, inRange, /*withElse=*/true);
+  {
+    OpBuilder::InsertionGuard thenGuard(b);
+    b.setInsertionPointToStart(load.thenBlock());
+    Value loaded = vector::LoadOp::create(b, vectorType, source,
+                                          ValueRange{batch, row, col});
+    scf::YieldOp::create(b, loaded);
+    b.setInsertionPointToStart(load.elseBlock());
+    scf::YieldOp::create(b, zero);
+  }
+  vector::StoreOp::create(b, load.getResult(0), tile, ValueRange{key, col},
+                          /*nontemporal=*/false, llvm::MaybeAlign(width * 2));
+}
+
+Value MmaKernelBuilder::quadReduce(Value value, bool max) {
+  for (int32_t offset : {1, 2}) {
+    Value other =
+        gpu::ShuffleOp::create(b, value, offset, kLanes, gpu::ShuffleMode::XOR)
+            .getShuffleResult();
+    value = max ? arith::MaximumFOp::create(b, value, other).getResult()
+                : arith::AddFOp::create(b, value, other).getResult();
+  }
+  return value;
+}
+
+void MmaKernelBuilder::build(gpu::LaunchOp launch, Value keyTile,
+                             Value valueTile, Value maskTile) {
+  int64_t d = ops.d, e = ops.e, keysPerTile = config.keysPerTile;
+  int64_t queryChunks = d / 16, scoreTiles = keysPerTile / 8,
+          keyChunks = keysPerTile / 16, valueTiles = e / 8;
+
+  Value thread = launch.getThreadIds().x;
+  Value block = launch.getBlockIds().x;
+  Value batch = arith::DivUIOp::create(b, block, ops.rowTiles);
+  Value rowTile = arith::RemUIOp::create(b, block, ops.rowTiles);
+  Value warp = arith::DivUIOp::create(b, thread, index(kLanes));
+  Value lane = arith::RemUIOp::create(b, thread, index(kLanes));
+  Value g = arith::DivUIOp::create(b, lane, index(4));
+  Value t2 = arith::MulIOp::create(b, arith::RemUIOp::create(b, lane, index(4)),
+                                   index(2));
+  Value firstRow = arith::AddIOp::create(
+      b, arith::MulIOp::create(b, rowTile, index(config.rowsPerBlock)),
+      arith::MulIOp::create(b, warp, index(16)));
+  // The lane's two rows (g and g + 8 of the warp's 16); rows past N load
+  // row N - 1 and store nothing.
+  Value lastRow = arith::SubIOp::create(b, ops.n, index(1));
+  SmallVector<Value, 2> rows, rowValid, loadRows;
+  for (int64_t r = 0; r < 2; ++r) {
+    rows.push_back(add(arith::AddIOp::create(b, firstRow, g), 8 * r));
+    rowValid.push_back(
+        arith::CmpIOp::create(b, arith::CmpIPredicate::ult, rows[r], ops.n));
+    loadRows.push_back(arith::MinUIOp::create(b, rows[r], lastRow));
+  }
+
+  // Q as A fragments, once.
+  SmallVector<Value> query;
+  for (int64_t c = 0; c < queryChunks; ++c) {
+    SmallVector<Value, 8> halves;
+    for (int64_t i = 0; i < 4; ++i) {
+      Value col = add(t2, 16 * c + 8 * (i / 2));
+      Value p = vector::LoadOp::create(b, pair, ops.query,
+                                       ValueRange{batch, loadRows[i % 2], col});
+      for (int64_t h = 0; h < 2; ++h)
+        halves.push_back(vector::ExtractOp::create(b, p, h));
+    }
+    query.push_back(vector::FromElementsOp::create(b, fragA, halves));
+  }
+
+  Value negInf = f32Constant(-std::numeric_limits<float>::infinity());
+  Value zeroC = arith::ConstantOp::create(b, fragC, b.getZeroAttr(fragC));
+  SmallVector<Value> init{negInf, negInf, f32Constant(0), f32Constant(0)};
+  init.append(valueTiles, zeroC);
+  auto tiles = scf::ForOp::create(b, index(0), ops.m, index(keysPerTile), init);
+  {
+    OpBuilder::InsertionGuard tileGuard(b);
+    b.setInsertionPointToStart(tiles.getBody());
+    Value firstKey = tiles.getInductionVar();
+    ValueRange carried = tiles.getRegionIterArgs();
+    SmallVector<Value, 2> runningMax{carried[0], carried[1]};
+    SmallVector<Value, 2> runningSum{carried[2], carried[3]};
+    SmallVector<Value> acc(carried.drop_front(4));
+
+    gpu::BarrierOp::create(b);
+    loadTile(ops.key, batch, firstKey, d, keyTile, thread);
+    loadTile(ops.value, batch, firstKey, e, valueTile, thread);
+    if (ops.mask) {
+      auto maskLoop = scf::ForOp::create(b, thread, index(keysPerTile),
+                                         index(config.threadsPerBlock()));
+      OpBuilder::InsertionGuard maskGuard(b);
+      b.setInsertionPointToStart(maskLoop.getBody());
+      Value key = maskLoop.getInductionVar();
+      Value j = arith::AddIOp::create(b, firstKey, key);
+      Value inRange =
+          arith::CmpIOp::create(b, arith::CmpIPredicate::ult, j, ops.m);
+      Value clamped = arith::SelectOp::create(b, inRange, j, index(0));
+      Value keep =
+          memref::LoadOp::create(b, ops.mask, ValueRange{batch, clamped});
+      memref::StoreOp::create(
+          b,
+          arith::SelectOp::create(b, arith::AndIOp::create(b, keep, inRange),
+                                  f32Constant(1), f32Constant(0)),
+          maskTile, key);
+    }
+    gpu::BarrierOp::create(b);
+
+    // S = Q·Kᵀ: B[k][n] = K[8j + n][16c + k], a column pair of one K row.
+    // scores[j][r][h] is row g + 8r, key 8j + 2t + h of the tile.
+    SmallVector<SmallVector<Value, 4>> scores;
+    Value scale = f32Constant(ops.scale);
+    Value maskedScore = f32Constant(kMaskedScore);
+    SmallVector<Value, 2> causalLimit;
+    if (ops.causal)
+      for (int64_t r = 0; r < 2; ++r)
+        causalLimit.push_back(
+            arith::AddIOp::create(b, rows[r], ops.queryOffset));
+    for (int64_t j = 0; j < scoreTiles; ++j) {
+      Value keyRow = add(g, 8 * j);
+      Value s = zeroC;
+      for (int64_t c = 0; c < queryChunks; ++c) {
+        SmallVector<Value, 4> halves;
+        for (int64_t i = 0; i < 2; ++i) {
+          Value p = vector::LoadOp::create(
+              b, pair, keyTile, ValueRange{keyRow, add(t2, 16 * c + 8 * i)},
+              /*nontemporal=*/false, llvm::MaybeAlign(4));
+          for (int64_t h = 0; h < 2; ++h)
+            halves.push_back(vector::ExtractOp::create(b, p, h));
+        }
+        s = mma(query[c], vector::FromElementsOp::create(b, fragB, halves), s);
+      }
+      SmallVector<Value, 4> tileScores;
+      for (int64_t r = 0; r < 2; ++r) {
+        for (int64_t h = 0; h < 2; ++h) {
+          Value key = add(t2, 8 * j + h);
+          Value absolute = arith::AddIOp::create(b, firstKey, key);
+          Value score = arith::MulFOp::create(
+              b, vector::ExtractOp::create(b, s, ArrayRef<int64_t>{r, h}),
+              scale);
+          Value visible;
+          if (ops.mask)
+            visible = arith::CmpFOp::create(
+                b, arith::CmpFPredicate::ONE,
+                memref::LoadOp::create(b, maskTile, key), f32Constant(0));
+          if (ops.causal) {
+            Value inWindow = arith::CmpIOp::create(b, arith::CmpIPredicate::ule,
+                                                   absolute, causalLimit[r]);
+            visible = visible ? arith::AndIOp::create(b, visible, inWindow)
+                              : inWindow;
+          }
+          if (visible)
+            score = arith::SelectOp::create(b, visible, score, maskedScore);
+          Value inRange = arith::CmpIOp::create(b, arith::CmpIPredicate::ult,
+                                                absolute, ops.m);
+          tileScores.push_back(
+              arith::SelectOp::create(b, inRange, score, negInf));
+        }
+      }
+      scores.push_back(tileScores);
+    }
+
+    // Online softmax per row, over the quad that holds the row.
+    SmallVector<Value, 2> newMax, correction;
+    for (int64_t r = 0; r < 2; ++r) {
+      Value rowMax = runningMax[r];
+      for (ArrayRef<Value> tileScores : scores)
+        for (int64_t h = 0; h < 2; ++h)
+          rowMax = arith::MaximumFOp::create(b, rowMax, tileScores[2 * r + h]);
+      newMax.push_back(quadReduce(rowMax, /*max=*/true));
+      correction.push_back(math::ExpOp::create(
+          b, arith::SubFOp::create(b, runningMax[r], newMax[r])));
+      runningSum[r] = arith::MulFOp::create(b, runningSum[r], correction[r]);
+    }
+    SmallVector<SmallVector<Value, 4>> weights;
+    for (ArrayRef<Value> tileScores : scores) {
+      SmallVector<Value, 4> tileWeights;
+      for (int64_t r = 0; r < 2; ++r) {
+        for (int64_t h = 0; h < 2; ++h) {
+          Value w = math::ExpOp::create(
+              b, arith::SubFOp::create(b, tileScores[2 * r + h], newMax[r]));
+          runningSum[r] = arith::AddFOp::create(b, runningSum[r], w);
+          tileWeights.push_back(arith::TruncFOp::create(b, f16, w));
+        }
+      }
+      weights.push_back(tileWeights);
+    }
+    Value rescale = vector::FromElementsOp::create(
+        b, fragC,
+        ValueRange{correction[0], correction[0], correction[1], correction[1]});
+    for (Value &a : acc)
+      a = arith::MulFOp::create(b, a, rescale);
+
+    // O += P·V: the score fragments of key tiles 2k and 2k + 1 are the A
+    // fragment of key chunk k; B[k][n] = V[16k + k'][8j + n], two rows of
+    // one column.
+    for (int64_t k = 0; k < keyChunks; ++k) {
+      SmallVector<Value, 8> halves;
+      for (int64_t half = 0; half < 2; ++half)
+        llvm::append_range(halves, weights[2 * k + half]);
+      Value p = vector::FromElementsOp::create(b, fragA, halves);
+      for (int64_t j = 0; j < valueTiles; ++j) {
+        Value col = add(g, 8 * j);
+        SmallVector<Value, 4> values;
+        for (int64_t i = 0; i < 4; ++i)
+          values.push_back(memref::LoadOp::create(
+              b, valueTile,
+              ValueRange{add(t2, 16 * k + 8 * (i / 2) + i % 2), col}));
+        acc[j] =
+            mma(p, vector::FromElementsOp::create(b, fragB, values), acc[j]);
+      }
+    }
+    SmallVector<Value> yielded{newMax[0], newMax[1], runningSum[0],
+                               runningSum[1]};
+    yielded.append(acc);
+    scf::YieldOp::create(b, yielded);
+  }
+
+  // result = O / l for rows below N: a row's sum is spread over its quad.
+  for (int64_t r = 0; r < 2; ++r) {
+    Value inverse = arith::DivFOp::create(
+        b, f32Constant(1), quadReduce(tiles.getResult(2 + r), /*max=*/false));
+    auto store = scf::IfOp::create(b, rowValid[r], /*withElse=*/false);
+    OpBuilder::InsertionGuard storeGuard(b);
+    b.setInsertionPointToStart(store.thenBlock());
+    for (int64_t j = 0; j < valueTiles; ++j) {
+      Value o = tiles.getResult(4 + j);
+      SmallVector<Value, 2> halves;
+      for (int64_t h = 0; h < 2; ++h)
+        halves.push_back(arith::TruncFOp::create(
+            b, f16,
+            arith::MulFOp::create(
+                b, vector::ExtractOp::create(b, o, ArrayRef<int64_t>{r, h}),
+                inverse)));
+      vector::StoreOp::create(
+          b, vector::FromElementsOp::create(b, pair, halves), ops.result,
+          ValueRange{batch, rows[r], add(t2, 8 * j)});
+    }
+  }
+  gpu::TerminatorOp::create(b);
+}
+
+void mlir::effattn::buildMmaAttentionKernel(
+    ImplicitLocOpBuilder &b, ModuleOp module, gpu::LaunchOp launch,
+    const AttentionKernelConfig &config, const AttentionKernelOperands &ops) {
+  Attribute workgroup =
+      gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup);
+  auto tileType = [&](int64_t cols, Type type) {
+    return MemRefType::get({config.keysPerTile, cols}, type,
+                           MemRefLayoutAttrInterface(), workgroup);
+  };
+  Type f16 = b.getF16Type();
+  Value keyTile = getSharedBuffer(b, module, "__effattn_key_tile",
+                                  tileType(ops.d + kRowPadding, f16));
+  Value valueTile = getSharedBuffer(b, module, "__effattn_value_tile",
+                                    tileType(ops.e + kRowPadding, f16));
+  Value maskTile =
+      ops.mask ? getSharedBuffer(
+                     b, module, "__effattn_mask_tile",
+                     MemRefType::get({config.keysPerTile}, b.getF32Type(),
+                                     MemRefLayoutAttrInterface(), workgroup))
+               : Value();
+  MmaKernelBuilder(b, config, ops).build(launch, keyTile, valueTile, maskTile);
+}
