@@ -263,6 +263,10 @@ static std::string quoteC(StringRef text) {
   return result + "\"";
 }
 
+/// GPU kernels load 16-byte vectors of their operands (cudaMalloc and
+/// frameworks' allocators give 256-byte alignment).
+static constexpr int64_t kDeviceAlignment = 16;
+
 std::string mlir::effattn::emitCWrapper(const ModuleInterface &interface) {
   std::string text;
   llvm::raw_string_ostream os(text);
@@ -320,7 +324,10 @@ std::string mlir::effattn::emitCWrapper(const ModuleInterface &interface) {
          << "] = " << (rank ? formatShape(tensor->shape) : "{0}") << ";\n"
          << "  if ((status = effattn_check_tensor(\"" << function.name
          << "\", \"" << tensor->name << "\", " << tensor->name << ", "
-         << llvm::divideCeil(tensor->elementType.getIntOrFloatBitWidth(), 8)
+         << (interface.isCuda()
+                 ? kDeviceAlignment
+                 : llvm::divideCeil(tensor->elementType.getIntOrFloatBitWidth(),
+                                    8))
          << ", " << tensor->name << "_shape, " << expected << ", " << rank
          << ")))\n"
          << "    return status;\n";

@@ -107,8 +107,11 @@ void MmaKernelBuilder::loadTile(Value source, Value batch, Value firstRow,
   {
     OpBuilder::InsertionGuard thenGuard(b);
     b.setInsertionPointToStart(load.thenBlock());
-    Value loaded = vector::LoadOp::create(b, vectorType, source,
-                                          ValueRange{batch, row, col});
+    // GPU libraries take 16-byte aligned tensors (the C entry points check
+    // it) and rows are multiples of 16 halves.
+    Value loaded = vector::LoadOp::create(
+        b, vectorType, source, ValueRange{batch, row, col},
+        /*nontemporal=*/false, llvm::MaybeAlign(width * 2));
     scf::YieldOp::create(b, loaded);
     b.setInsertionPointToStart(load.elseBlock());
     scf::YieldOp::create(b, zero);
@@ -218,20 +221,43 @@ void MmaKernelBuilder::build(gpu::LaunchOp launch, Value keyTile,
       for (int64_t r = 0; r < 2; ++r)
         causalLimit.push_back(
             arith::AddIOp::create(b, rows[r], ops.queryOffset));
-    for (int64_t j = 0; j < scoreTiles; ++j) {
-      Value keyRow = add(g, 8 * j);
-      Value s = zeroC;
+    // ldmatrix.x4 of K (keys × d, row-major) gives the B fragments of two
+    // key tiles: lane l addresses key 8j + (l & 7) + 8·(l >> 4), column
+    // 16c + 8·((l >> 3) & 1).
+    Value keyRowInPair = arith::AddIOp::create(
+        b, arith::RemUIOp::create(b, lane, index(8)),
+        arith::MulIOp::create(b, arith::DivUIOp::create(b, lane, index(16)),
+                              index(8)));
+    Value keyColInChunk = arith::MulIOp::create(
+        b,
+        arith::RemUIOp::create(b, arith::DivUIOp::create(b, lane, index(8)),
+                               index(2)),
+        index(8));
+    SmallVector<Value> tileS(scoreTiles, zeroC);
+    for (int64_t j = 0; j < scoreTiles; j += 2) {
       for (int64_t c = 0; c < queryChunks; ++c) {
-        SmallVector<Value, 4> halves;
-        for (int64_t i = 0; i < 2; ++i) {
-          Value p = vector::LoadOp::create(
-              b, pair, keyTile, ValueRange{keyRow, add(t2, 16 * c + 8 * i)},
-              /*nontemporal=*/false, llvm::MaybeAlign(4));
-          for (int64_t h = 0; h < 2; ++h)
-            halves.push_back(vector::ExtractOp::create(b, p, h));
+        Value fragments = nvgpu::LdMatrixOp::create(
+            b, fragA, keyTile,
+            ValueRange{add(keyRowInPair, 8 * j), add(keyColInChunk, 16 * c)},
+            /*transpose=*/false, /*numTiles=*/4);
+        for (int64_t half = 0; half < 2; ++half) {
+          Value bFragment = vector::FromElementsOp::create(
+              b, fragB,
+              ValueRange{
+                  vector::ExtractOp::create(b, fragments,
+                                            ArrayRef<int64_t>{2 * half, 0}),
+                  vector::ExtractOp::create(b, fragments,
+                                            ArrayRef<int64_t>{2 * half, 1}),
+                  vector::ExtractOp::create(b, fragments,
+                                            ArrayRef<int64_t>{2 * half + 1, 0}),
+                  vector::ExtractOp::create(
+                      b, fragments, ArrayRef<int64_t>{2 * half + 1, 1})});
+          tileS[j + half] = mma(query[c], bFragment, tileS[j + half]);
         }
-        s = mma(query[c], vector::FromElementsOp::create(b, fragB, halves), s);
       }
+    }
+    for (int64_t j = 0; j < scoreTiles; ++j) {
+      Value s = tileS[j];
       SmallVector<Value, 4> tileScores;
       for (int64_t r = 0; r < 2; ++r) {
         for (int64_t h = 0; h < 2; ++h) {
@@ -294,22 +320,37 @@ void MmaKernelBuilder::build(gpu::LaunchOp launch, Value keyTile,
       a = arith::MulFOp::create(b, a, rescale);
 
     // O += P·V: the score fragments of key tiles 2k and 2k + 1 are the A
-    // fragment of key chunk k; B[k][n] = V[16k + k'][8j + n], two rows of
-    // one column.
+    // fragment of key chunk k. ldmatrix.x4.trans of V (keys × e) gives the
+    // B fragments of two value tiles: lane l addresses key 16k + (l & 15),
+    // column 8j + 8·(l >> 4).
+    Value valueRowInChunk = arith::RemUIOp::create(b, lane, index(16));
+    Value valueColInPair = arith::MulIOp::create(
+        b, arith::DivUIOp::create(b, lane, index(16)), index(8));
     for (int64_t k = 0; k < keyChunks; ++k) {
       SmallVector<Value, 8> halves;
       for (int64_t half = 0; half < 2; ++half)
         llvm::append_range(halves, weights[2 * k + half]);
       Value p = vector::FromElementsOp::create(b, fragA, halves);
-      for (int64_t j = 0; j < valueTiles; ++j) {
-        Value col = add(g, 8 * j);
-        SmallVector<Value, 4> values;
-        for (int64_t i = 0; i < 4; ++i)
-          values.push_back(memref::LoadOp::create(
-              b, valueTile,
-              ValueRange{add(t2, 16 * k + 8 * (i / 2) + i % 2), col}));
-        acc[j] =
-            mma(p, vector::FromElementsOp::create(b, fragB, values), acc[j]);
+      for (int64_t j = 0; j < valueTiles; j += 2) {
+        Value fragments =
+            nvgpu::LdMatrixOp::create(b, fragA, valueTile,
+                                      ValueRange{add(valueRowInChunk, 16 * k),
+                                                 add(valueColInPair, 8 * j)},
+                                      /*transpose=*/true, /*numTiles=*/4);
+        for (int64_t half = 0; half < 2; ++half) {
+          Value bFragment = vector::FromElementsOp::create(
+              b, fragB,
+              ValueRange{
+                  vector::ExtractOp::create(b, fragments,
+                                            ArrayRef<int64_t>{2 * half, 0}),
+                  vector::ExtractOp::create(b, fragments,
+                                            ArrayRef<int64_t>{2 * half, 1}),
+                  vector::ExtractOp::create(b, fragments,
+                                            ArrayRef<int64_t>{2 * half + 1, 0}),
+                  vector::ExtractOp::create(
+                      b, fragments, ArrayRef<int64_t>{2 * half + 1, 1})});
+          acc[j + half] = mma(p, bFragment, acc[j + half]);
+        }
       }
     }
     SmallVector<Value> yielded{newMax[0], newMax[1], runningSum[0],
