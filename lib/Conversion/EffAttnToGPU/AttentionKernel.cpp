@@ -64,9 +64,12 @@ chooseMmaConfig(GpuTargetAttr target, int64_t d, int64_t e, Type elementType) {
   // accumulator (E/8 · 4), plus addresses and softmax state.
   config.registersPerThread =
       d / 4 + config.keysPerTile / 2 + e / 2 + kOverheadRegisters;
+  // Two stages of padded K and V tiles (f16) and the mask flags, in dynamic
+  // shared memory; keep two blocks per SM.
   config.sharedMemoryBytes =
-      config.keysPerTile * ((d + e + 2 * kMmaRowPadding) * 2 + 4);
-  int64_t budget = std::min<int64_t>(kStaticSharedMemoryLimit,
+      2 * config.keysPerTile * (d + e + 2 * kMmaRowPadding) * 2 +
+      config.keysPerTile * 4;
+  int64_t budget = std::min<int64_t>(target.getSharedMemoryPerBlock(),
                                      target.getSharedMemoryPerSm() / 2);
   if (config.registersPerThread > target.getMaxRegistersPerThread() ||
       config.sharedMemoryBytes > budget)
@@ -271,12 +274,18 @@ struct AttentionToGPU : OpRewritePattern<AttentionOp> {
     Value blocks = arith::MulIOp::create(b, batch, ops.rowTiles);
     Value threads =
         arith::ConstantIndexOp::create(b, config->threadsPerBlock());
-    auto launch = gpu::LaunchOp::create(b, blocks, one, one, threads, one, one);
+    Value dynamicSharedMemory =
+        config->kind == AttentionKernelKind::TensorCore
+            ? arith::ConstantIntOp::create(b, config->sharedMemoryBytes, 32)
+                  .getResult()
+            : Value();
+    auto launch = gpu::LaunchOp::create(b, blocks, one, one, threads, one, one,
+                                        dynamicSharedMemory);
     {
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(&launch.getBody().front());
       if (config->kind == AttentionKernelKind::TensorCore)
-        buildMmaAttentionKernel(b, module, launch, *config, ops);
+        buildMmaAttentionKernel(b, launch, *config, ops);
       else
         buildSimtAttentionKernel(b, module, launch, *config, ops,
                                  target.getWarpSize());

@@ -55,9 +55,9 @@ void buildSimtAttentionKernel(ImplicitLocOpBuilder &b, ModuleOp module,
                               int32_t warpSize);
 
 /// Fills the body of `launch` with the tensor-core flash kernel
-/// (AttentionKernelKind::TensorCore).
-void buildMmaAttentionKernel(ImplicitLocOpBuilder &b, ModuleOp module,
-                             gpu::LaunchOp launch,
+/// (AttentionKernelKind::TensorCore); its tiles live in the launch's dynamic
+/// shared memory of config.sharedMemoryBytes.
+void buildMmaAttentionKernel(ImplicitLocOpBuilder &b, gpu::LaunchOp launch,
                              const AttentionKernelConfig &config,
                              const AttentionKernelOperands &ops);
 } // namespace effattn

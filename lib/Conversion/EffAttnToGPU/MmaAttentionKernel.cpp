@@ -53,7 +53,7 @@ public:
         fragB(VectorType::get({2, 2}, f16)),
         fragC(VectorType::get({2, 2}, f32)), pair(VectorType::get({2}, f16)) {}
 
-  void build(gpu::LaunchOp launch, Value keyTile, Value valueTile,
+  void build(gpu::LaunchOp launch, Value keyTiles, Value valueTiles,
              Value maskTile);
 
 private:
@@ -64,11 +64,13 @@ private:
   Value add(Value lhs, int64_t rhs) {
     return rhs ? arith::AddIOp::create(b, lhs, index(rhs)).getResult() : lhs;
   }
-  /// Copies rows [firstRow, firstRow + keysPerTile) of a [batch, rows, cols]
-  /// operand into a padded f16 tile, 8 halves per thread and step, zeros
-  /// past `rows`.
-  void loadTile(Value source, Value batch, Value firstRow, int64_t cols,
-                Value tile, Value thread);
+  /// Starts asynchronous copies (cp.async) of rows [firstRow, firstRow +
+  /// keysPerTile) of a [batch, rows, cols] operand into stage `stage` of a
+  /// padded [2, keysPerTile, cols + 8] f16 tile, 8 halves per copy, zeros
+  /// past M; appends the copies' tokens to `tokens`.
+  void copyTileAsync(Value source, Value batch, Value firstRow, int64_t cols,
+                     Value tiles, Value stage, Value thread,
+                     SmallVectorImpl<Value> &tokens);
   /// The sum (or max) of `value` over the 4 lanes of a quad.
   Value quadReduce(Value value, bool max);
   Value mma(Value a, Value bFragment, Value c) {
@@ -84,40 +86,34 @@ private:
 };
 } // namespace
 
-void MmaKernelBuilder::loadTile(Value source, Value batch, Value firstRow,
-                                int64_t cols, Value tile, Value thread) {
+void MmaKernelBuilder::copyTileAsync(Value source, Value batch, Value firstRow,
+                                     int64_t cols, Value tiles, Value stage,
+                                     Value thread,
+                                     SmallVectorImpl<Value> &tokens) {
   int64_t width = config.vectorWidth;
   int64_t vectorsPerRow = cols / width;
-  auto vectorType = VectorType::get({width}, f16);
-  Value zero =
-      arith::ConstantOp::create(b, vectorType, b.getZeroAttr(vectorType));
-  auto loop =
-      scf::ForOp::create(b, thread, index(config.keysPerTile * vectorsPerRow),
-                         index(config.threadsPerBlock()));
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(loop.getBody());
-  Value iv = loop.getInductionVar();
-  Value key = arith::DivUIOp::create(b, iv, index(vectorsPerRow));
-  Value col = arith::MulIOp::create(
-      b, arith::RemUIOp::create(b, iv, index(vectorsPerRow)), index(width));
-  Value row = arith::AddIOp::create(b, firstRow, key);
-  Value inRange =
-      arith::CmpIOp::create(b, arith::CmpIPredicate::ult, row, ops.m);
-  auto load = scf::IfOp::create(b, vectorType, inRange, /*withElse=*/true);
-  {
-    OpBuilder::InsertionGuard thenGuard(b);
-    b.setInsertionPointToStart(load.thenBlock());
-    // GPU libraries take 16-byte aligned tensors (the C entry points check
-    // it) and rows are multiples of 16 halves.
-    Value loaded = vector::LoadOp::create(
-        b, vectorType, source, ValueRange{batch, row, col},
-        /*nontemporal=*/false, llvm::MaybeAlign(width * 2));
-    scf::YieldOp::create(b, loaded);
-    b.setInsertionPointToStart(load.elseBlock());
-    scf::YieldOp::create(b, zero);
+  // keysPerTile · cols / 8 copies divide evenly among the threads (cols is a
+  // multiple of 16).
+  int64_t copiesPerThread =
+      config.keysPerTile * vectorsPerRow / config.threadsPerBlock();
+  Value lastRow = arith::SubIOp::create(b, ops.m, index(1));
+  for (int64_t i = 0; i < copiesPerThread; ++i) {
+    Value copy = add(thread, i * config.threadsPerBlock());
+    Value key = arith::DivUIOp::create(b, copy, index(vectorsPerRow));
+    Value col = arith::MulIOp::create(
+        b, arith::RemUIOp::create(b, copy, index(vectorsPerRow)), index(width));
+    Value row = arith::AddIOp::create(b, firstRow, key);
+    Value inRange =
+        arith::CmpIOp::create(b, arith::CmpIPredicate::ult, row, ops.m);
+    // Rows past M read row M - 1 with a source size of 0: zero fill.
+    Value sourceRow = arith::MinUIOp::create(b, row, lastRow);
+    Value sourceElements =
+        arith::SelectOp::create(b, inRange, index(width), index(0));
+    tokens.push_back(nvgpu::DeviceAsyncCopyOp::create(
+        b, nvgpu::DeviceAsyncTokenType::get(b.getContext()), tiles,
+        ValueRange{stage, key, col}, source, ValueRange{batch, sourceRow, col},
+        b.getIndexAttr(width), sourceElements, b.getUnitAttr()));
   }
-  vector::StoreOp::create(b, load.getResult(0), tile, ValueRange{key, col},
-                          /*nontemporal=*/false, llvm::MaybeAlign(width * 2));
 }
 
 Value MmaKernelBuilder::quadReduce(Value value, bool max) {
@@ -131,11 +127,11 @@ Value MmaKernelBuilder::quadReduce(Value value, bool max) {
   return value;
 }
 
-void MmaKernelBuilder::build(gpu::LaunchOp launch, Value keyTile,
-                             Value valueTile, Value maskTile) {
+void MmaKernelBuilder::build(gpu::LaunchOp launch, Value keyTiles,
+                             Value valueTiles, Value maskTile) {
   int64_t d = ops.d, e = ops.e, keysPerTile = config.keysPerTile;
   int64_t queryChunks = d / 16, scoreTiles = keysPerTile / 8,
-          keyChunks = keysPerTile / 16, valueTiles = e / 8;
+          keyChunks = keysPerTile / 16, outputTiles = e / 8;
 
   Value thread = launch.getThreadIds().x;
   Value block = launch.getBlockIds().x;
@@ -177,7 +173,19 @@ void MmaKernelBuilder::build(gpu::LaunchOp launch, Value keyTile,
   Value negInf = f32Constant(-std::numeric_limits<float>::infinity());
   Value zeroC = arith::ConstantOp::create(b, fragC, b.getZeroAttr(fragC));
   SmallVector<Value> init{negInf, negInf, f32Constant(0), f32Constant(0)};
-  init.append(valueTiles, zeroC);
+  init.append(outputTiles, zeroC);
+  // Tiles alternate between two shared-memory stages: the copy of tile i+1
+  // runs while tile i is multiplied.
+  auto startCopies = [&](Value firstKey, Value stage) {
+    SmallVector<Value> tokens;
+    copyTileAsync(ops.key, batch, firstKey, d, keyTiles, stage, thread, tokens);
+    copyTileAsync(ops.value, batch, firstKey, e, valueTiles, stage, thread,
+                  tokens);
+    return nvgpu::DeviceAsyncCreateGroupOp::create(
+               b, nvgpu::DeviceAsyncTokenType::get(b.getContext()), tokens)
+        .getResult();
+  };
+  Value firstGroup = startCopies(index(0), index(0));
   auto tiles = scf::ForOp::create(b, index(0), ops.m, index(keysPerTile), init);
   {
     OpBuilder::InsertionGuard tileGuard(b);
@@ -188,9 +196,13 @@ void MmaKernelBuilder::build(gpu::LaunchOp launch, Value keyTile,
     SmallVector<Value, 2> runningSum{carried[2], carried[3]};
     SmallVector<Value> acc(carried.drop_front(4));
 
-    gpu::BarrierOp::create(b);
-    loadTile(ops.key, batch, firstKey, d, keyTile, thread);
-    loadTile(ops.value, batch, firstKey, e, valueTile, thread);
+    Value stage = arith::RemUIOp::create(
+        b, arith::DivUIOp::create(b, firstKey, index(keysPerTile)), index(2));
+    // Prefetch the next tile (zeros past M), then wait for this one.
+    Value group = startCopies(add(firstKey, keysPerTile),
+                              arith::SubIOp::create(b, index(1), stage));
+    // At most one group (the prefetch) still in flight: this tile landed.
+    nvgpu::DeviceAsyncWaitOp::create(b, group, b.getI32IntegerAttr(1));
     if (ops.mask) {
       auto maskLoop = scf::ForOp::create(b, thread, index(keysPerTile),
                                          index(config.threadsPerBlock()));
@@ -237,8 +249,9 @@ void MmaKernelBuilder::build(gpu::LaunchOp launch, Value keyTile,
     for (int64_t j = 0; j < scoreTiles; j += 2) {
       for (int64_t c = 0; c < queryChunks; ++c) {
         Value fragments = nvgpu::LdMatrixOp::create(
-            b, fragA, keyTile,
-            ValueRange{add(keyRowInPair, 8 * j), add(keyColInChunk, 16 * c)},
+            b, fragA, keyTiles,
+            ValueRange{stage, add(keyRowInPair, 8 * j),
+                       add(keyColInChunk, 16 * c)},
             /*transpose=*/false, /*numTiles=*/4);
         for (int64_t half = 0; half < 2; ++half) {
           Value bFragment = vector::FromElementsOp::create(
@@ -331,12 +344,12 @@ void MmaKernelBuilder::build(gpu::LaunchOp launch, Value keyTile,
       for (int64_t half = 0; half < 2; ++half)
         llvm::append_range(halves, weights[2 * k + half]);
       Value p = vector::FromElementsOp::create(b, fragA, halves);
-      for (int64_t j = 0; j < valueTiles; j += 2) {
-        Value fragments =
-            nvgpu::LdMatrixOp::create(b, fragA, valueTile,
-                                      ValueRange{add(valueRowInChunk, 16 * k),
-                                                 add(valueColInPair, 8 * j)},
-                                      /*transpose=*/true, /*numTiles=*/4);
+      for (int64_t j = 0; j < outputTiles; j += 2) {
+        Value fragments = nvgpu::LdMatrixOp::create(
+            b, fragA, valueTiles,
+            ValueRange{stage, add(valueRowInChunk, 16 * k),
+                       add(valueColInPair, 8 * j)},
+            /*transpose=*/true, /*numTiles=*/4);
         for (int64_t half = 0; half < 2; ++half) {
           Value bFragment = vector::FromElementsOp::create(
               b, fragB,
@@ -356,8 +369,12 @@ void MmaKernelBuilder::build(gpu::LaunchOp launch, Value keyTile,
     SmallVector<Value> yielded{newMax[0], newMax[1], runningSum[0],
                                runningSum[1]};
     yielded.append(acc);
+    // Everyone is done with this stage before the next prefetch refills it.
+    gpu::BarrierOp::create(b);
     scf::YieldOp::create(b, yielded);
   }
+  // The last prefetch (past M) must land before the block exits.
+  nvgpu::DeviceAsyncWaitOp::create(b, firstGroup, b.getI32IntegerAttr(0));
 
   // result = O / l for rows below N: a row's sum is spread over its quad.
   for (int64_t r = 0; r < 2; ++r) {
@@ -366,7 +383,7 @@ void MmaKernelBuilder::build(gpu::LaunchOp launch, Value keyTile,
     auto store = scf::IfOp::create(b, rowValid[r], /*withElse=*/false);
     OpBuilder::InsertionGuard storeGuard(b);
     b.setInsertionPointToStart(store.thenBlock());
-    for (int64_t j = 0; j < valueTiles; ++j) {
+    for (int64_t j = 0; j < outputTiles; ++j) {
       Value o = tiles.getResult(4 + j);
       SmallVector<Value, 2> halves;
       for (int64_t h = 0; h < 2; ++h)
@@ -384,24 +401,35 @@ void MmaKernelBuilder::build(gpu::LaunchOp launch, Value keyTile,
 }
 
 void mlir::effattn::buildMmaAttentionKernel(
-    ImplicitLocOpBuilder &b, ModuleOp module, gpu::LaunchOp launch,
+    ImplicitLocOpBuilder &b, gpu::LaunchOp launch,
     const AttentionKernelConfig &config, const AttentionKernelOperands &ops) {
+  // Two stages of K and V tiles and the mask flags, carved out of the
+  // launch's dynamic shared memory (more than the 48 KiB a static array may
+  // have for D = E = 128).
   Attribute workgroup =
       gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup);
-  auto tileType = [&](int64_t cols, Type type) {
-    return MemRefType::get({config.keysPerTile, cols}, type,
-                           MemRefLayoutAttrInterface(), workgroup);
+  Value base = gpu::DynamicSharedMemoryOp::create(
+      b, MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
+                         MemRefLayoutAttrInterface(), workgroup));
+  int64_t offset = 0;
+  auto carve = [&](ArrayRef<int64_t> shape, Type type) {
+    auto viewType =
+        MemRefType::get(shape, type, MemRefLayoutAttrInterface(), workgroup);
+    Value view = memref::ViewOp::create(
+        b, viewType, base, arith::ConstantIndexOp::create(b, offset),
+        ValueRange());
+    int64_t bytes = type.getIntOrFloatBitWidth() / 8;
+    for (int64_t size : shape)
+      bytes *= size;
+    offset += llvm::alignTo(bytes, 16);
+    return view;
   };
   Type f16 = b.getF16Type();
-  Value keyTile = getSharedBuffer(b, module, "__effattn_key_tile",
-                                  tileType(ops.d + kRowPadding, f16));
-  Value valueTile = getSharedBuffer(b, module, "__effattn_value_tile",
-                                    tileType(ops.e + kRowPadding, f16));
+  Value keyTiles = carve({2, config.keysPerTile, ops.d + kRowPadding}, f16);
+  Value valueTiles = carve({2, config.keysPerTile, ops.e + kRowPadding}, f16);
   Value maskTile =
-      ops.mask ? getSharedBuffer(
-                     b, module, "__effattn_mask_tile",
-                     MemRefType::get({config.keysPerTile}, b.getF32Type(),
-                                     MemRefLayoutAttrInterface(), workgroup))
-               : Value();
-  MmaKernelBuilder(b, config, ops).build(launch, keyTile, valueTile, maskTile);
+      ops.mask ? carve({config.keysPerTile}, b.getF32Type()) : Value();
+  assert(offset <= config.sharedMemoryBytes && "the model's budget is short");
+  MmaKernelBuilder(b, config, ops)
+      .build(launch, keyTiles, valueTiles, maskTile);
 }
