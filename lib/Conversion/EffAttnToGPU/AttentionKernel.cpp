@@ -21,7 +21,10 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+#include <limits>
 
 using namespace mlir;
 using namespace mlir::effattn;
@@ -191,6 +194,57 @@ static Value collapseMaskBatch(ImplicitLocOpBuilder &b, Value mask) {
     batchDims.push_back(i);
   return memref::CollapseShapeOp::create(
       b, mask, SmallVector<ReassociationIndices>{batchDims, {rank - 1}});
+}
+
+void mlir::effattn::stageMaskFlags(ImplicitLocOpBuilder &b,
+                                   const AttentionKernelOperands &ops,
+                                   Value batch, Value firstKey, Value maskTile,
+                                   Value thread, int64_t keysPerTile,
+                                   int64_t threads) {
+  auto index = [&](int64_t v) { return arith::ConstantIndexOp::create(b, v); };
+  auto loop = scf::ForOp::create(b, thread, index(keysPerTile), index(threads));
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(loop.getBody());
+  Value key = loop.getInductionVar();
+  Value j = arith::AddIOp::create(b, firstKey, key);
+  Value inRange = arith::CmpIOp::create(b, arith::CmpIPredicate::ult, j, ops.m);
+  Value clamped = arith::SelectOp::create(b, inRange, j, index(0));
+  Value keep = memref::LoadOp::create(b, ops.mask, ValueRange{batch, clamped});
+  Type f32 = b.getF32Type();
+  Value flag = arith::SelectOp::create(
+      b, arith::AndIOp::create(b, keep, inRange),
+      arith::ConstantFloatOp::create(b, cast<FloatType>(f32), APFloat(1.0f)),
+      arith::ConstantFloatOp::create(b, cast<FloatType>(f32), APFloat(0.0f)));
+  memref::StoreOp::create(b, flag, maskTile, key);
+}
+
+Value mlir::effattn::maskScore(ImplicitLocOpBuilder &b,
+                               const AttentionKernelOperands &ops, Value score,
+                               Value firstKey, Value key, Value causalLimit,
+                               Value maskTile) {
+  FloatType f32 = b.getF32Type();
+  Value absolute = arith::AddIOp::create(b, firstKey, key);
+  Value visible;
+  if (maskTile)
+    visible = arith::CmpFOp::create(
+        b, arith::CmpFPredicate::ONE, memref::LoadOp::create(b, maskTile, key),
+        arith::ConstantFloatOp::create(b, f32, APFloat(0.0f)));
+  if (causalLimit) {
+    Value inWindow = arith::CmpIOp::create(b, arith::CmpIPredicate::ule,
+                                           absolute, causalLimit);
+    visible = visible ? arith::AndIOp::create(b, visible, inWindow) : inWindow;
+  }
+  if (visible)
+    score = arith::SelectOp::create(
+        b, visible, score,
+        arith::ConstantFloatOp::create(b, f32, APFloat(kMaskedScore)));
+  // Keys past M (a tile's zero padding) weigh nothing.
+  Value inRange =
+      arith::CmpIOp::create(b, arith::CmpIPredicate::ult, absolute, ops.m);
+  return arith::SelectOp::create(
+      b, inRange, score,
+      arith::ConstantFloatOp::create(
+          b, f32, APFloat(-std::numeric_limits<float>::infinity())));
 }
 
 Value mlir::effattn::getSharedBuffer(ImplicitLocOpBuilder &b, ModuleOp module,

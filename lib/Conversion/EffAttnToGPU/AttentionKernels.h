@@ -46,6 +46,21 @@ struct AttentionKernelOperands {
 Value getSharedBuffer(ImplicitLocOpBuilder &b, ModuleOp module,
                       StringRef prefix, MemRefType type);
 
+/// Stores the mask of keys [firstKey, firstKey + keysPerTile) of `batch` as
+/// f32 flags (1 = attend; 0 also past M) into `maskTile`, the block's
+/// `threads` threads striding over the keys.
+void stageMaskFlags(ImplicitLocOpBuilder &b, const AttentionKernelOperands &ops,
+                    Value batch, Value firstKey, Value maskTile, Value thread,
+                    int64_t keysPerTile, int64_t threads);
+
+/// Returns `score` of tile-local key `key` (absolute key `firstKey + key`)
+/// as the softmax sees it: -1e9 if the mask flags in `maskTile` (or null) or
+/// the causal window (`causalLimit` = row + query offset, or null) hide the
+/// key, -inf past M.
+Value maskScore(ImplicitLocOpBuilder &b, const AttentionKernelOperands &ops,
+                Value score, Value firstKey, Value key, Value causalLimit,
+                Value maskTile);
+
 /// Fills the body of `launch`, from the builder's insertion point on, with
 /// the SIMT flash kernel (AttentionKernelKind::Simt).
 void buildSimtAttentionKernel(ImplicitLocOpBuilder &b, ModuleOp module,

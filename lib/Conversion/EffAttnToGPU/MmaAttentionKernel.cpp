@@ -73,6 +73,16 @@ private:
                      SmallVectorImpl<Value> &tokens);
   /// The sum (or max) of `value` over the 4 lanes of a quad.
   Value quadReduce(Value value, bool max);
+  /// B fragment `half` (0 or 1) of an ldmatrix.x4 result: its registers
+  /// 2·half and 2·half + 1.
+  Value bFragmentOf(Value fragments, int64_t half) {
+    SmallVector<Value, 4> halves;
+    for (int64_t row = 2 * half; row < 2 * half + 2; ++row)
+      for (int64_t col = 0; col < 2; ++col)
+        halves.push_back(vector::ExtractOp::create(
+            b, fragments, ArrayRef<int64_t>{row, col}));
+    return vector::FromElementsOp::create(b, fragB, halves);
+  }
   Value mma(Value a, Value bFragment, Value c) {
     return nvgpu::MmaSyncOp::create(b, a, bFragment, c,
                                     ArrayRef<int64_t>{16, 8, 16});
@@ -203,31 +213,15 @@ void MmaKernelBuilder::build(gpu::LaunchOp launch, Value keyTiles,
                               arith::SubIOp::create(b, index(1), stage));
     // At most one group (the prefetch) still in flight: this tile landed.
     nvgpu::DeviceAsyncWaitOp::create(b, group, b.getI32IntegerAttr(1));
-    if (ops.mask) {
-      auto maskLoop = scf::ForOp::create(b, thread, index(keysPerTile),
-                                         index(config.threadsPerBlock()));
-      OpBuilder::InsertionGuard maskGuard(b);
-      b.setInsertionPointToStart(maskLoop.getBody());
-      Value key = maskLoop.getInductionVar();
-      Value j = arith::AddIOp::create(b, firstKey, key);
-      Value inRange =
-          arith::CmpIOp::create(b, arith::CmpIPredicate::ult, j, ops.m);
-      Value clamped = arith::SelectOp::create(b, inRange, j, index(0));
-      Value keep =
-          memref::LoadOp::create(b, ops.mask, ValueRange{batch, clamped});
-      memref::StoreOp::create(
-          b,
-          arith::SelectOp::create(b, arith::AndIOp::create(b, keep, inRange),
-                                  f32Constant(1), f32Constant(0)),
-          maskTile, key);
-    }
+    if (ops.mask)
+      stageMaskFlags(b, ops, batch, firstKey, maskTile, thread, keysPerTile,
+                     config.threadsPerBlock());
     gpu::BarrierOp::create(b);
 
     // S = Q·Kᵀ: B[k][n] = K[8j + n][16c + k], a column pair of one K row.
     // scores[j][r][h] is row g + 8r, key 8j + 2t + h of the tile.
     SmallVector<SmallVector<Value, 4>> scores;
     Value scale = f32Constant(ops.scale);
-    Value maskedScore = f32Constant(kMaskedScore);
     SmallVector<Value, 2> causalLimit;
     if (ops.causal)
       for (int64_t r = 0; r < 2; ++r)
@@ -254,17 +248,7 @@ void MmaKernelBuilder::build(gpu::LaunchOp launch, Value keyTiles,
                        add(keyColInChunk, 16 * c)},
             /*transpose=*/false, /*numTiles=*/4);
         for (int64_t half = 0; half < 2; ++half) {
-          Value bFragment = vector::FromElementsOp::create(
-              b, fragB,
-              ValueRange{
-                  vector::ExtractOp::create(b, fragments,
-                                            ArrayRef<int64_t>{2 * half, 0}),
-                  vector::ExtractOp::create(b, fragments,
-                                            ArrayRef<int64_t>{2 * half, 1}),
-                  vector::ExtractOp::create(b, fragments,
-                                            ArrayRef<int64_t>{2 * half + 1, 0}),
-                  vector::ExtractOp::create(
-                      b, fragments, ArrayRef<int64_t>{2 * half + 1, 1})});
+          Value bFragment = bFragmentOf(fragments, half);
           tileS[j + half] = mma(query[c], bFragment, tileS[j + half]);
         }
       }
@@ -275,27 +259,12 @@ void MmaKernelBuilder::build(gpu::LaunchOp launch, Value keyTiles,
       for (int64_t r = 0; r < 2; ++r) {
         for (int64_t h = 0; h < 2; ++h) {
           Value key = add(t2, 8 * j + h);
-          Value absolute = arith::AddIOp::create(b, firstKey, key);
           Value score = arith::MulFOp::create(
               b, vector::ExtractOp::create(b, s, ArrayRef<int64_t>{r, h}),
               scale);
-          Value visible;
-          if (ops.mask)
-            visible = arith::CmpFOp::create(
-                b, arith::CmpFPredicate::ONE,
-                memref::LoadOp::create(b, maskTile, key), f32Constant(0));
-          if (ops.causal) {
-            Value inWindow = arith::CmpIOp::create(b, arith::CmpIPredicate::ule,
-                                                   absolute, causalLimit[r]);
-            visible = visible ? arith::AndIOp::create(b, visible, inWindow)
-                              : inWindow;
-          }
-          if (visible)
-            score = arith::SelectOp::create(b, visible, score, maskedScore);
-          Value inRange = arith::CmpIOp::create(b, arith::CmpIPredicate::ult,
-                                                absolute, ops.m);
-          tileScores.push_back(
-              arith::SelectOp::create(b, inRange, score, negInf));
+          tileScores.push_back(maskScore(b, ops, score, firstKey, key,
+                                         ops.causal ? causalLimit[r] : Value(),
+                                         maskTile));
         }
       }
       scores.push_back(tileScores);
@@ -351,17 +320,7 @@ void MmaKernelBuilder::build(gpu::LaunchOp launch, Value keyTiles,
                        add(valueColInPair, 8 * j)},
             /*transpose=*/true, /*numTiles=*/4);
         for (int64_t half = 0; half < 2; ++half) {
-          Value bFragment = vector::FromElementsOp::create(
-              b, fragB,
-              ValueRange{
-                  vector::ExtractOp::create(b, fragments,
-                                            ArrayRef<int64_t>{2 * half, 0}),
-                  vector::ExtractOp::create(b, fragments,
-                                            ArrayRef<int64_t>{2 * half, 1}),
-                  vector::ExtractOp::create(b, fragments,
-                                            ArrayRef<int64_t>{2 * half + 1, 0}),
-                  vector::ExtractOp::create(
-                      b, fragments, ArrayRef<int64_t>{2 * half + 1, 1})});
+          Value bFragment = bFragmentOf(fragments, half);
           acc[j + half] = mma(p, bFragment, acc[j + half]);
         }
       }

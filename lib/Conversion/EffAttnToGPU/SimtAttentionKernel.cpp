@@ -166,23 +166,9 @@ void AttentionKernelBuilder::build(gpu::LaunchOp launch,
     gpu::BarrierOp::create(b);
     loadTile(ops.key, batch, firstKey, ops.m, d, keyTile, thread);
     loadTile(ops.value, batch, firstKey, ops.m, e, valueTile, thread);
-    if (ops.mask) {
-      auto maskLoop = scf::ForOp::create(b, thread, index(config.keysPerTile),
-                                         index(config.threadsPerBlock()));
-      OpBuilder::InsertionGuard maskGuard(b);
-      b.setInsertionPointToStart(maskLoop.getBody());
-      Value key = maskLoop.getInductionVar();
-      Value j = arith::AddIOp::create(b, firstKey, key);
-      Value inRange =
-          arith::CmpIOp::create(b, arith::CmpIPredicate::ult, j, ops.m);
-      Value clamped = arith::SelectOp::create(b, inRange, j, index(0));
-      Value keep =
-          memref::LoadOp::create(b, ops.mask, ValueRange{batch, clamped});
-      Value flag =
-          arith::SelectOp::create(b, arith::AndIOp::create(b, keep, inRange),
-                                  f32Constant(1), f32Constant(0));
-      memref::StoreOp::create(b, flag, maskTile, key);
-    }
+    if (ops.mask)
+      stageMaskFlags(b, ops, batch, firstKey, maskTile, thread,
+                     config.keysPerTile, config.threadsPerBlock());
     gpu::BarrierOp::create(b);
 
     Value keysHere =
@@ -223,27 +209,8 @@ void AttentionKernelBuilder::build(gpu::LaunchOp launch,
                             .getShuffleResult();
           score = arith::AddFOp::create(b, score, other);
         }
-        Value j = arith::AddIOp::create(b, firstKey, key);
-        Value visible;
-        if (ops.mask)
-          visible = arith::CmpFOp::create(
-              b, arith::CmpFPredicate::ONE,
-              memref::LoadOp::create(b, maskTile, key), f32Constant(0));
-        if (ops.causal) {
-          Value inWindow = arith::CmpIOp::create(b, arith::CmpIPredicate::ule,
-                                                 j, causalLimit);
-          visible =
-              visible ? arith::AndIOp::create(b, visible, inWindow) : inWindow;
-        }
-        if (visible)
-          score = arith::SelectOp::create(b, visible, score,
-                                          f32Constant(kMaskedScore));
-        // Keys past M (the tile's zero padding) weigh nothing.
-        Value inRange =
-            arith::CmpIOp::create(b, arith::CmpIPredicate::ult, j, ops.m);
-        scores.push_back(arith::SelectOp::create(
-            b, inRange, score,
-            f32Constant(-std::numeric_limits<float>::infinity())));
+        scores.push_back(
+            maskScore(b, ops, score, firstKey, key, causalLimit, maskTile));
       }
 
       // Online softmax: rescale once per chunk.
