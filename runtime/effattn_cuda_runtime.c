@@ -74,15 +74,21 @@ static int defaultDevice;
 static char setupError[256];
 static pthread_once_t setupOnce = PTHREAD_ONCE_INIT;
 
-/// Records the failure of `call` with `result` for the running entry point.
-static void failWith(const char *call, CUresult result) {
+/// Writes "CUDA_ERROR_NAME (description)" of `result` into `buffer`.
+static void describe(CUresult result, char *buffer, size_t size) {
   const char *name = "unknown CUDA error", *text = "";
   if (driver.getErrorName)
     driver.getErrorName(result, &name);
   if (driver.getErrorString)
     driver.getErrorString(result, &text);
-  char message[256];
-  snprintf(message, sizeof(message), "%s failed: %s (%s)", call, name, text);
+  snprintf(buffer, size, "%s (%s)", name, text);
+}
+
+/// Records the failure of `call` with `result` for the running entry point.
+static void failWith(const char *call, CUresult result) {
+  char error[160], message[256];
+  describe(result, error, sizeof(error));
+  snprintf(message, sizeof(message), "%s failed: %s", call, error);
   effattn_fail(EFFATTN_ERROR_DEVICE, message);
 }
 
@@ -157,7 +163,6 @@ static void setUp(void) {
   for (size_t i = 0; i < sizeof(symbols) / sizeof(symbols[0]); ++i)
     if (!resolve(getProcAddress, symbols[i].symbol, symbols[i].slot))
       return;
-  const char *name = "", *text = "";
   CUresult result = driver.init(0);
   CUdevice device;
   if (result == CUDA_SUCCESS)
@@ -165,10 +170,10 @@ static void setUp(void) {
   if (result == CUDA_SUCCESS)
     result = driver.primaryCtxRetain(&context, device);
   if (result != CUDA_SUCCESS) {
-    driver.getErrorName(result, &name);
-    driver.getErrorString(result, &text);
-    snprintf(setupError, sizeof(setupError),
-             "no usable CUDA device %d: %s (%s)", defaultDevice, name, text);
+    char error[160];
+    describe(result, error, sizeof(error));
+    snprintf(setupError, sizeof(setupError), "no usable CUDA device %d: %s",
+             defaultDevice, error);
   }
 }
 
@@ -228,13 +233,12 @@ void *mgpuModuleLoad(void *data, size_t size) {
   CUresult result = driver.moduleLoadData(&module, data);
   leave();
   if (result != CUDA_SUCCESS) {
-    const char *name = "", *text = "";
-    driver.getErrorName(result, &name);
-    driver.getErrorString(result, &text);
+    char error[160];
+    describe(result, error, sizeof(error));
     snprintf(moduleError, sizeof(moduleError),
-             "cannot load the GPU code: %s (%s); was it compiled for this "
-             "GPU's architecture?",
-             name, text);
+             "cannot load the GPU code: %s; was it compiled for this GPU's "
+             "architecture?",
+             error);
     return NULL;
   }
   return module;

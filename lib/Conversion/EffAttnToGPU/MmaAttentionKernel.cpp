@@ -73,15 +73,23 @@ private:
                      SmallVectorImpl<Value> &tokens);
   /// The sum (or max) of `value` over the 4 lanes of a quad.
   Value quadReduce(Value value, bool max);
-  /// B fragment `half` (0 or 1) of an ldmatrix.x4 result: its registers
-  /// 2·half and 2·half + 1.
-  Value bFragmentOf(Value fragments, int64_t half) {
-    SmallVector<Value, 4> halves;
-    for (int64_t row = 2 * half; row < 2 * half + 2; ++row)
-      for (int64_t col = 0; col < 2; ++col)
-        halves.push_back(vector::ExtractOp::create(
-            b, fragments, ArrayRef<int64_t>{row, col}));
-    return vector::FromElementsOp::create(b, fragB, halves);
+  /// The B fragments of two adjacent n8 tiles from one ldmatrix.x4 of
+  /// `tiles[stage]` at the lane's (row, col): registers 0-1 and 2-3.
+  std::pair<Value, Value> loadBFragmentPair(Value tiles, Value stage, Value row,
+                                            Value col, bool transpose) {
+    Value fragments = nvgpu::LdMatrixOp::create(
+        b, fragA, tiles, ValueRange{stage, row, col}, transpose,
+        /*numTiles=*/4);
+    SmallVector<Value, 2> pair;
+    for (int64_t half = 0; half < 2; ++half) {
+      SmallVector<Value, 4> halves;
+      for (int64_t r = 2 * half; r < 2 * half + 2; ++r)
+        for (int64_t c = 0; c < 2; ++c)
+          halves.push_back(
+              vector::ExtractOp::create(b, fragments, ArrayRef<int64_t>{r, c}));
+      pair.push_back(vector::FromElementsOp::create(b, fragB, halves));
+    }
+    return {pair[0], pair[1]};
   }
   Value mma(Value a, Value bFragment, Value c) {
     return nvgpu::MmaSyncOp::create(b, a, bFragment, c,
@@ -242,15 +250,11 @@ void MmaKernelBuilder::build(gpu::LaunchOp launch, Value keyTiles,
     SmallVector<Value> tileS(scoreTiles, zeroC);
     for (int64_t j = 0; j < scoreTiles; j += 2) {
       for (int64_t c = 0; c < queryChunks; ++c) {
-        Value fragments = nvgpu::LdMatrixOp::create(
-            b, fragA, keyTiles,
-            ValueRange{stage, add(keyRowInPair, 8 * j),
-                       add(keyColInChunk, 16 * c)},
-            /*transpose=*/false, /*numTiles=*/4);
-        for (int64_t half = 0; half < 2; ++half) {
-          Value bFragment = bFragmentOf(fragments, half);
-          tileS[j + half] = mma(query[c], bFragment, tileS[j + half]);
-        }
+        auto [b0, b1] =
+            loadBFragmentPair(keyTiles, stage, add(keyRowInPair, 8 * j),
+                              add(keyColInChunk, 16 * c), /*transpose=*/false);
+        tileS[j] = mma(query[c], b0, tileS[j]);
+        tileS[j + 1] = mma(query[c], b1, tileS[j + 1]);
       }
     }
     for (int64_t j = 0; j < scoreTiles; ++j) {
@@ -314,15 +318,12 @@ void MmaKernelBuilder::build(gpu::LaunchOp launch, Value keyTiles,
         llvm::append_range(halves, weights[2 * k + half]);
       Value p = vector::FromElementsOp::create(b, fragA, halves);
       for (int64_t j = 0; j < outputTiles; j += 2) {
-        Value fragments = nvgpu::LdMatrixOp::create(
-            b, fragA, valueTiles,
-            ValueRange{stage, add(valueRowInChunk, 16 * k),
-                       add(valueColInPair, 8 * j)},
-            /*transpose=*/true, /*numTiles=*/4);
-        for (int64_t half = 0; half < 2; ++half) {
-          Value bFragment = bFragmentOf(fragments, half);
-          acc[j + half] = mma(p, bFragment, acc[j + half]);
-        }
+        auto [b0, b1] =
+            loadBFragmentPair(valueTiles, stage, add(valueRowInChunk, 16 * k),
+                              add(valueColInPair, 8 * j),
+                              /*transpose=*/true);
+        acc[j] = mma(p, b0, acc[j]);
+        acc[j + 1] = mma(p, b1, acc[j + 1]);
       }
     }
     SmallVector<Value> yielded{newMax[0], newMax[1], runningSum[0],
