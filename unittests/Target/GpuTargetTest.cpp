@@ -115,17 +115,23 @@ TEST_F(GpuTargetTest, F16AttentionRunsOnTensorCoresWhenItFits) {
   EXPECT_EQ(mma->kind, AttentionKernelKind::TensorCore);
   EXPECT_EQ(mma->rowsPerBlock, 64);
   EXPECT_EQ(mma->threadsPerBlock(), 128);
-  EXPECT_EQ(mma->keysPerTile, 64);
-  // Two stages of padded 64-key K and V tiles plus the mask flags, in
-  // dynamic shared memory: more than a static array may have, within half
-  // an SM.
-  EXPECT_EQ(mma->sharedMemoryBytes, 2 * 64 * (128 + 128 + 16) * 2 + 64 * 4);
+  EXPECT_EQ(mma->keysPerTile, 32);
+  // Two stages of padded 32-key K and V tiles plus the mask flags, in
+  // dynamic shared memory, within half an SM.
+  EXPECT_EQ(mma->sharedMemoryBytes, 2 * 32 * (128 + 128 + 16) * 2 + 32 * 4);
   EXPECT_LE(mma->sharedMemoryBytes, sm90.getSharedMemoryPerSm() / 2);
+  // Head sizes that are multiples of 16 but not 32: 64-key tiles, so that
+  // the 16-byte copies divide evenly among the 128 threads.
+  FailureOr<AttentionKernelConfig> uneven =
+      chooseAttentionKernelConfig(sm90, 48, 16, f16(), reason);
+  ASSERT_TRUE(succeeded(uneven));
+  EXPECT_EQ(uneven->kind, AttentionKernelKind::TensorCore);
+  EXPECT_EQ(uneven->keysPerTile, 64);
 
   // Head sizes that are not multiples of 16, f32, a target without f16
   // mma.sync, or fragments that exceed the registers: the SIMT kernel.
   for (auto [d, e, type] :
-       {std::tuple{72, 64, f16()}, {64, 64, f32()}, {256, 256, f16()}}) {
+       {std::tuple{72, 64, f16()}, {64, 64, f32()}, {320, 256, f16()}}) {
     FailureOr<AttentionKernelConfig> simt =
         chooseAttentionKernelConfig(sm90, d, e, type, reason);
     ASSERT_TRUE(succeeded(simt)) << reason;

@@ -39,11 +39,15 @@ static constexpr int64_t kValuesPerThread = 64;
 /// counters, the running max and sum.
 static constexpr int64_t kOverheadRegisters = 32;
 
-/// The tensor-core kernel: 4 warps of 16 query rows, 64-key tiles (8 warps
-/// sharing a tile measured 8 % slower on an H100).
+/// The tensor-core kernel: 4 warps of 16 query rows (8 warps sharing a tile
+/// measured 8 % slower on an H100). Key tiles of 32 keys keep registers and
+/// shared memory low enough for three blocks per SM (64-key tiles: two,
+/// and 13 % slower at n = 16384, d = 128); 64 when the 16-byte tile copies
+/// would not divide evenly among the threads.
 static constexpr int64_t kMmaWarps = 4;
 static constexpr int64_t kMmaRowsPerWarp = 16;
-static constexpr int64_t kMmaKeysPerTile = 64;
+static constexpr int64_t kMmaKeysPerTile = 32;
+static constexpr int64_t kMmaKeysPerTileUneven = 64;
 /// Shared-memory rows are padded by 8 halves (16 bytes) so that the lanes of
 /// an mma operand load hit distinct banks.
 static constexpr int64_t kMmaRowPadding = 8;
@@ -61,8 +65,10 @@ chooseMmaConfig(GpuTargetAttr target, int64_t d, int64_t e, Type elementType) {
   config.groupSize = 1;
   config.rowsPerBlock = kMmaWarps * kMmaRowsPerWarp;
   config.threads = kMmaWarps * target.getWarpSize();
-  config.keysPerTile = kMmaKeysPerTile;
-  config.keysPerChunk = kMmaKeysPerTile;
+  // keysPerTile · D / 8 copies of 8 halves spread over 128 threads.
+  config.keysPerTile =
+      (d % 32 == 0 && e % 32 == 0) ? kMmaKeysPerTile : kMmaKeysPerTileUneven;
+  config.keysPerChunk = config.keysPerTile;
   // Per lane: Q fragments (D/16 · 4 registers), scores (Bc/8 · 4), the
   // accumulator (E/8 · 4), plus addresses and softmax state.
   config.registersPerThread =
