@@ -226,8 +226,9 @@ void mlir::effattn::stageMaskFlags(ImplicitLocOpBuilder &b,
 
 Value mlir::effattn::maskScore(ImplicitLocOpBuilder &b,
                                const AttentionKernelOperands &ops, Value score,
-                               Value firstKey, Value key, Value causalLimit,
-                               Value maskTile) {
+                               Value hiddenScore, Value firstKey, Value key,
+                               Value causalLimit, Value maskTile,
+                               int64_t keysPerTile) {
   FloatType f32 = b.getF32Type();
   Value absolute = arith::AddIOp::create(b, firstKey, key);
   Value visible;
@@ -241,9 +242,9 @@ Value mlir::effattn::maskScore(ImplicitLocOpBuilder &b,
     visible = visible ? arith::AndIOp::create(b, visible, inWindow) : inWindow;
   }
   if (visible)
-    score = arith::SelectOp::create(
-        b, visible, score,
-        arith::ConstantFloatOp::create(b, f32, APFloat(kMaskedScore)));
+    score = arith::SelectOp::create(b, visible, score, hiddenScore);
+  if (!ShapedType::isDynamic(ops.staticM) && ops.staticM % keysPerTile == 0)
+    return score;
   // Keys past M (a tile's zero padding) weigh nothing.
   Value inRange =
       arith::CmpIOp::create(b, arith::CmpIPredicate::ult, absolute, ops.m);
@@ -318,6 +319,7 @@ struct AttentionToGPU : OpRewritePattern<AttentionOp> {
 
     ops.n = memref::DimOp::create(b, ops.query, 1);
     ops.m = memref::DimOp::create(b, ops.key, 1);
+    ops.staticM = cast<MemRefType>(ops.key.getType()).getDimSize(1);
     Value batch = memref::DimOp::create(b, ops.query, 0);
     Value rows = arith::ConstantIndexOp::create(b, config->rowsPerBlock);
     ops.rowTiles = arith::CeilDivUIOp::create(b, ops.n, rows);

@@ -35,6 +35,9 @@ struct AttentionKernelOperands {
   Value mask;
   /// Index values: N, M, number of query-row tiles, causal offset.
   Value n, m, rowTiles, queryOffset;
+  /// M when static (kernels then skip the key-range checks if M fills their
+  /// tiles), else ShapedType::kDynamic.
+  int64_t staticM;
   float scale;
   bool causal;
   int64_t d, e;
@@ -54,12 +57,13 @@ void stageMaskFlags(ImplicitLocOpBuilder &b, const AttentionKernelOperands &ops,
                     int64_t keysPerTile, int64_t threads);
 
 /// Returns `score` of tile-local key `key` (absolute key `firstKey + key`)
-/// as the softmax sees it: -1e9 if the mask flags in `maskTile` (or null) or
-/// the causal window (`causalLimit` = row + query offset, or null) hide the
-/// key, -inf past M.
+/// as the softmax sees it: `hiddenScore` (-1e9 in the units of `score`) if
+/// the mask flags in `maskTile` (or null) or the causal window
+/// (`causalLimit` = row + query offset, or null) hide the key, -inf past M
+/// (unless M is a static multiple of `keysPerTile`: no key is past M).
 Value maskScore(ImplicitLocOpBuilder &b, const AttentionKernelOperands &ops,
-                Value score, Value firstKey, Value key, Value causalLimit,
-                Value maskTile);
+                Value score, Value hiddenScore, Value firstKey, Value key,
+                Value causalLimit, Value maskTile, int64_t keysPerTile);
 
 /// Fills the body of `launch`, from the builder's insertion point on, with
 /// the SIMT flash kernel (AttentionKernelKind::Simt).

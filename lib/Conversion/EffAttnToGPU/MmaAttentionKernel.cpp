@@ -31,6 +31,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
+#include <cmath>
 #include <limits>
 
 using namespace mlir;
@@ -228,8 +229,13 @@ void MmaKernelBuilder::build(gpu::LaunchOp launch, Value keyTiles,
 
     // S = Q·Kᵀ: B[k][n] = K[8j + n][16c + k], a column pair of one K row.
     // scores[j][r][h] is row g + 8r, key 8j + 2t + h of the tile.
+    // Scores stay unscaled (the scale is positive, so maxima commute with it)
+    // and the exponent folds scale·log2(e) and the max into one FMA:
+    // p = 2^(s·scale·log2 e - max·scale·log2 e), as FlashAttention does.
     SmallVector<SmallVector<Value, 4>> scores;
-    Value scale = f32Constant(ops.scale);
+    float exponentScale = ops.scale * static_cast<float>(M_LOG2E);
+    Value scale2 = f32Constant(exponentScale);
+    Value hiddenScore = f32Constant(kMaskedScore / ops.scale);
     SmallVector<Value, 2> causalLimit;
     if (ops.causal)
       for (int64_t r = 0; r < 2; ++r)
@@ -263,27 +269,30 @@ void MmaKernelBuilder::build(gpu::LaunchOp launch, Value keyTiles,
       for (int64_t r = 0; r < 2; ++r) {
         for (int64_t h = 0; h < 2; ++h) {
           Value key = add(t2, 8 * j + h);
-          Value score = arith::MulFOp::create(
-              b, vector::ExtractOp::create(b, s, ArrayRef<int64_t>{r, h}),
-              scale);
-          tileScores.push_back(maskScore(b, ops, score, firstKey, key,
-                                         ops.causal ? causalLimit[r] : Value(),
-                                         maskTile));
+          Value score =
+              vector::ExtractOp::create(b, s, ArrayRef<int64_t>{r, h});
+          tileScores.push_back(maskScore(
+              b, ops, score, hiddenScore, firstKey, key,
+              ops.causal ? causalLimit[r] : Value(), maskTile, keysPerTile));
         }
       }
       scores.push_back(tileScores);
     }
 
     // Online softmax per row, over the quad that holds the row.
-    SmallVector<Value, 2> newMax, correction;
+    SmallVector<Value, 2> newMax, correction, negatedExponentMax;
     for (int64_t r = 0; r < 2; ++r) {
       Value rowMax = runningMax[r];
       for (ArrayRef<Value> tileScores : scores)
         for (int64_t h = 0; h < 2; ++h)
           rowMax = arith::MaximumFOp::create(b, rowMax, tileScores[2 * r + h]);
       newMax.push_back(quadReduce(rowMax, /*max=*/true));
-      correction.push_back(math::ExpOp::create(
-          b, arith::SubFOp::create(b, runningMax[r], newMax[r])));
+      correction.push_back(math::Exp2Op::create(
+          b,
+          arith::MulFOp::create(
+              b, arith::SubFOp::create(b, runningMax[r], newMax[r]), scale2)));
+      negatedExponentMax.push_back(
+          arith::MulFOp::create(b, newMax[r], f32Constant(-exponentScale)));
       runningSum[r] = arith::MulFOp::create(b, runningSum[r], correction[r]);
     }
     SmallVector<SmallVector<Value, 4>> weights;
@@ -291,8 +300,9 @@ void MmaKernelBuilder::build(gpu::LaunchOp launch, Value keyTiles,
       SmallVector<Value, 4> tileWeights;
       for (int64_t r = 0; r < 2; ++r) {
         for (int64_t h = 0; h < 2; ++h) {
-          Value w = math::ExpOp::create(
-              b, arith::SubFOp::create(b, tileScores[2 * r + h], newMax[r]));
+          Value w = math::Exp2Op::create(
+              b, math::FmaOp::create(b, tileScores[2 * r + h], scale2,
+                                     negatedExponentMax[r]));
           runningSum[r] = arith::AddFOp::create(b, runningSum[r], w);
           tileWeights.push_back(arith::TruncFOp::create(b, f16, w));
         }

@@ -209,8 +209,9 @@ void AttentionKernelBuilder::build(gpu::LaunchOp launch,
                             .getShuffleResult();
           score = arith::AddFOp::create(b, score, other);
         }
-        scores.push_back(
-            maskScore(b, ops, score, firstKey, key, causalLimit, maskTile));
+        scores.push_back(maskScore(b, ops, score, f32Constant(kMaskedScore),
+                                   firstKey, key, causalLimit, maskTile,
+                                   config.keysPerTile));
       }
 
       // Online softmax: rescale once per chunk.
