@@ -107,3 +107,20 @@ def test_gpu_library_checks_shapes_on_the_host():
         args += [data.ctypes.data, s.ctypes.data_as(pointer)]
     assert module.attention._fn(*args) == 2
     assert "arg2 has shape [1, 3, 8], expected [1, 4, 8]" in module.last_error()
+
+
+@pytest.mark.parametrize("causal", [False, True])
+def test_gpu_attention_growing_scores(causal):
+    """Scores that grow along the keys (a row's max grows by ~30 in log2
+    units after the first tile) move the running max on many tiles: each move
+    rescales the running sum and the accumulator fragments."""
+    rng = np.random.default_rng(11)
+    n, m, d = 96, 256, 64
+    q = rng.standard_normal((2, n, d)).astype(np.float16)
+    ramp = np.linspace(0.1, 12.0, m)[None, :, None]
+    k = (rng.standard_normal((2, m, d)) * ramp).astype(np.float16)
+    v = rng.standard_normal((2, m, d)).astype(np.float16)
+    got = run_on_gpu(effattn.ops.attention, q, k, v, causal=causal)
+    want = reference.attention(q, k, v, causal=causal)
+    np.testing.assert_allclose(got.astype(np.float64), want, rtol=0,
+                               atol=ATOL[np.float16])
