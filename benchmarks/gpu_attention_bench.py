@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """effattn exact attention on an NVIDIA GPU vs PyTorch SDPA, same inputs.
 
-Shapes: batch·heads = 16, d = 128, n = m ∈ --sizes, f16 and f32. effattn's
+Shapes: batch·heads = 16, d = 128, n = m ∈ --sizes, f16, bf16 and f32. effattn's
 library (effattn-compile --target=cuda:<chip>) is called through its C ABI
 on PyTorch's device tensors, so neither side copies between host and device
 inside the timed region; each time is the median of --repeats calls after a
@@ -29,7 +29,6 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from effattn import ops  # noqa: E402
 
 BATCH, HEAD_DIM = 16, 128
-DTYPES = {"f16": np.float16, "f32": np.float32}
 
 
 def compile_attention(n, dtype, chip):
@@ -41,7 +40,7 @@ def compile_attention(n, dtype, chip):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[4096, 16384])
-    parser.add_argument("--dtypes", nargs="+", default=["f16", "f32"])
+    parser.add_argument("--dtypes", nargs="+", default=["f16", "bf16", "f32"])
     parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--chip", default="sm_90")
     parser.add_argument("--compile-only", action="store_true")
@@ -63,7 +62,8 @@ def main():
           f"{'SDPA ms':>9} {'TFLOP/s':>8} {'effattn/SDPA':>12} {'max err':>9}")
     rows = []
     for (n, dt), module in modules.items():
-        torch_dtype = getattr(torch, {"f16": "float16", "f32": "float32"}[dt])
+        torch_dtype = getattr(torch, {"f16": "float16", "bf16": "bfloat16",
+                                      "f32": "float32"}[dt])
         gen = torch.Generator(device="cuda").manual_seed(n)
         q, k, v = (torch.randn(BATCH, n, HEAD_DIM, device="cuda", dtype=torch_dtype,
                                generator=gen) for _ in range(3))

@@ -124,3 +124,41 @@ def test_gpu_attention_growing_scores(causal):
     want = reference.attention(q, k, v, causal=causal)
     np.testing.assert_allclose(got.astype(np.float64), want, rtol=0,
                                atol=ATOL[np.float16])
+
+
+def to_bf16_bits(x):
+    """float32 → bfloat16 bits (round to nearest even), as uint16."""
+    bits = np.ascontiguousarray(x, np.float32).view(np.uint32)
+    rounded = bits + 0x7FFF + ((bits >> 16) & 1)
+    return (rounded >> 16).astype(np.uint16)
+
+
+def from_bf16_bits(bits):
+    return (bits.astype(np.uint32) << 16).view(np.float32)
+
+
+@pytest.mark.parametrize("d,e,causal", [(64, 64, True), (128, 32, False),
+                                        (72, 40, False)])
+def test_gpu_attention_bf16(d, e, causal):
+    """bf16 (raw bits through the C ABI): D and E multiples of 16 run
+    nvvm.mma.sync on bf16 fragments, others the SIMT kernel."""
+    rng = np.random.default_rng(d + e)
+    batch, n, m = 3, 90, 110
+    q, k = (to_bf16_bits(rng.standard_normal((batch, s, d))) for s in (n, m))
+    v = to_bf16_bits(rng.standard_normal((batch, m, e)))
+    types = tuple(f"tensor<{batch}x{s}x{w}xbf16>" for s, w in ((n, d), (m, d), (m, e)))
+    attrs = ("causal",) if causal else ()
+    module = effattn.ops._one_op_module("attention", attrs, types, (),
+                                        f"tensor<{batch}x{n}x{e}xbf16>", TARGET)
+    try:
+        got = from_bf16_bits(module.attention(q, k, v))
+    except EffattnError as error:
+        if error.status == STATUS_DEVICE and (
+                "no CUDA driver" in str(error) or "no usable CUDA device" in str(error)):
+            pytest.skip(f"compiled; no GPU to run on: {error}")
+        raise
+    want = reference.attention(from_bf16_bits(q), from_bf16_bits(k),
+                               from_bf16_bits(v), causal=causal)
+    # bf16 keeps 8 significant bits: the result and (on tensor cores) the
+    # softmax weights are rounded to it.
+    np.testing.assert_allclose(got, want, rtol=0, atol=2e-2)

@@ -24,7 +24,7 @@ def ConvertEffAttnToGPUPass : Pass<"effattn-convert-to-gpu", "ModuleOp"> {
 
     `effattn.attention` becomes a flash-attention kernel: a block per tile
     of query rows, keys and values staged in shared memory, an online
-    softmax in registers, no N×M buffer; f16 with head sizes that are
+    softmax in registers, no N×M buffer; f16 and bf16 with head sizes that are
     multiples of 16 runs on tensor cores (`nvgpu.mma.sync` m16n8k16, f32
     accumulation), everything else on f32 FMAs.
 
@@ -42,6 +42,8 @@ def ConvertEffAttnToGPUPass : Pass<"effattn-convert-to-gpu", "ModuleOp"> {
     "::mlir::effattn::EffAttnDialect",
     "::mlir::gpu::GPUDialect",
     "::mlir::math::MathDialect",
+    "::mlir::LLVM::LLVMDialect",
+    "::mlir::NVVM::NVVMDialect",
     "::mlir::memref::MemRefDialect",
     "::mlir::nvgpu::NVGPUDialect",
     "::mlir::scf::SCFDialect",

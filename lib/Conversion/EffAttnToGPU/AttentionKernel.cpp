@@ -52,12 +52,15 @@ static constexpr int64_t kMmaKeysPerTileUneven = 64;
 /// an mma operand load hit distinct banks.
 static constexpr int64_t kMmaRowPadding = 8;
 
-/// The tensor-core configuration for f16 with D, E multiples of 16, if the
-/// target has m16n8k16 and the registers and shared memory fit.
+/// The tensor-core configuration for f16/bf16 with D, E multiples of 16, if
+/// the target has m16n8k16 for the type and the registers and shared memory
+/// fit.
 static std::optional<AttentionKernelConfig>
 chooseMmaConfig(GpuTargetAttr target, int64_t d, int64_t e, Type elementType) {
-  if (!elementType || !elementType.isF16() ||
-      !hasMmaShape(target, "f16:m16n8k16") || d % 16 != 0 || e % 16 != 0)
+  if (!elementType || !(elementType.isF16() || elementType.isBF16()) ||
+      !hasMmaShape(target,
+                   elementType.isF16() ? "f16:m16n8k16" : "bf16:m16n8k16") ||
+      d % 16 != 0 || e % 16 != 0)
     return std::nullopt;
   AttentionKernelConfig config;
   config.kind = AttentionKernelKind::TensorCore;

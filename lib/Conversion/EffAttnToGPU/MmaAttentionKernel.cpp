@@ -6,7 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// Exact f16 attention in flash form on tensor cores (nvgpu.mma.sync
+// Exact f16/bf16 attention in flash form on tensor cores (mma.sync
 // m16n8k16, f32 accumulation). Each warp owns 16 query rows; per tile of 64
 // keys staged in shared memory it computes the scores S = Q·Kᵀ as 8
 // accumulator fragments, updates the online softmax on them (rows g and
@@ -25,6 +25,8 @@
 #include "AttentionKernels.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
@@ -49,7 +51,7 @@ class MmaKernelBuilder {
 public:
   MmaKernelBuilder(ImplicitLocOpBuilder &b, const AttentionKernelConfig &config,
                    const AttentionKernelOperands &ops)
-      : b(b), config(config), ops(ops), f16(b.getF16Type()),
+      : b(b), config(config), ops(ops), f16(cast<FloatType>(ops.elementType)),
         f32(b.getF32Type()), fragA(VectorType::get({4, 2}, f16)),
         fragB(VectorType::get({2, 2}, f16)),
         fragC(VectorType::get({2, 2}, f32)), pair(VectorType::get({2}, f16)) {}
@@ -92,9 +94,38 @@ private:
     }
     return {pair[0], pair[1]};
   }
+  /// D = A·B + C for m16n8k16 fragments: nvgpu.mma.sync for f16; for bf16
+  /// (which nvgpu's lowering does not cover) nvvm.mma.sync on the fragments'
+  /// 32-bit registers.
   Value mma(Value a, Value bFragment, Value c) {
-    return nvgpu::MmaSyncOp::create(b, a, bFragment, c,
-                                    ArrayRef<int64_t>{16, 8, 16});
+    if (f16.isF16())
+      return nvgpu::MmaSyncOp::create(b, a, bFragment, c,
+                                      ArrayRef<int64_t>{16, 8, 16});
+    auto registers = [&](Value fragment, int64_t count) {
+      SmallVector<Value, 4> words;
+      for (int64_t i = 0; i < count; ++i) {
+        Value halves = vector::ExtractOp::create(b, fragment, i);
+        Value word = vector::BitCastOp::create(
+            b, VectorType::get({1}, b.getI32Type()), halves);
+        words.push_back(vector::ExtractOp::create(b, word, 0));
+      }
+      return words;
+    };
+    SmallVector<Value, 4> accumulators;
+    for (int64_t i = 0; i < 4; ++i)
+      accumulators.push_back(
+          vector::ExtractOp::create(b, c, ArrayRef<int64_t>{i / 2, i % 2}));
+    Type result = LLVM::LLVMStructType::getLiteral(b.getContext(),
+                                                   SmallVector<Type>(4, f32));
+    Value d = NVVM::MmaOp::create(
+        b, result, registers(a, 4), registers(bFragment, 2), accumulators,
+        ArrayRef<int64_t>{16, 8, 16}, std::nullopt, std::nullopt,
+        std::array{NVVM::MMATypes::bf16, NVVM::MMATypes::bf16},
+        std::array{NVVM::MMALayout::row, NVVM::MMALayout::col});
+    SmallVector<Value, 4> elements;
+    for (int64_t i = 0; i < 4; ++i)
+      elements.push_back(LLVM::ExtractValueOp::create(b, d, i));
+    return vector::FromElementsOp::create(b, fragC, elements);
   }
 
   ImplicitLocOpBuilder &b;
@@ -394,7 +425,7 @@ void mlir::effattn::buildMmaAttentionKernel(
     offset += llvm::alignTo(bytes, 16);
     return view;
   };
-  Type f16 = b.getF16Type();
+  Type f16 = ops.elementType;
   Value keyTiles = carve({2, config.keysPerTile, ops.d + kRowPadding}, f16);
   Value valueTiles = carve({2, config.keysPerTile, ops.e + kRowPadding}, f16);
   Value maskTile =
