@@ -78,6 +78,8 @@ void mlir::effattn::buildCPUPipeline(OpPassManager &pm,
   if (options.inlineFunctions)
     addInlining(pm);
 
+  // Constant weights become packed low-bit codes.
+  pm.addNestedPass<func::FuncOp>(createEffAttnQuantizeWeightsPass());
   // Tile, then decompose the tiles into linalg on tensors.
   EffAttnTilePassOptions tileOptions;
   tileOptions.rowTileSize = options.rowTileSize;

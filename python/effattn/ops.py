@@ -16,10 +16,10 @@ import functools
 
 import numpy as np
 
-from . import compiler
+from . import compiler, reference
 
 _ELEMENT_TYPES = {np.dtype(np.float32): "f32", np.dtype(np.float16): "f16",
-                  np.dtype(np.int64): "i64",
+                  np.dtype(np.int32): "i32", np.dtype(np.int64): "i64",
                   np.dtype(np.bool_): "i1"}
 
 
@@ -212,3 +212,59 @@ def unpacked_sizes(a, b, bits=8, strategy="row"):
     b = np.ascontiguousarray(b, dtype=np.int64)
     attrs = [f"bits = {int(bits)}", f'strategy = "{strategy}"']
     return _run_one_op("unpacked_sizes", attrs, [a, b], [], (3,))
+
+
+def _frame_attrs(bits, redundancy, seed_in, seed_out):
+    attrs = [f"bits = {int(bits)}", f"redundancy = {float(redundancy)!r} : f64",
+             f"seed_in = {int(seed_in)}"]
+    if seed_out is not None:
+        attrs.append(f"seed_out = {int(seed_out)}")
+    return attrs
+
+
+def frame_quantize(w, bits=2, redundancy=1.0, seed_in=0, seed_out=1, x_sigma=2.0):
+    """FrameQuant at compile time; see `effattn.reference.frame_quantize`.
+    Compiles a module holding `w` as a constant (the compiler quantizes it
+    into packed codes) and returns a `reference.FramePacked` whose `packed`
+    words are the compiled module's."""
+    w = np.ascontiguousarray(w, dtype=np.float32)
+    out, inn = w.shape
+    k = int(round(8 * redundancy))
+    rows = 2 * k * out // 16 if seed_out is not None else out
+    cols = 2 * k * inn // 16
+    codes_type = _tensor_type((rows, reference.packed_words(cols, bits)), "i32")
+    vector_type = _tensor_type((rows,), "f32")
+    attrs = _frame_attrs(bits, redundancy, seed_in, seed_out)
+    attrs.append(f"x_sigma = {float(x_sigma)!r} : f64")
+    results = f"{codes_type}, {vector_type}, {vector_type}"
+    text = (
+        f"func.func @frame_quantize() -> ({results}) {{\n"
+        f"  %w = arith.constant dense<\"0x{w.tobytes().hex().upper()}\"> : "
+        f"{_tensor_type(w.shape, 'f32')}\n"
+        f"  %c, %s, %z = effattn.frame_quantize {{{', '.join(attrs)}}} %w : "
+        f"{_tensor_type(w.shape, 'f32')} -> {results}\n"
+        f"  return %c, %s, %z : {results}\n}}\n")
+    module = compiler.compile(text, target=_target, module_name="frame_quantize")
+    words, scale, zero = module.frame_quantize()
+    blocks_in = reference.frame_blocks(inn, redundancy, float32_angles=False)
+    blocks_out = (reference.frame_blocks(out, redundancy, float32_angles=False)
+                  if seed_out is not None else None)
+    packed = reference.FramePacked(
+        reference.unpack_frame_codes(words, cols, bits), scale.reshape(-1, 1),
+        zero.reshape(-1, 1), bits, seed_in, seed_out, blocks_in, blocks_out, w.shape)
+    packed.compiled_words = words
+    return packed
+
+
+def frame_linear(x, packed):
+    """x [..., in] @ W_hatᵀ from the packed codes; see
+    `effattn.reference.frame_linear`."""
+    x = np.ascontiguousarray(x, dtype=np.float32)
+    redundancy = packed.blocks_in.shape[1] / 16
+    attrs = _frame_attrs(packed.bits, redundancy, packed.seed_in, packed.seed_out)
+    words = np.ascontiguousarray(getattr(packed, "compiled_words", None)
+                                 if hasattr(packed, "compiled_words") else packed.packed)
+    scale = np.ascontiguousarray(packed.scale.reshape(-1), dtype=np.float32)
+    zero = np.ascontiguousarray(packed.zero.reshape(-1), dtype=np.float32)
+    return _run_one_op("frame_linear", attrs, [x, words, scale, zero], [],
+                       x.shape[:-1] + (packed.shape[0],))

@@ -10,6 +10,7 @@
 #define EFFATTN_DIALECT_EFFATTN_IR_EFFATTNOPS_H
 
 #include "effattn/Dialect/EffAttn/IR/EffAttnDialect.h"
+#include "effattn/FrameQuant/Quantizer.h"
 #include "mlir/Bytecode/BytecodeOpInterface.h"
 #include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
 #include "mlir/IR/BuiltinTypes.h"

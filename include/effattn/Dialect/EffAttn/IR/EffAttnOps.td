@@ -716,6 +716,149 @@ def EffAttn_UnpackedSizesOp : EffAttn_Op<"unpacked_sizes", [
 }
 
 //===----------------------------------------------------------------------===//
+// FrameQuantizeOp
+//===----------------------------------------------------------------------===//
+
+def EffAttn_FrameQuantizeOp : EffAttn_Op<"frame_quantize", [Pure]> {
+  let summary = "FrameQuant: weights to low-bit codes in a fusion-frame basis";
+  let description = [{
+    Quantizes the weights `W [out, in]` of a linear layer to `bits`-bit codes
+    in a tight-frame basis (FrameQuant, Adepu et al., ICML 2024), with
+    round-to-nearest per row (the authors run GPTQ at this point; the
+    quantizer is one function, `quantizeFrameWeights`, so that GPTQ can take
+    its place):
+
+    ```
+    T_x    = P_x · H · diag(s_x)     s: ±1 from MT19937(seed), H: orthonormal
+                                     Walsh-Hadamard on chunks of the largest
+                                     power-of-two divisor, P: 16-wide
+                                     modulated tight-frame blocks, k = round(8
+                                     · redundancy) (2k rows per 16 columns)
+    W_t    = T_out · W · T_inᵀ       (W · T_inᵀ when seed_out is absent)
+    per row of W_t, maxq = 2^bits - 1, std unbiased:
+      scale = x_sigma · std / (maxq / 2)
+      zero  = round((1 - mean / (2 · std)) · maxq / 2)
+      codes = clamp(round(clamp(w, mean ± 2·std) / scale) + zero, 0, maxq)
+    ```
+
+    `W_t` has R = 2k·out/16 rows (`out` without `seed_out`) and C = 2k·in/16
+    columns, in the authors' coefficient-major order. The results are the
+    codes packed into i32 words `[R, words]` (32/bits codes per word; column
+    `c = i·words + w` in bits `[i·bits, (i+1)·bits)` of word `w`; `words` =
+    ceil(C / (32/bits)) rounded up to a multiple of 8; unused fields are 0),
+    and `scale`, `zero` `[R]`.
+
+    The op runs at compile time: `effattn-quantize-weights` replaces it by
+    constants when `W` is a constant, so that a compiled model holds only
+    the packed codes; weights that are not constant are an error there. The
+    frame blocks use exact angles (Parseval to rounding); the authors round
+    them to f32, which changes no code on their vectors but leaves `PᵀP`
+    off the identity by 1.7e-4 at d = 4096.
+
+    Example (4096 × 4096, 2 bits, redundancy 1.1: R = C = 4608):
+
+    ```mlir
+    %codes, %scale, %zero = effattn.frame_quantize
+        {bits = 2, redundancy = 1.1, seed_in = 0, seed_out = 1}
+        %w : tensor<4096x4096xf32>
+        -> tensor<4608x288xi32>, tensor<4608xf32>, tensor<4608xf32>
+    ```
+  }];
+
+  let arguments = (ins RankedTensorOf<[F32]>:$weights,
+                       DefaultValuedAttr<I64Attr, "2">:$bits,
+                       DefaultValuedAttr<F64Attr, "1.0">:$redundancy,
+                       DefaultValuedAttr<I64Attr, "0">:$seed_in,
+                       OptionalAttr<I64Attr>:$seed_out,
+                       DefaultValuedAttr<F64Attr, "2.0">:$x_sigma);
+  let results = (outs RankedTensorOf<[I32]>:$codes,
+                      RankedTensorOf<[F32]>:$scale,
+                      RankedTensorOf<[F32]>:$zero);
+
+  let assemblyFormat = [{
+    attr-dict $weights `:` type($weights) `->` type($codes) `,` type($scale)
+    `,` type($zero)
+  }];
+
+  let extraClassDeclaration = [{
+    /// Returns the parameters shared with effattn.frame_linear.
+    FrameQuantConfig getConfig();
+  }];
+
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// FrameLinearOp
+//===----------------------------------------------------------------------===//
+
+def EffAttn_FrameLinearOp : EffAttn_Op<"frame_linear", [
+    Pure,
+    DestinationStyleOpInterface,
+    DeclareOpInterfaceMethods<ReifyRankedShapedTypeOpInterface,
+                              ["reifyResultShapes"]>,
+    DeclareOpInterfaceMethods<AggregatedOpInterface, ["decomposeOperation"]>]> {
+  let summary = "FrameQuant linear layer computed from packed low-bit codes";
+  let description = [{
+    Computes `result = input · Ŵᵀ` for the weights `effattn.frame_quantize`
+    packed (same `bits`, `redundancy` and seeds), with
+    `Ŵ = T_outᵀ · (scale · (codes − zero)) · T_in`, without building `Ŵ`:
+
+    ```
+    x_t    = T_in · x                                  [..., C]
+    y_t[r] = scale[r] · (Σ_c codes[r, c] · x_t[c] − zero[r] · Σ_c x_t[c])
+    result = T_outᵀ · y_t                              (y_t without seed_out)
+    ```
+
+    The product reads the packed words directly: a vector of words yields,
+    per shift and mask, the codes of consecutive columns, converted to f32
+    and multiplied into the transformed activations; the zero point is one
+    correction per row. Both transforms are O(d · (log d + 16k)) per row:
+    sign flips, Walsh-Hadamard butterflies and the 16-wide frame blocks
+    (constants of at most 9 distinct blocks, rebuilt from the attributes).
+
+    `input [..., in]` (batch dimensions may be dynamic, `in` static and a
+    multiple of 16), `codes [R, words]`, `scale` and `zero` `[R]`, `init`
+    `[..., out]`, all as described at `effattn.frame_quantize`.
+
+    Example:
+
+    ```mlir
+    %y = effattn.frame_linear {bits = 2, redundancy = 1.1, seed_in = 0,
+                               seed_out = 1}
+        ins(%x, %codes, %scale, %zero : tensor<?x4096xf32>,
+            tensor<4608x288xi32>, tensor<4608xf32>, tensor<4608xf32>)
+        outs(%init : tensor<?x4096xf32>) -> tensor<?x4096xf32>
+    ```
+  }];
+
+  let arguments = (ins RankedTensorOf<[F32]>:$input,
+                       RankedTensorOf<[I32]>:$codes,
+                       RankedTensorOf<[F32]>:$scale,
+                       RankedTensorOf<[F32]>:$zero,
+                       RankedTensorOf<[F32]>:$init,
+                       DefaultValuedAttr<I64Attr, "2">:$bits,
+                       DefaultValuedAttr<F64Attr, "1.0">:$redundancy,
+                       DefaultValuedAttr<I64Attr, "0">:$seed_in,
+                       OptionalAttr<I64Attr>:$seed_out);
+  let results = (outs RankedTensorOf<[F32]>:$result);
+
+  let assemblyFormat = [{
+    attr-dict `ins` `(` $input `,` $codes `,` $scale `,` $zero `:`
+    type($input) `,` type($codes) `,` type($scale) `,` type($zero) `)`
+    `outs` `(` $init `:` type($init) `)` `->` type($result)
+  }];
+
+  let extraClassDeclaration = [{
+    /// Returns the parameters shared with effattn.frame_quantize.
+    FrameQuantConfig getConfig();
+    MutableOperandRange getDpsInitsMutable() { return getInitMutable(); }
+  }];
+
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
 // FailIfOp
 //===----------------------------------------------------------------------===//
 

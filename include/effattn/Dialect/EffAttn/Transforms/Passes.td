@@ -47,8 +47,26 @@ def EffAttnDecomposePass : Pass<"effattn-decompose", "func::FuncOp"> {
     "::mlir::linalg::LinalgDialect",
     "::mlir::math::MathDialect",
     "::mlir::scf::SCFDialect",
-    "::mlir::tensor::TensorDialect"
+    "::mlir::tensor::TensorDialect",
+    "::mlir::vector::VectorDialect"
   ];
+}
+
+def EffAttnQuantizeWeightsPass
+    : Pass<"effattn-quantize-weights", "func::FuncOp"> {
+  let summary = "Quantize constant weights of effattn.frame_quantize at "
+                "compile time";
+  let description = [{
+    Replaces every `effattn.frame_quantize` of a constant weight tensor by
+    three constants: the packed codes, the scales and the zero points
+    (`quantizeFrameWeights` and `packFrameCodes` of lib/FrameQuant). The f32
+    weights then have no use left, so a compiled model holds only the packed
+    codes. A `frame_quantize` whose weights are not a constant is an error:
+    FrameQuant is post-training quantization and runs in the compiler.
+
+    Example: `effattn-opt --effattn-quantize-weights`.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
 }
 
 def EffAttnConfigureTargetPass
