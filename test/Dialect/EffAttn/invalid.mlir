@@ -893,3 +893,155 @@ module attributes {effattn.target = #effattn.gpu<chip = "sm_90", features = "+pt
 
 // expected-error @+1 {{expects mma_shapes to be strings}}
 module attributes {effattn.target = #effattn.gpu<chip = "sm_90", features = "+ptx80", sm_count = 132, warp_size = 32, max_threads_per_block = 1024, shared_memory_per_block = 232448, shared_memory_per_sm = 233472, registers_per_sm = 65536, max_registers_per_thread = 255, mma_shapes = [16]>} {}
+
+// -----
+
+func.func @fq_bits(%w: tensor<32x64xf32>) {
+  // expected-error @+1 {{'effattn.frame_quantize' op expects 'bits' in [2, 8], got 1}}
+  %c, %s, %z = effattn.frame_quantize {bits = 1} %w : tensor<32x64xf32> -> tensor<32x8xi32>, tensor<32xf32>, tensor<32xf32>
+  return
+}
+
+// -----
+
+func.func @fq_redundancy(%w: tensor<32x64xf32>) {
+  // expected-error @+1 {{'effattn.frame_quantize' op expects 'redundancy' with k = round(8 * redundancy) in [8, 32] (a tight frame of at most 4x), got 5.000000e-01}}
+  %c, %s, %z = effattn.frame_quantize {redundancy = 0.5} %w : tensor<32x64xf32> -> tensor<32x8xi32>, tensor<32xf32>, tensor<32xf32>
+  return
+}
+
+// -----
+
+func.func @fq_seed(%w: tensor<32x64xf32>) {
+  // expected-error @+1 {{'effattn.frame_quantize' op expects 'seed_out' in [0, 2^32), got -1}}
+  %c, %s, %z = effattn.frame_quantize {seed_out = -1} %w : tensor<32x64xf32> -> tensor<32x8xi32>, tensor<32xf32>, tensor<32xf32>
+  return
+}
+
+// -----
+
+func.func @fq_x_sigma(%w: tensor<32x64xf32>) {
+  // expected-error @+1 {{'effattn.frame_quantize' op expects a positive finite 'x_sigma', got 0.000000e+00}}
+  %c, %s, %z = effattn.frame_quantize {x_sigma = 0.0} %w : tensor<32x64xf32> -> tensor<32x8xi32>, tensor<32xf32>, tensor<32xf32>
+  return
+}
+
+// -----
+
+func.func @fq_rank(%w: tensor<64xf32>) {
+  // expected-error @+1 {{'effattn.frame_quantize' op expects weights [out, in] of rank 2, got 'tensor<64xf32>'}}
+  %c, %s, %z = effattn.frame_quantize %w : tensor<64xf32> -> tensor<32x8xi32>, tensor<32xf32>, tensor<32xf32>
+  return
+}
+
+// -----
+
+func.func @fq_in(%w: tensor<32x60xf32>) {
+  // expected-error @+1 {{'effattn.frame_quantize' op expects a static in that is a multiple of 16 (the frame's block width), got 60}}
+  %c, %s, %z = effattn.frame_quantize %w : tensor<32x60xf32> -> tensor<32x8xi32>, tensor<32xf32>, tensor<32xf32>
+  return
+}
+
+// -----
+
+func.func @fq_out(%w: tensor<30x64xf32>) {
+  // expected-error @+1 {{'effattn.frame_quantize' op expects a static out (with seed_out) that is a multiple of 16 (the frame's block width), got 30}}
+  %c, %s, %z = effattn.frame_quantize {seed_out = 1} %w : tensor<30x64xf32> -> tensor<30x8xi32>, tensor<30xf32>, tensor<30xf32>
+  return
+}
+
+// -----
+
+func.func @fq_dynamic_out(%w: tensor<?x64xf32>) {
+  // expected-error @+1 {{'effattn.frame_quantize' op expects a static out dimension}}
+  %c, %s, %z = effattn.frame_quantize %w : tensor<?x64xf32> -> tensor<32x8xi32>, tensor<32xf32>, tensor<32xf32>
+  return
+}
+
+// -----
+
+func.func @fq_codes(%w: tensor<32x64xf32>) {
+  // expected-error @+1 {{'effattn.frame_quantize' op expects codes of shape [32, 8] (16 codes of the 64 frame coefficients per word, rows of whole groups of 8 words), got 'tensor<32x4xi32>'}}
+  %c, %s, %z = effattn.frame_quantize %w : tensor<32x64xf32> -> tensor<32x4xi32>, tensor<32xf32>, tensor<32xf32>
+  return
+}
+
+// -----
+
+func.func @fq_scale(%w: tensor<32x64xf32>) {
+  // expected-error @+1 {{'effattn.frame_quantize' op expects scale of shape [32], got 'tensor<32x1xf32>'}}
+  %c, %s, %z = effattn.frame_quantize %w : tensor<32x64xf32> -> tensor<32x8xi32>, tensor<32x1xf32>, tensor<32xf32>
+  return
+}
+
+// -----
+
+func.func @fl_rank(%x: tensor<4x64xf32>, %c: tensor<32x8xi32>, %s: tensor<32xf32>, %init: tensor<32xf32>) {
+  // expected-error @+1 {{'effattn.frame_linear' op expects input [..., in] and init [..., out] of the same rank >= 1, got 'tensor<4x64xf32>' and 'tensor<32xf32>'}}
+  %y = effattn.frame_linear ins(%x, %c, %s, %s : tensor<4x64xf32>, tensor<32x8xi32>, tensor<32xf32>, tensor<32xf32>) outs(%init : tensor<32xf32>) -> tensor<32xf32>
+  return
+}
+
+// -----
+
+func.func @fl_batch(%x: tensor<4x64xf32>, %c: tensor<32x8xi32>, %s: tensor<32xf32>, %init: tensor<5x32xf32>) {
+  // expected-error @+1 {{'effattn.frame_linear' op expects init's batch dimension 0 to match input's (4), got 5}}
+  %y = effattn.frame_linear ins(%x, %c, %s, %s : tensor<4x64xf32>, tensor<32x8xi32>, tensor<32xf32>, tensor<32xf32>) outs(%init : tensor<5x32xf32>) -> tensor<5x32xf32>
+  return
+}
+
+// -----
+
+func.func @fl_in(%x: tensor<4x?xf32>, %c: tensor<32x8xi32>, %s: tensor<32xf32>, %init: tensor<4x32xf32>) {
+  // expected-error @+1 {{'effattn.frame_linear' op expects a static in that is a multiple of 16 (the frame's block width), got ?}}
+  %y = effattn.frame_linear ins(%x, %c, %s, %s : tensor<4x?xf32>, tensor<32x8xi32>, tensor<32xf32>, tensor<32xf32>) outs(%init : tensor<4x32xf32>) -> tensor<4x32xf32>
+  return
+}
+
+// -----
+
+func.func @fl_out(%x: tensor<4x64xf32>, %c: tensor<40x8xi32>, %s: tensor<40xf32>, %init: tensor<4x40xf32>) {
+  // expected-error @+1 {{'effattn.frame_linear' op expects a static out (with seed_out) that is a multiple of 16 (the frame's block width), got 40}}
+  %y = effattn.frame_linear {seed_out = 2} ins(%x, %c, %s, %s : tensor<4x64xf32>, tensor<40x8xi32>, tensor<40xf32>, tensor<40xf32>) outs(%init : tensor<4x40xf32>) -> tensor<4x40xf32>
+  return
+}
+
+// -----
+
+func.func @fl_dynamic_out(%x: tensor<4x64xf32>, %c: tensor<32x8xi32>, %s: tensor<32xf32>, %init: tensor<4x?xf32>) {
+  // expected-error @+1 {{'effattn.frame_linear' op expects a static out dimension}}
+  %y = effattn.frame_linear ins(%x, %c, %s, %s : tensor<4x64xf32>, tensor<32x8xi32>, tensor<32xf32>, tensor<32xf32>) outs(%init : tensor<4x?xf32>) -> tensor<4x?xf32>
+  return
+}
+
+// -----
+
+func.func @fl_codes(%x: tensor<4x64xf32>, %c: tensor<32x8xi32>, %s: tensor<32xf32>, %init: tensor<4x32xf32>) {
+  // expected-error @+1 {{'effattn.frame_linear' op expects codes of shape [36, 8] (16 codes of the 72 frame coefficients per word, rows of whole groups of 8 words), got 'tensor<32x8xi32>'}}
+  %y = effattn.frame_linear {redundancy = 1.1, seed_out = 3} ins(%x, %c, %s, %s : tensor<4x64xf32>, tensor<32x8xi32>, tensor<32xf32>, tensor<32xf32>) outs(%init : tensor<4x32xf32>) -> tensor<4x32xf32>
+  return
+}
+
+// -----
+
+func.func @fl_zero(%x: tensor<4x64xf32>, %c: tensor<32x8xi32>, %s: tensor<32xf32>, %z: tensor<16xf32>, %init: tensor<4x32xf32>) {
+  // expected-error @+1 {{'effattn.frame_linear' op expects zero of shape [32], got 'tensor<16xf32>'}}
+  %y = effattn.frame_linear ins(%x, %c, %s, %z : tensor<4x64xf32>, tensor<32x8xi32>, tensor<32xf32>, tensor<16xf32>) outs(%init : tensor<4x32xf32>) -> tensor<4x32xf32>
+  return
+}
+
+// -----
+
+func.func @fl_bits(%x: tensor<4x64xf32>, %c: tensor<32x8xi32>, %s: tensor<32xf32>, %init: tensor<4x32xf32>) {
+  // expected-error @+1 {{'effattn.frame_linear' op expects 'bits' in [2, 8], got 9}}
+  %y = effattn.frame_linear {bits = 9} ins(%x, %c, %s, %s : tensor<4x64xf32>, tensor<32x8xi32>, tensor<32xf32>, tensor<32xf32>) outs(%init : tensor<4x32xf32>) -> tensor<4x32xf32>
+  return
+}
+
+// -----
+
+func.func @fl_result(%x: tensor<4x64xf32>, %c: tensor<32x8xi32>, %s: tensor<32xf32>, %init: tensor<4x32xf32>) {
+  // expected-error @+1 {{'effattn.frame_linear' op expects the result type to equal init's type 'tensor<4x32xf32>', got 'tensor<?x32xf32>'}}
+  %y = effattn.frame_linear ins(%x, %c, %s, %s : tensor<4x64xf32>, tensor<32x8xi32>, tensor<32xf32>, tensor<32xf32>) outs(%init : tensor<4x32xf32>) -> tensor<?x32xf32>
+  return
+}

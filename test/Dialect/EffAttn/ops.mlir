@@ -140,3 +140,19 @@ func.func @lookup_ffn(%x: tensor<2x?x16xf16>, %w: tensor<8x16xf32>, %pb: tensor<
   %s = effattn.lookup_ffn {code_bits = 4, projection = "bh4", decay = 0.5 : f32} ins(%x, %w4, %pb, %t, %b : tensor<2x?x16xf16>, tensor<1x4x2x8x8xf32>, tensor<8xf32>, tensor<2x16x12xbf16>, tensor<12xf32>) outs(%o : tensor<2x?x12xf16>) -> tensor<2x?x12xf16>
   return %r, %s : tensor<2x?x12xf16>, tensor<2x?x12xf16>
 }
+
+// CHECK-LABEL: func.func @frame_quantize
+// CHECK: effattn.frame_quantize {bits = 3 : i64, redundancy = 1.100000e+00 : f64, seed_in = 5 : i64, seed_out = 6 : i64} %{{.+}} : tensor<32x64xf32> -> tensor<36x8xi32>, tensor<36xf32>, tensor<36xf32>
+func.func @frame_quantize(%w: tensor<32x64xf32>) -> (tensor<36x8xi32>, tensor<36xf32>, tensor<36xf32>) {
+  %c, %s, %z = effattn.frame_quantize {bits = 3, redundancy = 1.1, seed_in = 5, seed_out = 6} %w
+      : tensor<32x64xf32> -> tensor<36x8xi32>, tensor<36xf32>, tensor<36xf32>
+  return %c, %s, %z : tensor<36x8xi32>, tensor<36xf32>, tensor<36xf32>
+}
+
+// CHECK-LABEL: func.func @frame_linear_one_sided
+// CHECK: effattn.frame_linear {seed_in = 5 : i64} ins(%{{.+}}, %{{.+}}, %{{.+}}, %{{.+}} : tensor<?x7x64xf32>, tensor<40x8xi32>, tensor<40xf32>, tensor<40xf32>) outs(%{{.+}} : tensor<?x7x40xf32>) -> tensor<?x7x40xf32>
+func.func @frame_linear_one_sided(%x: tensor<?x7x64xf32>, %c: tensor<40x8xi32>, %s: tensor<40xf32>, %z: tensor<40xf32>, %init: tensor<?x7x40xf32>) -> tensor<?x7x40xf32> {
+  %y = effattn.frame_linear {seed_in = 5} ins(%x, %c, %s, %z : tensor<?x7x64xf32>, tensor<40x8xi32>, tensor<40xf32>, tensor<40xf32>)
+      outs(%init : tensor<?x7x40xf32>) -> tensor<?x7x40xf32>
+  return %y : tensor<?x7x40xf32>
+}

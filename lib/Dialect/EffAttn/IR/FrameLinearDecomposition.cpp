@@ -83,6 +83,10 @@ private:
   /// Returns an f32 tensor of zeros with x's leading (batch) size and the
   /// given trailing sizes.
   Value zeros(Value like, ArrayRef<int64_t> trailing);
+  /// Returns xt [B, fields·words] with field i's columns times
+  /// 2^(-i·bits), so that the codes multiply it in place (see productRows);
+  /// a top field that fills the word up to bit 31 keeps factor 1.
+  Value scaleFields(Value xt, Value codes);
   /// Emits the register tiles of one row tile for activation rows
   /// [begin, end) in steps of `batch`; returns the updated `tileOut`.
   Value productRows(Value tileOut, Value rowBegin, Value begin, Value end,
@@ -233,6 +237,32 @@ Value FrameLinearBuilder::projectBack(Value y, int64_t dim, uint32_t seed) {
   return reshape(flipSigns(hadamard, seed), {dim});
 }
 
+Value FrameLinearBuilder::scaleFields(Value xt, Value codes) {
+  int64_t bits = config.bits;
+  int64_t fields = getCodesPerWord(bits);
+  int64_t words = cast<RankedTensorType>(codes.getType()).getDimSize(1);
+  SmallVector<float> factors;
+  for (int64_t field = 0; field < fields; ++field)
+    factors.push_back((field + 1) * bits == 32 ? 1.0f
+                                               : std::ldexp(1.0f, -field * bits));
+  auto factorType = RankedTensorType::get({fields}, b.getF32Type());
+  Value factor = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(factorType, ArrayRef(factors)));
+  MLIRContext *ctx = b.getContext();
+  AffineMap identity = AffineMap::getMultiDimIdentityMap(3, ctx);
+  Value byField = reshape(xt, {fields, words});
+  Value scaled = lb.generic(
+      {byField, factor}, tensor::EmptyOp::create(
+                             b, loc, tensor::getMixedSizes(b, loc, byField),
+                             b.getF32Type()),
+      {identity, AffineMap::get(3, 0, getAffineDimExpr(1, ctx)), identity},
+      SmallVector<IteratorType>(3, IteratorType::parallel),
+      [](OpBuilder &nb, Location l, ValueRange a) -> Value {
+        return arith::MulFOp::create(nb, l, a[0], a[1]);
+      });
+  return reshape(scaled, {fields * words});
+}
+
 Value FrameLinearBuilder::productRows(Value tileOut, Value rowBegin,
                                       Value begin, Value end, int64_t batch,
                                       int64_t rows, Value xt, Value sums,
@@ -269,23 +299,28 @@ Value FrameLinearBuilder::productRows(Value tileOut, Value rowBegin,
                     wb, wl, i32Vector, codes, ValueRange{row, word}, intPad,
                     ArrayRef<bool>{true}));
               }
-              Value mask = arith::ConstantOp::create(
-                  wb, wl,
-                  DenseElementsAttr::get(i32Vector,
-                                         int32_t((1u << bits) - 1)));
+              auto splat = [&](uint32_t value) -> Value {
+                return arith::ConstantOp::create(
+                    wb, wl,
+                    DenseElementsAttr::get(i32Vector,
+                                           static_cast<int32_t>(value)));
+              };
               for (int64_t field = 0; field < fields; ++field) {
+                // Field i in place: q · 2^(i·bits), a non-negative i32 that
+                // converts exactly (the activations were scaled by
+                // 2^(-i·bits)); the top field of a full word is shifted down
+                // instead, as it would overflow the sign bit.
+                bool top = (field + 1) * bits == 32;
                 SmallVector<Value> q;
                 for (Value value : packed) {
-                  if (field > 0)
-                    value = arith::ShRUIOp::create(
-                        wb, wl, value,
-                        arith::ConstantOp::create(
-                            wb, wl,
-                            DenseElementsAttr::get(
-                                i32Vector, int32_t(field * bits))));
-                  if ((field + 1) * bits < 32)
-                    value = arith::AndIOp::create(wb, wl, value, mask);
-                  q.push_back(arith::UIToFPOp::create(wb, wl, f32Vector, value));
+                  value = top ? arith::ShRUIOp::create(wb, wl, value,
+                                                       splat(field * bits))
+                                    .getResult()
+                              : arith::AndIOp::create(
+                                    wb, wl, value,
+                                    splat(((1u << bits) - 1) << (field * bits)))
+                                    .getResult();
+                  q.push_back(arith::SIToFPOp::create(wb, wl, f32Vector, value));
                 }
                 Value column = arith::AddIOp::create(
                     wb, wl, word,
@@ -335,6 +370,7 @@ Value FrameLinearBuilder::packedProduct(Value xt, Value codes, Value scale,
                                         Value zero, ProductTile tile) {
   int64_t numRows = cast<RankedTensorType>(codes.getType()).getDimSize(0);
   Value sums = lb.rowSum(xt, tensor::getMixedSize(b, loc, xt, 0));
+  xt = scaleFields(xt, codes);
   OpFoldResult numBatch = tensor::getMixedSize(b, loc, xt, 0);
   Value init = tensor::EmptyOp::create(
       b, loc, SmallVector<OpFoldResult>{numBatch, b.getIndexAttr(numRows)},
