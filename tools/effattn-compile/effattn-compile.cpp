@@ -21,6 +21,7 @@
 #include "effattn/InitAllDialects.h"
 #include "effattn/InitAllPasses.h"
 #include "effattn/Pipelines/Pipelines.h"
+#include "effattn/Target/CpuTarget.h"
 #include "effattn/Target/GpuTarget.h"
 
 #include "mlir/IR/MLIRContext.h"
@@ -211,6 +212,11 @@ int main(int argc, char **argv) {
     options.resultsToOutParams = true;
     buildGPUPipeline(pm, options);
   } else {
+    // The description the tile models read (host: this machine), unless the
+    // module names one; other LLVM CPU names keep the models' defaults.
+    if (!(*module)->hasAttr("effattn.target"))
+      if (CpuTargetAttr cpu = lookupCpuTarget(&context, targetName))
+        (*module)->setAttr("effattn.target", cpu);
     CPUPipelineOptions options;
     options.rowTileSize = rowTileSize;
     options.inlineFunctions = true;

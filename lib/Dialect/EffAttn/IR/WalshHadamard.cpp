@@ -38,7 +38,8 @@ static Value buildDenseStages(OpBuilder &b, Location loc, Value x,
   Value matrix = arith::ConstantOp::create(
       b, loc, DenseElementsAttr::get(matrixType, ArrayRef(entries)));
   // [..., P] -> [..., P/width, width]; loops (..., g, j, i), i reduced:
-  // y[..., g, j] = Σ_i x[..., g, i] · H[j, i] (H is symmetric).
+  // y[..., g, j] = Σ_i x[..., g, i] · H[i, j]. H is read with j last, so
+  // that effattn-order-loops can make j innermost (contiguous in H and y).
   SmallVector<ReassociationIndices> groups;
   for (int64_t i = 0; i + 1 < rank; ++i)
     groups.push_back({i});
@@ -56,7 +57,7 @@ static Value buildDenseStages(OpBuilder &b, Location loc, Value x,
   inputExprs.push_back(i);
   outputExprs.push_back(j);
   SmallVector<AffineMap> maps{AffineMap::get(numLoops, 0, inputExprs, ctx),
-                              AffineMap::get(numLoops, 0, {j, i}, ctx),
+                              AffineMap::get(numLoops, 0, {i, j}, ctx),
                               AffineMap::get(numLoops, 0, outputExprs, ctx)};
   SmallVector<utils::IteratorType> iterators(numLoops,
                                              utils::IteratorType::parallel);
