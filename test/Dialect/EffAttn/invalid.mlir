@@ -1045,3 +1045,11 @@ func.func @fl_result(%x: tensor<4x64xf32>, %c: tensor<32x8xi32>, %s: tensor<32xf
   %y = effattn.frame_linear ins(%x, %c, %s, %s : tensor<4x64xf32>, tensor<32x8xi32>, tensor<32xf32>, tensor<32xf32>) outs(%init : tensor<4x32xf32>) -> tensor<?x32xf32>
   return
 }
+
+// -----
+
+func.func @fl_huge_in(%x: tensor<4x131072xf32>, %c: tensor<32x8192xi32>, %s: tensor<32xf32>, %init: tensor<4x32xf32>) {
+  // expected-error @+1 {{'effattn.frame_linear' op expects in <= 65536, got 131072}}
+  %y = effattn.frame_linear ins(%x, %c, %s, %s : tensor<4x131072xf32>, tensor<32x8192xi32>, tensor<32xf32>, tensor<32xf32>) outs(%init : tensor<4x32xf32>) -> tensor<4x32xf32>
+  return
+}

@@ -22,6 +22,9 @@ using namespace mlir::effattn;
 
 /// Largest frame subspace count k = round(8 · redundancy) (redundancy 4).
 static constexpr int64_t kMaxFrameSubspaces = 32;
+/// Largest transformed dimension: the sign diagonal and the per-group frame
+/// blocks are compile-time constants of up to 16 · 2k · dim / 16 floats.
+static constexpr int64_t kMaxFrameDim = int64_t(1) << 16;
 
 /// Builds the shared parameters from the attributes.
 static FrameQuantConfig makeConfig(int64_t bits, double redundancy,
@@ -79,6 +82,9 @@ static LogicalResult verifyFrameDim(Operation *op, StringRef name,
            << name << " that is a multiple of 16 (the frame's block width), got "
            << (ShapedType::isDynamic(size) ? std::string("?")
                                            : std::to_string(size));
+  if (size > kMaxFrameDim)
+    return op->emitOpError("expects ")
+           << name << " <= " << kMaxFrameDim << ", got " << size;
   return success();
 }
 
