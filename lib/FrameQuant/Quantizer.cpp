@@ -32,8 +32,20 @@ int64_t mlir::effattn::getFrameDim(int64_t dim, double redundancy) {
 int64_t mlir::effattn::getCodesPerWord(int64_t bits) { return 32 / bits; }
 
 int64_t mlir::effattn::getPackedWords(int64_t cols, int64_t bits) {
-  return llvm::alignTo(llvm::divideCeil(cols, getCodesPerWord(bits)),
-                       kPackedWordGroup);
+  return llvm::divideCeil(cols, getCodesPerWord(bits));
+}
+
+int64_t mlir::effattn::getPackedRowGroups(int64_t rows) {
+  return llvm::divideCeil(rows, kPackedRowGroup);
+}
+
+/// Returns the index of the word holding (row, col) and the field's shift.
+static std::pair<int64_t, int64_t> locateCode(int64_t row, int64_t col,
+                                              int64_t words, int64_t bits) {
+  int64_t perWord = getCodesPerWord(bits);
+  int64_t group = row / kPackedRowGroup, lane = row % kPackedRowGroup;
+  return {(group * words + col / perWord) * kPackedRowGroup + lane,
+          (col % perWord) * bits};
 }
 
 /// Returns x [rows, cols] transposed.
@@ -120,12 +132,14 @@ SmallVector<int32_t> mlir::effattn::packFrameCodes(ArrayRef<uint8_t> codes,
                                                    int64_t rows, int64_t cols,
                                                    int64_t bits) {
   int64_t words = getPackedWords(cols, bits);
-  SmallVector<int32_t> packed(rows * words, 0);
+  SmallVector<int32_t> packed(
+      getPackedRowGroups(rows) * words * kPackedRowGroup, 0);
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t c = 0; c < cols; ++c) {
-      uint32_t field = uint32_t(codes[r * cols + c]) << ((c / words) * bits);
-      int32_t &word = packed[r * words + c % words];
-      word = static_cast<int32_t>(static_cast<uint32_t>(word) | field);
+      auto [index, shift] = locateCode(r, c, words, bits);
+      uint32_t field = uint32_t(codes[r * cols + c]) << shift;
+      packed[index] = static_cast<int32_t>(
+          static_cast<uint32_t>(packed[index]) | field);
     }
   return packed;
 }
@@ -139,8 +153,9 @@ SmallVector<uint8_t> mlir::effattn::unpackFrameCodes(ArrayRef<int32_t> words,
   SmallVector<uint8_t> codes(rows * cols);
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t c = 0; c < cols; ++c) {
-      uint32_t word = static_cast<uint32_t>(words[r * perRow + c % perRow]);
-      codes[r * cols + c] = (word >> ((c / perRow) * bits)) & mask;
+      auto [index, shift] = locateCode(r, c, perRow, bits);
+      codes[r * cols + c] = (static_cast<uint32_t>(words[index]) >> shift) &
+                            mask;
     }
   return codes;
 }

@@ -101,6 +101,7 @@ void mlir::effattn::buildCPUPipeline(OpPassManager &pm,
 
   // Loops, then the LLVM dialect.
   pm.addPass(createEffAttnLowerRuntimeErrorsPass());
+  pm.addPass(createEffAttnLowerTableLookupsPass());
   if (options.emitCInterface)
     pm.addPass(createEffAttnEmitCInterfacePass());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());

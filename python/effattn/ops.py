@@ -232,7 +232,7 @@ def frame_quantize(w, bits=2, redundancy=1.0, seed_in=0, seed_out=1, x_sigma=2.0
     k = int(round(8 * redundancy))
     rows = 2 * k * out // 16 if seed_out is not None else out
     cols = 2 * k * inn // 16
-    codes_type = _tensor_type((rows, reference.packed_words(cols, bits)), "i32")
+    codes_type = _tensor_type(reference.packed_shape(rows, cols, bits), "i32")
     vector_type = _tensor_type((rows,), "f32")
     attrs = _frame_attrs(bits, redundancy, seed_in, seed_out)
     attrs.append(f"x_sigma = {float(x_sigma)!r} : f64")
@@ -250,7 +250,7 @@ def frame_quantize(w, bits=2, redundancy=1.0, seed_in=0, seed_out=1, x_sigma=2.0
     blocks_out = (reference.frame_blocks(out, redundancy, float32_angles=False)
                   if seed_out is not None else None)
     packed = reference.FramePacked(
-        reference.unpack_frame_codes(words, cols, bits), scale.reshape(-1, 1),
+        reference.unpack_frame_codes(words, rows, cols, bits), scale.reshape(-1, 1),
         zero.reshape(-1, 1), bits, seed_in, seed_out, blocks_in, blocks_out, w.shape)
     packed.compiled_words = words
     return packed

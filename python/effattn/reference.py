@@ -739,34 +739,40 @@ def rtn_minmax(w, bits=2):
 
 
 def packed_words(cols, bits):
-    """Words per packed row of `cols` codes: ceil(cols / (32 // bits)),
-    rounded up to a multiple of 8."""
-    per_word = 32 // bits
-    return -(-(-(-cols // per_word)) // 8) * 8
+    """Words per packed row of `cols` codes: ceil(cols / (32 // bits))."""
+    return -(-cols // (32 // bits))
+
+
+def packed_shape(rows, cols, bits):
+    """The shape of effattn.frame_quantize's codes: [ceil(rows / 16),
+    packed_words(cols, bits), 16]."""
+    return (-(-rows // 16), packed_words(cols, bits), 16)
 
 
 def pack_frame_codes(codes, bits):
     """Packs codes [rows, cols] (ints in [0, 2^bits)) into int32 words
-    [rows, packed_words(cols, bits)]: column c = i·words + w sits in bits
-    [i·bits, (i+1)·bits) of word w; unused fields are 0 (the layout of
-    effattn.frame_quantize)."""
+    packed_shape(rows, cols, bits): word (g, w, l) holds the codes of row
+    16·g + l, column w·n + i (n = 32 // bits) in bits [i·bits, (i+1)·bits);
+    padding rows and columns are 0 (the layout of effattn.frame_quantize)."""
     codes = np.asarray(codes, np.uint32)
     rows, cols = codes.shape
-    words = packed_words(cols, bits)
-    fields = np.zeros((rows, (32 // bits) * words), np.uint32)
-    fields[:, :cols] = codes
-    fields = fields.reshape(rows, 32 // bits, words)
-    shifts = (np.arange(32 // bits, dtype=np.uint32) * bits)[None, :, None]
-    return np.bitwise_or.reduce(fields << shifts, axis=1).view(np.int32)
+    groups, words, lanes = packed_shape(rows, cols, bits)
+    per_word = 32 // bits
+    fields = np.zeros((groups * lanes, words * per_word), np.uint32)
+    fields[:rows, :cols] = codes
+    fields = fields.reshape(groups, lanes, words, per_word)
+    shifts = np.arange(per_word, dtype=np.uint32) * bits
+    packed = np.bitwise_or.reduce(fields << shifts, axis=3)  # [g, lane, w]
+    return np.ascontiguousarray(packed.transpose(0, 2, 1)).view(np.int32)
 
 
-def unpack_frame_codes(words, cols, bits):
+def unpack_frame_codes(words, rows, cols, bits):
     """The codes [rows, cols] (int64) of pack_frame_codes' words."""
     words = np.asarray(words).view(np.uint32)
-    rows, count = words.shape
-    shifts = (np.arange(32 // bits, dtype=np.uint32) * bits)[None, :, None]
-    fields = (words[:, None, :] >> shifts) & np.uint32(2**bits - 1)
-    return fields.reshape(rows, -1)[:, :cols].astype(np.int64)
+    groups, count, lanes = words.shape
+    shifts = np.arange(32 // bits, dtype=np.uint32) * bits
+    fields = (words.transpose(0, 2, 1)[..., None] >> shifts) & np.uint32(2**bits - 1)
+    return fields.reshape(groups * lanes, -1)[:rows, :cols].astype(np.int64)
 
 
 class FramePacked:

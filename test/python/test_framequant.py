@@ -118,7 +118,7 @@ def test_compiled_quantizer_and_linear_match_the_oracle(bits, shape, redundancy,
     # The compiler's packed words are the documented layout, and unpack back.
     np.testing.assert_array_equal(compiled.compiled_words, oracle.packed)
     np.testing.assert_array_equal(
-        reference.unpack_frame_codes(oracle.packed, oracle.codes.shape[1], bits), oracle.codes)
+        reference.unpack_frame_codes(oracle.packed, *oracle.codes.shape, bits), oracle.codes)
     # Batch 1, a batch that leaves a tail after the register tiles, and
     # leading batch dimensions.
     for x_shape in [(1, shape[1]), (7, shape[1]), (2, 3, shape[1]), (shape[1],)]:
@@ -126,6 +126,23 @@ def test_compiled_quantizer_and_linear_match_the_oracle(bits, shape, redundancy,
         got = ops.frame_linear(x, compiled)
         assert got.shape == x_shape[:-1] + (shape[0],)
         assert relative_error(got, reference.frame_linear(x, oracle)) < 1e-5, x_shape
+
+
+@pytest.mark.parametrize("target", ["x86-64-v3", "host"])
+def test_both_kernels_of_two_bit_codes(target):
+    """2-bit codes run on the table kernel with AVX-512 (this machine's
+    host) and on the field kernel otherwise (x86-64-v3: AVX2): both match
+    the oracle, at batch 1 and at a batch with a tail of register tiles."""
+    rng = np.random.default_rng(7)
+    w = rng.standard_normal((48, 80)).astype(np.float32)
+    with ops.target(target):
+        packed = ops.frame_quantize(w, bits=2, redundancy=1.1, seed_in=4, seed_out=5)
+        oracle = reference.frame_quantize(w, bits=2, redundancy=1.1, seed_in=4, seed_out=5)
+        np.testing.assert_array_equal(packed.codes, oracle.codes)
+        for batch in (1, 11):
+            x = rng.standard_normal((batch, 80)).astype(np.float32)
+            assert relative_error(ops.frame_linear(x, packed),
+                                  reference.frame_linear(x, oracle)) < 1e-5
 
 
 def test_compiled_ops_reproduce_the_authors_vectors():
@@ -163,10 +180,10 @@ def test_model_binary_holds_only_packed_codes(tmp_path):
 func.func @layer(%x: tensor<4x256xf32>) -> tensor<4x256xf32> {{
   %w = arith.constant dense<"0x{w.tobytes().hex().upper()}"> : tensor<256x256xf32>
   %c, %s, %z = effattn.frame_quantize {{seed_in = 3, seed_out = 4}} %w
-      : tensor<256x256xf32> -> tensor<256x16xi32>, tensor<256xf32>, tensor<256xf32>
+      : tensor<256x256xf32> -> tensor<16x16x16xi32>, tensor<256xf32>, tensor<256xf32>
   %init = tensor.empty() : tensor<4x256xf32>
   %y = effattn.frame_linear {{seed_in = 3, seed_out = 4}}
-      ins(%x, %c, %s, %z : tensor<4x256xf32>, tensor<256x16xi32>, tensor<256xf32>, tensor<256xf32>)
+      ins(%x, %c, %s, %z : tensor<4x256xf32>, tensor<16x16x16xi32>, tensor<256xf32>, tensor<256xf32>)
       outs(%init : tensor<4x256xf32>) -> tensor<4x256xf32>
   return %y : tensor<4x256xf32>
 }}

@@ -23,14 +23,14 @@
 using namespace mlir::effattn;
 
 namespace {
-TEST(QuantizerTest, PackedRowsHoldWholeVectorsOfWords) {
+TEST(QuantizerTest, PackedShapes) {
   EXPECT_EQ(getCodesPerWord(2), 16);
   EXPECT_EQ(getCodesPerWord(3), 10);
   EXPECT_EQ(getPackedWords(4096, 2), 256);
   EXPECT_EQ(getPackedWords(4608, 2), 288);
-  EXPECT_EQ(getPackedWords(64, 2), 8);   // 4 words rounded up to 8
-  EXPECT_EQ(getPackedWords(72, 3), 8);   // ceil(72 / 10) = 8
-  EXPECT_EQ(getPackedWords(200, 3), 24); // ceil(200 / 10) = 20 -> 24
+  EXPECT_EQ(getPackedWords(72, 3), 8); // ceil(72 / 10)
+  EXPECT_EQ(getPackedRowGroups(4096), 256);
+  EXPECT_EQ(getPackedRowGroups(54), 4); // ceil(54 / 16)
   EXPECT_EQ(getFrameSubspaces(1.0), 8);
   EXPECT_EQ(getFrameSubspaces(1.1), 9);
   EXPECT_EQ(getFrameDim(64, 1.1), 72);
@@ -40,20 +40,23 @@ TEST(QuantizerTest, PackingRoundTripsExactly) {
   std::mt19937 generator(3);
   for (int64_t bits : {2, 3, 4, 8}) {
     for (int64_t cols : {16, 72, 200, 4608}) {
-      const int64_t rows = 3;
+      const int64_t rows = 19;
       llvm::SmallVector<uint8_t> codes(rows * cols);
       for (uint8_t &code : codes)
         code = generator() % (1u << bits);
       llvm::SmallVector<int32_t> words = packFrameCodes(codes, rows, cols, bits);
       int64_t perRow = getPackedWords(cols, bits);
-      ASSERT_EQ(static_cast<int64_t>(words.size()), rows * perRow);
+      ASSERT_EQ(static_cast<int64_t>(words.size()), 2 * perRow * 16);
       EXPECT_EQ(unpackFrameCodes(words, rows, cols, bits), codes)
           << bits << " bits, " << cols << " columns";
-      // Column c = i·words + w is field i of word w.
-      int64_t c = cols - 1, w = c % perRow, i = c / perRow;
-      uint32_t word = static_cast<uint32_t>(words[2 * perRow + w]);
-      EXPECT_EQ((word >> (i * bits)) & ((1u << bits) - 1),
-                codes[2 * cols + c]);
+      // Row 18, column c: lane 2 of word (1, c / n), field c % n.
+      int64_t c = cols - 1, n = 32 / bits;
+      uint32_t word =
+          static_cast<uint32_t>(words[(perRow + c / n) * 16 + 2]);
+      EXPECT_EQ((word >> ((c % n) * bits)) & ((1u << bits) - 1),
+                codes[18 * cols + c]);
+      // The padding rows hold 0.
+      EXPECT_EQ(words[(perRow + c / n) * 16 + 15], 0);
     }
   }
 }

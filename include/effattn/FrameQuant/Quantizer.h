@@ -14,12 +14,13 @@
 //            · maxq/2), q = clamp(round(clip(w, mean ± 2·std)/scale) + zero,
 //            0, maxq), maxq = 2^bits - 1, std unbiased.
 //
-// Packed codes: each row of `cols` codes is stored in `words` 32-bit words,
-// 32/bits codes per word. Column c = i·words + w sits in word w at bits
-// [i·bits, (i+1)·bits): the codes of one field of consecutive words are
-// consecutive columns, so a vector of words yields a vector of columns per
-// shift. `words` is rounded up to a multiple of kPackedWordGroup; columns
-// past `cols` hold 0.
+// Packed codes, [ceil(rows/16), words, 16] 32-bit words: word (g, w, l) holds
+// the codes of row 16·g + l, columns w·n .. w·n + n - 1 (n = 32/bits codes
+// per word, words = ceil(cols/n)), column w·n + i at bits [i·bits,
+// (i+1)·bits). A vector of the 16 words of (g, w) holds the codes of 16 rows
+// for the same columns: one field is one column for 16 rows, and at 2 bits
+// one 4-bit field pair indexes a 16-entry table. Rows past `rows` and
+// columns past `cols` hold 0.
 //
 //===----------------------------------------------------------------------===//
 
@@ -34,8 +35,8 @@
 
 namespace mlir {
 namespace effattn {
-/// Words of a packed row are a multiple of this (one 256-bit vector).
-inline constexpr int64_t kPackedWordGroup = 8;
+/// Rows per group of packed words (the lanes of one 512-bit vector).
+inline constexpr int64_t kPackedRowGroup = 16;
 
 /// The parameters frame_quantize and frame_linear share.
 struct FrameQuantConfig {
@@ -53,8 +54,10 @@ int64_t getFrameSubspaces(double redundancy);
 int64_t getFrameDim(int64_t dim, double redundancy);
 /// Returns the codes one 32-bit word holds: 32 / bits.
 int64_t getCodesPerWord(int64_t bits);
-/// Returns the words of a packed row of `cols` codes.
+/// Returns the words of a packed row of `cols` codes: ceil(cols / (32/bits)).
 int64_t getPackedWords(int64_t cols, int64_t bits);
+/// Returns the row groups of `rows` packed rows: ceil(rows / 16).
+int64_t getPackedRowGroups(int64_t rows);
 
 /// Quantized weights in the frame domain.
 struct FrameQuantizedWeights {
@@ -71,8 +74,8 @@ FrameQuantizedWeights quantizeFrameWeights(llvm::ArrayRef<float> weights,
                                            int64_t out, int64_t in,
                                            const FrameQuantConfig &config);
 
-/// Packs [rows, cols] codes of `bits` bits into [rows, getPackedWords(cols,
-/// bits)] words.
+/// Packs [rows, cols] codes of `bits` bits into [getPackedRowGroups(rows),
+/// getPackedWords(cols, bits), 16] words.
 llvm::SmallVector<int32_t> packFrameCodes(llvm::ArrayRef<uint8_t> codes,
                                           int64_t rows, int64_t cols,
                                           int64_t bits);

@@ -3,87 +3,97 @@
 // One activation row, two-sided frame with redundancy 1.1 and 2 bits:
 // k = 9, so the 16-wide blocks differ from group to group (in = 64: 4
 // groups, out = 48: 3 groups) and are constants [2k, 16, groups], applied
-// with the groups innermost; 54 code rows of 72 codes in 8 words.
+// with the groups innermost; 54 code rows (4 groups of 16) of 72 codes
+// (5 words).
 //
 // The transforms run per activation row (scf.forall). The packed product
-// runs by parallel tiles of code rows; per vector of 8 words each of the 16
-// fields is masked in place, converted and multiplied into the activations,
-// which are scaled per field and padded to 8 + 16 floats per field; the
-// zero point is one correction per output. 54 rows: tiles of 2 code rows.
+// runs by parallel tiles of row groups; without a target (16 256-bit
+// registers, no AVX-512) the field kernel: per word, each field of 16 rows
+// is masked in place, converted and FMA'd with its column's (scaled)
+// activation, into 4 partial sums. The result [1, 64] is sliced to the 54
+// rows before the output transform.
 
 // CHECK-DAG: #[[$ROWS:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d2, d3)>
 // CHECK-DAG: #[[$BLOCK:.+]] = affine_map<(d0, d1, d2, d3) -> (d1, d2, d3)>
 // CHECK-DAG: #[[$BLOCK_T:.+]] = affine_map<(d0, d1, d2, d3) -> (d2, d1, d3)>
 // CHECK-DAG: #[[$OUT:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d3)>
-// CHECK-LABEL: func.func @frame_linear
-// CHECK-SAME: %[[X:[^:]+]]: tensor<1x64xf32>, %[[CODES:[^:]+]]: tensor<54x8xi32>
+// CHECK-LABEL: func.func @fields
+// CHECK-SAME: %[[X:[^:]+]]: tensor<1x64xf32>, %[[CODES:[^:]+]]: tensor<4x5x16xi32>, %[[SCALE:[^:]+]]: tensor<54xf32>
 // CHECK: scf.forall
 // CHECK: linalg.transpose ins(%{{.+}} : tensor<1x4x16xf32>) outs(%{{.+}} : tensor<1x16x4xf32>)
 // CHECK: linalg.generic {indexing_maps = [#[[$ROWS]], #[[$BLOCK]], #[[$OUT]]], iterator_types = ["parallel", "parallel", "reduction", "parallel"]} ins(%{{.+}}, %{{.+}} : tensor<1x16x4xf32>, tensor<18x16x4xf32>) outs(%{{.+}} : tensor<1x18x4xf32>)
-// CHECK: scf.for {{.+}} -> (tensor<1x54xf32>)
-// CHECK: scf.forall (%[[ROW:.+]]) = (0) to (54) step (2)
-// CHECK: scf.for %[[WORD:[^ ]+]] = {{.+}} -> (vector<8xf32>, vector<8xf32>)
-// CHECK: vector.transfer_read %[[CODES]][%{{.+}}, %[[WORD]]]{{.+}} : tensor<54x8xi32>, vector<8xi32>
-// CHECK: arith.andi %{{.+}} : vector<8xi32>
-// CHECK: arith.sitofp %{{.+}} : vector<8xi32> to vector<8xf32>
-// CHECK: vector.transfer_read %{{.+}}[%{{.+}}, %{{.+}}, %[[WORD]]]{{.+}} : tensor<1x16x24xf32>, vector<8xf32>
-// CHECK: vector.fma
-// CHECK: arith.shrui %{{.+}} : vector<8xi32>
-// CHECK: vector.reduction <add>
+// CHECK: scf.for {{.+}} -> (tensor<1x64xf32>)
+// CHECK: scf.forall (%[[GROUP:.+]]) in (4)
+// CHECK: scf.for %[[WORD:[^ ]+]] = {{.+}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// CHECK: %[[PACKED:.+]] = vector.transfer_read %[[CODES]][%{{.+}}, %[[WORD]], %{{.+}}]{{.+}} : tensor<4x5x16xi32>, vector<16xi32>
+// CHECK: %[[FIELD:.+]] = arith.andi %[[PACKED]], %{{.+}} : vector<16xi32>
+// CHECK: %[[Q:.+]] = arith.sitofp %[[FIELD]] : vector<16xi32> to vector<16xf32>
+// CHECK: %[[XS:.+]] = vector.broadcast %{{.+}} : f32 to vector<16xf32>
+// CHECK: vector.fma %[[Q]], %[[XS]], %{{.+}} : vector<16xf32>
+// CHECK: arith.shrui %[[PACKED]], %{{.+}} : vector<16xi32>
+// CHECK: vector.transfer_read %[[SCALE]][%{{.+}}], %{{.+}} : tensor<54xf32>, vector<16xf32>
+// CHECK: vector.transfer_write %{{.+}} {in_bounds = [true]} : vector<16xf32>, tensor<1x16xf32>
 // CHECK: tensor.parallel_insert_slice
+// CHECK: tensor.extract_slice %{{.+}}[0, 0] [1, 54] [1, 1] : tensor<1x64xf32> to tensor<1x54xf32>
 // CHECK: scf.forall
 // CHECK: linalg.generic {indexing_maps = [#[[$ROWS]], #[[$BLOCK_T]], #[[$OUT]]], iterator_types = ["parallel", "parallel", "reduction", "parallel"]} ins(%{{.+}}, %{{.+}} : tensor<1x18x3xf32>, tensor<18x16x3xf32>) outs(%{{.+}} : tensor<1x16x3xf32>)
 // CHECK: linalg.transpose ins(%{{.+}} : tensor<1x16x3xf32>) outs(%{{.+}} : tensor<1x3x16xf32>)
-func.func @frame_linear(%x: tensor<1x64xf32>, %codes: tensor<54x8xi32>, %s: tensor<54xf32>, %z: tensor<54xf32>) -> tensor<1x48xf32> {
+func.func @fields(%x: tensor<1x64xf32>, %codes: tensor<4x5x16xi32>, %s: tensor<54xf32>, %z: tensor<54xf32>) -> tensor<1x48xf32> {
   %init = tensor.empty() : tensor<1x48xf32>
   %y = effattn.frame_linear {redundancy = 1.1, seed_in = 3, seed_out = 4}
-      ins(%x, %codes, %s, %z : tensor<1x64xf32>, tensor<54x8xi32>, tensor<54xf32>, tensor<54xf32>)
+      ins(%x, %codes, %s, %z : tensor<1x64xf32>, tensor<4x5x16xi32>, tensor<54xf32>, tensor<54xf32>)
       outs(%init : tensor<1x48xf32>) -> tensor<1x48xf32>
   return %y : tensor<1x48xf32>
 }
 
 // -----
 
-// The register tile follows the target: accumulators (code rows ×
-// activation rows) take at most half the vector registers. With 32
-// registers: 4 code rows × 4 activation rows.
+// A dynamic number of activation rows without a target: tiles of 1 row
+// group × 4 activation rows (4 accumulators), then the remaining rows one
+// by one (with 4 partial sums each).
 
-// CHECK-LABEL: func.func @wide_target
+// CHECK-LABEL: func.func @default_target
 // CHECK: %[[C4:.+]] = arith.constant 4 : index
 // CHECK: %[[TAIL:.+]] = arith.remui %{{.+}}, %[[C4]]
-// CHECK: scf.for %{{.+}} step %[[C4]]
-// CHECK: scf.forall (%{{.+}}) = (0) to (64) step (4)
-// CHECK-COUNT-16: vector.fma
+// CHECK: %[[MAIN:.+]] = arith.subi %{{.+}}, %[[TAIL]]
+// CHECK: scf.for %{{.+}} = %{{.+}} to %[[MAIN]] step %[[C4]]
+// CHECK: scf.forall (%{{.+}}) in (4)
+// CHECK: scf.for {{.+}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// CHECK-COUNT-4: vector.fma
 // CHECK-NOT: vector.fma
 // CHECK: arith.andi
-module attributes {effattn.target = #effattn.cpu<cpu = "znver4",
-    features = ["avx2", "fma", "avx512f"], vector_bits = 512,
-    vector_registers = 32, l1_bytes = 32768, l2_bytes = 1048576,
-    l3_bytes = 33554432, cores = 2>} {
-func.func @wide_target(%x: tensor<?x64xf32>, %codes: tensor<64x8xi32>, %s: tensor<64xf32>, %init: tensor<?x64xf32>) -> tensor<?x64xf32> {
-  %y = effattn.frame_linear ins(%x, %codes, %s, %s : tensor<?x64xf32>, tensor<64x8xi32>, tensor<64xf32>, tensor<64xf32>)
+// CHECK: scf.for %{{.+}} = %[[MAIN]] to
+func.func @default_target(%x: tensor<?x64xf32>, %codes: tensor<4x4x16xi32>, %s: tensor<64xf32>, %init: tensor<?x64xf32>) -> tensor<?x64xf32> {
+  %y = effattn.frame_linear ins(%x, %codes, %s, %s : tensor<?x64xf32>, tensor<4x4x16xi32>, tensor<64xf32>, tensor<64xf32>)
       outs(%init : tensor<?x64xf32>) -> tensor<?x64xf32>
   return %y : tensor<?x64xf32>
-}
 }
 
 // -----
 
-// Without a target (16 registers): 4 code rows × 2 activation rows, then the
-// remaining activation row alone.
+// With AVX-512 (32 registers) and 2-bit codes: the table kernel. Each
+// activation row gets a 16-entry table per column pair; per word, each
+// 4-bit field pair of 16 rows selects from it (effattn.table_lookup).
+// Tiles of 2 row groups × 8 activation rows.
 
-// CHECK-LABEL: func.func @default_target
-// CHECK: %[[C2:.+]] = arith.constant 2 : index
-// CHECK: %[[TAIL:.+]] = arith.remui %{{.+}}, %[[C2]]
-// CHECK: %[[MAIN:.+]] = arith.subi %{{.+}}, %[[TAIL]]
-// CHECK: scf.for %{{.+}} = %{{.+}} to %[[MAIN]] step %[[C2]]
-// CHECK: scf.forall (%{{.+}}) = (0) to (64) step (4)
-// CHECK-COUNT-8: vector.fma
-// CHECK-NOT: vector.fma
-// CHECK: arith.andi
-// CHECK: scf.for %{{.+}} = %[[MAIN]] to
-func.func @default_target(%x: tensor<?x64xf32>, %codes: tensor<64x8xi32>, %s: tensor<64xf32>, %init: tensor<?x64xf32>) -> tensor<?x64xf32> {
-  %y = effattn.frame_linear ins(%x, %codes, %s, %s : tensor<?x64xf32>, tensor<64x8xi32>, tensor<64xf32>, tensor<64xf32>)
+// CHECK-LABEL: func.func @tables
+// CHECK: vector.transfer_write %{{.+}} : vector<16xf32>, tensor<?x32x16xf32>
+// CHECK: %[[C8:.+]] = arith.constant 8 : index
+// CHECK: arith.remui %{{.+}}, %[[C8]]
+// CHECK: scf.forall (%{{.+}}) = (0) to (4) step (2)
+// CHECK: %[[PACKED:.+]] = vector.transfer_read {{.+}} : tensor<4x4x16xi32>, vector<16xi32>
+// CHECK: %[[TABLE:.+]] = vector.transfer_read {{.+}} : tensor<?x32x16xf32>, vector<16xf32>
+// CHECK: effattn.table_lookup %[[TABLE]][%[[PACKED]]] : vector<16xf32>, vector<16xi32>
+// CHECK: arith.shrui
+// CHECK-NOT: arith.sitofp
+// CHECK: tensor.parallel_insert_slice
+module attributes {effattn.target = #effattn.cpu<cpu = "znver4",
+    features = ["avx2", "fma", "avx512f"], vector_bits = 512,
+    vector_registers = 32, l1_bytes = 32768, l2_bytes = 1048576,
+    l3_bytes = 33554432, cores = 2>} {
+func.func @tables(%x: tensor<?x64xf32>, %codes: tensor<4x4x16xi32>, %s: tensor<64xf32>, %init: tensor<?x64xf32>) -> tensor<?x64xf32> {
+  %y = effattn.frame_linear ins(%x, %codes, %s, %s : tensor<?x64xf32>, tensor<4x4x16xi32>, tensor<64xf32>, tensor<64xf32>)
       outs(%init : tensor<?x64xf32>) -> tensor<?x64xf32>
   return %y : tensor<?x64xf32>
+}
 }

@@ -961,7 +961,7 @@ func.func @fq_dynamic_out(%w: tensor<?x64xf32>) {
 // -----
 
 func.func @fq_codes(%w: tensor<32x64xf32>) {
-  // expected-error @+1 {{'effattn.frame_quantize' op expects codes of shape [32, 8] (16 codes of the 64 frame coefficients per word, rows of whole groups of 8 words), got 'tensor<32x4xi32>'}}
+  // expected-error @+1 {{'effattn.frame_quantize' op expects codes of shape [2, 4, 16] (the 32 rows in groups of 16, 16 of the 64 frame coefficients per word), got 'tensor<32x4xi32>'}}
   %c, %s, %z = effattn.frame_quantize %w : tensor<32x64xf32> -> tensor<32x4xi32>, tensor<32xf32>, tensor<32xf32>
   return
 }
@@ -970,7 +970,7 @@ func.func @fq_codes(%w: tensor<32x64xf32>) {
 
 func.func @fq_scale(%w: tensor<32x64xf32>) {
   // expected-error @+1 {{'effattn.frame_quantize' op expects scale of shape [32], got 'tensor<32x1xf32>'}}
-  %c, %s, %z = effattn.frame_quantize %w : tensor<32x64xf32> -> tensor<32x8xi32>, tensor<32x1xf32>, tensor<32xf32>
+  %c, %s, %z = effattn.frame_quantize %w : tensor<32x64xf32> -> tensor<2x4x16xi32>, tensor<32x1xf32>, tensor<32xf32>
   return
 }
 
@@ -1017,16 +1017,16 @@ func.func @fl_dynamic_out(%x: tensor<4x64xf32>, %c: tensor<32x8xi32>, %s: tensor
 // -----
 
 func.func @fl_codes(%x: tensor<4x64xf32>, %c: tensor<32x8xi32>, %s: tensor<32xf32>, %init: tensor<4x32xf32>) {
-  // expected-error @+1 {{'effattn.frame_linear' op expects codes of shape [36, 8] (16 codes of the 72 frame coefficients per word, rows of whole groups of 8 words), got 'tensor<32x8xi32>'}}
+  // expected-error @+1 {{'effattn.frame_linear' op expects codes of shape [3, 5, 16] (the 36 rows in groups of 16, 16 of the 72 frame coefficients per word), got 'tensor<32x8xi32>'}}
   %y = effattn.frame_linear {redundancy = 1.1, seed_out = 3} ins(%x, %c, %s, %s : tensor<4x64xf32>, tensor<32x8xi32>, tensor<32xf32>, tensor<32xf32>) outs(%init : tensor<4x32xf32>) -> tensor<4x32xf32>
   return
 }
 
 // -----
 
-func.func @fl_zero(%x: tensor<4x64xf32>, %c: tensor<32x8xi32>, %s: tensor<32xf32>, %z: tensor<16xf32>, %init: tensor<4x32xf32>) {
+func.func @fl_zero(%x: tensor<4x64xf32>, %c: tensor<2x4x16xi32>, %s: tensor<32xf32>, %z: tensor<16xf32>, %init: tensor<4x32xf32>) {
   // expected-error @+1 {{'effattn.frame_linear' op expects zero of shape [32], got 'tensor<16xf32>'}}
-  %y = effattn.frame_linear ins(%x, %c, %s, %z : tensor<4x64xf32>, tensor<32x8xi32>, tensor<32xf32>, tensor<16xf32>) outs(%init : tensor<4x32xf32>) -> tensor<4x32xf32>
+  %y = effattn.frame_linear ins(%x, %c, %s, %z : tensor<4x64xf32>, tensor<2x4x16xi32>, tensor<32xf32>, tensor<16xf32>) outs(%init : tensor<4x32xf32>) -> tensor<4x32xf32>
   return
 }
 
@@ -1040,9 +1040,9 @@ func.func @fl_bits(%x: tensor<4x64xf32>, %c: tensor<32x8xi32>, %s: tensor<32xf32
 
 // -----
 
-func.func @fl_result(%x: tensor<4x64xf32>, %c: tensor<32x8xi32>, %s: tensor<32xf32>, %init: tensor<4x32xf32>) {
+func.func @fl_result(%x: tensor<4x64xf32>, %c: tensor<2x4x16xi32>, %s: tensor<32xf32>, %init: tensor<4x32xf32>) {
   // expected-error @+1 {{'effattn.frame_linear' op expects the result type to equal init's type 'tensor<4x32xf32>', got 'tensor<?x32xf32>'}}
-  %y = effattn.frame_linear ins(%x, %c, %s, %s : tensor<4x64xf32>, tensor<32x8xi32>, tensor<32xf32>, tensor<32xf32>) outs(%init : tensor<4x32xf32>) -> tensor<?x32xf32>
+  %y = effattn.frame_linear ins(%x, %c, %s, %s : tensor<4x64xf32>, tensor<2x4x16xi32>, tensor<32xf32>, tensor<32xf32>) outs(%init : tensor<4x32xf32>) -> tensor<?x32xf32>
   return
 }
 
@@ -1052,4 +1052,12 @@ func.func @fl_huge_in(%x: tensor<4x131072xf32>, %c: tensor<32x8192xi32>, %s: ten
   // expected-error @+1 {{'effattn.frame_linear' op expects in <= 65536, got 131072}}
   %y = effattn.frame_linear ins(%x, %c, %s, %s : tensor<4x131072xf32>, tensor<32x8192xi32>, tensor<32xf32>, tensor<32xf32>) outs(%init : tensor<4x32xf32>) -> tensor<4x32xf32>
   return
+}
+
+// -----
+
+func.func @table_lookup_lanes(%t: vector<8xf32>, %i: vector<16xi32>) -> vector<8xf32> {
+  // expected-error @+1 {{'effattn.table_lookup' op operand #0 must be vector of 32-bit float values of length 16, but got 'vector<8xf32>'}}
+  %r = effattn.table_lookup %t[%i] : vector<8xf32>, vector<16xi32>
+  return %r : vector<8xf32>
 }

@@ -142,17 +142,24 @@ func.func @lookup_ffn(%x: tensor<2x?x16xf16>, %w: tensor<8x16xf32>, %pb: tensor<
 }
 
 // CHECK-LABEL: func.func @frame_quantize
-// CHECK: effattn.frame_quantize {bits = 3 : i64, redundancy = 1.100000e+00 : f64, seed_in = 5 : i64, seed_out = 6 : i64} %{{.+}} : tensor<32x64xf32> -> tensor<36x8xi32>, tensor<36xf32>, tensor<36xf32>
-func.func @frame_quantize(%w: tensor<32x64xf32>) -> (tensor<36x8xi32>, tensor<36xf32>, tensor<36xf32>) {
+// CHECK: effattn.frame_quantize {bits = 3 : i64, redundancy = 1.100000e+00 : f64, seed_in = 5 : i64, seed_out = 6 : i64} %{{.+}} : tensor<32x64xf32> -> tensor<3x8x16xi32>, tensor<36xf32>, tensor<36xf32>
+func.func @frame_quantize(%w: tensor<32x64xf32>) -> (tensor<3x8x16xi32>, tensor<36xf32>, tensor<36xf32>) {
   %c, %s, %z = effattn.frame_quantize {bits = 3, redundancy = 1.1, seed_in = 5, seed_out = 6} %w
-      : tensor<32x64xf32> -> tensor<36x8xi32>, tensor<36xf32>, tensor<36xf32>
-  return %c, %s, %z : tensor<36x8xi32>, tensor<36xf32>, tensor<36xf32>
+      : tensor<32x64xf32> -> tensor<3x8x16xi32>, tensor<36xf32>, tensor<36xf32>
+  return %c, %s, %z : tensor<3x8x16xi32>, tensor<36xf32>, tensor<36xf32>
 }
 
 // CHECK-LABEL: func.func @frame_linear_one_sided
-// CHECK: effattn.frame_linear {seed_in = 5 : i64} ins(%{{.+}}, %{{.+}}, %{{.+}}, %{{.+}} : tensor<?x7x64xf32>, tensor<40x8xi32>, tensor<40xf32>, tensor<40xf32>) outs(%{{.+}} : tensor<?x7x40xf32>) -> tensor<?x7x40xf32>
-func.func @frame_linear_one_sided(%x: tensor<?x7x64xf32>, %c: tensor<40x8xi32>, %s: tensor<40xf32>, %z: tensor<40xf32>, %init: tensor<?x7x40xf32>) -> tensor<?x7x40xf32> {
-  %y = effattn.frame_linear {seed_in = 5} ins(%x, %c, %s, %z : tensor<?x7x64xf32>, tensor<40x8xi32>, tensor<40xf32>, tensor<40xf32>)
+// CHECK: effattn.frame_linear {seed_in = 5 : i64} ins(%{{.+}}, %{{.+}}, %{{.+}}, %{{.+}} : tensor<?x7x64xf32>, tensor<3x4x16xi32>, tensor<40xf32>, tensor<40xf32>) outs(%{{.+}} : tensor<?x7x40xf32>) -> tensor<?x7x40xf32>
+func.func @frame_linear_one_sided(%x: tensor<?x7x64xf32>, %c: tensor<3x4x16xi32>, %s: tensor<40xf32>, %z: tensor<40xf32>, %init: tensor<?x7x40xf32>) -> tensor<?x7x40xf32> {
+  %y = effattn.frame_linear {seed_in = 5} ins(%x, %c, %s, %z : tensor<?x7x64xf32>, tensor<3x4x16xi32>, tensor<40xf32>, tensor<40xf32>)
       outs(%init : tensor<?x7x40xf32>) -> tensor<?x7x40xf32>
   return %y : tensor<?x7x40xf32>
+}
+
+// CHECK-LABEL: func.func @table_lookup
+// CHECK: effattn.table_lookup %{{.+}}[%{{.+}}] : vector<16xf32>, vector<16xi32>
+func.func @table_lookup(%t: vector<16xf32>, %i: vector<16xi32>) -> vector<16xf32> {
+  %r = effattn.table_lookup %t[%i] : vector<16xf32>, vector<16xi32>
+  return %r : vector<16xf32>
 }

@@ -24,6 +24,7 @@
 
 #include "effattn/Dialect/EffAttn/IR/BatchedLinalgBuilder.h"
 #include "effattn/Dialect/EffAttn/IR/EffAttnOps.h"
+#include "effattn/Dialect/EffAttn/IR/FramePackedProduct.h"
 #include "effattn/Dialect/EffAttn/IR/WalshHadamard.h"
 #include "effattn/FrameQuant/Frames.h"
 
@@ -41,24 +42,7 @@ using namespace mlir::effattn;
 
 using utils::IteratorType;
 
-/// Lanes of the product's f32 vectors: one 256-bit register; packed rows
-/// hold whole groups of this many words.
-static constexpr int64_t kLanes = kPackedWordGroup;
-
-/// Floats of padding after each field of the scaled activations (one cache
-/// line).
-static constexpr int64_t kFieldPad = 16;
-
-/// Vector registers assumed without a `#effattn.cpu` target (AVX2).
-static constexpr int64_t kDefaultVectorRegisters = 16;
-
 namespace {
-/// The register tile of the packed product: `rows` code rows times `batch`
-/// activation rows of accumulators.
-struct ProductTile {
-  int64_t rows, batch;
-};
-
 /// Emits one frame_linear op.
 class FrameLinearBuilder {
 public:
@@ -73,11 +57,6 @@ public:
   Value project(Value x, int64_t dim, uint32_t seed, int64_t paddedCols);
   /// Returns Tᵀ·y [B, dim] for y [B, frame dim].
   Value projectBack(Value y, int64_t dim, uint32_t seed);
-  /// Returns scale[r] · (Σ_c code[r, c] · xt[b, c] − zero[r] · Σ_c xt[b, c])
-  /// [B, R].
-  Value packedProduct(Value xt, Value codes, Value scale, Value zero,
-                      ProductTile tile);
-
 private:
   /// Returns the ±1 diagonal of `seed` over p entries as an f32 constant.
   Value signs(uint32_t seed, int64_t p);
@@ -98,21 +77,6 @@ private:
   /// Returns an f32 tensor of zeros with x's leading (batch) size and the
   /// given trailing sizes.
   Value zeros(Value like, ArrayRef<int64_t> trailing);
-  /// Returns xt [B, fields·words] as [B, fields, words + kFieldPad] with
-  /// field i's columns times 2^(-i·bits), so that the codes multiply it in
-  /// place (see productTile); a top field that fills the word up to bit 31
-  /// keeps factor 1.
-  Value scaleFields(Value xt, Value codes);
-  /// Returns `tile` [batch, rows] (the outputs of code rows rowBegin + r
-  /// and activation rows batchBegin + i) computed in registers.
-  Value productTile(Value tile, Value rowBegin, Value batchBegin,
-                    int64_t batch, int64_t rows, Value xt, Value sums,
-                    Value codes, Value scale, Value zero);
-  /// Returns `out` with the activation rows [begin, end), in steps of
-  /// `batch`, computed by parallel tiles of `rows` code rows.
-  Value productRows(Value out, Value begin, Value end, int64_t batch,
-                    int64_t rows, Value xt, Value sums, Value codes,
-                    Value scale, Value zero);
 
   OpBuilder &b;
   Location loc;
@@ -297,219 +261,12 @@ Value FrameLinearBuilder::projectBack(Value y, int64_t dim, uint32_t seed) {
   return reshape(flipSigns(hadamard, seed), {dim});
 }
 
-Value FrameLinearBuilder::scaleFields(Value xt, Value codes) {
-  int64_t bits = config.bits;
-  int64_t fields = getCodesPerWord(bits);
-  int64_t words = cast<RankedTensorType>(codes.getType()).getDimSize(1);
-  SmallVector<float> factors;
-  for (int64_t field = 0; field < fields; ++field)
-    factors.push_back((field + 1) * bits == 32 ? 1.0f
-                                               : std::ldexp(1.0f, -field * bits));
-  auto factorType = RankedTensorType::get({fields}, b.getF32Type());
-  Value factor = arith::ConstantOp::create(
-      b, loc, DenseElementsAttr::get(factorType, ArrayRef(factors)));
-  MLIRContext *ctx = b.getContext();
-  AffineMap identity = AffineMap::getMultiDimIdentityMap(3, ctx);
-  Value byField = reshape(xt, {fields, words});
-  Value scaled = lb.generic(
-      {byField, factor}, tensor::EmptyOp::create(
-                             b, loc, tensor::getMixedSizes(b, loc, byField),
-                             b.getF32Type()),
-      {identity, AffineMap::get(3, 0, getAffineDimExpr(1, ctx)), identity},
-      SmallVector<IteratorType>(3, IteratorType::parallel),
-      [](OpBuilder &nb, Location l, ValueRange a) -> Value {
-        return arith::MulFOp::create(nb, l, a[0], a[1]);
-      });
-  // Pad each field by one cache line: the fields of a row (words · 4 bytes
-  // apart, often a multiple of 4 KiB) and the rows would otherwise map to
-  // the same L1 sets.
-  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, scaled);
-  SmallVector<OpFoldResult> paddedSizes{sizes[0], sizes[1],
-                                        b.getIndexAttr(words + kFieldPad)};
-  Value padded = tensor::EmptyOp::create(b, loc, paddedSizes, b.getF32Type());
-  return tensor::InsertSliceOp::create(
-      b, loc, scaled, padded, SmallVector<OpFoldResult>(3, b.getIndexAttr(0)),
-      sizes, SmallVector<OpFoldResult>(3, b.getIndexAttr(1)));
-}
-
-Value FrameLinearBuilder::productTile(Value tile, Value rowBegin,
-                                      Value batchBegin, int64_t batch,
-                                      int64_t rows, Value xt, Value sums,
-                                      Value codes, Value scale, Value zero) {
-  int64_t bits = config.bits;
-  int64_t fields = getCodesPerWord(bits);
-  int64_t words = cast<RankedTensorType>(codes.getType()).getDimSize(1);
-  auto f32Vector = VectorType::get({kLanes}, b.getF32Type());
-  auto i32Vector = VectorType::get({kLanes}, b.getI32Type());
-  auto index = [&](int64_t v) -> Value {
-    return arith::ConstantIndexOp::create(b, loc, v);
-  };
-  Value zeroVector = arith::ConstantOp::create(
-      b, loc, DenseElementsAttr::get(f32Vector, 0.0f));
-  SmallVector<Value> initAccs(batch * rows, zeroVector);
-  auto wordLoop = scf::ForOp::create(
-      b, loc, index(0), index(words), index(kLanes), initAccs,
-      [&](OpBuilder &wb, Location wl, Value word, ValueRange accs) {
-        SmallVector<Value> acc(accs);
-        Value intPad = arith::ConstantIntOp::create(wb, wl, 0, 32);
-        Value floatPad = arith::ConstantFloatOp::create(
-            wb, wl, wb.getF32Type(), APFloat(0.0f));
-        SmallVector<Value> packed;
-        for (int64_t r = 0; r < rows; ++r) {
-          Value row = arith::AddIOp::create(
-              wb, wl, rowBegin, arith::ConstantIndexOp::create(wb, wl, r));
-          packed.push_back(vector::TransferReadOp::create(
-              wb, wl, i32Vector, codes, ValueRange{row, word}, intPad,
-              ArrayRef<bool>{true}));
-        }
-        auto splat = [&](uint32_t value) -> Value {
-          return arith::ConstantOp::create(
-              wb, wl,
-              DenseElementsAttr::get(i32Vector, static_cast<int32_t>(value)));
-        };
-        for (int64_t field = 0; field < fields; ++field) {
-          // Field i in place: q · 2^(i·bits), a non-negative i32 that
-          // converts exactly (the activations were scaled by 2^(-i·bits));
-          // the top field of a full word is shifted down instead, as it
-          // would overflow the sign bit.
-          bool top = (field + 1) * bits == 32;
-          SmallVector<Value> q;
-          for (Value value : packed) {
-            value = top ? arith::ShRUIOp::create(wb, wl, value,
-                                                 splat(field * bits))
-                              .getResult()
-                        : arith::AndIOp::create(
-                              wb, wl, value,
-                              splat(((1u << bits) - 1) << (field * bits)))
-                              .getResult();
-            q.push_back(arith::SIToFPOp::create(wb, wl, f32Vector, value));
-          }
-          Value fieldIndex = arith::ConstantIndexOp::create(wb, wl, field);
-          for (int64_t i = 0; i < batch; ++i) {
-            Value activationRow = arith::AddIOp::create(
-                wb, wl, batchBegin, arith::ConstantIndexOp::create(wb, wl, i));
-            Value x = vector::TransferReadOp::create(
-                wb, wl, f32Vector, xt,
-                ValueRange{activationRow, fieldIndex, word},
-                floatPad, ArrayRef<bool>{true});
-            for (int64_t r = 0; r < rows; ++r)
-              acc[i * rows + r] =
-                  vector::FMAOp::create(wb, wl, q[r], x, acc[i * rows + r]);
-          }
-        }
-        scf::YieldOp::create(wb, wl, acc);
-      });
-  // scale · (Σ q·x − zero · Σ x) per output.
-  for (int64_t i = 0; i < batch; ++i) {
-    Value activationRow =
-        arith::AddIOp::create(b, loc, batchBegin, index(i));
-    Value sum = tensor::ExtractOp::create(b, loc, sums, activationRow);
-    for (int64_t r = 0; r < rows; ++r) {
-      Value row = arith::AddIOp::create(b, loc, rowBegin, index(r));
-      Value dot = vector::ReductionOp::create(
-          b, loc, vector::CombiningKind::ADD, wordLoop.getResult(i * rows + r),
-          Value(), kContractionFastMath);
-      Value correction = arith::MulFOp::create(
-          b, loc, tensor::ExtractOp::create(b, loc, zero, row), sum);
-      Value y = arith::MulFOp::create(
-          b, loc, tensor::ExtractOp::create(b, loc, scale, row),
-          arith::SubFOp::create(b, loc, dot, correction));
-      tile = tensor::InsertOp::create(b, loc, y, tile,
-                                      ValueRange{index(i), index(r)});
-    }
-  }
-  return tile;
-}
-
-Value FrameLinearBuilder::productRows(Value out, Value begin, Value end,
-                                      int64_t batch, int64_t rows, Value xt,
-                                      Value sums, Value codes, Value scale,
-                                      Value zero) {
-  int64_t numRows = cast<RankedTensorType>(codes.getType()).getDimSize(0);
-  auto loop = scf::ForOp::create(
-      b, loc, begin, end, arith::ConstantIndexOp::create(b, loc, batch),
-      ValueRange{out},
-      [&](OpBuilder &nb, Location l, Value batchBegin, ValueRange outer) {
-        auto forall = scf::ForallOp::create(
-            nb, l, ArrayRef<OpFoldResult>{nb.getIndexAttr(0)},
-            ArrayRef<OpFoldResult>{nb.getIndexAttr(numRows)},
-            ArrayRef<OpFoldResult>{nb.getIndexAttr(rows)}, outer,
-            /*mapping=*/std::nullopt);
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPointToStart(forall.getBody());
-        Value rowBegin = forall.getInductionVar(0);
-        SmallVector<OpFoldResult> offsets{batchBegin, rowBegin};
-        SmallVector<OpFoldResult> sizes{b.getIndexAttr(batch),
-                                        b.getIndexAttr(rows)};
-        SmallVector<OpFoldResult> strides(2, b.getIndexAttr(1));
-        Value shared = forall.getRegionIterArgs()[0];
-        Value tile = tensor::ExtractSliceOp::create(b, loc, shared, offsets,
-                                                    sizes, strides);
-        tile = productTile(tile, rowBegin, batchBegin, batch, rows, xt, sums,
-                           codes, scale, zero);
-        b.setInsertionPointToEnd(forall.getTerminator().getBody());
-        tensor::ParallelInsertSliceOp::create(b, loc, tile, shared, offsets,
-                                              sizes, strides);
-        nb.setInsertionPointAfter(forall);
-        scf::YieldOp::create(nb, l, forall.getResult(0));
-      });
-  return loop.getResult(0);
-}
-
-Value FrameLinearBuilder::packedProduct(Value xt, Value codes, Value scale,
-                                        Value zero, ProductTile tile) {
-  int64_t numRows = cast<RankedTensorType>(codes.getType()).getDimSize(0);
-  Value sums = lb.rowSum(xt, tensor::getMixedSize(b, loc, xt, 0));
-  xt = scaleFields(xt, codes);
-  OpFoldResult numBatch = tensor::getMixedSize(b, loc, xt, 0);
-  Value out = tensor::EmptyOp::create(
-      b, loc, SmallVector<OpFoldResult>{numBatch, b.getIndexAttr(numRows)},
-      b.getF32Type());
-  // Register tiles of activation rows (outer, so that their activations
-  // stay in cache while all code rows stream past), then the remaining
-  // activation rows one by one.
-  Value batchSize = getValueOrCreateConstantIndexOp(b, loc, numBatch);
-  Value mainEnd = arith::SubIOp::create(
-      b, loc, batchSize,
-      arith::RemUIOp::create(
-          b, loc, batchSize,
-          arith::ConstantIndexOp::create(b, loc, tile.batch)));
-  out = productRows(out, arith::ConstantIndexOp::create(b, loc, 0), mainEnd,
-                    tile.batch, tile.rows, xt, sums, codes, scale, zero);
-  if (tile.batch > 1)
-    out = productRows(out, mainEnd, batchSize, 1, tile.rows, xt, sums, codes,
-                      scale, zero);
-  return out;
-}
-
-/// Returns the vector registers of the module's `#effattn.cpu` target.
-static int64_t getVectorRegisters(Operation *op) {
-  if (auto module = op->getParentOfType<ModuleOp>())
-    if (auto target = dyn_cast_if_present<CpuTargetAttr>(
-            module->getAttr("effattn.target")))
-      return target.getVectorRegisters();
-  return kDefaultVectorRegisters;
-}
-
-/// Chooses the register tile. Four code rows (two or one when four do not
-/// divide the rows) share each activation load; with more than one
-/// activation row, as many activation rows as keep the accumulators
-/// (rows · batch) within half the vector registers share each unpacked code
-/// vector: the words, the unpacked codes and one activation vector need the
-/// rest. On a 2-core Zen 4 at in = out = 4096 (32 registers), 4 × 4 took
-/// 12.8 ms at batch 64, 4 × 3 14.3 ms, 2 × 5 24.6 ms; at batch 1, 4 rows
-/// 0.39 ms, 8 rows 0.48 ms, 2 rows 0.66 ms.
-static ProductTile chooseProductTile(int64_t registers, int64_t numRows,
-                                     bool singleBatch) {
-  ProductTile tile{1, 1};
-  for (int64_t rows : {4, 2})
-    if (numRows % rows == 0) {
-      tile.rows = rows;
-      break;
-    }
-  if (!singleBatch)
-    tile.batch = std::clamp<int64_t>(registers / (2 * tile.rows), 1, 8);
-  return tile;
+/// Returns the module's `#effattn.cpu` target, if any.
+static CpuTargetAttr getCpuTarget(Operation *op) {
+  auto module = op->getParentOfType<ModuleOp>();
+  return module ? dyn_cast_if_present<CpuTargetAttr>(
+                      module->getAttr("effattn.target"))
+                : CpuTargetAttr();
 }
 
 FailureOr<SmallVector<Value>> FrameLinearOp::decomposeOperation(OpBuilder &b) {
@@ -530,11 +287,11 @@ FailureOr<SmallVector<Value>> FrameLinearOp::decomposeOperation(OpBuilder &b) {
     return builder.project(rows, in, config.seedIn, paddedCols);
   });
   int64_t batchSize = cast<RankedTensorType>(x.getType()).getDimSize(0);
-  ProductTile tile =
-      chooseProductTile(getVectorRegisters(*this), codesType.getDimSize(0),
-                        batchSize == 1);
-  Value y = builder.packedProduct(transformed, getCodes(), getScale(),
-                                  getZero(), tile);
+  PackedProductConfig product = choosePackedProductConfig(
+      getCpuTarget(*this), codesType.getDimSize(0), config.bits,
+      batchSize == 1);
+  Value y = buildPackedProduct(b, loc, transformed, getCodes(), getScale(),
+                               getZero(), config.bits, product);
   if (config.seedOut)
     y = builder.byRows(y, out, [&](Value rows) {
       return builder.projectBack(rows, out, *config.seedOut);

@@ -97,14 +97,15 @@ static LogicalResult verifyPackedWeights(Operation *op, int64_t out,
                                          RankedTensorType scale,
                                          RankedTensorType zero) {
   int64_t rows = config.seedOut ? getFrameDim(out, config.redundancy) : out;
-  int64_t words = getPackedWords(getFrameDim(in, config.redundancy),
-                                 config.bits);
-  if (codes.getShape() != ArrayRef<int64_t>{rows, words})
+  int64_t cols = getFrameDim(in, config.redundancy);
+  int64_t groups = getPackedRowGroups(rows);
+  int64_t words = getPackedWords(cols, config.bits);
+  if (codes.getShape() != ArrayRef<int64_t>{groups, words, kPackedRowGroup})
     return op->emitOpError("expects codes of shape [")
-           << rows << ", " << words << "] (" << getCodesPerWord(config.bits)
-           << " codes of the " << getFrameDim(in, config.redundancy)
-           << " frame coefficients per word, rows of whole groups of "
-           << kPackedWordGroup << " words), got " << codes;
+           << groups << ", " << words << ", " << kPackedRowGroup << "] (the "
+           << rows << " rows in groups of " << kPackedRowGroup << ", "
+           << getCodesPerWord(config.bits) << " of the " << cols
+           << " frame coefficients per word), got " << codes;
   for (auto [name, type] : {std::pair<StringRef, RankedTensorType>{"scale",
                                                                    scale},
                             {"zero", zero}})

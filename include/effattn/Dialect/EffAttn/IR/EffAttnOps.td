@@ -859,6 +859,38 @@ def EffAttn_FrameLinearOp : EffAttn_Op<"frame_linear", [
 }
 
 //===----------------------------------------------------------------------===//
+// TableLookupOp
+//===----------------------------------------------------------------------===//
+
+def EffAttn_TableLookupOp : EffAttn_Op<"table_lookup", [
+    Pure, AllTypesMatch<["table", "result"]>]> {
+  let summary = "Per-lane lookup in a 16-entry vector table";
+  let description = [{
+    `result[i] = table[indices[i] mod 16]`: each lane selects one of the 16
+    table entries by the low 4 bits of its index (the semantics of x86's
+    `vpermps` on 512-bit vectors, which ignores the upper bits). The packed
+    product of `effattn.frame_linear` emits it for 2-bit codes on AVX-512
+    targets; `effattn-lower-table-lookups` lowers it to that instruction when
+    the module's `#effattn.cpu` target has `avx512f`, else to per-lane
+    extracts.
+
+    Example:
+
+    ```mlir
+    %r = effattn.table_lookup %table[%indices] : vector<16xf32>, vector<16xi32>
+    ```
+  }];
+
+  let arguments = (ins VectorOfLengthAndType<[16], [F32]>:$table,
+                       VectorOfLengthAndType<[16], [I32]>:$indices);
+  let results = (outs VectorOfLengthAndType<[16], [F32]>:$result);
+
+  let assemblyFormat = [{
+    $table `[` $indices `]` attr-dict `:` type($table) `,` type($indices)
+  }];
+}
+
+//===----------------------------------------------------------------------===//
 // FailIfOp
 //===----------------------------------------------------------------------===//
 

@@ -108,6 +108,23 @@ def EffAttnLowerRuntimeErrorsPass
   ];
 }
 
+def EffAttnLowerTableLookupsPass
+    : Pass<"effattn-lower-table-lookups", "ModuleOp"> {
+  let summary = "Lower effattn.table_lookup to vpermps or per-lane extracts";
+  let description = [{
+    Replaces every `effattn.table_lookup` by a call of the AVX-512 intrinsic
+    `llvm.x86.avx512.permvar.sf.512` (one `vpermps`) when the module's
+    `#effattn.cpu` target has `avx512f`, and otherwise by 16 lanes of
+    `vector.extract` / `vector.insert` with the index masked to 4 bits. Runs
+    after bufferization (the intrinsic call has no declared memory effects).
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::LLVM::LLVMDialect",
+    "::mlir::vector::VectorDialect"
+  ];
+}
+
 def EffAttnOrderLoopsPass : Pass<"effattn-order-loops", "func::FuncOp"> {
   let summary = "Make the innermost loop of linalg.generic ops contiguous";
   let description = [{
