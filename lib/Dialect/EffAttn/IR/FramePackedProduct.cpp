@@ -38,6 +38,9 @@ static constexpr int64_t kLanes = kPackedRowGroup;
 /// Additions or FMAs in flight per word loop (latency 4 × 2 pipes).
 static constexpr int64_t kMinChains = 8;
 
+/// Column pairs per parallel task when building tables.
+static constexpr int64_t kTablePairsPerTask = 256;
+
 /// Code pairs per word in the table kernel (2-bit codes).
 static constexpr int64_t kPairsPerWord = 8;
 
@@ -165,41 +168,56 @@ Value PackedProductBuilder::buildTables(Value x) {
       SmallVector<OpFoldResult>{numRows, b.getIndexAttr(pairs),
                                 b.getIndexAttr(kLanes)},
       b.getF32Type());
-  // One vector per (row, pair): a · x[2p] + b · x[2p + 1] for entry a + 4b.
+  // One vector per (row, pair): a · x[2p] + b · x[2p + 1] for entry a + 4b,
+  // by parallel blocks of pairs.
+  int64_t block = pairs % kTablePairsPerTask == 0 ? kTablePairsPerTask : pairs;
+  auto forall = scf::ForallOp::create(
+      b, loc,
+      ArrayRef<OpFoldResult>{b.getIndexAttr(0), b.getIndexAttr(0)},
+      ArrayRef<OpFoldResult>{numRows, b.getIndexAttr(pairs)},
+      ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(block)},
+      ValueRange{tables}, /*mapping=*/std::nullopt);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(forall.getBody());
+  Value row = forall.getInductionVar(0), start = forall.getInductionVar(1);
+  SmallVector<OpFoldResult> offsets{row, start, b.getIndexAttr(0)};
+  SmallVector<OpFoldResult> sizes{b.getIndexAttr(1), b.getIndexAttr(block),
+                                  b.getIndexAttr(kLanes)};
+  SmallVector<OpFoldResult> strides(3, b.getIndexAttr(1));
+  Value shared = forall.getRegionIterArgs()[0];
+  Value tile =
+      tensor::ExtractSliceOp::create(b, loc, shared, offsets, sizes, strides);
   Value zeroIndex = arith::ConstantIndexOp::create(b, loc, 0);
   Value one = arith::ConstantIndexOp::create(b, loc, 1);
-  auto rows = scf::ForOp::create(
-      b, loc, zeroIndex, getValueOrCreateConstantIndexOp(b, loc, numRows), one,
-      ValueRange{tables},
-      [&](OpBuilder &rb, Location rl, Value row, ValueRange rowArgs) {
-        auto pairLoop = scf::ForOp::create(
-            rb, rl, zeroIndex, arith::ConstantIndexOp::create(rb, rl, pairs),
-            one, rowArgs,
-            [&](OpBuilder &pb, Location pl, Value pair, ValueRange pairArgs) {
-              Value column =
-                  arith::MulIOp::create(pb, pl, pair,
-                                        arith::ConstantIndexOp::create(pb, pl, 2));
-              Value x0 = tensor::ExtractOp::create(pb, pl, x,
-                                                   ValueRange{row, column});
-              Value x1 = tensor::ExtractOp::create(
-                  pb, pl, x,
-                  ValueRange{row, arith::AddIOp::create(pb, pl, column, one)});
-              Value entries = vector::FMAOp::create(
-                  pb, pl, secondWeights,
-                  vector::BroadcastOp::create(pb, pl, f32Vector, x1),
-                  arith::MulFOp::create(
-                      pb, pl, firstWeights,
-                      vector::BroadcastOp::create(pb, pl, f32Vector, x0)));
-              Value written = vector::TransferWriteOp::create(
-                                  pb, pl, entries, pairArgs[0],
-                                  ValueRange{row, pair, zeroIndex},
-                                  ArrayRef<bool>{true})
-                                  .getResult();
-              scf::YieldOp::create(pb, pl, written);
-            });
-        scf::YieldOp::create(rb, rl, pairLoop.getResult(0));
+  auto pairLoop = scf::ForOp::create(
+      b, loc, zeroIndex, arith::ConstantIndexOp::create(b, loc, block), one,
+      ValueRange{tile},
+      [&](OpBuilder &pb, Location pl, Value local, ValueRange pairArgs) {
+        Value pair = arith::AddIOp::create(pb, pl, start, local);
+        Value column = arith::MulIOp::create(
+            pb, pl, pair, arith::ConstantIndexOp::create(pb, pl, 2));
+        Value x0 = tensor::ExtractOp::create(pb, pl, x, ValueRange{row, column});
+        Value x1 = tensor::ExtractOp::create(
+            pb, pl, x,
+            ValueRange{row, arith::AddIOp::create(pb, pl, column, one)});
+        Value entries = vector::FMAOp::create(
+            pb, pl, secondWeights,
+            vector::BroadcastOp::create(pb, pl, f32Vector, x1),
+            arith::MulFOp::create(
+                pb, pl, firstWeights,
+                vector::BroadcastOp::create(pb, pl, f32Vector, x0)));
+        Value written =
+            vector::TransferWriteOp::create(pb, pl, entries, pairArgs[0],
+                                            ValueRange{zeroIndex, local,
+                                                       zeroIndex},
+                                            ArrayRef<bool>{true})
+                .getResult();
+        scf::YieldOp::create(pb, pl, written);
       });
-  return rows.getResult(0);
+  b.setInsertionPointToEnd(forall.getTerminator().getBody());
+  tensor::ParallelInsertSliceOp::create(b, loc, pairLoop.getResult(0), shared,
+                                        offsets, sizes, strides);
+  return forall.getResult(0);
 }
 
 SmallVector<Value> PackedProductBuilder::buildTile(Value group, Value row,
