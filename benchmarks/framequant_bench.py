@@ -18,7 +18,8 @@ quantization costs), plus the weight reconstruction error ‖Ŵ − W‖/‖W‖
 Everything uses both cores (OpenMP, OpenBLAS and torch threads).
 
 Usage: PYTHONPATH=python python3 benchmarks/framequant_bench.py [--dim 4096]
-       [--batch 1 64] [--redundancy 1.0 1.1] [--repeats 20] [--json out.json]
+       [--batch 1 64] [--redundancy 1.0 1.1] [--repeats 20] [--target host]
+       [--json out.json]
 """
 
 import argparse
@@ -44,6 +45,9 @@ def main():
     parser.add_argument("--redundancy", type=float, nargs="+", default=[1.0, 1.1])
     parser.add_argument("--bits", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--target", default="host",
+                        help="CPU effattn compiles for: host (table kernel with AVX-512) "
+                             "or a preset such as x86-64-v3 (AVX2: field kernel)")
     parser.add_argument("--json")
     args = parser.parse_args()
     import torch
@@ -53,12 +57,13 @@ def main():
     dim = args.dim
     w = (rng.standard_normal((dim, dim)) / np.sqrt(dim)).astype(np.float32)
     tw = torch.from_numpy(w)
-    packed = {r: ops.frame_quantize(w, bits=args.bits, redundancy=r, seed_in=1, seed_out=2)
-              for r in args.redundancy}
+    with ops.target(args.target):
+        packed = {r: ops.frame_quantize(w, bits=args.bits, redundancy=r, seed_in=1, seed_out=2)
+                  for r in args.redundancy}
     w_hat = {r: p.W_hat for r, p in packed.items()}
     results = []
-    print(f"linear {dim} -> {dim}, {args.bits}-bit FrameQuant vs fp32; "
-          f"fp32 weights {w.nbytes / 2**20:.0f} MiB")
+    print(f"linear {dim} -> {dim}, {args.bits}-bit FrameQuant (effattn for {args.target}) vs "
+          f"fp32; fp32 weights {w.nbytes / 2**20:.0f} MiB")
     print(f"{'batch':>5} {'method':<26} {'ms':>8} {'x BLAS':>7} {'GFLOP/s':>8} "
           f"{'weights MiB':>11} {'GB/s':>6} {'err vs Ŵ':>9} {'err vs W':>9}")
     for batch in args.batch:
@@ -72,8 +77,9 @@ def main():
         rows = [("OpenBLAS fp32", blas_s, w.nbytes, None, 0.0),
                 ("PyTorch fp32", torch_s, w.nbytes, None, 0.0)]
         for r, p in packed.items():
-            y = ops.frame_linear(x, p)
-            seconds = best_time(lambda: ops.frame_linear(x, p), args.repeats)
+            with ops.target(args.target):
+                y = ops.frame_linear(x, p)
+                seconds = best_time(lambda: ops.frame_linear(x, p), args.repeats)
             nbytes = p.compiled_words.nbytes + p.scale.nbytes + p.zero.nbytes
             rows.append((f"effattn frame_linear r={r}", seconds, nbytes,
                          relative_error(y, x @ w_hat[r].T), relative_error(y, exact)))
@@ -92,7 +98,7 @@ def main():
           ", ".join(f"r={r}: {e:.3f}" for r, e in reconstruction.items()))
     if args.json:
         with open(args.json, "w") as f:
-            json.dump(dict(dim=dim, bits=args.bits, results=results,
+            json.dump(dict(dim=dim, bits=args.bits, target=args.target, results=results,
                            reconstruction_error=reconstruction), f, indent=1)
 
 

@@ -1,4 +1,4 @@
-//===- Quantizer.cpp - FrameQuant's round-to-nearest and packing -*- C++ -*-===//
+//===- Quantizer.cpp - FrameQuant's quantizer and packing -------*- C++ -*-===//
 //
 // Part of the effattn project, under the Apache License v2.0 with LLVM
 // Exceptions. See https://llvm.org/LICENSE.txt for license information.
@@ -109,9 +109,9 @@ mlir::effattn::quantizeFrameWeights(ArrayRef<float> weights, int64_t out,
     FrameBlocks blocksOut =
         buildFrameBlocks(out, config.redundancy, /*float32Angles=*/false);
     result.rows = blocksOut.getFrameDim();
-    SmallVector<double> columns = applyFrame(
-        transpose(transformed, out, result.cols), result.cols, out,
-        *config.seedOut, &blocksOut);
+    SmallVector<double> columns =
+        applyFrame(transpose(transformed, out, result.cols), result.cols, out,
+                   *config.seedOut, &blocksOut);
     transformed = transpose(columns, result.cols, result.rows);
   }
   result.codes.resize(result.rows * result.cols);
@@ -138,15 +138,14 @@ SmallVector<int32_t> mlir::effattn::packFrameCodes(ArrayRef<uint8_t> codes,
     for (int64_t c = 0; c < cols; ++c) {
       auto [index, shift] = locateCode(r, c, words, bits);
       uint32_t field = uint32_t(codes[r * cols + c]) << shift;
-      packed[index] = static_cast<int32_t>(
-          static_cast<uint32_t>(packed[index]) | field);
+      packed[index] =
+          static_cast<int32_t>(static_cast<uint32_t>(packed[index]) | field);
     }
   return packed;
 }
 
 SmallVector<uint8_t> mlir::effattn::unpackFrameCodes(ArrayRef<int32_t> words,
-                                                     int64_t rows,
-                                                     int64_t cols,
+                                                     int64_t rows, int64_t cols,
                                                      int64_t bits) {
   int64_t perRow = getPackedWords(cols, bits);
   uint32_t mask = (uint32_t(1) << bits) - 1;
@@ -154,8 +153,8 @@ SmallVector<uint8_t> mlir::effattn::unpackFrameCodes(ArrayRef<int32_t> words,
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t c = 0; c < cols; ++c) {
       auto [index, shift] = locateCode(r, c, perRow, bits);
-      codes[r * cols + c] = (static_cast<uint32_t>(words[index]) >> shift) &
-                            mask;
+      codes[r * cols + c] =
+          (static_cast<uint32_t>(words[index]) >> shift) & mask;
     }
   return codes;
 }

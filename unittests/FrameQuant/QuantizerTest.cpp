@@ -44,15 +44,15 @@ TEST(QuantizerTest, PackingRoundTripsExactly) {
       llvm::SmallVector<uint8_t> codes(rows * cols);
       for (uint8_t &code : codes)
         code = generator() % (1u << bits);
-      llvm::SmallVector<int32_t> words = packFrameCodes(codes, rows, cols, bits);
+      llvm::SmallVector<int32_t> words =
+          packFrameCodes(codes, rows, cols, bits);
       int64_t perRow = getPackedWords(cols, bits);
       ASSERT_EQ(static_cast<int64_t>(words.size()), 2 * perRow * 16);
       EXPECT_EQ(unpackFrameCodes(words, rows, cols, bits), codes)
           << bits << " bits, " << cols << " columns";
       // Row 18, column c: lane 2 of word (1, c / n), field c % n.
       int64_t c = cols - 1, n = 32 / bits;
-      uint32_t word =
-          static_cast<uint32_t>(words[(perRow + c / n) * 16 + 2]);
+      uint32_t word = static_cast<uint32_t>(words[(perRow + c / n) * 16 + 2]);
       EXPECT_EQ((word >> ((c % n) * bits)) & ((1u << bits) - 1),
                 codes[18 * cols + c]);
       // The padding rows hold 0.

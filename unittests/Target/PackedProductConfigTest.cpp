@@ -53,12 +53,14 @@ TEST_F(PackedProductConfigTest, Avx2UsesFieldsAndNarrowTiles) {
   // 16 256-bit registers hold 8 vectors of 16 f32.
   CpuTargetAttr v3 = lookupCpuTarget(&context, "x86-64-v3");
   for (CpuTargetAttr target : {v3, CpuTargetAttr()}) {
-    PackedProductConfig batched = choosePackedProductConfig(target, 256, 2, false);
+    PackedProductConfig batched =
+        choosePackedProductConfig(target, 256, 2, false);
     EXPECT_FALSE(batched.tableLookup);
     EXPECT_EQ(batched.rowGroups, 1);
     EXPECT_EQ(batched.batch, 4);
     EXPECT_EQ(batched.chains, 1);
-    PackedProductConfig single = choosePackedProductConfig(target, 256, 2, true);
+    PackedProductConfig single =
+        choosePackedProductConfig(target, 256, 2, true);
     EXPECT_EQ(single.batch, 1);
     EXPECT_EQ(single.chains, 4);
   }

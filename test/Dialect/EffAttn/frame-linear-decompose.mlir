@@ -77,7 +77,8 @@ func.func @default_target(%x: tensor<?x64xf32>, %codes: tensor<4x4x16xi32>, %s: 
 // Tiles of 2 row groups × 8 activation rows.
 
 // CHECK-LABEL: func.func @tables
-// CHECK: vector.transfer_write %{{.+}} : vector<16xf32>, tensor<?x32x16xf32>
+// CHECK: scf.forall (%{{.+}}, %{{.+}}) = (0, 0) to (%{{.+}}, 32) step (1, 32)
+// CHECK: vector.transfer_write %{{.+}} : vector<16xf32>, tensor<1x32x16xf32>
 // CHECK: %[[C8:.+]] = arith.constant 8 : index
 // CHECK: arith.remui %{{.+}}, %[[C8]]
 // CHECK: scf.forall (%{{.+}}) = (0) to (4) step (2)

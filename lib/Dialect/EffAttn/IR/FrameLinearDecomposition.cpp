@@ -57,6 +57,7 @@ public:
   Value project(Value x, int64_t dim, uint32_t seed, int64_t paddedCols);
   /// Returns Tᵀ·y [B, dim] for y [B, frame dim].
   Value projectBack(Value y, int64_t dim, uint32_t seed);
+
 private:
   /// Returns the ±1 diagonal of `seed` over p entries as an f32 constant.
   Value signs(uint32_t seed, int64_t p);
@@ -91,10 +92,11 @@ Value FrameLinearBuilder::byRows(Value x, int64_t resultCols,
   Value init = tensor::EmptyOp::create(
       b, loc, SmallVector<OpFoldResult>{numRows, b.getIndexAttr(resultCols)},
       b.getF32Type());
-  auto forall = scf::ForallOp::create(
-      b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(0)},
-      ArrayRef<OpFoldResult>{numRows}, ArrayRef<OpFoldResult>{b.getIndexAttr(1)},
-      ValueRange{init}, /*mapping=*/std::nullopt);
+  auto forall =
+      scf::ForallOp::create(b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(0)},
+                            ArrayRef<OpFoldResult>{numRows},
+                            ArrayRef<OpFoldResult>{b.getIndexAttr(1)},
+                            ValueRange{init}, /*mapping=*/std::nullopt);
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(forall.getBody());
   Value row = forall.getInductionVar(0);
@@ -106,8 +108,8 @@ Value FrameLinearBuilder::byRows(Value x, int64_t resultCols,
   };
   auto [offsets, sizes, strides] =
       slice(x, cast<RankedTensorType>(x.getType()).getDimSize(1));
-  Value rows = tensor::ExtractSliceOp::create(b, loc, x, offsets, sizes,
-                                              strides);
+  Value rows =
+      tensor::ExtractSliceOp::create(b, loc, x, offsets, sizes, strides);
   Value result = transform(rows);
   auto [outOffsets, outSizes, outStrides] = slice(result, resultCols);
   b.setInsertionPointToEnd(forall.getTerminator().getBody());
@@ -131,8 +133,8 @@ Value FrameLinearBuilder::flipSigns(Value x, uint32_t seed) {
   MLIRContext *ctx = b.getContext();
   AffineMap identity = AffineMap::getMultiDimIdentityMap(3, ctx);
   AffineMap chunk = AffineMap::get(3, 0, getAffineDimExpr(2, ctx));
-  Value init = tensor::EmptyOp::create(
-      b, loc, tensor::getMixedSizes(b, loc, x), type.getElementType());
+  Value init = tensor::EmptyOp::create(b, loc, tensor::getMixedSizes(b, loc, x),
+                                       type.getElementType());
   return lb.generic({x, signs(seed, type.getDimSize(2))}, init,
                     {identity, chunk, identity},
                     SmallVector<IteratorType>(3, IteratorType::parallel),
@@ -147,12 +149,14 @@ Value FrameLinearBuilder::frameBlocks(int64_t dim, double normalization) {
   // Block u depends on 8u mod k only: one block for all groups when k
   // divides 8u for every u.
   int64_t groups = blocks.getNumGroups();
-  int64_t distinct = blocks.k / std::gcd<int64_t>(8, blocks.k) == 1 ? 1 : groups;
+  int64_t distinct =
+      blocks.k / std::gcd<int64_t>(8, blocks.k) == 1 ? 1 : groups;
   SmallVector<float> values;
   for (int64_t c = 0; c < 2 * blocks.k; ++c)
     for (int64_t j = 0; j < 16; ++j)
       for (int64_t u = 0; u < distinct; ++u)
-        values.push_back(static_cast<float>(blocks.at(u, c, j) * normalization));
+        values.push_back(
+            static_cast<float>(blocks.at(u, c, j) * normalization));
   auto type =
       RankedTensorType::get({2 * blocks.k, 16, distinct}, b.getF32Type());
   return arith::ConstantOp::create(
@@ -181,9 +185,9 @@ Value FrameLinearBuilder::applyBlocks(Value x, Value blocks, bool transpose) {
   auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
   AffineExpr group =
       blocksType.getDimSize(2) == 1 ? getAffineConstantExpr(0, ctx) : d(3);
-  AffineMap blockMap =
-      transpose ? AffineMap::get(4, 0, {d(2), d(1), group}, ctx)
-                : AffineMap::get(4, 0, {d(1), d(2), group}, ctx);
+  AffineMap blockMap = transpose
+                           ? AffineMap::get(4, 0, {d(2), d(1), group}, ctx)
+                           : AffineMap::get(4, 0, {d(1), d(2), group}, ctx);
   AffineMap rows = AffineMap::get(4, 0, {d(0), d(2), d(3)}, ctx);
   AffineMap result = AffineMap::get(4, 0, {d(0), d(1), d(3)}, ctx);
   return lb.generic(
@@ -191,8 +195,8 @@ Value FrameLinearBuilder::applyBlocks(Value x, Value blocks, bool transpose) {
       {IteratorType::parallel, IteratorType::parallel, IteratorType::reduction,
        IteratorType::parallel},
       [](OpBuilder &nb, Location l, ValueRange a) -> Value {
-        Value product = arith::MulFOp::create(nb, l, a[0], a[1],
-                                              kContractionFastMath);
+        Value product =
+            arith::MulFOp::create(nb, l, a[0], a[1], kContractionFastMath);
         return arith::AddFOp::create(nb, l, a[2], product,
                                      kContractionFastMath);
       });
@@ -236,7 +240,8 @@ Value FrameLinearBuilder::project(Value x, int64_t dim, uint32_t seed,
   Value blocks = frameBlocks(dim, 1.0 / std::sqrt(double(p)));
   Value transformed = applyBlocks(
       transposeLast(reshape(hadamard, {groups, 16})), blocks, false);
-  int64_t cols = cast<RankedTensorType>(blocks.getType()).getDimSize(0) * groups;
+  int64_t cols =
+      cast<RankedTensorType>(blocks.getType()).getDimSize(0) * groups;
   Value flat = reshape(transformed, {cols});
   if (cols == paddedCols)
     return flat;
@@ -287,15 +292,14 @@ FailureOr<SmallVector<Value>> FrameLinearOp::decomposeOperation(OpBuilder &b) {
     return builder.project(rows, in, config.seedIn, paddedCols);
   });
   int64_t batchSize = cast<RankedTensorType>(x.getType()).getDimSize(0);
-  PackedProductConfig product = choosePackedProductConfig(
-      getCpuTarget(*this), codesType.getDimSize(0), config.bits,
-      batchSize == 1);
+  PackedProductConfig product =
+      choosePackedProductConfig(getCpuTarget(*this), codesType.getDimSize(0),
+                                config.bits, batchSize == 1);
   Value y = buildPackedProduct(b, loc, transformed, getCodes(), getScale(),
                                getZero(), config.bits, product);
   if (config.seedOut)
     y = builder.byRows(y, out, [&](Value rows) {
       return builder.projectBack(rows, out, *config.seedOut);
     });
-  return SmallVector<Value>{
-      expandBatchDims(b, loc, y, getInit(), numBatch)};
+  return SmallVector<Value>{expandBatchDims(b, loc, y, getInit(), numBatch)};
 }

@@ -1,4 +1,4 @@
-//===- FramePackedProduct.cpp - FrameQuant's product on packed codes -*- C++ -*-===//
+//===- FramePackedProduct.cpp - FrameQuant's packed product -----*- C++ -*-===//
 //
 // Part of the effattn project, under the Apache License v2.0 with LLVM
 // Exceptions. See https://llvm.org/LICENSE.txt for license information.
@@ -56,8 +56,7 @@ mlir::effattn::choosePackedProductConfig(CpuTargetAttr target,
   config.tableLookup = bits == 2 && target && target.hasFeature("avx512f");
   config.rowGroups = vectors >= 16 && numRowGroups % 2 == 0 ? 2 : 1;
   if (!singleBatch)
-    config.batch =
-        std::clamp<int64_t>(vectors / (2 * config.rowGroups), 1, 8);
+    config.batch = std::clamp<int64_t>(vectors / (2 * config.rowGroups), 1, 8);
   // Partial sums: at least kMinChains additions in flight, all the
   // accumulators within half the registers.
   int64_t outputs = config.batch * config.rowGroups;
@@ -113,8 +112,8 @@ Value PackedProductBuilder::splat(uint32_t value) {
 }
 
 Value PackedProductBuilder::offset(Value base, int64_t offset) {
-  return arith::AddIOp::create(
-      b, loc, base, arith::ConstantIndexOp::create(b, loc, offset));
+  return arith::AddIOp::create(b, loc, base,
+                               arith::ConstantIndexOp::create(b, loc, offset));
 }
 
 Value PackedProductBuilder::scaleColumns(Value x) {
@@ -123,9 +122,8 @@ Value PackedProductBuilder::scaleColumns(Value x) {
   int64_t words = type.getDimSize(1) / fields;
   SmallVector<float> factors;
   for (int64_t field = 0; field < fields; ++field)
-    factors.push_back((field + 1) * bits == 32
-                          ? 1.0f
-                          : std::ldexp(1.0f, -field * bits));
+    factors.push_back(
+        (field + 1) * bits == 32 ? 1.0f : std::ldexp(1.0f, -field * bits));
   Value factor = arith::ConstantOp::create(
       b, loc,
       DenseElementsAttr::get(RankedTensorType::get({fields}, b.getF32Type()),
@@ -172,8 +170,7 @@ Value PackedProductBuilder::buildTables(Value x) {
   // by parallel blocks of pairs.
   int64_t block = pairs % kTablePairsPerTask == 0 ? kTablePairsPerTask : pairs;
   auto forall = scf::ForallOp::create(
-      b, loc,
-      ArrayRef<OpFoldResult>{b.getIndexAttr(0), b.getIndexAttr(0)},
+      b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(0), b.getIndexAttr(0)},
       ArrayRef<OpFoldResult>{numRows, b.getIndexAttr(pairs)},
       ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(block)},
       ValueRange{tables}, /*mapping=*/std::nullopt);
@@ -196,7 +193,8 @@ Value PackedProductBuilder::buildTables(Value x) {
         Value pair = arith::AddIOp::create(pb, pl, start, local);
         Value column = arith::MulIOp::create(
             pb, pl, pair, arith::ConstantIndexOp::create(pb, pl, 2));
-        Value x0 = tensor::ExtractOp::create(pb, pl, x, ValueRange{row, column});
+        Value x0 =
+            tensor::ExtractOp::create(pb, pl, x, ValueRange{row, column});
         Value x1 = tensor::ExtractOp::create(
             pb, pl, x,
             ValueRange{row, arith::AddIOp::create(pb, pl, column, one)});
@@ -207,10 +205,9 @@ Value PackedProductBuilder::buildTables(Value x) {
                 pb, pl, firstWeights,
                 vector::BroadcastOp::create(pb, pl, f32Vector, x0)));
         Value written =
-            vector::TransferWriteOp::create(pb, pl, entries, pairArgs[0],
-                                            ValueRange{zeroIndex, local,
-                                                       zeroIndex},
-                                            ArrayRef<bool>{true})
+            vector::TransferWriteOp::create(
+                pb, pl, entries, pairArgs[0],
+                ValueRange{zeroIndex, local, zeroIndex}, ArrayRef<bool>{true})
                 .getResult();
         scf::YieldOp::create(pb, pl, written);
       });
@@ -311,8 +308,8 @@ SmallVector<Value> PackedProductBuilder::buildTile(Value group, Value row,
             for (int64_t i = 0; i < batch; ++i) {
               Value x = vector::BroadcastOp::create(
                   b, loc, f32Vector,
-                  tensor::ExtractOp::create(b, loc, operand,
-                                            ValueRange{offset(row, i), column}));
+                  tensor::ExtractOp::create(
+                      b, loc, operand, ValueRange{offset(row, i), column}));
               for (int64_t g = 0; g < config.rowGroups; ++g) {
                 Value &a = partial(acc, i, g, field);
                 a = vector::FMAOp::create(b, loc, q[g], x, a);
@@ -407,8 +404,7 @@ Value PackedProductBuilder::build(Value x, Value codesIn, Value scaleIn,
   int64_t numRows = cast<RankedTensorType>(scale.getType()).getDimSize(0);
   Value out = tensor::EmptyOp::create(
       b, loc,
-      SmallVector<OpFoldResult>{numBatch,
-                                b.getIndexAttr(numGroups * kLanes)},
+      SmallVector<OpFoldResult>{numBatch, b.getIndexAttr(numGroups * kLanes)},
       b.getF32Type());
   Value batchSize = getValueOrCreateConstantIndexOp(b, loc, numBatch);
   Value mainEnd = arith::SubIOp::create(

@@ -40,9 +40,8 @@ static FrameQuantConfig makeConfig(int64_t bits, double redundancy,
 }
 
 FrameQuantConfig FrameQuantizeOp::getConfig() {
-  FrameQuantConfig config =
-      makeConfig(getBits(), getRedundancy().convertToDouble(), getSeedIn(),
-                 getSeedOut());
+  FrameQuantConfig config = makeConfig(
+      getBits(), getRedundancy().convertToDouble(), getSeedIn(), getSeedOut());
   config.xSigma = getXSigma().convertToDouble();
   return config;
 }
@@ -64,9 +63,9 @@ static LogicalResult verifyFrameAttributes(Operation *op, int64_t bits,
                            "redundancy) in [8, ")
            << kMaxFrameSubspaces << "] (a tight frame of at most 4x), got "
            << redundancy;
-  for (auto [name, seed] : {std::pair<StringRef, std::optional<int64_t>>{
-                                "seed_in", seedIn},
-                            {"seed_out", seedOut}})
+  for (auto [name, seed] :
+       {std::pair<StringRef, std::optional<int64_t>>{"seed_in", seedIn},
+        {"seed_out", seedOut}})
     if (seed && (*seed < 0 || *seed > int64_t(UINT32_MAX)))
       return op->emitOpError("expects '")
              << name << "' in [0, 2^32), got " << *seed;
@@ -79,7 +78,8 @@ static LogicalResult verifyFrameDim(Operation *op, StringRef name,
                                     int64_t size) {
   if (ShapedType::isDynamic(size) || size % 16 != 0)
     return op->emitOpError("expects a static ")
-           << name << " that is a multiple of 16 (the frame's block width), got "
+           << name
+           << " that is a multiple of 16 (the frame's block width), got "
            << (ShapedType::isDynamic(size) ? std::string("?")
                                            : std::to_string(size));
   if (size > kMaxFrameDim)
@@ -90,8 +90,7 @@ static LogicalResult verifyFrameDim(Operation *op, StringRef name,
 
 /// Checks codes [rows, words], scale [rows] and zero [rows] for weights
 /// [out, in].
-static LogicalResult verifyPackedWeights(Operation *op, int64_t out,
-                                         int64_t in,
+static LogicalResult verifyPackedWeights(Operation *op, int64_t out, int64_t in,
                                          const FrameQuantConfig &config,
                                          RankedTensorType codes,
                                          RankedTensorType scale,
@@ -106,9 +105,8 @@ static LogicalResult verifyPackedWeights(Operation *op, int64_t out,
            << rows << " rows in groups of " << kPackedRowGroup << ", "
            << getCodesPerWord(config.bits) << " of the " << cols
            << " frame coefficients per word), got " << codes;
-  for (auto [name, type] : {std::pair<StringRef, RankedTensorType>{"scale",
-                                                                   scale},
-                            {"zero", zero}})
+  for (auto [name, type] :
+       {std::pair<StringRef, RankedTensorType>{"scale", scale}, {"zero", zero}})
     if (type.getShape() != ArrayRef<int64_t>{rows})
       return op->emitOpError("expects ")
              << name << " of shape [" << rows << "], got " << type;
@@ -133,8 +131,8 @@ LogicalResult FrameQuantizeOp::verify() {
            << weightsType;
   int64_t out = weightsType.getDimSize(0), in = weightsType.getDimSize(1);
   if (failed(verifyFrameDim(*this, "in", in)) ||
-      (config.seedOut && failed(verifyFrameDim(*this, "out (with seed_out)",
-                                               out))))
+      (config.seedOut &&
+       failed(verifyFrameDim(*this, "out (with seed_out)", out))))
     return failure();
   if (ShapedType::isDynamic(out))
     return emitOpError("expects a static out dimension");
@@ -168,8 +166,8 @@ LogicalResult FrameLinearOp::verify() {
   int64_t out = initType.getDimSize(rank - 1);
   if (failed(verifyFrameDim(*this, "in", in)))
     return failure();
-  if (config.seedOut && failed(verifyFrameDim(*this, "out (with seed_out)",
-                                              out)))
+  if (config.seedOut &&
+      failed(verifyFrameDim(*this, "out (with seed_out)", out)))
     return failure();
   if (ShapedType::isDynamic(out))
     return emitOpError("expects a static out dimension");
@@ -182,8 +180,9 @@ LogicalResult FrameLinearOp::verify() {
   return success();
 }
 
-LogicalResult FrameLinearOp::reifyResultShapes(
-    OpBuilder &b, ReifiedRankedShapedTypeDims &reifiedShapes) {
+LogicalResult
+FrameLinearOp::reifyResultShapes(OpBuilder &b,
+                                 ReifiedRankedShapedTypeDims &reifiedShapes) {
   reifiedShapes.push_back(tensor::getMixedSizes(b, getLoc(), getInit()));
   return success();
 }

@@ -60,8 +60,8 @@ struct LookupToExtracts : OpRewritePattern<TableLookupOp> {
       Value position = arith::IndexCastOp::create(
           rewriter, loc, rewriter.getIndexType(),
           arith::AndIOp::create(rewriter, loc, index, mask));
-      Value entry = vector::ExtractOp::create(
-          rewriter, loc, op.getTable(), ArrayRef<OpFoldResult>{position});
+      Value entry = vector::ExtractOp::create(rewriter, loc, op.getTable(),
+                                              ArrayRef<OpFoldResult>{position});
       result = vector::InsertOp::create(rewriter, loc, entry, result,
                                         ArrayRef<int64_t>{lane});
     }

@@ -44,8 +44,8 @@ static LogicalResult quantizeConstantWeights(RewriterBase &rewriter,
   FrameQuantConfig config = op.getConfig();
   FrameQuantizedWeights quantized =
       quantizeFrameWeights(dense, out, in, config);
-  SmallVector<int32_t> packed = packFrameCodes(
-      quantized.codes, quantized.rows, quantized.cols, config.bits);
+  SmallVector<int32_t> packed = packFrameCodes(quantized.codes, quantized.rows,
+                                               quantized.cols, config.bits);
 
   rewriter.setInsertionPoint(op);
   Location loc = op.getLoc();

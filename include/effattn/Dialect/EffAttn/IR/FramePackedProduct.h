@@ -1,4 +1,4 @@
-//===- FramePackedProduct.h - FrameQuant's product on packed codes -*- C++ -*-===//
+//===- FramePackedProduct.h - FrameQuant's packed product -------*- C++ -*-===//
 //
 // Part of the effattn project, under the Apache License v2.0 with LLVM
 // Exceptions. See https://llvm.org/LICENSE.txt for license information.
