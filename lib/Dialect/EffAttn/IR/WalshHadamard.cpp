@@ -10,7 +10,9 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 #include "llvm/Support/MathExtras.h"
 
@@ -80,6 +82,61 @@ static Value buildDenseStages(OpBuilder &b, Location loc, Value x,
                                          groups);
 }
 
+/// Returns one butterfly stage of half-width h (a multiple of kDenseWidth)
+/// on x [N, P] as vector code, kDenseWidth lanes at a time:
+/// (x[n, 2hg + i], x[n, 2hg + h + i]) -> (a + b, a - b). (As linalg, LLVM
+/// fully unrolls the short inner loops of the first stages and vectorizes
+/// the outer one with gathers.)
+static Value buildButterflyStage(OpBuilder &b, Location loc, Value x,
+                                 int64_t h) {
+  auto type = cast<RankedTensorType>(x.getType());
+  int64_t length = type.getDimSize(1);
+  auto vectorType = VectorType::get({kDenseWidth}, type.getElementType());
+  auto index = [&](OpBuilder &nb, int64_t v) -> Value {
+    return arith::ConstantIndexOp::create(nb, loc, v);
+  };
+  Value init = tensor::EmptyOp::create(b, loc, tensor::getMixedSizes(b, loc, x),
+                                       type.getElementType());
+  Value pad =
+      arith::ConstantOp::create(b, loc, b.getZeroAttr(type.getElementType()));
+  Value numRows = tensor::DimOp::create(b, loc, x, 0);
+  auto rowLoop = scf::ForOp::create(
+      b, loc, index(b, 0), numRows, index(b, 1), ValueRange{init},
+      [&](OpBuilder &rb, Location, Value row, ValueRange rowArgs) {
+        // Pair k in [0, P/2) (lanes of 16): first element at k + (k/h)·h.
+        auto pairLoop = scf::ForOp::create(
+            rb, loc, index(rb, 0), index(rb, length / 2),
+            index(rb, kDenseWidth), rowArgs,
+            [&](OpBuilder &pb, Location, Value k, ValueRange args) {
+              Value group = arith::DivUIOp::create(pb, loc, k, index(pb, h));
+              Value first = arith::AddIOp::create(
+                  pb, loc, k,
+                  arith::MulIOp::create(pb, loc, group, index(pb, h)));
+              Value second =
+                  arith::AddIOp::create(pb, loc, first, index(pb, h));
+              auto read = [&](Value column) -> Value {
+                return vector::TransferReadOp::create(
+                    pb, loc, vectorType, x, ValueRange{row, column}, pad,
+                    ArrayRef<bool>{true});
+              };
+              Value lhs = read(first), rhs = read(second);
+              Value out = args[0];
+              for (auto [value, column] :
+                   {std::pair{Value(arith::AddFOp::create(pb, loc, lhs, rhs)),
+                              first},
+                    std::pair{Value(arith::SubFOp::create(pb, loc, lhs, rhs)),
+                              second}})
+                out = vector::TransferWriteOp::create(pb, loc, value, out,
+                                                      ValueRange{row, column},
+                                                      ArrayRef<bool>{true})
+                          .getResult();
+              scf::YieldOp::create(pb, loc, out);
+            });
+        scf::YieldOp::create(rb, loc, pairLoop.getResult(0));
+      });
+  return rowLoop.getResult(0);
+}
+
 Value mlir::effattn::buildWalshHadamard(OpBuilder &b, Location loc, Value x) {
   auto type = cast<RankedTensorType>(x.getType());
   int64_t rank = type.getRank();
@@ -88,49 +145,27 @@ Value mlir::effattn::buildWalshHadamard(OpBuilder &b, Location loc, Value x) {
   int64_t dense = std::min(length, kDenseWidth);
   if (dense > 1)
     x = buildDenseStages(b, loc, x, dense);
-  MLIRContext *ctx = b.getContext();
-  // [..., P] <-> [..., P/(2h), 2, h]: the leading dimensions stay, the last
-  // one splits in three.
-  SmallVector<ReassociationIndices> groups;
+  if (dense == length)
+    return x;
+  // The butterflies on rows [N, P] (leading dimensions collapsed).
+  SmallVector<ReassociationIndices> groups(1);
   for (int64_t i = 0; i + 1 < rank; ++i)
-    groups.push_back({i});
-  groups.push_back({rank - 1, rank, rank + 1});
-  unsigned numLoops = rank + 2;
-  SmallVector<AffineExpr> outer;
-  for (unsigned i = 0; i + 2 < numLoops; ++i)
-    outer.push_back(b.getAffineDimExpr(i));
-  auto half = [&](int64_t which) {
-    SmallVector<AffineExpr> exprs(outer);
-    exprs.push_back(b.getAffineConstantExpr(which));
-    exprs.push_back(b.getAffineDimExpr(numLoops - 1));
-    return AffineMap::get(numLoops, 0, exprs, ctx);
-  };
-  AffineMap identity = b.getMultiDimIdentityMap(numLoops);
-  SmallVector<utils::IteratorType> iterators(numLoops,
-                                             utils::IteratorType::parallel);
-  for (int64_t h = dense; h < length; h *= 2) {
-    SmallVector<int64_t> shape(type.getShape().drop_back());
-    shape.append({length / (2 * h), 2, h});
-    auto stagedType = RankedTensorType::get(shape, type.getElementType());
-    Value staged = tensor::ExpandShapeOp::create(b, loc, stagedType, x, groups);
-    SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, staged);
-    Value empty = tensor::EmptyOp::create(b, loc, sizes, type.getElementType());
-    auto stage = linalg::GenericOp::create(
-        b, loc, stagedType, ValueRange{staged, staged}, ValueRange{empty},
-        ArrayRef<AffineMap>{half(0), half(1), identity}, iterators,
-        [&](OpBuilder &nb, Location l, ValueRange a) {
-          Value side = linalg::IndexOp::create(nb, l, numLoops - 2);
-          Value isSum =
-              arith::CmpIOp::create(nb, l, arith::CmpIPredicate::eq, side,
-                                    arith::ConstantIndexOp::create(nb, l, 0));
-          Value sum = arith::AddFOp::create(nb, l, a[0], a[1]);
-          Value difference = arith::SubFOp::create(nb, l, a[0], a[1]);
-          linalg::YieldOp::create(nb, l,
-                                  ValueRange{arith::SelectOp::create(
-                                      nb, l, isSum, sum, difference)});
-        });
-    x = tensor::CollapseShapeOp::create(b, loc, type, stage.getResult(0),
-                                        groups);
-  }
-  return x;
+    groups[0].push_back(i);
+  groups.push_back({rank - 1});
+  Value rows = x;
+  if (rank == 1)
+    rows = tensor::ExpandShapeOp::create(
+        b, loc, RankedTensorType::get({1, length}, type.getElementType()), x,
+        SmallVector<ReassociationIndices>{{0, 1}});
+  else if (rank > 2)
+    rows = tensor::CollapseShapeOp::create(b, loc, x, groups);
+  for (int64_t h = dense; h < length; h *= 2)
+    rows = buildButterflyStage(b, loc, rows, h);
+  if (rank == 1)
+    return tensor::CollapseShapeOp::create(
+        b, loc, rows, SmallVector<ReassociationIndices>{{0, 1}});
+  if (rank == 2)
+    return rows;
+  return tensor::ExpandShapeOp::create(b, loc, type, rows, groups,
+                                       tensor::getMixedSizes(b, loc, x));
 }

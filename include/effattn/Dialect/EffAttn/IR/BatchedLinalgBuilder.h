@@ -79,7 +79,7 @@ public:
   Value matmulInto(Value lhs, Value rhs, bool transposeRhs, Value acc);
   /// Returns r[b, i] = max_j x[b, i, j] for an f32 [batch..., rows, cols].
   Value rowMax(Value x, OpFoldResult rows);
-  /// Returns r[b, i] = Σ_j x[b, i, j].
+  /// Returns r[b, i] = Σ_j x[b, i, j] (summed in any order).
   Value rowSum(Value x, OpFoldResult rows);
   /// Returns exp(x[b, i, j] - rowValue[b, i]), written into x.
   Value expShifted(Value x, Value rowValue);

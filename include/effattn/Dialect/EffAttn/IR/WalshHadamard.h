@@ -7,9 +7,11 @@
 //===----------------------------------------------------------------------===//
 //
 // The unnormalised Walsh-Hadamard transform, y = x · H with
-// H[i, j] = (-1)^popcount(i & j) (Sylvester order), as log2(P) butterfly
-// stages of elementwise linalg: the one implementation behind YOSO's fast
-// hash, LookupFFN's BH4 projection and FrameQuant's randomized Hadamard.
+// H[i, j] = (-1)^popcount(i & j) (Sylvester order): one product with the
+// dense 16 × 16 Hadamard matrix (linalg), then the butterfly stages of
+// half-width 16, 32, ..., P/2 as vector code on 16 lanes: the one
+// implementation behind YOSO's fast hash, LookupFFN's BH4 projection and
+// FrameQuant's randomized Hadamard.
 //
 //===----------------------------------------------------------------------===//
 
@@ -22,7 +24,7 @@ namespace mlir {
 namespace effattn {
 /// Returns the unnormalised Walsh-Hadamard transform of the f32 tensor `x`
 /// along its last dimension, whose size must be a static power of two. Stage
-/// h = 1, 2, 4, ... views x as [..., P/(2h), 2, h] and writes (a + b, a - b)
+/// h = 16, 32, ... views x as [..., P/(2h), 2, h] and writes (a + b, a - b)
 /// for the pair (a, b) = (x[..., g, 0, i], x[..., g, 1, i]).
 Value buildWalshHadamard(OpBuilder &b, Location loc, Value x);
 } // namespace effattn
