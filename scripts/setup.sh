@@ -9,6 +9,7 @@
 ##                           ON when CI=true)
 ##   EFFATTN_ENABLE_SANITIZERS  e.g. address,undefined for a sanitizer build
 ##   EFFATTN_ENABLE_FUZZER   ON to build the libFuzzer target effattn-fuzz
+##   EFFATTN_EXTRA_PACKAGES  more Debian packages to install (space-separated)
 ##
 ##===----------------------------------------------------------------------===##
 set -euo pipefail
@@ -28,6 +29,9 @@ PACKAGES=(
   # Tests: GoogleTest and Debian's Python with numpy and pytest.
   libgtest-dev libgmock-dev python3 python3-numpy python3-pytest
 )
+# More for some callers (scripts/bench.sh: the baselines and the plot).
+# shellcheck disable=SC2206
+PACKAGES+=(${EFFATTN_EXTRA_PACKAGES:-})
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
