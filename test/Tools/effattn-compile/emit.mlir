@@ -1,4 +1,5 @@
 // RUN: effattn-compile %s --emit=mlir-after=tile -o - | FileCheck %s --check-prefix=TILE
+// RUN: effattn-compile %s --emit=mlir-after=tile --target=x86-64-v3 -o - | FileCheck %s --check-prefix=TARGET
 // RUN: effattn-compile %s --emit=mlir-after=decompose -o - | FileCheck %s --check-prefix=DECOMPOSE
 // RUN: effattn-compile %s --emit=mlir-after=bufferize -o - | FileCheck %s --check-prefix=BUFFERIZE
 // RUN: effattn-compile %s --emit=mlir-after=llvm -o - | FileCheck %s --check-prefix=LLVMDIALECT
@@ -23,6 +24,10 @@ func.func @two_heads(%q: tensor<2x40x16xf32>, %k: tensor<2x40x16xf32>,
       outs(%init : tensor<2x40x16xf32>) -> tensor<2x40x16xf32>
   return %r : tensor<2x40x16xf32>
 }
+
+// The tile models see the description of --target.
+// TARGET: module attributes {effattn.target = #effattn.cpu<cpu = "x86-64-v3"
+// TARGET-SAME: vector_bits = 256, vector_registers = 16
 
 // TILE-LABEL: func.func @__effattn_impl_two_heads
 // TILE: scf.forall
