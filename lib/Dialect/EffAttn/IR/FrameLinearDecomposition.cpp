@@ -6,19 +6,17 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// Decomposes effattn.frame_linear into the input transform, a product on the
-// packed codes and the output transform, on tensors:
+// Decomposes effattn.frame_linear into the input transform, the product on
+// the packed codes and the output transform, on tensors:
 //
-// - transforms: sign flips and the 16-wide frame blocks are linalg.generic
-//   ops with small constants (the blocks repeat every k / gcd(8, k) groups,
-//   indexed modulo that period; the Hadamard normalisation is folded into
-//   them); the Walsh-Hadamard butterflies come from WalshHadamard.h;
-// - the packed product is vector code: parallel tiles of code rows
-//   (scf.forall), each looping over its activation rows by register tiles;
-//   per vector of words, every code field becomes one f32 vector (shift,
-//   mask, convert) that is multiplied into the activations with FMAs. The
-//   zero point is one correction per output, scale · (Σ q·x − zero · Σ x),
-//   so the dense weight is never built.
+// - transforms, per activation row as parallel tasks: sign flips (a
+//   linalg.generic with the ±1 constant), the Walsh-Hadamard transform
+//   (WalshHadamard.h), and the 16-wide frame blocks as one contraction with
+//   the groups innermost: a constant [2k, 16, 1] when all groups share one
+//   block (k divides 8, e.g. redundancy 1), else [2k, 16, groups]; the
+//   Hadamard normalisation is folded into it;
+// - the product: FramePackedProduct.h (vector code; the kernel and register
+//   tile come from the module's #effattn.cpu target).
 //
 //===----------------------------------------------------------------------===//
 
@@ -100,18 +98,19 @@ Value FrameLinearBuilder::byRows(Value x, int64_t resultCols,
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(forall.getBody());
   Value row = forall.getInductionVar(0);
-  auto slice = [&](Value source, int64_t cols) {
+  // Row `row` of a [B, cols] tensor.
+  auto rowOf = [&](int64_t cols) {
     return std::make_tuple(
         SmallVector<OpFoldResult>{row, b.getIndexAttr(0)},
         SmallVector<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(cols)},
         SmallVector<OpFoldResult>(2, b.getIndexAttr(1)));
   };
   auto [offsets, sizes, strides] =
-      slice(x, cast<RankedTensorType>(x.getType()).getDimSize(1));
+      rowOf(cast<RankedTensorType>(x.getType()).getDimSize(1));
   Value rows =
       tensor::ExtractSliceOp::create(b, loc, x, offsets, sizes, strides);
   Value result = transform(rows);
-  auto [outOffsets, outSizes, outStrides] = slice(result, resultCols);
+  auto [outOffsets, outSizes, outStrides] = rowOf(resultCols);
   b.setInsertionPointToEnd(forall.getTerminator().getBody());
   tensor::ParallelInsertSliceOp::create(b, loc, result,
                                         forall.getRegionIterArgs()[0],
