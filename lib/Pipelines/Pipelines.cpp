@@ -12,6 +12,7 @@
 #include "effattn/Dialect/EffAttn/Transforms/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
+#include "mlir/Conversion/VectorToSCF/VectorToSCF.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -80,6 +81,8 @@ void mlir::effattn::buildCPUPipeline(OpPassManager &pm,
 
   // Constant weights become packed low-bit codes.
   pm.addNestedPass<func::FuncOp>(createEffAttnQuantizeWeightsPass());
+  // GEMMs: packed, register-tiled, vectorized for the target.
+  pm.addNestedPass<func::FuncOp>(createEffAttnScheduleMatmulsPass());
   // Tile, then decompose the tiles into linalg on tensors.
   EffAttnTilePassOptions tileOptions;
   tileOptions.rowTileSize = options.rowTileSize;
@@ -114,6 +117,11 @@ void mlir::effattn::buildCPUPipeline(OpPassManager &pm,
   } else {
     pm.addNestedPass<func::FuncOp>(createForallToForLoopPass());
   }
+  // Transfers of rank > 1 (scheduled GEMMs' packing copies) as unrolled 1-D
+  // transfers: no stack buffers inside loops.
+  VectorTransferToSCFOptions vectorToSCF;
+  vectorToSCF.enableFullUnroll();
+  pm.addNestedPass<func::FuncOp>(createConvertVectorToSCFPass(vectorToSCF));
   pm.addPass(memref::createFoldMemRefAliasOpsPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createSCFToControlFlowPass());

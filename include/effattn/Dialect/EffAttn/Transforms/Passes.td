@@ -11,6 +11,31 @@
 
 include "mlir/Pass/PassBase.td"
 
+def EffAttnScheduleMatmulsPass
+    : Pass<"effattn-schedule-matmuls", "func::FuncOp"> {
+  let summary = "Tile, pack and vectorize f32 matmuls for the CPU target";
+  let description = [{
+    Applies to every `linalg.matmul` on static f32 tensors a BLIS-style
+    schedule (transform dialect, upstream ops only) with tile sizes from the
+    module's `#effattn.cpu` target (`effattn/Target/GemmTiles.h`): threads
+    over M, cache tiles MC × NC × KC, packed A and B panels, an MR × NR
+    register tile of `vector.fma` with the C tile in registers across K.
+    Matmuls whose dimensions no cache tile divides are left to the generic
+    lowering.
+
+    Example: `effattn-opt --effattn-schedule-matmuls`.
+  }];
+  let dependentDialects = [
+    "::mlir::affine::AffineDialect",
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+    "::mlir::transform::TransformDialect",
+    "::mlir::vector::VectorDialect"
+  ];
+}
+
 def EffAttnTilePass : Pass<"effattn-tile", "func::FuncOp"> {
   let summary = "Tile effattn ops along their parallel dimensions";
   let description = [{

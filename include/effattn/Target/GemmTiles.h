@@ -1,0 +1,47 @@
+//===- GemmTiles.h - Analytic tile sizes of f32 GEMMs -----------*- C++ -*-===//
+//
+// Part of the effattn project, under the Apache License v2.0 with LLVM
+// Exceptions. See https://llvm.org/LICENSE.txt for license information.
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+//
+// The BLIS-style blocking of C[M, N] += A[M, K] · B[K, N] in f32 that
+// effattn-schedule-matmuls applies (../shared/reference/cpu-gemm-recipe.md):
+// threads split M; cache tiles MC × NC × KC in the loop order jc, pc, ic;
+// register tiles MR × NR with the K loop innermost.
+//
+// - NR: two vectors of f32 lanes; MR: as many rows as keep MR·2 accumulators
+//   + 2 B vectors + 1 broadcast within the vector registers (6 × 16 on AVX2),
+//   at most 8;
+// - KC: the B micro-panel (KC × NR) fills half the L1 data cache;
+// - MC: the A block (MC × KC) at most 128 rows and half the L2;
+// - NC: up to 1024 columns.
+// Every cache tile must divide its dimension (partial tiles do not vectorize
+// without masks); MR need not divide MC (the last register tile is peeled).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef EFFATTN_TARGET_GEMMTILES_H
+#define EFFATTN_TARGET_GEMMTILES_H
+
+#include "effattn/Dialect/EffAttn/IR/EffAttnDialect.h"
+
+#include <optional>
+
+namespace mlir {
+namespace effattn {
+/// Tile sizes of one f32 GEMM.
+struct GemmTiles {
+  int64_t threads, mc, nc, kc, mr, nr;
+};
+
+/// Returns the tiles of an M × N × K f32 GEMM on `target` (null: 16 256-bit
+/// registers, 32 KiB L1, 1 MiB L2, 2 cores), or nothing when no cache tile
+/// divides its dimension.
+std::optional<GemmTiles> chooseGemmTiles(CpuTargetAttr target, int64_t m,
+                                         int64_t n, int64_t k);
+} // namespace effattn
+} // namespace mlir
+
+#endif // EFFATTN_TARGET_GEMMTILES_H

@@ -1,0 +1,48 @@
+//===- GemmTiles.cpp - Analytic tile sizes of f32 GEMMs ---------*- C++ -*-===//
+//
+// Part of the effattn project, under the Apache License v2.0 with LLVM
+// Exceptions. See https://llvm.org/LICENSE.txt for license information.
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+
+#include "effattn/Target/GemmTiles.h"
+
+#include <algorithm>
+
+using namespace mlir;
+using namespace mlir::effattn;
+
+/// Returns the largest power of two d with lower <= d <= upper that divides
+/// `size` and is a multiple of `multiple`, or 0.
+static int64_t largestDividingTile(int64_t size, int64_t upper, int64_t lower,
+                                   int64_t multiple) {
+  for (int64_t d = int64_t(1) << 20; d >= std::max<int64_t>(lower, 1); d /= 2)
+    if (d <= upper && size % d == 0 && d % multiple == 0)
+      return d;
+  return 0;
+}
+
+std::optional<GemmTiles> mlir::effattn::chooseGemmTiles(CpuTargetAttr target,
+                                                        int64_t m, int64_t n,
+                                                        int64_t k) {
+  int64_t registers = target ? target.getVectorRegisters() : 16;
+  int64_t lanes = (target ? target.getVectorBits() : 256) / 32;
+  int64_t l1 = target ? target.getL1Bytes() : 32 * 1024;
+  int64_t l2 = target ? target.getL2Bytes() : 1024 * 1024;
+  int64_t cores = target && target.getCores() > 0 ? target.getCores() : 2;
+  GemmTiles tiles;
+  tiles.nr = 2 * lanes;
+  tiles.mr = std::clamp<int64_t>((registers - 3) / 2, 1, 8);
+  tiles.threads = m % cores == 0 ? cores : 1;
+  tiles.kc = largestDividingTile(k, l1 / 2 / (tiles.nr * 4), 16, 1);
+  if (!tiles.kc)
+    return std::nullopt;
+  tiles.mc = largestDividingTile(
+      m / tiles.threads, std::min<int64_t>(128, l2 / 2 / (tiles.kc * 4)),
+      tiles.mr, 1);
+  tiles.nc = largestDividingTile(n, 1024, tiles.nr, tiles.nr);
+  if (!tiles.mc || !tiles.nc)
+    return std::nullopt;
+  return tiles;
+}

@@ -1,0 +1,71 @@
+//===- GemmTilesTest.cpp - analytic tile sizes of f32 GEMMs -----*- C++ -*-===//
+//
+// Part of the effattn project, under the Apache License v2.0 with LLVM
+// Exceptions. See https://llvm.org/LICENSE.txt for license information.
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+//
+// The register tile follows the vector registers and width, the cache tiles
+// the cache sizes, and every cache tile divides its dimension.
+//
+//===----------------------------------------------------------------------===//
+
+#include "effattn/Target/GemmTiles.h"
+#include "effattn/Target/CpuTarget.h"
+
+#include "mlir/IR/MLIRContext.h"
+
+#include "gtest/gtest.h"
+
+using namespace mlir;
+using namespace mlir::effattn;
+
+namespace {
+class GemmTilesTest : public ::testing::Test {
+protected:
+  GemmTilesTest() { context.loadDialect<EffAttnDialect>(); }
+  MLIRContext context;
+};
+
+TEST_F(GemmTilesTest, Avx2GetsTheRecipesSixBySixteenKernel) {
+  // 16 256-bit registers: 6 × 16 (12 accumulators + 2 B + 1 broadcast);
+  // KC = 16 KiB / (16 · 4 B) = 256; MC = 128; NC = 1024; 2 threads.
+  std::optional<GemmTiles> tiles =
+      chooseGemmTiles(lookupCpuTarget(&context, "x86-64-v3"), 1024, 1024, 1024);
+  ASSERT_TRUE(tiles);
+  EXPECT_EQ(tiles->mr, 6);
+  EXPECT_EQ(tiles->nr, 16);
+  EXPECT_EQ(tiles->kc, 256);
+  EXPECT_EQ(tiles->mc, 128);
+  EXPECT_EQ(tiles->nc, 1024);
+  EXPECT_EQ(tiles->threads, 2);
+  // No target: the same AVX2 defaults.
+  std::optional<GemmTiles> fallback =
+      chooseGemmTiles(CpuTargetAttr(), 1024, 1024, 1024);
+  ASSERT_TRUE(fallback);
+  EXPECT_EQ(fallback->mr, 6);
+}
+
+TEST_F(GemmTilesTest, Avx512WidensTheKernelAndShortensKc) {
+  std::optional<GemmTiles> tiles =
+      chooseGemmTiles(lookupCpuTarget(&context, "znver4"), 2048, 2048, 2048);
+  ASSERT_TRUE(tiles);
+  EXPECT_EQ(tiles->nr, 32);
+  EXPECT_EQ(tiles->mr, 8); // (32 - 3) / 2 = 14, at most 8
+  EXPECT_EQ(tiles->kc, 128);
+}
+
+TEST_F(GemmTilesTest, CacheTilesDivideTheirDimensions) {
+  CpuTargetAttr v3 = lookupCpuTarget(&context, "x86-64-v3");
+  std::optional<GemmTiles> tiles = chooseGemmTiles(v3, 192, 320, 96);
+  ASSERT_TRUE(tiles);
+  EXPECT_EQ(96 % tiles->kc, 0);
+  EXPECT_EQ((192 / tiles->threads) % tiles->mc, 0);
+  EXPECT_EQ(320 % tiles->nc, 0);
+  EXPECT_EQ(tiles->nc % tiles->nr, 0);
+  // N = 40 holds no multiple of 16 that divides it; K = 10 no tile >= 16.
+  EXPECT_FALSE(chooseGemmTiles(v3, 64, 40, 64));
+  EXPECT_FALSE(chooseGemmTiles(v3, 64, 64, 10));
+}
+} // namespace
