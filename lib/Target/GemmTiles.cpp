@@ -26,6 +26,8 @@ static int64_t largestDividingTile(int64_t size, int64_t upper, int64_t lower,
 std::optional<GemmTiles> mlir::effattn::chooseGemmTiles(CpuTargetAttr target,
                                                         int64_t m, int64_t n,
                                                         int64_t k) {
+  if (m < 1 || n < 1 || k < 1)
+    return std::nullopt;
   int64_t registers = target ? target.getVectorRegisters() : 16;
   int64_t lanes = (target ? target.getVectorBits() : 256) / 32;
   int64_t l1 = target ? target.getL1Bytes() : 32 * 1024;

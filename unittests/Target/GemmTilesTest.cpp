@@ -67,5 +67,8 @@ TEST_F(GemmTilesTest, CacheTilesDivideTheirDimensions) {
   // N = 40 holds no multiple of 16 that divides it; K = 10 no tile >= 16.
   EXPECT_FALSE(chooseGemmTiles(v3, 64, 40, 64));
   EXPECT_FALSE(chooseGemmTiles(v3, 64, 64, 10));
+  // Empty GEMMs are left alone.
+  EXPECT_FALSE(chooseGemmTiles(v3, 0, 64, 64));
+  EXPECT_FALSE(chooseGemmTiles(v3, 64, 0, 64));
 }
 } // namespace
