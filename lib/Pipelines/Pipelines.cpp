@@ -83,7 +83,9 @@ void mlir::effattn::buildCPUPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(createEffAttnQuantizeWeightsPass());
   // GEMMs: packed, register-tiled, vectorized for the target.
   pm.addNestedPass<func::FuncOp>(createEffAttnScheduleMatmulsPass());
-  // Tile, then decompose the tiles into linalg on tensors.
+  // Lowering configs from the target; tile, then decompose the tiles into
+  // linalg and vector code on tensors.
+  pm.addNestedPass<func::FuncOp>(createEffAttnConfigureLoweringPass());
   EffAttnTilePassOptions tileOptions;
   tileOptions.rowTileSize = options.rowTileSize;
   pm.addNestedPass<func::FuncOp>(createEffAttnTilePass(tileOptions));
@@ -94,6 +96,8 @@ void mlir::effattn::buildCPUPipeline(OpPassManager &pm,
   // loop streams contiguous memory.
   pm.addNestedPass<func::FuncOp>(createLinalgGeneralizeNamedOpsPass());
   pm.addNestedPass<func::FuncOp>(createEffAttnOrderLoopsPass());
+  // Exponentials as vectorizable arithmetic rather than libm calls.
+  pm.addNestedPass<func::FuncOp>(createEffAttnApproximateExpPass());
   addCleanup(pm);
   if (last == CPUPipelineStage::Decompose)
     return;

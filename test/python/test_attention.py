@@ -25,6 +25,11 @@ CASES = [
     ((3,), 33, 80, 8, 8, np.float32, True, True, 0.5),
     ((2, 2), 40, 40, 32, 32, np.float16, True, True, None),
     ((1,), 1, 1, 4, 4, np.float32, False, False, None),
+    # Several key blocks of the flash form (a running max and sum rescale
+    # the output); rows, keys and value columns are no multiple of a tile.
+    ((2,), 45, 700, 64, 64, np.float32, True, True, None),
+    ((1,), 100, 1000, 40, 70, np.float32, False, False, None),
+    ((2,), 20, 530, 24, 5, np.float16, True, False, None),
 ]
 
 
@@ -65,6 +70,19 @@ def test_reference_matches_authors_exact_attention():
     for impl in (reference.attention, effattn.ops.attention):
         got = impl(data["Q"], data["K"], data["V"], mask=data["mask"])
         assert relative_error(got, data["X"]) <= 1e-5
+
+
+def test_ops_attention_fully_masked_query_is_uniform_average():
+    """Keys hidden in every key block: every value weighs the same."""
+    rng = np.random.default_rng(77)
+    q = rng.standard_normal((1, 3, 16)).astype(np.float32)
+    k = rng.standard_normal((1, 600, 16)).astype(np.float32)
+    v = rng.standard_normal((1, 600, 8)).astype(np.float32)
+    mask = np.zeros((1, 600), dtype=bool)
+    got = effattn.ops.attention(q, k, v, mask=mask)
+    np.testing.assert_allclose(got, np.broadcast_to(v.mean(axis=1, keepdims=True),
+                                                    got.shape),
+                               rtol=0, atol=2e-6)
 
 
 def test_reference_fully_masked_query_is_uniform_average():

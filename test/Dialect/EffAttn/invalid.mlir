@@ -1061,3 +1061,23 @@ func.func @table_lookup_lanes(%t: vector<8xf32>, %i: vector<16xi32>) -> vector<8
   %r = effattn.table_lookup %t[%i] : vector<8xf32>, vector<16xi32>
   return %r : vector<8xf32>
 }
+
+// -----
+
+// expected-error @+1 {{expects vector_width to be a power of two in [1, 64], got 12}}
+func.func private @flash_width() attributes {config = #effattn.flash_config<vector_width = 12, query_tile = 24, key_block = 8, key_register_tile = 4, value_register_tile = 4>}
+
+// -----
+
+// expected-error @+1 {{expects query_tile to be 1 to 16 multiples of vector_width, got 20}}
+func.func private @flash_query_tile() attributes {config = #effattn.flash_config<vector_width = 8, query_tile = 20, key_block = 8, key_register_tile = 4, value_register_tile = 4>}
+
+// -----
+
+// expected-error @+1 {{expects register tiles in [1, 16], got key_register_tile 17 and value_register_tile 4}}
+func.func private @flash_register_tiles() attributes {config = #effattn.flash_config<vector_width = 8, query_tile = 16, key_block = 34, key_register_tile = 17, value_register_tile = 4>}
+
+// -----
+
+// expected-error @+1 {{expects key_block to be a positive multiple of key_register_tile, got 10}}
+func.func private @flash_key_block() attributes {config = #effattn.flash_config<vector_width = 8, query_tile = 16, key_block = 10, key_register_tile = 4, value_register_tile = 4>}

@@ -100,3 +100,17 @@ func.func @lookup_ffn(%x: tensor<3x70x16xf32>, %w: tensor<8x16xf32>, %pb: tensor
   %r = effattn.lookup_ffn {code_bits = 4} ins(%x, %w, %pb, %t, %b : tensor<3x70x16xf32>, tensor<8x16xf32>, tensor<8xf32>, tensor<2x16x12xf32>, tensor<12xf32>) outs(%o : tensor<3x70x12xf32>) -> tensor<3x70x12xf32>
   return %r : tensor<3x70x12xf32>
 }
+
+// -----
+
+/// An attention op with a lowering config is tiled by its query tile (16),
+/// not by row-tile-size, and the tiles keep the config.
+
+// CHECK-LABEL: func.func @attention_config_query_tile
+// CHECK: scf.forall (%{{.+}}, %{{.+}}) = (0, 0) to (2, 40) step (1, 16)
+// CHECK: effattn.attention {lowering_config = #effattn.flash_config<vector_width = 8, query_tile = 16, key_block = 12, key_register_tile = 6, value_register_tile = 4>}
+// CHECK-SAME: tensor<1x?x8xf32>
+func.func @attention_config_query_tile(%q: tensor<2x40x8xf32>, %k: tensor<2x24x8xf32>, %v: tensor<2x24x8xf32>, %o: tensor<2x40x8xf32>) -> tensor<2x40x8xf32> {
+  %r = effattn.attention {lowering_config = #effattn.flash_config<vector_width = 8, query_tile = 16, key_block = 12, key_register_tile = 6, value_register_tile = 4>} ins(%q, %k, %v : tensor<2x40x8xf32>, tensor<2x24x8xf32>, tensor<2x24x8xf32>) outs(%o : tensor<2x40x8xf32>) -> tensor<2x40x8xf32>
+  return %r : tensor<2x40x8xf32>
+}

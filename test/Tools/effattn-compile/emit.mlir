@@ -28,14 +28,17 @@ func.func @two_heads(%q: tensor<2x40x16xf32>, %k: tensor<2x40x16xf32>,
 // The tile models see the description of --target.
 // TARGET: module attributes {effattn.target = #effattn.cpu<cpu = "x86-64-v3"
 // TARGET-SAME: vector_bits = 256, vector_registers = 16
+// TARGET: scf.forall {{.*}} step (1, 16)
+// TARGET: effattn.attention {causal, lowering_config = #effattn.flash_config<vector_width = 8, query_tile = 16, key_block = 252, key_register_tile = 6, value_register_tile = 6>}
 
 // TILE-LABEL: func.func @__effattn_impl_two_heads
 // TILE: scf.forall
-// TILE: effattn.attention {causal} {{.*}} query_offset(
+// TILE: effattn.attention {causal, lowering_config = #effattn.flash_config<{{.+}}>} {{.*}} query_offset(
 
 // DECOMPOSE-LABEL: func.func @__effattn_impl_two_heads
 // DECOMPOSE-NOT: effattn.attention
-// DECOMPOSE: math.exp
+// DECOMPOSE: vector.fma
+// DECOMPOSE: math.floor
 
 // BUFFERIZE-LABEL: func.func @__effattn_impl_two_heads
 // BUFFERIZE-SAME: %{{.+}}: memref<2x40x16xf32>, %{{.+}}: memref<2x40x16xf32>, %{{.+}}: memref<2x40x16xf32>, %[[OUT:.+]]: memref<2x40x16xf32>)

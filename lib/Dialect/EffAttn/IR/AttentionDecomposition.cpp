@@ -18,29 +18,25 @@
 //   out = acc / l                   (rounded to the element type)
 //
 // Generic ops (rather than named ones) carry any number of batch dimensions.
+// An op with a `#effattn.flash_config` decomposes into the flash form of
+// FlashAttention.h instead.
 //
 //===----------------------------------------------------------------------===//
 
 #include "effattn/Dialect/EffAttn/IR/BatchedLinalgBuilder.h"
 #include "effattn/Dialect/EffAttn/IR/EffAttnOps.h"
+#include "effattn/Dialect/EffAttn/IR/FlashAttention.h"
 
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 
 using namespace mlir;
 using namespace mlir::effattn;
 
-/// Score given to masked-out keys: the authors' -1e9, as a replacement value
-/// so that a query with no visible key averages the values uniformly.
-static constexpr float kMaskedScore = -1.0e9f;
-
-/// Returns the scale as an f32 value: the attribute, or 1/sqrt(D) with D
-/// read at run time when it is dynamic.
-static Value buildScale(AttentionOp op, BatchedLinalgBuilder &lb,
-                        OpFoldResult headDim) {
-  OpBuilder &b = lb.getBuilder();
-  Location loc = op.getLoc();
-  if (std::optional<double> scale = op.getStaticScale())
-    return lb.constant(static_cast<float>(*scale));
+Value AttentionOp::buildScaleValue(OpBuilder &b, OpFoldResult headDim) {
+  Location loc = getLoc();
+  if (std::optional<double> scale = getStaticScale())
+    return arith::ConstantOp::create(
+        b, loc, b.getF32FloatAttr(static_cast<float>(*scale)));
   Value dim = getValueOrCreateConstantIndexOp(b, loc, headDim);
   Value asInt = arith::IndexCastOp::create(b, loc, b.getI64Type(), dim);
   Value asFloat = arith::SIToFPOp::create(b, loc, b.getF32Type(), asInt);
@@ -48,6 +44,8 @@ static Value buildScale(AttentionOp op, BatchedLinalgBuilder &lb,
 }
 
 FailureOr<SmallVector<Value>> AttentionOp::decomposeOperation(OpBuilder &b) {
+  if (FlashConfigAttr config = getLoweringConfigAttr())
+    return SmallVector<Value>{buildFlashAttention(b, *this, config)};
   using utils::IteratorType;
   const IteratorType par = IteratorType::parallel;
   OpBuilder::InsertionGuard guard(b);
@@ -61,7 +59,7 @@ FailureOr<SmallVector<Value>> AttentionOp::decomposeOperation(OpBuilder &b) {
   OpFoldResult n = querySizes[numBatch], m = valueSizes[numBatch],
                e = valueSizes[numBatch + 1];
   BatchedLinalgBuilder lb(b, loc, ArrayRef(querySizes).take_front(numBatch));
-  Value scale = buildScale(*this, lb, querySizes[numBatch + 1]);
+  Value scale = buildScaleValue(b, querySizes[numBatch + 1]);
   Value maskedScore = lb.constant(kMaskedScore);
 
   // S[b, i, j] = Σ_d Q[b, i, d] · K[b, j, d].

@@ -123,9 +123,9 @@ AttentionOp::getTiledImplementation(OpBuilder &b,
   if (getCausal())
     queryOffset = addRowOffset(b, loc, queryOffset, rowOffset);
 
-  auto tiled =
-      AttentionOp::create(b, loc, init.getType(), query, key, value, mask,
-                          queryOffset, init, getScaleAttr(), getCausalAttr());
+  auto tiled = AttentionOp::create(b, loc, init.getType(), query, key, value,
+                                   mask, queryOffset, init, getScaleAttr(),
+                                   getCausalAttr(), getLoweringConfigAttr());
   return TilingResult{{tiled}, {tiled.getResult()}, slices};
 }
 

@@ -61,6 +61,33 @@ CpuTargetAttr::verify(function_ref<InFlightDiagnostic()> emitError,
 }
 
 LogicalResult
+FlashConfigAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                        int64_t vectorWidth, int64_t queryTile,
+                        int64_t keyBlock, int64_t keyRegisterTile,
+                        int64_t valueRegisterTile) {
+  if (vectorWidth < 1 || !llvm::isPowerOf2_64(vectorWidth) || vectorWidth > 64)
+    return emitError() << "expects vector_width to be a power of two in "
+                          "[1, 64], got "
+                       << vectorWidth;
+  if (queryTile < 1 || queryTile % vectorWidth != 0 ||
+      queryTile / vectorWidth > kMaxFlashRegisterTile)
+    return emitError() << "expects query_tile to be 1 to "
+                       << kMaxFlashRegisterTile
+                       << " multiples of vector_width, got " << queryTile;
+  if (keyRegisterTile < 1 || keyRegisterTile > kMaxFlashRegisterTile ||
+      valueRegisterTile < 1 || valueRegisterTile > kMaxFlashRegisterTile)
+    return emitError() << "expects register tiles in [1, "
+                       << kMaxFlashRegisterTile << "], got key_register_tile "
+                       << keyRegisterTile << " and value_register_tile "
+                       << valueRegisterTile;
+  if (keyBlock < 1 || keyBlock % keyRegisterTile != 0)
+    return emitError() << "expects key_block to be a positive multiple of "
+                          "key_register_tile, got "
+                       << keyBlock;
+  return success();
+}
+
+LogicalResult
 GpuTargetAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                       StringRef chip, StringRef features, int64_t smCount,
                       int64_t warpSize, int64_t maxThreadsPerBlock,

@@ -33,7 +33,8 @@ void AttentionOp::build(OpBuilder &b, OperationState &state, Value query,
                         Value key, Value value, Value mask, Value init,
                         FloatAttr scale, bool causal) {
   build(b, state, init.getType(), query, key, value, mask,
-        /*query_offset=*/Value(), init, scale, causal);
+        /*query_offset=*/Value(), init, scale, causal,
+        /*lowering_config=*/FlashConfigAttr());
 }
 
 std::optional<double> AttentionOp::getStaticScale() {

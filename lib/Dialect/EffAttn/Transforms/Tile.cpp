@@ -22,10 +22,14 @@ namespace effattn {
 using namespace mlir;
 using namespace mlir::effattn;
 
-/// Returns the row tile size to use for `op`. YOSO's LSH mode builds its
-/// bucket tables from every key, so tiling its rows would rebuild them per
-/// tile: only its batch dimensions are tiled.
+/// Returns the row tile size to use for `op`: the query tile of its
+/// lowering config, else `requested`. YOSO's LSH mode builds its bucket
+/// tables from every key, so tiling its rows would rebuild them per tile:
+/// only its batch dimensions are tiled.
 static int64_t getRowTileSize(Operation *op, int64_t requested) {
+  if (auto attention = dyn_cast<AttentionOp>(op))
+    if (FlashConfigAttr config = attention.getLoweringConfigAttr())
+      return config.getQueryTile();
   if (auto yoso = dyn_cast<YosoAttentionOp>(op);
       yoso && yoso.getMode() == "lsh")
     return 0;

@@ -89,4 +89,35 @@ def EffAttn_GpuTargetAttr : AttrDef<EffAttn_Dialect, "GpuTarget"> {
   let genVerifyDecl = 1;
 }
 
+def EffAttn_FlashConfigAttr : AttrDef<EffAttn_Dialect, "FlashConfig"> {
+  let mnemonic = "flash_config";
+  let summary = "How effattn.attention runs on a CPU in the flash form";
+  let description = [{
+    The lowering configuration of exact attention on a CPU: queries in
+    tiles of `query_tile` rows (a multiple of `vector_width` f32 lanes,
+    queries along the lanes), keys in blocks of `key_block` whose scores stay
+    in the L1 cache while a running maximum and sum rescale the output
+    (no N × M buffer), register tiles of `key_register_tile` keys when
+    computing scores and of `value_register_tile` value columns when
+    accumulating the output. `effattn-configure-lowering` chooses it from
+    the module's `#effattn.cpu` target; a config already on an op is kept,
+    so users may set their own.
+
+    Example:
+
+    ```mlir
+    #effattn.flash_config<vector_width = 16, query_tile = 32,
+                          key_block = 126, key_register_tile = 14,
+                          value_register_tile = 13>
+    ```
+  }];
+  let parameters = (ins "int64_t":$vector_width,
+                        "int64_t":$query_tile,
+                        "int64_t":$key_block,
+                        "int64_t":$key_register_tile,
+                        "int64_t":$value_register_tile);
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+}
+
 #endif // EFFATTN_DIALECT_EFFATTN_IR_EFFATTNATTRS_TD

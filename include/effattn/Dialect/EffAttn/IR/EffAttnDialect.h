@@ -21,4 +21,12 @@
 #define GET_ATTRDEF_CLASSES
 #include "effattn/Dialect/EffAttn/IR/EffAttnAttrs.h.inc"
 
+namespace mlir {
+namespace effattn {
+/// The most vectors a register tile of `#effattn.flash_config` may span in
+/// each of its dimensions (bounds the code size of its kernel).
+constexpr int64_t kMaxFlashRegisterTile = 16;
+} // namespace effattn
+} // namespace mlir
+
 #endif // EFFATTN_DIALECT_EFFATTN_IR_EFFATTNDIALECT_H

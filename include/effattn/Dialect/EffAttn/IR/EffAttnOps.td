@@ -9,6 +9,7 @@
 #ifndef EFFATTN_DIALECT_EFFATTN_IR_EFFATTNOPS_TD
 #define EFFATTN_DIALECT_EFFATTN_IR_EFFATTNOPS_TD
 
+include "effattn/Dialect/EffAttn/IR/EffAttnAttrs.td"
 include "effattn/Dialect/EffAttn/IR/EffAttnBase.td"
 include "mlir/Dialect/Linalg/IR/LinalgInterfaces.td"
 include "mlir/Interfaces/DestinationStyleOpInterface.td"
@@ -68,7 +69,11 @@ def EffAttn_AttentionOp : EffAttn_Op<"attention", [
 
     The op is in destination-passing style, tiles along every batch
     dimension, `N` and `E` (all parallel; `M` and `D` stay whole inside a
-    tile) and decomposes into `linalg` ops.
+    tile) and decomposes into `linalg` ops. With a `lowering_config`
+    (`#effattn.flash_config`, set by `effattn-configure-lowering` or by the
+    user) it is tiled by the config's query tile and decomposes into the
+    flash form instead: vector code over blocks of keys with a running
+    maximum and sum per query, register tiles of the config's sizes.
 
     Example:
 
@@ -88,7 +93,8 @@ def EffAttn_AttentionOp : EffAttn_Op<"attention", [
                        Optional<Index>:$query_offset,
                        EffAttn_FloatTensor:$init,
                        OptionalAttr<F32Attr>:$scale,
-                       UnitAttr:$causal);
+                       UnitAttr:$causal,
+                       OptionalAttr<EffAttn_FlashConfigAttr>:$lowering_config);
   let results = (outs EffAttn_FloatTensor:$result);
 
   let assemblyFormat = [{
@@ -118,6 +124,9 @@ def EffAttn_AttentionOp : EffAttn_Op<"attention", [
     /// `scale` attribute, or 1/sqrt(D) when D is static. Returns std::nullopt
     /// when the default scale depends on a dynamic D.
     std::optional<double> getStaticScale();
+    /// Returns the scale as an f32 value built at the insertion point of
+    /// `b`: a constant, or 1/sqrt(D) computed from `headDim`, the size D.
+    Value buildScaleValue(OpBuilder &b, OpFoldResult headDim);
     MutableOperandRange getDpsInitsMutable() { return getInitMutable(); }
   }];
 

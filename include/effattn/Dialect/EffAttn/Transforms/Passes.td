@@ -36,12 +36,49 @@ def EffAttnScheduleMatmulsPass
   ];
 }
 
+def EffAttnConfigureLoweringPass
+    : Pass<"effattn-configure-lowering", "func::FuncOp"> {
+  let summary = "Choose the lowering config of effattn ops for the CPU target";
+  let description = [{
+    Sets `lowering_config` on every `effattn.attention` without one to the
+    `#effattn.flash_config` that `effattn/Target/AttentionTiles.h` derives
+    from the module's `#effattn.cpu` target (none attached: 16 256-bit
+    registers, 32 KiB L1). A config already on an op, written by the user,
+    is kept. Modules with a `#effattn.gpu` target are left alone.
+
+    Example: `effattn-opt --effattn-configure-target="cpu=x86-64-v4"
+    --effattn-configure-lowering`.
+  }];
+  let dependentDialects = ["::mlir::effattn::EffAttnDialect"];
+}
+
+def EffAttnApproximateExpPass
+    : Pass<"effattn-approximate-exp", "func::FuncOp"> {
+  let summary = "Replace f32 math.exp by a polynomial approximation";
+  let description = [{
+    Rewrites every f32 `math.exp`, scalar or vector, into upstream MLIR's
+    polynomial approximation (range reduction by ln 2, Cephes' polynomial,
+    the power of two built from exponent bits): plain arithmetic that
+    vectorizes, instead of one libm call per element. Within a few ulp of
+    `expf`; results below the smallest normal f32 (x < -87.3) are 0, NaN
+    stays NaN.
+
+    Example: `effattn-opt --effattn-approximate-exp`.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::vector::VectorDialect"
+  ];
+}
+
 def EffAttnTilePass : Pass<"effattn-tile", "func::FuncOp"> {
   let summary = "Tile effattn ops along their parallel dimensions";
   let description = [{
     Tiles every effattn op with the upstream `TilingInterface` driver into an
     `scf.forall` nest: batch dimensions by 1, the query/row dimension by
-    `row-tile-size` and the remaining parallel dimensions not at all. The
+    `row-tile-size` (by the `query_tile` of an op's `lowering_config`) and
+    the remaining parallel dimensions not at all. The
     tiled ops stay whole (IREE's lesson: decompose late) so that
     `effattn-decompose` sees tiles whose temporaries fit in cache.
 
@@ -65,11 +102,14 @@ def EffAttnDecomposePass : Pass<"effattn-decompose", "func::FuncOp"> {
     Replaces every effattn op by its `AggregatedOpInterface` decomposition: a
     chain of `linalg` ops on tensors computing in f32 (for
     `effattn.attention`: Q·Kᵀ, scale and mask, row max, exp, row sum, P·V,
-    normalisation).
+    normalisation; with a `lowering_config`, the flash form's vector loops
+    over key blocks with L1-sized scratch buffers).
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
+    "::mlir::bufferization::BufferizationDialect",
     "::mlir::linalg::LinalgDialect",
+    "::mlir::memref::MemRefDialect",
     "::mlir::math::MathDialect",
     "::mlir::scf::SCFDialect",
     "::mlir::tensor::TensorDialect",

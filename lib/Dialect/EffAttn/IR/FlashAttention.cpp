@@ -1,0 +1,407 @@
+//===- FlashAttention.cpp - effattn.attention in the flash form -*- C++ -*-===//
+//
+// Part of the effattn project, under the Apache License v2.0 with LLVM
+// Exceptions. See https://llvm.org/LICENSE.txt for license information.
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+
+#include "effattn/Dialect/EffAttn/IR/FlashAttention.h"
+
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+#include <limits>
+
+using namespace mlir;
+using namespace mlir::effattn;
+
+namespace {
+using Values = SmallVector<Value>;
+
+/// Emits the flash form of one effattn.attention op (FlashAttention.h).
+class FlashAttentionBuilder {
+public:
+  FlashAttentionBuilder(OpBuilder &b, AttentionOp op, FlashConfigAttr config)
+      : b(b), loc(op.getLoc()), op(op), numBatch(op.getNumBatchDims()),
+        lanes(config.getVectorWidth()), queryTile(config.getQueryTile()),
+        queryVectors(config.getQueryTile() / config.getVectorWidth()),
+        keyBlock(config.getKeyBlock()), keyTile(config.getKeyRegisterTile()),
+        valueTile(config.getValueRegisterTile()),
+        vectorType(VectorType::get({lanes}, b.getF32Type())) {}
+
+  Value build();
+
+private:
+  /// Emits `scf.for iv = lb to ub step step iter_args(init)` whose body
+  /// `body` builds at the builder's insertion point; returns its results.
+  Values loop(Value lb, Value ub, int64_t step, ValueRange init,
+              function_ref<Values(Value iv, ValueRange args)> body);
+  Value loopOverBatch(unsigned dim, Value result);
+  Value queryBlock(Value result, Value q0);
+  void copyQueries(Value q0, Value rows);
+  Values keyBlockStep(Value j0, ValueRange max, ValueRange sum,
+                      ArrayRef<Value> positions);
+  void computeScores(Value j0, Value blockKeys, ArrayRef<Value> positions);
+  void accumulateValues(Value j0, Value blockKeys, ArrayRef<Value> alpha);
+  Value writeOutput(Value result, Value q0, Value rows);
+
+  Value index(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+  Value lane(int64_t vector) { return index(vector * lanes); }
+  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
+  Value sub(Value x, Value y) { return arith::SubIOp::create(b, loc, x, y); }
+  Value min(Value x, Value y) { return arith::MinUIOp::create(b, loc, x, y); }
+  Value splat(float v) {
+    return arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(vectorType, b.getF32FloatAttr(v)));
+  }
+  Values splats(int64_t count, float v) { return Values(count, splat(v)); }
+  Value broadcast(Value scalar) {
+    return vector::BroadcastOp::create(
+        b, loc, VectorType::get({lanes}, scalar.getType()), scalar);
+  }
+  Value load(Value buffer, ValueRange indices) {
+    return vector::LoadOp::create(b, loc, vectorType, buffer, indices);
+  }
+  void store(Value v, Value buffer, ValueRange indices) {
+    vector::StoreOp::create(b, loc, v, buffer, indices);
+  }
+  Value fma(Value x, Value y, Value acc) {
+    return vector::FMAOp::create(b, loc, x, y, acc);
+  }
+  Value exp(Value x) { return math::ExpOp::create(b, loc, x); }
+  /// Returns `tensor[batch..., row, col]` as f32.
+  Value element(Value tensor, Value row, Value col);
+  /// Returns a scratch buffer of f32 [rows (static or `dynamicRows`), cols].
+  Value scratch(int64_t rows, Value dynamicRows, int64_t cols);
+
+  OpBuilder &b;
+  Location loc;
+  AttentionOp op;
+  int64_t numBatch, lanes, queryTile, queryVectors, keyBlock, keyTile,
+      valueTile;
+  VectorType vectorType;
+
+  /// Indices of the batch being computed.
+  Values batch;
+  /// Sizes, the scale and the masked score (built once by build()).
+  Value numQueries, headDim, numKeys, valueDim, paddedValueDim, scale,
+      maskedScore;
+  OpFoldResult valueDimSize;
+  /// Scratch buffers: Qᵀ [D, query tile], Sᵀ then Pᵀ [key block, query
+  /// tile], accᵀ [E rounded up to value tiles, query tile], l [query tile].
+  Value queriesT, scores, accT, rowSums;
+};
+} // namespace
+
+Values FlashAttentionBuilder::loop(
+    Value lb, Value ub, int64_t step, ValueRange init,
+    function_ref<Values(Value iv, ValueRange args)> body) {
+  auto forOp =
+      scf::ForOp::create(b, loc, lb, ub, index(step), init,
+                         [&](OpBuilder &, Location, Value iv, ValueRange args) {
+                           scf::YieldOp::create(b, loc, body(iv, args));
+                         });
+  return Values(forOp.getResults());
+}
+
+Value FlashAttentionBuilder::element(Value tensor, Value row, Value col) {
+  Values indices(batch);
+  indices.push_back(row);
+  indices.push_back(col);
+  Value x = tensor::ExtractOp::create(b, loc, tensor, indices);
+  if (x.getType().isF32())
+    return x;
+  return arith::ExtFOp::create(b, loc, b.getF32Type(), x);
+}
+
+Value FlashAttentionBuilder::scratch(int64_t rows, Value dynamicRows,
+                                     int64_t cols) {
+  auto type = MemRefType::get({rows, cols}, b.getF32Type());
+  ValueRange sizes;
+  if (ShapedType::isDynamic(rows))
+    sizes = dynamicRows;
+  return memref::AllocOp::create(b, loc, type, sizes);
+}
+
+Value FlashAttentionBuilder::build() {
+  RankedTensorType queryType = op.getQueryType(), valueType = op.getValueType();
+  auto dim = [&](Value t, int64_t i) -> Value {
+    return tensor::DimOp::create(b, loc, t, i);
+  };
+  numQueries = dim(op.getQuery(), numBatch);
+  headDim = dim(op.getQuery(), numBatch + 1);
+  numKeys = dim(op.getKey(), numBatch);
+  valueDim = dim(op.getValue(), numBatch + 1);
+  valueDimSize = tensor::getMixedSizes(b, loc, op.getValue())[numBatch + 1];
+  scale = broadcast(op.buildScaleValue(b, headDim));
+  maskedScore = splat(kMaskedScore);
+
+  // accᵀ has whole value register tiles of rows.
+  int64_t staticE = valueType.getDimSize(numBatch + 1);
+  int64_t paddedE = ShapedType::isDynamic(staticE)
+                        ? ShapedType::kDynamic
+                        : llvm::divideCeil(staticE, valueTile) * valueTile;
+  Value tiles = arith::DivUIOp::create(
+      b, loc, add(valueDim, index(valueTile - 1)), index(valueTile));
+  paddedValueDim = arith::MulIOp::create(b, loc, tiles, index(valueTile));
+  queriesT = scratch(queryType.getDimSize(numBatch + 1), headDim, queryTile);
+  scores = scratch(keyBlock, Value(), queryTile);
+  accT = scratch(paddedE, paddedValueDim, queryTile);
+  rowSums = memref::AllocOp::create(
+      b, loc, MemRefType::get({queryTile}, b.getF32Type()));
+  return loopOverBatch(0, op.getInit());
+}
+
+Value FlashAttentionBuilder::loopOverBatch(unsigned dim, Value result) {
+  if (dim == numBatch) {
+    return loop(index(0), numQueries, queryTile, result,
+                [&](Value q0, ValueRange args) -> Values {
+                  return {queryBlock(args[0], q0)};
+                })[0];
+  }
+  Value size = tensor::DimOp::create(b, loc, op.getQuery(), dim);
+  return loop(index(0), size, 1, result,
+              [&](Value iv, ValueRange args) -> Values {
+                batch.push_back(iv);
+                Value next = loopOverBatch(dim + 1, args[0]);
+                batch.pop_back();
+                return {next};
+              })[0];
+}
+
+void FlashAttentionBuilder::copyQueries(Value q0, Value rows) {
+  // Qᵀ[d, i] = Q[q0 + i, d]; missing rows repeat the last one.
+  Value lastRow = sub(rows, index(1));
+  loop(index(0), headDim, 1, {}, [&](Value d, ValueRange) -> Values {
+    loop(index(0), index(queryTile), 1, {}, [&](Value i, ValueRange) -> Values {
+      Value row = add(q0, min(i, lastRow));
+      memref::StoreOp::create(b, loc, element(op.getQuery(), row, d), queriesT,
+                              ValueRange{d, i});
+      return {};
+    });
+    return {};
+  });
+}
+
+Value FlashAttentionBuilder::queryBlock(Value result, Value q0) {
+  Value rows = min(index(queryTile), sub(numQueries, q0));
+  copyQueries(q0, rows);
+  Value zero = splat(0.0f);
+  loop(index(0), paddedValueDim, 1, {}, [&](Value e, ValueRange) -> Values {
+    for (int64_t v = 0; v < queryVectors; ++v)
+      store(zero, accT, {e, lane(v)});
+    return {};
+  });
+
+  // Absolute positions of the queries, for the causal window.
+  Values positions;
+  if (op.getCausal()) {
+    Value first = q0;
+    if (Value offset = op.getQueryOffset())
+      first = add(first, offset);
+    Value step = vector::StepOp::create(
+        b, loc, VectorType::get({lanes}, b.getIndexType()));
+    for (int64_t v = 0; v < queryVectors; ++v)
+      positions.push_back(
+          arith::AddIOp::create(b, loc, step, broadcast(add(first, lane(v)))));
+  }
+
+  Values init = splats(queryVectors, -std::numeric_limits<float>::infinity());
+  llvm::append_range(init, splats(queryVectors, 0.0f));
+  Values state =
+      loop(index(0), numKeys, keyBlock, init,
+           [&](Value j0, ValueRange args) -> Values {
+             return keyBlockStep(j0, args.take_front(queryVectors),
+                                 args.drop_front(queryVectors), positions);
+           });
+  for (int64_t v = 0; v < queryVectors; ++v)
+    store(state[queryVectors + v], rowSums, {lane(v)});
+  return writeOutput(result, q0, rows);
+}
+
+Values FlashAttentionBuilder::keyBlockStep(Value j0, ValueRange max,
+                                           ValueRange sum,
+                                           ArrayRef<Value> positions) {
+  Value blockKeys = min(index(keyBlock), sub(numKeys, j0));
+  computeScores(j0, blockKeys, positions);
+
+  // m' = max(m, max_j Sᵀ[j, :]), α = exp(m - m').
+  Values newMax =
+      loop(index(0), blockKeys, 1, max, [&](Value j, ValueRange m) -> Values {
+        Values next;
+        for (int64_t v = 0; v < queryVectors; ++v)
+          next.push_back(arith::MaximumFOp::create(b, loc, m[v],
+                                                   load(scores, {j, lane(v)})));
+        return next;
+      });
+  Values alpha;
+  for (int64_t v = 0; v < queryVectors; ++v)
+    alpha.push_back(exp(arith::SubFOp::create(b, loc, max[v], newMax[v])));
+
+  // Pᵀ = exp(Sᵀ - m') in place, l' = α·l + Σ_j Pᵀ[j, :].
+  Values blockSum =
+      loop(index(0), blockKeys, 1, splats(queryVectors, 0.0f),
+           [&](Value j, ValueRange partial) -> Values {
+             Values next;
+             for (int64_t v = 0; v < queryVectors; ++v) {
+               Value p = exp(arith::SubFOp::create(
+                   b, loc, load(scores, {j, lane(v)}), newMax[v]));
+               store(p, scores, {j, lane(v)});
+               next.push_back(arith::AddFOp::create(b, loc, partial[v], p));
+             }
+             return next;
+           });
+  accumulateValues(j0, blockKeys, alpha);
+
+  Values next(newMax);
+  for (int64_t v = 0; v < queryVectors; ++v)
+    next.push_back(fma(sum[v], alpha[v], blockSum[v]));
+  return next;
+}
+
+void FlashAttentionBuilder::computeScores(Value j0, Value blockKeys,
+                                          ArrayRef<Value> positions) {
+  Value lastKey = sub(numKeys, index(1));
+  loop(index(0), blockKeys, keyTile, {}, [&](Value jr, ValueRange) -> Values {
+    // Keys of the register tile; past the last key, the last key again.
+    Values keys, unclamped;
+    for (int64_t r = 0; r < keyTile; ++r) {
+      unclamped.push_back(add(add(j0, jr), index(r)));
+      keys.push_back(min(unclamped.back(), lastKey));
+    }
+    Values dots = loop(
+        index(0), headDim, 1, splats(keyTile * queryVectors, 0.0f),
+        [&](Value d, ValueRange acc) -> Values {
+          Values queries, next;
+          for (int64_t v = 0; v < queryVectors; ++v)
+            queries.push_back(load(queriesT, {d, lane(v)}));
+          for (int64_t r = 0; r < keyTile; ++r) {
+            Value k = broadcast(element(op.getKey(), keys[r], d));
+            for (int64_t v = 0; v < queryVectors; ++v)
+              next.push_back(fma(queries[v], k, acc[r * queryVectors + v]));
+          }
+          return next;
+        });
+
+    // Sᵀ[jr + r, :] = scale · dots, or -1e9 where the key is hidden.
+    for (int64_t r = 0; r < keyTile; ++r) {
+      Value keyVisible;
+      if (Value mask = op.getMask()) {
+        Values indices(batch);
+        indices.push_back(keys[r]);
+        keyVisible =
+            broadcast(tensor::ExtractOp::create(b, loc, mask, indices));
+      }
+      for (int64_t v = 0; v < queryVectors; ++v) {
+        Value score =
+            arith::MulFOp::create(b, loc, dots[r * queryVectors + v], scale);
+        Value visible = keyVisible;
+        if (!positions.empty()) {
+          Value inWindow =
+              arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule,
+                                    broadcast(unclamped[r]), positions[v]);
+          visible =
+              visible
+                  ? arith::AndIOp::create(b, loc, visible, inWindow).getResult()
+                  : inWindow;
+        }
+        if (visible)
+          score = arith::SelectOp::create(b, loc, visible, score, maskedScore);
+        store(score, scores, {add(jr, index(r)), lane(v)});
+      }
+    }
+    return {};
+  });
+}
+
+void FlashAttentionBuilder::accumulateValues(Value j0, Value blockKeys,
+                                             ArrayRef<Value> alpha) {
+  // accᵀ[e, :] = α·accᵀ[e, :] + Σ_j V[j0 + j, e] · Pᵀ[j, :], by register
+  // tiles of value columns; past the last column, the last one again.
+  Value lastColumn = sub(valueDim, index(1));
+  loop(index(0), paddedValueDim, valueTile, {},
+       [&](Value e0, ValueRange) -> Values {
+         Values rows, columns, acc;
+         for (int64_t c = 0; c < valueTile; ++c) {
+           rows.push_back(add(e0, index(c)));
+           columns.push_back(min(rows.back(), lastColumn));
+           for (int64_t v = 0; v < queryVectors; ++v)
+             acc.push_back(arith::MulFOp::create(
+                 b, loc, load(accT, {rows[c], lane(v)}), alpha[v]));
+         }
+         Values sums =
+             loop(index(0), blockKeys, 1, acc,
+                  [&](Value j, ValueRange partial) -> Values {
+                    Value key = add(j0, j);
+                    Values weights, next;
+                    for (int64_t v = 0; v < queryVectors; ++v)
+                      weights.push_back(load(scores, {j, lane(v)}));
+                    for (int64_t c = 0; c < valueTile; ++c) {
+                      Value x =
+                          broadcast(element(op.getValue(), key, columns[c]));
+                      for (int64_t v = 0; v < queryVectors; ++v)
+                        next.push_back(
+                            fma(weights[v], x, partial[c * queryVectors + v]));
+                    }
+                    return next;
+                  });
+         for (int64_t c = 0; c < valueTile; ++c)
+           for (int64_t v = 0; v < queryVectors; ++v)
+             store(sums[c * queryVectors + v], accT, {rows[c], lane(v)});
+         return {};
+       });
+}
+
+Value FlashAttentionBuilder::writeOutput(Value result, Value q0, Value rows) {
+  // out[i, e] = accᵀ[e, i] / l[i] for the tile's rows, in the element type.
+  auto asTensor = [&](Value buffer, ArrayRef<OpFoldResult> sizes) -> Value {
+    SmallVector<OpFoldResult> zeros(sizes.size(), b.getIndexAttr(0)),
+        ones(sizes.size(), b.getIndexAttr(1));
+    auto view = memref::SubViewOp::create(b, loc, buffer, zeros, sizes, ones);
+    auto type =
+        RankedTensorType::get(view.getType().getShape(), b.getF32Type());
+    return bufferization::ToTensorOp::create(b, loc, type, view,
+                                             /*restrict=*/true,
+                                             /*writable=*/false);
+  };
+  Value acc = asTensor(accT, {valueDimSize, rows});
+  Value sums = asTensor(rowSums, {rows});
+
+  SmallVector<OpFoldResult> offsets(batch.begin(), batch.end()),
+      sizes(numBatch, b.getIndexAttr(1)),
+      strides(numBatch + 2, b.getIndexAttr(1));
+  offsets.append({q0, b.getIndexAttr(0)});
+  sizes.append({rows, valueDimSize});
+  Type elementType = op.getInitType().getElementType();
+  auto tileType = RankedTensorType::get(
+      {ShapedType::kDynamic, op.getValueType().getDimSize(numBatch + 1)},
+      elementType);
+  Value tile = tensor::ExtractSliceOp::create(b, loc, tileType, result, offsets,
+                                              sizes, strides);
+  AffineExpr i, e;
+  bindDims(b.getContext(), i, e);
+  SmallVector<AffineMap> maps = {AffineMap::get(2, 0, {e, i}, b.getContext()),
+                                 AffineMap::get(2, 0, {i}, b.getContext()),
+                                 AffineMap::get(2, 0, {i, e}, b.getContext())};
+  SmallVector<utils::IteratorType> iterators(2, utils::IteratorType::parallel);
+  auto normalized = linalg::GenericOp::create(
+      b, loc, tileType, ValueRange{acc, sums}, ValueRange{tile}, maps,
+      iterators, [&](OpBuilder &nb, Location l, ValueRange args) {
+        Value x = arith::DivFOp::create(nb, l, args[0], args[1]);
+        linalg::YieldOp::create(nb, l,
+                                convertScalarToDtype(nb, l, x, elementType,
+                                                     /*isUnsignedCast=*/false));
+      });
+  return tensor::InsertSliceOp::create(b, loc, normalized.getResult(0), result,
+                                       offsets, sizes, strides);
+}
+
+Value mlir::effattn::buildFlashAttention(OpBuilder &b, AttentionOp op,
+                                         FlashConfigAttr config) {
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(op);
+  return FlashAttentionBuilder(b, op, config).build();
+}

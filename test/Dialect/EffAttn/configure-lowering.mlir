@@ -1,0 +1,45 @@
+// RUN: effattn-opt %s -split-input-file --effattn-configure-target=cpu=x86-64-v3 --effattn-configure-lowering | FileCheck %s --check-prefix=V3
+// RUN: effattn-opt %s -split-input-file --effattn-configure-target=cpu=x86-64-v4 --effattn-configure-lowering | FileCheck %s --check-prefix=V4
+// RUN: effattn-opt %s -split-input-file --effattn-configure-lowering | FileCheck %s --check-prefix=NONE
+// RUN: effattn-opt %s -split-input-file --effattn-configure-target=gpu=sm_90 --effattn-configure-lowering | FileCheck %s --check-prefix=GPU
+
+/// effattn-configure-lowering records on each effattn.attention the
+/// #effattn.flash_config that the tile model derives from the target: two
+/// vectors of queries, key and value register tiles that fit the vector
+/// registers, a key block whose scores fill half of L1. The tiles change
+/// with the target; a user's config is kept; GPU modules are left alone.
+
+// V3-LABEL: func.func @head_dim_64
+// V3: effattn.attention {lowering_config = #effattn.flash_config<vector_width = 8, query_tile = 16, key_block = 252, key_register_tile = 6, value_register_tile = 6>}
+// V4-LABEL: func.func @head_dim_64
+// V4: effattn.attention {lowering_config = #effattn.flash_config<vector_width = 16, query_tile = 32, key_block = 126, key_register_tile = 14, value_register_tile = 13>}
+// NONE-LABEL: func.func @head_dim_64
+// NONE: effattn.attention {lowering_config = #effattn.flash_config<vector_width = 8, query_tile = 16, key_block = 252, key_register_tile = 6, value_register_tile = 6>}
+// GPU-LABEL: func.func @head_dim_64
+// GPU: effattn.attention ins(
+func.func @head_dim_64(%q: tensor<8x4096x64xf32>, %k: tensor<8x4096x64xf32>, %v: tensor<8x4096x64xf32>, %o: tensor<8x4096x64xf32>) -> tensor<8x4096x64xf32> {
+  %r = effattn.attention ins(%q, %k, %v : tensor<8x4096x64xf32>, tensor<8x4096x64xf32>, tensor<8x4096x64xf32>) outs(%o : tensor<8x4096x64xf32>) -> tensor<8x4096x64xf32>
+  return %r : tensor<8x4096x64xf32>
+}
+
+// -----
+
+/// A dynamic value width takes the whole register budget.
+
+// V4-LABEL: func.func @dynamic_value_width
+// V4: lowering_config = #effattn.flash_config<vector_width = 16, query_tile = 32, key_block = 126, key_register_tile = 14, value_register_tile = 14>
+func.func @dynamic_value_width(%q: tensor<?x?xf32>, %k: tensor<?x?xf32>, %v: tensor<?x?xf32>, %o: tensor<?x?xf32>) -> tensor<?x?xf32> {
+  %r = effattn.attention ins(%q, %k, %v : tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>) outs(%o : tensor<?x?xf32>) -> tensor<?x?xf32>
+  return %r : tensor<?x?xf32>
+}
+
+// -----
+
+/// A config written by the user is kept.
+
+// V4-LABEL: func.func @user_config
+// V4: lowering_config = #effattn.flash_config<vector_width = 8, query_tile = 8, key_block = 4, key_register_tile = 2, value_register_tile = 3>
+func.func @user_config(%q: tensor<4x8xf32>, %k: tensor<4x8xf32>, %v: tensor<4x8xf32>, %o: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  %r = effattn.attention {lowering_config = #effattn.flash_config<vector_width = 8, query_tile = 8, key_block = 4, key_register_tile = 2, value_register_tile = 3>} ins(%q, %k, %v : tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>) outs(%o : tensor<4x8xf32>) -> tensor<4x8xf32>
+  return %r : tensor<4x8xf32>
+}

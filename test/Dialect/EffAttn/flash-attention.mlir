@@ -1,0 +1,83 @@
+// RUN: effattn-opt %s -split-input-file --effattn-decompose --canonicalize --cse | FileCheck %s
+
+/// effattn.attention with a #effattn.flash_config decomposes into the flash
+/// form (FlashAttention.h): queries along the lanes, key blocks with a
+/// running max and sum, register tiles of the config's sizes, scratch
+/// buffers of the config's sizes and no N × M tensor.
+
+// CHECK-DAG: #[[$TRANSPOSED:.+]] = affine_map<(d0, d1) -> (d1, d0)>
+// CHECK-LABEL: func.func @flash_masked_causal_f16
+// CHECK-SAME: %[[Q:[a-zA-Z0-9_]+]]: tensor<2x5x16xf16>, %[[K:[a-zA-Z0-9_]+]]: tensor<2x7x16xf16>, %[[V:[a-zA-Z0-9_]+]]: tensor<2x7x8xf16>, %[[M:[a-zA-Z0-9_]+]]: tensor<2x7xi1>, %[[OFF:[a-zA-Z0-9_]+]]: index, %[[O:[a-zA-Z0-9_]+]]: tensor<2x5x8xf16>
+// CHECK-DAG: %[[NEG_INF:.+]] = arith.constant dense<0xFF800000> : vector<8xf32>
+// CHECK-DAG: %[[MASKED:.+]] = arith.constant dense<-1.000000e+09> : vector<8xf32>
+// CHECK-DAG: %[[SCALE:.+]] = arith.constant dense<2.500000e-01> : vector<8xf32>
+// CHECK-DAG: %[[QT:.+]] = memref.alloc() : memref<16x8xf32>
+// CHECK-DAG: %[[S:.+]] = memref.alloc() : memref<4x8xf32>
+// CHECK-DAG: %[[ACC:.+]] = memref.alloc() : memref<9x8xf32>
+// CHECK-DAG: %[[L:.+]] = memref.alloc() : memref<8xf32>
+// CHECK: scf.for %[[B:.+]] = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%[[RES:.+]] = %[[O]])
+//      Qᵀ in f32 (rows past the fifth repeat it).
+// CHECK: tensor.extract %[[Q]][%[[B]], %{{.+}}, %{{.+}}] : tensor<2x5x16xf16>
+// CHECK: memref.store %{{.+}}, %[[QT]]
+//      Absolute positions of the queries for the causal window.
+// CHECK: %[[STEP:.+]] = vector.step : vector<8xindex>
+// CHECK: %[[FIRST:.+]] = vector.broadcast %[[OFF]] : index to vector<8xindex>
+// CHECK: %[[POS:.+]] = arith.addi %[[STEP]], %[[FIRST]] : vector<8xindex>
+//      Key blocks carry the running max and sum.
+// CHECK: scf.for %{{.+}} iter_args(%[[MAX:.+]] = %[[NEG_INF]], %[[SUM:.+]] = %{{.+}}) -> (vector<8xf32>, vector<8xf32>)
+//      Register tiles of 2 keys: Qᵀ rows times broadcast key elements.
+// CHECK: scf.for %{{.+}} iter_args(%{{.+}}, %{{.+}}) -> (vector<8xf32>, vector<8xf32>)
+// CHECK: vector.load %[[QT]]
+// CHECK: tensor.extract %[[K]]
+// CHECK: vector.fma
+// CHECK: tensor.extract %[[M]]
+// CHECK: arith.mulf %{{.+}}, %[[SCALE]]
+// CHECK: arith.cmpi ule, %{{.+}}, %[[POS]] : vector<8xindex>
+// CHECK: arith.select %{{.+}}, %{{.+}}, %[[MASKED]]
+// CHECK: vector.store %{{.+}}, %[[S]]
+//      m' = max(m, S), α = exp(m - m').
+// CHECK: %[[NEW_MAX:.+]] = scf.for {{.+}} iter_args(%{{.+}} = %[[MAX]])
+// CHECK: arith.maximumf
+// CHECK: %[[DIFF:.+]] = arith.subf %[[MAX]], %[[NEW_MAX]]
+// CHECK: %[[ALPHA:.+]] = math.exp %[[DIFF]]
+//      P = exp(S - m') in place, and its sum.
+// CHECK: %[[BLOCK_SUM:.+]] = scf.for
+// CHECK: math.exp
+// CHECK: vector.store %{{.+}}, %[[S]]
+//      Output columns by register tiles of 3 (8 rounded up to 9), rescaled.
+// CHECK: scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} {
+// CHECK: arith.mulf %{{.+}}, %[[ALPHA]]
+// CHECK: tensor.extract %[[V]]
+// CHECK: vector.fma
+// CHECK: vector.store %{{.+}}, %[[ACC]]
+// CHECK: %[[NEW_SUM:.+]] = vector.fma %[[SUM]], %[[ALPHA]], %[[BLOCK_SUM]]
+// CHECK: scf.yield %[[NEW_MAX]], %[[NEW_SUM]]
+//      out = accᵀ / l, transposed back and rounded to f16.
+// CHECK: vector.store %{{.+}}, %[[L]]
+// CHECK: bufferization.to_tensor %{{.+}} restrict
+// CHECK: linalg.generic {indexing_maps = [#[[$TRANSPOSED]],
+// CHECK: arith.divf
+// CHECK: arith.truncf
+// CHECK: tensor.insert_slice %{{.+}} into %[[RES]]
+// CHECK-NOT: x7xf32>
+func.func @flash_masked_causal_f16(%q: tensor<2x5x16xf16>, %k: tensor<2x7x16xf16>, %v: tensor<2x7x8xf16>, %m: tensor<2x7xi1>, %off: index, %o: tensor<2x5x8xf16>) -> tensor<2x5x8xf16> {
+  %r = effattn.attention {causal, lowering_config = #effattn.flash_config<vector_width = 8, query_tile = 8, key_block = 4, key_register_tile = 2, value_register_tile = 3>} ins(%q, %k, %v : tensor<2x5x16xf16>, tensor<2x7x16xf16>, tensor<2x7x8xf16>) mask(%m : tensor<2x7xi1>) query_offset(%off) outs(%o : tensor<2x5x8xf16>) -> tensor<2x5x8xf16>
+  return %r : tensor<2x5x8xf16>
+}
+
+// -----
+
+/// Dynamic sizes: scratch buffers sized at run time (D rows of Qᵀ, E rounded
+/// up to value tiles), the scale 1/sqrt(D) computed, queries in blocks.
+
+// CHECK-LABEL: func.func @flash_dynamic
+// CHECK: math.rsqrt
+// CHECK: memref.alloc(%{{.+}}) : memref<?x16xf32>
+// CHECK: memref.alloc() : memref<28x16xf32>
+// CHECK: memref.alloc(%{{.+}}) : memref<?x16xf32>
+// CHECK: scf.for %{{.+}} step %[[C16:.+]] iter_args
+// CHECK: scf.for %{{.+}} step %[[C28:.+]] iter_args
+func.func @flash_dynamic(%q: tensor<?x?xf32>, %k: tensor<?x?xf32>, %v: tensor<?x?xf32>, %o: tensor<?x?xf32>) -> tensor<?x?xf32> {
+  %r = effattn.attention {lowering_config = #effattn.flash_config<vector_width = 8, query_tile = 16, key_block = 28, key_register_tile = 7, value_register_tile = 5>} ins(%q, %k, %v : tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>) outs(%o : tensor<?x?xf32>) -> tensor<?x?xf32>
+  return %r : tensor<?x?xf32>
+}
