@@ -161,6 +161,24 @@ func.func @gemm(%a: {t}, %b: {t}) -> {t} {{
 """
 
 
+def blas_library():
+    """Returns the BLAS that numpy (and PyTorch) call: the shared library
+    behind libblas.so.3 mapped into this process after a product."""
+    a = np.ones((64, 64), dtype=np.float32)
+    a @ a
+    with open("/proc/self/maps") as f:
+        paths = {line.split()[-1] for line in f if "blas" in line.lower()}
+    return os.path.realpath(sorted(paths)[0]) if paths else "unknown"
+
+
+def cpu_model():
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return "unknown"
+
+
 class Harness:
     def __init__(self, args):
         self.args, self.rows = args, []
@@ -345,6 +363,11 @@ def main():
     parser.add_argument("--plot")
     args = parser.parse_args()
     harness = Harness(args)
+    blas = blas_library()
+    print(f"CPU: {cpu_model()}; numpy's BLAS: {blas}")
+    if "openblas" not in blas:
+        print("warning: numpy does not use OpenBLAS (apt-get install libopenblas0-pthread): "
+              "the 'OpenBLAS' baselines are this BLAS instead")
     harness.run_peak()
     print(f"{'group':<11} {'what':<34} {'ms':>10} {'baseline':<24} {'ms':>10} "
           f"{'×':>6} {'GFLOP/s':>7} {'%peak':>5} {'MiB':>7} {'error':>8}")
@@ -354,7 +377,8 @@ def main():
     if args.json:
         with open(args.json, "w") as f:
             json.dump(dict(peak_gflops=harness.peak, peak=harness.peak_info,
-                           cpu_count=os.cpu_count(), rows=harness.rows), f, indent=1)
+                           cpu=cpu_model(), cpu_count=os.cpu_count(), blas=blas,
+                           rows=harness.rows), f, indent=1)
     if args.plot:
         harness.plot(args.plot)
 

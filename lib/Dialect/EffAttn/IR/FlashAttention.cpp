@@ -39,6 +39,12 @@ private:
   /// `body` builds at the builder's insertion point; returns its results.
   Values loop(Value lb, Value ub, int64_t step, ValueRange init,
               function_ref<Values(Value iv, ValueRange args)> body);
+  /// Emits `body(start, clamp)` for the register tiles of `tile` items in
+  /// [0, size): the whole tiles with `clamp` false, then the partial last
+  /// tile, if any, with `clamp` true: its items past `size` must read item
+  /// `size - 1` again. Whole tiles thus index memory at constant offsets.
+  void registerTiles(Value size, int64_t tile,
+                     function_ref<void(Value start, bool clamp)> body);
   Value loopOverBatch(unsigned dim, Value result);
   Value queryBlock(Value result, Value q0);
   void copyQueries(Value q0, Value rows);
@@ -105,6 +111,20 @@ Values FlashAttentionBuilder::loop(
                            scf::YieldOp::create(b, loc, body(iv, args));
                          });
   return Values(forOp.getResults());
+}
+
+void FlashAttentionBuilder::registerTiles(
+    Value size, int64_t tile,
+    function_ref<void(Value start, bool clamp)> body) {
+  Value whole = arith::MulIOp::create(
+      b, loc, arith::DivUIOp::create(b, loc, size, index(tile)), index(tile));
+  for (auto [lb, ub, clamp] : {std::make_tuple(index(0), whole, false),
+                               std::make_tuple(whole, size, true)}) {
+    loop(lb, ub, tile, {}, [&](Value start, ValueRange) -> Values {
+      body(start, clamp);
+      return {};
+    });
+  }
 }
 
 Value FlashAttentionBuilder::element(Value tensor, Value row, Value col) {
@@ -231,10 +251,16 @@ Values FlashAttentionBuilder::keyBlockStep(Value j0, ValueRange max,
   // m' = max(m, max_j Sᵀ[j, :]), α = exp(m - m').
   Values newMax =
       loop(index(0), blockKeys, 1, max, [&](Value j, ValueRange m) -> Values {
+        // A compare and select (one vmaxps) rather than arith.maximumf,
+        // whose NaN propagation costs five more instructions: a NaN score
+        // makes its weights NaN anyway.
         Values next;
-        for (int64_t v = 0; v < queryVectors; ++v)
-          next.push_back(arith::MaximumFOp::create(b, loc, m[v],
-                                                   load(scores, {j, lane(v)})));
+        for (int64_t v = 0; v < queryVectors; ++v) {
+          Value score = load(scores, {j, lane(v)});
+          Value greater = arith::CmpFOp::create(
+              b, loc, arith::CmpFPredicate::OGT, score, m[v]);
+          next.push_back(arith::SelectOp::create(b, loc, greater, score, m[v]));
+        }
         return next;
       });
   Values alpha;
@@ -265,12 +291,12 @@ Values FlashAttentionBuilder::keyBlockStep(Value j0, ValueRange max,
 void FlashAttentionBuilder::computeScores(Value j0, Value blockKeys,
                                           ArrayRef<Value> positions) {
   Value lastKey = sub(numKeys, index(1));
-  loop(index(0), blockKeys, keyTile, {}, [&](Value jr, ValueRange) -> Values {
+  registerTiles(blockKeys, keyTile, [&](Value jr, bool clamp) {
     // Keys of the register tile; past the last key, the last key again.
     Values keys, unclamped;
     for (int64_t r = 0; r < keyTile; ++r) {
       unclamped.push_back(add(add(j0, jr), index(r)));
-      keys.push_back(min(unclamped.back(), lastKey));
+      keys.push_back(clamp ? min(unclamped.back(), lastKey) : unclamped.back());
     }
     Values dots = loop(
         index(0), headDim, 1, splats(keyTile * queryVectors, 0.0f),
@@ -313,7 +339,6 @@ void FlashAttentionBuilder::computeScores(Value j0, Value blockKeys,
         store(score, scores, {add(jr, index(r)), lane(v)});
       }
     }
-    return {};
   });
 }
 
@@ -322,37 +347,33 @@ void FlashAttentionBuilder::accumulateValues(Value j0, Value blockKeys,
   // accᵀ[e, :] = α·accᵀ[e, :] + Σ_j V[j0 + j, e] · Pᵀ[j, :], by register
   // tiles of value columns; past the last column, the last one again.
   Value lastColumn = sub(valueDim, index(1));
-  loop(index(0), paddedValueDim, valueTile, {},
-       [&](Value e0, ValueRange) -> Values {
-         Values rows, columns, acc;
-         for (int64_t c = 0; c < valueTile; ++c) {
-           rows.push_back(add(e0, index(c)));
-           columns.push_back(min(rows.back(), lastColumn));
-           for (int64_t v = 0; v < queryVectors; ++v)
-             acc.push_back(arith::MulFOp::create(
-                 b, loc, load(accT, {rows[c], lane(v)}), alpha[v]));
-         }
-         Values sums =
-             loop(index(0), blockKeys, 1, acc,
-                  [&](Value j, ValueRange partial) -> Values {
-                    Value key = add(j0, j);
-                    Values weights, next;
-                    for (int64_t v = 0; v < queryVectors; ++v)
-                      weights.push_back(load(scores, {j, lane(v)}));
-                    for (int64_t c = 0; c < valueTile; ++c) {
-                      Value x =
-                          broadcast(element(op.getValue(), key, columns[c]));
-                      for (int64_t v = 0; v < queryVectors; ++v)
-                        next.push_back(
-                            fma(weights[v], x, partial[c * queryVectors + v]));
-                    }
-                    return next;
-                  });
-         for (int64_t c = 0; c < valueTile; ++c)
-           for (int64_t v = 0; v < queryVectors; ++v)
-             store(sums[c * queryVectors + v], accT, {rows[c], lane(v)});
-         return {};
-       });
+  registerTiles(valueDim, valueTile, [&](Value e0, bool clamp) {
+    Values rows, columns, acc;
+    for (int64_t c = 0; c < valueTile; ++c) {
+      rows.push_back(add(e0, index(c)));
+      columns.push_back(clamp ? min(rows.back(), lastColumn) : rows.back());
+      for (int64_t v = 0; v < queryVectors; ++v)
+        acc.push_back(arith::MulFOp::create(
+            b, loc, load(accT, {rows[c], lane(v)}), alpha[v]));
+    }
+    Values sums = loop(
+        index(0), blockKeys, 1, acc,
+        [&](Value j, ValueRange partial) -> Values {
+          Value key = add(j0, j);
+          Values weights, next;
+          for (int64_t v = 0; v < queryVectors; ++v)
+            weights.push_back(load(scores, {j, lane(v)}));
+          for (int64_t c = 0; c < valueTile; ++c) {
+            Value x = broadcast(element(op.getValue(), key, columns[c]));
+            for (int64_t v = 0; v < queryVectors; ++v)
+              next.push_back(fma(weights[v], x, partial[c * queryVectors + v]));
+          }
+          return next;
+        });
+    for (int64_t c = 0; c < valueTile; ++c)
+      for (int64_t v = 0; v < queryVectors; ++v)
+        store(sums[c * queryVectors + v], accT, {rows[c], lane(v)});
+  });
 }
 
 Value FlashAttentionBuilder::writeOutput(Value result, Value q0, Value rows) {
