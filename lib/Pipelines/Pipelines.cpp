@@ -98,6 +98,9 @@ void mlir::effattn::buildCPUPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(createEffAttnOrderLoopsPass());
   // Exponentials as vectorizable arithmetic rather than libm calls.
   pm.addNestedPass<func::FuncOp>(createEffAttnApproximateExpPass());
+  // Linalg ops left outside parallel tiles run on every core.
+  if (options.parallel)
+    pm.addNestedPass<func::FuncOp>(createEffAttnDistributePass());
   addCleanup(pm);
   if (last == CPUPipelineStage::Decompose)
     return;

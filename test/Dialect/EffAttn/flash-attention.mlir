@@ -37,7 +37,8 @@
 // CHECK: vector.store %{{.+}}, %[[S]]
 //      m' = max(m, S), α = exp(m - m').
 // CHECK: %[[NEW_MAX:.+]] = scf.for {{.+}} iter_args(%{{.+}} = %[[MAX]])
-// CHECK: arith.maximumf
+// CHECK: arith.cmpf ogt
+// CHECK: arith.select
 // CHECK: %[[DIFF:.+]] = arith.subf %[[MAX]], %[[NEW_MAX]]
 // CHECK: %[[ALPHA:.+]] = math.exp %[[DIFF]]
 //      P = exp(S - m') in place, and its sum.

@@ -96,6 +96,35 @@ def EffAttnTilePass : Pass<"effattn-tile", "func::FuncOp"> {
   ];
 }
 
+def EffAttnDistributePass : Pass<"effattn-distribute", "func::FuncOp"> {
+  let summary = "Split linalg ops outside parallel loops over the CPU's cores";
+  let description = [{
+    Tiles every linalg op that is not inside an `scf.forall` (effattn ops'
+    tiles and scheduled GEMMs already run in one) and whose outermost loop
+    is parallel into an `scf.forall` of `chunks` chunks of that loop
+    (upstream `scf::tileUsingSCF`), which the CPU pipeline runs as an OpenMP
+    worksharing loop. `chunks` 0 (the default) takes the cores of the
+    module's `#effattn.cpu` target, or 2 when it does not say. Ops with
+    fewer than `min-iterations` iterations (all loops, static sizes; a
+    dynamic size counts as large) stay sequential.
+
+    Example: `effattn-opt --effattn-distribute="chunks=4"`.
+  }];
+  let options = [
+    Option<"chunks", "chunks", "int64_t", /*default=*/"0",
+           "Chunks of the outermost loop (0: the target's cores)">,
+    Option<"minIterations", "min-iterations", "int64_t",
+           /*default=*/"65536",
+           "Smallest iteration count worth splitting">
+  ];
+  let dependentDialects = [
+    "::mlir::affine::AffineDialect",
+    "::mlir::arith::ArithDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+}
+
 def EffAttnDecomposePass : Pass<"effattn-decompose", "func::FuncOp"> {
   let summary = "Decompose effattn ops into linalg";
   let description = [{
