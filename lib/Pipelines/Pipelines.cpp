@@ -81,11 +81,11 @@ void mlir::effattn::buildCPUPipeline(OpPassManager &pm,
 
   // Constant weights become packed low-bit codes.
   pm.addNestedPass<func::FuncOp>(createEffAttnQuantizeWeightsPass());
-  // GEMMs: packed, register-tiled, vectorized for the target.
-  pm.addNestedPass<func::FuncOp>(createEffAttnScheduleMatmulsPass());
-  // Lowering configs from the target; tile, then decompose the tiles into
-  // linalg and vector code on tensors.
+  // Lowering configs from the target (kept where the user wrote one).
   pm.addNestedPass<func::FuncOp>(createEffAttnConfigureLoweringPass());
+  // GEMMs: packed, register-tiled, vectorized by their configs.
+  pm.addNestedPass<func::FuncOp>(createEffAttnScheduleMatmulsPass());
+  // Tile, then decompose the tiles into linalg and vector code on tensors.
   EffAttnTilePassOptions tileOptions;
   tileOptions.rowTileSize = options.rowTileSize;
   pm.addNestedPass<func::FuncOp>(createEffAttnTilePass(tileOptions));

@@ -26,10 +26,10 @@ FlashConfigAttr mlir::effattn::chooseFlashConfig(MLIRContext *context,
   int64_t queryTile = queryVectors * lanes;
   // Accumulators + the query (or weight) vectors + one broadcast.
   int64_t keyTile = std::clamp<int64_t>(
-      (registers - queryVectors - 1) / queryVectors, 1, kMaxFlashRegisterTile);
+      (registers - queryVectors - 1) / queryVectors, 1, kMaxRegisterTile);
   // One more register holds the rescaling factor.
   int64_t valueTile = std::clamp<int64_t>(
-      (registers - queryVectors - 2) / queryVectors, 1, kMaxFlashRegisterTile);
+      (registers - queryVectors - 2) / queryVectors, 1, kMaxRegisterTile);
   if (!ShapedType::isDynamic(valueDim) && valueDim > 0)
     valueTile =
         llvm::divideCeil(valueDim, llvm::divideCeil(valueDim, valueTile));

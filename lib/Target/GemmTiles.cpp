@@ -48,3 +48,20 @@ std::optional<GemmTiles> mlir::effattn::chooseGemmTiles(CpuTargetAttr target,
     return std::nullopt;
   return tiles;
 }
+
+GemmConfigAttr mlir::effattn::getGemmConfig(MLIRContext *context,
+                                            const GemmTiles &tiles) {
+  return GemmConfigAttr::get(context, tiles.threads, tiles.mc, tiles.nc,
+                             tiles.kc, tiles.mr, tiles.nr);
+}
+
+std::optional<GemmTiles> mlir::effattn::getGemmTiles(GemmConfigAttr config,
+                                                     int64_t m, int64_t n,
+                                                     int64_t k) {
+  GemmTiles tiles{config.getThreads(), config.getMc(), config.getNc(),
+                  config.getKc(),      config.getMr(), config.getNr()};
+  if (m % tiles.threads != 0 || (m / tiles.threads) % tiles.mc != 0 ||
+      n % tiles.nc != 0 || k % tiles.kc != 0)
+    return std::nullopt;
+  return tiles;
+}

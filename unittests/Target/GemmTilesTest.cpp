@@ -71,4 +71,23 @@ TEST_F(GemmTilesTest, CacheTilesDivideTheirDimensions) {
   EXPECT_FALSE(chooseGemmTiles(v3, 0, 64, 64));
   EXPECT_FALSE(chooseGemmTiles(v3, 64, 0, 64));
 }
+
+TEST_F(GemmTilesTest, ConfigsRoundTripAndMustTileTheirGemm) {
+  std::optional<GemmTiles> tiles =
+      chooseGemmTiles(lookupCpuTarget(&context, "x86-64-v4"), 1024, 1024, 1024);
+  ASSERT_TRUE(tiles);
+  GemmConfigAttr config = getGemmConfig(&context, *tiles);
+  std::optional<GemmTiles> back = getGemmTiles(config, 1024, 1024, 1024);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->threads, tiles->threads);
+  EXPECT_EQ(back->mc, tiles->mc);
+  EXPECT_EQ(back->nc, tiles->nc);
+  EXPECT_EQ(back->kc, tiles->kc);
+  EXPECT_EQ(back->mr, tiles->mr);
+  EXPECT_EQ(back->nr, tiles->nr);
+  // 2 threads × MC 128 must divide M; NC N; KC K.
+  EXPECT_FALSE(getGemmTiles(config, 384, 1024, 1024));
+  EXPECT_FALSE(getGemmTiles(config, 1024, 1536, 1024));
+  EXPECT_FALSE(getGemmTiles(config, 1024, 1024, 1000));
+}
 } // namespace

@@ -41,6 +41,14 @@ struct GemmTiles {
 /// divides its dimension.
 std::optional<GemmTiles> chooseGemmTiles(CpuTargetAttr target, int64_t m,
                                          int64_t n, int64_t k);
+
+/// Returns `tiles` as the attribute that records them on a matmul.
+GemmConfigAttr getGemmConfig(MLIRContext *context, const GemmTiles &tiles);
+
+/// Returns the tiles of `config` if its cache tiles divide their dimensions
+/// of an M × N × K GEMM (`mc` the rows of a thread), else nothing.
+std::optional<GemmTiles> getGemmTiles(GemmConfigAttr config, int64_t m,
+                                      int64_t n, int64_t k);
 } // namespace effattn
 } // namespace mlir
 

@@ -1081,3 +1081,18 @@ func.func private @flash_register_tiles() attributes {config = #effattn.flash_co
 
 // expected-error @+1 {{expects key_block to be a positive multiple of key_register_tile, got 10}}
 func.func private @flash_key_block() attributes {config = #effattn.flash_config<vector_width = 8, query_tile = 16, key_block = 10, key_register_tile = 4, value_register_tile = 4>}
+
+// -----
+
+// expected-error @+1 {{expects positive threads and tile sizes}}
+func.func private @gemm_config_zero() attributes {config = #effattn.gemm_config<threads = 0, mc = 64, nc = 64, kc = 64, mr = 8, nr = 16>}
+
+// -----
+
+// expected-error @+1 {{expects a register tile of at most 16 x 64, got 17 x 16}}
+func.func private @gemm_config_register_tile() attributes {config = #effattn.gemm_config<threads = 1, mc = 68, nc = 64, kc = 64, mr = 17, nr = 16>}
+
+// -----
+
+// expected-error @+1 {{expects nr to divide nc and mr <= mc, got mc = 64, nc = 40, mr = 8, nr = 16}}
+func.func private @gemm_config_nr() attributes {config = #effattn.gemm_config<threads = 1, mc = 64, nc = 40, kc = 64, mr = 8, nr = 16>}

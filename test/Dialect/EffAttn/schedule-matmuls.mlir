@@ -60,3 +60,23 @@ func.func @odd(%a: tensor<64x64xf32>, %b: tensor<64x40xf32>, %c: tensor<64x40xf3
   %r = linalg.matmul ins(%a, %b : tensor<64x64xf32>, tensor<64x40xf32>) outs(%c : tensor<64x40xf32>) -> tensor<64x40xf32>
   return %r : tensor<64x40xf32>
 }
+
+// -----
+
+// A user's lowering config wins over the target's model: a 4 × 16 register
+// tile (four vector.fma per k), one thread, on an AVX-512 target whose
+// model would pick 8 × 32.
+
+// CHECK-LABEL: func.func @user_config
+// CHECK: scf.forall (%{{.+}}) in (1)
+// CHECK-COUNT-4: vector.fma %{{.+}} : vector<16xf32>
+// CHECK-NOT: vector.fma
+module attributes {effattn.target = #effattn.cpu<cpu = "znver4",
+    features = ["avx2", "fma", "avx512f"], vector_bits = 512,
+    vector_registers = 32, l1_bytes = 32768, l2_bytes = 1048576,
+    l3_bytes = 33554432, cores = 2>} {
+func.func @user_config(%a: tensor<64x128xf32>, %b: tensor<128x64xf32>, %c: tensor<64x64xf32>) -> tensor<64x64xf32> {
+  %r = linalg.matmul {effattn.lowering_config = #effattn.gemm_config<threads = 1, mc = 32, nc = 64, kc = 64, mr = 4, nr = 16>} ins(%a, %b : tensor<64x128xf32>, tensor<128x64xf32>) outs(%c : tensor<64x64xf32>) -> tensor<64x64xf32>
+  return %r : tensor<64x64xf32>
+}
+}

@@ -70,20 +70,35 @@ FlashConfigAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                           "[1, 64], got "
                        << vectorWidth;
   if (queryTile < 1 || queryTile % vectorWidth != 0 ||
-      queryTile / vectorWidth > kMaxFlashRegisterTile)
-    return emitError() << "expects query_tile to be 1 to "
-                       << kMaxFlashRegisterTile
+      queryTile / vectorWidth > kMaxRegisterTile)
+    return emitError() << "expects query_tile to be 1 to " << kMaxRegisterTile
                        << " multiples of vector_width, got " << queryTile;
-  if (keyRegisterTile < 1 || keyRegisterTile > kMaxFlashRegisterTile ||
-      valueRegisterTile < 1 || valueRegisterTile > kMaxFlashRegisterTile)
-    return emitError() << "expects register tiles in [1, "
-                       << kMaxFlashRegisterTile << "], got key_register_tile "
-                       << keyRegisterTile << " and value_register_tile "
-                       << valueRegisterTile;
+  if (keyRegisterTile < 1 || keyRegisterTile > kMaxRegisterTile ||
+      valueRegisterTile < 1 || valueRegisterTile > kMaxRegisterTile)
+    return emitError() << "expects register tiles in [1, " << kMaxRegisterTile
+                       << "], got key_register_tile " << keyRegisterTile
+                       << " and value_register_tile " << valueRegisterTile;
   if (keyBlock < 1 || keyBlock % keyRegisterTile != 0)
     return emitError() << "expects key_block to be a positive multiple of "
                           "key_register_tile, got "
                        << keyBlock;
+  return success();
+}
+
+LogicalResult
+GemmConfigAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                       int64_t threads, int64_t mc, int64_t nc, int64_t kc,
+                       int64_t mr, int64_t nr) {
+  if (threads < 1 || mc < 1 || nc < 1 || kc < 1 || mr < 1 || nr < 1)
+    return emitError() << "expects positive threads and tile sizes";
+  if (mr > kMaxRegisterTile || nr > 4 * kMaxRegisterTile)
+    return emitError() << "expects a register tile of at most "
+                       << kMaxRegisterTile << " x " << 4 * kMaxRegisterTile
+                       << ", got " << mr << " x " << nr;
+  if (nc % nr != 0 || mc < mr)
+    return emitError() << "expects nr to divide nc and mr <= mc, got mc = "
+                       << mc << ", nc = " << nc << ", mr = " << mr
+                       << ", nr = " << nr;
   return success();
 }
 

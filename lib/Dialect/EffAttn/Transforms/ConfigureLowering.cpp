@@ -9,7 +9,9 @@
 #include "effattn/Dialect/EffAttn/Transforms/Passes.h"
 
 #include "effattn/Dialect/EffAttn/IR/EffAttnOps.h"
+#include "effattn/Dialect/EffAttn/Transforms/Transforms.h"
 #include "effattn/Target/AttentionTiles.h"
+#include "effattn/Target/GemmTiles.h"
 
 namespace mlir {
 namespace effattn {
@@ -38,6 +40,16 @@ struct EffAttnConfigureLoweringPass
         return;
       int64_t valueDim = op.getValueType().getShape().back();
       op.setLoweringConfigAttr(chooseFlashConfig(&getContext(), cpu, valueDim));
+    });
+    getOperation().walk([&](linalg::MatmulOp op) {
+      std::optional<std::array<int64_t, 3>> shape =
+          getSchedulableMatmulShape(op);
+      if (!shape || op->hasAttr(kLoweringConfigAttrName))
+        return;
+      auto [m, n, k] = *shape;
+      if (std::optional<GemmTiles> tiles = chooseGemmTiles(cpu, m, n, k))
+        op->setAttr(kLoweringConfigAttrName,
+                    getGemmConfig(&getContext(), *tiles));
     });
   }
 };

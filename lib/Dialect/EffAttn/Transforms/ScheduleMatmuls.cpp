@@ -16,6 +16,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "effattn/Dialect/EffAttn/Transforms/Passes.h"
+#include "effattn/Dialect/EffAttn/Transforms/Transforms.h"
 
 #include "effattn/Target/GemmTiles.h"
 
@@ -67,12 +68,12 @@ static std::string buildSchedule(const GemmTiles &tiles, int64_t id) {
     %ha = transform.structured.hoist_pad %padA by 2 loops : (!transform.any_op) -> !transform.any_op
     %mms = transform.structured.match ops{{["linalg.matmul"]} in %fa : (!transform.any_op) -> !transform.any_op
     %t3, %l3 = transform.structured.tile_using_for %mms tile_sizes [0, 0, 1] : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
-    transform.apply_patterns to %root {{
+    transform.apply_patterns to %fa {{
       transform.apply_patterns.canonicalization
     } : !transform.any_op
     %vectorized = transform.structured.match ops{{["linalg.matmul"]} in %fa : (!transform.any_op) -> !transform.any_op
     transform.structured.vectorize %vectorized : !transform.any_op
-    transform.apply_patterns to %root {{
+    transform.apply_patterns to %fa {{
       transform.apply_patterns.tensor.fold_tensor_subset_ops_into_vector_transfers
       transform.apply_patterns.vector.reduction_to_contract
       transform.apply_patterns.vector.transfer_permutation_patterns
@@ -80,11 +81,11 @@ static std::string buildSchedule(const GemmTiles &tiles, int64_t id) {
     %loops2 = transform.structured.match interface{{LoopLikeInterface} in %fa : (!transform.any_op) -> !transform.any_op
     transform.apply_licm to %loops2 : !transform.any_op
     transform.loop.hoist_loop_invariant_subsets %loops2 : !transform.any_op
-    transform.apply_patterns to %root {{
+    transform.apply_patterns to %fa {{
       transform.apply_patterns.vector.cast_away_vector_leading_one_dim
       transform.apply_patterns.canonicalization
     } : !transform.any_op
-    transform.apply_patterns to %root {{
+    transform.apply_patterns to %fa {{
       transform.apply_patterns.vector.lower_contraction lowering_strategy = "outerproduct"
       transform.apply_patterns.vector.lower_outerproduct
       transform.apply_patterns.vector.lower_transfer max_transfer_rank = 1
@@ -98,9 +99,8 @@ static std::string buildSchedule(const GemmTiles &tiles, int64_t id) {
       tiles.nr, peel, id);
 }
 
-/// Returns the tiles for `op` if it is a plain static f32 matmul on tensors.
-static std::optional<GemmTiles> getScheduleTiles(linalg::MatmulOp op,
-                                                 CpuTargetAttr target) {
+std::optional<std::array<int64_t, 3>>
+mlir::effattn::getSchedulableMatmulShape(linalg::MatmulOp op) {
   if (op.hasUserDefinedMaps() || !op.hasPureTensorSemantics())
     return std::nullopt;
   auto lhs = dyn_cast<RankedTensorType>(op.getInputs()[0].getType());
@@ -110,8 +110,28 @@ static std::optional<GemmTiles> getScheduleTiles(linalg::MatmulOp op,
       !out.getElementType().isF32() || !lhs.getElementType().isF32() ||
       !rhs.getElementType().isF32())
     return std::nullopt;
-  return chooseGemmTiles(target, lhs.getDimSize(0), rhs.getDimSize(1),
-                         lhs.getDimSize(1));
+  return std::array<int64_t, 3>{lhs.getDimSize(0), rhs.getDimSize(1),
+                                lhs.getDimSize(1)};
+}
+
+/// Returns the tiles for `op`: those of its lowering config, else those the
+/// target's model chooses; nothing if it is not a plain static f32 matmul
+/// on tensors or no tiles fit. A config whose tiles do not fit is an error.
+static FailureOr<std::optional<GemmTiles>>
+getScheduleTiles(linalg::MatmulOp op, CpuTargetAttr target) {
+  std::optional<std::array<int64_t, 3>> shape = getSchedulableMatmulShape(op);
+  if (!shape)
+    return std::optional<GemmTiles>();
+  auto [m, n, k] = *shape;
+  auto config = op->getAttrOfType<GemmConfigAttr>(kLoweringConfigAttrName);
+  if (!config)
+    return chooseGemmTiles(target, m, n, k);
+  std::optional<GemmTiles> tiles = getGemmTiles(config, m, n, k);
+  if (!tiles)
+    return op->emitOpError("lowering config ")
+           << config << " does not tile " << m << " x " << n << " x " << k
+           << ": threads·mc must divide M, nc N and kc K";
+  return tiles;
 }
 
 namespace {
@@ -129,14 +149,20 @@ struct EffAttnScheduleMatmulsPass
     // Number the matmuls to schedule; each schedule matches its number.
     int64_t count = 0;
     SmallVector<GemmTiles> schedules;
-    func.walk([&](linalg::MatmulOp op) {
-      if (std::optional<GemmTiles> tiles = getScheduleTiles(op, target)) {
+    WalkResult walk = func.walk([&](linalg::MatmulOp op) {
+      FailureOr<std::optional<GemmTiles>> tiles = getScheduleTiles(op, target);
+      if (failed(tiles))
+        return WalkResult::interrupt();
+      if (*tiles) {
         op->setAttr(
             kScheduledAttr,
             IntegerAttr::get(IntegerType::get(&getContext(), 64), count++));
-        schedules.push_back(*tiles);
+        schedules.push_back(**tiles);
       }
+      return WalkResult::advance();
     });
+    if (walk.wasInterrupted())
+      return signalPassFailure();
     for (int64_t id = 0; id < count; ++id) {
       OwningOpRef<ModuleOp> script = parseSourceString<ModuleOp>(
           buildSchedule(schedules[id], id), ParserConfig(&getContext()));

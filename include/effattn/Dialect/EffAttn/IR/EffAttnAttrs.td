@@ -120,4 +120,37 @@ def EffAttn_FlashConfigAttr : AttrDef<EffAttn_Dialect, "FlashConfig"> {
   let genVerifyDecl = 1;
 }
 
+def EffAttn_GemmConfigAttr : AttrDef<EffAttn_Dialect, "GemmConfig"> {
+  let mnemonic = "gemm_config";
+  let summary = "How an f32 linalg.matmul runs on a CPU";
+  let description = [{
+    The BLIS-style blocking that `effattn-schedule-matmuls` applies to
+    C[M, N] += A[M, K] · B[K, N]: `threads` split M, cache tiles `mc` × `nc`
+    × `kc` (loop order jc, pc, ic; packed A and B panels), an `mr` × `nr`
+    register tile of vector FMAs with the C tile in registers across K.
+    `effattn-configure-lowering` records the config that
+    `effattn/Target/GemmTiles.h` derives from the target on each static f32
+    `linalg.matmul` as the discardable attribute `effattn.lowering_config`;
+    one written by the user is kept. Each cache tile must divide its
+    dimension (`mc` the rows of a thread) and `nr` must divide `nc`.
+
+    Example:
+
+    ```mlir
+    %r = linalg.matmul {effattn.lowering_config = #effattn.gemm_config<
+             threads = 2, mc = 128, nc = 1024, kc = 128, mr = 8, nr = 32>}
+        ins(%a, %b : tensor<1024x1024xf32>, tensor<1024x1024xf32>)
+        outs(%c : tensor<1024x1024xf32>) -> tensor<1024x1024xf32>
+    ```
+  }];
+  let parameters = (ins "int64_t":$threads,
+                        "int64_t":$mc,
+                        "int64_t":$nc,
+                        "int64_t":$kc,
+                        "int64_t":$mr,
+                        "int64_t":$nr);
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+}
+
 #endif // EFFATTN_DIALECT_EFFATTN_IR_EFFATTNATTRS_TD

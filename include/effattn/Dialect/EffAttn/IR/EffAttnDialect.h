@@ -23,9 +23,15 @@
 
 namespace mlir {
 namespace effattn {
-/// The most vectors a register tile of `#effattn.flash_config` may span in
-/// each of its dimensions (bounds the code size of its kernel).
-constexpr int64_t kMaxFlashRegisterTile = 16;
+/// The most vectors (rows) a register tile of `#effattn.flash_config`
+/// (`#effattn.gemm_config`) may span in each of its dimensions (bounds the
+/// code size of its kernel).
+constexpr int64_t kMaxRegisterTile = 16;
+
+/// The discardable attribute that holds the lowering config of an upstream
+/// op (`#effattn.gemm_config` on `linalg.matmul`).
+constexpr llvm::StringLiteral kLoweringConfigAttrName =
+    "effattn.lowering_config";
 } // namespace effattn
 } // namespace mlir
 

@@ -16,8 +16,10 @@ def EffAttnScheduleMatmulsPass
   let summary = "Tile, pack and vectorize f32 matmuls for the CPU target";
   let description = [{
     Applies to every `linalg.matmul` on static f32 tensors a BLIS-style
-    schedule (transform dialect, upstream ops only) with tile sizes from the
-    module's `#effattn.cpu` target (`effattn/Target/GemmTiles.h`): threads
+    schedule (transform dialect, upstream ops only) with the tile sizes of
+    its `effattn.lowering_config` (`#effattn.gemm_config`; an error when
+    they do not tile its shape) or, without one, those the module's
+    `#effattn.cpu` target implies (`effattn/Target/GemmTiles.h`): threads
     over M, cache tiles MC × NC × KC, packed A and B panels, an MR × NR
     register tile of `vector.fma` with the C tile in registers across K.
     Matmuls whose dimensions no cache tile divides are left to the generic
@@ -43,8 +45,11 @@ def EffAttnConfigureLoweringPass
     Sets `lowering_config` on every `effattn.attention` without one to the
     `#effattn.flash_config` that `effattn/Target/AttentionTiles.h` derives
     from the module's `#effattn.cpu` target (none attached: 16 256-bit
-    registers, 32 KiB L1). A config already on an op, written by the user,
-    is kept. Modules with a `#effattn.gpu` target are left alone.
+    registers, 32 KiB L1), and `effattn.lowering_config` on every static
+    f32 `linalg.matmul` to the `#effattn.gemm_config` of
+    `effattn/Target/GemmTiles.h` (when its cache tiles divide the shape). A
+    config already on an op, written by the user, is kept. Modules with a
+    `#effattn.gpu` target are left alone.
 
     Example: `effattn-opt --effattn-configure-target="cpu=x86-64-v4"
     --effattn-configure-lowering`.

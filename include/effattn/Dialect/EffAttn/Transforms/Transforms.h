@@ -9,8 +9,12 @@
 #ifndef EFFATTN_DIALECT_EFFATTN_TRANSFORMS_TRANSFORMS_H
 #define EFFATTN_DIALECT_EFFATTN_TRANSFORMS_TRANSFORMS_H
 
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Interfaces/FunctionInterfaces.h"
+
+#include <array>
+#include <optional>
 
 namespace mlir {
 namespace effattn {
@@ -34,6 +38,11 @@ void populateEffAttnRuntimeErrorLoweringPatterns(RewritePatternSet &patterns);
 /// never tiled here.
 LogicalResult tileEffAttnOps(RewriterBase &rewriter, FunctionOpInterface funcOp,
                              int64_t rowTileSize);
+
+/// Returns [M, N, K] if `op` is a matmul that effattn-schedule-matmuls can
+/// schedule: default indexing maps, f32 tensors of static shape.
+std::optional<std::array<int64_t, 3>>
+getSchedulableMatmulShape(linalg::MatmulOp op);
 } // namespace effattn
 } // namespace mlir
 
