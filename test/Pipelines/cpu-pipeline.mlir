@@ -16,7 +16,7 @@
 // CHECK-LABEL: llvm.func @attention_to_llvm
 // CHECK: llvm.call @aligned_alloc
 // CHECK: llvm.intr.fmuladd({{.*}}) : (vector<8xf32>, vector<8xf32>, vector<8xf32>) -> vector<8xf32>
-// CHECK: llvm.intr.floor
+// CHECK: llvm.intr.roundeven
 // CHECK-NOT: llvm.intr.exp
 // CHECK-NOT: @expf
 // CHECK-NOT: effattn.

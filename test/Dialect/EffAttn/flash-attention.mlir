@@ -10,15 +10,17 @@
 // CHECK-SAME: %[[Q:[a-zA-Z0-9_]+]]: tensor<2x5x16xf16>, %[[K:[a-zA-Z0-9_]+]]: tensor<2x7x16xf16>, %[[V:[a-zA-Z0-9_]+]]: tensor<2x7x8xf16>, %[[M:[a-zA-Z0-9_]+]]: tensor<2x7xi1>, %[[OFF:[a-zA-Z0-9_]+]]: index, %[[O:[a-zA-Z0-9_]+]]: tensor<2x5x8xf16>
 // CHECK-DAG: %[[NEG_INF:.+]] = arith.constant dense<0xFF800000> : vector<8xf32>
 // CHECK-DAG: %[[MASKED:.+]] = arith.constant dense<-1.000000e+09> : vector<8xf32>
-// CHECK-DAG: %[[SCALE:.+]] = arith.constant dense<2.500000e-01> : vector<8xf32>
+// CHECK-DAG: %[[SCALE_LOG2E:.+]] = arith.constant 0.360673755 : f32
 // CHECK-DAG: %[[QT:.+]] = memref.alloc() : memref<16x8xf32>
 // CHECK-DAG: %[[S:.+]] = memref.alloc() : memref<4x8xf32>
 // CHECK-DAG: %[[ACC:.+]] = memref.alloc() : memref<9x8xf32>
 // CHECK-DAG: %[[L:.+]] = memref.alloc() : memref<8xf32>
 // CHECK: scf.for %[[B:.+]] = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%[[RES:.+]] = %[[O]])
-//      Qᵀ in f32 (rows past the fifth repeat it).
+//      Qᵀ in f32 times scale·log2(e) = 0.25 · 1.4427 (rows past the fifth
+//      repeat it): scores in base 2.
 // CHECK: tensor.extract %[[Q]][%[[B]], %{{.+}}, %{{.+}}] : tensor<2x5x16xf16>
-// CHECK: memref.store %{{.+}}, %[[QT]]
+// CHECK: %[[QS:.+]] = arith.mulf %{{.+}}, %[[SCALE_LOG2E]] : f32
+// CHECK: memref.store %[[QS]], %[[QT]]
 //      Absolute positions of the queries for the causal window.
 // CHECK: %[[STEP:.+]] = vector.step : vector<8xindex>
 // CHECK: %[[FIRST:.+]] = vector.broadcast %[[OFF]] : index to vector<8xindex>
@@ -31,19 +33,20 @@
 // CHECK: tensor.extract %[[K]]
 // CHECK: vector.fma
 // CHECK: tensor.extract %[[M]]
-// CHECK: arith.mulf %{{.+}}, %[[SCALE]]
 // CHECK: arith.cmpi ule, %{{.+}}, %[[POS]] : vector<8xindex>
 // CHECK: arith.select %{{.+}}, %{{.+}}, %[[MASKED]]
 // CHECK: vector.store %{{.+}}, %[[S]]
-//      m' = max(m, S), α = exp(m - m').
+//      m' = max(m, S), α = 2^(m - m'): round, polynomial, exponent bits.
 // CHECK: %[[NEW_MAX:.+]] = scf.for {{.+}} iter_args(%{{.+}} = %[[MAX]])
 // CHECK: arith.cmpf ogt
 // CHECK: arith.select
 // CHECK: %[[DIFF:.+]] = arith.subf %[[MAX]], %[[NEW_MAX]]
-// CHECK: %[[ALPHA:.+]] = math.exp %[[DIFF]]
-//      P = exp(S - m') in place, and its sum.
+// CHECK: math.roundeven
+// CHECK: arith.bitcast %{{.+}} : vector<8xi32> to vector<8xf32>
+// CHECK: %[[ALPHA:.+]] = arith.mulf
+//      P = 2^(S - m') in place, and its sum.
 // CHECK: %[[BLOCK_SUM:.+]] = scf.for
-// CHECK: math.exp
+// CHECK: math.roundeven
 // CHECK: vector.store %{{.+}}, %[[S]]
 //      Output columns by register tiles of 3 (8 rounded up to 9), rescaled.
 // CHECK: scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} {

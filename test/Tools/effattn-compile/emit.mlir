@@ -38,7 +38,7 @@ func.func @two_heads(%q: tensor<2x40x16xf32>, %k: tensor<2x40x16xf32>,
 // DECOMPOSE-LABEL: func.func @__effattn_impl_two_heads
 // DECOMPOSE-NOT: effattn.attention
 // DECOMPOSE: vector.fma
-// DECOMPOSE: math.floor
+// DECOMPOSE: math.roundeven
 
 // BUFFERIZE-LABEL: func.func @__effattn_impl_two_heads
 // BUFFERIZE-SAME: %{{.+}}: memref<2x40x16xf32>, %{{.+}}: memref<2x40x16xf32>, %{{.+}}: memref<2x40x16xf32>, %[[OUT:.+]]: memref<2x40x16xf32>)

@@ -13,6 +13,8 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
+#include "llvm/Support/MathExtras.h"
+
 #include <limits>
 
 using namespace mlir;
@@ -77,7 +79,8 @@ private:
   Value fma(Value x, Value y, Value acc) {
     return vector::FMAOp::create(b, loc, x, y, acc);
   }
-  Value exp(Value x) { return math::ExpOp::create(b, loc, x); }
+  /// Returns 2^x for x <= 0 (or NaN) lane by lane; see the definition.
+  Value exp2(Value x);
   /// Returns `tensor[batch..., row, col]` as f32.
   Value element(Value tensor, Value row, Value col);
   /// Returns a scratch buffer of f32 [rows (static or `dynamicRows`), cols].
@@ -92,8 +95,8 @@ private:
 
   /// Indices of the batch being computed.
   Values batch;
-  /// Sizes, the scale and the masked score (built once by build()).
-  Value numQueries, headDim, numKeys, valueDim, paddedValueDim, scale,
+  /// Sizes, scale·log2(e) and the masked score (built once by build()).
+  Value numQueries, headDim, numKeys, valueDim, paddedValueDim, scaleLog2e,
       maskedScore;
   OpFoldResult valueDimSize;
   /// Scratch buffers: Qᵀ [D, query tile], Sᵀ then Pᵀ [key block, query
@@ -127,6 +130,38 @@ void FlashAttentionBuilder::registerTiles(
   }
 }
 
+Value FlashAttentionBuilder::exp2(Value x) {
+  // x = n + f with n = round(x) and f in [-1/2, 1/2]; 2^f by Cephes' exp2f
+  // polynomial (relative error below 2e-7), 2^n from the exponent bits.
+  // Arguments below -127 are clamped there, where the exponent bits are
+  // zero: the result is 0 (2^-126 is the smallest normal f32). NaN stays
+  // NaN (the compare is unordered).
+  Value floor = splat(-127.0f);
+  x = arith::SelectOp::create(
+      b, loc,
+      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UGT, x, floor), x,
+      floor);
+  Value n = math::RoundEvenOp::create(b, loc, x);
+  Value f = arith::SubFOp::create(b, loc, x, n);
+  Value p = splat(1.535336188319500e-4f);
+  for (float c :
+       {1.339887440266574e-3f, 9.618437357674640e-3f, 5.550332471162809e-2f,
+        2.402264791363012e-1f, 6.931472028550421e-1f})
+    p = fma(p, f, splat(c));
+  p = fma(p, f, splat(1.0f));
+  auto intType = VectorType::get({lanes}, b.getI32Type());
+  auto intSplat = [&](int32_t v) {
+    return arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(intType, b.getI32IntegerAttr(v)));
+  };
+  Value exponent = arith::AddIOp::create(
+      b, loc, arith::FPToSIOp::create(b, loc, intType, n), intSplat(127));
+  Value power = arith::BitcastOp::create(
+      b, loc, vectorType,
+      arith::ShLIOp::create(b, loc, exponent, intSplat(23)));
+  return arith::MulFOp::create(b, loc, p, power);
+}
+
 Value FlashAttentionBuilder::element(Value tensor, Value row, Value col) {
   Values indices(batch);
   indices.push_back(row);
@@ -156,7 +191,12 @@ Value FlashAttentionBuilder::build() {
   numKeys = dim(op.getKey(), numBatch);
   valueDim = dim(op.getValue(), numBatch + 1);
   valueDimSize = tensor::getMixedSizes(b, loc, op.getValue())[numBatch + 1];
-  scale = broadcast(op.buildScaleValue(b, headDim));
+  // Scores are kept in base 2: Qᵀ holds scale·log2(e)·Q, so that the
+  // weights are 2^(s - m) (one exponent fewer to reduce than e^x).
+  scaleLog2e = arith::MulFOp::create(
+      b, loc, op.buildScaleValue(b, headDim),
+      arith::ConstantOp::create(b, loc,
+                                b.getF32FloatAttr(llvm::numbers::log2ef)));
   maskedScore = splat(kMaskedScore);
 
   // accᵀ has whole value register tiles of rows.
@@ -198,8 +238,9 @@ void FlashAttentionBuilder::copyQueries(Value q0, Value rows) {
   loop(index(0), headDim, 1, {}, [&](Value d, ValueRange) -> Values {
     loop(index(0), index(queryTile), 1, {}, [&](Value i, ValueRange) -> Values {
       Value row = add(q0, min(i, lastRow));
-      memref::StoreOp::create(b, loc, element(op.getQuery(), row, d), queriesT,
-                              ValueRange{d, i});
+      Value x = arith::MulFOp::create(b, loc, element(op.getQuery(), row, d),
+                                      scaleLog2e);
+      memref::StoreOp::create(b, loc, x, queriesT, ValueRange{d, i});
       return {};
     });
     return {};
@@ -248,7 +289,7 @@ Values FlashAttentionBuilder::keyBlockStep(Value j0, ValueRange max,
   Value blockKeys = min(index(keyBlock), sub(numKeys, j0));
   computeScores(j0, blockKeys, positions);
 
-  // m' = max(m, max_j Sᵀ[j, :]), α = exp(m - m').
+  // m' = max(m, max_j Sᵀ[j, :]), α = 2^(m - m').
   Values newMax =
       loop(index(0), blockKeys, 1, max, [&](Value j, ValueRange m) -> Values {
         // A compare and select (one vmaxps) rather than arith.maximumf,
@@ -265,15 +306,15 @@ Values FlashAttentionBuilder::keyBlockStep(Value j0, ValueRange max,
       });
   Values alpha;
   for (int64_t v = 0; v < queryVectors; ++v)
-    alpha.push_back(exp(arith::SubFOp::create(b, loc, max[v], newMax[v])));
+    alpha.push_back(exp2(arith::SubFOp::create(b, loc, max[v], newMax[v])));
 
-  // Pᵀ = exp(Sᵀ - m') in place, l' = α·l + Σ_j Pᵀ[j, :].
+  // Pᵀ = 2^(Sᵀ - m') in place, l' = α·l + Σ_j Pᵀ[j, :].
   Values blockSum =
       loop(index(0), blockKeys, 1, splats(queryVectors, 0.0f),
            [&](Value j, ValueRange partial) -> Values {
              Values next;
              for (int64_t v = 0; v < queryVectors; ++v) {
-               Value p = exp(arith::SubFOp::create(
+               Value p = exp2(arith::SubFOp::create(
                    b, loc, load(scores, {j, lane(v)}), newMax[v]));
                store(p, scores, {j, lane(v)});
                next.push_back(arith::AddFOp::create(b, loc, partial[v], p));
@@ -312,7 +353,9 @@ void FlashAttentionBuilder::computeScores(Value j0, Value blockKeys,
           return next;
         });
 
-    // Sᵀ[jr + r, :] = scale · dots, or -1e9 where the key is hidden.
+    // Sᵀ[jr + r, :] = dots (scaled through Qᵀ), or -1e9 where the key is
+    // hidden (in base 2 as well: any hidden score weighs 0 next to a
+    // visible one, and a row of hidden keys weighs them alike).
     for (int64_t r = 0; r < keyTile; ++r) {
       Value keyVisible;
       if (Value mask = op.getMask()) {
@@ -322,8 +365,7 @@ void FlashAttentionBuilder::computeScores(Value j0, Value blockKeys,
             broadcast(tensor::ExtractOp::create(b, loc, mask, indices));
       }
       for (int64_t v = 0; v < queryVectors; ++v) {
-        Value score =
-            arith::MulFOp::create(b, loc, dots[r * queryVectors + v], scale);
+        Value score = dots[r * queryVectors + v];
         Value visible = keyVisible;
         if (!positions.empty()) {
           Value inWindow =

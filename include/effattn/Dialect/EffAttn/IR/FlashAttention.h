@@ -10,18 +10,22 @@
 // `#effattn.flash_config` (AttentionTiles.h chooses one per target). Queries
 // run along the f32 lanes, so that the softmax's reductions over keys are
 // lane-wise: per tile of `query_tile` queries (Qᵀ copied into a scratch
-// buffer, the last tile's missing rows repeating its last query):
+// buffer times scale·log2(e), so that scores are in base 2; the last tile's
+// missing rows repeat its last query):
 //
 //   m = -inf, l = 0, accᵀ = 0                  (running max, sum, output)
 //   for each block of `key_block` keys:
-//     Sᵀ[j, :] = scale · Σ_d K[j, d] · Qᵀ[d, :]   (register tiles of
+//     Sᵀ[j, :] = Σ_d K[j, d] · Qᵀ[d, :]        (register tiles of
 //                `key_register_tile` keys × query_tile, K broadcast), or -1e9
 //                where the mask or the causal window hides the key
-//     m' = max(m, max_j Sᵀ[j, :]); α = exp(m - m'); Pᵀ = exp(Sᵀ - m')
+//     m' = max(m, max_j Sᵀ[j, :]); α = 2^(m - m'); Pᵀ = 2^(Sᵀ - m')
 //     l = α·l + Σ_j Pᵀ[j, :]
 //     accᵀ[e, :] = α·accᵀ[e, :] + Σ_j V[j, e] · Pᵀ[j, :]   (register tiles of
 //                `value_register_tile` columns, V broadcast)
 //   out[i, e] = accᵀ[e, i] / l[i]
+//
+// 2^x (x <= 0) is Cephes' exp2f polynomial on the rounded-off fraction
+// times 2^round(x) built from exponent bits: 13 vector operations.
 //
 // Scores, weights and the output live in L1-sized scratch buffers; memory
 // is O(query_tile · (D + E + key_block)) per tile, never O(N · M). Register
