@@ -121,13 +121,14 @@ void FlashAttentionBuilder::registerTiles(
     function_ref<void(Value start, bool clamp)> body) {
   Value whole = arith::MulIOp::create(
       b, loc, arith::DivUIOp::create(b, loc, size, index(tile)), index(tile));
-  for (auto [lb, ub, clamp] : {std::make_tuple(index(0), whole, false),
-                               std::make_tuple(whole, size, true)}) {
+  auto tiles = [&](Value lb, Value ub, bool clamp) {
     loop(lb, ub, tile, {}, [&](Value start, ValueRange) -> Values {
       body(start, clamp);
       return {};
     });
-  }
+  };
+  tiles(index(0), whole, /*clamp=*/false);
+  tiles(whole, size, /*clamp=*/true);
 }
 
 Value FlashAttentionBuilder::exp2(Value x) {
