@@ -35,3 +35,22 @@ def test_matmul_matches_numpy(target, m, n, k):
     want = a.astype(np.float64) @ b.astype(np.float64)
     got = module.gemm(a, b)
     assert np.linalg.norm(got - want) <= 1e-5 * np.linalg.norm(want)
+
+
+@pytest.mark.parametrize("config", [
+    "threads = 1, mc = 32, nc = 64, kc = 64, mr = 4, nr = 16",   # MR divides MC
+    "threads = 2, mc = 32, nc = 32, kc = 32, mr = 5, nr = 16",   # a peeled tile of 2
+    "threads = 2, mc = 16, nc = 64, kc = 128, mr = 16, nr = 32", # widest register tile
+])
+def test_matmul_with_user_config_matches_numpy(config):
+    """A #effattn.gemm_config written on the matmul replaces the target's."""
+    m, n, k = 64, 64, 128
+    text = matmul_module(m, n, k).replace(
+        "linalg.matmul ins", "linalg.matmul {effattn.lowering_config = "
+        f"#effattn.gemm_config<{config}>}} ins")
+    rng = np.random.default_rng(7)
+    a = rng.standard_normal((m, k)).astype(np.float32)
+    b = rng.standard_normal((k, n)).astype(np.float32)
+    module = effattn.compile(text, module_name="gemm")
+    want = a.astype(np.float64) @ b.astype(np.float64)
+    assert np.linalg.norm(module.gemm(a, b) - want) <= 1e-5 * np.linalg.norm(want)
