@@ -26,37 +26,14 @@ import argparse
 import json
 import os
 import sys
-import time
 
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
 import effattn  # noqa: E402
+from timing import measure  # noqa: E402
 
 BATCH, HEAD_DIM, LANDMARKS, TAU, HASHES = 8, 64, 64, 8, 16
-
-
-def rss_kib(field):
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(field):
-                return int(line.split()[1])
-    return 0
-
-
-def measure(fn, repeats):
-    """(best seconds, peak extra MiB, output) over `repeats` calls."""
-    out = fn()  # warm-up (compiles effattn modules)
-    with open("/proc/self/clear_refs", "w") as f:
-        f.write("5")  # reset the peak RSS
-    base = rss_kib("VmRSS:")
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - start)
-    peak = max(rss_kib("VmHWM:") - base, 0) / 1024
-    return best, peak, out
 
 
 def torch_attention(torch, q, k, v):

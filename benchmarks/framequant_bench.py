@@ -30,7 +30,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
-from effattn import ops, reference  # noqa: E402
+from effattn import ops  # noqa: E402
 from timing import best_time  # noqa: E402
 
 

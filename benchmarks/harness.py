@@ -41,7 +41,6 @@ import json
 import math
 import os
 import sys
-import time
 
 import numpy as np
 
@@ -50,37 +49,16 @@ sys.path.insert(0, os.path.join(HERE, "..", "python"))
 sys.path.insert(0, HERE)
 import effattn  # noqa: E402
 from effattn import ops, reference  # noqa: E402
+import timing  # noqa: E402
 
 #: Independent accumulators of the peak microbenchmark (FMA latency × pipes
 #: with room to spare, within 16 registers).
 PEAK_CHAINS = 10
 
 
-def rss_kib(field):
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(field):
-                return int(line.split()[1])
-    return 0
-
-
 def measure(fn, repeats, min_seconds=0.3):
-    """(best seconds, peak extra MiB, output): a warm-up call (compiles),
-    then at least `repeats` calls and `min_seconds` of them."""
-    out = fn()
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")  # reset the peak RSS
-    except OSError:
-        pass
-    base = rss_kib("VmRSS:")
-    best, calls, began = float("inf"), 0, time.perf_counter()
-    while calls < repeats or time.perf_counter() - began < min_seconds:
-        start = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - start)
-        calls += 1
-    return best, max(rss_kib("VmHWM:") - base, 0) / 1024, out
+    """timing.measure with at least 0.3 s of calls (millisecond-scale ops)."""
+    return timing.measure(fn, repeats, min_seconds)
 
 
 def relative_error(got, want):

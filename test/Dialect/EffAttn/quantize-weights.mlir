@@ -47,3 +47,16 @@ func.func @runtime_weights(%w: tensor<32x64xf32>) -> tensor<2x4x16xi32> {
       : tensor<32x64xf32> -> tensor<2x4x16xi32>, tensor<32xf32>, tensor<32xf32>
   return %c : tensor<2x4x16xi32>
 }
+
+// -----
+
+/// Weights whose values are not in the module (an elided resource, as MLIR
+/// prints large constants with --mlir-elide-resource-strings-if-larger).
+
+func.func @elided_weights() -> tensor<2x4x16xi32> {
+  %w = arith.constant dense_resource<__elided__> : tensor<32x64xf32>
+  // expected-error @+1 {{'effattn.frame_quantize' op cannot read the constant weights as f32 values}}
+  %c, %s, %z = effattn.frame_quantize %w
+      : tensor<32x64xf32> -> tensor<2x4x16xi32>, tensor<32xf32>, tensor<32xf32>
+  return %c : tensor<2x4x16xi32>
+}
