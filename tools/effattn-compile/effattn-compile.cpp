@@ -214,9 +214,9 @@ int main(int argc, char **argv) {
   } else {
     // The description the tile models read (host: this machine), unless the
     // module names one; other LLVM CPU names keep the models' defaults.
-    if (!(*module)->hasAttr("effattn.target"))
+    if (!(*module)->hasAttr(effattn::kTargetAttrName))
       if (CpuTargetAttr cpu = lookupCpuTarget(&context, targetName))
-        (*module)->setAttr("effattn.target", cpu);
+        (*module)->setAttr(effattn::kTargetAttrName, cpu);
     CPUPipelineOptions options;
     options.rowTileSize = rowTileSize;
     options.inlineFunctions = true;

@@ -40,8 +40,7 @@ struct ConvertEffAttnToGPUPass
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    auto target =
-        dyn_cast_if_present<GpuTargetAttr>(module->getAttr("effattn.target"));
+    auto target = dyn_cast_if_present<GpuTargetAttr>(getTargetAttr(module));
     if (!target)
       target = lookupGpuTarget(&getContext(), gpu);
     if (!target) {

@@ -60,6 +60,13 @@ CpuTargetAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   return success();
 }
 
+Attribute mlir::effattn::getTargetAttr(Operation *op) {
+  auto module = dyn_cast<ModuleOp>(op);
+  if (!module)
+    module = op->getParentOfType<ModuleOp>();
+  return module ? module->getAttr(kTargetAttrName) : Attribute();
+}
+
 LogicalResult
 FlashConfigAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                         int64_t vectorWidth, int64_t queryTile,

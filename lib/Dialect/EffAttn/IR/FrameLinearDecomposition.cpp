@@ -265,14 +265,6 @@ Value FrameLinearBuilder::projectBack(Value y, int64_t dim, uint32_t seed) {
   return reshape(flipSigns(hadamard, seed), {dim});
 }
 
-/// Returns the module's `#effattn.cpu` target, if any.
-static CpuTargetAttr getCpuTarget(Operation *op) {
-  auto module = op->getParentOfType<ModuleOp>();
-  return module ? dyn_cast_if_present<CpuTargetAttr>(
-                      module->getAttr("effattn.target"))
-                : CpuTargetAttr();
-}
-
 FailureOr<SmallVector<Value>> FrameLinearOp::decomposeOperation(OpBuilder &b) {
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPoint(*this);

@@ -30,8 +30,7 @@ struct EffAttnConfigureLoweringPass
   using Base::Base;
 
   void runOnOperation() override {
-    auto module = getOperation()->getParentOfType<ModuleOp>();
-    Attribute target = module ? module->getAttr("effattn.target") : nullptr;
+    Attribute target = getTargetAttr(getOperation());
     if (isa_and_present<GpuTargetAttr>(target))
       return;
     auto cpu = dyn_cast_if_present<CpuTargetAttr>(target);

@@ -37,7 +37,7 @@ struct EffAttnConfigureTargetPass
             << llvm::join(getGpuPresetNames(), ", ") << ")";
         return signalPassFailure();
       }
-      getOperation()->setAttr("effattn.target", target);
+      getOperation()->setAttr(kTargetAttrName, target);
       return;
     }
     CpuTargetAttr target = lookupCpuTarget(&getContext(), cpu);
@@ -47,7 +47,7 @@ struct EffAttnConfigureTargetPass
           << llvm::join(getCpuPresetNames(), ", ") << ")";
       return signalPassFailure();
     }
-    getOperation()->setAttr("effattn.target", target);
+    getOperation()->setAttr(kTargetAttrName, target);
   }
 };
 } // namespace

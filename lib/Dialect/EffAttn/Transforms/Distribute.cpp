@@ -52,10 +52,7 @@ struct EffAttnDistributePass
       return signalPassFailure();
     }
     if (numChunks == 0) {
-      auto module = func->getParentOfType<ModuleOp>();
-      auto target = module ? dyn_cast_if_present<CpuTargetAttr>(
-                                 module->getAttr("effattn.target"))
-                           : CpuTargetAttr();
+      CpuTargetAttr target = getCpuTarget(func);
       numChunks = target && target.getCores() > 0 ? target.getCores() : 2;
     }
     if (numChunks == 1)

@@ -76,8 +76,7 @@ struct EffAttnLowerTableLookupsPass
   using Base::Base;
 
   void runOnOperation() override {
-    auto target = dyn_cast_if_present<CpuTargetAttr>(
-        getOperation()->getAttr("effattn.target"));
+    CpuTargetAttr target = getCpuTarget(getOperation());
     RewritePatternSet patterns(&getContext());
     if (target && target.hasFeature("avx512f"))
       patterns.add<LookupToPermute>(&getContext());

@@ -142,10 +142,7 @@ struct EffAttnScheduleMatmulsPass
 
   void runOnOperation() override {
     func::FuncOp func = getOperation();
-    auto module = func->getParentOfType<ModuleOp>();
-    auto target = module ? dyn_cast_if_present<CpuTargetAttr>(
-                               module->getAttr("effattn.target"))
-                         : CpuTargetAttr();
+    CpuTargetAttr target = getCpuTarget(func);
     // Number the matmuls to schedule; each schedule matches its number.
     int64_t count = 0;
     SmallVector<GemmTiles> schedules;

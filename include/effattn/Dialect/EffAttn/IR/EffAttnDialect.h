@@ -28,6 +28,20 @@ namespace effattn {
 /// code size of its kernel).
 constexpr int64_t kMaxRegisterTile = 16;
 
+/// The module attribute that holds the target description
+/// (`#effattn.cpu` or `#effattn.gpu`).
+constexpr llvm::StringLiteral kTargetAttrName = "effattn.target";
+
+/// Returns the `effattn.target` of `op` (a module) or of its enclosing
+/// module, or null when there is none.
+Attribute getTargetAttr(Operation *op);
+
+/// Returns the `#effattn.cpu` target of `op` or of its enclosing module, or
+/// null when there is none (or it describes a GPU).
+inline CpuTargetAttr getCpuTarget(Operation *op) {
+  return dyn_cast_if_present<CpuTargetAttr>(getTargetAttr(op));
+}
+
 /// The discardable attribute that holds the lowering config of an upstream
 /// op (`#effattn.gemm_config` on `linalg.matmul`).
 constexpr llvm::StringLiteral kLoweringConfigAttrName =
