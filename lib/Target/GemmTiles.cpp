@@ -23,6 +23,9 @@ static int64_t largestDividingTile(int64_t size, int64_t upper, int64_t lower,
   return 0;
 }
 
+/// The most rows of an A block and the deepest K block.
+static constexpr int64_t kMaxMc = 128, kMaxKc = 1024;
+
 std::optional<GemmTiles> mlir::effattn::chooseGemmTiles(CpuTargetAttr target,
                                                         int64_t m, int64_t n,
                                                         int64_t k) {
@@ -30,18 +33,18 @@ std::optional<GemmTiles> mlir::effattn::chooseGemmTiles(CpuTargetAttr target,
     return std::nullopt;
   int64_t registers = target ? target.getVectorRegisters() : 16;
   int64_t lanes = (target ? target.getVectorBits() : 256) / 32;
-  int64_t l1 = target ? target.getL1Bytes() : 32 * 1024;
   int64_t l2 = target ? target.getL2Bytes() : 1024 * 1024;
   int64_t cores = target && target.getCores() > 0 ? target.getCores() : 2;
   GemmTiles tiles;
   tiles.nr = 2 * lanes;
   tiles.mr = std::clamp<int64_t>((registers - 3) / 2, 1, 8);
   tiles.threads = m % cores == 0 ? cores : 1;
-  tiles.kc = largestDividingTile(k, l1 / 2 / (tiles.nr * 4), 16, 1);
+  tiles.kc = largestDividingTile(
+      k, std::min<int64_t>(kMaxKc, l2 / 2 / (kMaxMc * 4)), 16, 1);
   if (!tiles.kc)
     return std::nullopt;
   tiles.mc = largestDividingTile(
-      m / tiles.threads, std::min<int64_t>(128, l2 / 2 / (tiles.kc * 4)),
+      m / tiles.threads, std::min<int64_t>(kMaxMc, l2 / 2 / (tiles.kc * 4)),
       tiles.mr, 1);
   tiles.nc = largestDividingTile(n, 1024, tiles.nr, tiles.nr);
   if (!tiles.mc || !tiles.nc)

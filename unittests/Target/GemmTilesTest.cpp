@@ -30,7 +30,8 @@ protected:
 
 TEST_F(GemmTilesTest, Avx2GetsTheRecipesSixBySixteenKernel) {
   // 16 256-bit registers: 6 × 16 (12 accumulators + 2 B + 1 broadcast);
-  // KC = 16 KiB / (16 · 4 B) = 256; MC = 128; NC = 1024; 2 threads.
+  // a 256 KiB L2: KC = 128 KiB / (128 rows · 4 B) = 256; MC = 128;
+  // NC = 1024; 2 threads.
   std::optional<GemmTiles> tiles =
       chooseGemmTiles(lookupCpuTarget(&context, "x86-64-v3"), 1024, 1024, 1024);
   ASSERT_TRUE(tiles);
@@ -47,13 +48,40 @@ TEST_F(GemmTilesTest, Avx2GetsTheRecipesSixBySixteenKernel) {
   EXPECT_EQ(fallback->mr, 6);
 }
 
-TEST_F(GemmTilesTest, Avx512WidensTheKernelAndShortensKc) {
+TEST_F(GemmTilesTest, Avx512WidensTheKernel) {
   std::optional<GemmTiles> tiles =
       chooseGemmTiles(lookupCpuTarget(&context, "znver4"), 2048, 2048, 2048);
   ASSERT_TRUE(tiles);
   EXPECT_EQ(tiles->nr, 32);
   EXPECT_EQ(tiles->mr, 8); // (32 - 3) / 2 = 14, at most 8
-  EXPECT_EQ(tiles->kc, 128);
+  EXPECT_EQ(tiles->kc, 1024);
+  EXPECT_EQ(tiles->mc, 128);
+}
+
+TEST_F(GemmTilesTest, KcAndMcFollowTheL2) {
+  // x86-64-v3 with a 1 MiB L2 instead of 256 KiB: KC = 512 KiB / (128 rows
+  // · 4 B) = 1024, MC = 128; a 4 MiB L2 keeps KC at its cap of 1024.
+  CpuTargetAttr v3 = lookupCpuTarget(&context, "x86-64-v3");
+  auto withL2 = [&](int64_t bytes) {
+    return CpuTargetAttr::get(&context, v3.getCpu(), v3.getFeatures(),
+                              v3.getVectorBits(), v3.getVectorRegisters(),
+                              v3.getL1Bytes(), bytes, v3.getL3Bytes(),
+                              v3.getCores());
+  };
+  CpuTargetAttr large = withL2(1 << 20);
+  std::optional<GemmTiles> tiles = chooseGemmTiles(large, 1024, 1024, 1024);
+  ASSERT_TRUE(tiles);
+  EXPECT_EQ(tiles->kc, 1024);
+  EXPECT_EQ(tiles->mc, 128);
+  tiles = chooseGemmTiles(withL2(4 << 20), 4096, 4096, 4096);
+  ASSERT_TRUE(tiles);
+  EXPECT_EQ(tiles->kc, 1024);
+  // K = 192: the deepest power of two that divides it; MC grows to fill the
+  // same half L2 up to 128 rows.
+  tiles = chooseGemmTiles(large, 1024, 1024, 192);
+  ASSERT_TRUE(tiles);
+  EXPECT_EQ(tiles->kc, 64);
+  EXPECT_EQ(tiles->mc, 128);
 }
 
 TEST_F(GemmTilesTest, CacheTilesDivideTheirDimensions) {

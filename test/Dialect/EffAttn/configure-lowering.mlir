@@ -48,13 +48,14 @@ func.func @user_config(%q: tensor<4x8xf32>, %k: tensor<4x8xf32>, %v: tensor<4x8x
 
 /// Static f32 matmuls get the #effattn.gemm_config of GemmTiles.h as the
 /// discardable effattn.lowering_config (8 × 32 register tile on AVX-512,
-/// 6 × 16 on AVX2); dynamic or non-f32 matmuls get none.
+/// 6 × 16 on AVX2; KC from the L2: 256 KiB on x86-64-v3, 1 MiB on
+/// x86-64-v4); dynamic or non-f32 matmuls get none.
 
 // V3-LABEL: func.func @matmuls
 // V3: linalg.matmul {effattn.lowering_config = #effattn.gemm_config<threads = 2, mc = 128, nc = 1024, kc = 256, mr = 6, nr = 16>}
 // V3: linalg.matmul ins(
 // V4-LABEL: func.func @matmuls
-// V4: linalg.matmul {effattn.lowering_config = #effattn.gemm_config<threads = 2, mc = 128, nc = 1024, kc = 128, mr = 8, nr = 32>}
+// V4: linalg.matmul {effattn.lowering_config = #effattn.gemm_config<threads = 2, mc = 128, nc = 1024, kc = 1024, mr = 8, nr = 32>}
 // V4: linalg.matmul ins(
 func.func @matmuls(%a: tensor<1024x1024xf32>, %c: tensor<1024x1024xf32>, %d: tensor<?x64xf32>, %e: tensor<64x64xf32>, %f: tensor<?x64xf32>) -> (tensor<1024x1024xf32>, tensor<?x64xf32>) {
   %r = linalg.matmul ins(%a, %a : tensor<1024x1024xf32>, tensor<1024x1024xf32>) outs(%c : tensor<1024x1024xf32>) -> tensor<1024x1024xf32>
