@@ -111,7 +111,7 @@ void mlir::effattn::buildCPUPipeline(OpPassManager &pm,
 
   // Loops, then the LLVM dialect.
   pm.addPass(createEffAttnLowerRuntimeErrorsPass());
-  pm.addPass(createEffAttnLowerTableLookupsPass());
+  pm.addPass(createEffAttnLowerVectorOpsPass());
   if (options.emitCInterface)
     pm.addPass(createEffAttnEmitCInterfacePass());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());

@@ -9,6 +9,7 @@
 #include "effattn/Target/GemmTiles.h"
 
 #include <algorithm>
+#include <tuple>
 
 using namespace mlir;
 using namespace mlir::effattn;
@@ -23,6 +24,17 @@ static int64_t largestDividingTile(int64_t size, int64_t upper, int64_t lower,
   return 0;
 }
 
+/// Returns the lanes of a vector of 32-bit elements on `target`.
+static int64_t getLanes(CpuTargetAttr target) {
+  return (target ? target.getVectorBits() : 256) / 32;
+}
+
+std::pair<int64_t, int64_t>
+mlir::effattn::chooseRegisterTile(CpuTargetAttr target) {
+  int64_t registers = target ? target.getVectorRegisters() : 16;
+  return {std::clamp<int64_t>((registers - 3) / 2, 1, 8), 2 * getLanes(target)};
+}
+
 /// The most rows of an A block and the deepest K block.
 static constexpr int64_t kMaxMc = 128, kMaxKc = 1024;
 
@@ -31,13 +43,10 @@ std::optional<GemmTiles> mlir::effattn::chooseGemmTiles(CpuTargetAttr target,
                                                         int64_t k) {
   if (m < 1 || n < 1 || k < 1)
     return std::nullopt;
-  int64_t registers = target ? target.getVectorRegisters() : 16;
-  int64_t lanes = (target ? target.getVectorBits() : 256) / 32;
   int64_t l2 = target ? target.getL2Bytes() : 1024 * 1024;
   int64_t cores = target && target.getCores() > 0 ? target.getCores() : 2;
   GemmTiles tiles;
-  tiles.nr = 2 * lanes;
-  tiles.mr = std::clamp<int64_t>((registers - 3) / 2, 1, 8);
+  std::tie(tiles.mr, tiles.nr) = chooseRegisterTile(target);
   tiles.threads = m % cores == 0 ? cores : 1;
   tiles.kc = largestDividingTile(
       k, std::min<int64_t>(kMaxKc, l2 / 2 / (kMaxMc * 4)), 16, 1);
@@ -50,6 +59,12 @@ std::optional<GemmTiles> mlir::effattn::chooseGemmTiles(CpuTargetAttr target,
   if (!tiles.mc || !tiles.nc)
     return std::nullopt;
   return tiles;
+}
+
+PairGemmConfigAttr mlir::effattn::choosePairGemmConfig(MLIRContext *context,
+                                                       CpuTargetAttr target) {
+  auto [mr, nr] = chooseRegisterTile(target);
+  return PairGemmConfigAttr::get(context, getLanes(target), mr, nr);
 }
 
 GemmConfigAttr mlir::effattn::getGemmConfig(MLIRContext *context,

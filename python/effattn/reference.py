@@ -550,7 +550,7 @@ def unpack(a, b, col_scale, bits, strategy):
             if not big:
                 break
             frontier = [split_row(r) for r in big]
-        a = np.array(rows, dtype=np.int64).reshape(len(rows), -1)
+        a = np.array(rows, dtype=np.int64).reshape(len(rows), a.shape[1])
     elif strategy == "column":
         b_cols, scales = list(b.T), list(col_scale)
         frontier = range(len(cols))
@@ -566,8 +566,8 @@ def unpack(a, b, col_scale, bits, strategy):
                 b_cols.append(b_cols[j])
                 scales.append(scales[j] * base)
                 frontier.append(len(cols) - 1)
-        a = np.array(cols, dtype=np.int64).reshape(len(cols), -1).T
-        b = np.array(b_cols, dtype=np.int64).reshape(len(b_cols), -1).T
+        a = np.array(cols, dtype=np.int64).reshape(len(cols), a.shape[0]).T
+        b = np.array(b_cols, dtype=np.int64).reshape(len(b_cols), b.shape[0]).T
         col_scale = np.array(scales, dtype=np.int64)
     elif strategy == "both":
         while True:

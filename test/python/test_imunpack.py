@@ -206,3 +206,69 @@ def test_compiled_unpacked_sizes_match_oracle(strategy, bits):
     a_u, b_u, *_ = reference.unpack_operands(a, b, bits, strategy)
     np.testing.assert_array_equal(effattn.ops.unpacked_sizes(a, b, bits=bits, strategy=strategy),
                                   [a_u.shape[0], b_u.shape[0], a_u.shape[1]])
+
+
+@pytest.mark.parametrize("strategy", ["row", "column", "both"])
+@pytest.mark.parametrize("shape", [(0, 5, 4), (3, 0, 4), (3, 5, 0)])
+def test_compiled_unpacked_matmul_of_empty_shapes(strategy, shape):
+    """M, N or K of 0: an empty (or, for K = 0, zero) product, and the
+    oracle's unpacked sizes (an empty row needs no split)."""
+    m, n, k = shape
+    rng = np.random.default_rng(m + 10 * n + 100 * k)
+    a = heavy_hitters(rng, (m, k), 0.2)
+    b = heavy_hitters(rng, (n, k), 0.2)
+    np.testing.assert_array_equal(
+        effattn.ops.unpacked_matmul(a, b, bits=4, strategy=strategy), a @ b.T)
+    a_u, b_u, *_ = reference.unpack_operands(a, b, 4, strategy)
+    np.testing.assert_array_equal(effattn.ops.unpacked_sizes(a, b, bits=4, strategy=strategy),
+                                  [a_u.shape[0], b_u.shape[0], a_u.shape[1]])
+
+
+def unpacked_matmul_module(m, n, k, bits, strategy, config):
+    attrs = f'bits = {bits}, strategy = "{strategy}"'
+    if config:
+        attrs += f", lowering_config = #effattn.pair_gemm_config<{config}>"
+    a, b, c = (f"tensor<{m}x{k}xi64>", f"tensor<{n}x{k}xi64>", f"tensor<{m}x{n}xi64>")
+    return f"""
+func.func @um(%a: {a}, %b: {b}) -> {c} {{
+  %e = tensor.empty() : {c}
+  %r = effattn.unpacked_matmul {{{attrs}}} ins(%a, %b : {a}, {b}) outs(%e : {c}) -> {c}
+  return %r : {c}
+}}
+"""
+
+
+@pytest.mark.parametrize("target", ["host", "x86-64-v3"])
+@pytest.mark.parametrize("config", [
+    None,                                 # the target's (configure-lowering)
+    "vector_width = 16, mr = 8, nr = 32",  # vpmaddwd / vpdpwssd on AVX-512
+    "vector_width = 8, mr = 6, nr = 16",   # vpmaddwd on AVX2
+    "vector_width = 4, mr = 3, nr = 8",    # SSE2's pmaddwd
+    "vector_width = 2, mr = 5, nr = 6",    # no such instruction: shuffles
+])
+@pytest.mark.parametrize("strategy", ["row", "column"])
+def test_pair_kernel_is_exact(target, config, strategy):
+    """The register-tiled i16-pair kernel of the low-bit GEMMs: odd K (a
+    zero pair half), rows and columns that fill no whole register or output
+    tile (70 rows, 300 columns: two column tiles), several digit weights."""
+    m, n, k, bits = 70, 300, 45, 4
+    rng = np.random.default_rng(len(strategy) + len(config or ""))
+    a = heavy_hitters(rng, (m, k), 0.05)
+    b = heavy_hitters(rng, (n, k), 0.05)
+    module = effattn.compile(unpacked_matmul_module(m, n, k, bits, strategy, config),
+                             target=target, module_name="um")
+    np.testing.assert_array_equal(module.um(a, b), a @ b.T)
+
+
+def test_pair_kernel_sums_are_exact_at_the_i32_bound():
+    """8-bit digits at their extreme everywhere: (-127)·(-127) summed over
+    the verifier's largest odd K = 131071 is 2,114,044,159, just below
+    2^31, through the pair kernel's multiply-adds: its i32 sums must neither
+    saturate nor wrap."""
+    m, n, k = 3, 40, 131071
+    a = np.full((m, k), -127, np.int64)
+    b = np.full((n, k), -127, np.int64)
+    b[1] = 127
+    module = effattn.compile(unpacked_matmul_module(m, n, k, 8, "row", None),
+                             module_name="um")
+    np.testing.assert_array_equal(module.um(a, b), a @ b.T)

@@ -58,6 +58,19 @@ TEST_F(GemmTilesTest, Avx512WidensTheKernel) {
   EXPECT_EQ(tiles->mc, 128);
 }
 
+TEST_F(GemmTilesTest, PairKernelTakesTheRegisterTileOverI32Lanes) {
+  PairGemmConfigAttr v3 =
+      choosePairGemmConfig(&context, lookupCpuTarget(&context, "x86-64-v3"));
+  EXPECT_EQ(v3.getVectorWidth(), 8);
+  EXPECT_EQ(v3.getMr(), 6);
+  EXPECT_EQ(v3.getNr(), 16);
+  PairGemmConfigAttr v4 =
+      choosePairGemmConfig(&context, lookupCpuTarget(&context, "x86-64-v4"));
+  EXPECT_EQ(v4.getVectorWidth(), 16);
+  EXPECT_EQ(v4.getMr(), 8);
+  EXPECT_EQ(v4.getNr(), 32);
+}
+
 TEST_F(GemmTilesTest, KcAndMcFollowTheL2) {
   // x86-64-v3 with a 1 MiB L2 instead of 256 KiB: KC = 512 KiB / (128 rows
   // · 4 B) = 1024, MC = 128; a 4 MiB L2 keeps KC at its cap of 1024.

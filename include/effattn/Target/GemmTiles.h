@@ -34,6 +34,7 @@
 #include "effattn/Dialect/EffAttn/IR/EffAttnDialect.h"
 
 #include <optional>
+#include <utility>
 
 namespace mlir {
 namespace effattn {
@@ -47,6 +48,16 @@ struct GemmTiles {
 /// divides its dimension.
 std::optional<GemmTiles> chooseGemmTiles(CpuTargetAttr target, int64_t m,
                                          int64_t n, int64_t k);
+
+/// Returns the register tile (MR rows, NR columns) of 32-bit sums on
+/// `target`: NR two vectors, MR as many rows as keep MR·2 accumulators + 2
+/// B vectors + 1 broadcast within the vector registers, at most 8.
+std::pair<int64_t, int64_t> chooseRegisterTile(CpuTargetAttr target);
+
+/// Returns the kernel config of effattn.unpacked_matmul's i8 GEMMs on
+/// `target`: the register tile of chooseRegisterTile over i32 lanes.
+PairGemmConfigAttr choosePairGemmConfig(MLIRContext *context,
+                                        CpuTargetAttr target);
 
 /// Returns `tiles` as the attribute that records them on a matmul.
 GemmConfigAttr getGemmConfig(MLIRContext *context, const GemmTiles &tiles);

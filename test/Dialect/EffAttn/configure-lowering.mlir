@@ -62,3 +62,24 @@ func.func @matmuls(%a: tensor<1024x1024xf32>, %c: tensor<1024x1024xf32>, %d: ten
   %s = linalg.matmul ins(%d, %e : tensor<?x64xf32>, tensor<64x64xf32>) outs(%f : tensor<?x64xf32>) -> tensor<?x64xf32>
   return %r, %s : tensor<1024x1024xf32>, tensor<?x64xf32>
 }
+
+// -----
+
+/// effattn.unpacked_matmul gets the #effattn.pair_gemm_config of
+/// GemmTiles.h: the f32 GEMM's register tile over i32 lanes; a user's
+/// config is kept.
+
+// V3-LABEL: func.func @unpacked
+// V3: effattn.unpacked_matmul {lowering_config = #effattn.pair_gemm_config<vector_width = 8, mr = 6, nr = 16>} ins(
+// V3: effattn.unpacked_matmul {bits = 4 : i64, lowering_config = #effattn.pair_gemm_config<vector_width = 4, mr = 2, nr = 8>, strategy = "column"}
+// V4-LABEL: func.func @unpacked
+// V4: effattn.unpacked_matmul {lowering_config = #effattn.pair_gemm_config<vector_width = 16, mr = 8, nr = 32>} ins(
+// NONE-LABEL: func.func @unpacked
+// NONE: effattn.unpacked_matmul {lowering_config = #effattn.pair_gemm_config<vector_width = 8, mr = 6, nr = 16>} ins(
+// GPU-LABEL: func.func @unpacked
+// GPU: effattn.unpacked_matmul ins(
+func.func @unpacked(%a: tensor<64x96xi64>, %b: tensor<80x96xi64>, %c: tensor<64x80xi64>) -> (tensor<64x80xi64>, tensor<64x80xi64>) {
+  %r = effattn.unpacked_matmul {bits = 8, strategy = "row"} ins(%a, %b : tensor<64x96xi64>, tensor<80x96xi64>) outs(%c : tensor<64x80xi64>) -> tensor<64x80xi64>
+  %s = effattn.unpacked_matmul {bits = 4, strategy = "column", lowering_config = #effattn.pair_gemm_config<vector_width = 4, mr = 2, nr = 8>} ins(%a, %b : tensor<64x96xi64>, tensor<80x96xi64>) outs(%c : tensor<64x80xi64>) -> tensor<64x80xi64>
+  return %r, %s : tensor<64x80xi64>, tensor<64x80xi64>
+}

@@ -1096,3 +1096,26 @@ func.func private @gemm_config_register_tile() attributes {config = #effattn.gem
 
 // expected-error @+1 {{expects nr to divide nc and mr <= mc, got mc = 64, nc = 40, mr = 8, nr = 16}}
 func.func private @gemm_config_nr() attributes {config = #effattn.gemm_config<threads = 1, mc = 64, nc = 40, kc = 64, mr = 8, nr = 16>}
+
+// -----
+
+// expected-error @+1 {{expects vector_width to be a power of two in [1, 64], got 12}}
+func.func private @pair_config_width() attributes {config = #effattn.pair_gemm_config<vector_width = 12, mr = 4, nr = 24>}
+
+// -----
+
+// expected-error @+1 {{expects mr in [1, 16], got 0}}
+func.func private @pair_config_mr() attributes {config = #effattn.pair_gemm_config<vector_width = 8, mr = 0, nr = 16>}
+
+// -----
+
+// expected-error @+1 {{expects nr to be 1 to 16 multiples of vector_width, got 20}}
+func.func private @pair_config_nr() attributes {config = #effattn.pair_gemm_config<vector_width = 8, mr = 4, nr = 20>}
+
+// -----
+
+func.func @pairs_lanes(%x: vector<16xi16>, %acc: vector<16xi32>) -> vector<16xi32> {
+  // expected-error @+1 {{'effattn.multiply_add_pairs' op expects i16 operands of twice the lanes of the accumulator, got 16 and 16}}
+  %r = effattn.multiply_add_pairs %x, %x, %acc : vector<16xi16>, vector<16xi32>
+  return %r : vector<16xi32>
+}

@@ -106,9 +106,11 @@ func.func @quantize_max(%x: tensor<8xbf16>, %q: tensor<8xi64>, %s: tensor<f32>) 
 
 // CHECK-LABEL: func.func @unpacked_matmul
 // CHECK: effattn.unpacked_matmul {bits = 4 : i64} ins(%{{.+}}, %{{.+}} : tensor<?x96xi64>, tensor<80x96xi32>) outs(%{{.+}} : tensor<?x80xi64>) -> tensor<?x80xi64>
-func.func @unpacked_matmul(%a: tensor<?x96xi64>, %b: tensor<80x96xi32>, %c: tensor<?x80xi64>) -> tensor<?x80xi64> {
+// CHECK: effattn.unpacked_matmul {lowering_config = #effattn.pair_gemm_config<vector_width = 8, mr = 6, nr = 16>} ins(
+func.func @unpacked_matmul(%a: tensor<?x96xi64>, %b: tensor<80x96xi32>, %c: tensor<?x80xi64>) -> (tensor<?x80xi64>, tensor<?x80xi64>) {
   %r = effattn.unpacked_matmul {bits = 4, strategy = "row"} ins(%a, %b : tensor<?x96xi64>, tensor<80x96xi32>) outs(%c : tensor<?x80xi64>) -> tensor<?x80xi64>
-  return %r : tensor<?x80xi64>
+  %s = effattn.unpacked_matmul {lowering_config = #effattn.pair_gemm_config<vector_width = 8, mr = 6, nr = 16>} ins(%a, %b : tensor<?x96xi64>, tensor<80x96xi32>) outs(%c : tensor<?x80xi64>) -> tensor<?x80xi64>
+  return %r, %s : tensor<?x80xi64>, tensor<?x80xi64>
 }
 
 // -----
@@ -162,4 +164,12 @@ func.func @frame_linear_one_sided(%x: tensor<?x7x64xf32>, %c: tensor<3x4x16xi32>
 func.func @table_lookup(%t: vector<16xf32>, %i: vector<16xi32>) -> vector<16xf32> {
   %r = effattn.table_lookup %t[%i] : vector<16xf32>, vector<16xi32>
   return %r : vector<16xf32>
+}
+
+// CHECK-LABEL: func.func @multiply_add_pairs
+// CHECK-SAME: (%[[X:.+]]: vector<16xi16>, %[[Y:.+]]: vector<16xi16>, %[[ACC:.+]]: vector<8xi32>)
+// CHECK: effattn.multiply_add_pairs %[[X]], %[[Y]], %[[ACC]] : vector<16xi16>, vector<8xi32>
+func.func @multiply_add_pairs(%x: vector<16xi16>, %y: vector<16xi16>, %acc: vector<8xi32>) -> vector<8xi32> {
+  %r = effattn.multiply_add_pairs %x, %y, %acc : vector<16xi16>, vector<8xi32>
+  return %r : vector<8xi32>
 }

@@ -133,3 +133,50 @@ func.func @sizes(%a: tensor<6x16xi64>, %b: tensor<5x16xi64>, %d: tensor<3xi64>) 
   %r = effattn.unpacked_sizes {bits = 8, strategy = "row"} ins(%a, %b : tensor<6x16xi64>, tensor<5x16xi64>) outs(%d : tensor<3xi64>) -> tensor<3xi64>
   return %r : tensor<3xi64>
 }
+
+// -----
+
+/// [Pattern: DecomposeEffAttnOp] IN: effattn.unpacked_matmul with a
+/// #effattn.pair_gemm_config (4 lanes, 2 x 8 register tile). OUT: per
+/// weight and chunk, both i8 operands padded (rows to whole output tiles,
+/// K to even) and packed as i16 pairs in panels of MR (lhs) and NR (rhs)
+/// rows; output tiles of 32 x 256 in parallel, each a loop over register
+/// tiles whose K loop holds MR x NR/W effattn.multiply_add_pairs on one
+/// broadcast lhs pair per row and NR/W rhs vectors; the i32 tile widened and
+/// shifted into the i64 accumulator.
+
+// CHECK-LABEL: func.func @unpacked_pairs
+// CHECK: %[[LPAD:.+]] = tensor.pad %{{.+}} low[0, 0] high[%{{.+}}, %{{.+}}]
+// CHECK: %[[LSPLIT:.+]] = tensor.expand_shape %[[LPAD]] {{\[}}[0, 1], [2, 3]] output_shape [%{{.+}}, 2, %{{.+}}, 2] : tensor<?x?xi8> into tensor<?x2x?x2xi8>
+// CHECK: %[[LPANELS:.+]] = linalg.generic {{.*}} ins(%[[LSPLIT]], %[[LSPLIT]] : tensor<?x2x?x2xi8>, tensor<?x2x?x2xi8>) outs(%{{.+}} : tensor<?x?x2xi32>)
+// CHECK: arith.andi %{{.+}}, %c65535_i32
+// CHECK: arith.shli %{{.+}}, %c16_i32
+// CHECK: %[[RSPLIT:.+]] = tensor.expand_shape %{{.+}} {{\[}}[0, 1], [2, 3]] output_shape [%{{.+}}, 8, %{{.+}}, 2] : tensor<?x?xi8> into tensor<?x8x?x2xi8>
+// CHECK: %[[RPANELS:.+]] = linalg.generic {{.*}} ins(%[[RSPLIT]], %[[RSPLIT]] : tensor<?x8x?x2xi8>, tensor<?x8x?x2xi8>) outs(%{{.+}} : tensor<?x?x8xi32>)
+// CHECK: scf.forall (%[[R0:.+]], %[[C0:.+]]) = (0, 0) to (%{{.+}}, %{{.+}}) step (32, 256)
+// CHECK: tensor.empty() : tensor<32x256xi32>
+// CHECK: scf.for %[[RB:.+]] = %{{.+}} to %{{.+}} step %c2{{.*}} -> (tensor<32x256xi32>)
+// CHECK: scf.for %[[CB:.+]] = %{{.+}} to %{{.+}} step %c8{{.*}} -> (tensor<32x256xi32>)
+// CHECK: %[[SUMS:.+]]:4 = scf.for %[[P:.+]] = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%[[A0:.+]] = %{{.+}}, %[[A1:.+]] = %{{.+}}, %[[A2:.+]] = %{{.+}}, %[[A3:.+]] = %{{.+}}) -> (vector<4xi32>, vector<4xi32>, vector<4xi32>, vector<4xi32>)
+// CHECK: %[[B0:.+]] = vector.transfer_read %[[RPANELS]][%{{.+}}, %[[P]], %{{.+}}], %{{.+}} {in_bounds = [true]} : tensor<?x?x8xi32>, vector<4xi32>
+// CHECK: %[[B0H:.+]] = vector.bitcast %[[B0]] : vector<4xi32> to vector<8xi16>
+// CHECK: %[[B1:.+]] = vector.transfer_read %[[RPANELS]]
+// CHECK: %[[B1H:.+]] = vector.bitcast %[[B1]] : vector<4xi32> to vector<8xi16>
+// CHECK: %[[L0:.+]] = tensor.extract %[[LPANELS]][%{{.+}}, %[[P]], %{{.+}}] : tensor<?x?x2xi32>
+// CHECK: %[[L0V:.+]] = vector.broadcast %[[L0]] : i32 to vector<4xi32>
+// CHECK: %[[L0H:.+]] = vector.bitcast %[[L0V]] : vector<4xi32> to vector<8xi16>
+// CHECK: %[[S0:.+]] = effattn.multiply_add_pairs %[[L0H]], %[[B0H]], %[[A0]] : vector<8xi16>, vector<4xi32>
+// CHECK: %[[S1:.+]] = effattn.multiply_add_pairs %[[L0H]], %[[B1H]], %[[A1]] : vector<8xi16>, vector<4xi32>
+// CHECK: %[[L1:.+]] = tensor.extract %[[LPANELS]]
+// CHECK: %[[S2:.+]] = effattn.multiply_add_pairs %{{.+}}, %[[B0H]], %[[A2]]
+// CHECK: %[[S3:.+]] = effattn.multiply_add_pairs %{{.+}}, %[[B1H]], %[[A3]]
+// CHECK: scf.yield %[[S0]], %[[S1]], %[[S2]], %[[S3]]
+// CHECK-COUNT-4: vector.transfer_write %[[SUMS]]#{{[0-3]}}
+// CHECK: %[[TILE:.+]] = tensor.extract_slice %{{.+}}[0, 0] [%{{.+}}, %{{.+}}] [1, 1] : tensor<32x256xi32> to tensor<?x?xi32>
+// CHECK: linalg.generic {{.*}} ins(%[[TILE]] : tensor<?x?xi32>) outs(%{{.+}} : tensor<?x?xi64>)
+// CHECK: arith.extsi %{{.+}} : i32 to i64
+// CHECK: arith.shli
+func.func @unpacked_pairs(%a: tensor<6x15xi64>, %b: tensor<5x15xi64>, %c: tensor<6x5xi64>) -> tensor<6x5xi64> {
+  %r = effattn.unpacked_matmul {bits = 4, strategy = "row", lowering_config = #effattn.pair_gemm_config<vector_width = 4, mr = 2, nr = 8>} ins(%a, %b : tensor<6x15xi64>, tensor<5x15xi64>) outs(%c : tensor<6x5xi64>) -> tensor<6x5xi64>
+  return %r : tensor<6x5xi64>
+}

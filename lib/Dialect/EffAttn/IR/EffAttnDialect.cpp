@@ -110,6 +110,22 @@ GemmConfigAttr::verify(function_ref<InFlightDiagnostic()> emitError,
 }
 
 LogicalResult
+PairGemmConfigAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                           int64_t vectorWidth, int64_t mr, int64_t nr) {
+  if (vectorWidth < 1 || !llvm::isPowerOf2_64(vectorWidth) || vectorWidth > 64)
+    return emitError() << "expects vector_width to be a power of two in "
+                          "[1, 64], got "
+                       << vectorWidth;
+  if (mr < 1 || mr > kMaxRegisterTile)
+    return emitError() << "expects mr in [1, " << kMaxRegisterTile << "], got "
+                       << mr;
+  if (nr < 1 || nr % vectorWidth != 0 || nr / vectorWidth > kMaxRegisterTile)
+    return emitError() << "expects nr to be 1 to " << kMaxRegisterTile
+                       << " multiples of vector_width, got " << nr;
+  return success();
+}
+
+LogicalResult
 GpuTargetAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                       StringRef chip, StringRef features, int64_t smCount,
                       int64_t warpSize, int64_t maxThreadsPerBlock,

@@ -749,6 +749,20 @@ UnpackedSizesOp::reifyResultShapes(OpBuilder &b,
 }
 
 //===----------------------------------------------------------------------===//
+// MultiplyAddPairsOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult MultiplyAddPairsOp::verify() {
+  int64_t pairs = getLhs().getType().getNumElements();
+  int64_t lanes = getAcc().getType().getNumElements();
+  if (pairs != 2 * lanes)
+    return emitOpError("expects i16 operands of twice the lanes of the "
+                       "accumulator, got ")
+           << pairs << " and " << lanes;
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // FailIfOp
 //===----------------------------------------------------------------------===//
 

@@ -97,10 +97,10 @@ Value PlanBuilder::maxExtraDigitsOf(Value x, bool perColumn) {
   const IteratorType par = IteratorType::parallel,
                      red = IteratorType::reduction;
   OpFoldResult size = tensor::getMixedSize(b, loc, x, perColumn ? 1 : 0);
-  // The extremes first, so that digits are counted once per row.
+  // The extremes first, so that digits are counted once per row. Both start
+  // at 0, which needs no extra digit: an empty row (K = 0) needs none.
   auto extreme = [&](bool max) {
-    Value start = i64(max ? std::numeric_limits<int64_t>::min()
-                          : std::numeric_limits<int64_t>::max());
+    Value start = i64(0);
     Value init =
         linalg::FillOp::create(
             b, loc, start,

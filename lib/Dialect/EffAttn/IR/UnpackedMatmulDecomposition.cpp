@@ -21,13 +21,16 @@
 //    derived positions, built by row tiles in parallel (scf.forall).
 // 4. Low-bit GEMM per weight, in chunks of at most K columns: i8 products,
 //    i32 sums (exact by the verifier's bound on K), added into an i64
-//    [M', N'] shifted by e·(b-1).
+//    [M', N'] shifted by e·(b-1). With a `#effattn.pair_gemm_config`, the
+//    register-tiled kernel of PairProduct.h on packed i16 pairs; without,
+//    a linalg contraction.
 // 5. Pack: result[i, j] = Σ_u Σ_w P[off_i + u, off_j + w] << ((u + w)(b-1)).
 //
 //===----------------------------------------------------------------------===//
 
 #include "effattn/Dialect/EffAttn/IR/BatchedLinalgBuilder.h"
 #include "effattn/Dialect/EffAttn/IR/EffAttnOps.h"
+#include "effattn/Dialect/EffAttn/IR/PairProduct.h"
 #include "effattn/Dialect/EffAttn/IR/ScalarLoopBuilder.h"
 #include "effattn/Dialect/EffAttn/IR/UnpackPlan.h"
 #include "effattn/Runtime/effattn_runtime.h"
@@ -146,6 +149,22 @@ static Value buildColumnRange(OpBuilder &b, Location loc, Value x,
       SmallVector<OpFoldResult>{unit, unit});
 }
 
+/// Returns accTile + (products << weight) for an i32 products tile of the
+/// same shape as the i64 accTile.
+static Value buildShiftedSum(BatchedLinalgBuilder &lb, Value products,
+                             Value accTile, Value weight) {
+  const IteratorType par = IteratorType::parallel;
+  return lb.generic({products}, accTile, {lb.map(2, {0, 1}), lb.map(2, {0, 1})},
+                    lb.iterators({par, par}),
+                    [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+                      Value wide =
+                          arith::ExtSIOp::create(nb, l, nb.getI64Type(), a[0]);
+                      Value shifted =
+                          arith::ShLIOp::create(nb, l, wide, weight);
+                      return arith::AddIOp::create(nb, l, a[1], shifted);
+                    });
+}
+
 /// Returns acc + (lhs [R, k] · rhs [S, k]ᵀ << weight) for i8 operands and an
 /// i64 accumulator: products summed in i32 (exact while
 /// k·(2^shift - 1)² < 2^31, which the verifier checks for k <= K), widened
@@ -182,14 +201,51 @@ static Value buildLowBitGemmInto(OpBuilder &b, Location loc, Value lhs,
               return arith::AddIOp::create(nb, l, a[2],
                                            arith::MulIOp::create(nb, l, x, y));
             });
-        return lb.generic(
-            {products}, accTile, {lb.map(2, {0, 1}), lb.map(2, {0, 1})},
-            lb.iterators({par, par}),
-            [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
-              Value wide = arith::ExtSIOp::create(nb, l, nb.getI64Type(), a[0]);
-              Value shifted = arith::ShLIOp::create(nb, l, wide, weight);
-              return arith::AddIOp::create(nb, l, a[1], shifted);
-            });
+        return buildShiftedSum(lb, products, accTile, weight);
+      });
+}
+
+/// Returns the smallest multiple of `unit` that is at least `size`.
+static int64_t roundUp(int64_t size, int64_t unit) {
+  return (size + unit - 1) / unit * unit;
+}
+
+/// Like buildLowBitGemmInto, with the register-tiled kernel of PairProduct.h
+/// for `config`: both operands packed once into pair panels (rows padded to
+/// whole output tiles), output tiles of about kRowTile x kGemmColumnTile
+/// (whole register tiles) as parallel tasks.
+static Value buildPairGemmInto(OpBuilder &b, Location loc, Value lhs, Value rhs,
+                               Value acc, Value weight,
+                               PairGemmConfigAttr config) {
+  int64_t rowTile = roundUp(kRowTile, config.getMr());
+  int64_t columnTile = roundUp(kGemmColumnTile, config.getNr());
+  auto paddedRows = [&](Value x, int64_t tile) -> Value {
+    Value rows = tensor::DimOp::create(b, loc, x, 0);
+    Value step = arith::ConstantIndexOp::create(b, loc, tile);
+    Value tiles = arith::CeilDivUIOp::create(b, loc, rows, step);
+    return arith::MulIOp::create(b, loc, tiles, step);
+  };
+  Value lhsPanels =
+      buildPairPanels(b, loc, lhs, config.getMr(), paddedRows(lhs, rowTile));
+  Value rhsPanels =
+      buildPairPanels(b, loc, rhs, config.getNr(), paddedRows(rhs, columnTile));
+  return buildByTiles(
+      b, loc, acc, rowTile, columnTile,
+      [&](OpBuilder &tb, ArrayRef<OpFoldResult> offsets,
+          ArrayRef<OpFoldResult> sizes, Value accTile) -> Value {
+        BatchedLinalgBuilder lb(tb, loc, {});
+        Value tile =
+            buildPairProductTile(tb, loc, lhsPanels, rhsPanels, offsets, sizes,
+                                 rowTile, columnTile, config);
+        OpFoldResult zero = tb.getIndexAttr(0), one = tb.getIndexAttr(1);
+        Value products = tensor::ExtractSliceOp::create(
+            tb, loc,
+            RankedTensorType::get(
+                cast<RankedTensorType>(accTile.getType()).getShape(),
+                tb.getI32Type()),
+            tile, ArrayRef<OpFoldResult>{zero, zero}, sizes,
+            ArrayRef<OpFoldResult>{one, one});
+        return buildShiftedSum(lb, products, accTile, weight);
       });
 }
 
@@ -250,9 +306,10 @@ struct UnpackedColumns {
 class UnpackDecomposer : public ScalarLoopBuilder {
 public:
   UnpackDecomposer(OpBuilder &b, Location loc, Value lhs, Value rhs,
-                   int64_t bits, StringRef strategy)
+                   int64_t bits, StringRef strategy,
+                   PairGemmConfigAttr config = {})
       : ScalarLoopBuilder(b, loc), lb(b, loc, {}), lhs(lhs), rhs(rhs),
-        shift(bits - 1),
+        shift(bits - 1), config(config),
         plan(buildUnpackPlan(b, loc, lhs, rhs, bits, strategy)) {}
 
   /// Returns lhs · rhsᵀ written into `init`.
@@ -282,6 +339,8 @@ private:
   Value lhs, rhs;
   /// bits - 1: the weight of one digit is 2^shift.
   int64_t shift;
+  /// The kernel of the low-bit GEMMs (none: target-independent linalg).
+  PairGemmConfigAttr config;
   UnpackPlan plan;
 };
 } // namespace
@@ -499,11 +558,15 @@ Value UnpackDecomposer::buildProduct(Value init) {
             [&](OpBuilder &, Location, Value from, ValueRange sum) {
               Value size =
                   arith::MinSIOp::create(b, loc, index(k), sub(end, from));
-              Value next = buildLowBitGemmInto(
-                  b, loc,
-                  buildColumnRange(b, loc, lhsDigits, lhsTotal, from, size),
-                  buildColumnRange(b, loc, rhsDigits, rhsTotal, from, size),
-                  sum[0], weight);
+              Value lhsChunk =
+                  buildColumnRange(b, loc, lhsDigits, lhsTotal, from, size);
+              Value rhsChunk =
+                  buildColumnRange(b, loc, rhsDigits, rhsTotal, from, size);
+              Value next = config
+                               ? buildPairGemmInto(b, loc, lhsChunk, rhsChunk,
+                                                   sum[0], weight, config)
+                               : buildLowBitGemmInto(b, loc, lhsChunk, rhsChunk,
+                                                     sum[0], weight);
               scf::YieldOp::create(b, loc, next);
             });
         return SmallVector<Value>(chunks.getResults());
@@ -561,10 +624,22 @@ Value UnpackDecomposer::buildSizes(Value init) {
 
 FailureOr<SmallVector<Value>>
 UnpackedMatmulOp::decomposeOperation(OpBuilder &b) {
+  // An empty result (M or N statically 0) is the init itself; with K = 0
+  // the product is zero.
+  if (llvm::is_contained(getInit().getType().getShape(), 0))
+    return SmallVector<Value>{getInit()};
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPoint(*this);
+  if (getLhs().getType().getDimSize(1) == 0)
+    return SmallVector<Value>{
+        linalg::FillOp::create(
+            b, getLoc(),
+            Value(arith::ConstantIntOp::create(b, getLoc(), b.getI64Type(), 0)),
+            getInit())
+            .getResult(0)};
   UnpackDecomposer decomposer(b, getLoc(), getLhs(), getRhs(),
-                              getBitsAttr().getInt(), getStrategy());
+                              getBitsAttr().getInt(), getStrategy(),
+                              getLoweringConfigAttr());
   return SmallVector<Value>{decomposer.buildProduct(getInit())};
 }
 
@@ -572,6 +647,17 @@ FailureOr<SmallVector<Value>>
 UnpackedSizesOp::decomposeOperation(OpBuilder &b) {
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPoint(*this);
+  // K = 0: nothing to split, [M, N, 0].
+  if (getLhs().getType().getDimSize(1) == 0) {
+    ScalarLoopBuilder s(b, getLoc());
+    Value result = getInit();
+    SmallVector<Value> sizes{tensor::DimOp::create(b, getLoc(), getLhs(), 0),
+                             tensor::DimOp::create(b, getLoc(), getRhs(), 0),
+                             s.index(0)};
+    for (auto [i, size] : llvm::enumerate(sizes))
+      result = s.set(s.toI64(size), result, s.index(i));
+    return SmallVector<Value>{result};
+  }
   UnpackDecomposer decomposer(b, getLoc(), getLhs(), getRhs(),
                               getBitsAttr().getInt(), getStrategy());
   return SmallVector<Value>{decomposer.buildSizes(getInit())};

@@ -40,6 +40,10 @@ struct EffAttnConfigureLoweringPass
       int64_t valueDim = op.getValueType().getShape().back();
       op.setLoweringConfigAttr(chooseFlashConfig(&getContext(), cpu, valueDim));
     });
+    getOperation().walk([&](UnpackedMatmulOp op) {
+      if (!op.getLoweringConfigAttr())
+        op.setLoweringConfigAttr(choosePairGemmConfig(&getContext(), cpu));
+    });
     getOperation().walk([&](linalg::MatmulOp op) {
       std::optional<std::array<int64_t, 3>> shape =
           getSchedulableMatmulShape(op);

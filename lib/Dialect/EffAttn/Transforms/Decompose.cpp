@@ -65,7 +65,7 @@ struct EffAttnDecomposePass
     // conversion driver ("failed to legalize operation").
     ConversionTarget target(getContext());
     target.addIllegalDialect<EffAttnDialect>();
-    target.addLegalOp<FailIfOp, TableLookupOp>();
+    target.addLegalOp<FailIfOp, TableLookupOp, MultiplyAddPairsOp>();
     target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
     if (failed(applyPartialConversion(getOperation(), target,
                                       std::move(patterns))))

@@ -153,4 +153,33 @@ def EffAttn_GemmConfigAttr : AttrDef<EffAttn_Dialect, "GemmConfig"> {
   let genVerifyDecl = 1;
 }
 
+def EffAttn_PairGemmConfigAttr : AttrDef<EffAttn_Dialect, "PairGemmConfig"> {
+  let mnemonic = "pair_gemm_config";
+  let summary = "How effattn.unpacked_matmul's low-bit GEMMs run on a CPU";
+  let description = [{
+    The kernel of the i8 GEMMs inside `effattn.unpacked_matmul`: both
+    operands packed as pairs of adjacent inner-dimension entries widened to
+    i16 (one i32 per pair), in panels of `mr` rows (lhs) and `nr` columns
+    (rhs); an `mr` × `nr` register tile of i32 sums, `nr` a multiple of
+    `vector_width` i32 lanes, updated per pair by `mr` · `nr` /
+    `vector_width` multiply-add-pairs of i16 (written as even/odd shuffles,
+    sign extensions, products and sums, which LLVM selects as `vpmaddwd` on
+    AVX2 and `vpdpwssd` on AVX-512 VNNI). `effattn-configure-lowering`
+    chooses it from the module's `#effattn.cpu` target
+    (`effattn/Target/GemmTiles.h`); one written by the user is kept.
+    Without a config the op decomposes into target-independent linalg.
+
+    Example:
+
+    ```mlir
+    #effattn.pair_gemm_config<vector_width = 16, mr = 8, nr = 32>
+    ```
+  }];
+  let parameters = (ins "int64_t":$vector_width,
+                        "int64_t":$mr,
+                        "int64_t":$nr);
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+}
+
 #endif // EFFATTN_DIALECT_EFFATTN_IR_EFFATTNATTRS_TD

@@ -24,8 +24,8 @@
 namespace mlir {
 namespace effattn {
 /// The most vectors (rows) a register tile of `#effattn.flash_config`
-/// (`#effattn.gemm_config`) may span in each of its dimensions (bounds the
-/// code size of its kernel).
+/// (`#effattn.gemm_config`, `#effattn.pair_gemm_config`) may span in each of
+/// its dimensions (bounds the code size of its kernel).
 constexpr int64_t kMaxRegisterTile = 16;
 
 /// The module attribute that holds the target description

@@ -649,6 +649,11 @@ def EffAttn_UnpackedMatmulOp : EffAttn_Op<"unpacked_matmul", [
     result (every sum is exact modulo 2^64, so within it the result is
     exact).
 
+    With a `lowering_config` (`#effattn.pair_gemm_config`, set by
+    `effattn-configure-lowering` or by the user) the low-bit GEMMs run as
+    register-tiled i16-pair multiply-adds on packed operands instead of
+    target-independent linalg.
+
     Example:
 
     ```mlir
@@ -662,7 +667,8 @@ def EffAttn_UnpackedMatmulOp : EffAttn_Op<"unpacked_matmul", [
                        EffAttn_IntegerTensor:$rhs,
                        RankedTensorOf<[I64]>:$init,
                        DefaultValuedAttr<I64Attr, "8">:$bits,
-                       DefaultValuedAttr<StrAttr, "\"row\"">:$strategy);
+                       DefaultValuedAttr<StrAttr, "\"row\"">:$strategy,
+                       OptionalAttr<EffAttn_PairGemmConfigAttr>:$lowering_config);
   let results = (outs RankedTensorOf<[I64]>:$result);
 
   let assemblyFormat = [{
@@ -879,7 +885,7 @@ def EffAttn_TableLookupOp : EffAttn_Op<"table_lookup", [
     table entries by the low 4 bits of its index (the semantics of x86's
     `vpermps` on 512-bit vectors, which ignores the upper bits). The packed
     product of `effattn.frame_linear` emits it for 2-bit codes on AVX-512
-    targets; `effattn-lower-table-lookups` lowers it to that instruction when
+    targets; `effattn-lower-vector-ops` lowers it to that instruction when
     the module's `#effattn.cpu` target has `avx512f`, else to per-lane
     extracts.
 
@@ -897,6 +903,42 @@ def EffAttn_TableLookupOp : EffAttn_Op<"table_lookup", [
   let assemblyFormat = [{
     $table `[` $indices `]` attr-dict `:` type($table) `,` type($indices)
   }];
+}
+
+//===----------------------------------------------------------------------===//
+// MultiplyAddPairsOp
+//===----------------------------------------------------------------------===//
+
+def EffAttn_MultiplyAddPairsOp : EffAttn_Op<"multiply_add_pairs", [
+    Pure, AllTypesMatch<["lhs", "rhs"]>, AllTypesMatch<["acc", "result"]>]> {
+  let summary = "acc + sums of adjacent i16 products, lane by lane";
+  let description = [{
+    `result[i] = acc[i] + lhs[2i]·rhs[2i] + lhs[2i+1]·rhs[2i+1]`, the i16
+    operands sign-extended to i32 and the sums wrapping modulo 2^32 (x86's
+    `vpmaddwd` followed by an add, or AVX-512 VNNI's `vpdpwssd`). The pair
+    kernel of `effattn.unpacked_matmul` emits it;
+    `effattn-lower-vector-ops` lowers it to that instruction when the
+    module's `#effattn.cpu` target has it for the vector length (4 lanes:
+    SSE2, 8: AVX2, 16: AVX-512BW), else to shuffles, sign extensions,
+    products and sums.
+
+    Example:
+
+    ```mlir
+    %r = effattn.multiply_add_pairs %x, %y, %acc : vector<32xi16>, vector<16xi32>
+    ```
+  }];
+
+  let arguments = (ins VectorOfRankAndType<[1], [I16]>:$lhs,
+                       VectorOfRankAndType<[1], [I16]>:$rhs,
+                       VectorOfRankAndType<[1], [I32]>:$acc);
+  let results = (outs VectorOfRankAndType<[1], [I32]>:$result);
+
+  let assemblyFormat = [{
+    $lhs `,` $rhs `,` $acc attr-dict `:` type($lhs) `,` type($acc)
+  }];
+
+  let hasVerifier = 1;
 }
 
 //===----------------------------------------------------------------------===//

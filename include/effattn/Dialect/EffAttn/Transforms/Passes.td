@@ -47,8 +47,10 @@ def EffAttnConfigureLoweringPass
     from the module's `#effattn.cpu` target (none attached: 16 256-bit
     registers, 32 KiB L1), and `effattn.lowering_config` on every static
     f32 `linalg.matmul` to the `#effattn.gemm_config` of
-    `effattn/Target/GemmTiles.h` (when its cache tiles divide the shape). A
-    config already on an op, written by the user, is kept. Modules with a
+    `effattn/Target/GemmTiles.h` (when its cache tiles divide the shape),
+    and on every `effattn.unpacked_matmul` the `#effattn.pair_gemm_config`
+    of the same header. A config already on an op, written by the user, is
+    kept. Modules with a
     `#effattn.gpu` target are left alone.
 
     Example: `effattn-opt --effattn-configure-target="cpu=x86-64-v4"
@@ -207,15 +209,21 @@ def EffAttnLowerRuntimeErrorsPass
   ];
 }
 
-def EffAttnLowerTableLookupsPass
-    : Pass<"effattn-lower-table-lookups", "ModuleOp"> {
-  let summary = "Lower effattn.table_lookup to vpermps or per-lane extracts";
+def EffAttnLowerVectorOpsPass
+    : Pass<"effattn-lower-vector-ops", "ModuleOp"> {
+  let summary = "Lower effattn's vector ops to the target's instructions";
   let description = [{
     Replaces every `effattn.table_lookup` by a call of the AVX-512 intrinsic
     `llvm.x86.avx512.permvar.sf.512` (one `vpermps`) when the module's
     `#effattn.cpu` target has `avx512f`, and otherwise by 16 lanes of
-    `vector.extract` / `vector.insert` with the index masked to 4 bits. Runs
-    after bufferization (the intrinsic call has no declared memory effects).
+    `vector.extract` / `vector.insert` with the index masked to 4 bits.
+    Replaces every `effattn.multiply_add_pairs` of 16, 8 or 4 lanes by a
+    call of `pmaddwd` (`llvm.x86.avx512.pmaddw.d.512` with `avx512bw`,
+    `llvm.x86.avx2.pmadd.wd` with `avx2`, `llvm.x86.sse2.pmadd.wd`) and an
+    add, which LLVM fuses into `vpdpwssd` on AVX-512 VNNI; otherwise (other
+    lengths or targets) by even/odd shuffles, sign extensions, products and
+    sums. Runs after bufferization (the intrinsic calls have no declared
+    memory effects).
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

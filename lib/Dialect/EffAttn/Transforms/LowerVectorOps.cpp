@@ -1,4 +1,4 @@
-//===- LowerTableLookups.cpp - effattn.table_lookup to LLVM -----*- C++ -*-===//
+//===- LowerVectorOps.cpp - effattn's vector ops to the ISA -----*- C++ -*-===//
 //
 // Part of the effattn project, under the Apache License v2.0 with LLVM
 // Exceptions. See https://llvm.org/LICENSE.txt for license information.
@@ -18,7 +18,7 @@
 
 namespace mlir {
 namespace effattn {
-#define GEN_PASS_DEF_EFFATTNLOWERTABLELOOKUPSPASS
+#define GEN_PASS_DEF_EFFATTNLOWERVECTOROPSPASS
 #include "effattn/Dialect/EffAttn/Transforms/Passes.h.inc"
 } // namespace effattn
 } // namespace mlir
@@ -70,9 +70,63 @@ struct LookupToExtracts : OpRewritePattern<TableLookupOp> {
   }
 };
 
-struct EffAttnLowerTableLookupsPass
-    : effattn::impl::EffAttnLowerTableLookupsPassBase<
-          EffAttnLowerTableLookupsPass> {
+/// multiply_add_pairs -> one pmaddwd of the target (`intrinsic`) plus an
+/// add (which LLVM folds into vpdpwssd on AVX-512 VNNI).
+struct MultiplyAddPairsToPmaddwd : OpRewritePattern<MultiplyAddPairsOp> {
+  MultiplyAddPairsToPmaddwd(MLIRContext *context, int64_t lanes,
+                            StringRef intrinsic)
+      : OpRewritePattern(context, /*benefit=*/2), lanes(lanes),
+        intrinsic(intrinsic) {}
+
+  LogicalResult matchAndRewrite(MultiplyAddPairsOp op,
+                                PatternRewriter &rewriter) const override {
+    if (op.getAcc().getType().getNumElements() != lanes)
+      return failure();
+    Value pairs =
+        LLVM::CallIntrinsicOp::create(rewriter, op.getLoc(), op.getType(),
+                                      rewriter.getStringAttr(intrinsic),
+                                      ValueRange{op.getLhs(), op.getRhs()})
+            .getResult(0);
+    rewriter.replaceOpWithNewOp<arith::AddIOp>(op, op.getAcc(), pairs);
+    return success();
+  }
+
+  int64_t lanes;
+  StringRef intrinsic;
+};
+
+/// multiply_add_pairs -> even and odd halves by shuffles, sign-extended,
+/// multiplied and added.
+struct MultiplyAddPairsToArith : OpRewritePattern<MultiplyAddPairsOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(MultiplyAddPairsOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    VectorType type = op.getType();
+    SmallVector<int64_t> even, odd;
+    for (int64_t lane = 0; lane < type.getNumElements(); ++lane) {
+      even.push_back(2 * lane);
+      odd.push_back(2 * lane + 1);
+    }
+    auto product = [&](ArrayRef<int64_t> half) -> Value {
+      auto widen = [&](Value halves) -> Value {
+        Value picked =
+            vector::ShuffleOp::create(rewriter, loc, halves, halves, half);
+        return arith::ExtSIOp::create(rewriter, loc, type, picked);
+      };
+      return arith::MulIOp::create(rewriter, loc, widen(op.getLhs()),
+                                   widen(op.getRhs()));
+    };
+    Value pairs =
+        arith::AddIOp::create(rewriter, loc, product(even), product(odd));
+    rewriter.replaceOpWithNewOp<arith::AddIOp>(op, op.getAcc(), pairs);
+    return success();
+  }
+};
+
+struct EffAttnLowerVectorOpsPass
+    : effattn::impl::EffAttnLowerVectorOpsPassBase<EffAttnLowerVectorOpsPass> {
   using Base::Base;
 
   void runOnOperation() override {
@@ -82,6 +136,18 @@ struct EffAttnLowerTableLookupsPass
       patterns.add<LookupToPermute>(&getContext());
     else
       patterns.add<LookupToExtracts>(&getContext());
+    // pmaddwd where the target has one of the op's length, else the
+    // portable form.
+    if (target && target.hasFeature("avx512bw"))
+      patterns.add<MultiplyAddPairsToPmaddwd>(&getContext(), 16,
+                                              "llvm.x86.avx512.pmaddw.d.512");
+    if (target && target.hasFeature("avx2"))
+      patterns.add<MultiplyAddPairsToPmaddwd>(&getContext(), 8,
+                                              "llvm.x86.avx2.pmadd.wd");
+    if (target && target.hasFeature("sse4.2"))
+      patterns.add<MultiplyAddPairsToPmaddwd>(&getContext(), 4,
+                                              "llvm.x86.sse2.pmadd.wd");
+    patterns.add<MultiplyAddPairsToArith>(&getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }
