@@ -15,6 +15,8 @@
 // CHECK-DAG: %[[S:.+]] = memref.alloc() : memref<4x8xf32>
 // CHECK-DAG: %[[ACC:.+]] = memref.alloc() : memref<9x8xf32>
 // CHECK-DAG: %[[L:.+]] = memref.alloc() : memref<8xf32>
+// CHECK-DAG: %[[KB:.+]] = memref.alloc() : memref<4x16xf32>
+// CHECK-DAG: %[[VB:.+]] = memref.alloc() : memref<4x8xf32>
 // CHECK: scf.for %[[B:.+]] = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%[[RES:.+]] = %[[O]])
 //      Qᵀ in f32 times scale·log2(e) = 0.25 · 1.4427 (rows past the fifth
 //      repeat it): scores in base 2.
@@ -27,10 +29,18 @@
 // CHECK: %[[POS:.+]] = arith.addi %[[STEP]], %[[FIRST]] : vector<8xindex>
 //      Key blocks carry the running max and sum.
 // CHECK: scf.for %{{.+}} iter_args(%[[MAX:.+]] = %[[NEG_INF]], %[[SUM:.+]] = %{{.+}}) -> (vector<8xf32>, vector<8xf32>)
+//      f16 operands: the block's keys and values converted to f32 once,
+//      a vector at a time (16 key columns: two vectors; 8 value columns).
+// CHECK: %[[KH:.+]] = vector.transfer_read %[[K]][%[[B]], %{{.+}}, %{{.+}}], %{{.+}} {in_bounds = [true]} : tensor<2x7x16xf16>, vector<8xf16>
+// CHECK: %[[KF:.+]] = arith.extf %[[KH]] : vector<8xf16> to vector<8xf32>
+// CHECK: vector.store %[[KF]], %[[KB]]
+// CHECK: %[[VH:.+]] = vector.transfer_read %[[V]][%[[B]], %{{.+}}, %{{.+}}], %{{.+}} {in_bounds = [true]} : tensor<2x7x8xf16>, vector<8xf16>
+// CHECK: %[[VF:.+]] = arith.extf %[[VH]] : vector<8xf16> to vector<8xf32>
+// CHECK: vector.store %[[VF]], %[[VB]]
 //      Register tiles of 2 keys: Qᵀ rows times broadcast key elements.
 // CHECK: scf.for %{{.+}} iter_args(%{{.+}}, %{{.+}}) -> (vector<8xf32>, vector<8xf32>)
 // CHECK: vector.load %[[QT]]
-// CHECK: tensor.extract %[[K]]
+// CHECK: memref.load %[[KB]]
 // CHECK: vector.fma
 // CHECK: tensor.extract %[[M]]
 // CHECK: arith.cmpi ule, %{{.+}}, %[[POS]] : vector<8xindex>
@@ -51,7 +61,7 @@
 //      Output columns by register tiles of 3 (8 rounded up to 9), rescaled.
 // CHECK: scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} {
 // CHECK: arith.mulf %{{.+}}, %[[ALPHA]]
-// CHECK: tensor.extract %[[V]]
+// CHECK: memref.load %[[VB]]
 // CHECK: vector.fma
 // CHECK: vector.store %{{.+}}, %[[ACC]]
 // CHECK: %[[NEW_SUM:.+]] = vector.fma %[[SUM]], %[[ALPHA]], %[[BLOCK_SUM]]
@@ -81,7 +91,35 @@ func.func @flash_masked_causal_f16(%q: tensor<2x5x16xf16>, %k: tensor<2x7x16xf16
 // CHECK: memref.alloc(%{{.+}}) : memref<?x16xf32>
 // CHECK: scf.for %{{.+}} step %[[C16:.+]] iter_args
 // CHECK: scf.for %{{.+}} step %[[C28:.+]] iter_args
+// CHECK-NOT: arith.extf
 func.func @flash_dynamic(%q: tensor<?x?xf32>, %k: tensor<?x?xf32>, %v: tensor<?x?xf32>, %o: tensor<?x?xf32>) -> tensor<?x?xf32> {
   %r = effattn.attention {lowering_config = #effattn.flash_config<vector_width = 8, query_tile = 16, key_block = 28, key_register_tile = 7, value_register_tile = 5>} ins(%q, %k, %v : tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>) outs(%o : tensor<?x?xf32>) -> tensor<?x?xf32>
   return %r : tensor<?x?xf32>
+}
+
+// -----
+
+/// bf16 with dynamic sizes: f32 copies of a key block [28, D] and a value
+/// block [28, E] sized at run time; each row converted by whole vectors,
+/// then the columns past the last whole vector one by one.
+
+// CHECK-LABEL: func.func @flash_dynamic_bf16
+// CHECK-SAME: %[[Q:[a-zA-Z0-9_]+]]: tensor<?x?xbf16>, %[[K:[a-zA-Z0-9_]+]]: tensor<?x?xbf16>
+// CHECK-DAG: %[[KB:.+]] = memref.alloc(%{{.+}}) : memref<28x?xf32>
+// CHECK-DAG: %[[VB:.+]] = memref.alloc(%{{.+}}) : memref<28x?xf32>
+// CHECK: scf.for %{{.+}} step %c28 iter_args
+// CHECK: scf.for %[[J:.+]] = %{{.+}} to %{{.+}} step
+// CHECK: scf.for %[[C:.+]] = %{{.+}} to %[[WHOLE:.+]] step %c8
+// CHECK: %[[KH:.+]] = vector.transfer_read %[[K]][%{{.+}}, %[[C]]], %{{.+}} {in_bounds = [true]} : tensor<?x?xbf16>, vector<8xbf16>
+// CHECK: %[[KF:.+]] = arith.extf %[[KH]] : vector<8xbf16> to vector<8xf32>
+// CHECK: vector.store %[[KF]], %[[KB]][%[[J]], %[[C]]]
+// CHECK: scf.for %[[T:.+]] = %[[WHOLE]] to
+// CHECK: %[[X:.+]] = tensor.extract %[[K]]
+// CHECK: %[[XF:.+]] = arith.extf %[[X]] : bf16 to f32
+// CHECK: memref.store %[[XF]], %[[KB]][%[[J]], %[[T]]]
+// CHECK: memref.load %[[KB]]
+// CHECK: vector.fma
+func.func @flash_dynamic_bf16(%q: tensor<?x?xbf16>, %k: tensor<?x?xbf16>, %v: tensor<?x?xbf16>, %o: tensor<?x?xbf16>) -> tensor<?x?xbf16> {
+  %r = effattn.attention {lowering_config = #effattn.flash_config<vector_width = 8, query_tile = 16, key_block = 28, key_register_tile = 7, value_register_tile = 5>} ins(%q, %k, %v : tensor<?x?xbf16>, tensor<?x?xbf16>, tensor<?x?xbf16>) outs(%o : tensor<?x?xbf16>) -> tensor<?x?xbf16>
+  return %r : tensor<?x?xbf16>
 }

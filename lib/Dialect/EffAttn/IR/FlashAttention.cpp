@@ -54,6 +54,15 @@ private:
                       ArrayRef<Value> positions);
   void computeScores(Value j0, Value blockKeys, ArrayRef<Value> positions);
   void accumulateValues(Value j0, Value blockKeys, ArrayRef<Value> alpha);
+  /// Copies rows [j0, j0 + blockKeys) x [0, columns) of `tensor` (f16 or
+  /// bf16) into the f32 `buffer`, a vector of lanes at a time.
+  void convertBlock(Value tensor, Value j0, Value blockKeys, Value columns,
+                    Value buffer);
+  /// Returns K[key, d] as f32 for a key of the block that starts at j0: from
+  /// its f32 copy when the operands are not f32.
+  Value keyElement(Value j0, Value key, Value d);
+  /// Returns V[j0 + j, e] as f32, like keyElement.
+  Value valueElement(Value j0, Value j, Value e);
   Value writeOutput(Value result, Value q0, Value rows);
 
   Value index(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
@@ -100,8 +109,11 @@ private:
       maskedScore;
   OpFoldResult valueDimSize;
   /// Scratch buffers: Qᵀ [D, query tile], Sᵀ then Pᵀ [key block, query
-  /// tile], accᵀ [E rounded up to value tiles, query tile], l [query tile].
-  Value queriesT, scores, accT, rowSums;
+  /// tile], accᵀ [E rounded up to value tiles, query tile], l [query tile];
+  /// for f16 and bf16 operands also the block's keys [key block, D] and
+  /// values [key block, E] in f32 (else null), so that the register tiles
+  /// broadcast f32 from memory instead of converting each element.
+  Value queriesT, scores, accT, rowSums, blockKeysF32, blockValuesF32;
 };
 } // namespace
 
@@ -173,6 +185,49 @@ Value FlashAttentionBuilder::element(Value tensor, Value row, Value col) {
   return arith::ExtFOp::create(b, loc, b.getF32Type(), x);
 }
 
+void FlashAttentionBuilder::convertBlock(Value tensor, Value j0,
+                                         Value blockKeys, Value columns,
+                                         Value buffer) {
+  Type elementType = cast<RankedTensorType>(tensor.getType()).getElementType();
+  auto halfType = VectorType::get({lanes}, elementType);
+  Value whole = arith::MulIOp::create(
+      b, loc, arith::DivUIOp::create(b, loc, columns, index(lanes)),
+      index(lanes));
+  loop(index(0), blockKeys, 1, {}, [&](Value j, ValueRange) -> Values {
+    Values indices(batch);
+    indices.push_back(add(j0, j));
+    loop(index(0), whole, lanes, {}, [&](Value c, ValueRange) -> Values {
+      Values at(indices);
+      at.push_back(c);
+      Value half = vector::TransferReadOp::create(
+          b, loc, halfType, tensor, at,
+          arith::ConstantOp::create(b, loc, b.getZeroAttr(elementType)),
+          ArrayRef<bool>{true});
+      store(arith::ExtFOp::create(b, loc, vectorType, half), buffer, {j, c});
+      return {};
+    });
+    loop(whole, columns, 1, {}, [&](Value c, ValueRange) -> Values {
+      memref::StoreOp::create(b, loc, element(tensor, add(j0, j), c), buffer,
+                              ValueRange{j, c});
+      return {};
+    });
+    return {};
+  });
+}
+
+Value FlashAttentionBuilder::keyElement(Value j0, Value key, Value d) {
+  if (blockKeysF32)
+    return memref::LoadOp::create(b, loc, blockKeysF32,
+                                  ValueRange{sub(key, j0), d});
+  return element(op.getKey(), key, d);
+}
+
+Value FlashAttentionBuilder::valueElement(Value j0, Value j, Value e) {
+  if (blockValuesF32)
+    return memref::LoadOp::create(b, loc, blockValuesF32, ValueRange{j, e});
+  return element(op.getValue(), add(j0, j), e);
+}
+
 Value FlashAttentionBuilder::scratch(int64_t rows, Value dynamicRows,
                                      int64_t cols) {
   auto type = MemRefType::get({rows, cols}, b.getF32Type());
@@ -213,6 +268,17 @@ Value FlashAttentionBuilder::build() {
   accT = scratch(paddedE, paddedValueDim, queryTile);
   rowSums = memref::AllocOp::create(
       b, loc, MemRefType::get({queryTile}, b.getF32Type()));
+  if (!op.getKeyType().getElementType().isF32()) {
+    auto block = [&](int64_t columns, Value dynamicColumns) -> Value {
+      auto type = MemRefType::get({keyBlock, columns}, b.getF32Type());
+      return memref::AllocOp::create(b, loc, type,
+                                     ShapedType::isDynamic(columns)
+                                         ? ValueRange(dynamicColumns)
+                                         : ValueRange());
+    };
+    blockKeysF32 = block(op.getKeyType().getDimSize(numBatch + 1), headDim);
+    blockValuesF32 = block(staticE, valueDim);
+  }
   return loopOverBatch(0, op.getInit());
 }
 
@@ -288,6 +354,10 @@ Values FlashAttentionBuilder::keyBlockStep(Value j0, ValueRange max,
                                            ValueRange sum,
                                            ArrayRef<Value> positions) {
   Value blockKeys = min(index(keyBlock), sub(numKeys, j0));
+  if (blockKeysF32) {
+    convertBlock(op.getKey(), j0, blockKeys, headDim, blockKeysF32);
+    convertBlock(op.getValue(), j0, blockKeys, valueDim, blockValuesF32);
+  }
   computeScores(j0, blockKeys, positions);
 
   // m' = max(m, max_j Sᵀ[j, :]), α = 2^(m - m').
@@ -347,7 +417,7 @@ void FlashAttentionBuilder::computeScores(Value j0, Value blockKeys,
           for (int64_t v = 0; v < queryVectors; ++v)
             queries.push_back(load(queriesT, {d, lane(v)}));
           for (int64_t r = 0; r < keyTile; ++r) {
-            Value k = broadcast(element(op.getKey(), keys[r], d));
+            Value k = broadcast(keyElement(j0, keys[r], d));
             for (int64_t v = 0; v < queryVectors; ++v)
               next.push_back(fma(queries[v], k, acc[r * queryVectors + v]));
           }
@@ -402,12 +472,11 @@ void FlashAttentionBuilder::accumulateValues(Value j0, Value blockKeys,
     Values sums = loop(
         index(0), blockKeys, 1, acc,
         [&](Value j, ValueRange partial) -> Values {
-          Value key = add(j0, j);
           Values weights, next;
           for (int64_t v = 0; v < queryVectors; ++v)
             weights.push_back(load(scores, {j, lane(v)}));
           for (int64_t c = 0; c < valueTile; ++c) {
-            Value x = broadcast(element(op.getValue(), key, columns[c]));
+            Value x = broadcast(valueElement(j0, j, columns[c]));
             for (int64_t v = 0; v < queryVectors; ++v)
               next.push_back(fma(weights[v], x, partial[c * queryVectors + v]));
           }

