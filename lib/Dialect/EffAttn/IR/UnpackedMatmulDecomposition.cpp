@@ -611,15 +611,20 @@ Value UnpackDecomposer::buildProduct(Value init) {
       });
 }
 
-Value UnpackDecomposer::buildSizes(Value init) {
-  Value lhsTotal = deriveRows(plan.lhsRowSplits).total;
-  Value rhsTotal = deriveRows(plan.rhsRowSplits).total;
-  Value columns = layoutColumns().total;
+/// Returns `init` (i64 [3]) holding the index values `sizes`.
+static Value writeSizes(ScalarLoopBuilder &s, Value init,
+                        ArrayRef<Value> sizes) {
   Value result = init;
-  SmallVector<Value> sizes{lhsTotal, rhsTotal, columns};
   for (auto [i, size] : llvm::enumerate(sizes))
-    result = set(toI64(size), result, index(i));
+    result = s.set(s.toI64(size), result, s.index(i));
   return result;
+}
+
+Value UnpackDecomposer::buildSizes(Value init) {
+  return writeSizes(*this, init,
+                    {deriveRows(plan.lhsRowSplits).total,
+                     deriveRows(plan.rhsRowSplits).total,
+                     layoutColumns().total});
 }
 
 FailureOr<SmallVector<Value>>
@@ -650,13 +655,10 @@ UnpackedSizesOp::decomposeOperation(OpBuilder &b) {
   // K = 0: nothing to split, [M, N, 0].
   if (getLhs().getType().getDimSize(1) == 0) {
     ScalarLoopBuilder s(b, getLoc());
-    Value result = getInit();
-    SmallVector<Value> sizes{tensor::DimOp::create(b, getLoc(), getLhs(), 0),
-                             tensor::DimOp::create(b, getLoc(), getRhs(), 0),
-                             s.index(0)};
-    for (auto [i, size] : llvm::enumerate(sizes))
-      result = s.set(s.toI64(size), result, s.index(i));
-    return SmallVector<Value>{result};
+    return SmallVector<Value>{writeSizes(
+        s, getInit(),
+        {tensor::DimOp::create(b, getLoc(), getLhs(), 0),
+         tensor::DimOp::create(b, getLoc(), getRhs(), 0), s.index(0)})};
   }
   UnpackDecomposer decomposer(b, getLoc(), getLhs(), getRhs(),
                               getBitsAttr().getInt(), getStrategy());
