@@ -137,7 +137,8 @@ struct EffAttnLowerVectorOpsPass
     else
       patterns.add<LookupToExtracts>(&getContext());
     // pmaddwd where the target has one of the op's length, else the
-    // portable form.
+    // portable form. The 128-bit one is SSE2's, which every x86-64 target
+    // has; sse4.2 is the baseline feature our target descriptions list.
     if (target && target.hasFeature("avx512bw"))
       patterns.add<MultiplyAddPairsToPmaddwd>(&getContext(), 16,
                                               "llvm.x86.avx512.pmaddw.d.512");
