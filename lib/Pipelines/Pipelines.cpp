@@ -161,9 +161,15 @@ void mlir::effattn::buildGPUPipeline(OpPassManager &pm,
   ConvertEffAttnToGPUPassOptions convertOptions;
   convertOptions.gpu = options.chip;
   pm.addPass(createConvertEffAttnToGPUPass(convertOptions));
+  // The other effattn ops as linalg, each linalg op a kernel after
+  // bufferization.
+  pm.addNestedPass<func::FuncOp>(createEffAttnDecomposePass());
+  pm.addNestedPass<func::FuncOp>(createLinalgGeneralizeNamedOpsPass());
   addCleanup(pm);
   // Device buffers are freed by effattn-gpu-device-buffers.
   addBufferization(pm, options.resultsToOutParams, /*deallocate=*/false);
+  pm.addPass(createEffAttnGPUMapLinalgPass());
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createEffAttnGPUDeviceBuffersPass());
   pm.addPass(createEffAttnLowerRuntimeErrorsPass());
   if (options.emitCInterface)

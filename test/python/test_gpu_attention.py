@@ -1,13 +1,7 @@
-"""effattn.attention compiled for an NVIDIA GPU against the numpy oracle.
-
-The library is compiled on any machine (effattn-compile --target=cuda:sm_90
-needs the CUDA toolkit, not a GPU); the tests run it and skip cleanly when
-the library reports that no driver or device is usable. Set
-EFFATTN_TEST_GPU_CHIP (default sm_90) to the GPU's architecture.
-"""
+"""effattn.attention compiled for an NVIDIA GPU against the numpy oracle
+(see gpu.py for how the tests compile, run and skip)."""
 
 import ctypes
-import os
 
 import numpy as np
 import pytest
@@ -15,30 +9,11 @@ import pytest
 import effattn
 from effattn import reference
 from effattn.runtime import EffattnError
-
-CHIP = os.environ.get("EFFATTN_TEST_GPU_CHIP", "sm_90")
-TARGET = f"cuda:{CHIP}"
-
-#: EFFATTN_ERROR_DEVICE: the library could not use a GPU.
-STATUS_DEVICE = 6
+from gpu import TARGET, run_on_gpu, skip_without_device
 
 #: max |compiled - oracle| per dtype (outputs are O(1)). f16 on tensor cores
 #: rounds the softmax weights to f16 before P·V (as FlashAttention does).
 ATOL = {np.float32: 5e-6, np.float16: 4e-3}
-
-
-def run_on_gpu(op, *args, **kwargs):
-    """Compiles `op` for the GPU and runs it; skips the test when the library
-    reports that no driver or device is usable (compilation is still
-    tested)."""
-    try:
-        with effattn.ops.target(TARGET):
-            return op(*args, **kwargs)
-    except EffattnError as error:
-        if error.status == STATUS_DEVICE and (
-                "no CUDA driver" in str(error) or "no usable CUDA device" in str(error)):
-            pytest.skip(f"compiled; no GPU to run on: {error}")
-        raise
 
 
 CASES = [
@@ -153,9 +128,7 @@ def test_gpu_attention_bf16(d, e, causal):
     try:
         got = from_bf16_bits(module.attention(q, k, v))
     except EffattnError as error:
-        if error.status == STATUS_DEVICE and (
-                "no CUDA driver" in str(error) or "no usable CUDA device" in str(error)):
-            pytest.skip(f"compiled; no GPU to run on: {error}")
+        skip_without_device(error)
         raise
     want = reference.attention(from_bf16_bits(q), from_bf16_bits(k),
                                from_bf16_bits(v), causal=causal)

@@ -28,9 +28,11 @@ def ConvertEffAttnToGPUPass : Pass<"effattn-convert-to-gpu", "ModuleOp"> {
     multiples of 16 runs on tensor cores (`nvgpu.mma.sync` m16n8k16, f32
     accumulation), everything else on f32 FMAs.
 
-    A GPU library computes nothing on the host, so any other op that takes
-    or yields a tensor (an effattn op without a GPU lowering yet, linalg) is
-    an error naming it.
+    Other effattn ops are left to `effattn-decompose`, whose linalg ops
+    `effattn-gpu-map-linalg` runs as kernels. An op whose decomposition
+    still computes on the host (YOSO's LSH scatter, MRA's block selection,
+    the IM-Unpack plan, the FrameQuant transforms, `quantize`'s scale) is
+    an error naming it and why.
   }];
   let options = [
     Option<"gpu", "gpu", "std::string", /*default=*/"\"sm_90\"",
@@ -66,6 +68,32 @@ def EffAttnGPUDeviceBuffersPass
     deallocation pipeline, which rejects the kernels' barriers.
   }];
   let dependentDialects = ["::mlir::gpu::GPUDialect"];
+}
+
+def EffAttnGPUMapLinalgPass : Pass<"effattn-gpu-map-linalg", "ModuleOp"> {
+  let summary = "Run each linalg op on buffers as a GPU kernel";
+  let description = [{
+    The GPU lowering of everything an effattn op decomposes into: each
+    linalg op on buffers outside a kernel becomes a `gpu.launch` with one
+    thread per element of its parallel loops (collapsed to one dimension
+    and split into blocks of `threads-per-block`, at most the target's
+    limit) and its reduction loops run in order by that thread. An op with
+    no parallel loop (a full reduction, a 0-d fill) runs in a kernel of one
+    thread. Copies between strided views become kernels too; contiguous
+    copies stay `memref.copy` for `effattn-gpu-device-buffers`.
+  }];
+  let options = [
+    Option<"threadsPerBlock", "threads-per-block", "int64_t",
+           /*default=*/"256", "Threads per block of the kernels">
+  ];
+  let dependentDialects = [
+    "::mlir::affine::AffineDialect",
+    "::mlir::arith::ArithDialect",
+    "::mlir::gpu::GPUDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
+  ];
 }
 
 #endif // EFFATTN_CONVERSION_PASSES_TD

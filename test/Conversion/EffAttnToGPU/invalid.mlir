@@ -5,7 +5,7 @@
 
 /// Tiles that do not fit the target's budgets are compile-time errors that
 /// say what to shrink, never launch failures; ops without a GPU lowering are
-/// named.
+/// named with the reason.
 
 func.func @shared_memory(%q: tensor<4x1024xf32>, %o: tensor<4x1024xf32>) -> tensor<4x1024xf32> {
   // expected-error @+1 {{'effattn.attention' op does not fit sm_90: a tile of 16 keys with D + E = 2048 needs 131136 bytes of shared memory, more than the 49152 a block may use; shrink the key tile by splitting the heads}}
@@ -33,16 +33,16 @@ func.func @dynamic_head(%q: tensor<4x?xf32>, %v: tensor<4x8xf32>, %o: tensor<4x8
 
 // -----
 
-func.func @no_gpu_lowering(%q: tensor<8x16xf32>, %v: tensor<8x4xf32>, %o: tensor<8x4xf32>) -> tensor<8x4xf32> {
-  // expected-error @+1 {{'effattn.yoso_attention' op has no GPU lowering yet (effattn-gpu-pipeline runs effattn.attention; everything else of a GPU library must be one of those ops)}}
-  %r = effattn.yoso_attention {mode = "expectation"} ins(%q, %q, %v : tensor<8x16xf32>, tensor<8x16xf32>, tensor<8x4xf32>) outs(%o : tensor<8x4xf32>) -> tensor<8x4xf32>
+func.func @no_gpu_lowering(%q: tensor<8x16xf32>, %p: tensor<16x8xf32>, %v: tensor<8x4xf32>, %o: tensor<8x4xf32>) -> tensor<8x4xf32> {
+  // expected-error @+1 {{'effattn.yoso_attention' op has no GPU lowering yet: the LSH bucket scatter runs on the host}}
+  %r = effattn.yoso_attention {mode = "lsh", hash_bits = 4, num_hashes = 2} ins(%q, %q, %v : tensor<8x16xf32>, tensor<8x16xf32>, tensor<8x4xf32>) projection(%p : tensor<16x8xf32>) outs(%o : tensor<8x4xf32>) -> tensor<8x4xf32>
   return %r : tensor<8x4xf32>
 }
 
 // -----
 
-func.func @host_compute(%a: tensor<8x8xf32>, %o: tensor<8x8xf32>) -> tensor<8x8xf32> {
-  // expected-error @+1 {{'linalg.add' op has no GPU lowering yet}}
-  %r = linalg.add ins(%a, %a : tensor<8x8xf32>, tensor<8x8xf32>) outs(%o : tensor<8x8xf32>) -> tensor<8x8xf32>
-  return %r : tensor<8x8xf32>
+func.func @no_gpu_lowering_mra(%q: tensor<64x16xf32>, %o: tensor<64x16xf32>) -> tensor<64x16xf32> {
+  // expected-error @+1 {{'effattn.mra_attention' op has no GPU lowering yet: the block selection runs on the host}}
+  %r = effattn.mra_attention {block_size = 32, num_blocks = 2} ins(%q, %q, %q : tensor<64x16xf32>, tensor<64x16xf32>, tensor<64x16xf32>) outs(%o : tensor<64x16xf32>) -> tensor<64x16xf32>
+  return %r : tensor<64x16xf32>
 }

@@ -233,8 +233,8 @@ Value FrameLinearBuilder::project(Value x, int64_t dim, uint32_t seed,
                                   int64_t paddedCols) {
   int64_t p = getHadamardChunk(dim);
   int64_t groups = dim / 16;
-  Value hadamard =
-      buildWalshHadamard(b, loc, flipSigns(reshape(x, {dim / p, p}), seed));
+  Value hadamard = buildWalshHadamard(
+      b, loc, flipSigns(reshape(x, {dim / p, p}), seed), ButterflyKind::Vector);
   // [B, groups, 16] -> [B, 16, groups] -> blocks -> [B, 2k, groups].
   Value blocks = frameBlocks(dim, 1.0 / std::sqrt(double(p)));
   Value transformed = applyBlocks(
@@ -261,7 +261,8 @@ Value FrameLinearBuilder::projectBack(Value y, int64_t dim, uint32_t seed) {
   // [B, 2k, groups] -> blocks -> [B, 16, groups] -> [B, groups, 16].
   Value grouped = transposeLast(
       applyBlocks(reshape(y, {coefficients, groups}), blocks, true));
-  Value hadamard = buildWalshHadamard(b, loc, reshape(grouped, {dim / p, p}));
+  Value hadamard = buildWalshHadamard(b, loc, reshape(grouped, {dim / p, p}),
+                                      ButterflyKind::Vector);
   return reshape(flipSigns(hadamard, seed), {dim});
 }
 

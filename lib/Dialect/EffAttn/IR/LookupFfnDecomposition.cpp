@@ -150,7 +150,8 @@ Value LookupFfnDecomposer::buildBh4Projection(Value x, OpFoldResult tokens) {
           });
       y = buildWalshHadamard(b, loc,
                              tensor::CollapseShapeOp::create(
-                                 b, loc, flatType, product, blockGroups));
+                                 b, loc, flatType, product, blockGroups),
+                             chooseButterflyKind(op));
     }
     all = tensor::InsertSliceOp::create(
         b, loc, y, all,

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "effattn/Dialect/EffAttn/IR/WalshHadamard.h"
+#include "effattn/Dialect/EffAttn/IR/EffAttnDialect.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -137,7 +138,49 @@ static Value buildButterflyStage(OpBuilder &b, Location loc, Value x,
   return rowLoop.getResult(0);
 }
 
-Value mlir::effattn::buildWalshHadamard(OpBuilder &b, Location loc, Value x) {
+/// Returns one butterfly stage of half-width h on x [N, P] as a generic in
+/// which element j reads its partner j ^ h: a + b where bit h of j is clear,
+/// a - b where it is set (a = x[n, j & ~h], b = x[n, j | h]).
+static Value buildGatherButterflyStage(OpBuilder &b, Location loc, Value x,
+                                       int64_t h) {
+  auto type = cast<RankedTensorType>(x.getType());
+  MLIRContext *ctx = b.getContext();
+  AffineMap identity = AffineMap::getMultiDimIdentityMap(2, ctx);
+  Value init = tensor::EmptyOp::create(b, loc, tensor::getMixedSizes(b, loc, x),
+                                       type.getElementType());
+  auto stage = linalg::GenericOp::create(
+      b, loc, type, ValueRange{x}, ValueRange{init},
+      ArrayRef<AffineMap>{identity, identity},
+      ArrayRef<utils::IteratorType>{utils::IteratorType::parallel,
+                                    utils::IteratorType::parallel},
+      [&](OpBuilder &nb, Location l, ValueRange args) {
+        Value row = linalg::IndexOp::create(nb, l, 0);
+        Value column = linalg::IndexOp::create(nb, l, 1);
+        Value half = arith::ConstantIndexOp::create(nb, l, h);
+        Value partner = arith::XOrIOp::create(nb, l, column, half);
+        Value other =
+            tensor::ExtractOp::create(nb, l, x, ValueRange{row, partner});
+        Value bit = arith::AndIOp::create(nb, l, column, half);
+        Value first =
+            arith::CmpIOp::create(nb, l, arith::CmpIPredicate::eq, bit,
+                                  arith::ConstantIndexOp::create(nb, l, 0));
+        Value sum = arith::AddFOp::create(nb, l, args[0], other);
+        Value difference = arith::SubFOp::create(nb, l, other, args[0]);
+        linalg::YieldOp::create(
+            nb, l,
+            ValueRange{arith::SelectOp::create(nb, l, first, sum, difference)});
+      });
+  return stage.getResult(0);
+}
+
+ButterflyKind mlir::effattn::chooseButterflyKind(Operation *op) {
+  return isa_and_present<GpuTargetAttr>(getTargetAttr(op))
+             ? ButterflyKind::Gather
+             : ButterflyKind::Vector;
+}
+
+Value mlir::effattn::buildWalshHadamard(OpBuilder &b, Location loc, Value x,
+                                        ButterflyKind kind) {
   auto type = cast<RankedTensorType>(x.getType());
   int64_t rank = type.getRank();
   int64_t length = type.getDimSize(rank - 1);
@@ -160,7 +203,9 @@ Value mlir::effattn::buildWalshHadamard(OpBuilder &b, Location loc, Value x) {
   else if (rank > 2)
     rows = tensor::CollapseShapeOp::create(b, loc, x, groups);
   for (int64_t h = dense; h < length; h *= 2)
-    rows = buildButterflyStage(b, loc, rows, h);
+    rows = kind == ButterflyKind::Vector
+               ? buildButterflyStage(b, loc, rows, h)
+               : buildGatherButterflyStage(b, loc, rows, h);
   if (rank == 1)
     return tensor::CollapseShapeOp::create(
         b, loc, rows, SmallVector<ReassociationIndices>{{0, 1}});

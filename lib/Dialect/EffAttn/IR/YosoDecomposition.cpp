@@ -134,7 +134,8 @@ static Value buildFastHashProjection(OpBuilder &b, Location loc,
                        });
   // Aᵀ ← (Aᵀ·H)·diag(D_which), the last transform without a diagonal.
   for (int64_t which : {1, 2, 3}) {
-    a = buildWalshHadamard(b, loc, a);
+    a = buildWalshHadamard(
+        b, loc, a, chooseButterflyKind(b.getInsertionBlock()->getParentOp()));
     if (which == 3)
       break;
     a = pb.generic(

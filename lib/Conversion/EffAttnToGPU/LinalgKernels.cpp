@@ -1,0 +1,230 @@
+//===- LinalgKernels.cpp - linalg ops on buffers as GPU kernels -*- C++ -*-===//
+//
+// Part of the effattn project, under the Apache License v2.0 with LLVM
+// Exceptions. See https://llvm.org/LICENSE.txt for license information.
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+//
+// The generic GPU lowering of decomposed effattn ops: every linalg op on
+// buffers becomes a kernel with one thread per element of its parallel
+// iteration space (linearized, so that neighbouring threads write
+// neighbouring elements) and its reductions as sequential loops in each
+// thread. Built from upstream pieces: linalg-to-parallel-loops, parallel
+// loop collapsing and tiling, and the parallel-loops-to-gpu conversion.
+//
+//===----------------------------------------------------------------------===//
+
+#include "effattn/Conversion/Passes.h"
+#include "effattn/Target/GpuTarget.h"
+
+#include "mlir/Conversion/SCFToGPU/SCFToGPU.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/GPU/Transforms/ParallelLoopMapper.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/Transforms/Transforms.h"
+#include "mlir/Dialect/SCF/Utils/Utils.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Transforms/DialectConversion.h"
+
+#include <numeric>
+
+namespace mlir {
+namespace effattn {
+#define GEN_PASS_DEF_EFFATTNGPUMAPLINALGPASS
+#include "effattn/Conversion/Passes.h.inc"
+} // namespace effattn
+} // namespace mlir
+
+using namespace mlir;
+using namespace mlir::effattn;
+
+/// Returns true for `op` (or an ancestor) already running on the GPU.
+static bool isOnDevice(Operation *op) {
+  return op->getParentOfType<gpu::LaunchOp>() ||
+         op->getParentOfType<gpu::GPUModuleOp>();
+}
+
+/// Returns true if `type` is laid out row-major without gaps, so that a
+/// copy of it is one gpu.memcpy.
+static bool isContiguous(Type type) {
+  return cast<MemRefType>(type).getLayout().isIdentity();
+}
+
+/// Returns true if `op` reads or writes the contents of a buffer (in host
+/// code, one in device memory). Copies are device-to-device memcpys.
+static bool readsOrWritesBuffers(Operation *op) {
+  if (isa<memref::CopyOp>(op) ||
+      !llvm::any_of(op->getOperandTypes(), llvm::IsaPred<MemRefType>))
+    return false;
+  return hasEffect<MemoryEffects::Read>(op) ||
+         hasEffect<MemoryEffects::Write>(op);
+}
+
+/// Rewrites `op` as a generic whose parallel loops come first (in their
+/// order), then its reductions.
+static FailureOr<linalg::GenericOp> hoistParallelLoops(RewriterBase &rewriter,
+                                                       linalg::LinalgOp op) {
+  FailureOr<linalg::GenericOp> generic =
+      isa<linalg::GenericOp>(op)
+          ? FailureOr<linalg::GenericOp>(cast<linalg::GenericOp>(op))
+          : linalg::generalizeNamedOp(rewriter, op);
+  if (failed(generic))
+    return failure();
+  SmallVector<unsigned> order;
+  SmallVector<utils::IteratorType> iterators = generic->getIteratorTypesArray();
+  for (auto [dim, iterator] : llvm::enumerate(iterators))
+    if (linalg::isParallelIterator(iterator))
+      order.push_back(dim);
+  for (auto [dim, iterator] : llvm::enumerate(iterators))
+    if (!linalg::isParallelIterator(iterator))
+      order.push_back(dim);
+  if (llvm::equal(order, llvm::seq<unsigned>(0, order.size())))
+    return generic;
+  return linalg::interchangeGenericOp(rewriter, *generic, order);
+}
+
+/// Wraps `op` in a kernel of one thread (an op without parallel loops: a
+/// full reduction, a 0-d fill).
+static void wrapInSingleThreadKernel(RewriterBase &rewriter, Operation *op) {
+  rewriter.setInsertionPoint(op);
+  Location loc = op->getLoc();
+  Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
+  auto launch =
+      gpu::LaunchOp::create(rewriter, loc, one, one, one, one, one, one);
+  rewriter.setInsertionPointToEnd(&launch.getBody().front());
+  auto terminator = gpu::TerminatorOp::create(rewriter, loc);
+  rewriter.moveOpBefore(op, terminator);
+}
+
+/// Collapses the parallel loop `loop` to one dimension, splits that into
+/// blocks of `blockSize` threads and marks the two loops for the
+/// parallel-loops-to-gpu conversion.
+static void mapToThreads(RewriterBase &rewriter, scf::ParallelOp loop,
+                         int64_t blockSize) {
+  MLIRContext *context = loop.getContext();
+  if (loop.getNumLoops() > 1) {
+    Block *block = loop->getBlock();
+    Operation *next = loop->getNextNode();
+    std::vector<unsigned> all(loop.getNumLoops());
+    std::iota(all.begin(), all.end(), 0);
+    rewriter.setInsertionPoint(loop);
+    collapseParallelLoops(rewriter, loop, {all});
+    // The collapsed loop is the last loop before the old one's successor.
+    auto reversed = llvm::reverse(llvm::make_range(
+        block->begin(), next ? next->getIterator() : block->end()));
+    loop = cast<scf::ParallelOp>(*llvm::find_if(
+        reversed, [](Operation &op) { return isa<scf::ParallelOp>(op); }));
+  }
+  auto [blocks, threads] =
+      scf::tileParallelLoop(loop, {blockSize}, /*noMinMaxBounds=*/true);
+  auto mapping = [&](gpu::Processor processor) {
+    AffineMap identity = AffineMap::getMultiDimIdentityMap(1, context);
+    return gpu::ParallelLoopDimMappingAttr::get(context, processor, identity,
+                                                identity);
+  };
+  (void)gpu::setMappingAttr(blocks, {mapping(gpu::Processor::BlockX)});
+  (void)gpu::setMappingAttr(threads, {mapping(gpu::Processor::ThreadX)});
+}
+
+namespace {
+struct EffAttnGPUMapLinalgPass
+    : effattn::impl::EffAttnGPUMapLinalgPassBase<EffAttnGPUMapLinalgPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    MLIRContext *context = &getContext();
+    IRRewriter rewriter(context);
+
+    int64_t blockSize = threadsPerBlock;
+    if (auto target = dyn_cast_if_present<GpuTargetAttr>(getTargetAttr(module)))
+      blockSize = std::min(blockSize, target.getMaxThreadsPerBlock());
+
+    // Copies between strided views are kernels; contiguous ones stay
+    // copies (gpu.memcpy).
+    SmallVector<memref::CopyOp> copies;
+    module.walk([&](memref::CopyOp copy) {
+      if (!isOnDevice(copy) && !(isContiguous(copy.getSource().getType()) &&
+                                 isContiguous(copy.getTarget().getType())))
+        copies.push_back(copy);
+    });
+    for (memref::CopyOp copy : copies) {
+      rewriter.setInsertionPoint(copy);
+      rewriter.replaceOpWithNewOp<linalg::CopyOp>(copy, copy.getSource(),
+                                                  copy.getTarget());
+    }
+
+    SmallVector<linalg::LinalgOp> ops;
+    module.walk([&](linalg::LinalgOp op) {
+      if (!isOnDevice(op))
+        ops.push_back(op);
+    });
+    for (linalg::LinalgOp op : ops) {
+      if (!op.hasPureBufferSemantics()) {
+        op->emitOpError("is on tensors after bufferization; the GPU lowering "
+                        "needs buffers");
+        return signalPassFailure();
+      }
+      rewriter.setInsertionPoint(op);
+      FailureOr<linalg::GenericOp> generic = hoistParallelLoops(rewriter, op);
+      if (failed(generic)) {
+        op->emitOpError("cannot be written as a linalg.generic for the GPU");
+        return signalPassFailure();
+      }
+      if (generic->getNumParallelLoops() == 0) {
+        wrapInSingleThreadKernel(rewriter, *generic);
+        continue;
+      }
+      FailureOr<linalg::LinalgLoops> loops =
+          linalg::linalgOpToParallelLoops(rewriter, *generic);
+      if (failed(loops)) {
+        generic->emitOpError("cannot be lowered to parallel loops");
+        return signalPassFailure();
+      }
+      rewriter.eraseOp(*generic);
+      mapToThreads(rewriter, cast<scf::ParallelOp>(loops->front()), blockSize);
+    }
+
+    // Parallel loops over buffers (per-row kernels of a decomposition):
+    // one thread per iteration.
+    SmallVector<scf::ForallOp> foralls;
+    module.walk([&](scf::ForallOp forall) {
+      if (!isOnDevice(forall) && !forall->getParentOfType<scf::ForallOp>())
+        foralls.push_back(forall);
+    });
+    for (scf::ForallOp forall : foralls) {
+      scf::ParallelOp loop;
+      rewriter.setInsertionPoint(forall);
+      if (failed(scf::forallToParallelLoop(rewriter, forall, &loop))) {
+        forall->emitOpError("cannot be mapped to GPU threads");
+        return signalPassFailure();
+      }
+      mapToThreads(rewriter, loop, blockSize);
+    }
+
+    ConversionTarget target(*context);
+    configureParallelLoopToGPULegality(target);
+    target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
+    RewritePatternSet patterns(context);
+    populateParallelLoopToGPUPatterns(patterns);
+    if (failed(applyPartialConversion(module, target, std::move(patterns))))
+      return signalPassFailure();
+    finalizeParallelLoopToGPUConversion(module);
+
+    // Host code of a GPU library only allocates, copies and launches.
+    WalkResult result = module.walk([](Operation *op) {
+      if (isOnDevice(op) || !readsOrWritesBuffers(op))
+        return WalkResult::advance();
+      op->emitOpError("would access device memory on the host: the effattn "
+                      "op it comes from has no GPU lowering");
+      return WalkResult::interrupt();
+    });
+    if (result.wasInterrupted())
+      signalPassFailure();
+  }
+};
+} // namespace

@@ -1,0 +1,119 @@
+// RUN: effattn-opt %s -split-input-file --effattn-gpu-map-linalg --canonicalize --cse | FileCheck %s
+// RUN: effattn-opt %s -split-input-file --effattn-gpu-map-linalg=threads-per-block=64 --canonicalize --cse | FileCheck %s --check-prefix=T64
+
+/// [Pass: effattn-gpu-map-linalg] IN: linalg ops on buffers in host code.
+/// OUT: one gpu.launch each, one thread per element of the parallel loops
+/// (linearized, in blocks of 256 threads, the tail guarded) and the
+/// reductions in order inside each thread.
+
+// CHECK-LABEL: func.func @reduction_in_the_middle
+// CHECK-SAME: %[[A:[a-zA-Z0-9_]+]]: memref<4x10x6xf32>, %[[O:[a-zA-Z0-9_]+]]: memref<4x6xf32>
+/// 24 outputs: one block of 256 threads (64 with threads-per-block=64).
+// CHECK-DAG: %[[C1:.+]] = arith.constant 1 : index
+// CHECK-DAG: %[[C6:.+]] = arith.constant 6 : index
+// CHECK-DAG: %[[C24:.+]] = arith.constant 24 : index
+// CHECK-DAG: %[[C256:.+]] = arith.constant 256 : index
+// CHECK: gpu.launch blocks(%{{.+}}, %{{.+}}, %{{.+}}) in (%{{.+}} = %[[C1]], %{{.+}} = %[[C1]], %{{.+}} = %[[C1]]) threads(%[[TX:.+]], %{{.+}}, %{{.+}}) in (%{{.+}} = %[[C256]], %{{.+}} = %[[C1]], %{{.+}} = %[[C1]])
+// CHECK: %[[IN:.+]] = arith.cmpi ult, %[[TX]], %[[C24]] : index
+// CHECK: scf.if %[[IN]] {
+/// The parallel loops (i, k) first, then the reduction j.
+// CHECK: %[[K:.+]] = arith.remsi %[[TX]], %[[C6]] : index
+// CHECK: %[[I:.+]] = arith.divsi %[[TX]], %[[C6]] : index
+// CHECK: scf.for %[[J:.+]] = %{{.+}} to %{{.+}} step %{{.+}} {
+// CHECK: memref.load %[[A]][%[[I]], %[[J]], %[[K]]]
+// CHECK: memref.store %{{.+}}, %[[O]][%[[I]], %[[K]]]
+// CHECK: gpu.terminator
+// T64-LABEL: func.func @reduction_in_the_middle
+// T64: %[[C64:.+]] = arith.constant 64 : index
+// T64: gpu.launch {{.*}} threads(%{{.+}}, %{{.+}}, %{{.+}}) in (%{{.+}} = %[[C64]],
+func.func @reduction_in_the_middle(%a: memref<4x10x6xf32>, %o: memref<4x6xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(i, j, k) -> (i, j, k)>, affine_map<(i, j, k) -> (i, k)>], iterator_types = ["parallel", "reduction", "parallel"]} ins(%a : memref<4x10x6xf32>) outs(%o : memref<4x6xf32>) {
+  ^bb0(%x: f32, %acc: f32):
+    %s = arith.addf %x, %acc : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+/// Dynamic sizes: the grid is ceil(N·M / 256) blocks, computed on the host.
+// CHECK-LABEL: func.func @dynamic
+// CHECK: %[[N:.+]] = memref.dim
+// CHECK: %[[M:.+]] = memref.dim
+// CHECK: %[[TOTAL:.+]] = arith.muli %[[N]], %[[M]] : index
+// CHECK: %[[GRID:.+]] = affine.apply #{{.+}}()[%[[TOTAL]]]
+// CHECK: gpu.launch blocks(%[[BX:.+]], %{{.+}}, %{{.+}}) in (%{{.+}} = %[[GRID]], {{.*}} threads(%[[TX:.+]], %{{.+}}, %{{.+}}) in
+// CHECK: %[[BASE:.+]] = affine.apply #{{.+}}()[%[[BX]]]
+// CHECK: %[[ID:.+]] = arith.addi %[[TX]], %[[BASE]] : index
+// CHECK: arith.cmpi ult, %[[ID]], %[[TOTAL]] : index
+// CHECK: arith.remsi %[[ID]], %[[M]] : index
+// CHECK: math.exp
+func.func @dynamic(%a: memref<?x?xf32>, %o: memref<?x?xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>], iterator_types = ["parallel", "parallel"]} ins(%a : memref<?x?xf32>) outs(%o : memref<?x?xf32>) {
+  ^bb0(%x: f32, %y: f32):
+    %e = math.exp %x : f32
+    linalg.yield %e : f32
+  }
+  return
+}
+
+// -----
+
+/// No parallel loop: a kernel of one thread running the whole op (lowered
+/// to loops inside it later).
+// CHECK-LABEL: func.func @full_reduction
+// CHECK: %[[C1:.+]] = arith.constant 1 : index
+// CHECK: gpu.launch blocks(%{{.+}}, %{{.+}}, %{{.+}}) in (%{{.+}} = %[[C1]], %{{.+}} = %[[C1]], %{{.+}} = %[[C1]]) threads(%{{.+}}, %{{.+}}, %{{.+}}) in (%{{.+}} = %[[C1]], %{{.+}} = %[[C1]], %{{.+}} = %[[C1]])
+// CHECK-NEXT: linalg.generic
+// CHECK: gpu.terminator
+func.func @full_reduction(%a: memref<8x8xf32>, %o: memref<f32>) {
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> ()>], iterator_types = ["reduction", "reduction"]} ins(%a : memref<8x8xf32>) outs(%o : memref<f32>) {
+  ^bb0(%x: f32, %acc: f32):
+    %m = arith.maximumf %x, %acc : f32
+    linalg.yield %m : f32
+  }
+  return
+}
+
+// -----
+
+/// A copy out of a strided view is a kernel; a contiguous copy stays a copy
+/// (gpu.memcpy after effattn-gpu-device-buffers).
+// CHECK-LABEL: func.func @copies
+// CHECK: gpu.launch
+// CHECK: memref.load %{{.+}} : memref<4x4xf32, strided<[8, 1]>>
+// CHECK: gpu.terminator
+// CHECK: memref.copy %{{.+}}, %{{.+}} : memref<4x4xf32> to memref<4x4xf32>
+func.func @copies(%a: memref<4x8xf32>, %o: memref<4x4xf32>, %p: memref<4x4xf32>) {
+  %s = memref.subview %a[0, 0] [4, 4] [1, 1] : memref<4x8xf32> to memref<4x4xf32, strided<[8, 1]>>
+  memref.copy %s, %o : memref<4x4xf32, strided<[8, 1]>> to memref<4x4xf32>
+  memref.copy %o, %p : memref<4x4xf32> to memref<4x4xf32>
+  return
+}
+
+// -----
+
+/// A parallel loop over buffers (a decomposition's per-row kernel): one
+/// thread per iteration, the body's sequential loop inside.
+// CHECK-LABEL: func.func @forall
+// CHECK-NOT: scf.forall
+// CHECK: gpu.launch
+// CHECK: scf.if
+// CHECK: scf.for
+// CHECK: gpu.terminator
+func.func @forall(%a: memref<300x16xf32>, %o: memref<300xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c16 = arith.constant 16 : index
+  %zero = arith.constant 0.0 : f32
+  scf.forall (%i) in (300) {
+    %s = scf.for %j = %c0 to %c16 step %c1 iter_args(%acc = %zero) -> f32 {
+      %x = memref.load %a[%i, %j] : memref<300x16xf32>
+      %y = arith.addf %acc, %x : f32
+      scf.yield %y : f32
+    }
+    memref.store %s, %o[%i] : memref<300xf32>
+  }
+  return
+}
