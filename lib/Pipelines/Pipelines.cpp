@@ -73,6 +73,56 @@ mlir::effattn::parseCPUPipelineStage(StringRef name) {
       .Default(std::nullopt);
 }
 
+/// Lowers bufferized host code (linalg, scf, vector, memref) to the LLVM
+/// dialect: tiles as OpenMP worksharing loops when `parallel`, otherwise
+/// sequential loops.
+static void addHostLoweringToLLVM(OpPassManager &pm, bool parallel,
+                                  bool emitCInterface) {
+  // Loops, then the LLVM dialect.
+  pm.addPass(createEffAttnLowerRuntimeErrorsPass());
+  pm.addPass(createEffAttnLowerVectorOpsPass());
+  if (emitCInterface)
+    pm.addPass(createEffAttnEmitCInterfacePass());
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  if (parallel) {
+    // Tiles run as OpenMP worksharing loops; canonicalization then inlines
+    // the memref.alloca_scope the conversion wraps bodies in.
+    pm.addNestedPass<func::FuncOp>(createForallToParallelLoopPass());
+    pm.addPass(createConvertSCFToOpenMPPass());
+    pm.addPass(createCanonicalizerPass());
+  } else {
+    pm.addNestedPass<func::FuncOp>(createForallToForLoopPass());
+  }
+  // Transfers of rank > 1 (scheduled GEMMs' packing copies) as unrolled 1-D
+  // transfers: no stack buffers inside loops.
+  VectorTransferToSCFOptions vectorToSCF;
+  vectorToSCF.enableFullUnroll();
+  pm.addNestedPass<func::FuncOp>(createConvertVectorToSCFPass(vectorToSCF));
+  pm.addPass(memref::createFoldMemRefAliasOpsPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createConvertVectorToLLVMPass());
+  // aligned_alloc instead of malloc plus pointer arithmetic: the buffer
+  // pointers keep their provenance (a noalias call result), so LLVM's alias
+  // analysis can hoist loads out of loops that store to other buffers.
+  FinalizeMemRefToLLVMConversionPassOptions memrefOptions;
+  memrefOptions.useAlignedAlloc = true;
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass(memrefOptions));
+  pm.addPass(createArithToLLVMConversionPass());
+  pm.addPass(createConvertMathToLLVMPass());
+  // Whatever has no LLVM intrinsic (erf, tanh, ...) calls libm.
+  pm.addPass(createConvertMathToLibmPass());
+  pm.addPass(createConvertIndexToLLVMPass());
+  pm.addPass(createConvertControlFlowToLLVMPass());
+  pm.addPass(createUBToLLVMConversionPass());
+  pm.addPass(createConvertFuncToLLVMPass());
+  if (parallel)
+    pm.addPass(createConvertOpenMPToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+}
+
 void mlir::effattn::buildCPUPipeline(OpPassManager &pm,
                                      const CPUPipelineOptions &options,
                                      CPUPipelineStage last) {
@@ -109,49 +159,7 @@ void mlir::effattn::buildCPUPipeline(OpPassManager &pm,
   if (last == CPUPipelineStage::Bufferize)
     return;
 
-  // Loops, then the LLVM dialect.
-  pm.addPass(createEffAttnLowerRuntimeErrorsPass());
-  pm.addPass(createEffAttnLowerVectorOpsPass());
-  if (options.emitCInterface)
-    pm.addPass(createEffAttnEmitCInterfacePass());
-  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
-  if (options.parallel) {
-    // Tiles run as OpenMP worksharing loops; canonicalization then inlines
-    // the memref.alloca_scope the conversion wraps bodies in.
-    pm.addNestedPass<func::FuncOp>(createForallToParallelLoopPass());
-    pm.addPass(createConvertSCFToOpenMPPass());
-    pm.addPass(createCanonicalizerPass());
-  } else {
-    pm.addNestedPass<func::FuncOp>(createForallToForLoopPass());
-  }
-  // Transfers of rank > 1 (scheduled GEMMs' packing copies) as unrolled 1-D
-  // transfers: no stack buffers inside loops.
-  VectorTransferToSCFOptions vectorToSCF;
-  vectorToSCF.enableFullUnroll();
-  pm.addNestedPass<func::FuncOp>(createConvertVectorToSCFPass(vectorToSCF));
-  pm.addPass(memref::createFoldMemRefAliasOpsPass());
-  pm.addPass(createLowerAffinePass());
-  pm.addPass(createSCFToControlFlowPass());
-  pm.addPass(memref::createExpandStridedMetadataPass());
-  pm.addPass(createLowerAffinePass());
-  pm.addPass(createConvertVectorToLLVMPass());
-  // aligned_alloc instead of malloc plus pointer arithmetic: the buffer
-  // pointers keep their provenance (a noalias call result), so LLVM's alias
-  // analysis can hoist loads out of loops that store to other buffers.
-  FinalizeMemRefToLLVMConversionPassOptions memrefOptions;
-  memrefOptions.useAlignedAlloc = true;
-  pm.addPass(createFinalizeMemRefToLLVMConversionPass(memrefOptions));
-  pm.addPass(createArithToLLVMConversionPass());
-  pm.addPass(createConvertMathToLLVMPass());
-  // Whatever has no LLVM intrinsic (erf, tanh, ...) calls libm.
-  pm.addPass(createConvertMathToLibmPass());
-  pm.addPass(createConvertIndexToLLVMPass());
-  pm.addPass(createConvertControlFlowToLLVMPass());
-  pm.addPass(createUBToLLVMConversionPass());
-  pm.addPass(createConvertFuncToLLVMPass());
-  if (options.parallel)
-    pm.addPass(createConvertOpenMPToLLVMPass());
-  pm.addPass(createReconcileUnrealizedCastsPass());
+  addHostLoweringToLLVM(pm, options.parallel, options.emitCInterface);
 }
 
 void mlir::effattn::buildGPUPipeline(OpPassManager &pm,
@@ -170,6 +178,15 @@ void mlir::effattn::buildGPUPipeline(OpPassManager &pm,
   addBufferization(pm, options.resultsToOutParams, /*deallocate=*/false);
   pm.addPass(createEffAttnGPUMapLinalgPass());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  if (options.emulate) {
+    // The kernels as host loops: a CPU library that computes what the GPU
+    // library would, its buffers freed as a CPU library's.
+    pm.addPass(createEffAttnGPUEmulateLaunchesPass());
+    bufferization::buildBufferDeallocationPipeline(pm);
+    pm.addPass(createConvertBufferizationToMemRefPass());
+    addHostLoweringToLLVM(pm, /*parallel=*/false, options.emitCInterface);
+    return;
+  }
   pm.addPass(createEffAttnGPUDeviceBuffersPass());
   pm.addPass(createEffAttnLowerRuntimeErrorsPass());
   if (options.emitCInterface)

@@ -41,11 +41,18 @@ def _read_source(mlir):
     return mlir
 
 
-def compile(mlir, target="host", module_name="module", cache=True, row_tile_size=None):
-    """Compiles MLIR (text or path) for a CPU and returns the loaded module.
+def compile(mlir, target="host", module_name="module", cache=True, row_tile_size=None,
+            emulate_gpu=False):
+    """Compiles MLIR (text or path) and returns the loaded module.
 
-    target: "host" (this CPU and its features) or an LLVM CPU name
-      ("x86-64-v3", "x86-64-v4", "znver4", ...).
+    target: "host" (this CPU and its features), an LLVM CPU name
+      ("x86-64-v3", "x86-64-v4", "znver4", ...) or an NVIDIA GPU
+      ("cuda:sm_80", "cuda:sm_90"; the module then takes device pointers and
+      its callables copy numpy arrays there and back).
+    emulate_gpu: with a cuda: target, run the GPU kernels on this CPU, as
+      loops over blocks and threads: a CPU library that computes what the
+      GPU library would (for checking GPU code without a GPU; kernels whose
+      threads communicate, such as attention's, cannot be emulated).
     Returns an `effattn.runtime.Module` with one callable per public function,
     taking and returning numpy arrays.
     Raises CompileError with effattn-compile's diagnostics on bad input.
@@ -58,6 +65,8 @@ def compile(mlir, target="host", module_name="module", cache=True, row_tile_size
     options = [f"--target={target}", f"--module-name={module_name}"]
     if row_tile_size is not None:
         options.append(f"--row-tile-size={row_tile_size}")
+    if emulate_gpu:
+        options.append("--emulate-gpu")
     key = hashlib.sha256("\0".join(
         [text, *options, str(os.stat(compiler).st_mtime_ns)]).encode()).hexdigest()[:24]
     directory = os.path.join(cache_dir(), key) if cache else tempfile.mkdtemp(prefix="effattn-")

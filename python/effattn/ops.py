@@ -8,7 +8,8 @@ other inputs are computed in float32.
 
 Ops compile for this CPU unless a `with effattn.ops.target("cuda:sm_90"):`
 block names another target (a GPU library takes device pointers; the
-callables copy the arrays there and back).
+callables copy the arrays there and back). `target("cuda:sm_90",
+emulate_gpu=True)` runs the GPU lowering's kernels on this CPU instead.
 """
 
 import contextlib
@@ -45,15 +46,16 @@ def _key_padding_mask(mask, x):
     return np.ascontiguousarray(np.broadcast_to(mask, x.shape[:-1]))
 
 
-_target = "host"
+_target = ("host", False)
 
 
 @contextlib.contextmanager
-def target(name):
+def target(name, emulate_gpu=False):
     """Compiles and runs the ops called in the block for `name` ("host", an
-    LLVM CPU name, or "cuda:sm_80" / "cuda:sm_90")."""
+    LLVM CPU name, or "cuda:sm_80" / "cuda:sm_90"); see `effattn.compile`
+    for `emulate_gpu`."""
     global _target
-    previous, _target = _target, name
+    previous, _target = _target, (name, emulate_gpu)
     try:
         yield
     finally:
@@ -61,7 +63,8 @@ def target(name):
 
 
 @functools.lru_cache(maxsize=256)
-def _one_op_module(op, attrs, inputs, clauses, out_type, target="host"):
+def _one_op_module(op, attrs, inputs, clauses, out_type, target="host",
+                   emulate_gpu=False):
     """Compiles `func.func @<op>` applying `effattn.<op>` once.
 
     attrs: attribute strings; inputs: types of the `ins` operands; clauses:
@@ -78,7 +81,8 @@ def _one_op_module(op, attrs, inputs, clauses, out_type, target="host"):
         f"  %r = effattn.{op} {attr_dict}ins({names} : {', '.join(inputs)}){clause_text}"
         f" outs(%init : {out_type}) -> {out_type}\n"
         f"  return %r : {out_type}\n}}\n")
-    return compiler.compile(text, target=target, module_name=op)
+    return compiler.compile(text, target=target, module_name=op,
+                            emulate_gpu=emulate_gpu)
 
 
 def _run_one_op(op, attrs, inputs, clauses, out_shape):
@@ -91,7 +95,7 @@ def _run_one_op(op, attrs, inputs, clauses, out_shape):
     module = _one_op_module(
         op, tuple(attrs), tuple(type_of(a) for a in inputs),
         tuple((keyword, type_of(a)) for keyword, a in clauses),
-        _tensor_type(out_shape, _ELEMENT_TYPES[inputs[0].dtype]), _target)
+        _tensor_type(out_shape, _ELEMENT_TYPES[inputs[0].dtype]), *_target)
     return getattr(module, op)(*inputs, *(a for _, a in clauses))
 
 
@@ -244,7 +248,8 @@ def frame_quantize(w, bits=2, redundancy=1.0, seed_in=0, seed_out=1, x_sigma=2.0
         f"  %c, %s, %z = effattn.frame_quantize {{{', '.join(attrs)}}} %w : "
         f"{_tensor_type(w.shape, 'f32')} -> {results}\n"
         f"  return %c, %s, %z : {results}\n}}\n")
-    module = compiler.compile(text, target=_target, module_name="frame_quantize")
+    module = compiler.compile(text, target=_target[0], module_name="frame_quantize",
+                              emulate_gpu=_target[1])
     words, scale, zero = module.frame_quantize()
     blocks_in = reference.frame_blocks(inn, redundancy, float32_angles=False)
     blocks_out = (reference.frame_blocks(out, redundancy, float32_angles=False)

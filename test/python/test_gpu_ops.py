@@ -1,6 +1,7 @@
 """The effattn ops other than attention, and plain linalg, compiled for an
 NVIDIA GPU (each linalg op of their decomposition a kernel) against the
-numpy oracles; see gpu.py for how the tests compile, run and skip."""
+numpy oracles, on a GPU and emulated on the CPU; see gpu.py for how the
+tests compile, run and skip."""
 
 import numpy as np
 import pytest
@@ -8,51 +9,57 @@ import pytest
 import effattn
 from effattn import reference
 from effattn.compiler import CompileError
-from gpu import TARGET, run_on_gpu
+from gpu import ON_GPU_AND_EMULATED, TARGET, run_on_gpu
 from test_lookup_ffn import bh4_params, dense_params
 from vectors import random_self_attention, relative_error
 
 
+@ON_GPU_AND_EMULATED
 @pytest.mark.parametrize("batch,n,d,e,landmarks,init,masked,conv,dtype", [
     ((2, 3), 64, 32, 16, 8, "original", True, True, np.float32),
     ((4,), 37, 8, 8, 5, "exact", False, False, np.float32),
     ((2,), 48, 16, 16, 12, "exact", True, False, np.float16),
 ])
 def test_gpu_nystrom_matches_oracle(batch, n, d, e, landmarks, init, masked,
-                                    conv, dtype):
+                                    conv, dtype, emulated):
     rng = np.random.default_rng(300 + n + landmarks)
     q, k, v, mask = random_self_attention(rng, batch, n, d, e, dtype, masked)
     weight = rng.standard_normal((batch[-1], 5)).astype(dtype) if conv else None
     kwargs = dict(mask=mask, num_landmarks=landmarks, pinv_init=init,
                   conv_weight=weight)
-    got = run_on_gpu(effattn.ops.nystrom_attention, q, k, v, **kwargs)
+    got = run_on_gpu(effattn.ops.nystrom_attention, q, k, v, emulated=emulated,
+                     **kwargs)
     want = reference.nystrom_attention(q, k, v, **kwargs)
     assert got.dtype == dtype and got.shape == want.shape
     assert relative_error(got, want) <= (1e-5 if dtype == np.float32 else 5e-3)
 
 
+@ON_GPU_AND_EMULATED
 @pytest.mark.parametrize("batch,n,d,e,version,masked,dtype", [
     ((2, 3), 37, 16, 8, 1, True, np.float32),
     ((2,), 50, 32, 16, 2, False, np.float32),
     ((2,), 24, 16, 16, 1, True, np.float16),
 ])
 def test_gpu_yoso_expectation_matches_oracle(batch, n, d, e, version, masked,
-                                             dtype):
+                                             dtype, emulated):
     rng = np.random.default_rng(400 + n)
     q, k, v, mask = random_self_attention(rng, batch, n, d, e, dtype, masked)
     kwargs = dict(mask=mask, mode="expectation", hash_bits=8, version=version)
-    got = run_on_gpu(effattn.ops.yoso_attention, q, k, v, **kwargs)
+    got = run_on_gpu(effattn.ops.yoso_attention, q, k, v, emulated=emulated,
+                     **kwargs)
     want = reference.yoso_attention(q, k, v, **kwargs)
     assert got.dtype == dtype and got.shape == want.shape
     assert relative_error(got, want) <= (1e-5 if dtype == np.float32 else 5e-3)
 
 
+@ON_GPU_AND_EMULATED
 @pytest.mark.parametrize("projection", ["dense", "bh4"])
 @pytest.mark.parametrize("shape,tables,bits,d_out", [
     ((7, 64), 8, 8, 32),
     ((2, 3, 33, 40), 5, 4, 24),
 ])
-def test_gpu_lookup_ffn_matches_oracle(projection, shape, tables, bits, d_out):
+def test_gpu_lookup_ffn_matches_oracle(projection, shape, tables, bits, d_out,
+                                      emulated):
     rng = np.random.default_rng(sum(shape) + tables + bits)
     d = shape[-1]
     block = min(16, 1 << (d - 1).bit_length())
@@ -60,7 +67,7 @@ def test_gpu_lookup_ffn_matches_oracle(projection, shape, tables, bits, d_out):
          else bh4_params(rng, d, tables, bits, d_out, block_size=block))
     x = rng.standard_normal(shape).astype(np.float32)
     got = run_on_gpu(effattn.ops.lookup_ffn, x, code_bits=bits,
-                     projection=projection, **p)
+                     projection=projection, emulated=emulated, **p)
     want = reference.lookup_ffn(x, code_bits=bits, projection=projection, **p)
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4 * np.abs(want).max())
 
@@ -94,12 +101,14 @@ func.func @model(%a: tensor<70x33xf32>, %b: tensor<33x50xf32>) -> tensor<50x70xf
 """
 
 
-def test_gpu_linalg_model_matches_numpy():
+@ON_GPU_AND_EMULATED
+def test_gpu_linalg_model_matches_numpy(emulated):
     rng = np.random.default_rng(7)
     a = rng.standard_normal((70, 33)).astype(np.float32)
     b = rng.standard_normal((33, 50)).astype(np.float32)
-    module = effattn.compile(MODEL, target=TARGET, module_name="gpu_model")
-    got = run_on_gpu(module.model, a, b)
+    module = effattn.compile(MODEL, target=TARGET, module_name="gpu_model",
+                             emulate_gpu=emulated)
+    got = run_on_gpu(module.model, a, b, emulated=emulated)
     c = a.astype(np.float64) @ b
     np.testing.assert_allclose(got, (c - c.sum()).T, rtol=1e-4, atol=1e-3)
 

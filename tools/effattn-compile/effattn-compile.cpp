@@ -81,6 +81,13 @@ static cl::opt<bool>
              cl::desc("Run parallel tiles on OpenMP threads (links libomp; "
                       "OMP_NUM_THREADS sets the thread count)"),
              cl::init(true), cl::cat(category));
+static cl::opt<bool> emulateGpu(
+    "emulate-gpu",
+    cl::desc("With a cuda: target, run the GPU kernels on this CPU (each "
+             "launch a loop nest over blocks and threads) instead of "
+             "embedding them: a library with host pointers that computes what "
+             "the GPU library would, for checking it without a GPU"),
+    cl::init(false), cl::cat(category));
 static cl::opt<int64_t> rowTileSize("row-tile-size",
                                     cl::desc("effattn-tile row tile size"),
                                     cl::init(32), cl::cat(category));
@@ -190,11 +197,15 @@ int main(int argc, char **argv) {
     return 1;
 
   StringRef targetName = target;
-  bool cuda = targetName.starts_with("cuda:");
+  bool gpuTarget = targetName.starts_with("cuda:");
+  if (emulateGpu && !gpuTarget)
+    return fail("--emulate-gpu needs a cuda: target");
+  if (gpuTarget && !lookupGpuTarget(&context, targetName))
+    return fail("unknown GPU target '" + targetName + "' (expected cuda:" +
+                llvm::join(getGpuPresetNames(), " or cuda:") + ")");
+  // Code for a GPU (device pointers, the CUDA runtime), not its emulation.
+  bool cuda = gpuTarget && !emulateGpu;
   if (cuda) {
-    if (!lookupGpuTarget(&context, targetName))
-      return fail("unknown GPU target '" + targetName + "' (expected cuda:" +
-                  llvm::join(getGpuPresetNames(), " or cuda:") + ")");
     if (!*kCudaRuntimeLibrary)
       return fail("this effattn-compile was built without a CUDA toolkit; "
                   "GPU targets need one (EFFATTN_CUDA_TOOLKIT)");
@@ -205,11 +216,15 @@ int main(int argc, char **argv) {
   }
 
   PassManager pm(&context, ModuleOp::getOperationName());
-  if (cuda) {
+  if (gpuTarget) {
+    if (emulateGpu && stopAfter)
+      return fail("--emit=mlir-after=... shows CPU pipeline stages; use "
+                  "effattn-opt --effattn-gpu-pipeline=emulate");
     GPUPipelineOptions options;
     options.chip = targetName.drop_front(strlen("cuda:")).str();
     options.inlineFunctions = true;
     options.resultsToOutParams = true;
+    options.emulate = emulateGpu;
     buildGPUPipeline(pm, options);
   } else {
     // The description the tile models read (host: this machine), unless the
@@ -249,7 +264,7 @@ int main(int argc, char **argv) {
     return fail("translation to LLVM IR failed");
   // GPU libraries run their host code on this machine.
   std::unique_ptr<llvm::TargetMachine> machine =
-      createTargetMachine(cuda ? std::string("host") : target, error);
+      createTargetMachine(gpuTarget ? std::string("host") : target, error);
   if (!machine)
     return fail(error);
   optimizeModule(*llvmModule, *machine);

@@ -96,4 +96,24 @@ def EffAttnGPUMapLinalgPass : Pass<"effattn-gpu-map-linalg", "ModuleOp"> {
   ];
 }
 
+def EffAttnGPUEmulateLaunchesPass
+    : Pass<"effattn-gpu-emulate-launches", "ModuleOp"> {
+  let summary = "Run GPU kernels on the host, as loops over blocks and threads";
+  let description = [{
+    Replaces each `gpu.launch` by two nested `scf.parallel` loops, over its
+    grid and over its block, whose body is the kernel's with the block and
+    thread ids replaced by the loops' induction variables. This is how a
+    machine without a GPU checks what the GPU pipeline computes
+    (`effattn-gpu-pipeline{emulate}`, `effattn-compile --emulate-gpu`). It
+    is exact for kernels whose threads do not communicate, such as those of
+    `effattn-gpu-map-linalg`; a kernel with a barrier, a shuffle, shared or
+    private memory, or NVVM/nvgpu ops (the flash-attention kernels) is an
+    error.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::scf::SCFDialect",
+  ];
+}
+
 #endif // EFFATTN_CONVERSION_PASSES_TD

@@ -78,6 +78,12 @@ struct GPUPipelineOptions : public PassPipelineOptions<GPUPipelineOptions> {
       llvm::cl::desc("Turn the memref results of public functions into "
                      "caller-allocated out-parameters (static shapes only)"),
       llvm::cl::init(false)};
+  PassOptions::Option<bool> emulate{
+      *this, "emulate",
+      llvm::cl::desc("Run the kernels on the host as loops over blocks and "
+                     "threads instead of compiling them (host code only; "
+                     "for checking the GPU lowering without a GPU)"),
+      llvm::cl::init(false)};
 };
 
 enum class CPUPipelineStage {
