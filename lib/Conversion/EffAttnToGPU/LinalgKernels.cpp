@@ -19,6 +19,7 @@
 #include "effattn/Target/GpuTarget.h"
 
 #include "mlir/Conversion/SCFToGPU/SCFToGPU.h"
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/GPU/Transforms/ParallelLoopMapper.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -27,6 +28,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Transforms/Transforms.h"
 #include "mlir/Dialect/SCF/Utils/Utils.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Transforms/DialectConversion.h"
 
@@ -85,6 +87,127 @@ static FailureOr<linalg::GenericOp> hoistParallelLoops(RewriterBase &rewriter,
   if (llvm::equal(order, llvm::seq<unsigned>(0, order.size())))
     return generic;
   return linalg::interchangeGenericOp(rewriter, *generic, order);
+}
+
+/// Returns the indices of `map` (of a generic's operand) at loop indices
+/// `ivs`.
+static SmallVector<Value> applyIndexingMap(OpBuilder &b, Location loc,
+                                           AffineMap map, ValueRange ivs) {
+  SmallVector<Value> indices;
+  for (AffineExpr expr : map.getResults()) {
+    if (auto dim = dyn_cast<AffineDimExpr>(expr)) {
+      indices.push_back(ivs[dim.getPosition()]);
+      continue;
+    }
+    indices.push_back(affine::AffineApplyOp::create(
+        b, loc, AffineMap::get(map.getNumDims(), 0, expr), ivs));
+  }
+  return indices;
+}
+
+/// Returns true if the outputs of `op` are indexed by its parallel loops
+/// only, so that a thread per parallel iteration owns its output elements.
+static bool outputsFollowParallelLoops(linalg::GenericOp op) {
+  unsigned numParallel = op.getNumParallelLoops();
+  return llvm::all_of(op.getDpsInitsMutable(), [&](OpOperand &init) {
+    AffineMap map = op.getMatchingIndexingMap(&init);
+    for (unsigned dim = numParallel; dim < map.getNumDims(); ++dim)
+      if (map.isFunctionOfDim(dim))
+        return false;
+    return true;
+  });
+}
+
+/// Replaces `op` (parallel loops first, outputs indexed by them) by an
+/// scf.parallel over its parallel loops whose body reads each output
+/// element once, reduces into it in registers (scf.for iter_args over the
+/// reduction loops) and writes it once. (Upstream's linalg-to-loops reads
+/// and writes the output on every reduction step; on a GPU those are
+/// global-memory stores.)
+static scf::ParallelOp buildThreadLoops(RewriterBase &rewriter,
+                                        linalg::GenericOp op) {
+  Location loc = op.getLoc();
+  unsigned numParallel = op.getNumParallelLoops();
+  SmallVector<Value> lbs, ubs, steps;
+  for (Range range : cast<linalg::LinalgOp>(op.getOperation())
+                         .createLoopRanges(rewriter, loc)) {
+    lbs.push_back(getValueOrCreateConstantIndexOp(rewriter, loc, range.offset));
+    ubs.push_back(getValueOrCreateConstantIndexOp(rewriter, loc, range.size));
+    steps.push_back(
+        getValueOrCreateConstantIndexOp(rewriter, loc, range.stride));
+  }
+  auto parallel = scf::ParallelOp::create(
+      rewriter, loc, ArrayRef(lbs).take_front(numParallel),
+      ArrayRef(ubs).take_front(numParallel),
+      ArrayRef(steps).take_front(numParallel));
+  rewriter.setInsertionPointToStart(parallel.getBody());
+  SmallVector<Value> ivs(parallel.getInductionVars());
+
+  // Output elements, read once.
+  SmallVector<Value> outputs;
+  for (OpOperand &init : op.getDpsInitsMutable())
+    outputs.push_back(memref::LoadOp::create(
+        rewriter, loc, init.get(),
+        applyIndexingMap(rewriter, loc, op.getMatchingIndexingMap(&init),
+                         ivs)));
+
+  // The body at full loop indices `all`, on accumulators `accumulators`.
+  auto emitBody = [&](OpBuilder &b, ValueRange all,
+                      ValueRange accumulators) -> SmallVector<Value> {
+    IRMapping mapping;
+    Block &body = op.getRegion().front();
+    for (OpOperand *input : op.getDpsInputOperands()) {
+      Value arg = body.getArgument(input->getOperandNumber());
+      if (!isa<MemRefType>(input->get().getType())) {
+        mapping.map(arg, input->get()); // A scalar operand.
+        continue;
+      }
+      mapping.map(arg, memref::LoadOp::create(
+                           b, loc, input->get(),
+                           applyIndexingMap(
+                               b, loc, op.getMatchingIndexingMap(input), all)));
+    }
+    for (auto [arg, value] : llvm::zip(
+             body.getArguments().take_back(accumulators.size()), accumulators))
+      mapping.map(arg, value);
+    for (Operation &bodyOp : body.without_terminator()) {
+      Operation *clone = b.clone(bodyOp, mapping);
+      clone->walk([&](linalg::IndexOp index) {
+        index.replaceAllUsesWith(all[index.getDim()]);
+        index.erase();
+      });
+      if (auto index = dyn_cast<linalg::IndexOp>(clone))
+        mapping.map(bodyOp.getResult(0), all[index.getDim()]);
+    }
+    return llvm::map_to_vector(
+        body.getTerminator()->getOperands(),
+        [&](Value value) { return mapping.lookupOrDefault(value); });
+  };
+
+  // The reductions, innermost last.
+  std::function<SmallVector<Value>(OpBuilder &, unsigned, SmallVector<Value>,
+                                   ValueRange)>
+      reduce = [&](OpBuilder &b, unsigned dim, SmallVector<Value> all,
+                   ValueRange accumulators) -> SmallVector<Value> {
+    if (dim == lbs.size())
+      return emitBody(b, all, accumulators);
+    auto loop = scf::ForOp::create(
+        b, loc, lbs[dim], ubs[dim], steps[dim], accumulators,
+        [&](OpBuilder &nb, Location, Value iv, ValueRange iterArgs) {
+          SmallVector<Value> inner(all);
+          inner.push_back(iv);
+          scf::YieldOp::create(nb, loc, reduce(nb, dim + 1, inner, iterArgs));
+        });
+    return SmallVector<Value>(loop.getResults());
+  };
+  SmallVector<Value> results = reduce(rewriter, numParallel, ivs, outputs);
+
+  // Written once.
+  for (auto [init, result] : llvm::zip(op.getDpsInitsMutable(), results))
+    memref::StoreOp::create(
+        rewriter, loc, result, init.get(),
+        applyIndexingMap(rewriter, loc, op.getMatchingIndexingMap(&init), ivs));
+  return parallel;
 }
 
 /// Wraps `op` in a kernel of one thread (an op without parallel loops: a
@@ -179,14 +302,16 @@ struct EffAttnGPUMapLinalgPass
         wrapInSingleThreadKernel(rewriter, *generic);
         continue;
       }
-      FailureOr<linalg::LinalgLoops> loops =
-          linalg::linalgOpToParallelLoops(rewriter, *generic);
-      if (failed(loops)) {
-        generic->emitOpError("cannot be lowered to parallel loops");
-        return signalPassFailure();
+      if (!outputsFollowParallelLoops(*generic)) {
+        // A reduction loop indexes an output: one thread per output element
+        // is not possible, so the whole op runs in one thread.
+        wrapInSingleThreadKernel(rewriter, *generic);
+        continue;
       }
+      rewriter.setInsertionPoint(*generic);
+      scf::ParallelOp loop = buildThreadLoops(rewriter, *generic);
       rewriter.eraseOp(*generic);
-      mapToThreads(rewriter, cast<scf::ParallelOp>(loops->front()), blockSize);
+      mapToThreads(rewriter, loop, blockSize);
     }
 
     // Parallel loops over buffers (per-row kernels of a decomposition):

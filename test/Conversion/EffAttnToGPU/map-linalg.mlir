@@ -4,7 +4,7 @@
 /// [Pass: effattn-gpu-map-linalg] IN: linalg ops on buffers in host code.
 /// OUT: one gpu.launch each, one thread per element of the parallel loops
 /// (linearized, in blocks of 256 threads, the tail guarded) and the
-/// reductions in order inside each thread.
+/// reductions in order inside each thread, in registers.
 
 // CHECK-LABEL: func.func @reduction_in_the_middle
 // CHECK-SAME: %[[A:[a-zA-Z0-9_]+]]: memref<4x10x6xf32>, %[[O:[a-zA-Z0-9_]+]]: memref<4x6xf32>
@@ -16,12 +16,16 @@
 // CHECK: gpu.launch blocks(%{{.+}}, %{{.+}}, %{{.+}}) in (%{{.+}} = %[[C1]], %{{.+}} = %[[C1]], %{{.+}} = %[[C1]]) threads(%[[TX:.+]], %{{.+}}, %{{.+}}) in (%{{.+}} = %[[C256]], %{{.+}} = %[[C1]], %{{.+}} = %[[C1]])
 // CHECK: %[[IN:.+]] = arith.cmpi ult, %[[TX]], %[[C24]] : index
 // CHECK: scf.if %[[IN]] {
-/// The parallel loops (i, k) first, then the reduction j.
+/// The parallel loops (i, k) first, then the reduction j, accumulated in a
+/// register: the output element is read once and written once.
 // CHECK: %[[K:.+]] = arith.remsi %[[TX]], %[[C6]] : index
 // CHECK: %[[I:.+]] = arith.divsi %[[TX]], %[[C6]] : index
-// CHECK: scf.for %[[J:.+]] = %{{.+}} to %{{.+}} step %{{.+}} {
-// CHECK: memref.load %[[A]][%[[I]], %[[J]], %[[K]]]
-// CHECK: memref.store %{{.+}}, %[[O]][%[[I]], %[[K]]]
+// CHECK: %[[INIT:.+]] = memref.load %[[O]][%[[I]], %[[K]]]
+// CHECK: %[[SUM:.+]] = scf.for %[[J:.+]] = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%[[ACC:.+]] = %[[INIT]]) -> (f32) {
+// CHECK: %[[X:.+]] = memref.load %[[A]][%[[I]], %[[J]], %[[K]]]
+// CHECK: %[[NEXT:.+]] = arith.addf %[[X]], %[[ACC]] : f32
+// CHECK: scf.yield %[[NEXT]] : f32
+// CHECK: memref.store %[[SUM]], %[[O]][%[[I]], %[[K]]]
 // CHECK: gpu.terminator
 // T64-LABEL: func.func @reduction_in_the_middle
 // T64: %[[C64:.+]] = arith.constant 64 : index
@@ -114,6 +118,35 @@ func.func @forall(%a: memref<300x16xf32>, %o: memref<300xf32>) {
       scf.yield %y : f32
     }
     memref.store %s, %o[%i] : memref<300xf32>
+  }
+  return
+}
+
+// -----
+
+/// linalg.index in the body is the loop index; an output indexed by a
+/// reduction loop (not one thread per element) runs in one thread.
+// CHECK-LABEL: func.func @index_and_odd_output
+// CHECK: %[[C1:.+]] = arith.constant 1 : index
+// CHECK: gpu.launch
+// CHECK: %[[ROW:.+]] = arith.divsi
+// CHECK: %[[CAST:.+]] = arith.index_cast %[[ROW]] : index to i64
+// CHECK: arith.sitofp %[[CAST]]
+// CHECK: gpu.terminator
+// CHECK: gpu.launch blocks(%{{.+}}, %{{.+}}, %{{.+}}) in (%{{.+}} = %[[C1]], %{{.+}} = %[[C1]], %{{.+}} = %[[C1]]) threads(%{{.+}}, %{{.+}}, %{{.+}}) in (%{{.+}} = %[[C1]],
+// CHECK-NEXT: linalg.generic
+func.func @index_and_odd_output(%o: memref<5x7xf32>, %a: memref<5x7xf32>, %p: memref<7x7xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>], iterator_types = ["parallel", "parallel"]} outs(%o : memref<5x7xf32>) {
+  ^bb0(%x: f32):
+    %i = linalg.index 0 : index
+    %c = arith.index_cast %i : index to i64
+    %f = arith.sitofp %c : i64 to f32
+    linalg.yield %f : f32
+  }
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (j, j)>], iterator_types = ["parallel", "reduction"]} ins(%a : memref<5x7xf32>) outs(%p : memref<7x7xf32>) {
+  ^bb0(%x: f32, %acc: f32):
+    %s = arith.addf %x, %acc : f32
+    linalg.yield %s : f32
   }
   return
 }
