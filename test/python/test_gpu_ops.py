@@ -11,6 +11,7 @@ from effattn import reference
 from effattn.compiler import CompileError
 from gpu import ON_GPU_AND_EMULATED, TARGET, run_on_gpu
 from test_lookup_ffn import bh4_params, dense_params
+from test_yoso import fast_hash_module
 from vectors import random_self_attention, relative_error
 
 
@@ -35,21 +36,51 @@ def test_gpu_nystrom_matches_oracle(batch, n, d, e, landmarks, init, masked,
 
 
 @ON_GPU_AND_EMULATED
-@pytest.mark.parametrize("batch,n,d,e,version,masked,dtype", [
-    ((2, 3), 37, 16, 8, 1, True, np.float32),
-    ((2,), 50, 32, 16, 2, False, np.float32),
-    ((2,), 24, 16, 16, 1, True, np.float16),
+@pytest.mark.parametrize("batch,n,d,e,mode,tau,hashes,masked,shared,version,dtype", [
+    ((2, 3), 37, 16, 8, "expectation", 8, None, True, None, 1, np.float32),
+    ((2,), 50, 32, 16, "expectation", 4, None, False, None, 2, np.float32),
+    ((2,), 24, 16, 16, "expectation", 8, None, True, None, 1, np.float16),
+    ((2, 2), 29, 16, 16, "lsh", 8, 16, True, False, 1, np.float32),
+    ((3,), 45, 8, 8, "lsh", 5, 7, False, True, 1, np.float32),
+    ((2,), 40, 16, 8, "lsh", 6, 4, True, True, 1, np.float16),
 ])
-def test_gpu_yoso_expectation_matches_oracle(batch, n, d, e, version, masked,
-                                             dtype, emulated):
-    rng = np.random.default_rng(400 + n)
+def test_gpu_yoso_matches_oracle(batch, n, d, e, mode, tau, hashes, masked,
+                                 shared, version, dtype, emulated):
+    """LSH adds each key's value into its buckets atomically on the GPU: the
+    sums match the oracle up to the order of the additions."""
+    rng = np.random.default_rng(400 + n + tau)
     q, k, v, mask = random_self_attention(rng, batch, n, d, e, dtype, masked)
-    kwargs = dict(mask=mask, mode="expectation", hash_bits=8, version=version)
+    projection = None
+    if mode == "lsh":
+        shape = (d, hashes * tau) if shared else batch + (d, hashes * tau)
+        projection = rng.standard_normal(shape).astype(dtype)
+    kwargs = dict(mask=mask, mode=mode, hash_bits=tau, num_hashes=hashes,
+                  projection=projection, version=version)
     got = run_on_gpu(effattn.ops.yoso_attention, q, k, v, emulated=emulated,
                      **kwargs)
     want = reference.yoso_attention(q, k, v, **kwargs)
     assert got.dtype == dtype and got.shape == want.shape
     assert relative_error(got, want) <= (1e-5 if dtype == np.float32 else 5e-3)
+
+
+@ON_GPU_AND_EMULATED
+def test_gpu_yoso_fast_hash_matches_oracle(emulated):
+    """The fast hash's Walsh-Hadamard transforms (D = 64: butterfly stages
+    of half-width 16 and 32 as gather kernels) feed the atomic scatter."""
+    rng = np.random.default_rng(17)
+    batch, n, d, e, tau, hashes = (2,), 29, 64, 16, 8, 16
+    diag_shape = (3, -(-hashes // (d // tau)), d)
+    diagonals = rng.choice([-1.0, 1.0], size=diag_shape).astype(np.float32)
+    q, k = (rng.standard_normal(batch + (n, d)).astype(np.float32) for _ in range(2))
+    v = rng.standard_normal(batch + (n, e)).astype(np.float32)
+    module = effattn.compile(
+        fast_hash_module(batch, n, d, e, tau, hashes, diag_shape, False),
+        target=TARGET, module_name="fast_hash", emulate_gpu=emulated)
+    got = run_on_gpu(module.fast_hash, q, k, v, diagonals, emulated=emulated)
+    projection = reference.yoso_fast_hash_projection(diagonals, tau, hashes)
+    want = reference.yoso_attention(q, k, v, mode="lsh", hash_bits=tau,
+                                    num_hashes=hashes, projection=projection)
+    assert relative_error(got, want) <= 1e-5
 
 
 @ON_GPU_AND_EMULATED
@@ -116,10 +147,6 @@ def test_gpu_linalg_model_matches_numpy(emulated):
 @pytest.mark.parametrize("call,reason", [
     (lambda x: effattn.ops.mra_attention(x, x, x, block_size=8, num_blocks=4),
      "the block selection runs on the host"),
-    (lambda x: effattn.ops.yoso_attention(
-        x, x, x, mode="lsh", hash_bits=4, num_hashes=2,
-        projection=np.ones((16, 8), np.float32)),
-     "the LSH bucket scatter runs on the host"),
 ])
 def test_ops_without_gpu_lowering_are_compile_errors(call, reason):
     x = np.ones((2, 32, 16), np.float32)

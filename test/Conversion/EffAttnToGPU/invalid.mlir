@@ -33,15 +33,7 @@ func.func @dynamic_head(%q: tensor<4x?xf32>, %v: tensor<4x8xf32>, %o: tensor<4x8
 
 // -----
 
-func.func @no_gpu_lowering(%q: tensor<8x16xf32>, %p: tensor<16x8xf32>, %v: tensor<8x4xf32>, %o: tensor<8x4xf32>) -> tensor<8x4xf32> {
-  // expected-error @+1 {{'effattn.yoso_attention' op has no GPU lowering yet: the LSH bucket scatter runs on the host}}
-  %r = effattn.yoso_attention {mode = "lsh", hash_bits = 4, num_hashes = 2} ins(%q, %q, %v : tensor<8x16xf32>, tensor<8x16xf32>, tensor<8x4xf32>) projection(%p : tensor<16x8xf32>) outs(%o : tensor<8x4xf32>) -> tensor<8x4xf32>
-  return %r : tensor<8x4xf32>
-}
-
-// -----
-
-func.func @no_gpu_lowering_mra(%q: tensor<64x16xf32>, %o: tensor<64x16xf32>) -> tensor<64x16xf32> {
+func.func @no_gpu_lowering(%q: tensor<64x16xf32>, %o: tensor<64x16xf32>) -> tensor<64x16xf32> {
   // expected-error @+1 {{'effattn.mra_attention' op has no GPU lowering yet: the block selection runs on the host}}
   %r = effattn.mra_attention {block_size = 32, num_blocks = 2} ins(%q, %q, %q : tensor<64x16xf32>, tensor<64x16xf32>, tensor<64x16xf32>) outs(%o : tensor<64x16xf32>) -> tensor<64x16xf32>
   return %r : tensor<64x16xf32>

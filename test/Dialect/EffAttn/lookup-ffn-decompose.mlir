@@ -61,3 +61,36 @@ func.func @lookup_bh4(%x: tensor<?x12xf16>, %w: tensor<1x4x2x8x8xf32>, %pb: tens
   %r = effattn.lookup_ffn {code_bits = 4, projection = "bh4", decay = 0.5 : f32} ins(%x, %w, %pb, %t, %b : tensor<?x12xf16>, tensor<1x4x2x8x8xf32>, tensor<8xf32>, tensor<2x16x12xf16>, tensor<12xf32>) outs(%o : tensor<?x12xf16>) -> tensor<?x12xf16>
   return %r : tensor<?x12xf16>
 }
+
+// -----
+
+/// On a GPU target the butterfly stages of BH4's Walsh-Hadamard transform
+/// (P = 64: half-widths 16 and 32) are generics in which each element reads
+/// its partner j ^ h, not vector code over rows.
+
+// CHECK-LABEL: func.func @lookup_bh4_gpu
+// CHECK-NOT: vector.
+/// The dense 16 x 16 stage, then the butterflies on rows [5, 64].
+// CHECK: linalg.generic {{.*}} ins(%{{.+}}, %{{.+}} : tensor<5x4x16xf32>, tensor<16x16xf32>)
+// CHECK: %[[ROWS:.+]] = tensor.collapse_shape %{{.+}} {{\[}}[0], [1, 2]] : tensor<5x4x16xf32> into tensor<5x64xf32>
+// CHECK: %[[S16:.+]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel"]} ins(%[[ROWS]] : tensor<5x64xf32>)
+// CHECK: ^bb0(%[[A:.+]]: f32, %{{.+}}: f32):
+// CHECK: %[[ROW:.+]] = linalg.index 0 : index
+// CHECK: %[[COL:.+]] = linalg.index 1 : index
+// CHECK: %[[H16:.+]] = arith.constant 16 : index
+// CHECK: %[[P:.+]] = arith.xori %[[COL]], %[[H16]] : index
+// CHECK: %[[B:.+]] = tensor.extract %[[ROWS]][%[[ROW]], %[[P]]] : tensor<5x64xf32>
+// CHECK: %[[BIT:.+]] = arith.andi %[[COL]], %[[H16]] : index
+// CHECK: %[[FIRST:.+]] = arith.cmpi eq, %[[BIT]], %{{.+}} : index
+// CHECK: %[[SUM:.+]] = arith.addf %[[A]], %[[B]] : f32
+// CHECK: %[[DIFF:.+]] = arith.subf %[[B]], %[[A]] : f32
+// CHECK: %[[Y:.+]] = arith.select %[[FIRST]], %[[SUM]], %[[DIFF]] : f32
+// CHECK: linalg.yield %[[Y]] : f32
+// CHECK: linalg.generic {{.*}} ins(%[[S16]] : tensor<5x64xf32>)
+// CHECK: arith.constant 32 : index
+module attributes {effattn.target = #effattn.gpu<chip = "sm_90", features = "+ptx80", sm_count = 132, warp_size = 32, max_threads_per_block = 1024, shared_memory_per_block = 232448, shared_memory_per_sm = 233472, registers_per_sm = 65536, max_registers_per_thread = 255, mma_shapes = []>} {
+func.func @lookup_bh4_gpu(%x: tensor<5x64xf32>, %w: tensor<1x4x4x16x16xf32>, %pb: tensor<64xf32>, %t: tensor<8x256x32xf32>, %b: tensor<32xf32>, %o: tensor<5x32xf32>) -> tensor<5x32xf32> {
+  %r = effattn.lookup_ffn {projection = "bh4", code_bits = 8} ins(%x, %w, %pb, %t, %b : tensor<5x64xf32>, tensor<1x4x4x16x16xf32>, tensor<64xf32>, tensor<8x256x32xf32>, tensor<32xf32>) outs(%o : tensor<5x32xf32>) -> tensor<5x32xf32>
+  return %r : tensor<5x32xf32>
+}
+}

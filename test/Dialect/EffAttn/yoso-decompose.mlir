@@ -67,3 +67,31 @@ func.func @yoso_fast_hash(%q: tensor<9x16xf32>, %k: tensor<9x16xf32>, %v: tensor
   %r = effattn.yoso_attention {mode = "lsh", hash_bits = 3, num_hashes = 7} ins(%q, %k, %v : tensor<9x16xf32>, tensor<9x16xf32>, tensor<9x4xf32>) hadamard_diagonals(%dg : tensor<3x2x16xf32>) outs(%o : tensor<9x4xf32>) -> tensor<9x4xf32>
   return %r : tensor<9x4xf32>
 }
+
+// -----
+
+/// On a GPU target the bucket sums are one task per (bh, j, h, e) adding
+/// atomically into a zero-filled f32 buffer (threads after
+/// effattn-gpu-map-linalg), not loops over (bh, j, h).
+
+// CHECK-LABEL: func.func @yoso_lsh_gpu
+// CHECK-SAME: %[[Q:[a-zA-Z0-9_]+]]: tensor<2x9x8xf16>, %[[V:[a-zA-Z0-9_]+]]: tensor<2x9x4xf16>
+// CHECK-NOT: scf.for
+// CHECK: %[[VB:.+]] = bufferization.to_buffer %[[V]] read_only : tensor<2x9x4xf16> to memref<2x9x4xf16>
+// CHECK: %[[CB:.+]] = bufferization.to_buffer %{{.+}} read_only : tensor<2x9x4xi32> to memref<2x9x4xi32>
+// CHECK: %[[T:.+]] = memref.alloc() : memref<2x4x8x4xf32>
+// CHECK: linalg.fill ins(%{{.+}} : f32) outs(%[[T]] : memref<2x4x8x4xf32>)
+// CHECK: scf.forall (%[[B:.+]], %[[J:.+]], %[[H:.+]], %[[E:.+]]) in (2, 9, 4, 4) {
+// CHECK: %[[CODE:.+]] = memref.load %[[CB]][%[[B]], %[[J]], %[[H]]]
+// CHECK: %[[BUCKET:.+]] = arith.index_cast %[[CODE]] : i32 to index
+// CHECK: %[[X:.+]] = memref.load %[[VB]][%[[B]], %[[J]], %[[E]]]
+// CHECK: %[[X32:.+]] = arith.extf %[[X]] : f16 to f32
+// CHECK: memref.atomic_rmw addf %[[X32]], %[[T]][%[[B]], %[[H]], %[[BUCKET]], %[[E]]]
+// CHECK: %[[TABLES:.+]] = bufferization.to_tensor %[[T]] restrict writable
+// CHECK: tensor.extract %[[TABLES]]
+module attributes {effattn.target = #effattn.gpu<chip = "sm_90", features = "+ptx80", sm_count = 132, warp_size = 32, max_threads_per_block = 1024, shared_memory_per_block = 232448, shared_memory_per_sm = 233472, registers_per_sm = 65536, max_registers_per_thread = 255, mma_shapes = []>} {
+func.func @yoso_lsh_gpu(%q: tensor<2x9x8xf16>, %v: tensor<2x9x4xf16>, %p: tensor<8x12xf16>, %o: tensor<2x9x4xf16>) -> tensor<2x9x4xf16> {
+  %r = effattn.yoso_attention {mode = "lsh", hash_bits = 3, num_hashes = 4} ins(%q, %q, %v : tensor<2x9x8xf16>, tensor<2x9x8xf16>, tensor<2x9x4xf16>) projection(%p : tensor<8x12xf16>) outs(%o : tensor<2x9x4xf16>) -> tensor<2x9x4xf16>
+  return %r : tensor<2x9x4xf16>
+}
+}

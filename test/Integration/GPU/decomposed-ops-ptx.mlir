@@ -4,8 +4,11 @@
 // RUN: effattn-opt %s --effattn-gpu-pipeline="chip=sm_80 format=isa" \
 // RUN:   | %python %S/Inputs/gpu_object.py --all --ptxas %ptxas --arch sm_80 | FileCheck %s --check-prefix=PTXAS
 // RUN: effattn-opt %s --effattn-gpu-pipeline="chip=sm_90 format=isa" | FileCheck %s --check-prefix=HOST
+// RUN: effattn-opt %s --effattn-gpu-pipeline="chip=sm_90 format=isa" \
+// RUN:   | %python %S/Inputs/gpu_object.py --all | FileCheck %s --check-prefix=PTX
 
-/// Compile-only: Nyström, YOSO-E, LookupFFN with the BH4 projection (its
+/// Compile-only: Nyström, YOSO-E, YOSO-LSH (its bucket sums as atomic f32
+/// adds), LookupFFN with the BH4 projection (its
 /// Walsh-Hadamard butterflies as gather kernels) and a model's own matmul
 /// through effattn-gpu-pipeline. Every linalg op of their decompositions is
 /// a kernel (256 threads, one per output element); ptxas accepts them all
@@ -16,10 +19,15 @@
 // PTXAS-NOT: {{[1-9][0-9]*}} bytes {{stack frame|spill}}
 // PTXAS: Compiling entry function 'yoso_kernel'
 // PTXAS-NOT: {{[1-9][0-9]*}} bytes {{stack frame|spill}}
+// PTXAS: Compiling entry function 'yoso_lsh_kernel'
+// PTXAS-NOT: {{[1-9][0-9]*}} bytes {{stack frame|spill}}
 // PTXAS: Compiling entry function 'lookup_kernel'
 // PTXAS-NOT: {{[1-9][0-9]*}} bytes {{stack frame|spill}}
 // PTXAS: Compiling entry function 'matmul_kernel'
 // PTXAS-NOT: {{[1-9][0-9]*}} bytes {{stack frame|spill}}
+
+// PTX: .entry yoso_lsh_kernel
+// PTX: {{red|atom}}.global.add.f32
 
 // HOST-LABEL: llvm.func @nystrom(
 // HOST: llvm.call @mgpuMemAlloc
@@ -37,6 +45,12 @@ func.func @yoso(%q: tensor<4x100x32xf16>, %v: tensor<4x100x16xf16>) -> tensor<4x
   %o = tensor.empty() : tensor<4x100x16xf16>
   %r = effattn.yoso_attention {mode = "expectation"} ins(%q, %q, %v : tensor<4x100x32xf16>, tensor<4x100x32xf16>, tensor<4x100x16xf16>) outs(%o : tensor<4x100x16xf16>) -> tensor<4x100x16xf16>
   return %r : tensor<4x100x16xf16>
+}
+
+func.func @yoso_lsh(%q: tensor<4x100x32xf32>, %v: tensor<4x100x16xf32>, %p: tensor<32x64xf32>) -> tensor<4x100x16xf32> {
+  %o = tensor.empty() : tensor<4x100x16xf32>
+  %r = effattn.yoso_attention {mode = "lsh", hash_bits = 8, num_hashes = 8} ins(%q, %q, %v : tensor<4x100x32xf32>, tensor<4x100x32xf32>, tensor<4x100x16xf32>) projection(%p : tensor<32x64xf32>) outs(%o : tensor<4x100x16xf32>) -> tensor<4x100x16xf32>
+  return %r : tensor<4x100x16xf32>
 }
 
 func.func @lookup(%x: tensor<?x64xf32>, %w: tensor<1x4x4x16x16xf32>, %pb: tensor<64xf32>, %t: tensor<8x256x32xf32>, %b: tensor<32xf32>) -> tensor<?x32xf32> {

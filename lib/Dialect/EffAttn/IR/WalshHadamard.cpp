@@ -174,9 +174,7 @@ static Value buildGatherButterflyStage(OpBuilder &b, Location loc, Value x,
 }
 
 ButterflyKind mlir::effattn::chooseButterflyKind(Operation *op) {
-  return isa_and_present<GpuTargetAttr>(getTargetAttr(op))
-             ? ButterflyKind::Gather
-             : ButterflyKind::Vector;
+  return targetsGpu(op) ? ButterflyKind::Gather : ButterflyKind::Vector;
 }
 
 Value mlir::effattn::buildWalshHadamard(OpBuilder &b, Location loc, Value x,

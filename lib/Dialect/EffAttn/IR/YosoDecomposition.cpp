@@ -20,6 +20,8 @@
 #include "effattn/Dialect/EffAttn/IR/WalshHadamard.h"
 
 #include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
@@ -170,6 +172,121 @@ static Value buildFastHashProjection(OpBuilder &b, Location loc,
 }
 
 /// Returns the unnormalised LSH estimate, f32 [batch..., N, E].
+/// Returns `tables` plus, for each (bh, j, h), row values[bh, j, :] added
+/// into row tables[bh, h, codes[bh, j, h], :]: loops over (bh, j, h) in
+/// order, on tensors.
+static Value buildBucketSums(OpBuilder &b, Location loc,
+                             BatchedLinalgBuilder &lb, Value values,
+                             Value keyCodes, Value tables, int64_t hashes) {
+  const IteratorType par = IteratorType::parallel;
+  Value c0 = arith::ConstantIndexOp::create(b, loc, 0);
+  Value c1 = arith::ConstantIndexOp::create(b, loc, 1);
+  Value numHashesValue = arith::ConstantIndexOp::create(b, loc, hashes);
+  Value bhValue = tensor::DimOp::create(b, loc, values, 0);
+  Value mValue = tensor::DimOp::create(b, loc, values, 1);
+  OpFoldResult e = tensor::getMixedSize(b, loc, values, 2);
+  std::optional<int64_t> staticE = getConstantIntValue(e);
+  auto rowType = RankedTensorType::get(
+      {staticE ? *staticE : ShapedType::kDynamic}, b.getF32Type());
+  AffineMap identity = AffineMap::getMultiDimIdentityMap(1, b.getContext());
+  auto addRow = [&](OpBuilder &nb, Location l, Value batch, Value keyIndex,
+                    Value hash, Value table) -> Value {
+    Value code = tensor::ExtractOp::create(nb, l, keyCodes,
+                                           ValueRange{batch, keyIndex, hash});
+    Value bucket = arith::IndexCastOp::create(nb, l, nb.getIndexType(), code);
+    OpFoldResult one = nb.getIndexAttr(1), zeroIndex = nb.getIndexAttr(0);
+    SmallVector<OpFoldResult> tableOffsets{batch, hash, bucket, zeroIndex};
+    SmallVector<OpFoldResult> tableSizes{one, one, one, e};
+    SmallVector<OpFoldResult> strides4(4, one), strides3(3, one);
+    Value row = tensor::ExtractSliceOp::create(
+        nb, l, rowType, table, tableOffsets, tableSizes, strides4);
+    Value source = tensor::ExtractSliceOp::create(
+        nb, l, rowType, values,
+        SmallVector<OpFoldResult>{batch, keyIndex, zeroIndex},
+        SmallVector<OpFoldResult>{one, one, e}, strides3);
+    Value sum = linalg::GenericOp::create(
+                    nb, l, TypeRange{rowType}, ValueRange{source},
+                    ValueRange{row}, ArrayRef<AffineMap>{identity, identity},
+                    ArrayRef<IteratorType>{par},
+                    [&](OpBuilder &bb, Location bl, ValueRange a) {
+                      Value added = arith::AddFOp::create(bb, bl, a[1],
+                                                          lb.toF32(bb, a[0]));
+                      linalg::YieldOp::create(bb, bl, added);
+                    })
+                    .getResult(0);
+    return tensor::InsertSliceOp::create(nb, l, sum, table, tableOffsets,
+                                         tableSizes, strides4);
+  };
+  return scf::ForOp::create(
+          b, loc, c0, bhValue, c1, ValueRange{tables},
+          [&](OpBuilder &b1, Location l1, Value batch, ValueRange t1) {
+            auto keys = scf::ForOp::create(
+                b1, l1, c0, mValue, c1, t1,
+                [&](OpBuilder &b2, Location l2, Value keyIndex, ValueRange t2) {
+                  auto perHash = scf::ForOp::create(
+                      b2, l2, c0, numHashesValue, c1, t2,
+                      [&](OpBuilder &b3, Location l3, Value hash,
+                          ValueRange t3) {
+                        scf::YieldOp::create(
+                            b3, l3,
+                            addRow(b3, l3, batch, keyIndex, hash, t3[0]));
+                      });
+                  scf::YieldOp::create(b2, l2, perHash.getResults());
+                });
+            scf::YieldOp::create(b1, l1, keys.getResults());
+          })
+          .getResult(0);
+
+}
+
+/// The same sums into a new zero-filled f32 buffer of `tableSizes` (bh, h,
+/// c, e), with one task per (bh, j, h, e) adding its element atomically (a
+/// GPU thread each after effattn-gpu-map-linalg; the order of the additions
+/// within a bucket is not fixed). Returns the buffer as a tensor.
+static Value buildAtomicBucketSums(OpBuilder &b, Location loc, Value values,
+                                   Value keyCodes,
+                                   ArrayRef<OpFoldResult> tableSizes) {
+  auto toBuffer = [&](Value tensor) -> Value {
+    auto type = cast<RankedTensorType>(tensor.getType());
+    return bufferization::ToBufferOp::create(
+        b, loc, MemRefType::get(type.getShape(), type.getElementType()),
+        tensor, /*read_only=*/true);
+  };
+  Value valueBuffer = toBuffer(values), codeBuffer = toBuffer(keyCodes);
+  SmallVector<int64_t> staticSizes;
+  SmallVector<Value> dynamicSizes;
+  dispatchIndexOpFoldResults(tableSizes, dynamicSizes, staticSizes);
+  auto tableType = MemRefType::get(staticSizes, b.getF32Type());
+  Value tables = memref::AllocOp::create(b, loc, tableType, dynamicSizes);
+  Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
+  linalg::FillOp::create(b, loc, zero, tables);
+  SmallVector<OpFoldResult> bounds{
+      tensor::getMixedSize(b, loc, values, 0),
+      tensor::getMixedSize(b, loc, values, 1), tableSizes[1],
+      tensor::getMixedSize(b, loc, values, 2)};
+  scf::ForallOp::create(
+      b, loc, bounds, ValueRange{}, std::nullopt,
+      [&](OpBuilder &nb, Location l, ValueRange ivs) {
+        Value batch = ivs[0], key = ivs[1], hash = ivs[2], column = ivs[3];
+        Value code = memref::LoadOp::create(nb, l, codeBuffer,
+                                            ValueRange{batch, key, hash});
+        Value bucket =
+            arith::IndexCastOp::create(nb, l, nb.getIndexType(), code);
+        Value value = memref::LoadOp::create(nb, l, valueBuffer,
+                                             ValueRange{batch, key, column});
+        if (value.getType() != nb.getF32Type())
+          value = arith::ExtFOp::create(nb, l, nb.getF32Type(), value);
+        memref::AtomicRMWOp::create(nb, l, arith::AtomicRMWKind::addf, value,
+                                    tables,
+                                    ValueRange{batch, hash, bucket, column});
+        scf::InParallelOp::create(nb, l);
+      });
+  auto tensorType = RankedTensorType::get(staticSizes, b.getF32Type());
+  return bufferization::ToTensorOp::create(b, loc, tensorType, tables,
+                                           /*restrict=*/true,
+                                           /*writable=*/true);
+}
+
 static Value buildLsh(YosoAttentionOp op, OpBuilder &b, unsigned numBatch) {
   Location loc = op.getLoc();
   const IteratorType par = IteratorType::parallel,
@@ -278,68 +395,17 @@ static Value buildLsh(YosoAttentionOp op, OpBuilder &b, unsigned numBatch) {
         });
   }
 
-  // tables[bh, h, c, :] = Σ_{j: code_h(k_j) = c} (mask ⊙ V)[bh, j, :], as
-  // loops over (bh, j, h) adding one value row into one bucket row.
+  // tables[bh, h, c, :] = Σ_{j: code_h(k_j) = c} (mask ⊙ V)[bh, j, :]. On a
+  // GPU, one thread per (bh, j, h, e) adding atomically; otherwise loops
+  // over (bh, j, h) adding one value row into one bucket row.
   OpFoldResult numHashes = b.getIndexAttr(hashes);
   OpFoldResult buckets = b.getIndexAttr(int64_t(1) << bits);
-  Value tables = lb.filled({numHashes, buckets, e}, zero);
-  Value c0 = arith::ConstantIndexOp::create(b, loc, 0);
-  Value c1 = arith::ConstantIndexOp::create(b, loc, 1);
-  Value numHashesValue = arith::ConstantIndexOp::create(b, loc, hashes);
-  Value bhValue = getValueOrCreateConstantIndexOp(b, loc, bh);
-  Value mValue = getValueOrCreateConstantIndexOp(b, loc, m);
-  std::optional<int64_t> staticE = getConstantIntValue(e);
-  auto rowType = RankedTensorType::get(
-      {staticE ? *staticE : ShapedType::kDynamic}, b.getF32Type());
-  AffineMap identity = AffineMap::getMultiDimIdentityMap(1, ctx);
-  auto addRow = [&](OpBuilder &nb, Location l, Value batch, Value keyIndex,
-                    Value hash, Value table) -> Value {
-    Value code = tensor::ExtractOp::create(nb, l, keyCodes,
-                                           ValueRange{batch, keyIndex, hash});
-    Value bucket = arith::IndexCastOp::create(nb, l, nb.getIndexType(), code);
-    OpFoldResult one = nb.getIndexAttr(1), zeroIndex = nb.getIndexAttr(0);
-    SmallVector<OpFoldResult> tableOffsets{batch, hash, bucket, zeroIndex};
-    SmallVector<OpFoldResult> tableSizes{one, one, one, e};
-    SmallVector<OpFoldResult> strides4(4, one), strides3(3, one);
-    Value row = tensor::ExtractSliceOp::create(
-        nb, l, rowType, table, tableOffsets, tableSizes, strides4);
-    Value source = tensor::ExtractSliceOp::create(
-        nb, l, rowType, maskedValue,
-        SmallVector<OpFoldResult>{batch, keyIndex, zeroIndex},
-        SmallVector<OpFoldResult>{one, one, e}, strides3);
-    Value sum = linalg::GenericOp::create(
-                    nb, l, TypeRange{rowType}, ValueRange{source},
-                    ValueRange{row}, ArrayRef<AffineMap>{identity, identity},
-                    ArrayRef<IteratorType>{par},
-                    [&](OpBuilder &bb, Location bl, ValueRange a) {
-                      Value added = arith::AddFOp::create(bb, bl, a[1],
-                                                          lb.toF32(bb, a[0]));
-                      linalg::YieldOp::create(bb, bl, added);
-                    })
-                    .getResult(0);
-    return tensor::InsertSliceOp::create(nb, l, sum, table, tableOffsets,
-                                         tableSizes, strides4);
-  };
-  tables =
-      scf::ForOp::create(
-          b, loc, c0, bhValue, c1, ValueRange{tables},
-          [&](OpBuilder &b1, Location l1, Value batch, ValueRange t1) {
-            auto keys = scf::ForOp::create(
-                b1, l1, c0, mValue, c1, t1,
-                [&](OpBuilder &b2, Location l2, Value keyIndex, ValueRange t2) {
-                  auto perHash = scf::ForOp::create(
-                      b2, l2, c0, numHashesValue, c1, t2,
-                      [&](OpBuilder &b3, Location l3, Value hash,
-                          ValueRange t3) {
-                        scf::YieldOp::create(
-                            b3, l3,
-                            addRow(b3, l3, batch, keyIndex, hash, t3[0]));
-                      });
-                  scf::YieldOp::create(b2, l2, perHash.getResults());
-                });
-            scf::YieldOp::create(b1, l1, keys.getResults());
-          })
-          .getResult(0);
+  Value tables =
+      targetsGpu(op)
+          ? buildAtomicBucketSums(b, loc, maskedValue, keyCodes,
+                                  {bh, numHashes, buckets, e})
+          : buildBucketSums(b, loc, lb, maskedValue, keyCodes,
+                            lb.filled({numHashes, buckets, e}, zero), hashes);
 
   // x[bh, i, :] = (mask_i / num_hashes) Σ_h tables[bh, h, code_h(q_i), :];
   // loops (bh, i, e, h).

@@ -42,6 +42,12 @@ inline CpuTargetAttr getCpuTarget(Operation *op) {
   return dyn_cast_if_present<CpuTargetAttr>(getTargetAttr(op));
 }
 
+/// Returns true if `op`'s module is compiled for a GPU (its `effattn.target`
+/// is a `#effattn.gpu`): decompositions then avoid sequential host loops.
+inline bool targetsGpu(Operation *op) {
+  return isa_and_present<GpuTargetAttr>(getTargetAttr(op));
+}
+
 /// The discardable attribute that holds the lowering config of an upstream
 /// op (`#effattn.gemm_config` on `linalg.matmul`).
 constexpr llvm::StringLiteral kLoweringConfigAttrName =
