@@ -177,7 +177,8 @@ def lookup_ffn(x, proj_weight, proj_bias, tables, bias, code_bits=8, projection=
 
 
 @functools.lru_cache(maxsize=64)
-def _quantize_module(input_type, result_type, beta, levels):
+def _quantize_module(input_type, result_type, beta, levels, target="host",
+                     emulate_gpu=False):
     text = (
         f"func.func @quantize(%x: {input_type}) -> ({result_type}, tensor<f32>) {{\n"
         f"  %q0 = tensor.empty() : {result_type}\n"
@@ -186,7 +187,8 @@ def _quantize_module(input_type, result_type, beta, levels):
         f" ins(%x : {input_type}) outs(%q0, %s0 : {result_type}, tensor<f32>)"
         f" -> {result_type}, tensor<f32>\n"
         f"  return %q, %s : {result_type}, tensor<f32>\n}}\n")
-    return compiler.compile(text, module_name="quantize")
+    return compiler.compile(text, target=target, module_name="quantize",
+                            emulate_gpu=emulate_gpu)
 
 
 def quantize(x, beta=1.0, levels=15):
@@ -194,7 +196,8 @@ def quantize(x, beta=1.0, levels=15):
     Returns (int64 array, float32 scale)."""
     (x,) = _float_operands(x)
     module = _quantize_module(_tensor_type(x.shape, _ELEMENT_TYPES[x.dtype]),
-                              _tensor_type(x.shape, "i64"), float(beta), int(levels))
+                              _tensor_type(x.shape, "i64"), float(beta), int(levels),
+                              *_target)
     q, scale = module.quantize(x)
     return q, np.float32(scale)
 

@@ -33,8 +33,6 @@ static StringRef whyNoGpuLowering(Operation *op) {
     return "the block selection runs on the host";
   if (isa<UnpackedMatmulOp, UnpackedSizesOp>(op))
     return "the unpacking plan runs on the host";
-  if (isa<QuantizeOp>(op))
-    return "the scale is read on the host";
   if (isa<FrameQuantizeOp, FrameLinearOp>(op))
     return "the frame transforms run on the host";
   return "";

@@ -3,8 +3,8 @@
 /// [Pattern: DecomposeEffAttnOp] IN: effattn.quantize, beta < 1.
 /// OUT: i32 keys of |x|, flattened to [1, numel]; the 32-step bisection for
 /// the k-th largest key (k = int(numel·(1 - beta)) = 51 here); alpha back
-/// from its key; scale = (1/alpha)·levels/2; round half to even, clamp,
-/// fptosi; the scale filled into its 0-d init.
+/// from its key; scale = (1/alpha)·levels/2 in a 0-d generic; round half to
+/// even, clamp, fptosi; the scale copied into its 0-d init.
 
 // CHECK-LABEL: func.func @quantize_percentile
 // CHECK-SAME: %[[X:[a-zA-Z0-9_]+]]: tensor<32x32xf32>, %[[Q:[a-zA-Z0-9_]+]]: tensor<32x32xi32>, %[[S:[a-zA-Z0-9_]+]]: tensor<f32>
@@ -16,15 +16,19 @@
 // CHECK: linalg.generic {{.*}} ins(%[[ROWS]], %{{.+}}, %{{.+}} : tensor<1x1024xi32>, tensor<1xi64>, tensor<1xi64>)
 // CHECK: %[[K:.+]] = arith.constant 51 : i64
 // CHECK: arith.cmpi sge, %{{.+}}, %[[K]] : i64
-// CHECK: %[[KEY:.+]] = tensor.extract %[[BOUNDS]]#0[%{{.+}}] : tensor<1xi64>
+/// The scale stays a 0-d tensor the kernels read (nothing is read on the
+/// host of a GPU library).
+// CHECK: %[[KEY:.+]] = tensor.collapse_shape %[[BOUNDS]]#0 [] : tensor<1xi64> into tensor<i64>
+// CHECK: %[[SCALE:.+]] = linalg.generic {{.*}} iterator_types = []} ins(%[[KEY]] : tensor<i64>) outs(%{{.+}} : tensor<f32>)
 // CHECK: %[[ALPHA:.+]] = arith.bitcast %{{.+}} : i32 to f32
 // CHECK: %[[CLAMPED:.+]] = arith.maximumf %[[ALPHA]], %{{.+}} : f32
 // CHECK: %[[RECIP:.+]] = arith.divf %{{.+}}, %[[CLAMPED]] : f32
-// CHECK: %[[SCALE:.+]] = arith.mulf %[[RECIP]], %{{.+}} : f32
-// CHECK: %[[INTS:.+]] = linalg.generic {{.*}} ins(%[[X]] : tensor<32x32xf32>) outs(%[[Q]] : tensor<32x32xi32>)
+// CHECK: %[[S1:.+]] = arith.mulf %[[RECIP]], %{{.+}} : f32
+// CHECK: linalg.yield %[[S1]] : f32
+// CHECK: %[[INTS:.+]] = linalg.generic {{.*}} ins(%[[X]], %[[SCALE]] : tensor<32x32xf32>, tensor<f32>) outs(%[[Q]] : tensor<32x32xi32>)
 // CHECK: math.roundeven
 // CHECK: arith.fptosi %{{.+}} : f32 to i32
-// CHECK: %[[SOUT:.+]] = linalg.fill ins(%[[SCALE]] : f32) outs(%[[S]] : tensor<f32>) -> tensor<f32>
+// CHECK: %[[SOUT:.+]] = linalg.generic {{.*}} ins(%[[SCALE]] : tensor<f32>) outs(%[[S]] : tensor<f32>)
 // CHECK: return %[[INTS]], %[[SOUT]]
 func.func @quantize_percentile(%x: tensor<32x32xf32>, %q: tensor<32x32xi32>, %s: tensor<f32>) -> (tensor<32x32xi32>, tensor<f32>) {
   %r:2 = effattn.quantize {beta = 0.95, levels = 15} ins(%x : tensor<32x32xf32>) outs(%q, %s : tensor<32x32xi32>, tensor<f32>) -> tensor<32x32xi32>, tensor<f32>

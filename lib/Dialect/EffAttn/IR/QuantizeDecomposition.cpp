@@ -53,16 +53,19 @@ FailureOr<SmallVector<Value>> QuantizeOp::decomposeOperation(OpBuilder &b) {
   AffineMap identity = b.getMultiDimIdentityMap(rank);
   AffineMap toScalar = AffineMap::get(rank, 0, b.getContext());
 
-  // alpha: the largest magnitude, or the k-th largest.
+  // alpha: the largest magnitude (f32), or the k-th largest (an i64 ordered
+  // key), as a 0-d tensor. Everything after the input's reductions stays in
+  // tensors of the kernels (a GPU library reads nothing on the host).
+  AffineMap none = AffineMap::get(0, 0, b.getContext());
   Value alpha;
-  if (getBeta().convertToDouble() == 1.0) {
-    Value max = lb.generic(
+  bool fromKey = getBeta().convertToDouble() != 1.0;
+  if (!fromKey) {
+    alpha = lb.generic(
         {getInput()}, lb.filled({}, lb.constant(0.0f)), {identity, toScalar},
         reduction, [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
           Value magnitude = math::AbsFOp::create(nb, l, lb.toF32(nb, a[0]));
           return arith::MaximumFOp::create(nb, l, a[1], magnitude);
         });
-    alpha = tensor::ExtractOp::create(b, loc, max, ValueRange{});
   } else {
     Value keys = lb.generic(
         {getInput()},
@@ -82,24 +85,34 @@ FailureOr<SmallVector<Value>> QuantizeOp::decomposeOperation(OpBuilder &b) {
         flat, SmallVector<ReassociationIndices>{{0, 1}});
     Value key = buildKthLargestKey(b, loc, rows, b.getIndexAttr(1),
                                    getPercentileRank());
-    Value zero = arith::ConstantIndexOp::create(b, loc, 0);
-    alpha =
-        buildValueOfKey(b, loc, tensor::ExtractOp::create(b, loc, key, zero));
+    // [1] -> [].
+    alpha = tensor::CollapseShapeOp::create(
+        b, loc,
+        RankedTensorType::get(
+            {}, cast<RankedTensorType>(key.getType()).getElementType()),
+        key, SmallVector<ReassociationIndices>{});
   }
-  alpha = arith::MaximumFOp::create(b, loc, alpha, lb.constant(kMinAlpha));
   // torch evaluates (levels / 2) / alpha as reciprocal(alpha) · (levels / 2).
-  Value reciprocal = arith::DivFOp::create(b, loc, lb.constant(1.0f), alpha);
-  Value scale = arith::MulFOp::create(
-      b, loc, reciprocal,
-      lb.constant(static_cast<float>(0.5 * getLevelsAttr().getInt())));
+  Value scale = lb.generic(
+      {alpha},
+      tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{}, b.getF32Type()),
+      {none, none}, {}, [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+        Value value = fromKey ? buildValueOfKey(nb, l, a[0]) : a[0];
+        value = arith::MaximumFOp::create(nb, l, value, lb.constant(kMinAlpha));
+        Value reciprocal =
+            arith::DivFOp::create(nb, l, lb.constant(1.0f), value);
+        return arith::MulFOp::create(
+            nb, l, reciprocal,
+            lb.constant(static_cast<float>(0.5 * getLevelsAttr().getInt())));
+      });
 
   auto intType = cast<IntegerType>(getInit().getType().getElementType());
   auto [lo, hi] = saturationBounds(intType);
   Value lower = lb.constant(lo), upper = lb.constant(hi);
   Value result = lb.generic(
-      {getInput()}, getInit(), {identity, identity}, parallel,
+      {getInput(), scale}, getInit(), {identity, toScalar, identity}, parallel,
       [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
-        Value product = arith::MulFOp::create(nb, l, lb.toF32(nb, a[0]), scale);
+        Value product = arith::MulFOp::create(nb, l, lb.toF32(nb, a[0]), a[1]);
         Value rounded = math::RoundEvenOp::create(nb, l, product);
         // maxnumf/minnumf map NaN to a bound.
         Value clamped = arith::MinNumFOp::create(
@@ -107,6 +120,7 @@ FailureOr<SmallVector<Value>> QuantizeOp::decomposeOperation(OpBuilder &b) {
         return arith::FPToSIOp::create(nb, l, intType, clamped);
       });
   Value scaleResult =
-      linalg::FillOp::create(b, loc, scale, getScaleInit()).getResult(0);
+      lb.generic({scale}, getScaleInit(), {none, none}, {},
+                 [&](OpBuilder &, Location, ValueRange a) { return a[0]; });
   return SmallVector<Value>{result, scaleResult};
 }

@@ -21,8 +21,8 @@
 
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
-#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 
@@ -218,25 +218,25 @@ static Value buildBucketSums(OpBuilder &b, Location loc,
                                          tableSizes, strides4);
   };
   return scf::ForOp::create(
-          b, loc, c0, bhValue, c1, ValueRange{tables},
-          [&](OpBuilder &b1, Location l1, Value batch, ValueRange t1) {
-            auto keys = scf::ForOp::create(
-                b1, l1, c0, mValue, c1, t1,
-                [&](OpBuilder &b2, Location l2, Value keyIndex, ValueRange t2) {
-                  auto perHash = scf::ForOp::create(
-                      b2, l2, c0, numHashesValue, c1, t2,
-                      [&](OpBuilder &b3, Location l3, Value hash,
-                          ValueRange t3) {
-                        scf::YieldOp::create(
-                            b3, l3,
-                            addRow(b3, l3, batch, keyIndex, hash, t3[0]));
-                      });
-                  scf::YieldOp::create(b2, l2, perHash.getResults());
-                });
-            scf::YieldOp::create(b1, l1, keys.getResults());
-          })
-          .getResult(0);
-
+             b, loc, c0, bhValue, c1, ValueRange{tables},
+             [&](OpBuilder &b1, Location l1, Value batch, ValueRange t1) {
+               auto keys = scf::ForOp::create(
+                   b1, l1, c0, mValue, c1, t1,
+                   [&](OpBuilder &b2, Location l2, Value keyIndex,
+                       ValueRange t2) {
+                     auto perHash = scf::ForOp::create(
+                         b2, l2, c0, numHashesValue, c1, t2,
+                         [&](OpBuilder &b3, Location l3, Value hash,
+                             ValueRange t3) {
+                           scf::YieldOp::create(
+                               b3, l3,
+                               addRow(b3, l3, batch, keyIndex, hash, t3[0]));
+                         });
+                     scf::YieldOp::create(b2, l2, perHash.getResults());
+                   });
+               scf::YieldOp::create(b1, l1, keys.getResults());
+             })
+      .getResult(0);
 }
 
 /// The same sums into a new zero-filled f32 buffer of `tableSizes` (bh, h,
@@ -249,8 +249,8 @@ static Value buildAtomicBucketSums(OpBuilder &b, Location loc, Value values,
   auto toBuffer = [&](Value tensor) -> Value {
     auto type = cast<RankedTensorType>(tensor.getType());
     return bufferization::ToBufferOp::create(
-        b, loc, MemRefType::get(type.getShape(), type.getElementType()),
-        tensor, /*read_only=*/true);
+        b, loc, MemRefType::get(type.getShape(), type.getElementType()), tensor,
+        /*read_only=*/true);
   };
   Value valueBuffer = toBuffer(values), codeBuffer = toBuffer(keyCodes);
   SmallVector<int64_t> staticSizes;
@@ -260,10 +260,10 @@ static Value buildAtomicBucketSums(OpBuilder &b, Location loc, Value values,
   Value tables = memref::AllocOp::create(b, loc, tableType, dynamicSizes);
   Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
   linalg::FillOp::create(b, loc, zero, tables);
-  SmallVector<OpFoldResult> bounds{
-      tensor::getMixedSize(b, loc, values, 0),
-      tensor::getMixedSize(b, loc, values, 1), tableSizes[1],
-      tensor::getMixedSize(b, loc, values, 2)};
+  SmallVector<OpFoldResult> bounds{tensor::getMixedSize(b, loc, values, 0),
+                                   tensor::getMixedSize(b, loc, values, 1),
+                                   tableSizes[1],
+                                   tensor::getMixedSize(b, loc, values, 2)};
   scf::ForallOp::create(
       b, loc, bounds, ValueRange{}, std::nullopt,
       [&](OpBuilder &nb, Location l, ValueRange ivs) {
