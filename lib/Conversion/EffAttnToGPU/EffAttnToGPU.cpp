@@ -29,8 +29,6 @@ using namespace mlir::effattn;
 /// ops other than attention run as kernels of their linalg decomposition,
 /// which for these still has loops and scalar code on the host.
 static StringRef whyNoGpuLowering(Operation *op) {
-  if (isa<MraAttentionOp>(op))
-    return "the block selection runs on the host";
   if (isa<UnpackedMatmulOp, UnpackedSizesOp>(op))
     return "the unpacking plan runs on the host";
   if (isa<FrameQuantizeOp, FrameLinearOp>(op))

@@ -282,8 +282,9 @@ struct EffAttnGPUMapLinalgPass
     }
 
     SmallVector<linalg::LinalgOp> ops;
+    // Linalg ops in the body of a parallel loop run in that loop's thread.
     module.walk([&](linalg::LinalgOp op) {
-      if (!isOnDevice(op))
+      if (!isOnDevice(op) && !op->getParentOfType<scf::ForallOp>())
         ops.push_back(op);
     });
     for (linalg::LinalgOp op : ops) {
@@ -339,6 +340,28 @@ struct EffAttnGPUMapLinalgPass
     if (failed(applyPartialConversion(module, target, std::move(patterns))))
       return signalPassFailure();
     finalizeParallelLoopToGPUConversion(module);
+
+    // A thread's own buffers (a parallel loop body's temporaries) live in
+    // its private memory, not in the small device heap malloc would use.
+    WalkResult allocs = module.walk([&](memref::AllocOp alloc) {
+      if (!alloc->getParentOfType<gpu::LaunchOp>())
+        return WalkResult::advance();
+      if (!alloc.getType().hasStaticShape()) {
+        alloc.emitOpError("allocates a buffer of run-time size in a GPU "
+                          "thread; only static sizes fit its private memory");
+        return WalkResult::interrupt();
+      }
+      for (Operation *user : llvm::make_early_inc_range(alloc->getUsers()))
+        if (isa<memref::DeallocOp>(user))
+          rewriter.eraseOp(user);
+      rewriter.setInsertionPoint(alloc);
+      rewriter.replaceOpWithNewOp<memref::AllocaOp>(
+          alloc, alloc.getType(), alloc.getDynamicSizes(),
+          alloc.getSymbolOperands(), alloc.getAlignmentAttr());
+      return WalkResult::advance();
+    });
+    if (allocs.wasInterrupted())
+      return signalPassFailure();
 
     // Host code of a GPU library only allocates, copies and launches.
     WalkResult result = module.walk([](Operation *op) {

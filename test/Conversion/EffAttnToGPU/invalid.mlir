@@ -33,8 +33,8 @@ func.func @dynamic_head(%q: tensor<4x?xf32>, %v: tensor<4x8xf32>, %o: tensor<4x8
 
 // -----
 
-func.func @no_gpu_lowering(%q: tensor<64x16xf32>, %o: tensor<64x16xf32>) -> tensor<64x16xf32> {
-  // expected-error @+1 {{'effattn.mra_attention' op has no GPU lowering yet: the block selection runs on the host}}
-  %r = effattn.mra_attention {block_size = 32, num_blocks = 2} ins(%q, %q, %q : tensor<64x16xf32>, tensor<64x16xf32>, tensor<64x16xf32>) outs(%o : tensor<64x16xf32>) -> tensor<64x16xf32>
-  return %r : tensor<64x16xf32>
+func.func @no_gpu_lowering(%a: tensor<8x16xi64>, %b: tensor<4x16xi64>, %o: tensor<8x4xi64>) -> tensor<8x4xi64> {
+  // expected-error @+1 {{'effattn.unpacked_matmul' op has no GPU lowering yet: the unpacking plan runs on the host}}
+  %r = effattn.unpacked_matmul {bits = 4} ins(%a, %b : tensor<8x16xi64>, tensor<4x16xi64>) outs(%o : tensor<8x4xi64>) -> tensor<8x4xi64>
+  return %r : tensor<8x4xi64>
 }

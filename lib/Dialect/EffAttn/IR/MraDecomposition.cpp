@@ -198,11 +198,16 @@ Value MraDecomposer::selectionKeys(Value lo, Value rowMax) {
         Value col = linalg::IndexOp::create(nb, l, 2);
         Value s = arith::SubFOp::create(nb, l, a[0], a[1]);
         if (diagonal > 0) {
-          Value distance = math::AbsIOp::create(
-              nb, l, arith::SubIOp::create(nb, l, row, col));
-          s = addIf(arith::CmpIOp::create(nb, l, arith::CmpIPredicate::sle,
-                                          distance, index(diagonal / 2)),
-                    s);
+          // |row - col| <= diagonal / 2, as two comparisons (math.absi on
+          // index has no NVVM lowering).
+          auto within = [&](Value x, Value y) -> Value {
+            return arith::CmpIOp::create(nb, l, arith::CmpIPredicate::sle,
+                                         arith::SubIOp::create(nb, l, x, y),
+                                         index(diagonal / 2));
+          };
+          s = addIf(
+              arith::AndIOp::create(nb, l, within(row, col), within(col, row)),
+              s);
         }
         if (first > 0) {
           s = addIf(arith::CmpIOp::create(nb, l, arith::CmpIPredicate::slt, row,

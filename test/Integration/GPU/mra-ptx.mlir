@@ -1,0 +1,22 @@
+// REQUIRES: cuda-toolkit
+// RUN: effattn-opt %s --effattn-gpu-pipeline="chip=sm_90 format=isa" \
+// RUN:   | %python %S/Inputs/gpu_object.py --all --ptxas %ptxas --arch sm_90 | FileCheck %s
+// RUN: effattn-opt %s --effattn-gpu-pipeline="chip=sm_80 format=isa" \
+// RUN:   | %python %S/Inputs/gpu_object.py --all --ptxas %ptxas --arch sm_80 | FileCheck %s
+
+/// Compile-only: MRA-2 through effattn-gpu-pipeline. The block selection
+/// and the per-row sparse blocks run as one thread per (batch, block row)
+/// whose block-sized temporaries are in its private memory (the kernels'
+/// stack frames, not the device heap); ptxas accepts every kernel for sm_80
+/// and sm_90 without spills.
+
+// CHECK: Compiling entry function 'mra_kernel'
+// CHECK-NOT: {{[1-9][0-9]*}} bytes spill
+// CHECK: used 0 barriers, {{[1-9][0-9]*}} bytes cumulative stack size
+// CHECK-NOT: {{[1-9][0-9]*}} bytes spill
+// CHECK-NOT: error
+func.func @mra(%q: tensor<2x4x256x32xf32>, %k: tensor<2x4x256x32xf32>, %v: tensor<2x4x256x32xf32>, %m: tensor<2x4x256xi1>) -> tensor<2x4x256x32xf32> {
+  %o = tensor.empty() : tensor<2x4x256x32xf32>
+  %r = effattn.mra_attention {block_size = 32, blocks_per_row = 2, prior_diagonal_blocks = 3} ins(%q, %k, %v : tensor<2x4x256x32xf32>, tensor<2x4x256x32xf32>, tensor<2x4x256x32xf32>) mask(%m : tensor<2x4x256xi1>) outs(%o : tensor<2x4x256x32xf32>) -> tensor<2x4x256x32xf32>
+  return %r : tensor<2x4x256x32xf32>
+}
