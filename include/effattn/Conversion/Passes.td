@@ -79,7 +79,15 @@ def EffAttnGPUMapLinalgPass : Pass<"effattn-gpu-map-linalg", "ModuleOp"> {
     limit) and its reduction loops run in order by that thread. An op with
     no parallel loop (a full reduction, a 0-d fill) runs in a kernel of one
     thread. Copies between strided views become kernels too; contiguous
-    copies stay `memref.copy` for `effattn-gpu-device-buffers`.
+    copies stay `memref.copy` for `effattn-gpu-device-buffers`. A
+    `scf.forall` over buffers (a decomposition's per-row loop) becomes one
+    thread per iteration, the linalg ops and loops of its body running in
+    that thread and its static temporaries in private memory
+    (`memref.alloca`). Constants kernels read (`memref.get_global`) move
+    into the kernels, so that outlining makes them device globals. Each
+    thread reduces in registers: its output elements are read once and
+    written once. Afterwards host code only allocates, copies and launches:
+    anything else that reads or writes a buffer there is an error.
   }];
   let options = [
     Option<"threadsPerBlock", "threads-per-block", "int64_t",

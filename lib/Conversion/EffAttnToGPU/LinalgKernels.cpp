@@ -22,6 +22,7 @@
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/GPU/Transforms/ParallelLoopMapper.h"
+#include "mlir/Dialect/GPU/Utils/GPUUtils.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -340,6 +341,14 @@ struct EffAttnGPUMapLinalgPass
     if (failed(applyPartialConversion(module, target, std::move(patterns))))
       return signalPassFailure();
     finalizeParallelLoopToGPUConversion(module);
+
+    // Constant buffers (memref.global, host memory) used by kernels are
+    // referenced from inside them, so that kernel outlining copies them into
+    // the GPU module as device globals.
+    module.walk([](gpu::LaunchOp launch) {
+      (void)sinkOperationsIntoLaunchOp(
+          launch, [](Operation *op) { return isa<memref::GetGlobalOp>(op); });
+    });
 
     // A thread's own buffers (a parallel loop body's temporaries) live in
     // its private memory, not in the small device heap malloc would use.

@@ -28,7 +28,12 @@
 
 // PTX: .entry yoso_lsh_kernel
 // PTX: {{red|atom}}.global.add.f32
+/// The Hadamard matrix of BH4's dense stage is a device global.
+// PTX: .global .align {{[0-9]+}} .b8 __constant_16x16xf32[1024] = {0, 0, 128, 63,
+// PTX: .entry lookup_kernel
 
+/// No constant stays in host memory for kernels to read.
+// HOST-NOT: llvm.mlir.global {{.*}}@__constant_
 // HOST-LABEL: llvm.func @nystrom(
 // HOST: llvm.call @mgpuMemAlloc
 // HOST: gpu.launch_func <%{{.+}} : !llvm.ptr> @nystrom_kernel::@nystrom_kernel blocks in (%{{.+}}, %{{.+}}, %{{.+}}) threads in (%{{.+}}, %{{.+}}, %{{.+}})
