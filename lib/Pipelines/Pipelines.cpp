@@ -166,6 +166,8 @@ void mlir::effattn::buildGPUPipeline(OpPassManager &pm,
                                      const GPUPipelineOptions &options) {
   if (options.inlineFunctions)
     addInlining(pm);
+  // Constant weights become packed low-bit codes (at compile time).
+  pm.addNestedPass<func::FuncOp>(createEffAttnQuantizeWeightsPass());
   ConvertEffAttnToGPUPassOptions convertOptions;
   convertOptions.gpu = options.chip;
   pm.addPass(createConvertEffAttnToGPUPass(convertOptions));

@@ -197,3 +197,28 @@ def test_gpu_quantize_matches_oracle_exactly(shape, beta, levels, dtype, emulate
     want_q, want_scale = reference.quantize(x, beta=beta, levels=levels)
     assert q.dtype == np.int64 and scale == want_scale
     np.testing.assert_array_equal(q, want_q)
+
+
+@ON_GPU_AND_EMULATED
+@pytest.mark.parametrize("bits", [2, 3, 4, 8])
+@pytest.mark.parametrize("shape,redundancy,seed_out", [((48, 64), 1.0, None),
+                                                       ((32, 96), 1.1, 9)])
+def test_gpu_frame_quant_matches_oracle(bits, shape, redundancy, seed_out,
+                                        emulated):
+    """frame_quantize folds to constant codes at compile time; frame_linear
+    runs its transforms over the whole batch (butterflies as gather
+    kernels) and the product as one thread per output extracting its
+    codes' fields."""
+    rng = np.random.default_rng(bits)
+    w = rng.standard_normal(shape).astype(np.float32)
+    w[:, 5] *= 6
+    kwargs = dict(bits=bits, redundancy=redundancy, seed_in=17, seed_out=seed_out)
+    compiled = run_on_gpu(effattn.ops.frame_quantize, w, emulated=emulated, **kwargs)
+    oracle = reference.frame_quantize(w, **kwargs)
+    np.testing.assert_array_equal(compiled.codes, oracle.codes)
+    np.testing.assert_array_equal(compiled.compiled_words, oracle.packed)
+    for x_shape in [(1, shape[1]), (7, shape[1]), (2, 3, shape[1])]:
+        x = rng.standard_normal(x_shape).astype(np.float32)
+        got = run_on_gpu(effattn.ops.frame_linear, x, compiled, emulated=emulated)
+        assert got.shape == x_shape[:-1] + (shape[0],)
+        assert relative_error(got, reference.frame_linear(x, oracle)) < 1e-5, x_shape

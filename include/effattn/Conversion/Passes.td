@@ -30,8 +30,8 @@ def ConvertEffAttnToGPUPass : Pass<"effattn-convert-to-gpu", "ModuleOp"> {
 
     Other effattn ops are left to `effattn-decompose`, whose linalg ops
     `effattn-gpu-map-linalg` runs as kernels. An op whose decomposition
-    still computes on the host (MRA's block selection, the IM-Unpack plan,
-    the FrameQuant transforms) is an error naming it and why.
+    still computes on the host (IM-Unpack's plan) is an error naming it and
+    why.
   }];
   let options = [
     Option<"gpu", "gpu", "std::string", /*default=*/"\"sm_90\"",

@@ -31,8 +31,6 @@ using namespace mlir::effattn;
 static StringRef whyNoGpuLowering(Operation *op) {
   if (isa<UnpackedMatmulOp, UnpackedSizesOp>(op))
     return "the unpacking plan runs on the host";
-  if (isa<FrameQuantizeOp, FrameLinearOp>(op))
-    return "the frame transforms run on the host";
   return "";
 }
 

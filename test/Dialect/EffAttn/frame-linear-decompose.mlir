@@ -98,3 +98,31 @@ func.func @tables(%x: tensor<?x64xf32>, %codes: tensor<4x4x16xi32>, %s: tensor<6
   return %y : tensor<?x64xf32>
 }
 }
+
+// -----
+
+/// On a GPU target the transforms apply to the whole batch (no per-row
+/// scf.forall) with gather butterflies, and the product is a generic that
+/// extracts field c mod 16 of word (r floordiv 16, c floordiv 16, r mod 16)
+/// (2 bits: 16 codes per word), then one applying scale and zero.
+
+// CHECK: #[[$CODEMAP:.+]] = affine_map<(d0, d1, d2) -> (d1 floordiv 16, d2 floordiv 16, d1 mod 16)>
+// CHECK-LABEL: func.func @gpu_product
+// CHECK-SAME: %{{[a-zA-Z0-9_]+}}: tensor<?x64xf32>, %[[CODES:[a-zA-Z0-9_]+]]: tensor<4x4x16xi32>
+// CHECK-NOT: scf.forall
+// CHECK-NOT: vector.
+// CHECK: %[[DOTS:.+]] = linalg.generic {indexing_maps = [#{{.+}}, #[[$CODEMAP]], #{{.+}}], iterator_types = ["parallel", "parallel", "reduction"]} ins(%{{.+}}, %[[CODES]] : tensor<?x64xf32>, tensor<4x4x16xi32>)
+// CHECK: ^bb0(%[[X:.+]]: f32, %[[WORD:.+]]: i32, %[[ACC:.+]]: f32):
+// CHECK: %[[FIELD:.+]] = arith.remui %{{.+}}, %{{.+}} : index
+// CHECK: %[[SHIFTED:.+]] = arith.shrui %[[WORD]], %{{.+}} : i32
+// CHECK: %[[CODE:.+]] = arith.andi %[[SHIFTED]], %{{.+}} : i32
+// CHECK: %[[Q:.+]] = arith.uitofp %[[CODE]] : i32 to f32
+// CHECK: arith.mulf %[[Q]], %[[X]] : f32
+// CHECK: linalg.generic {{.*}} ins(%[[DOTS]], %{{.+}}, %{{.+}}, %{{.+}} : tensor<?x64xf32>, tensor<?xf32>, tensor<64xf32>, tensor<64xf32>)
+module attributes {effattn.target = #effattn.gpu<chip = "sm_90", features = "+ptx80", sm_count = 132, warp_size = 32, max_threads_per_block = 1024, shared_memory_per_block = 232448, shared_memory_per_sm = 233472, registers_per_sm = 65536, max_registers_per_thread = 255, mma_shapes = []>} {
+func.func @gpu_product(%x: tensor<?x64xf32>, %codes: tensor<4x4x16xi32>, %s: tensor<64xf32>, %init: tensor<?x64xf32>) -> tensor<?x64xf32> {
+  %y = effattn.frame_linear ins(%x, %codes, %s, %s : tensor<?x64xf32>, tensor<4x4x16xi32>, tensor<64xf32>, tensor<64xf32>)
+      outs(%init : tensor<?x64xf32>) -> tensor<?x64xf32>
+  return %y : tensor<?x64xf32>
+}
+}

@@ -8,7 +8,7 @@
 // RUN:   | %python %S/Inputs/gpu_object.py --all | FileCheck %s --check-prefix=PTX
 
 /// Compile-only: Nyström, YOSO-E, YOSO-LSH (its bucket sums as atomic f32
-/// adds), LookupFFN with the BH4 projection (its
+/// adds), FrameQuant's frame_linear (3-bit codes), LookupFFN with the BH4 projection (its
 /// Walsh-Hadamard butterflies as gather kernels) and a model's own matmul
 /// through effattn-gpu-pipeline. Every linalg op of their decompositions is
 /// a kernel (256 threads, one per output element); ptxas accepts them all
@@ -24,6 +24,8 @@
 // PTXAS: Compiling entry function 'lookup_kernel'
 // PTXAS-NOT: {{[1-9][0-9]*}} bytes {{stack frame|spill}}
 // PTXAS: Compiling entry function 'matmul_kernel'
+// PTXAS-NOT: {{[1-9][0-9]*}} bytes {{stack frame|spill}}
+// PTXAS: Compiling entry function 'frame_kernel'
 // PTXAS-NOT: {{[1-9][0-9]*}} bytes {{stack frame|spill}}
 
 // PTX: .entry yoso_lsh_kernel
@@ -72,4 +74,12 @@ func.func @matmul(%a: tensor<128x64xf16>, %b: tensor<64x96xf16>) -> tensor<128x9
   %c0 = linalg.fill ins(%zero : f32) outs(%e : tensor<128x96xf32>) -> tensor<128x96xf32>
   %c = linalg.matmul ins(%a, %b : tensor<128x64xf16>, tensor<64x96xf16>) outs(%c0 : tensor<128x96xf32>) -> tensor<128x96xf32>
   return %c : tensor<128x96xf32>
+}
+
+func.func @frame(%x: tensor<?x128xf32>, %codes: tensor<8x13x16xi32>, %s: tensor<128xf32>, %z: tensor<128xf32>) -> tensor<?x128xf32> {
+  %c0 = arith.constant 0 : index
+  %n = tensor.dim %x, %c0 : tensor<?x128xf32>
+  %o = tensor.empty(%n) : tensor<?x128xf32>
+  %y = effattn.frame_linear {bits = 3, seed_in = 4, seed_out = 5} ins(%x, %codes, %s, %z : tensor<?x128xf32>, tensor<8x13x16xi32>, tensor<128xf32>, tensor<128xf32>) outs(%o : tensor<?x128xf32>) -> tensor<?x128xf32>
+  return %y : tensor<?x128xf32>
 }

@@ -44,11 +44,15 @@ namespace {
 /// Emits one frame_linear op.
 class FrameLinearBuilder {
 public:
-  FrameLinearBuilder(OpBuilder &b, Location loc, FrameQuantConfig config)
-      : b(b), loc(loc), config(config), lb(b, loc, {}) {}
+  FrameLinearBuilder(OpBuilder &b, Location loc, FrameQuantConfig config,
+                     ButterflyKind butterflies)
+      : b(b), loc(loc), config(config), butterflies(butterflies),
+        lb(b, loc, {}) {}
 
   /// Returns `transform` applied to each row of x [B, cols] as parallel
-  /// tasks: [B, resultCols].
+  /// tasks: [B, resultCols]. With gather butterflies (GPU) the transform
+  /// applies to all rows at once: each of its linalg ops is then a kernel
+  /// over the whole batch.
   Value byRows(Value x, int64_t resultCols,
                function_ref<Value(Value)> transform);
   /// Returns T·x [B, C] for x [B, dim], zero-padded to `paddedCols`.
@@ -80,12 +84,15 @@ private:
   OpBuilder &b;
   Location loc;
   FrameQuantConfig config;
+  ButterflyKind butterflies;
   BatchedLinalgBuilder lb;
 };
 } // namespace
 
 Value FrameLinearBuilder::byRows(Value x, int64_t resultCols,
                                  function_ref<Value(Value)> transform) {
+  if (butterflies == ButterflyKind::Gather)
+    return transform(x);
   OpFoldResult numRows = tensor::getMixedSize(b, loc, x, 0);
   Value init = tensor::EmptyOp::create(
       b, loc, SmallVector<OpFoldResult>{numRows, b.getIndexAttr(resultCols)},
@@ -234,7 +241,7 @@ Value FrameLinearBuilder::project(Value x, int64_t dim, uint32_t seed,
   int64_t p = getHadamardChunk(dim);
   int64_t groups = dim / 16;
   Value hadamard = buildWalshHadamard(
-      b, loc, flipSigns(reshape(x, {dim / p, p}), seed), ButterflyKind::Vector);
+      b, loc, flipSigns(reshape(x, {dim / p, p}), seed), butterflies);
   // [B, groups, 16] -> [B, 16, groups] -> blocks -> [B, 2k, groups].
   Value blocks = frameBlocks(dim, 1.0 / std::sqrt(double(p)));
   Value transformed = applyBlocks(
@@ -261,8 +268,8 @@ Value FrameLinearBuilder::projectBack(Value y, int64_t dim, uint32_t seed) {
   // [B, 2k, groups] -> blocks -> [B, 16, groups] -> [B, groups, 16].
   Value grouped = transposeLast(
       applyBlocks(reshape(y, {coefficients, groups}), blocks, true));
-  Value hadamard = buildWalshHadamard(b, loc, reshape(grouped, {dim / p, p}),
-                                      ButterflyKind::Vector);
+  Value hadamard =
+      buildWalshHadamard(b, loc, reshape(grouped, {dim / p, p}), butterflies);
   return reshape(flipSigns(hadamard, seed), {dim});
 }
 
@@ -276,19 +283,26 @@ FailureOr<SmallVector<Value>> FrameLinearOp::decomposeOperation(OpBuilder &b) {
   int64_t in = inputType.getDimSize(numBatch);
   int64_t out = getInit().getType().getDimSize(numBatch);
   auto codesType = cast<RankedTensorType>(getCodes().getType());
-  FrameLinearBuilder builder(b, loc, config);
+  ButterflyKind butterflies = chooseButterflyKind(*this);
+  FrameLinearBuilder builder(b, loc, config, butterflies);
 
   Value x = collapseBatchDims(b, loc, getInput(), numBatch);
   int64_t paddedCols = getCodesPerWord(config.bits) * codesType.getDimSize(1);
   Value transformed = builder.byRows(x, paddedCols, [&](Value rows) {
     return builder.project(rows, in, config.seedIn, paddedCols);
   });
-  int64_t batchSize = cast<RankedTensorType>(x.getType()).getDimSize(0);
-  PackedProductConfig product =
-      choosePackedProductConfig(getCpuTarget(*this), codesType.getDimSize(0),
-                                config.bits, batchSize == 1);
-  Value y = buildPackedProduct(b, loc, transformed, getCodes(), getScale(),
-                               getZero(), config.bits, product);
+  Value y;
+  if (butterflies == ButterflyKind::Gather) {
+    y = buildGatherPackedProduct(b, loc, transformed, getCodes(), getScale(),
+                                 getZero(), config.bits);
+  } else {
+    int64_t batchSize = cast<RankedTensorType>(x.getType()).getDimSize(0);
+    PackedProductConfig product =
+        choosePackedProductConfig(getCpuTarget(*this), codesType.getDimSize(0),
+                                  config.bits, batchSize == 1);
+    y = buildPackedProduct(b, loc, transformed, getCodes(), getScale(),
+                           getZero(), config.bits, product);
+  }
   if (config.seedOut)
     y = builder.byRows(y, out, [&](Value rows) {
       return builder.projectBack(rows, out, *config.seedOut);

@@ -432,3 +432,53 @@ Value mlir::effattn::buildPackedProduct(OpBuilder &b, Location loc, Value x,
   return PackedProductBuilder(b, loc, bits, config)
       .build(x, codes, scale, zero);
 }
+
+Value mlir::effattn::buildGatherPackedProduct(OpBuilder &b, Location loc,
+                                              Value x, Value codes, Value scale,
+                                              Value zero, int64_t bits) {
+  const IteratorType par = IteratorType::parallel,
+                     red = IteratorType::reduction;
+  BatchedLinalgBuilder lb(b, loc, {});
+  MLIRContext *ctx = b.getContext();
+  OpFoldResult numBatch = tensor::getMixedSize(b, loc, x, 0);
+  OpFoldResult numRows = tensor::getMixedSize(b, loc, scale, 0);
+  int64_t fields = getCodesPerWord(bits);
+  Value sums = lb.rowSum(x, numBatch);
+  // dots[b, r] = Σ_c q(r, c) · x[b, c]; loops (b, r, c). q(r, c) is field
+  // c mod n of word (r floordiv 16, c floordiv n, r mod 16), n = 32 / bits.
+  AffineExpr row = getAffineDimExpr(1, ctx), col = getAffineDimExpr(2, ctx);
+  AffineMap codeMap = AffineMap::get(
+      3, 0, {row.floorDiv(kLanes), col.floorDiv(fields), row % kLanes}, ctx);
+  Value zeroF32 = lb.constant(0.0f);
+  Value dots = lb.generic(
+      {x, codes}, lb.filled({numBatch, numRows}, zeroF32),
+      {lb.map(3, {0, 2}), codeMap, lb.map(3, {0, 1})}, {par, par, red},
+      [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+        Value field = arith::RemUIOp::create(
+            nb, l, linalg::IndexOp::create(nb, l, 2),
+            arith::ConstantIndexOp::create(nb, l, fields));
+        Value shift = arith::IndexCastOp::create(
+            nb, l, nb.getI32Type(),
+            arith::MulIOp::create(nb, l, field,
+                                  arith::ConstantIndexOp::create(nb, l, bits)));
+        Value mask = arith::ConstantOp::create(
+            nb, l, nb.getI32IntegerAttr((int32_t(1) << bits) - 1));
+        Value code = arith::AndIOp::create(
+            nb, l, arith::ShRUIOp::create(nb, l, a[1], shift), mask);
+        Value weight = arith::UIToFPOp::create(nb, l, nb.getF32Type(), code);
+        return arith::AddFOp::create(
+            nb, l, a[2], arith::MulFOp::create(nb, l, weight, a[0]));
+      });
+  // y[b, r] = scale[r] · (dots[b, r] − zero[r] · sums[b]).
+  Value init = tensor::EmptyOp::create(
+      b, loc, SmallVector<OpFoldResult>{numBatch, numRows}, b.getF32Type());
+  return lb.generic(
+      {dots, sums, scale, zero}, init,
+      {lb.map(2, {0, 1}), lb.map(2, {0}), lb.map(2, {1}), lb.map(2, {1}),
+       lb.map(2, {0, 1})},
+      {par, par}, [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+        Value correction = arith::MulFOp::create(nb, l, a[3], a[1]);
+        Value centered = arith::SubFOp::create(nb, l, a[0], correction);
+        return arith::MulFOp::create(nb, l, a[2], centered);
+      });
+}

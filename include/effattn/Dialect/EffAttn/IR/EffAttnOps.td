@@ -758,10 +758,10 @@ def EffAttn_FrameQuantizeOp : EffAttn_Op<"frame_quantize", [Pure]> {
 
     `W_t` has R = 2k·out/16 rows (`out` without `seed_out`) and C = 2k·in/16
     columns, in the authors' coefficient-major order. The results are the
-    codes packed into i32 words `[R, words]` (32/bits codes per word; column
-    `c = i·words + w` in bits `[i·bits, (i+1)·bits)` of word `w`; `words` =
-    ceil(C / (32/bits)) rounded up to a multiple of 8; unused fields are 0),
-    and `scale`, `zero` `[R]`.
+    codes packed into i32 words `[ceil(R/16), words, 16]` (n = 32/bits
+    codes per word: word `(g, w, l)` holds row `16·g + l`, column `w·n + i`
+    in bits `[i·bits, (i+1)·bits)`; `words` = ceil(C / n); unused fields
+    are 0), and `scale`, `zero` `[R]`.
 
     The op runs at compile time: `effattn-quantize-weights` replaces it by
     constants when `W` is a constant, so that a compiled model holds only
@@ -776,7 +776,7 @@ def EffAttn_FrameQuantizeOp : EffAttn_Op<"frame_quantize", [Pure]> {
     %codes, %scale, %zero = effattn.frame_quantize
         {bits = 2, redundancy = 1.1, seed_in = 0, seed_out = 1}
         %w : tensor<4096x4096xf32>
-        -> tensor<4608x288xi32>, tensor<4608xf32>, tensor<4608xf32>
+        -> tensor<288x288x16xi32>, tensor<4608xf32>, tensor<4608xf32>
     ```
   }];
 
@@ -833,8 +833,9 @@ def EffAttn_FrameLinearOp : EffAttn_Op<"frame_linear", [
     (constants of at most 9 distinct blocks, rebuilt from the attributes).
 
     `input [..., in]` (batch dimensions may be dynamic, `in` static and a
-    multiple of 16), `codes [R, words]`, `scale` and `zero` `[R]`, `init`
-    `[..., out]`, all as described at `effattn.frame_quantize`.
+    multiple of 16), `codes [ceil(R/16), words, 16]`, `scale` and `zero`
+    `[R]`, `init` `[..., out]`, all as described at
+    `effattn.frame_quantize`.
 
     Example:
 
@@ -842,7 +843,7 @@ def EffAttn_FrameLinearOp : EffAttn_Op<"frame_linear", [
     %y = effattn.frame_linear {bits = 2, redundancy = 1.1, seed_in = 0,
                                seed_out = 1}
         ins(%x, %codes, %scale, %zero : tensor<?x4096xf32>,
-            tensor<4608x288xi32>, tensor<4608xf32>, tensor<4608xf32>)
+            tensor<288x288x16xi32>, tensor<4608xf32>, tensor<4608xf32>)
         outs(%init : tensor<?x4096xf32>) -> tensor<?x4096xf32>
     ```
   }];

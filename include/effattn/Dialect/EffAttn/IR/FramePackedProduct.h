@@ -9,7 +9,7 @@
 // The core of effattn.frame_linear: y[b, r] = scale[r] · (Σ_c q[r, c] ·
 // x[b, c] − zero[r] · Σ_c x[b, c]) read straight from the packed words of
 // FrameQuant/Quantizer.h (16 rows per vector of words), as vector code on
-// tensors. Two kernels:
+// tensors. Two kernels on CPUs:
 //
 // - fields: per word vector and field, the codes of one column for 16 rows
 //   are masked in place (q · 2^(i·bits)), converted to f32 and FMA'd with
@@ -18,6 +18,9 @@
 //   column pair holds a·x[2p] + b·x[2p + 1] for every code pair (a, b); a
 //   4-bit field pair of 16 rows indexes it with one vpermps, so 16 rows × 2
 //   columns cost a shift, a permute and an add.
+//
+// On GPUs the product is two linalg generics instead (a thread per output
+// element extracting its codes' fields).
 //
 //===----------------------------------------------------------------------===//
 
@@ -54,6 +57,12 @@ PackedProductConfig choosePackedProductConfig(CpuTargetAttr target,
 Value buildPackedProduct(OpBuilder &b, Location loc, Value x, Value codes,
                          Value scale, Value zero, int64_t bits,
                          const PackedProductConfig &config);
+
+/// The same product as two linalg generics (GPU: one thread per output,
+/// each reading its codes' words and extracting the field): y[b, r] =
+/// scale[r] · (Σ_c q(r, c) · x[b, c] − zero[r] · Σ_c x[b, c]).
+Value buildGatherPackedProduct(OpBuilder &b, Location loc, Value x, Value codes,
+                               Value scale, Value zero, int64_t bits);
 } // namespace effattn
 } // namespace mlir
 
