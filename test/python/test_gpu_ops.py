@@ -3,6 +3,9 @@ NVIDIA GPU (each linalg op of their decomposition a kernel) against the
 numpy oracles, on a GPU and emulated on the CPU; see gpu.py for how the
 tests compile, run and skip."""
 
+import os
+import sys
+
 import numpy as np
 import pytest
 
@@ -14,6 +17,8 @@ from test_lookup_ffn import bh4_params, dense_params
 from test_mra import _inputs as mra_inputs
 from test_yoso import fast_hash_module
 from vectors import random_self_attention, relative_error
+
+EXAMPLES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "examples")
 
 
 @ON_GPU_AND_EMULATED
@@ -222,3 +227,22 @@ def test_gpu_frame_quant_matches_oracle(bits, shape, redundancy, seed_out,
         got = run_on_gpu(effattn.ops.frame_linear, x, compiled, emulated=emulated)
         assert got.shape == x_shape[:-1] + (shape[0],)
         assert relative_error(got, reference.frame_linear(x, oracle)) < 1e-5, x_shape
+
+
+def test_gpu_encoder_layer_matches_numpy():
+    """The examples' encoder layer (attention, projections, LayerNorm, GELU,
+    its weights as device globals) compiles for the GPU and, on one, matches
+    numpy (the C++ demo's tolerance). Attention's kernels are not
+    emulated: without a GPU only compilation is checked."""
+    sys.path.insert(0, EXAMPLES)
+    try:
+        import encoder_layer
+    finally:
+        sys.path.remove(EXAMPLES)
+    weights = encoder_layer.make_weights()
+    x, mask = encoder_layer.make_inputs()
+    module = effattn.compile(encoder_layer.emit_mlir(weights), target=TARGET,
+                             module_name="gpu_encoder_layer")
+    got = run_on_gpu(module.encoder_layer, x, mask)
+    want = encoder_layer.forward(x, mask, weights)
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-4)
