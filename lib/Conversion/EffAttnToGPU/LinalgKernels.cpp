@@ -352,13 +352,16 @@ struct EffAttnGPUMapLinalgPass
 
     // A thread's own buffers (a parallel loop body's temporaries) live in
     // its private memory, not in the small device heap malloc would use.
-    WalkResult allocs = module.walk([&](memref::AllocOp alloc) {
-      if (!alloc->getParentOfType<gpu::LaunchOp>())
-        return WalkResult::advance();
+    SmallVector<memref::AllocOp> threadAllocs;
+    module.walk([&](memref::AllocOp alloc) {
+      if (alloc->getParentOfType<gpu::LaunchOp>())
+        threadAllocs.push_back(alloc);
+    });
+    for (memref::AllocOp alloc : threadAllocs) {
       if (!alloc.getType().hasStaticShape()) {
         alloc.emitOpError("allocates a buffer of run-time size in a GPU "
                           "thread; only static sizes fit its private memory");
-        return WalkResult::interrupt();
+        return signalPassFailure();
       }
       for (Operation *user : llvm::make_early_inc_range(alloc->getUsers()))
         if (isa<memref::DeallocOp>(user))
@@ -367,10 +370,7 @@ struct EffAttnGPUMapLinalgPass
       rewriter.replaceOpWithNewOp<memref::AllocaOp>(
           alloc, alloc.getType(), alloc.getDynamicSizes(),
           alloc.getSymbolOperands(), alloc.getAlignmentAttr());
-      return WalkResult::advance();
-    });
-    if (allocs.wasInterrupted())
-      return signalPassFailure();
+    }
 
     // Host code of a GPU library only allocates, copies and launches.
     WalkResult result = module.walk([](Operation *op) {
