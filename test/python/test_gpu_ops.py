@@ -13,9 +13,9 @@ import effattn
 from effattn import reference
 from effattn.compiler import CompileError
 from gpu import ON_GPU_AND_EMULATED, TARGET, run_on_gpu
-from test_lookup_ffn import bh4_params, dense_params
+from test_lookup_ffn import lookup_case
 from test_mra import _inputs as mra_inputs
-from test_yoso import fast_hash_module
+from test_yoso import fast_hash_module, yoso_case
 from vectors import random_self_attention, relative_error
 
 EXAMPLES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "examples")
@@ -55,13 +55,8 @@ def test_gpu_yoso_matches_oracle(batch, n, d, e, mode, tau, hashes, masked,
     """LSH adds each key's value into its buckets atomically on the GPU: the
     sums match the oracle up to the order of the additions."""
     rng = np.random.default_rng(400 + n + tau)
-    q, k, v, mask = random_self_attention(rng, batch, n, d, e, dtype, masked)
-    projection = None
-    if mode == "lsh":
-        shape = (d, hashes * tau) if shared else batch + (d, hashes * tau)
-        projection = rng.standard_normal(shape).astype(dtype)
-    kwargs = dict(mask=mask, mode=mode, hash_bits=tau, num_hashes=hashes,
-                  projection=projection, version=version)
+    q, k, v, kwargs = yoso_case(rng, batch, n, d, e, mode, tau, hashes, masked,
+                                shared, version, dtype)
     got = run_on_gpu(effattn.ops.yoso_attention, q, k, v, emulated=emulated,
                      **kwargs)
     want = reference.yoso_attention(q, k, v, **kwargs)
@@ -97,12 +92,7 @@ def test_gpu_yoso_fast_hash_matches_oracle(emulated):
 ])
 def test_gpu_lookup_ffn_matches_oracle(projection, shape, tables, bits, d_out,
                                       emulated):
-    rng = np.random.default_rng(sum(shape) + tables + bits)
-    d = shape[-1]
-    block = min(16, 1 << (d - 1).bit_length())
-    p = (dense_params(rng, d, tables, bits, d_out) if projection == "dense"
-         else bh4_params(rng, d, tables, bits, d_out, block_size=block))
-    x = rng.standard_normal(shape).astype(np.float32)
+    x, p = lookup_case(projection, shape, tables, bits, d_out)
     got = run_on_gpu(effattn.ops.lookup_ffn, x, code_bits=bits,
                      projection=projection, emulated=emulated, **p)
     want = reference.lookup_ffn(x, code_bits=bits, projection=projection, **p)

@@ -101,6 +101,17 @@ def test_compiled_codes_equal_the_oracle(projection):
     np.testing.assert_array_equal(np.rint(out[..., 0::2] / out[..., 1::2]), codes)
 
 
+def lookup_case(projection, shape, tables, bits, d_out):
+    """Random x [shape] and the op's parameters for one case (seeded by the
+    case)."""
+    rng = np.random.default_rng(sum(shape) + tables + bits)
+    d = shape[-1]
+    block = min(16, 1 << (d - 1).bit_length())
+    p = (dense_params(rng, d, tables, bits, d_out) if projection == "dense"
+         else bh4_params(rng, d, tables, bits, d_out, block_size=block))
+    return rng.standard_normal(shape).astype(np.float32), p
+
+
 @pytest.mark.parametrize("projection", ["dense", "bh4"])
 @pytest.mark.parametrize("shape,tables,bits,d_out", [
     ((7, 64), 8, 8, 32),         # single token axis
@@ -109,12 +120,7 @@ def test_compiled_codes_equal_the_oracle(projection):
     ((9, 32), 12, 6, 16),        # T·τ > P: BH4 repeats twice
 ])
 def test_compiled_matches_oracle(projection, shape, tables, bits, d_out):
-    rng = np.random.default_rng(sum(shape) + tables + bits)
-    d = shape[-1]
-    block = min(16, 1 << (d - 1).bit_length())
-    p = (dense_params(rng, d, tables, bits, d_out) if projection == "dense"
-         else bh4_params(rng, d, tables, bits, d_out, block_size=block))
-    x = rng.standard_normal(shape).astype(np.float32)
+    x, p = lookup_case(projection, shape, tables, bits, d_out)
     want = reference.lookup_ffn(x, code_bits=bits, projection=projection, **p)
     got = effattn.ops.lookup_ffn(x, code_bits=bits, projection=projection, **p)
     assert got.shape == shape[:-1] + (d_out,) and got.dtype == np.float32

@@ -43,18 +43,26 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(
-    "batch,n,d,e,mode,tau,hashes,masked,shared,version,dtype", CASES)
-def test_compiled_matches_oracle(batch, n, d, e, mode, tau, hashes, masked,
-                                 shared, version, dtype):
-    rng = np.random.default_rng(200 + n + tau)
+def yoso_case(rng, batch, n, d, e, mode, tau, hashes, masked, shared, version,
+              dtype):
+    """Random q, k, v and the op's keyword arguments for one case of CASES
+    (LSH: a Gaussian projection, shared by the batch or per batch)."""
     q, k, v, mask = random_self_attention(rng, batch, n, d, e, dtype, masked)
     projection = None
     if mode == "lsh":
         shape = (d, hashes * tau) if shared else batch + (d, hashes * tau)
         projection = rng.standard_normal(shape).astype(dtype)
-    kwargs = dict(mask=mask, mode=mode, hash_bits=tau, num_hashes=hashes,
-                  projection=projection, version=version)
+    return q, k, v, dict(mask=mask, mode=mode, hash_bits=tau, num_hashes=hashes,
+                         projection=projection, version=version)
+
+
+@pytest.mark.parametrize(
+    "batch,n,d,e,mode,tau,hashes,masked,shared,version,dtype", CASES)
+def test_compiled_matches_oracle(batch, n, d, e, mode, tau, hashes, masked,
+                                 shared, version, dtype):
+    rng = np.random.default_rng(200 + n + tau)
+    q, k, v, kwargs = yoso_case(rng, batch, n, d, e, mode, tau, hashes, masked,
+                                shared, version, dtype)
     got = effattn.ops.yoso_attention(q, k, v, **kwargs)
     want = reference.yoso_attention(q, k, v, **kwargs)
     assert got.dtype == dtype and got.shape == want.shape
