@@ -10,8 +10,8 @@
 // buffers becomes a kernel with one thread per element of its parallel
 // iteration space (linearized, so that neighbouring threads write
 // neighbouring elements) and its reductions as sequential loops in each
-// thread. Built from upstream pieces: linalg-to-parallel-loops, parallel
-// loop collapsing and tiling, and the parallel-loops-to-gpu conversion.
+// thread, in registers. Built on upstream's loop interchange, parallel loop
+// collapsing and tiling, and the parallel-loops-to-gpu conversion.
 //
 //===----------------------------------------------------------------------===//
 
@@ -172,13 +172,15 @@ static scf::ParallelOp buildThreadLoops(RewriterBase &rewriter,
              body.getArguments().take_back(accumulators.size()), accumulators))
       mapping.map(arg, value);
     for (Operation &bodyOp : body.without_terminator()) {
-      Operation *clone = b.clone(bodyOp, mapping);
-      clone->walk([&](linalg::IndexOp index) {
+      if (auto index = dyn_cast<linalg::IndexOp>(bodyOp)) {
+        mapping.map(index.getResult(), all[index.getDim()]);
+        continue;
+      }
+      // linalg.index in nested regions (an scf.if of the body).
+      b.clone(bodyOp, mapping)->walk([&](linalg::IndexOp index) {
         index.replaceAllUsesWith(all[index.getDim()]);
         index.erase();
       });
-      if (auto index = dyn_cast<linalg::IndexOp>(clone))
-        mapping.map(bodyOp.getResult(0), all[index.getDim()]);
     }
     return llvm::map_to_vector(
         body.getTerminator()->getOperands(),
@@ -254,6 +256,101 @@ static void mapToThreads(RewriterBase &rewriter, scf::ParallelOp loop,
   (void)gpu::setMappingAttr(threads, {mapping(gpu::Processor::ThreadX)});
 }
 
+/// Turns copies between strided views in host code into linalg.copy (a
+/// kernel below); contiguous ones stay copies (gpu.memcpy).
+static void convertStridedCopies(RewriterBase &rewriter, ModuleOp module) {
+  SmallVector<memref::CopyOp> copies;
+  module.walk([&](memref::CopyOp copy) {
+    if (!isOnDevice(copy) && !(isContiguous(copy.getSource().getType()) &&
+                               isContiguous(copy.getTarget().getType())))
+      copies.push_back(copy);
+  });
+  for (memref::CopyOp copy : copies) {
+    rewriter.setInsertionPoint(copy);
+    rewriter.replaceOpWithNewOp<linalg::CopyOp>(copy, copy.getSource(),
+                                                copy.getTarget());
+  }
+}
+
+/// Replaces each linalg op of host code (outside parallel loops, whose
+/// bodies run in one thread) by parallel loops marked for blocks of
+/// `blockSize` threads, or a kernel of one thread.
+static LogicalResult mapLinalgOps(RewriterBase &rewriter, ModuleOp module,
+                                  int64_t blockSize) {
+  SmallVector<linalg::LinalgOp> ops;
+  module.walk([&](linalg::LinalgOp op) {
+    if (!isOnDevice(op) && !op->getParentOfType<scf::ForallOp>())
+      ops.push_back(op);
+  });
+  for (linalg::LinalgOp op : ops) {
+    if (!op.hasPureBufferSemantics())
+      return op->emitOpError("is on tensors after bufferization; the GPU "
+                             "lowering needs buffers");
+    rewriter.setInsertionPoint(op);
+    FailureOr<linalg::GenericOp> generic = hoistParallelLoops(rewriter, op);
+    if (failed(generic))
+      return op->emitOpError(
+          "cannot be written as a linalg.generic for the GPU");
+    // Without parallel loops, or with an output indexed by a reduction loop
+    // (no thread owns an output element), the op runs in one thread.
+    if (generic->getNumParallelLoops() == 0 ||
+        !outputsFollowParallelLoops(*generic)) {
+      wrapInSingleThreadKernel(rewriter, *generic);
+      continue;
+    }
+    rewriter.setInsertionPoint(*generic);
+    scf::ParallelOp loop = buildThreadLoops(rewriter, *generic);
+    rewriter.eraseOp(*generic);
+    mapToThreads(rewriter, loop, blockSize);
+  }
+  return success();
+}
+
+/// Marks each outermost scf.forall over buffers in host code (a per-row
+/// loop of a decomposition) for one thread per iteration.
+static LogicalResult mapForalls(RewriterBase &rewriter, ModuleOp module,
+                                int64_t blockSize) {
+  SmallVector<scf::ForallOp> foralls;
+  module.walk([&](scf::ForallOp forall) {
+    if (!isOnDevice(forall) && !forall->getParentOfType<scf::ForallOp>())
+      foralls.push_back(forall);
+  });
+  for (scf::ForallOp forall : foralls) {
+    scf::ParallelOp loop;
+    rewriter.setInsertionPoint(forall);
+    if (failed(scf::forallToParallelLoop(rewriter, forall, &loop)))
+      return forall->emitOpError("cannot be mapped to GPU threads");
+    mapToThreads(rewriter, loop, blockSize);
+  }
+  return success();
+}
+
+/// Turns the static buffers that kernels allocate (a parallel loop body's
+/// temporaries) into private memory (the kernel's stack), not the small
+/// device heap that malloc would use.
+static LogicalResult privatizeThreadBuffers(RewriterBase &rewriter,
+                                            ModuleOp module) {
+  SmallVector<memref::AllocOp> allocs;
+  module.walk([&](memref::AllocOp alloc) {
+    if (alloc->getParentOfType<gpu::LaunchOp>())
+      allocs.push_back(alloc);
+  });
+  for (memref::AllocOp alloc : allocs) {
+    if (!alloc.getType().hasStaticShape())
+      return alloc.emitOpError("allocates a buffer of run-time size in a GPU "
+                               "thread; only static sizes fit its private "
+                               "memory");
+    for (Operation *user : llvm::make_early_inc_range(alloc->getUsers()))
+      if (isa<memref::DeallocOp>(user))
+        rewriter.eraseOp(user);
+    rewriter.setInsertionPoint(alloc);
+    rewriter.replaceOpWithNewOp<memref::AllocaOp>(
+        alloc, alloc.getType(), alloc.getDynamicSizes(),
+        alloc.getSymbolOperands(), alloc.getAlignmentAttr());
+  }
+  return success();
+}
+
 namespace {
 struct EffAttnGPUMapLinalgPass
     : effattn::impl::EffAttnGPUMapLinalgPassBase<EffAttnGPUMapLinalgPass> {
@@ -268,70 +365,10 @@ struct EffAttnGPUMapLinalgPass
     if (auto target = dyn_cast_if_present<GpuTargetAttr>(getTargetAttr(module)))
       blockSize = std::min(blockSize, target.getMaxThreadsPerBlock());
 
-    // Copies between strided views are kernels; contiguous ones stay
-    // copies (gpu.memcpy).
-    SmallVector<memref::CopyOp> copies;
-    module.walk([&](memref::CopyOp copy) {
-      if (!isOnDevice(copy) && !(isContiguous(copy.getSource().getType()) &&
-                                 isContiguous(copy.getTarget().getType())))
-        copies.push_back(copy);
-    });
-    for (memref::CopyOp copy : copies) {
-      rewriter.setInsertionPoint(copy);
-      rewriter.replaceOpWithNewOp<linalg::CopyOp>(copy, copy.getSource(),
-                                                  copy.getTarget());
-    }
-
-    SmallVector<linalg::LinalgOp> ops;
-    // Linalg ops in the body of a parallel loop run in that loop's thread.
-    module.walk([&](linalg::LinalgOp op) {
-      if (!isOnDevice(op) && !op->getParentOfType<scf::ForallOp>())
-        ops.push_back(op);
-    });
-    for (linalg::LinalgOp op : ops) {
-      if (!op.hasPureBufferSemantics()) {
-        op->emitOpError("is on tensors after bufferization; the GPU lowering "
-                        "needs buffers");
-        return signalPassFailure();
-      }
-      rewriter.setInsertionPoint(op);
-      FailureOr<linalg::GenericOp> generic = hoistParallelLoops(rewriter, op);
-      if (failed(generic)) {
-        op->emitOpError("cannot be written as a linalg.generic for the GPU");
-        return signalPassFailure();
-      }
-      if (generic->getNumParallelLoops() == 0) {
-        wrapInSingleThreadKernel(rewriter, *generic);
-        continue;
-      }
-      if (!outputsFollowParallelLoops(*generic)) {
-        // A reduction loop indexes an output: one thread per output element
-        // is not possible, so the whole op runs in one thread.
-        wrapInSingleThreadKernel(rewriter, *generic);
-        continue;
-      }
-      rewriter.setInsertionPoint(*generic);
-      scf::ParallelOp loop = buildThreadLoops(rewriter, *generic);
-      rewriter.eraseOp(*generic);
-      mapToThreads(rewriter, loop, blockSize);
-    }
-
-    // Parallel loops over buffers (per-row kernels of a decomposition):
-    // one thread per iteration.
-    SmallVector<scf::ForallOp> foralls;
-    module.walk([&](scf::ForallOp forall) {
-      if (!isOnDevice(forall) && !forall->getParentOfType<scf::ForallOp>())
-        foralls.push_back(forall);
-    });
-    for (scf::ForallOp forall : foralls) {
-      scf::ParallelOp loop;
-      rewriter.setInsertionPoint(forall);
-      if (failed(scf::forallToParallelLoop(rewriter, forall, &loop))) {
-        forall->emitOpError("cannot be mapped to GPU threads");
-        return signalPassFailure();
-      }
-      mapToThreads(rewriter, loop, blockSize);
-    }
+    convertStridedCopies(rewriter, module);
+    if (failed(mapLinalgOps(rewriter, module, blockSize)) ||
+        failed(mapForalls(rewriter, module, blockSize)))
+      return signalPassFailure();
 
     ConversionTarget target(*context);
     configureParallelLoopToGPULegality(target);
@@ -342,35 +379,15 @@ struct EffAttnGPUMapLinalgPass
       return signalPassFailure();
     finalizeParallelLoopToGPUConversion(module);
 
-    // Constant buffers (memref.global, host memory) used by kernels are
+    // Constants that kernels read (memref.global, host memory) are
     // referenced from inside them, so that kernel outlining copies them into
     // the GPU module as device globals.
     module.walk([](gpu::LaunchOp launch) {
       (void)sinkOperationsIntoLaunchOp(
           launch, [](Operation *op) { return isa<memref::GetGlobalOp>(op); });
     });
-
-    // A thread's own buffers (a parallel loop body's temporaries) live in
-    // its private memory, not in the small device heap malloc would use.
-    SmallVector<memref::AllocOp> threadAllocs;
-    module.walk([&](memref::AllocOp alloc) {
-      if (alloc->getParentOfType<gpu::LaunchOp>())
-        threadAllocs.push_back(alloc);
-    });
-    for (memref::AllocOp alloc : threadAllocs) {
-      if (!alloc.getType().hasStaticShape()) {
-        alloc.emitOpError("allocates a buffer of run-time size in a GPU "
-                          "thread; only static sizes fit its private memory");
-        return signalPassFailure();
-      }
-      for (Operation *user : llvm::make_early_inc_range(alloc->getUsers()))
-        if (isa<memref::DeallocOp>(user))
-          rewriter.eraseOp(user);
-      rewriter.setInsertionPoint(alloc);
-      rewriter.replaceOpWithNewOp<memref::AllocaOp>(
-          alloc, alloc.getType(), alloc.getDynamicSizes(),
-          alloc.getSymbolOperands(), alloc.getAlignmentAttr());
-    }
+    if (failed(privatizeThreadBuffers(rewriter, module)))
+      return signalPassFailure();
 
     // Host code of a GPU library only allocates, copies and launches.
     WalkResult result = module.walk([](Operation *op) {
