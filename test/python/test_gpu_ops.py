@@ -11,8 +11,8 @@ import pytest
 
 import effattn
 from effattn import reference
-from effattn.compiler import CompileError
 from gpu import ON_GPU_AND_EMULATED, TARGET, run_on_gpu
+from test_imunpack import heavy_hitters
 from test_lookup_ffn import lookup_case
 from test_mra import _inputs as mra_inputs
 from test_yoso import fast_hash_module, yoso_case
@@ -163,15 +163,39 @@ def test_gpu_mra_matches_oracle(batch, n, d, e, block, num_blocks, per_row,
     assert relative_error(got, want) <= 1e-5
 
 
-@pytest.mark.parametrize("call,reason", [
-    (lambda x: effattn.ops.unpacked_matmul(x, x, bits=4),
-     "the unpacking plan runs on the host"),
-])
-def test_ops_without_gpu_lowering_are_compile_errors(call, reason):
-    x = np.ones((16, 16), np.float32)
-    with pytest.raises(CompileError, match=f"has no GPU lowering yet: {reason}"):
-        with effattn.ops.target(TARGET):
-            call(x)
+@ON_GPU_AND_EMULATED
+@pytest.mark.parametrize("strategy,bits", [("row", 4), ("column", 8), ("both", 2),
+                                           ("both", 8)])
+def test_gpu_unpacked_matmul_is_exact(strategy, bits, emulated):
+    """IM-Unpack's plan (scans, the greedy search) runs in kernels of one
+    thread and the host reads back the unpacked sizes to allocate; the
+    product and the sizes are exact."""
+    rng = np.random.default_rng(500 + bits + len(strategy))
+    a = heavy_hitters(rng, (37, 48), 0.05)
+    b = heavy_hitters(rng, (29, 48), 0.05)
+    a[3] = -(2**40)
+    got = run_on_gpu(effattn.ops.unpacked_matmul, a, b, bits=bits,
+                     strategy=strategy, emulated=emulated)
+    assert got.dtype == np.int64
+    np.testing.assert_array_equal(got, a @ b.T)
+    sizes = run_on_gpu(effattn.ops.unpacked_sizes, a, b, bits=bits,
+                       strategy=strategy, emulated=emulated)
+    a_u, b_u, *_ = reference.unpack_operands(a, b, bits, strategy)
+    np.testing.assert_array_equal(sizes, [a_u.shape[0], b_u.shape[0], a_u.shape[1]])
+
+
+@ON_GPU_AND_EMULATED
+def test_gpu_unpacked_matmul_reports_i64_overflow(emulated):
+    """The overflow guard reads its maxima back from the GPU: beyond
+    K·max|a|·max|b| = 2^63 - 1 the call fails with status 4."""
+    a = np.zeros((3, 4), np.int64)
+    b = np.zeros((2, 4), np.int64)
+    a[1, 2] = 2**31
+    b[1, 0] = ((2**63 - 1) // 4) // 2**31 + 1
+    with pytest.raises(effattn.EffattnError, match="exceeds 2\\^63 - 1") as error:
+        run_on_gpu(effattn.ops.unpacked_matmul, a, b, bits=8, emulated=emulated)
+    assert error.value.status == 4
+
 
 @ON_GPU_AND_EMULATED
 @pytest.mark.parametrize("shape,beta,levels,dtype", [

@@ -29,9 +29,7 @@ def ConvertEffAttnToGPUPass : Pass<"effattn-convert-to-gpu", "ModuleOp"> {
     accumulation), everything else on f32 FMAs.
 
     Other effattn ops are left to `effattn-decompose`, whose linalg ops
-    `effattn-gpu-map-linalg` runs as kernels. An op whose decomposition
-    still computes on the host (IM-Unpack's plan) is an error naming it and
-    why.
+    `effattn-gpu-map-linalg` runs as kernels.
   }];
   let options = [
     Option<"gpu", "gpu", "std::string", /*default=*/"\"sm_90\"",
@@ -86,8 +84,12 @@ def EffAttnGPUMapLinalgPass : Pass<"effattn-gpu-map-linalg", "ModuleOp"> {
     (`memref.alloca`). Constants kernels read (`memref.get_global`) move
     into the kernels, so that outlining makes them device globals. Each
     thread reduces in registers: its output elements are read once and
-    written once. Afterwards host code only allocates, copies and launches:
-    anything else that reads or writes a buffer there is an error.
+    written once. Sequential code on buffers left in host code (IM-Unpack's
+    scans and search) runs in kernels of one thread whose scalar results
+    come back through 0-d buffers, and the buffers host code loads from
+    (run-time sizes, loop bounds) are copied to host memory
+    (`memref.alloca`) once before the outermost loop that does not write
+    them: afterwards host code never dereferences a device pointer.
   }];
   let options = [
     Option<"threadsPerBlock", "threads-per-block", "int64_t",

@@ -15,6 +15,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "SerialKernels.h"
+
 #include "effattn/Conversion/Passes.h"
 #include "effattn/Target/GpuTarget.h"
 
@@ -45,26 +47,10 @@ namespace effattn {
 using namespace mlir;
 using namespace mlir::effattn;
 
-/// Returns true for `op` (or an ancestor) already running on the GPU.
-static bool isOnDevice(Operation *op) {
-  return op->getParentOfType<gpu::LaunchOp>() ||
-         op->getParentOfType<gpu::GPUModuleOp>();
-}
-
 /// Returns true if `type` is laid out row-major without gaps, so that a
 /// copy of it is one gpu.memcpy.
 static bool isContiguous(Type type) {
   return cast<MemRefType>(type).getLayout().isIdentity();
-}
-
-/// Returns true if `op` reads or writes the contents of a buffer (in host
-/// code, one in device memory). Copies are device-to-device memcpys.
-static bool readsOrWritesBuffers(Operation *op) {
-  if (isa<memref::CopyOp>(op) ||
-      !llvm::any_of(op->getOperandTypes(), llvm::IsaPred<MemRefType>))
-    return false;
-  return hasEffect<MemoryEffects::Read>(op) ||
-         hasEffect<MemoryEffects::Write>(op);
 }
 
 /// Rewrites `op` as a generic whose parallel loops come first (in their
@@ -213,19 +199,6 @@ static scf::ParallelOp buildThreadLoops(RewriterBase &rewriter,
   return parallel;
 }
 
-/// Wraps `op` in a kernel of one thread (an op without parallel loops: a
-/// full reduction, a 0-d fill).
-static void wrapInSingleThreadKernel(RewriterBase &rewriter, Operation *op) {
-  rewriter.setInsertionPoint(op);
-  Location loc = op->getLoc();
-  Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
-  auto launch =
-      gpu::LaunchOp::create(rewriter, loc, one, one, one, one, one, one);
-  rewriter.setInsertionPointToEnd(&launch.getBody().front());
-  auto terminator = gpu::TerminatorOp::create(rewriter, loc);
-  rewriter.moveOpBefore(op, terminator);
-}
-
 /// Collapses the parallel loop `loop` to one dimension, splits that into
 /// blocks of `blockSize` threads and marks the two loops for the
 /// parallel-loops-to-gpu conversion.
@@ -295,7 +268,7 @@ static LogicalResult mapLinalgOps(RewriterBase &rewriter, ModuleOp module,
     // (no thread owns an output element), the op runs in one thread.
     if (generic->getNumParallelLoops() == 0 ||
         !outputsFollowParallelLoops(*generic)) {
-      wrapInSingleThreadKernel(rewriter, *generic);
+      wrapInSingleThreadKernel(rewriter, {generic->getOperation()});
       continue;
     }
     rewriter.setInsertionPoint(*generic);
@@ -379,6 +352,12 @@ struct EffAttnGPUMapLinalgPass
       return signalPassFailure();
     finalizeParallelLoopToGPUConversion(module);
 
+    // Sequential code on buffers (scans computing run-time sizes) runs next
+    // to the data; host code reads back the scalars it needs.
+    if (failed(moveSerialCodeToKernels(rewriter, module)))
+      return signalPassFailure();
+    stageHostReads(rewriter, module);
+
     // Constants that kernels read (memref.global, host memory) are
     // referenced from inside them, so that kernel outlining copies them into
     // the GPU module as device globals.
@@ -388,17 +367,6 @@ struct EffAttnGPUMapLinalgPass
     });
     if (failed(privatizeThreadBuffers(rewriter, module)))
       return signalPassFailure();
-
-    // Host code of a GPU library only allocates, copies and launches.
-    WalkResult result = module.walk([](Operation *op) {
-      if (isOnDevice(op) || !readsOrWritesBuffers(op))
-        return WalkResult::advance();
-      op->emitOpError("would access device memory on the host: the effattn "
-                      "op it comes from has no GPU lowering");
-      return WalkResult::interrupt();
-    });
-    if (result.wasInterrupted())
-      signalPassFailure();
   }
 };
 } // namespace

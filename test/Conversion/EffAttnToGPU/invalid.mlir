@@ -4,8 +4,7 @@
 // CHECK: error: effattn-convert-to-gpu: unknown gpu 'sm_70' (expected one of sm_80, sm_90)
 
 /// Tiles that do not fit the target's budgets are compile-time errors that
-/// say what to shrink, never launch failures; ops without a GPU lowering are
-/// named with the reason.
+/// say what to shrink, never launch failures.
 
 func.func @shared_memory(%q: tensor<4x1024xf32>, %o: tensor<4x1024xf32>) -> tensor<4x1024xf32> {
   // expected-error @+1 {{'effattn.attention' op does not fit sm_90: a tile of 16 keys with D + E = 2048 needs 131136 bytes of shared memory, more than the 49152 a block may use; shrink the key tile by splitting the heads}}
@@ -29,12 +28,4 @@ func.func @dynamic_head(%q: tensor<4x?xf32>, %v: tensor<4x8xf32>, %o: tensor<4x8
   // expected-error @+1 {{'effattn.attention' op needs static head dimensions D and E on the GPU}}
   %r = effattn.attention ins(%q, %q, %v : tensor<4x?xf32>, tensor<4x?xf32>, tensor<4x8xf32>) outs(%o : tensor<4x8xf32>) -> tensor<4x8xf32>
   return %r : tensor<4x8xf32>
-}
-
-// -----
-
-func.func @no_gpu_lowering(%a: tensor<8x16xi64>, %b: tensor<4x16xi64>, %o: tensor<8x4xi64>) -> tensor<8x4xi64> {
-  // expected-error @+1 {{'effattn.unpacked_matmul' op has no GPU lowering yet: the unpacking plan runs on the host}}
-  %r = effattn.unpacked_matmul {bits = 4} ins(%a, %b : tensor<8x16xi64>, tensor<4x16xi64>) outs(%o : tensor<8x4xi64>) -> tensor<8x4xi64>
-  return %r : tensor<8x4xi64>
 }

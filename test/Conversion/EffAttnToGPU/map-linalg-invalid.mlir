@@ -1,15 +1,18 @@
 // RUN: effattn-opt %s -split-input-file --verify-diagnostics --effattn-gpu-map-linalg
 
-/// Host code of a GPU library may only allocate, copy and launch: what
-/// would read or write a buffer on the host is an error, not a crash at
-/// run time on a device pointer.
-
-func.func @host_read(%a: memref<8xf32>, %o: memref<8xf32>) {
+/// Sequential code on buffers moves into a kernel of one thread, from which
+/// only scalars come back to the host.
+func.func @serial_buffer_result(%a: memref<8xf32>, %b: memref<8xf32>, %c: i1) -> memref<8xf32> {
   %c0 = arith.constant 0 : index
-  // expected-error @+1 {{'memref.load' op would access device memory on the host: the effattn op it comes from has no GPU lowering}}
-  %x = memref.load %a[%c0] : memref<8xf32>
-  linalg.fill ins(%x : f32) outs(%o : memref<8xf32>)
-  return
+  %zero = arith.constant 0.0 : f32
+  // expected-error @+1 {{'scf.if' op reads or writes device memory on the host and yields a 'memref<8xf32>'; only scalars can come back from a GPU kernel}}
+  %r = scf.if %c -> memref<8xf32> {
+    memref.store %zero, %a[%c0] : memref<8xf32>
+    scf.yield %a : memref<8xf32>
+  } else {
+    scf.yield %b : memref<8xf32>
+  }
+  return %r : memref<8xf32>
 }
 
 // -----

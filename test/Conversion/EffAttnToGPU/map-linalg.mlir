@@ -150,3 +150,85 @@ func.func @index_and_odd_output(%o: memref<5x7xf32>, %a: memref<5x7xf32>, %p: me
   }
   return
 }
+
+// -----
+
+/// A sequential scan on buffers (IM-Unpack's row offsets) and the store
+/// after it run in one kernel of one thread; the size the scan yields goes
+/// through a 0-d device buffer, is copied to the host and sizes the next
+/// allocation. What only the kernel uses (%last) stays in it.
+// CHECK-LABEL: func.func @serial_scan
+// CHECK: %[[HOST:.+]] = memref.alloca() : memref<index>
+// CHECK: %[[CELL:.+]] = memref.alloc() : memref<index>
+// CHECK: gpu.launch
+// CHECK: %[[TOTAL:.+]] = scf.for
+// CHECK: memref.store %{{.+}}, %[[OFFSETS:.+]][%{{.+}}] : memref<8xindex>
+// CHECK: %[[LAST:.+]] = arith.addi %[[TOTAL]], %{{.+}} : index
+// CHECK-NEXT: memref.store %[[LAST]], %{{.+}}[] : memref<index>
+// CHECK-NEXT: memref.store %[[TOTAL]], %[[CELL]][] : memref<index>
+// CHECK-NEXT: gpu.terminator
+// CHECK-NOT: gpu.launch
+// CHECK: memref.copy %[[CELL]], %[[HOST]] : memref<index> to memref<index>
+// CHECK: %[[SIZE:.+]] = memref.load %[[HOST]][] : memref<index>
+// CHECK: memref.alloc(%[[SIZE]]) : memref<?xi64>
+func.func @serial_scan(%counts: memref<8xi64>, %offsets: memref<8xindex>, %tail: memref<index>) -> memref<?xi64> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c8 = arith.constant 8 : index
+  %total = scf.for %r = %c0 to %c8 step %c1 iter_args(%acc = %c0) -> index {
+    %count = memref.load %counts[%r] : memref<8xi64>
+    %n = arith.index_cast %count : i64 to index
+    memref.store %acc, %offsets[%r] : memref<8xindex>
+    %next = arith.addi %acc, %n : index
+    scf.yield %next : index
+  }
+  %minus = arith.constant -1 : index
+  %last = arith.addi %total, %minus : index
+  memref.store %last, %tail[] : memref<index>
+  %rows = memref.alloc(%total) : memref<?xi64>
+  return %rows : memref<?xi64>
+}
+
+// -----
+
+/// Host loops read their bounds from device memory: a small static buffer
+/// that no kernel of the loop writes is copied to the host once, before the
+/// loop; an element of a run-time-sized buffer is read by a kernel of one
+/// thread, at the read.
+// CHECK-LABEL: func.func @bounds_read_once
+// CHECK-SAME: %[[STARTS:[^:]+]]: memref<9xindex>
+// CHECK-SAME: %[[SIZES:[^:]+]]: memref<?xindex>
+// CHECK-DAG: %[[COPY:.+]] = memref.alloca() : memref<9xindex>
+// CHECK-DAG: %[[ONE:.+]] = memref.alloca() : memref<index>
+// CHECK: memref.copy %[[STARTS]], %[[COPY]] : memref<9xindex> to memref<9xindex>
+// CHECK-NEXT: scf.for %[[G:.+]] =
+// CHECK: %[[FROM:.+]] = memref.load %[[COPY]][%[[G]]]
+// CHECK: %[[TO:.+]] = memref.load %[[COPY]][%{{.+}}]
+// CHECK: gpu.launch
+// CHECK: memref.load %[[SIZES]][%[[G]]] : memref<?xindex>
+// CHECK: gpu.terminator
+// CHECK: memref.copy %{{.+}}, %[[ONE]] : memref<index> to memref<index>
+// CHECK: %[[STEP:.+]] = memref.load %[[ONE]][] : memref<index>
+// CHECK: scf.for %{{.+}} = %[[FROM]] to %[[TO]] step %[[STEP]]
+// CHECK: gpu.launch
+// CHECK: linalg.generic
+func.func @bounds_read_once(%starts: memref<9xindex>, %sizes: memref<?xindex>, %o: memref<f32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c8 = arith.constant 8 : index
+  scf.for %g = %c0 to %c8 step %c1 {
+    %from = memref.load %starts[%g] : memref<9xindex>
+    %next = arith.addi %g, %c1 : index
+    %to = memref.load %starts[%next] : memref<9xindex>
+    %step = memref.load %sizes[%g] : memref<?xindex>
+    scf.for %k = %from to %to step %step {
+      linalg.generic {indexing_maps = [affine_map<() -> ()>], iterator_types = []} outs(%o : memref<f32>) {
+      ^bb0(%acc: f32):
+        %one = arith.constant 1.0 : f32
+        %s = arith.addf %acc, %one : f32
+        linalg.yield %s : f32
+      }
+    }
+  }
+  return
+}

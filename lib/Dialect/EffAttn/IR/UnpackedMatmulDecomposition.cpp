@@ -26,6 +26,12 @@
 //    a linalg contraction.
 // 5. Pack: result[i, j] = Σ_u Σ_w P[off_i + u, off_j + w] << ((u + w)(b-1)).
 //
+// On a GPU target (targetsGpu) steps 3 to 5 are single linalg ops over whole
+// matrices, which effattn-gpu-map-linalg turns into kernels of one thread
+// per element, and the CPU's pair config is not used. The sequential scans
+// of the plan and of step 2 become one-thread kernels whose sizes are read
+// back to the host there.
+//
 //===----------------------------------------------------------------------===//
 
 #include "effattn/Dialect/EffAttn/IR/BatchedLinalgBuilder.h"
@@ -53,7 +59,8 @@ static constexpr int64_t kGemmColumnTile = 256;
 
 /// Returns `init` [R, C] computed by tiles of rowTile x columnTile (0: all
 /// columns) as parallel tasks (an scf.forall): `tile(b, offsets, sizes,
-/// initTile)` returns the tile at `offsets` of `sizes`.
+/// initTile)` returns the tile at `offsets` of `sizes`. With `rowTile` 0
+/// (a GPU target), the whole of `init` is one tile and there is no loop.
 static Value
 buildByTiles(OpBuilder &b, Location loc, Value init, int64_t rowTile,
              int64_t columnTile,
@@ -62,6 +69,8 @@ buildByTiles(OpBuilder &b, Location loc, Value init, int64_t rowTile,
                  tile) {
   SmallVector<OpFoldResult> ubs = tensor::getMixedSizes(b, loc, init);
   SmallVector<OpFoldResult> lbs(2, b.getIndexAttr(0));
+  if (rowTile == 0)
+    return tile(b, lbs, ubs, init);
   SmallVector<OpFoldResult> steps{b.getIndexAttr(rowTile),
                                   b.getIndexAttr(columnTile)};
   unsigned rank = columnTile ? 2 : 1;
@@ -100,15 +109,16 @@ buildByTiles(OpBuilder &b, Location loc, Value init, int64_t rowTile,
   return forall.getResult(0);
 }
 
-/// Returns `init` [R, C] computed by row tiles of kRowTile as parallel tasks:
-/// `tile(b, lb, start, size, initTile)` returns rows [start, start + size).
+/// Returns `init` [R, C] computed by row tiles of `rowTile` (0: one tile) as
+/// parallel tasks: `tile(b, lb, start, size, initTile)` returns rows
+/// [start, start + size).
 static Value
-buildByRowTiles(OpBuilder &b, Location loc, Value init,
+buildByRowTiles(OpBuilder &b, Location loc, Value init, int64_t rowTile,
                 function_ref<Value(OpBuilder &, BatchedLinalgBuilder &, Value,
                                    Value, Value)>
                     tile) {
   return buildByTiles(
-      b, loc, init, kRowTile, /*columnTile=*/0,
+      b, loc, init, rowTile, /*columnTile=*/0,
       [&](OpBuilder &tb, ArrayRef<OpFoldResult> offsets,
           ArrayRef<OpFoldResult> sizes, Value initTile) -> Value {
         BatchedLinalgBuilder tlb(tb, loc, {});
@@ -168,13 +178,15 @@ static Value buildShiftedSum(BatchedLinalgBuilder &lb, Value products,
 /// Returns acc + (lhs [R, k] · rhs [S, k]ᵀ << weight) for i8 operands and an
 /// i64 accumulator: products summed in i32 (exact while
 /// k·(2^shift - 1)² < 2^31, which the verifier checks for k <= K), widened
-/// and shifted per output tile; tiles run as parallel tasks.
+/// and shifted per output tile of `rowTile` x kGemmColumnTile; tiles run as
+/// parallel tasks (`rowTile` 0: one tile).
 static Value buildLowBitGemmInto(OpBuilder &b, Location loc, Value lhs,
-                                 Value rhs, Value acc, Value weight) {
+                                 Value rhs, Value acc, Value weight,
+                                 int64_t rowTile) {
   const IteratorType par = IteratorType::parallel,
                      red = IteratorType::reduction;
   return buildByTiles(
-      b, loc, acc, kRowTile, kGemmColumnTile,
+      b, loc, acc, rowTile, kGemmColumnTile,
       [&](OpBuilder &tb, ArrayRef<OpFoldResult> offsets,
           ArrayRef<OpFoldResult> sizes, Value accTile) -> Value {
         BatchedLinalgBuilder lb(tb, loc, {});
@@ -305,11 +317,13 @@ struct UnpackedColumns {
 /// Builds the decomposition of one IM-Unpack op.
 class UnpackDecomposer : public ScalarLoopBuilder {
 public:
+  /// `gpu`: build for a GPU target (see the file comment).
   UnpackDecomposer(OpBuilder &b, Location loc, Value lhs, Value rhs,
-                   int64_t bits, StringRef strategy,
+                   int64_t bits, StringRef strategy, bool gpu,
                    PairGemmConfigAttr config = {})
       : ScalarLoopBuilder(b, loc), lb(b, loc, {}), lhs(lhs), rhs(rhs),
-        shift(bits - 1), config(config),
+        shift(bits - 1), rowTile(gpu ? 0 : kRowTile),
+        config(gpu ? PairGemmConfigAttr() : config),
         plan(buildUnpackPlan(b, loc, lhs, rhs, bits, strategy)) {}
 
   /// Returns lhs · rhsᵀ written into `init`.
@@ -339,6 +353,8 @@ private:
   Value lhs, rhs;
   /// bits - 1: the weight of one digit is 2^shift.
   int64_t shift;
+  /// Rows per parallel task of the matrix steps (0: one task).
+  int64_t rowTile;
   /// The kernel of the low-bit GEMMs (none: target-independent linalg).
   PairGemmConfigAttr config;
   UnpackPlan plan;
@@ -464,7 +480,7 @@ Value UnpackDecomposer::unpackOperand(Value x, const DerivedRows &rows,
   Value empty = tensor::EmptyOp::create(
       b, loc, {OpFoldResult(rows.total), columns}, b.getI8Type());
   return buildByRowTiles(
-      b, loc, empty,
+      b, loc, empty, rowTile,
       [&](OpBuilder &tb, BatchedLinalgBuilder &tlb, Value start, Value size,
           Value tile) -> Value {
         AffineMap perRow = tlb.map(2, {0}), perColumn = tlb.map(2, {1});
@@ -566,7 +582,7 @@ Value UnpackDecomposer::buildProduct(Value init) {
                                ? buildPairGemmInto(b, loc, lhsChunk, rhsChunk,
                                                    sum[0], weight, config)
                                : buildLowBitGemmInto(b, loc, lhsChunk, rhsChunk,
-                                                     sum[0], weight);
+                                                     sum[0], weight, rowTile);
               scf::YieldOp::create(b, loc, next);
             });
         return SmallVector<Value>(chunks.getResults());
@@ -575,7 +591,7 @@ Value UnpackDecomposer::buildProduct(Value init) {
   // Pack: walk the derived rows of lhs row i and rhs row j, by row tiles in
   // parallel.
   return buildByRowTiles(
-      b, loc, init,
+      b, loc, init, rowTile,
       [&](OpBuilder &tb, BatchedLinalgBuilder &tlb, Value start, Value size,
           Value tile) -> Value {
         return tlb.generic(
@@ -644,7 +660,7 @@ UnpackedMatmulOp::decomposeOperation(OpBuilder &b) {
             .getResult(0)};
   UnpackDecomposer decomposer(b, getLoc(), getLhs(), getRhs(),
                               getBitsAttr().getInt(), getStrategy(),
-                              getLoweringConfigAttr());
+                              targetsGpu(*this), getLoweringConfigAttr());
   return SmallVector<Value>{decomposer.buildProduct(getInit())};
 }
 
@@ -661,6 +677,7 @@ UnpackedSizesOp::decomposeOperation(OpBuilder &b) {
          tensor::DimOp::create(b, getLoc(), getRhs(), 0), s.index(0)})};
   }
   UnpackDecomposer decomposer(b, getLoc(), getLhs(), getRhs(),
-                              getBitsAttr().getInt(), getStrategy());
+                              getBitsAttr().getInt(), getStrategy(),
+                              targetsGpu(*this));
   return SmallVector<Value>{decomposer.buildSizes(getInit())};
 }

@@ -652,7 +652,7 @@ def EffAttn_UnpackedMatmulOp : EffAttn_Op<"unpacked_matmul", [
     With a `lowering_config` (`#effattn.pair_gemm_config`, set by
     `effattn-configure-lowering` or by the user) the low-bit GEMMs run as
     register-tiled i16-pair multiply-adds on packed operands instead of
-    target-independent linalg.
+    target-independent linalg on a CPU; a GPU target does not use it.
 
     Example:
 
