@@ -1,13 +1,25 @@
 #!/usr/bin/env python3
-"""effattn exact attention on an NVIDIA GPU vs PyTorch SDPA, same inputs.
+"""effattn exact and approximate attention on an NVIDIA GPU vs PyTorch SDPA.
 
-Shapes: batch·heads = 16, d = 128, n = m ∈ --sizes, f16, bf16 and f32. effattn's
-library (effattn-compile --target=cuda:<chip>) is called through its C ABI
-on PyTorch's device tensors, so neither side copies between host and device
-inside the timed region; each time is the median of --repeats calls after a
-warm-up, measured with CUDA events around the call (effattn's entry point
-returns when its kernel has finished). FLOP rule: 4·B·n·m·d (QKᵀ and PV,
-multiply-adds counted as 2). The error column is max |effattn - SDPA|.
+Shapes: batch·heads = 16, d = 128, n = m ∈ --sizes, --dtypes (f16, bf16,
+f32). Methods (--methods): "exact" (effattn.attention, flash kernels),
+"nystrom" (64 landmarks), "yoso-lsh" (τ = 8, 16 hashes, a Gaussian
+projection), "mra" (blocks of 32, 8 per block row, "full") and "mra-s" (the
+same, "sparse"): the approximate ones as their decompositions' kernels
+(effattn-gpu-map-linalg). Every row is timed against PyTorch's
+scaled_dot_product_attention (exact, flash) on the same tensors in the same
+run. effattn's library (effattn-compile --target=cuda:<chip>) is called
+through its C ABI on PyTorch's device tensors, so neither side copies
+between host and device inside the timed region; each time is the median of
+--repeats calls after a warm-up, measured with CUDA events around the call
+(effattn's entry point returns when its kernels have finished). TFLOP/s use
+the exact rule 4·B·n·m·d for every method (so an approximation's figure is
+"exact-attention FLOP/s equivalent"); "vs SDPA" is SDPA's time over
+effattn's. The error column is max |effattn - SDPA| for exact attention and
+the relative Frobenius distance to SDPA for the approximations (how far the
+approximation is from exact attention on these random inputs).
+
+A method or dtype a method does not compile for is reported and skipped.
 
 Two phases, because the GPU machine need not have the compiler:
   PYTHONPATH=python python3 benchmarks/gpu_attention_bench.py --compile-only
@@ -29,26 +41,54 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from effattn import ops  # noqa: E402
 
 BATCH, HEAD_DIM = 16, 128
+TAU, HASHES = 8, 16
+
+#: method -> (effattn op, attributes, optional operands as (keyword, shape)).
+METHODS = {
+    "exact": ("attention", (), ()),
+    "nystrom": ("nystrom_attention", ("num_landmarks = 64",), ()),
+    "yoso-lsh": ("yoso_attention",
+                 ('mode = "lsh"', f"hash_bits = {TAU}", f"num_hashes = {HASHES}"),
+                 (("projection", (HEAD_DIM, TAU * HASHES)),)),
+    "mra": ("mra_attention", ("block_size = 32", "blocks_per_row = 8", 'mode = "full"'), ()),
+    "mra-s": ("mra_attention", ("block_size = 32", "blocks_per_row = 8", 'mode = "sparse"'),
+              ()),
+}
 
 
-def compile_attention(n, dtype, chip):
-    """The cached library computing effattn.attention on [BATCH, n, d]."""
+def compile_method(method, n, dtype, chip):
+    """The cached library computing `method` on [BATCH, n, d], or the
+    compiler's error."""
+    op, attrs, clauses = METHODS[method]
     t = f"tensor<{BATCH}x{n}x{HEAD_DIM}x{dtype}>"
-    return ops._one_op_module("attention", (), (t, t, t), (), t, f"cuda:{chip}")
+    clause_types = tuple(
+        (keyword, f"tensor<{'x'.join(map(str, shape))}x{dtype}>") for keyword, shape in clauses)
+    try:
+        return ops._one_op_module(op, attrs, (t, t, t), clause_types, t, f"cuda:{chip}")
+    except ops.compiler.CompileError as error:
+        return error
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[4096, 16384])
     parser.add_argument("--dtypes", nargs="+", default=["f16", "bf16", "f32"])
+    parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
     parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--chip", default="sm_90")
     parser.add_argument("--compile-only", action="store_true")
     parser.add_argument("--json")
     args = parser.parse_args()
 
-    modules = {(n, dt): compile_attention(n, dt, args.chip)
-               for n in args.sizes for dt in args.dtypes}
+    modules = {}
+    for n in args.sizes:
+        for dt in args.dtypes:
+            for method in args.methods:
+                module = compile_method(method, n, dt, args.chip)
+                if isinstance(module, Exception):
+                    print(f"skipped {method} n={n} {dt}: {str(module).splitlines()[0]}")
+                    continue
+                modules[(n, dt, method)] = module
     if args.compile_only:
         print(f"compiled {len(modules)} libraries")
         return
@@ -58,24 +98,26 @@ def main():
 
     device = torch.cuda.get_device_name()
     print(f"device: {device}; batch·heads = {BATCH}, d = {HEAD_DIM}")
-    print(f"{'n':>6} {'dtype':>5} {'effattn ms':>11} {'TFLOP/s':>8} "
-          f"{'SDPA ms':>9} {'TFLOP/s':>8} {'effattn/SDPA':>12} {'max err':>9}")
+    print(f"{'n':>6} {'dtype':>5} {'method':>9} {'effattn ms':>11} {'TFLOP/s':>8} "
+          f"{'SDPA ms':>9} {'TFLOP/s':>8} {'vs SDPA':>8} {'error':>9}")
     rows = []
-    for (n, dt), module in modules.items():
+    for (n, dt, method), module in modules.items():
         torch_dtype = getattr(torch, {"f16": "float16", "bf16": "bfloat16",
                                       "f32": "float32"}[dt])
         gen = torch.Generator(device="cuda").manual_seed(n)
         q, k, v = (torch.randn(BATCH, n, HEAD_DIM, device="cuda", dtype=torch_dtype,
                                generator=gen) for _ in range(3))
+        extra = [torch.randn(*shape, device="cuda", dtype=torch_dtype, generator=gen)
+                 for _, shape in METHODS[method][2]]
         out = torch.empty_like(q)
-        shape = np.array([BATCH, n, HEAD_DIM], np.int64)
-        shape_ptr = shape.ctypes.data_as(ctypes.POINTER(ctypes.c_int64))
+        shapes = [np.array(t.shape, np.int64) for t in (q, k, v, *extra, out)]
         call_args = []
-        for t in (q, k, v, out):
-            call_args += [t.data_ptr(), shape_ptr]
+        for t, shape in zip((q, k, v, *extra, out), shapes):
+            call_args += [t.data_ptr(), shape.ctypes.data_as(ctypes.POINTER(ctypes.c_int64))]
+        entry = getattr(module, METHODS[method][0])
 
         def run_effattn():
-            status = module.attention._fn(*call_args)
+            status = entry._fn(*call_args)
             if status:
                 raise RuntimeError(module.last_error())
 
@@ -97,14 +139,20 @@ def main():
 
         ms = median_ms(run_effattn)
         sdpa_ms = median_ms(run_sdpa)
-        err = (out.float() - run_sdpa()[0].float()).abs().max().item()
+        want = run_sdpa()[0].float()
+        if method == "exact":
+            err = (out.float() - want).abs().max().item()
+        else:
+            err = ((out.float() - want).norm() / want.norm()).item()
         flops = 4.0 * BATCH * n * n * HEAD_DIM
-        row = {"n": n, "dtype": dt, "effattn_ms": ms, "sdpa_ms": sdpa_ms,
+        row = {"n": n, "dtype": dt, "method": method, "effattn_ms": ms, "sdpa_ms": sdpa_ms,
                "effattn_tflops": flops / ms / 1e9, "sdpa_tflops": flops / sdpa_ms / 1e9,
-               "ratio": sdpa_ms / ms, "max_abs_error": err, "device": device}
+               "ratio": sdpa_ms / ms,
+               "max_abs_error" if method == "exact" else "relative_error": err,
+               "device": device}
         rows.append(row)
-        print(f"{n:>6} {dt:>5} {ms:>11.2f} {row['effattn_tflops']:>8.1f} "
-              f"{sdpa_ms:>9.2f} {row['sdpa_tflops']:>8.1f} {row['ratio']:>12.3f} "
+        print(f"{n:>6} {dt:>5} {method:>9} {ms:>11.2f} {row['effattn_tflops']:>8.1f} "
+              f"{sdpa_ms:>9.2f} {row['sdpa_tflops']:>8.1f} {row['ratio']:>8.3f} "
               f"{err:>9.2e}")
     if args.json:
         with open(args.json, "w") as f:

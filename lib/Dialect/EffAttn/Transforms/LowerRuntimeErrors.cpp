@@ -1,5 +1,4 @@
 //===- LowerRuntimeErrors.cpp - fail_if to runtime calls --------*- C++ -*-===//
-//-*-===//
 //
 // Part of the effattn project, under the Apache License v2.0 with LLVM
 // Exceptions. See https://llvm.org/LICENSE.txt for license information.
