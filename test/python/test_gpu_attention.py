@@ -1,5 +1,9 @@
-"""effattn.attention compiled for an NVIDIA GPU against the numpy oracle
-(see gpu.py for how the tests compile, run and skip)."""
+"""effattn.attention compiled for an NVIDIA GPU against the numpy oracle,
+on a GPU and emulated on the CPU (see gpu.py for how the tests compile, run
+and skip). The emulation runs the flash kernels' blocks in lockstep: the SIMT
+kernel's barriers and shuffles, and the tensor-core kernel's ldmatrix,
+mma.sync and cp.async from the PTX fragment layouts (bf16 goes through
+nvvm.mma.sync, which is not emulated)."""
 
 import ctypes
 
@@ -9,7 +13,7 @@ import pytest
 import effattn
 from effattn import reference
 from effattn.runtime import EffattnError
-from gpu import TARGET, run_on_gpu, skip_without_device
+from gpu import ON_GPU_AND_EMULATED, TARGET, run_on_gpu, skip_without_device
 
 #: max |compiled - oracle| per dtype (outputs are O(1)). f16 on tensor cores
 #: rounds the softmax weights to f16 before P·V (as FlashAttention does).
@@ -34,9 +38,10 @@ CASES = [
 ]
 
 
+@ON_GPU_AND_EMULATED
 @pytest.mark.parametrize("batch,n,m,d,e,dtype,masked,causal,scale", CASES)
 def test_gpu_attention_matches_oracle(batch, n, m, d, e, dtype, masked,
-                                      causal, scale):
+                                      causal, scale, emulated):
     rng = np.random.default_rng(4321 + n * 7 + m)
     q = rng.standard_normal(batch + (n, d)).astype(dtype)
     k = rng.standard_normal(batch + (m, d)).astype(dtype)
@@ -46,24 +51,38 @@ def test_gpu_attention_matches_oracle(batch, n, m, d, e, dtype, masked,
         mask = rng.random(batch + (m,)) < 0.8
         mask[..., 0] = True
     got = run_on_gpu(effattn.ops.attention, q, k, v, mask=mask, scale=scale,
-                     causal=causal)
+                     causal=causal, emulated=emulated)
     want = reference.attention(q, k, v, mask=mask, scale=scale, causal=causal)
     assert got.dtype == dtype and got.shape == want.shape
     np.testing.assert_allclose(got.astype(np.float64), want, rtol=0,
                                atol=ATOL[dtype])
 
 
-def test_gpu_attention_fully_masked_rows_average_values():
-    """A query that sees no key averages all values (the -1e9 replacement)."""
+@ON_GPU_AND_EMULATED
+@pytest.mark.parametrize("dtype", [np.float32, np.float16])
+def test_gpu_attention_fully_masked_rows_average_values(dtype, emulated):
+    """A query that sees no key averages all values (the -1e9 replacement),
+    with the mask alone and with a masked first key under a causal window.
+    On tensor cores (f16) such rows were NaN until the hidden score became a
+    power of two (found by the emulation)."""
     rng = np.random.default_rng(5)
-    q, k, v = (rng.standard_normal((2, 24, 16)).astype(np.float32) for _ in range(3))
+    q, k, v = (rng.standard_normal((2, 24, 16)).astype(dtype) for _ in range(3))
     mask = np.zeros((2, 24), bool)
     mask[0, 3] = True
-    got = run_on_gpu(effattn.ops.attention, q, k, v, mask=mask)
+    got = run_on_gpu(effattn.ops.attention, q, k, v, mask=mask, emulated=emulated)
+    atol = ATOL[dtype]
     np.testing.assert_allclose(got[1], np.broadcast_to(v[1].mean(0), (24, 16)),
-                               rtol=0, atol=5e-6)
+                               rtol=0, atol=atol)
     np.testing.assert_allclose(got, reference.attention(q, k, v, mask=mask),
-                               rtol=0, atol=5e-6)
+                               rtol=0, atol=atol)
+    mask = rng.random((2, 24)) < 0.7
+    mask[:, 0] = False
+    got = run_on_gpu(effattn.ops.attention, q, k, v, mask=mask, causal=True,
+                     emulated=emulated)
+    np.testing.assert_allclose(got[:, 0], v.astype(np.float64).mean(1), rtol=0,
+                               atol=atol)
+    np.testing.assert_allclose(got, reference.attention(q, k, v, mask=mask, causal=True),
+                               rtol=0, atol=atol)
 
 
 def test_gpu_library_checks_shapes_on_the_host():
@@ -84,8 +103,9 @@ def test_gpu_library_checks_shapes_on_the_host():
     assert "arg2 has shape [1, 3, 8], expected [1, 4, 8]" in module.last_error()
 
 
+@ON_GPU_AND_EMULATED
 @pytest.mark.parametrize("causal", [False, True])
-def test_gpu_attention_growing_scores(causal):
+def test_gpu_attention_growing_scores(causal, emulated):
     """Scores that grow along the keys (a row's max grows by ~30 in log2
     units after the first tile) move the running max on many tiles: each move
     rescales the running sum and the accumulator fragments."""
@@ -95,7 +115,8 @@ def test_gpu_attention_growing_scores(causal):
     ramp = np.linspace(0.1, 12.0, m)[None, :, None]
     k = (rng.standard_normal((2, m, d)) * ramp).astype(np.float16)
     v = rng.standard_normal((2, m, d)).astype(np.float16)
-    got = run_on_gpu(effattn.ops.attention, q, k, v, causal=causal)
+    got = run_on_gpu(effattn.ops.attention, q, k, v, causal=causal,
+                     emulated=emulated)
     want = reference.attention(q, k, v, causal=causal)
     np.testing.assert_allclose(got.astype(np.float64), want, rtol=0,
                                atol=ATOL[np.float16])

@@ -113,11 +113,20 @@ def EffAttnGPUEmulateLaunchesPass
     grid and over its block, whose body is the kernel's with the block and
     thread ids replaced by the loops' induction variables. This is how a
     machine without a GPU checks what the GPU pipeline computes
-    (`effattn-gpu-pipeline{emulate}`, `effattn-compile --emulate-gpu`). It
-    is exact for kernels whose threads do not communicate, such as those of
-    `effattn-gpu-map-linalg`; a kernel with a barrier, a shuffle, shared or
-    private memory, or NVVM/nvgpu ops (the flash-attention kernels) is an
-    error.
+    (`effattn-gpu-pipeline{emulate}`, `effattn-compile --emulate-gpu`).
+
+    That is exact for kernels whose threads do not communicate, such as
+    those of `effattn-gpu-map-linalg`. A kernel whose threads synchronize
+    (the flash-attention kernels) runs each block in lockstep instead: the
+    body is cut at every barrier, shuffle, `nvgpu.ldmatrix` and
+    `nvgpu.mma.sync`; each piece between cuts is a loop over the block's
+    threads, values that live across cuts are kept per thread, the
+    warp-level ops read the other lanes' values by the PTX fragment layouts,
+    `cp.async` copies at once, and shared memory is a stack buffer per
+    block. Loops and branches around cuts must be uniform across the block
+    (as CUDA requires). Other NVVM/nvgpu ops (bf16 `nvvm.mma.sync`),
+    attributions, collective reductions and a synchronizing `scf.while` are
+    errors.
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

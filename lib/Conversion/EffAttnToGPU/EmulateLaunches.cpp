@@ -7,16 +7,20 @@
 //===----------------------------------------------------------------------===//
 //
 // Runs the kernels of the GPU lowering on the host, so that machines without
-// a GPU can check what the GPU pipeline computes: each gpu.launch becomes
-// two nested scf.parallel loops, over its blocks and over its threads.
-// Exact for kernels whose threads do not communicate (no barrier, shuffle or
-// shared memory): the kernels of effattn-gpu-map-linalg.
+// a GPU can check what the GPU pipeline computes: a gpu.launch whose threads
+// do not communicate (the kernels of effattn-gpu-map-linalg) becomes two
+// nested scf.parallel loops, over its blocks and over its threads; one whose
+// threads synchronize (the SIMT attention kernel) runs each block in
+// lockstep (LockstepEmulation.h).
 //
 //===----------------------------------------------------------------------===//
+
+#include "LockstepEmulation.h"
 
 #include "effattn/Conversion/Passes.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/IRMapping.h"
 
@@ -30,23 +34,39 @@ namespace effattn {
 using namespace mlir;
 using namespace mlir::effattn;
 
-/// Returns the op of `launch` through which its threads would communicate
-/// (or leave the kernel's own semantics), or null.
-static Operation *findThreadCommunication(gpu::LaunchOp launch) {
+/// Returns the op of `launch` that neither emulation covers (attributions,
+/// collective reductions), or null.
+static Operation *findUnsupportedOp(gpu::LaunchOp launch) {
   if (!launch.getWorkgroupAttributions().empty() ||
       !launch.getPrivateAttributions().empty())
     return launch;
   Operation *found = nullptr;
   launch.getBody().walk([&](Operation *op) {
-    if (isa<gpu::BarrierOp, gpu::ShuffleOp, gpu::SubgroupReduceOp,
-            gpu::AllReduceOp>(op) ||
-        isa<NVVM::NVVMDialect, nvgpu::NVGPUDialect>(op->getDialect())) {
+    if (isa<gpu::SubgroupReduceOp, gpu::AllReduceOp>(op)) {
       found = op;
       return WalkResult::interrupt();
     }
     return WalkResult::advance();
   });
   return found;
+}
+
+/// Returns true if the threads of `launch` may communicate: through
+/// synchronization, shared memory or warp-level (NVVM, nvgpu) ops.
+static bool threadsCommunicate(gpu::LaunchOp launch) {
+  return launch.getBody()
+      .walk([](Operation *op) {
+        bool shared = llvm::any_of(op->getResultTypes(), [](Type type) {
+          auto memref = dyn_cast<MemRefType>(type);
+          return memref && memref.getMemorySpace();
+        });
+        return shared || isa<gpu::BarrierOp, gpu::ShuffleOp>(op) ||
+                       isa<NVVM::NVVMDialect, nvgpu::NVGPUDialect>(
+                           op->getDialect())
+                   ? WalkResult::interrupt()
+                   : WalkResult::advance();
+      })
+      .wasInterrupted();
 }
 
 /// Replaces `launch` by scf.parallel loops over its blocks and threads.
@@ -98,13 +118,25 @@ struct EffAttnGPUEmulateLaunchesPass
                            "kernels run on the host");
         return signalPassFailure();
       }
-      if (Operation *op = findThreadCommunication(launch)) {
-        op->emitOpError("makes threads communicate; only kernels of "
-                        "independent threads run on the host");
+      if (Operation *op = findUnsupportedOp(launch)) {
+        op->emitOpError("has no host emulation (attributions and collective "
+                        "reductions are not emulated)");
         return signalPassFailure();
       }
-      emulate(rewriter, launch);
+      if (!threadsCommunicate(launch)) {
+        emulate(rewriter, launch);
+        continue;
+      }
+      if (failed(emulateInLockstep(rewriter, launch)))
+        return signalPassFailure();
     }
+    // The kernels' shared memory is now per-block stack buffers.
+    ModuleOp module = getOperation();
+    for (auto global :
+         llvm::make_early_inc_range(module.getOps<memref::GlobalOp>()))
+      if (global.getType().getMemorySpace() &&
+          SymbolTable::symbolKnownUseEmpty(global, module))
+        rewriter.eraseOp(global);
   }
 };
 } // namespace

@@ -44,6 +44,8 @@ using namespace mlir::effattn;
 static constexpr int64_t kRowPadding = 8;
 /// mma.sync fragments are per warp of 32 lanes.
 static constexpr int64_t kLanes = 32;
+/// The unscaled score of a key the mask or the causal window hides.
+static constexpr float kHiddenScore = -1073741824.0f; // -2^30
 
 namespace {
 /// Builds the tensor-core kernel of one effattn.attention.
@@ -266,7 +268,15 @@ void MmaKernelBuilder::build(gpu::LaunchOp launch, Value keyTiles,
     SmallVector<SmallVector<Value, 4>> scores;
     float exponentScale = ops.scale * static_cast<float>(M_LOG2E);
     Value scale2 = f32Constant(exponentScale);
-    Value hiddenScore = f32Constant(kMaskedScore / ops.scale);
+    // Hidden keys score -2^30 before scaling, not kMaskedScore / scale: with
+    // a power of two the FMA's product is exact, so a row whose keys are all
+    // hidden (a masked first key under a causal window) gets weights of
+    // exactly 1, the authors' uniform average. kMaskedScore / scale left the
+    // product's rounding error (up to ±64 in the exponent) in the weights,
+    // whose f16 copies for P·V overflowed to inf and made the row NaN
+    // (found by emulation). A visible key still outweighs a hidden one
+    // unless its own unscaled score is below about -2^30.
+    Value hiddenScore = f32Constant(kHiddenScore);
     SmallVector<Value, 2> causalLimit;
     if (ops.causal)
       for (int64_t r = 0; r < 2; ++r)

@@ -3,6 +3,7 @@
 /// [Pass: effattn-gpu-emulate-launches] IN: gpu.launch of independent
 /// threads. OUT: scf.parallel over the grid, scf.parallel over the block
 /// inside, the body with ids and sizes replaced by the loops' values.
+/// Kernels whose threads synchronize run each block in lockstep.
 
 // CHECK-LABEL: func.func @kernel
 // CHECK-SAME: %[[A:[a-zA-Z0-9_]+]]: memref<?xf32>, %[[G:[a-zA-Z0-9_]+]]: index
@@ -31,14 +32,99 @@ func.func @kernel(%a: memref<?xf32>, %grid: index) {
 
 // -----
 
-/// Threads that synchronize cannot run one after another.
-func.func @barrier(%a: memref<64xf32>) {
+/// Threads that synchronize run in lockstep: the shared tile is one stack
+/// buffer per block, each piece between barriers and shuffles a loop over
+/// the block's threads, the loop around them runs once with per-thread slots
+/// for the values that live across pieces (%x, the accumulator, the loaded
+/// %y that the shuffle reads from lane ^ 16).
+// CHECK-LABEL: func.func @lockstep
+// CHECK-SAME: %[[A:[a-zA-Z0-9_]+]]: memref<64xf32>, %[[O:[a-zA-Z0-9_]+]]: memref<64xf32>, %[[N:[a-zA-Z0-9_]+]]: index
+// CHECK: scf.parallel
+// CHECK: memref.alloca_scope
+// CHECK: %[[TILE:.+]] = memref.alloca() : memref<64xf32>
+// CHECK-DAG: %[[XS:.+]] = memref.alloca(%{{.+}}) : memref<?xf32>
+// CHECK-DAG: %[[ACC:.+]] = memref.alloca(%{{.+}}) : memref<?xf32>
+// CHECK-DAG: %[[YS:.+]] = memref.alloca(%{{.+}}) : memref<?xf32>
+// CHECK: scf.for %[[T0:.+]] = %{{.+}} to %{{.+}} step
+// CHECK: memref.load %[[A]]
+// CHECK: memref.store %{{.+}}, %[[XS]][%[[T0]]]
+// CHECK: scf.for %{{.+}} = %{{.+}} to %[[N]] step
+// CHECK: scf.for %[[T1:.+]] =
+// CHECK: %[[X:.+]] = memref.load %[[XS]][%[[T1]]]
+// CHECK: memref.store %[[X]], %[[TILE]]
+// CHECK: scf.for %[[T2:.+]] =
+// CHECK: memref.load %[[TILE]]
+// CHECK: memref.store %{{.+}}, %[[YS]][%[[T2]]]
+// CHECK: scf.for %[[T3:.+]] =
+// CHECK: %[[SRC:.+]] = arith.xori %{{.+}}, %{{.+}} : index
+// CHECK: scf.if
+// CHECK: memref.load %[[YS]][%{{.+}}]
+// CHECK: scf.for
+// CHECK: memref.load %[[ACC]]
+// CHECK: arith.addf
+// CHECK-NOT: gpu.
+memref.global "private" @tile : memref<64xf32, #gpu.address_space<workgroup>>
+func.func @lockstep(%a: memref<64xf32>, %o: memref<64xf32>, %n: index) {
   %c1 = arith.constant 1 : index
   %c64 = arith.constant 64 : index
   gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
              threads(%tx, %ty, %tz) in (%sx = %c64, %sy = %c1, %sz = %c1) {
-    // expected-error @+1 {{'gpu.barrier' op makes threads communicate; only kernels of independent threads run on the host}}
-    gpu.barrier
+    %c0 = arith.constant 0 : index
+    %zero = arith.constant 0.0 : f32
+    %tile = memref.get_global @tile : memref<64xf32, #gpu.address_space<workgroup>>
+    %x = memref.load %a[%tx] : memref<64xf32>
+    %sum = scf.for %i = %c0 to %n step %c1 iter_args(%acc = %zero) -> f32 {
+      memref.store %x, %tile[%tx] : memref<64xf32, #gpu.address_space<workgroup>>
+      gpu.barrier
+      %r = arith.subi %c64, %tx : index
+      %j = arith.remui %r, %c64 : index
+      %y = memref.load %tile[%j] : memref<64xf32, #gpu.address_space<workgroup>>
+      %c16 = arith.constant 16 : i32
+      %c32 = arith.constant 32 : i32
+      %s, %valid = gpu.shuffle xor %y, %c16, %c32 : f32
+      %t = arith.addf %acc, %s : f32
+      gpu.barrier
+      scf.yield %t : f32
+    }
+    memref.store %sum, %o[%tx] : memref<64xf32>
+    gpu.terminator
+  }
+  return
+}
+
+// -----
+
+/// Barriers in a loop whose trip count the threads find out one by one
+/// cannot be cut into loops over threads.
+func.func @synchronizing_while(%a: memref<64xi1>) {
+  %c1 = arith.constant 1 : index
+  %c64 = arith.constant 64 : index
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c64, %sy = %c1, %sz = %c1) {
+    // expected-error @+1 {{'scf.while' op synchronizes threads inside; only scf.for and scf.if around barriers and shuffles run on the host}}
+    scf.while : () -> () {
+      %go = memref.load %a[%tx] : memref<64xi1>
+      scf.condition(%go)
+    } do {
+      gpu.barrier
+      scf.yield
+    }
+    gpu.terminator
+  }
+  return
+}
+
+// -----
+
+/// Tensor-core ops other than f16 mma.sync m16n8k16 have no host emulation.
+func.func @bf16_mma(%a: vector<4x2xbf16>, %b: vector<2x2xbf16>, %c: vector<2x2xf32>, %o: memref<64xvector<2x2xf32>>) {
+  %c1 = arith.constant 1 : index
+  %c64 = arith.constant 64 : index
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c64, %sy = %c1, %sz = %c1) {
+    // expected-error @+1 {{'nvgpu.mma.sync' op has no host emulation (of the NVVM and nvgpu ops, only ldmatrix, cp.async and f16 mma.sync m16n8k16 run on the host)}}
+    %d = nvgpu.mma.sync (%a, %b, %c) {mmaShape = [16, 8, 16]} : (vector<4x2xbf16>, vector<2x2xbf16>, vector<2x2xf32>) -> vector<2x2xf32>
+    memref.store %d, %o[%tx] : memref<64xvector<2x2xf32>>
     gpu.terminator
   }
   return

@@ -1,0 +1,697 @@
+//===- LockstepEmulation.cpp - synchronizing kernels on host ----*- C++ -*-===//
+//
+// Part of the effattn project, under the Apache License v2.0 with LLVM
+// Exceptions. See https://llvm.org/LICENSE.txt for license information.
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+//
+// A kernel whose threads synchronize cannot run one thread after another.
+// This runs its block in lockstep instead (loop fission at the
+// synchronization points, as in MCUDA): the kernel body is cut at each
+// barrier and shuffle; each piece between two cuts becomes one loop over the
+// block's threads; control flow that contains cuts (the loop over key tiles)
+// stays a loop around the pieces, with its bounds and conditions taken from
+// thread 0. A value that one piece defines and a later piece uses lives in a
+// per-thread slot (a memref.alloca of one element per thread). A shuffle is
+// a loop in which each thread reads its source lane's slot. Shared memory
+// (memref.get_global of a workgroup global, the launch's dynamic shared
+// memory and views of it) is one stack buffer per block.
+//
+// The warp-level tensor-core ops are cuts too, emulated from the PTX ISA's
+// fragment layouts (lane = 4·g + t): nvgpu.ldmatrix (each lane's fragment
+// elements read at the row addresses the lanes of the warp give) and
+// nvgpu.mma.sync m16n8k16 with f16 operands and f32 accumulators (each lane's
+// four outputs summed in f32 from its warp's A and B fragments). Asynchronous
+// copies (cp.async) are copied at once, which their waits and the barriers
+// after them make equivalent.
+//
+//===----------------------------------------------------------------------===//
+
+#include "LockstepEmulation.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/Transforms/RegionUtils.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+using namespace mlir;
+using namespace mlir::effattn;
+
+bool mlir::effattn::containsThreadSync(Operation *op) {
+  return op
+      ->walk([](Operation *nested) {
+        return isa<gpu::BarrierOp, gpu::ShuffleOp, nvgpu::LdMatrixOp,
+                   nvgpu::MmaSyncOp>(nested)
+                   ? WalkResult::interrupt()
+                   : WalkResult::advance();
+      })
+      .wasInterrupted();
+}
+
+/// Returns true if `type` is a buffer in GPU shared (workgroup) memory.
+static bool isSharedMemory(Type type) {
+  auto memref = dyn_cast<MemRefType>(type);
+  auto space =
+      memref
+          ? dyn_cast_if_present<gpu::AddressSpaceAttr>(memref.getMemorySpace())
+          : nullptr;
+  return space && space.getValue() == gpu::AddressSpace::Workgroup;
+}
+
+/// Returns `type` in host memory.
+static MemRefType inHostMemory(MemRefType type) {
+  return MemRefType::get(type.getShape(), type.getElementType(),
+                         type.getLayout());
+}
+
+/// Returns true for the values emulation drops: cp.async tokens (the copies
+/// complete at once).
+static bool isAsyncToken(Value value) {
+  return isa<nvgpu::DeviceAsyncTokenType>(value.getType());
+}
+
+namespace {
+/// Emits the lockstep form of one kernel body (see the file comment).
+class LockstepEmitter {
+public:
+  LockstepEmitter(RewriterBase &rewriter, gpu::LaunchOp launch)
+      : rewriter(rewriter), launch(launch), loc(launch.getLoc()) {}
+
+  LogicalResult emit();
+
+private:
+  Value index(int64_t value) {
+    return arith::ConstantIndexOp::create(rewriter, loc, value);
+  }
+  /// Returns true if `value` is computed by a thread of the kernel (not a
+  /// launch operand, id or size, nor a value from outside the kernel).
+  bool isThreadValue(Value value) {
+    return launch.getBody().isAncestor(value.getParentRegion()) &&
+           !uniform.contains(value) && !isAsyncToken(value);
+  }
+  /// The per-thread slot of `value`, created at the start of the block.
+  Value slotOf(Value value);
+  /// Maps `value` in `mapping` (in the loop over threads at `thread`) if it
+  /// is a thread value: a constant is cloned, any other value is loaded from
+  /// its slot.
+  void mapThreadValue(Value value, Value thread, IRMapping &mapping);
+  /// Maps every thread value that `op` uses from outside itself.
+  void mapOperands(Operation *op, Value thread, IRMapping &mapping);
+  /// Returns the value of `value` in the code between loops over threads:
+  /// uniform, or thread 0's.
+  Value uniformValue(Value value);
+  /// Returns `value` as thread `thread` holds it, from inside the loop over
+  /// threads whose values `mapping` holds.
+  Value valueOfThread(Value value, Value thread, IRMapping &mapping);
+  /// Maps the shared memory of the block (globals, dynamic shared memory and
+  /// the kernel's views of them) to stack buffers.
+  LogicalResult mapSharedMemory(Block &body);
+  /// Emits a loop over the block's threads, running `body(thread,
+  /// mapping)` with the thread ids mapped.
+  void emitThreadLoop(function_ref<void(Value, IRMapping &)> body);
+  /// Emits the ops of `block` (a kernel body or a synchronizing region).
+  LogicalResult emitBlock(Block &block);
+  /// Emits `ops` (no synchronization inside) as one loop over threads,
+  /// storing the results used after them in slots.
+  void emitPiece(ArrayRef<Operation *> ops);
+  /// Emits a shuffle: each thread reads its source lane's slot.
+  void emitShuffle(gpu::ShuffleOp shuffle);
+  /// Emits ldmatrix and mma.sync from the lanes' slots (file comment).
+  void emitLdMatrix(nvgpu::LdMatrixOp load);
+  void emitMmaSync(nvgpu::MmaSyncOp mma);
+  /// Emits a cp.async as the copy it makes, in a loop over threads.
+  void emitAsyncCopy(nvgpu::DeviceAsyncCopyOp copy, IRMapping &mapping);
+  /// Emits a synchronizing scf.for or scf.if around the emission of its
+  /// body.
+  LogicalResult emitFor(scf::ForOp loop);
+  LogicalResult emitIf(scf::IfOp ifOp);
+  /// Stores, per thread, `values` (thread values or uniform) into `slots`.
+  void copyToSlots(ValueRange values, ArrayRef<Value> slots);
+
+  RewriterBase &rewriter;
+  gpu::LaunchOp launch;
+  Location loc;
+  /// Launch sizes and ids, the shared buffers and the induction variables of
+  /// the loops kept around pieces: the same for every thread.
+  IRMapping uniform;
+  /// The slot of each thread value used across pieces.
+  DenseMap<Value, Value> slots;
+  /// Slots are allocated before this op, ahead of all emitted code.
+  Operation *slotAnchor = nullptr;
+  /// The threads of a block and the block's sizes.
+  Value numThreads;
+  SmallVector<Value> blockSize;
+};
+} // namespace
+
+Value LockstepEmitter::slotOf(Value value) {
+  Value &slot = slots[value];
+  if (!slot) {
+    OpBuilder::InsertionGuard guard(rewriter);
+    rewriter.setInsertionPoint(slotAnchor);
+    slot = memref::AllocaOp::create(
+        rewriter, loc, MemRefType::get({ShapedType::kDynamic}, value.getType()),
+        ValueRange{numThreads});
+  }
+  return slot;
+}
+
+void LockstepEmitter::mapThreadValue(Value value, Value thread,
+                                     IRMapping &mapping) {
+  if (mapping.contains(value) || !isThreadValue(value))
+    return;
+  Operation *def = value.getDefiningOp();
+  if (def && matchPattern(def, m_Constant())) {
+    rewriter.clone(*def, mapping);
+    return;
+  }
+  mapping.map(value, memref::LoadOp::create(rewriter, loc, slotOf(value),
+                                            ValueRange{thread}));
+}
+
+void LockstepEmitter::mapOperands(Operation *op, Value thread,
+                                  IRMapping &mapping) {
+  SetVector<Value> used;
+  for (Region &region : op->getRegions())
+    getUsedValuesDefinedAbove(region, used);
+  used.insert(op->operand_begin(), op->operand_end());
+  for (Value value : used)
+    mapThreadValue(value, thread, mapping);
+}
+
+Value LockstepEmitter::uniformValue(Value value) {
+  if (!isThreadValue(value))
+    return uniform.lookupOrDefault(value);
+  Operation *def = value.getDefiningOp();
+  if (def && matchPattern(def, m_Constant())) {
+    IRMapping mapping;
+    return rewriter.clone(*def, mapping)->getResult(0);
+  }
+  return memref::LoadOp::create(rewriter, loc, slotOf(value),
+                                ValueRange{index(0)});
+}
+
+Value LockstepEmitter::valueOfThread(Value value, Value thread,
+                                     IRMapping &mapping) {
+  Operation *def = value.getDefiningOp();
+  if (!isThreadValue(value) || (def && matchPattern(def, m_Constant()))) {
+    mapThreadValue(value, thread, mapping);
+    return mapping.lookupOrDefault(value);
+  }
+  return memref::LoadOp::create(rewriter, loc, slotOf(value),
+                                ValueRange{thread});
+}
+
+LogicalResult LockstepEmitter::mapSharedMemory(Block &body) {
+  for (Operation &op : body) {
+    if (auto global = dyn_cast<memref::GetGlobalOp>(op)) {
+      if (isSharedMemory(global.getType()))
+        uniform.map(global.getResult(),
+                    memref::AllocaOp::create(rewriter, loc,
+                                             inHostMemory(global.getType())));
+      continue;
+    }
+    if (auto dynamic = dyn_cast<gpu::DynamicSharedMemoryOp>(op)) {
+      Value bytes = launch.getDynamicSharedMemorySize();
+      auto buffer = memref::AllocaOp::create(
+          rewriter, loc, inHostMemory(dynamic.getType()),
+          bytes ? ValueRange{arith::IndexCastUIOp::create(
+                      rewriter, loc, rewriter.getIndexType(), bytes)}
+                : ValueRange{index(0)},
+          ValueRange(), rewriter.getI64IntegerAttr(16));
+      uniform.map(dynamic.getResult(), buffer);
+      continue;
+    }
+    // A view of shared memory: the same view of the stack buffer.
+    if (llvm::none_of(op.getResultTypes(), isSharedMemory))
+      continue;
+    IRMapping mapping = uniform;
+    for (Value operand : op.getOperands()) {
+      Operation *def = operand.getDefiningOp();
+      if (def && matchPattern(def, m_Constant()))
+        rewriter.clone(*def, mapping);
+      else if (isThreadValue(operand))
+        return op.emitOpError("views shared memory at a per-thread offset; "
+                              "only uniform views run on the host");
+    }
+    Operation *view = rewriter.clone(op, mapping);
+    for (auto [result, copy] : llvm::zip(op.getResults(), view->getResults())) {
+      copy.setType(inHostMemory(cast<MemRefType>(result.getType())));
+      uniform.map(result, copy);
+    }
+  }
+  return success();
+}
+
+void LockstepEmitter::emitThreadLoop(
+    function_ref<void(Value, IRMapping &)> body) {
+  auto loop = scf::ForOp::create(rewriter, loc, index(0), numThreads, index(1));
+  OpBuilder::InsertionGuard guard(rewriter);
+  rewriter.setInsertionPointToStart(loop.getBody());
+  Value thread = loop.getInductionVar();
+  // Linear thread t = x + X·(y + Y·z).
+  Value x = arith::RemUIOp::create(rewriter, loc, thread, blockSize[0]);
+  Value rest = arith::DivUIOp::create(rewriter, loc, thread, blockSize[0]);
+  Value y = arith::RemUIOp::create(rewriter, loc, rest, blockSize[1]);
+  Value z = arith::DivUIOp::create(rewriter, loc, rest, blockSize[1]);
+  IRMapping mapping = uniform;
+  gpu::KernelDim3 ids = launch.getThreadIds();
+  mapping.map(ids.x, x);
+  mapping.map(ids.y, y);
+  mapping.map(ids.z, z);
+  body(thread, mapping);
+}
+
+void LockstepEmitter::emitPiece(ArrayRef<Operation *> ops) {
+  if (ops.empty())
+    return;
+  llvm::SmallPtrSet<Operation *, 16> members(ops.begin(), ops.end());
+  Block *block = ops.front()->getBlock();
+  emitThreadLoop([&](Value thread, IRMapping &mapping) {
+    for (Operation *op : ops) {
+      // Shared buffers are the block's, created once; copies complete at
+      // once.
+      if ((op->getNumResults() &&
+           llvm::all_of(op->getResults(),
+                        [&](Value r) { return uniform.contains(r); })) ||
+          isa<nvgpu::DeviceAsyncCreateGroupOp, nvgpu::DeviceAsyncWaitOp>(op))
+        continue;
+      mapOperands(op, thread, mapping);
+      if (auto copy = dyn_cast<nvgpu::DeviceAsyncCopyOp>(op)) {
+        emitAsyncCopy(copy, mapping);
+        continue;
+      }
+      Operation *clone = rewriter.clone(*op, mapping);
+      if (matchPattern(op, m_Constant()))
+        continue;
+      for (auto [result, copy] :
+           llvm::zip(op->getResults(), clone->getResults())) {
+        bool usedLater = llvm::any_of(result.getUsers(), [&](Operation *user) {
+          Operation *ancestor = block->findAncestorOpInBlock(*user);
+          return !ancestor || !members.contains(ancestor);
+        });
+        if (usedLater)
+          memref::StoreOp::create(rewriter, loc, copy, slotOf(result),
+                                  ValueRange{thread});
+      }
+    }
+  });
+}
+
+void LockstepEmitter::copyToSlots(ValueRange values, ArrayRef<Value> to) {
+  emitThreadLoop([&](Value thread, IRMapping &mapping) {
+    // All reads first: a yielded value may be another iteration argument.
+    SmallVector<Value> read;
+    for (Value value : values) {
+      mapThreadValue(value, thread, mapping);
+      read.push_back(mapping.lookupOrDefault(value));
+    }
+    for (auto [value, slot] : llvm::zip(read, to))
+      if (slot)
+        memref::StoreOp::create(rewriter, loc, value, slot, ValueRange{thread});
+  });
+}
+
+void LockstepEmitter::emitShuffle(gpu::ShuffleOp shuffle) {
+  Value source = shuffle.getValue();
+  emitThreadLoop([&](Value thread, IRMapping &mapping) {
+    mapOperands(shuffle, thread, mapping);
+    auto toIndex = [&](Value i32) {
+      return arith::IndexCastUIOp::create(
+          rewriter, loc, rewriter.getIndexType(), mapping.lookupOrDefault(i32));
+    };
+    Value offset = toIndex(shuffle.getOffset());
+    Value width = toIndex(shuffle.getWidth());
+    // The lane within its segment of `width` lanes, and the source lane.
+    Value lane =
+        arith::RemUIOp::create(rewriter, loc, thread, index(kWarpSize));
+    Value inSegment = arith::RemUIOp::create(rewriter, loc, lane, width);
+    Value sourceLane;
+    switch (shuffle.getMode()) {
+    case gpu::ShuffleMode::XOR:
+      sourceLane = arith::XOrIOp::create(rewriter, loc, inSegment, offset);
+      break;
+    case gpu::ShuffleMode::DOWN:
+      sourceLane = arith::AddIOp::create(rewriter, loc, inSegment, offset);
+      break;
+    case gpu::ShuffleMode::UP:
+      // Below 0 wraps to a huge index, out of range as it should be.
+      sourceLane = arith::SubIOp::create(rewriter, loc, inSegment, offset);
+      break;
+    case gpu::ShuffleMode::IDX:
+      sourceLane = offset;
+      break;
+    }
+    Value valid = arith::CmpIOp::create(
+        rewriter, loc, arith::CmpIPredicate::ult, sourceLane, width);
+    Value own = mapping.lookupOrDefault(source);
+    Value sourceThread = arith::AddIOp::create(
+        rewriter, loc, arith::SubIOp::create(rewriter, loc, thread, inSegment),
+        sourceLane);
+    auto read = scf::IfOp::create(rewriter, loc, own.getType(), valid,
+                                  /*withElseRegion=*/true);
+    {
+      OpBuilder::InsertionGuard guard(rewriter);
+      rewriter.setInsertionPointToStart(read.thenBlock());
+      Value other = isThreadValue(source)
+                        ? memref::LoadOp::create(rewriter, loc, slotOf(source),
+                                                 ValueRange{sourceThread})
+                              .getResult()
+                        : own;
+      scf::YieldOp::create(rewriter, loc, other);
+      rewriter.setInsertionPointToStart(read.elseBlock());
+      scf::YieldOp::create(rewriter, loc, own);
+    }
+    memref::StoreOp::create(rewriter, loc, read.getResult(0),
+                            slotOf(shuffle.getShuffleResult()),
+                            ValueRange{thread});
+    memref::StoreOp::create(rewriter, loc, valid, slotOf(shuffle.getValid()),
+                            ValueRange{thread});
+  });
+}
+
+void LockstepEmitter::emitLdMatrix(nvgpu::LdMatrixOp load) {
+  auto type = cast<VectorType>(load.getRes().getType());
+  emitThreadLoop([&](Value thread, IRMapping &mapping) {
+    Value lane =
+        arith::RemUIOp::create(rewriter, loc, thread, index(kWarpSize));
+    Value warp = arith::SubIOp::create(rewriter, loc, thread, lane);
+    Value group = arith::DivUIOp::create(rewriter, loc, lane, index(4));
+    Value pairColumn = arith::MulIOp::create(
+        rewriter, loc, arith::RemUIOp::create(rewriter, loc, lane, index(4)),
+        index(2));
+    SmallVector<Value> elements;
+    for (int64_t tile = 0; tile < load.getNumTiles(); ++tile) {
+      for (int64_t j = 0; j < 2; ++j) {
+        // Element (group, pairColumn + j) of 8×8 tile `tile`, or its
+        // transpose (pairColumn + j, group): a row address from lane
+        // 8·tile + row, the column added to the innermost index.
+        Value row =
+            load.getTranspose()
+                ? arith::AddIOp::create(rewriter, loc, pairColumn, index(j))
+                      .getResult()
+                : group;
+        Value column =
+            load.getTranspose()
+                ? group
+                : arith::AddIOp::create(rewriter, loc, pairColumn, index(j))
+                      .getResult();
+        Value source = arith::AddIOp::create(
+            rewriter, loc, warp,
+            arith::AddIOp::create(rewriter, loc, index(8 * tile), row));
+        SmallVector<Value> indices =
+            llvm::map_to_vector(load.getIndices(), [&](Value i) {
+              return valueOfThread(i, source, mapping);
+            });
+        indices.back() =
+            arith::AddIOp::create(rewriter, loc, indices.back(), column);
+        elements.push_back(memref::LoadOp::create(
+            rewriter, loc, mapping.lookupOrDefault(load.getSrcMemref()),
+            indices));
+      }
+    }
+    Value result =
+        vector::FromElementsOp::create(rewriter, loc, type, elements);
+    memref::StoreOp::create(rewriter, loc, result, slotOf(load.getRes()),
+                            ValueRange{thread});
+  });
+}
+
+void LockstepEmitter::emitMmaSync(nvgpu::MmaSyncOp mma) {
+  Type f32 = rewriter.getF32Type();
+  // A fragment as its 8 (A) or 4 (B) halves, register-major.
+  auto flat = [&](Value fragment) {
+    auto type = cast<VectorType>(fragment.getType());
+    return vector::ShapeCastOp::create(
+        rewriter, loc,
+        VectorType::get({type.getNumElements()}, type.getElementType()),
+        fragment);
+  };
+  emitThreadLoop([&](Value thread, IRMapping &mapping) {
+    Value lane =
+        arith::RemUIOp::create(rewriter, loc, thread, index(kWarpSize));
+    Value warp = arith::SubIOp::create(rewriter, loc, thread, lane);
+    Value group = arith::DivUIOp::create(rewriter, loc, lane, index(4));
+    Value quadLane = arith::RemUIOp::create(rewriter, loc, lane, index(4));
+    Value c = flat(valueOfThread(mma.getMatrixC(), thread, mapping));
+    SmallVector<Value> sums;
+    for (int64_t i = 0; i < 4; ++i)
+      sums.push_back(vector::ExtractOp::create(rewriter, loc, c, i));
+    // Over k: lanes 4·g + (k mod 8)/2 hold A[g or g + 8][k] (registers
+    // 0-3: row half, then k half) and lanes 4·n + (k mod 8)/2 hold B[k][n].
+    auto loop =
+        scf::ForOp::create(rewriter, loc, index(0), index(16), index(1), sums);
+    {
+      OpBuilder::InsertionGuard guard(rewriter);
+      rewriter.setInsertionPointToStart(loop.getBody());
+      Value k = loop.getInductionVar();
+      Value kLane = arith::DivUIOp::create(
+          rewriter, loc, arith::RemUIOp::create(rewriter, loc, k, index(8)),
+          index(2));
+      Value kHalf = arith::DivUIOp::create(rewriter, loc, k, index(8));
+      Value kElement = arith::RemUIOp::create(rewriter, loc, k, index(2));
+      auto laneOf = [&](Value row) {
+        return arith::AddIOp::create(
+            rewriter, loc, warp,
+            arith::AddIOp::create(
+                rewriter, loc,
+                arith::MulIOp::create(rewriter, loc, row, index(4)), kLane));
+      };
+      auto element = [&](Value fragment, Value position) -> Value {
+        Value half = vector::ExtractOp::create(
+            rewriter, loc, fragment, ArrayRef<OpFoldResult>{position});
+        return arith::ExtFOp::create(rewriter, loc, f32, half);
+      };
+      Value a = flat(valueOfThread(mma.getMatrixA(), laneOf(group), mapping));
+      SmallVector<Value> next;
+      for (int64_t i = 0; i < 4; ++i) {
+        int64_t rowHalf = i / 2, column = i % 2;
+        // A register rowHalf + 2·kHalf, element kElement.
+        Value aPosition = arith::AddIOp::create(
+            rewriter, loc,
+            arith::MulIOp::create(
+                rewriter, loc,
+                arith::AddIOp::create(
+                    rewriter, loc, index(rowHalf),
+                    arith::MulIOp::create(rewriter, loc, kHalf, index(2))),
+                index(2)),
+            kElement);
+        // B column n = 2·quadLane + column: register kHalf, element kElement.
+        Value n = arith::AddIOp::create(
+            rewriter, loc,
+            arith::MulIOp::create(rewriter, loc, quadLane, index(2)),
+            index(column));
+        Value b = flat(valueOfThread(mma.getMatrixB(), laneOf(n), mapping));
+        Value bPosition = arith::AddIOp::create(
+            rewriter, loc,
+            arith::MulIOp::create(rewriter, loc, kHalf, index(2)), kElement);
+        next.push_back(math::FmaOp::create(rewriter, loc, element(a, aPosition),
+                                           element(b, bPosition),
+                                           loop.getRegionIterArgs()[i]));
+      }
+      scf::YieldOp::create(rewriter, loc, next);
+    }
+    Value d = vector::FromElementsOp::create(
+        rewriter, loc, VectorType::get({4}, f32), loop.getResults());
+    memref::StoreOp::create(
+        rewriter, loc,
+        vector::ShapeCastOp::create(rewriter, loc, mma.getRes().getType(), d),
+        slotOf(mma.getRes()), ValueRange{thread});
+  });
+}
+
+void LockstepEmitter::emitAsyncCopy(nvgpu::DeviceAsyncCopyOp copy,
+                                    IRMapping &mapping) {
+  // dst[i] = i < srcElements ? src[i] : 0, along the innermost index.
+  auto lookup = [&](ValueRange values) {
+    return llvm::map_to_vector(
+        values, [&](Value value) { return mapping.lookupOrDefault(value); });
+  };
+  SmallVector<Value> dstIndices = lookup(copy.getDstIndices());
+  SmallVector<Value> srcIndices = lookup(copy.getSrcIndices());
+  Value srcElements = copy.getSrcElements()
+                          ? mapping.lookupOrDefault(copy.getSrcElements())
+                          : index(copy.getDstElements().getZExtValue());
+  Value src = mapping.lookupOrDefault(copy.getSrc());
+  Value dst = mapping.lookupOrDefault(copy.getDst());
+  Type elementType = cast<MemRefType>(src.getType()).getElementType();
+  auto loop =
+      scf::ForOp::create(rewriter, loc, index(0),
+                         index(copy.getDstElements().getZExtValue()), index(1));
+  OpBuilder::InsertionGuard guard(rewriter);
+  rewriter.setInsertionPointToStart(loop.getBody());
+  Value i = loop.getInductionVar();
+  auto at = [&](SmallVector<Value> indices) {
+    indices.back() = arith::AddIOp::create(rewriter, loc, indices.back(), i);
+    return indices;
+  };
+  Value inRange = arith::CmpIOp::create(
+      rewriter, loc, arith::CmpIPredicate::ult, i, srcElements);
+  auto read = scf::IfOp::create(rewriter, loc, elementType, inRange,
+                                /*withElseRegion=*/true);
+  rewriter.setInsertionPointToStart(read.thenBlock());
+  scf::YieldOp::create(
+      rewriter, loc,
+      memref::LoadOp::create(rewriter, loc, src, at(srcIndices)).getResult());
+  rewriter.setInsertionPointToStart(read.elseBlock());
+  scf::YieldOp::create(rewriter, loc,
+                       arith::ConstantOp::create(
+                           rewriter, loc, rewriter.getZeroAttr(elementType))
+                           .getResult());
+  rewriter.setInsertionPointAfter(read);
+  memref::StoreOp::create(rewriter, loc, read.getResult(0), dst,
+                          at(dstIndices));
+}
+
+LogicalResult LockstepEmitter::emitFor(scf::ForOp loop) {
+  SmallVector<Value> iterSlots =
+      llvm::map_to_vector(loop.getRegionIterArgs(), [&](Value arg) {
+        return isAsyncToken(arg) ? Value() : slotOf(arg);
+      });
+  copyToSlots(loop.getInitArgs(), iterSlots);
+  auto emitted = scf::ForOp::create(
+      rewriter, loc, uniformValue(loop.getLowerBound()),
+      uniformValue(loop.getUpperBound()), uniformValue(loop.getStep()));
+  {
+    OpBuilder::InsertionGuard guard(rewriter);
+    rewriter.setInsertionPointToStart(emitted.getBody());
+    uniform.map(loop.getInductionVar(), emitted.getInductionVar());
+    if (failed(emitBlock(*loop.getBody())))
+      return failure();
+    copyToSlots(loop.getBody()->getTerminator()->getOperands(), iterSlots);
+  }
+  for (auto [result, slot] : llvm::zip(loop.getResults(), iterSlots))
+    slots[result] = slot;
+  return success();
+}
+
+LogicalResult LockstepEmitter::emitIf(scf::IfOp ifOp) {
+  SmallVector<Value> resultSlots =
+      llvm::map_to_vector(ifOp.getResults(), [&](Value result) {
+        return isAsyncToken(result) ? Value() : slotOf(result);
+      });
+  auto emitted = scf::IfOp::create(
+      rewriter, loc, TypeRange(), uniformValue(ifOp.getCondition()),
+      /*withElseRegion=*/ifOp.elseBlock() != nullptr);
+  for (auto [from, to] : {std::pair(ifOp.thenBlock(), emitted.thenBlock()),
+                          std::pair(ifOp.elseBlock(), emitted.elseBlock())}) {
+    if (!from)
+      continue;
+    OpBuilder::InsertionGuard guard(rewriter);
+    rewriter.setInsertionPoint(to->getTerminator());
+    if (failed(emitBlock(*from)))
+      return failure();
+    copyToSlots(from->getTerminator()->getOperands(), resultSlots);
+  }
+  return success();
+}
+
+LogicalResult LockstepEmitter::emitBlock(Block &block) {
+  SmallVector<Operation *> piece;
+  for (Operation &op : block.without_terminator()) {
+    if (!containsThreadSync(&op)) {
+      piece.push_back(&op);
+      continue;
+    }
+    emitPiece(piece);
+    piece.clear();
+    if (isa<gpu::BarrierOp>(op))
+      continue;
+    if (auto shuffle = dyn_cast<gpu::ShuffleOp>(op)) {
+      emitShuffle(shuffle);
+      continue;
+    }
+    if (auto load = dyn_cast<nvgpu::LdMatrixOp>(op)) {
+      emitLdMatrix(load);
+      continue;
+    }
+    if (auto mma = dyn_cast<nvgpu::MmaSyncOp>(op)) {
+      emitMmaSync(mma);
+      continue;
+    }
+    LogicalResult emitted =
+        TypeSwitch<Operation *, LogicalResult>(&op)
+            .Case([&](scf::ForOp loop) { return emitFor(loop); })
+            .Case([&](scf::IfOp ifOp) { return emitIf(ifOp); })
+            .Default([&](Operation *other) {
+              return other->emitOpError(
+                  "synchronizes threads inside; only scf.for and scf.if "
+                  "around barriers and shuffles run on the host");
+            });
+    if (failed(emitted))
+      return failure();
+  }
+  emitPiece(piece);
+  return success();
+}
+
+LogicalResult LockstepEmitter::emit() {
+  Block &body = launch.getBody().front();
+  WalkResult unsupported = body.walk([](Operation *op) {
+    auto mma = dyn_cast<nvgpu::MmaSyncOp>(op);
+    bool emulated =
+        isa<nvgpu::LdMatrixOp, nvgpu::DeviceAsyncCopyOp,
+            nvgpu::DeviceAsyncCreateGroupOp, nvgpu::DeviceAsyncWaitOp>(op) ||
+        (mma && mma.getMmaShapeAsArray() == std::array<int64_t, 3>{16, 8, 16} &&
+         mma.getMatrixA().getType().getElementType().isF16() &&
+         mma.getMatrixC().getType().getElementType().isF32());
+    if (!emulated &&
+        isa<NVVM::NVVMDialect, nvgpu::NVGPUDialect>(op->getDialect())) {
+      op->emitOpError("has no host emulation (of the NVVM and nvgpu ops, "
+                      "only ldmatrix, cp.async and f16 mma.sync m16n8k16 run "
+                      "on the host)");
+      return WalkResult::interrupt();
+    }
+    return WalkResult::advance();
+  });
+  if (unsupported.wasInterrupted())
+    return failure();
+
+  rewriter.setInsertionPoint(launch);
+  gpu::KernelDim3 gridOperands = launch.getGridSizeOperandValues();
+  gpu::KernelDim3 blockOperands = launch.getBlockSizeOperandValues();
+  SmallVector<Value> grid{gridOperands.x, gridOperands.y, gridOperands.z};
+  blockSize = {blockOperands.x, blockOperands.y, blockOperands.z};
+  numThreads = arith::MulIOp::create(
+      rewriter, loc,
+      arith::MulIOp::create(rewriter, loc, blockSize[0], blockSize[1]),
+      blockSize[2]);
+  // Blocks one after another: shared memory is per block.
+  SmallVector<Value> zeros(3, index(0)), ones(3, index(1));
+  auto blocks = scf::ParallelOp::create(rewriter, loc, zeros, grid, ones);
+  rewriter.setInsertionPointToStart(blocks.getBody());
+  auto scope = memref::AllocaScopeOp::create(rewriter, loc, TypeRange());
+  rewriter.setInsertionPointToStart(&scope.getBodyRegion().emplaceBlock());
+  auto terminator = memref::AllocaScopeReturnOp::create(rewriter, loc);
+  rewriter.setInsertionPoint(terminator);
+
+  auto map = [&](gpu::KernelDim3 from, ValueRange to) {
+    uniform.map(from.x, to[0]);
+    uniform.map(from.y, to[1]);
+    uniform.map(from.z, to[2]);
+  };
+  map(launch.getBlockIds(), blocks.getInductionVars());
+  map(launch.getGridSize(), grid);
+  map(launch.getBlockSize(), blockSize);
+  if (failed(mapSharedMemory(body)))
+    return failure();
+  slotAnchor = index(0).getDefiningOp();
+
+  if (failed(emitBlock(body)))
+    return failure();
+  rewriter.eraseOp(launch);
+  return success();
+}
+
+LogicalResult mlir::effattn::emulateInLockstep(RewriterBase &rewriter,
+                                               gpu::LaunchOp launch) {
+  return LockstepEmitter(rewriter, launch).emit();
+}
