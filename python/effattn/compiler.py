@@ -50,9 +50,10 @@ def compile(mlir, target="host", module_name="module", cache=True, row_tile_size
       ("cuda:sm_80", "cuda:sm_90"; the module then takes device pointers and
       its callables copy numpy arrays there and back).
     emulate_gpu: with a cuda: target, run the GPU kernels on this CPU, as
-      loops over blocks and threads: a CPU library that computes what the
-      GPU library would (for checking GPU code without a GPU; kernels whose
-      threads communicate, such as attention's, cannot be emulated).
+      loops over blocks and threads (blocks of synchronizing kernels, such as
+      attention's, in lockstep): a CPU library that computes what the GPU
+      library would, for checking GPU code without a GPU (bf16 attention on
+      tensor cores cannot be emulated).
     Returns an `effattn.runtime.Module` with one callable per public function,
     taking and returning numpy arrays.
     Raises CompileError with effattn-compile's diagnostics on bad input.
