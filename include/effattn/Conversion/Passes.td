@@ -74,7 +74,10 @@ def EffAttnGPUMapLinalgPass : Pass<"effattn-gpu-map-linalg", "ModuleOp"> {
     linalg op on buffers outside a kernel becomes a `gpu.launch` with one
     thread per element of its parallel loops (collapsed to one dimension
     and split into blocks of `threads-per-block`, at most the target's
-    limit) and its reduction loops run in order by that thread. An op with
+    limit) and its reduction loops run in order by that thread. A
+    contraction (a GEMM, batched or transposed) is a blocked kernel instead:
+    64 × 64 tiles of the output per block of 16 × 16 threads, slices of both
+    operands staged in shared memory per step of 16 along K. An op with
     no parallel loop (a full reduction, a 0-d fill) runs in a kernel of one
     thread. Copies between strided views become kernels too; contiguous
     copies stay `memref.copy` for `effattn-gpu-device-buffers`. A
@@ -109,9 +112,10 @@ def EffAttnGPUEmulateLaunchesPass
     : Pass<"effattn-gpu-emulate-launches", "ModuleOp"> {
   let summary = "Run GPU kernels on the host, as loops over blocks and threads";
   let description = [{
-    Replaces each `gpu.launch` by two nested `scf.parallel` loops, over its
-    grid and over its block, whose body is the kernel's with the block and
-    thread ids replaced by the loops' induction variables. This is how a
+    Replaces each `gpu.launch` by an `scf.parallel` loop over its grid
+    around `scf.for` loops over its block (in an alloca scope per thread),
+    whose body is the kernel's with the block and thread ids replaced by the
+    loops' induction variables. This is how a
     machine without a GPU checks what the GPU pipeline computes
     (`effattn-gpu-pipeline{emulate}`, `effattn-compile --emulate-gpu`).
 

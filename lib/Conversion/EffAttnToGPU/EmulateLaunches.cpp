@@ -8,8 +8,8 @@
 //
 // Runs the kernels of the GPU lowering on the host, so that machines without
 // a GPU can check what the GPU pipeline computes: a gpu.launch whose threads
-// do not communicate (the kernels of effattn-gpu-map-linalg) becomes two
-// nested scf.parallel loops, over its blocks and over its threads; one whose
+// do not communicate (the kernels of effattn-gpu-map-linalg) becomes an
+// scf.parallel loop over its blocks around loops over its threads; one whose
 // threads synchronize (the SIMT attention kernel) runs each block in
 // lockstep (LockstepEmulation.h).
 //
@@ -69,7 +69,8 @@ static bool threadsCommunicate(gpu::LaunchOp launch) {
       .wasInterrupted();
 }
 
-/// Replaces `launch` by scf.parallel loops over its blocks and threads.
+/// Replaces `launch` by an scf.parallel loop over its blocks around loops
+/// over its threads.
 static void emulate(RewriterBase &rewriter, gpu::LaunchOp launch) {
   Location loc = launch.getLoc();
   rewriter.setInsertionPoint(launch);
@@ -82,8 +83,7 @@ static void emulate(RewriterBase &rewriter, gpu::LaunchOp launch) {
   SmallVector<Value> block{blockSize.x, blockSize.y, blockSize.z};
   auto blocks = scf::ParallelOp::create(rewriter, loc, zeros, grid, ones);
   rewriter.setInsertionPointToStart(blocks.getBody());
-  auto threads = scf::ParallelOp::create(rewriter, loc, zeros, block, ones);
-  rewriter.setInsertionPointToStart(threads.getBody());
+  SmallVector<Value> threads = buildLoopNest(rewriter, loc, block);
 
   IRMapping mapping;
   auto map = [&](gpu::KernelDim3 from, ValueRange to) {
@@ -92,12 +92,24 @@ static void emulate(RewriterBase &rewriter, gpu::LaunchOp launch) {
     mapping.map(from.z, to[2]);
   };
   map(launch.getBlockIds(), blocks.getInductionVars());
-  map(launch.getThreadIds(), threads.getInductionVars());
+  map(launch.getThreadIds(), threads);
   map(launch.getGridSize(), grid);
   map(launch.getBlockSize(), block);
   Block &body = launch.getBody().front();
   for (Operation &op : body.without_terminator())
     rewriter.clone(op, mapping);
+  // A thread's private memory as a heap buffer, freed after the thread by
+  // the deallocation pipeline: a stack buffer in a loop body would not be
+  // freed before the function returns once the loops are lowered.
+  SmallVector<memref::AllocaOp> allocas;
+  threads.front().getParentBlock()->getParentOp()->walk(
+      [&](memref::AllocaOp alloca) { allocas.push_back(alloca); });
+  for (memref::AllocaOp alloca : allocas) {
+    rewriter.setInsertionPoint(alloca);
+    rewriter.replaceOpWithNewOp<memref::AllocOp>(
+        alloca, alloca.getType(), alloca.getDynamicSizes(),
+        alloca.getSymbolOperands(), alloca.getAlignmentAttr());
+  }
   rewriter.eraseOp(launch);
 }
 

@@ -15,6 +15,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "ContractionKernel.h"
 #include "SerialKernels.h"
 
 #include "effattn/Conversion/Passes.h"
@@ -264,6 +265,9 @@ static LogicalResult mapLinalgOps(RewriterBase &rewriter, ModuleOp module,
     if (failed(generic))
       return op->emitOpError(
           "cannot be written as a linalg.generic for the GPU");
+    // GEMMs: blocked, through shared memory.
+    if (succeeded(buildContractionKernel(rewriter, *generic)))
+      continue;
     // Without parallel loops, or with an output indexed by a reduction loop
     // (no thread owns an output element), the op runs in one thread.
     if (generic->getNumParallelLoops() == 0 ||

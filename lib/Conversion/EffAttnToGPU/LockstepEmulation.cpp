@@ -13,10 +13,10 @@
 // block's threads; control flow that contains cuts (the loop over key tiles)
 // stays a loop around the pieces, with its bounds and conditions taken from
 // thread 0. A value that one piece defines and a later piece uses lives in a
-// per-thread slot (a memref.alloca of one element per thread). A shuffle is
+// per-thread slot (a buffer of one element per thread). A shuffle is
 // a loop in which each thread reads its source lane's slot. Shared memory
 // (memref.get_global of a workgroup global, the launch's dynamic shared
-// memory and views of it) is one stack buffer per block.
+// memory and views of it) is one buffer per block.
 //
 // The warp-level tensor-core ops are cuts too, emulated from the PTX ISA's
 // fragment layouts (lane = 4·g + t): nvgpu.ldmatrix (each lane's fragment
@@ -157,7 +157,7 @@ Value LockstepEmitter::slotOf(Value value) {
   if (!slot) {
     OpBuilder::InsertionGuard guard(rewriter);
     rewriter.setInsertionPoint(slotAnchor);
-    slot = memref::AllocaOp::create(
+    slot = memref::AllocOp::create(
         rewriter, loc, MemRefType::get({ShapedType::kDynamic}, value.getType()),
         ValueRange{numThreads});
   }
@@ -215,13 +215,13 @@ LogicalResult LockstepEmitter::mapSharedMemory(Block &body) {
     if (auto global = dyn_cast<memref::GetGlobalOp>(op)) {
       if (isSharedMemory(global.getType()))
         uniform.map(global.getResult(),
-                    memref::AllocaOp::create(rewriter, loc,
-                                             inHostMemory(global.getType())));
+                    memref::AllocOp::create(rewriter, loc,
+                                            inHostMemory(global.getType())));
       continue;
     }
     if (auto dynamic = dyn_cast<gpu::DynamicSharedMemoryOp>(op)) {
       Value bytes = launch.getDynamicSharedMemorySize();
-      auto buffer = memref::AllocaOp::create(
+      auto buffer = memref::AllocOp::create(
           rewriter, loc, inHostMemory(dynamic.getType()),
           bytes ? ValueRange{arith::IndexCastUIOp::create(
                       rewriter, loc, rewriter.getIndexType(), bytes)}
@@ -664,21 +664,16 @@ LogicalResult LockstepEmitter::emit() {
       rewriter, loc,
       arith::MulIOp::create(rewriter, loc, blockSize[0], blockSize[1]),
       blockSize[2]);
-  // Blocks one after another: shared memory is per block.
-  SmallVector<Value> zeros(3, index(0)), ones(3, index(1));
-  auto blocks = scf::ParallelOp::create(rewriter, loc, zeros, grid, ones);
-  rewriter.setInsertionPointToStart(blocks.getBody());
-  auto scope = memref::AllocaScopeOp::create(rewriter, loc, TypeRange());
-  rewriter.setInsertionPointToStart(&scope.getBodyRegion().emplaceBlock());
-  auto terminator = memref::AllocaScopeReturnOp::create(rewriter, loc);
-  rewriter.setInsertionPoint(terminator);
+  // Blocks one after another: shared memory and slots are per block (heap
+  // buffers that the deallocation pipeline frees after each block).
+  SmallVector<Value> blockIds = buildLoopNest(rewriter, loc, grid);
 
   auto map = [&](gpu::KernelDim3 from, ValueRange to) {
     uniform.map(from.x, to[0]);
     uniform.map(from.y, to[1]);
     uniform.map(from.z, to[2]);
   };
-  map(launch.getBlockIds(), blocks.getInductionVars());
+  map(launch.getBlockIds(), blockIds);
   map(launch.getGridSize(), grid);
   map(launch.getBlockSize(), blockSize);
   if (failed(mapSharedMemory(body)))
@@ -689,6 +684,20 @@ LogicalResult LockstepEmitter::emit() {
     return failure();
   rewriter.eraseOp(launch);
   return success();
+}
+
+SmallVector<Value> mlir::effattn::buildLoopNest(RewriterBase &rewriter,
+                                                Location loc,
+                                                ValueRange sizes) {
+  SmallVector<Value> zeros(sizes.size(),
+                           arith::ConstantIndexOp::create(rewriter, loc, 0));
+  SmallVector<Value> ones(sizes.size(),
+                          arith::ConstantIndexOp::create(rewriter, loc, 1));
+  scf::LoopNest nest = scf::buildLoopNest(rewriter, loc, zeros, sizes, ones);
+  rewriter.setInsertionPoint(nest.loops.back().getBody()->getTerminator());
+  return llvm::map_to_vector(nest.loops, [](scf::ForOp loop) -> Value {
+    return loop.getInductionVar();
+  });
 }
 
 LogicalResult mlir::effattn::emulateInLockstep(RewriterBase &rewriter,

@@ -27,12 +27,18 @@ bool containsThreadSync(Operation *op);
 /// threads in lockstep: the code between two synchronization points is one
 /// loop over all threads of the block, values that live across them are
 /// kept per thread, shuffles read the other lanes' values, and shared memory
-/// is one buffer per block. Control flow around synchronization points must
+/// is one buffer per block (heap buffers, freed by the deallocation
+/// pipeline). Control flow around synchronization points must
 /// be uniform across the block (as CUDA requires); it runs with thread 0's
 /// values. Fails, with a diagnostic, on ops it cannot emulate (tensor-core
 /// and other NVVM/nvgpu ops, dynamic shared memory, a synchronizing
 /// scf.while).
 LogicalResult emulateInLockstep(RewriterBase &rewriter, gpu::LaunchOp launch);
+
+/// Builds scf.for loops over [0, sizes[i]), sets the insertion point inside
+/// the innermost and returns the induction variables.
+SmallVector<Value> buildLoopNest(RewriterBase &rewriter, Location loc,
+                                 ValueRange sizes);
 } // namespace effattn
 } // namespace mlir
 

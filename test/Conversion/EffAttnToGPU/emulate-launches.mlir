@@ -1,8 +1,8 @@
 // RUN: effattn-opt %s -split-input-file --verify-diagnostics --effattn-gpu-emulate-launches --cse | FileCheck %s
 
 /// [Pass: effattn-gpu-emulate-launches] IN: gpu.launch of independent
-/// threads. OUT: scf.parallel over the grid, scf.parallel over the block
-/// inside, the body with ids and sizes replaced by the loops' values.
+/// threads. OUT: scf.parallel over the grid, loops over the block inside,
+/// the body with ids and sizes replaced by the loops' values.
 /// Kernels whose threads synchronize run each block in lockstep.
 
 // CHECK-LABEL: func.func @kernel
@@ -11,7 +11,9 @@
 // CHECK-DAG: %[[C1:.+]] = arith.constant 1 : index
 // CHECK-DAG: %[[C64:.+]] = arith.constant 64 : index
 // CHECK: scf.parallel (%[[BX:.+]], %{{.+}}, %{{.+}}) = (%[[C0]], %[[C0]], %[[C0]]) to (%[[G]], %[[C1]], %[[C1]]) step (%[[C1]], %[[C1]], %[[C1]]) {
-// CHECK: scf.parallel (%[[TX:.+]], %{{.+}}, %{{.+}}) = (%[[C0]], %[[C0]], %[[C0]]) to (%[[C64]], %[[C1]], %[[C1]]) step (%[[C1]], %[[C1]], %[[C1]]) {
+// CHECK: scf.for %[[TX:.+]] = %[[C0]] to %[[C64]] step %[[C1]] {
+// CHECK: scf.for %{{.+}} = %[[C0]] to %[[C1]] step %[[C1]] {
+// CHECK: scf.for %{{.+}} = %[[C0]] to %[[C1]] step %[[C1]] {
 // CHECK: %[[BASE:.+]] = arith.muli %[[BX]], %[[C64]] : index
 // CHECK: %[[I:.+]] = arith.addi %[[BASE]], %[[TX]] : index
 // CHECK: memref.store %{{.+}}, %[[A]][%[[I]]]
@@ -32,19 +34,18 @@ func.func @kernel(%a: memref<?xf32>, %grid: index) {
 
 // -----
 
-/// Threads that synchronize run in lockstep: the shared tile is one stack
-/// buffer per block, each piece between barriers and shuffles a loop over
+/// Threads that synchronize run in lockstep: the shared tile is one buffer
+/// per block, each piece between barriers and shuffles a loop over
 /// the block's threads, the loop around them runs once with per-thread slots
 /// for the values that live across pieces (%x, the accumulator, the loaded
 /// %y that the shuffle reads from lane ^ 16).
 // CHECK-LABEL: func.func @lockstep
 // CHECK-SAME: %[[A:[a-zA-Z0-9_]+]]: memref<64xf32>, %[[O:[a-zA-Z0-9_]+]]: memref<64xf32>, %[[N:[a-zA-Z0-9_]+]]: index
-// CHECK: scf.parallel
-// CHECK: memref.alloca_scope
-// CHECK: %[[TILE:.+]] = memref.alloca() : memref<64xf32>
-// CHECK-DAG: %[[XS:.+]] = memref.alloca(%{{.+}}) : memref<?xf32>
-// CHECK-DAG: %[[ACC:.+]] = memref.alloca(%{{.+}}) : memref<?xf32>
-// CHECK-DAG: %[[YS:.+]] = memref.alloca(%{{.+}}) : memref<?xf32>
+// CHECK-COUNT-3: scf.for
+// CHECK: %[[TILE:.+]] = memref.alloc() : memref<64xf32>
+// CHECK-DAG: %[[XS:.+]] = memref.alloc(%{{.+}}) : memref<?xf32>
+// CHECK-DAG: %[[ACC:.+]] = memref.alloc(%{{.+}}) : memref<?xf32>
+// CHECK-DAG: %[[YS:.+]] = memref.alloc(%{{.+}}) : memref<?xf32>
 // CHECK: scf.for %[[T0:.+]] = %{{.+}} to %{{.+}} step
 // CHECK: memref.load %[[A]]
 // CHECK: memref.store %{{.+}}, %[[XS]][%[[T0]]]
@@ -125,6 +126,30 @@ func.func @bf16_mma(%a: vector<4x2xbf16>, %b: vector<2x2xbf16>, %c: vector<2x2xf
     // expected-error @+1 {{'nvgpu.mma.sync' op has no host emulation (of the NVVM and nvgpu ops, only ldmatrix, cp.async and f16 mma.sync m16n8k16 run on the host)}}
     %d = nvgpu.mma.sync (%a, %b, %c) {mmaShape = [16, 8, 16]} : (vector<4x2xbf16>, vector<2x2xbf16>, vector<2x2xf32>) -> vector<2x2xf32>
     memref.store %d, %o[%tx] : memref<64xvector<2x2xf32>>
+    gpu.terminator
+  }
+  return
+}
+
+// -----
+
+/// A thread's private buffer becomes a heap buffer (freed per thread by the
+/// deallocation pipeline): a stack buffer in the loops would pile up.
+// CHECK-LABEL: func.func @private_buffer
+// CHECK: scf.for
+// CHECK: memref.alloc() : memref<4xf32>
+// CHECK-NOT: memref.alloca
+func.func @private_buffer(%a: memref<64xf32>) {
+  %c1 = arith.constant 1 : index
+  %c64 = arith.constant 64 : index
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c64, %sy = %c1, %sz = %c1) {
+    %c0 = arith.constant 0 : index
+    %t = memref.alloca() : memref<4xf32>
+    %x = memref.load %a[%tx] : memref<64xf32>
+    memref.store %x, %t[%c0] : memref<4xf32>
+    %y = memref.load %t[%c0] : memref<4xf32>
+    memref.store %y, %a[%tx] : memref<64xf32>
     gpu.terminator
   }
   return

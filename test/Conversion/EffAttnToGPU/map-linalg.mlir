@@ -232,3 +232,49 @@ func.func @bounds_read_once(%starts: memref<9xindex>, %sizes: memref<?xindex>, %
   }
   return
 }
+
+// -----
+
+/// A contraction (here batched A·Bᵀ) is a blocked GEMM: a block of 16 × 16
+/// threads per 64 × 64 tile of C and batch element (grid 1 × 2 × 3), the
+/// slices of A and B staged in shared memory per step of 16 along K between
+/// barriers, 4 × 4 outputs per thread in registers (the body applied 16
+/// times per k), stored where they exist.
+// CHECK-LABEL: func.func @batched_matmul
+// CHECK-DAG: %[[C1:.+]] = arith.constant 1 : index
+// CHECK-DAG: %[[C2:.+]] = arith.constant 2 : index
+// CHECK-DAG: %[[C3:.+]] = arith.constant 3 : index
+// CHECK-DAG: %[[C16:.+]] = arith.constant 16 : index
+// CHECK-DAG: %[[C33:.+]] = arith.constant 33 : index
+// CHECK: gpu.launch blocks(%{{.+}}, %{{.+}}, %{{.+}}) in (%{{.+}} = %[[C1]], %{{.+}} = %[[C2]], %{{.+}} = %[[C3]]) threads(%{{.+}}, %{{.+}}, %{{.+}}) in (%{{.+}} = %[[C16]], %{{.+}} = %[[C16]], %{{.+}} = %[[C1]])
+// CHECK: %[[LHS:.+]] = memref.get_global @__effattn_lhs_tile : memref<16x64xf32, #gpu.address_space<workgroup>>
+// CHECK: %[[RHS:.+]] = memref.get_global @__effattn_rhs_tile : memref<16x64xf32, #gpu.address_space<workgroup>>
+// CHECK: scf.for %{{.+}} = %{{.+}} to %[[C33]] step %[[C16]] iter_args
+// CHECK-NEXT: gpu.barrier
+// CHECK: memref.store %{{.+}}, %[[LHS]]
+// CHECK: memref.store %{{.+}}, %[[RHS]]
+// CHECK: gpu.barrier
+// CHECK: scf.for
+// CHECK-COUNT-16: arith.mulf
+// CHECK: scf.yield
+// CHECK-COUNT-16: memref.store %{{.+}}, %{{.+}}[%{{.+}}, %{{.+}}, %{{.+}}] : memref<3x70x50xf32>
+func.func @batched_matmul(%a: memref<3x70x33xf32>, %b: memref<3x50x33xf32>, %c: memref<3x70x50xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(b, i, j, k) -> (b, i, k)>, affine_map<(b, i, j, k) -> (b, j, k)>, affine_map<(b, i, j, k) -> (b, i, j)>], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%a, %b : memref<3x70x33xf32>, memref<3x50x33xf32>) outs(%c : memref<3x70x50xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+/// A contraction with fewer than 16 rows keeps one thread per output.
+// CHECK-LABEL: func.func @thin_matmul
+// CHECK-NOT: gpu.barrier
+// CHECK-NOT: workgroup
+func.func @thin_matmul(%a: memref<8x33xf32>, %b: memref<33x50xf32>, %c: memref<8x50xf32>) {
+  linalg.matmul ins(%a, %b : memref<8x33xf32>, memref<33x50xf32>) outs(%c : memref<8x50xf32>)
+  return
+}
