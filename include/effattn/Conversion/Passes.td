@@ -126,7 +126,7 @@ def EffAttnGPUEmulateLaunchesPass
     `nvgpu.mma.sync`; each piece between cuts is a loop over the block's
     threads, values that live across cuts are kept per thread, the
     warp-level ops read the other lanes' values by the PTX fragment layouts,
-    `cp.async` copies at once, and shared memory is a stack buffer per
+    `cp.async` copies at once, and shared memory is a heap buffer per
     block. Loops and branches around cuts must be uniform across the block
     (as CUDA requires). Other NVVM/nvgpu ops (bf16 `nvvm.mma.sync`),
     attributions, collective reductions and a synchronizing `scf.while` are

@@ -142,7 +142,7 @@ struct EffAttnGPUEmulateLaunchesPass
       if (failed(emulateInLockstep(rewriter, launch)))
         return signalPassFailure();
     }
-    // The kernels' shared memory is now per-block stack buffers.
+    // The kernels' shared memory is now a buffer per block.
     ModuleOp module = getOperation();
     for (auto global :
          llvm::make_early_inc_range(module.getOps<memref::GlobalOp>()))

@@ -112,7 +112,7 @@ private:
   /// threads whose values `mapping` holds.
   Value valueOfThread(Value value, Value thread, IRMapping &mapping);
   /// Maps the shared memory of the block (globals, dynamic shared memory and
-  /// the kernel's views of them) to stack buffers.
+  /// the kernel's views of them) to buffers of the block.
   LogicalResult mapSharedMemory(Block &body);
   /// Emits a loop over the block's threads, running `body(thread,
   /// mapping)` with the thread ids mapped.
@@ -230,7 +230,7 @@ LogicalResult LockstepEmitter::mapSharedMemory(Block &body) {
       uniform.map(dynamic.getResult(), buffer);
       continue;
     }
-    // A view of shared memory: the same view of the stack buffer.
+    // A view of shared memory: the same view of the block's buffer.
     if (llvm::none_of(op.getResultTypes(), isSharedMemory))
       continue;
     IRMapping mapping = uniform;
