@@ -140,6 +140,85 @@ def test_gpu_linalg_model_matches_numpy(emulated):
     np.testing.assert_allclose(got, (c - c.sum()).T, rtol=1e-4, atol=1e-3)
 
 
+#: Contractions that take the blocked GEMM kernel: partial tiles, a
+#: transposed A with K not a multiple of 16, f16 operands into f32, i8 into
+#: i32, and a batch whose B is shared (broadcast). (Run-time sizes: the
+#: IM-Unpack tests, whose unpacked operands are sized on the device.)
+GEMMS = """
+func.func @edges(%a: tensor<90x40xf32>, %b: tensor<40x70xf32>) -> tensor<90x70xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<90x70xf32>
+  %c = linalg.fill ins(%zero : f32) outs(%e : tensor<90x70xf32>) -> tensor<90x70xf32>
+  %r = linalg.matmul ins(%a, %b : tensor<90x40xf32>, tensor<40x70xf32>) outs(%c : tensor<90x70xf32>) -> tensor<90x70xf32>
+  return %r : tensor<90x70xf32>
+}
+func.func @transposed(%a: tensor<37x130xf32>, %b: tensor<37x20xf32>) -> tensor<130x20xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<130x20xf32>
+  %c = linalg.fill ins(%zero : f32) outs(%e : tensor<130x20xf32>) -> tensor<130x20xf32>
+  %r = linalg.matmul indexing_maps = [affine_map<(i, j, k) -> (k, i)>, affine_map<(i, j, k) -> (k, j)>, affine_map<(i, j, k) -> (i, j)>] ins(%a, %b : tensor<37x130xf32>, tensor<37x20xf32>) outs(%c : tensor<130x20xf32>) -> tensor<130x20xf32>
+  return %r : tensor<130x20xf32>
+}
+func.func @half(%a: tensor<65x48xf16>, %b: tensor<48x66xf16>) -> tensor<65x66xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<65x66xf32>
+  %c = linalg.fill ins(%zero : f32) outs(%e : tensor<65x66xf32>) -> tensor<65x66xf32>
+  %r = linalg.matmul ins(%a, %b : tensor<65x48xf16>, tensor<48x66xf16>) outs(%c : tensor<65x66xf32>) -> tensor<65x66xf32>
+  return %r : tensor<65x66xf32>
+}
+func.func @int8(%a: tensor<50x100xi8>, %b: tensor<100x30xi8>) -> tensor<50x30xi32> {
+  %zero = arith.constant 0 : i32
+  %e = tensor.empty() : tensor<50x30xi32>
+  %c = linalg.fill ins(%zero : i32) outs(%e : tensor<50x30xi32>) -> tensor<50x30xi32>
+  %r = linalg.matmul ins(%a, %b : tensor<50x100xi8>, tensor<100x30xi8>) outs(%c : tensor<50x30xi32>) -> tensor<50x30xi32>
+  return %r : tensor<50x30xi32>
+}
+func.func @shared_rhs(%a: tensor<3x20x24xf32>, %b: tensor<24x17xf32>) -> tensor<3x20x17xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<3x20x17xf32>
+  %c = linalg.fill ins(%zero : f32) outs(%e : tensor<3x20x17xf32>) -> tensor<3x20x17xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(n, i, j, k) -> (n, i, k)>, affine_map<(n, i, j, k) -> (k, j)>, affine_map<(n, i, j, k) -> (n, i, j)>], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%a, %b : tensor<3x20x24xf32>, tensor<24x17xf32>) outs(%c : tensor<3x20x17xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<3x20x17xf32>
+  return %r : tensor<3x20x17xf32>
+}
+"""
+
+
+@ON_GPU_AND_EMULATED
+def test_gpu_contractions_match_numpy(emulated):
+    """The blocked GEMM kernel (shared-memory slices, 4 x 4 outputs per
+    thread) on edges of every kind: partial tiles, K not a multiple of 16,
+    operands read transposed or broadcast, mixed and integer types (exact)."""
+    rng = np.random.default_rng(8)
+    module = effattn.compile(GEMMS, target=TARGET, module_name="gpu_gemms",
+                             emulate_gpu=emulated)
+    f64 = np.float64
+    a = rng.standard_normal((90, 40)).astype(np.float32)
+    b = rng.standard_normal((40, 70)).astype(np.float32)
+    got = run_on_gpu(module.edges, a, b, emulated=emulated)
+    np.testing.assert_allclose(got, a.astype(f64) @ b, rtol=1e-5, atol=1e-4)
+    a = rng.standard_normal((37, 130)).astype(np.float32)
+    b = rng.standard_normal((37, 20)).astype(np.float32)
+    got = run_on_gpu(module.transposed, a, b, emulated=emulated)
+    np.testing.assert_allclose(got, a.T.astype(f64) @ b, rtol=1e-5, atol=1e-4)
+    a = rng.standard_normal((65, 48)).astype(np.float16)
+    b = rng.standard_normal((48, 66)).astype(np.float16)
+    got = run_on_gpu(module.half, a, b, emulated=emulated)
+    np.testing.assert_allclose(got, a.astype(f64) @ b, rtol=1e-5, atol=1e-4)
+    a = rng.integers(-128, 128, (50, 100)).astype(np.int8)
+    b = rng.integers(-128, 128, (100, 30)).astype(np.int8)
+    got = run_on_gpu(module.int8, a, b, emulated=emulated)
+    np.testing.assert_array_equal(got, a.astype(np.int32) @ b)
+    a = rng.standard_normal((3, 20, 24)).astype(np.float32)
+    b = rng.standard_normal((24, 17)).astype(np.float32)
+    got = run_on_gpu(module.shared_rhs, a, b, emulated=emulated)
+    np.testing.assert_allclose(got, a.astype(f64) @ b, rtol=1e-5, atol=1e-4)
+
+
 @ON_GPU_AND_EMULATED
 @pytest.mark.parametrize(
     "batch,n,d,e,block,num_blocks,per_row,mode,masked,first,diagonal", [

@@ -286,7 +286,8 @@ void ContractionKernelBuilder::build(ModuleOp module) {
 }
 
 LogicalResult mlir::effattn::buildContractionKernel(RewriterBase &rewriter,
-                                                    linalg::GenericOp op) {
+                                                    linalg::GenericOp op,
+                                                    GpuTargetAttr target) {
   if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() != 2 ||
       op.getNumDpsInits() != 1 ||
       !linalg::isaContractionOpInterface(
@@ -304,6 +305,16 @@ LogicalResult mlir::effattn::buildContractionKernel(RewriterBase &rewriter,
            ranges[dim] >= kTile / kElementsPerThread;
   };
   if (!atLeastOneTile(dims->m[0]) || !atLeastOneTile(dims->n[0]))
+    return failure();
+  // The target's budgets: the block and its two shared slices.
+  int64_t sharedBytes = 0;
+  for (OpOperand *input : op.getDpsInputOperands())
+    sharedBytes +=
+        kDepth * kTile *
+        getElementTypeOrSelf(input->get().getType()).getIntOrFloatBitWidth() /
+        8;
+  if (target && (target.getMaxThreadsPerBlock() < kThreads ||
+                 target.getSharedMemoryPerBlock() < sharedBytes))
     return failure();
 
   ContractionLoops loops{llvm::to_vector(dims->batch), dims->m[0], dims->n[0],

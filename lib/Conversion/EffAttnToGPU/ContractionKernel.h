@@ -14,6 +14,8 @@
 #ifndef LIB_CONVERSION_EFFATTNTOGPU_CONTRACTIONKERNEL_H
 #define LIB_CONVERSION_EFFATTNTOGPU_CONTRACTIONKERNEL_H
 
+#include "effattn/Target/GpuTarget.h"
+
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/IR/PatternMatch.h"
 
@@ -22,10 +24,12 @@ namespace effattn {
 /// Replaces `op` (on buffers) by a gpu.launch computing it as a blocked GEMM
 /// through shared memory, when it is a contraction (linalg's contraction
 /// interface: a multiply-add body) with one M, one N and one K loop, any
-/// batch loops, and M and N of at least 16 or unknown. Fails, leaving `op`
-/// as it is, otherwise.
+/// batch loops, and M and N of at least 16 or unknown, and `target` (if
+/// any) allows blocks of 256 threads with the two operand slices in shared
+/// memory. Fails, leaving `op` as it is, otherwise.
 LogicalResult buildContractionKernel(RewriterBase &rewriter,
-                                     linalg::GenericOp op);
+                                     linalg::GenericOp op,
+                                     GpuTargetAttr target);
 } // namespace effattn
 } // namespace mlir
 

@@ -247,10 +247,11 @@ static void convertStridedCopies(RewriterBase &rewriter, ModuleOp module) {
 }
 
 /// Replaces each linalg op of host code (outside parallel loops, whose
-/// bodies run in one thread) by parallel loops marked for blocks of
-/// `blockSize` threads, or a kernel of one thread.
+/// bodies run in one thread) by a blocked GEMM kernel (a contraction that
+/// fits `target`, if any), parallel loops marked for blocks of `blockSize`
+/// threads, or a kernel of one thread.
 static LogicalResult mapLinalgOps(RewriterBase &rewriter, ModuleOp module,
-                                  int64_t blockSize) {
+                                  int64_t blockSize, GpuTargetAttr target) {
   SmallVector<linalg::LinalgOp> ops;
   module.walk([&](linalg::LinalgOp op) {
     if (!isOnDevice(op) && !op->getParentOfType<scf::ForallOp>())
@@ -266,7 +267,7 @@ static LogicalResult mapLinalgOps(RewriterBase &rewriter, ModuleOp module,
       return op->emitOpError(
           "cannot be written as a linalg.generic for the GPU");
     // GEMMs: blocked, through shared memory.
-    if (succeeded(buildContractionKernel(rewriter, *generic)))
+    if (succeeded(buildContractionKernel(rewriter, *generic, target)))
       continue;
     // Without parallel loops, or with an output indexed by a reduction loop
     // (no thread owns an output element), the op runs in one thread.
@@ -339,11 +340,12 @@ struct EffAttnGPUMapLinalgPass
     IRRewriter rewriter(context);
 
     int64_t blockSize = threadsPerBlock;
-    if (auto target = dyn_cast_if_present<GpuTargetAttr>(getTargetAttr(module)))
-      blockSize = std::min(blockSize, target.getMaxThreadsPerBlock());
+    auto gpuTarget = dyn_cast_if_present<GpuTargetAttr>(getTargetAttr(module));
+    if (gpuTarget)
+      blockSize = std::min(blockSize, gpuTarget.getMaxThreadsPerBlock());
 
     convertStridedCopies(rewriter, module);
-    if (failed(mapLinalgOps(rewriter, module, blockSize)) ||
+    if (failed(mapLinalgOps(rewriter, module, blockSize, gpuTarget)) ||
         failed(mapForalls(rewriter, module, blockSize)))
       return signalPassFailure();
 

@@ -278,3 +278,19 @@ func.func @thin_matmul(%a: memref<8x33xf32>, %b: memref<33x50xf32>, %c: memref<8
   linalg.matmul ins(%a, %b : memref<8x33xf32>, memref<33x50xf32>) outs(%c : memref<8x50xf32>)
   return
 }
+
+// -----
+
+/// A target whose blocks cannot hold the kernel's 256 threads keeps one
+/// thread per output (here in blocks of 128, the target's limit).
+// CHECK-LABEL: func.func @small_blocks
+// CHECK-NOT: gpu.barrier
+// CHECK-NOT: workgroup
+// T64-LABEL: func.func @small_blocks
+// T64-NOT: gpu.barrier
+module attributes {effattn.target = #effattn.gpu<chip = "sm_80", features = "+ptx70", sm_count = 108, warp_size = 32, max_threads_per_block = 128, shared_memory_per_block = 49152, shared_memory_per_sm = 167936, registers_per_sm = 65536, max_registers_per_thread = 255, mma_shapes = []>} {
+func.func @small_blocks(%a: memref<70x33xf32>, %b: memref<33x50xf32>, %c: memref<70x50xf32>) {
+  linalg.matmul ins(%a, %b : memref<70x33xf32>, memref<33x50xf32>) outs(%c : memref<70x50xf32>)
+  return
+}
+}
