@@ -75,7 +75,7 @@ def EffAttnGPUMapLinalgPass : Pass<"effattn-gpu-map-linalg", "ModuleOp"> {
     thread per element of its parallel loops (collapsed to one dimension
     and split into blocks of `threads-per-block`, at most the target's
     limit) and its reduction loops run in order by that thread. A
-    contraction (a GEMM, batched or transposed) is a blocked kernel instead:
+    contraction (a GEMM, batched, transposed or with a shared operand) is a blocked kernel instead:
     64 × 64 tiles of the output per block of 16 × 16 threads, slices of both
     operands staged in shared memory per step of 16 along K. An op with
     no parallel loop (a full reduction, a 0-d fill) runs in a kernel of one

@@ -48,10 +48,12 @@ static constexpr int64_t kDepth = 16;
 static constexpr int64_t kThreads = kThreadsPerSide * kThreadsPerSide;
 
 namespace {
-/// The loops of a contraction with one M, N and K dimension.
+/// The loops of a contraction with one K loop. Several M (or N) loops, such
+/// as the batch and sequence loops of activations against a shared weight,
+/// are one linear M (last loop fastest).
 struct ContractionLoops {
-  SmallVector<unsigned> batch;
-  unsigned m, n, k;
+  SmallVector<unsigned> batch, m, n;
+  unsigned k;
 };
 
 /// Builds the kernel of one contraction (see the file comment).
@@ -68,11 +70,17 @@ private:
   /// The indices of operand `operand` at loop indices `ivs` (a full
   /// iteration vector; the loops it does not depend on may hold anything).
   SmallVector<Value> indicesOf(OpOperand &operand, ArrayRef<Value> ivs);
-  /// Copies the kTile × kDepth slice of input `input` (A: `outer` = M, B:
-  /// `outer` = N) at (firstOuter, firstK) into `tile` [kDepth, kTile],
-  /// zeros outside the operand.
-  void stage(OpOperand &input, unsigned outer, Value firstOuter, Value firstK,
-             ArrayRef<Value> batchIvs, Value tile, Value thread);
+  /// Sets the loop indices `dims` of `ivs` to the linear index `linear`
+  /// over them.
+  void setLinear(SmallVector<Value> &ivs, ArrayRef<unsigned> dims,
+                 Value linear);
+  /// The product of the sizes of loops `dims`.
+  Value sizeOf(ArrayRef<unsigned> dims);
+  /// Copies the kTile × kDepth slice of input `input` (A: `outer` = the M
+  /// loops, B: the N loops) at (firstOuter, firstK) into `tile` [kDepth,
+  /// kTile], zeros outside the operand.
+  void stage(OpOperand &input, ArrayRef<unsigned> outer, Value firstOuter,
+             Value firstK, ArrayRef<Value> batchIvs, Value tile, Value thread);
 
   ImplicitLocOpBuilder &b;
   linalg::GenericOp op;
@@ -92,7 +100,24 @@ SmallVector<Value> ContractionKernelBuilder::indicesOf(OpOperand &operand,
   return indices;
 }
 
-void ContractionKernelBuilder::stage(OpOperand &input, unsigned outer,
+void ContractionKernelBuilder::setLinear(SmallVector<Value> &ivs,
+                                         ArrayRef<unsigned> dims,
+                                         Value linear) {
+  for (unsigned dim : llvm::reverse(dims.drop_front())) {
+    ivs[dim] = arith::RemUIOp::create(b, linear, sizes[dim]);
+    linear = arith::DivUIOp::create(b, linear, sizes[dim]);
+  }
+  ivs[dims.front()] = linear;
+}
+
+Value ContractionKernelBuilder::sizeOf(ArrayRef<unsigned> dims) {
+  Value size = index(1);
+  for (unsigned dim : dims)
+    size = arith::MulIOp::create(b, size, sizes[dim]);
+  return size;
+}
+
+void ContractionKernelBuilder::stage(OpOperand &input, ArrayRef<unsigned> outer,
                                      Value firstOuter, Value firstK,
                                      ArrayRef<Value> batchIvs, Value tile,
                                      Value thread) {
@@ -102,6 +127,7 @@ void ContractionKernelBuilder::stage(OpOperand &input, unsigned outer,
   bool kInnermost = map.getResults().back().isFunctionOfDim(loops.k);
   Type elementType = getElementTypeOrSelf(input.get().getType());
   Value zero = arith::ConstantOp::create(b, b.getZeroAttr(elementType));
+  Value outerSize = sizeOf(outer);
   for (int64_t copy = 0; copy < kTile * kDepth / kThreads; ++copy) {
     Value element = arith::AddIOp::create(b, thread, index(copy * kThreads));
     Value fast = kInnermost ? index(kDepth) : index(kTile);
@@ -113,8 +139,7 @@ void ContractionKernelBuilder::stage(OpOperand &input, unsigned outer,
     Value kIv = arith::AddIOp::create(b, firstK, kOffset);
     Value inRange = arith::AndIOp::create(
         b,
-        arith::CmpIOp::create(b, arith::CmpIPredicate::ult, outerIv,
-                              sizes[outer]),
+        arith::CmpIOp::create(b, arith::CmpIPredicate::ult, outerIv, outerSize),
         arith::CmpIOp::create(b, arith::CmpIPredicate::ult, kIv,
                               sizes[loops.k]));
     auto read = scf::IfOp::create(b, elementType, inRange,
@@ -125,7 +150,7 @@ void ContractionKernelBuilder::stage(OpOperand &input, unsigned outer,
       SmallVector<Value> ivs(sizes.size(), index(0));
       for (auto [dim, iv] : llvm::zip(loops.batch, batchIvs))
         ivs[dim] = iv;
-      ivs[outer] = outerIv;
+      setLinear(ivs, outer, outerIv);
       ivs[loops.k] = kIv;
       scf::YieldOp::create(
           b, memref::LoadOp::create(b, input.get(), indicesOf(input, ivs))
@@ -147,13 +172,10 @@ void ContractionKernelBuilder::build(ModuleOp module) {
   auto tiles = [&](Value size) {
     return arith::CeilDivUIOp::create(b, size, index(kTile)).getResult();
   };
-  Value batchCount = index(1);
-  for (unsigned dim : loops.batch)
-    batchCount = arith::MulIOp::create(b, batchCount, sizes[dim]);
+  Value mSize = sizeOf(loops.m), nSize = sizeOf(loops.n);
   Value side = index(kThreadsPerSide), one = index(1);
-  auto launch =
-      gpu::LaunchOp::create(b, tiles(sizes[loops.n]), tiles(sizes[loops.m]),
-                            batchCount, side, side, one);
+  auto launch = gpu::LaunchOp::create(b, tiles(nSize), tiles(mSize),
+                                      sizeOf(loops.batch), side, side, one);
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(&launch.getBody().front());
 
@@ -203,15 +225,12 @@ void ContractionKernelBuilder::build(ModuleOp module) {
       SmallVector<Value> ivs(sizes.size(), index(0));
       for (auto [dim, iv] : llvm::zip(loops.batch, batchIvs))
         ivs[dim] = iv;
-      ivs[loops.m] = ms[i];
-      ivs[loops.n] = ns[j];
+      setLinear(ivs, loops.m, ms[i]);
+      setLinear(ivs, loops.n, ns[j]);
       outIndices.push_back(indicesOf(out, ivs));
       Value valid = arith::AndIOp::create(
-          b,
-          arith::CmpIOp::create(b, arith::CmpIPredicate::ult, ms[i],
-                                sizes[loops.m]),
-          arith::CmpIOp::create(b, arith::CmpIPredicate::ult, ns[j],
-                                sizes[loops.n]));
+          b, arith::CmpIOp::create(b, arith::CmpIPredicate::ult, ms[i], mSize),
+          arith::CmpIOp::create(b, arith::CmpIPredicate::ult, ns[j], nSize));
       inRange.push_back(valid);
       auto read = scf::IfOp::create(b, accType, valid, /*withElseRegion=*/true);
       OpBuilder::InsertionGuard readGuard(b);
@@ -295,16 +314,20 @@ LogicalResult mlir::effattn::buildContractionKernel(RewriterBase &rewriter,
     return failure();
   FailureOr<linalg::ContractionDimensions> dims =
       linalg::inferContractionDims(cast<linalg::LinalgOp>(op.getOperation()));
-  if (failed(dims) || dims->m.size() != 1 || dims->n.size() != 1 ||
-      dims->k.size() != 1)
+  if (failed(dims) || dims->k.size() != 1)
     return failure();
   // Small outputs keep one thread per element: a 64 × 64 tile would idle.
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
-  auto atLeastOneTile = [&](unsigned dim) {
-    return ShapedType::isDynamic(ranges[dim]) ||
-           ranges[dim] >= kTile / kElementsPerThread;
+  auto atLeastOneTile = [&](ArrayRef<unsigned> loops) {
+    int64_t size = 1;
+    for (unsigned dim : loops) {
+      if (ShapedType::isDynamic(ranges[dim]))
+        return true;
+      size *= ranges[dim];
+    }
+    return size >= kTile / kElementsPerThread;
   };
-  if (!atLeastOneTile(dims->m[0]) || !atLeastOneTile(dims->n[0]))
+  if (!atLeastOneTile(dims->m) || !atLeastOneTile(dims->n))
     return failure();
   // The target's budgets: the block and its two shared slices.
   int64_t sharedBytes = 0;
@@ -317,8 +340,8 @@ LogicalResult mlir::effattn::buildContractionKernel(RewriterBase &rewriter,
                  target.getSharedMemoryPerBlock() < sharedBytes))
     return failure();
 
-  ContractionLoops loops{llvm::to_vector(dims->batch), dims->m[0], dims->n[0],
-                         dims->k[0]};
+  ContractionLoops loops{llvm::to_vector(dims->batch), llvm::to_vector(dims->m),
+                         llvm::to_vector(dims->n), dims->k[0]};
   ImplicitLocOpBuilder b(op.getLoc(), rewriter);
   b.setInsertionPoint(op);
   ContractionKernelBuilder(b, op, loops).build(op->getParentOfType<ModuleOp>());

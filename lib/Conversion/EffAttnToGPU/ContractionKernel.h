@@ -23,9 +23,9 @@ namespace mlir {
 namespace effattn {
 /// Replaces `op` (on buffers) by a gpu.launch computing it as a blocked GEMM
 /// through shared memory, when it is a contraction (linalg's contraction
-/// interface: a multiply-add body) with one M, one N and one K loop, any
-/// batch loops, and M and N of at least 16 or unknown, and `target` (if
-/// any) allows blocks of 256 threads with the two operand slices in shared
+/// interface: a multiply-add body) with one K loop, any batch loops, and M
+/// and N loops (each set linearized) of at least 16 or unknown, and `target`
+/// (if any) allows blocks of 256 threads with the two operand slices in shared
 /// memory. Fails, leaving `op` as it is, otherwise.
 LogicalResult buildContractionKernel(RewriterBase &rewriter,
                                      linalg::GenericOp op,
