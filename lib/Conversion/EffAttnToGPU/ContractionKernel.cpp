@@ -168,14 +168,17 @@ void ContractionKernelBuilder::build(ModuleOp module) {
                          .createLoopRanges(b, b.getLoc()))
     sizes.push_back(getValueOrCreateConstantIndexOp(b, b.getLoc(), range.size));
 
-  // Blocks: N tiles (x), M tiles (y), batch elements (z).
+  // One block per (batch element, M tile, N tile), N tiles fastest, all in
+  // gridDim.x (up to 2^31 - 1 blocks; y and z stop at 65535).
   auto tiles = [&](Value size) {
     return arith::CeilDivUIOp::create(b, size, index(kTile)).getResult();
   };
   Value mSize = sizeOf(loops.m), nSize = sizeOf(loops.n);
+  Value mTiles = tiles(mSize), nTiles = tiles(nSize);
+  Value blocks = arith::MulIOp::create(
+      b, sizeOf(loops.batch), arith::MulIOp::create(b, mTiles, nTiles));
   Value side = index(kThreadsPerSide), one = index(1);
-  auto launch = gpu::LaunchOp::create(b, tiles(nSize), tiles(mSize),
-                                      sizeOf(loops.batch), side, side, one);
+  auto launch = gpu::LaunchOp::create(b, blocks, one, one, side, side, one);
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(&launch.getBody().front());
 
@@ -198,11 +201,14 @@ void ContractionKernelBuilder::build(ModuleOp module) {
   Value tx = threadIds.x, ty = threadIds.y;
   Value thread =
       arith::AddIOp::create(b, arith::MulIOp::create(b, ty, side), tx);
-  Value firstN = arith::MulIOp::create(b, blockIds.x, index(kTile));
-  Value firstM = arith::MulIOp::create(b, blockIds.y, index(kTile));
-  // The batch indices of blockIdx.z, last batch loop fastest.
+  Value firstN = arith::MulIOp::create(
+      b, arith::RemUIOp::create(b, blockIds.x, nTiles), index(kTile));
+  Value rest = arith::DivUIOp::create(b, blockIds.x, nTiles);
+  Value firstM = arith::MulIOp::create(
+      b, arith::RemUIOp::create(b, rest, mTiles), index(kTile));
+  rest = arith::DivUIOp::create(b, rest, mTiles);
+  // The batch indices, last batch loop fastest.
   SmallVector<Value> batchIvs(loops.batch.size());
-  Value rest = blockIds.z;
   for (int64_t i = loops.batch.size() - 1; i >= 0; --i) {
     Value size = sizes[loops.batch[i]];
     batchIvs[i] = arith::RemUIOp::create(b, rest, size);

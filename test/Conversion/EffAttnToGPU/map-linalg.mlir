@@ -236,17 +236,17 @@ func.func @bounds_read_once(%starts: memref<9xindex>, %sizes: memref<?xindex>, %
 // -----
 
 /// A contraction (here batched A·Bᵀ) is a blocked GEMM: a block of 16 × 16
-/// threads per 64 × 64 tile of C and batch element (grid 1 × 2 × 3), the
+/// threads per 64 × 64 tile of C and batch element (3 · 2 · 1 blocks, all in
+/// gridDim.x, whose limit is 2^31 - 1 rather than 65535), the
 /// slices of A and B staged in shared memory per step of 16 along K between
 /// barriers, 4 × 4 outputs per thread in registers (the body applied 16
 /// times per k), stored where they exist.
 // CHECK-LABEL: func.func @batched_matmul
 // CHECK-DAG: %[[C1:.+]] = arith.constant 1 : index
-// CHECK-DAG: %[[C2:.+]] = arith.constant 2 : index
-// CHECK-DAG: %[[C3:.+]] = arith.constant 3 : index
+// CHECK-DAG: %[[C6:.+]] = arith.constant 6 : index
 // CHECK-DAG: %[[C16:.+]] = arith.constant 16 : index
 // CHECK-DAG: %[[C33:.+]] = arith.constant 33 : index
-// CHECK: gpu.launch blocks(%{{.+}}, %{{.+}}, %{{.+}}) in (%{{.+}} = %[[C1]], %{{.+}} = %[[C2]], %{{.+}} = %[[C3]]) threads(%{{.+}}, %{{.+}}, %{{.+}}) in (%{{.+}} = %[[C16]], %{{.+}} = %[[C16]], %{{.+}} = %[[C1]])
+// CHECK: gpu.launch blocks(%{{.+}}, %{{.+}}, %{{.+}}) in (%{{.+}} = %[[C6]], %{{.+}} = %[[C1]], %{{.+}} = %[[C1]]) threads(%{{.+}}, %{{.+}}, %{{.+}}) in (%{{.+}} = %[[C16]], %{{.+}} = %[[C16]], %{{.+}} = %[[C1]])
 // CHECK: %[[LHS:.+]] = memref.get_global @__effattn_lhs_tile : memref<16x64xf32, #gpu.address_space<workgroup>>
 // CHECK: %[[RHS:.+]] = memref.get_global @__effattn_rhs_tile : memref<16x64xf32, #gpu.address_space<workgroup>>
 // CHECK: scf.for %{{.+}} = %{{.+}} to %[[C33]] step %[[C16]] iter_args
