@@ -173,6 +173,13 @@ func.func @int8(%a: tensor<50x100xi8>, %b: tensor<100x30xi8>) -> tensor<50x30xi3
   %r = linalg.matmul ins(%a, %b : tensor<50x100xi8>, tensor<100x30xi8>) outs(%c : tensor<50x30xi32>) -> tensor<50x30xi32>
   return %r : tensor<50x30xi32>
 }
+func.func @int8_transposed(%a: tensor<70x50xi8>, %b: tensor<30x70xi8>) -> tensor<50x30xi32> {
+  %zero = arith.constant 0 : i32
+  %e = tensor.empty() : tensor<50x30xi32>
+  %c = linalg.fill ins(%zero : i32) outs(%e : tensor<50x30xi32>) -> tensor<50x30xi32>
+  %r = linalg.matmul indexing_maps = [affine_map<(i, j, k) -> (k, i)>, affine_map<(i, j, k) -> (j, k)>, affine_map<(i, j, k) -> (i, j)>] ins(%a, %b : tensor<70x50xi8>, tensor<30x70xi8>) outs(%c : tensor<50x30xi32>) -> tensor<50x30xi32>
+  return %r : tensor<50x30xi32>
+}
 func.func @shared_rhs(%a: tensor<3x20x24xf32>, %b: tensor<24x17xf32>) -> tensor<3x20x17xf32> {
   %zero = arith.constant 0.0 : f32
   %e = tensor.empty() : tensor<3x20x17xf32>
@@ -190,9 +197,10 @@ func.func @shared_rhs(%a: tensor<3x20x24xf32>, %b: tensor<24x17xf32>) -> tensor<
 
 @ON_GPU_AND_EMULATED
 def test_gpu_contractions_match_numpy(emulated):
-    """The blocked GEMM kernel (shared-memory slices, 4 x 4 outputs per
-    thread) on edges of every kind: partial tiles, K not a multiple of 16,
-    operands read transposed or broadcast, mixed and integer types (exact)."""
+    """The blocked GEMM kernels on edges of every kind: partial tiles, K not
+    a multiple of the slices' depth, operands read transposed or broadcast;
+    f32 on the SIMT kernel, f16 into f32 and i8 into i32 (exact) on tensor
+    cores."""
     rng = np.random.default_rng(8)
     module = effattn.compile(GEMMS, target=TARGET, module_name="gpu_gemms",
                              emulate_gpu=emulated)
@@ -213,10 +221,42 @@ def test_gpu_contractions_match_numpy(emulated):
     b = rng.integers(-128, 128, (100, 30)).astype(np.int8)
     got = run_on_gpu(module.int8, a, b, emulated=emulated)
     np.testing.assert_array_equal(got, a.astype(np.int32) @ b)
+    a = rng.integers(-128, 128, (70, 50)).astype(np.int8)
+    b = rng.integers(-128, 128, (30, 70)).astype(np.int8)
+    got = run_on_gpu(module.int8_transposed, a, b, emulated=emulated)
+    np.testing.assert_array_equal(got, a.T.astype(np.int32) @ b.T)
     a = rng.standard_normal((3, 20, 24)).astype(np.float32)
     b = rng.standard_normal((24, 17)).astype(np.float32)
     got = run_on_gpu(module.shared_rhs, a, b, emulated=emulated)
     np.testing.assert_allclose(got, a.astype(f64) @ b, rtol=1e-5, atol=1e-4)
+
+
+@ON_GPU_AND_EMULATED
+def test_gpu_int8_matmul_wraps_like_linalg(emulated):
+    """i8 mma.sync saturates its i32 sums where linalg wraps them: the
+    tensor-core kernel sums K in chunks that cannot saturate and adds them
+    with wrapping adds, so sums past 2^31 (K > 2^17 products of -128 · -128)
+    are exact modulo 2^32."""
+    k = 140032
+    source = f"""
+func.func @wide(%a: tensor<16x{k}xi8>, %b: tensor<16x{k}xi8>) -> tensor<16x16xi32> {{
+  %zero = arith.constant 0 : i32
+  %e = tensor.empty() : tensor<16x16xi32>
+  %c = linalg.fill ins(%zero : i32) outs(%e : tensor<16x16xi32>) -> tensor<16x16xi32>
+  %r = linalg.matmul indexing_maps = [affine_map<(i, j, k) -> (i, k)>, affine_map<(i, j, k) -> (j, k)>, affine_map<(i, j, k) -> (i, j)>] ins(%a, %b : tensor<16x{k}xi8>, tensor<16x{k}xi8>) outs(%c : tensor<16x16xi32>) -> tensor<16x16xi32>
+  return %r : tensor<16x16xi32>
+}}"""
+    module = effattn.compile(source, target=TARGET, module_name="gpu_wide_i8",
+                             emulate_gpu=emulated)
+    rng = np.random.default_rng(9)
+    a = np.full((16, k), -128, np.int8)
+    b = np.full((16, k), -128, np.int8)
+    a[1] = rng.integers(-128, 128, k)
+    b[2, ::3] = 127
+    got = run_on_gpu(module.wide, a, b, emulated=emulated)
+    exact = a.astype(np.int64) @ b.T.astype(np.int64)
+    assert exact.max() >= 2**31
+    np.testing.assert_array_equal(got, exact.astype(np.int32))
 
 
 @ON_GPU_AND_EMULATED

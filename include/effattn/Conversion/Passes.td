@@ -75,9 +75,13 @@ def EffAttnGPUMapLinalgPass : Pass<"effattn-gpu-map-linalg", "ModuleOp"> {
     thread per element of its parallel loops (collapsed to one dimension
     and split into blocks of `threads-per-block`, at most the target's
     limit) and its reduction loops run in order by that thread. A
-    contraction (a GEMM, batched, transposed or with a shared operand) is a blocked kernel instead:
-    64 × 64 tiles of the output per block of 16 × 16 threads, slices of both
-    operands staged in shared memory per step of 16 along K. An op with
+    contraction (a GEMM, batched, transposed or with a shared operand) is a
+    blocked kernel instead, 64 × 64 tiles of the output per block with
+    slices of both operands staged in shared memory: on tensor cores
+    (`nvgpu.mma.sync`, 4 warps, slices of 32 along K) for f16 operands into
+    f32 and i8 operands into i32 where the target has the mma shape (i8 sums
+    by chunks of 2^16 along K, which cannot saturate, added with wrapping
+    adds), else on 16 × 16 threads with FMAs, slices of 16 along K. An op with
     no parallel loop (a full reduction, a 0-d fill) runs in a kernel of one
     thread. Copies between strided views become kernels too; contiguous
     copies stay `memref.copy` for `effattn-gpu-device-buffers`. A
@@ -104,7 +108,9 @@ def EffAttnGPUMapLinalgPass : Pass<"effattn-gpu-map-linalg", "ModuleOp"> {
     "::mlir::gpu::GPUDialect",
     "::mlir::linalg::LinalgDialect",
     "::mlir::memref::MemRefDialect",
+    "::mlir::nvgpu::NVGPUDialect",
     "::mlir::scf::SCFDialect",
+    "::mlir::vector::VectorDialect",
   ];
 }
 

@@ -9,20 +9,20 @@
 // The contractions of decomposed ops (Nyström's GEMM chain, LookupFFN's
 // projection, IM-Unpack's low-bit GEMMs, a model's matmuls) as blocked GEMM
 // kernels instead of one thread per output that reads its whole row and
-// column from global memory:
+// column from global memory. The parts every such kernel shares:
 //
-// - a block of 16 × 16 threads computes a 64 × 64 tile of C (per batch
-//   element), each thread the 4 × 4 elements (ty + 16i, tx + 16j), in
-//   registers;
-// - per step of 16 along K, the block stages the 64 × 16 slice of A and the
-//   16 × 64 slice of B in shared memory (zeros past M, N or K), each thread
-//   copying 4 elements of each, neighbouring threads neighbouring elements
-//   along the operand's contiguous dimension; a barrier; then each thread
-//   reads 4 + 4 values per k and applies the op's body 16 times.
+// - one block per (batch element, M tile, N tile) of C, in gridDim.x;
+// - per step along K, the block stages the slice of A and the slice of B
+//   that its tile needs in shared memory (zeros past M, N or K), each thread
+//   copying elements next to its neighbours' along the operand's contiguous
+//   dimension (coalesced), between two barriers;
+// - each thread keeps its sums for its outputs of C in registers: read from
+//   C before the loop over K and written after it, or (the tensor-core
+//   kernel) started from zero and added to C after it.
 //
-// Reads of a shared row by one warp are a broadcast (A) or 32 consecutive
-// words (B): no bank conflicts. Per k step a thread does 16 multiply-adds
-// for 8 shared loads, against 1 for 2 global loads before.
+// How a thread multiplies the staged slices is the kernel's own: here the
+// SIMT kernel (every element type), in MmaContractionKernel.cpp the
+// tensor-core one.
 //
 //===----------------------------------------------------------------------===//
 
@@ -34,61 +34,23 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 
 using namespace mlir;
 using namespace mlir::effattn;
 
-/// Threads per block side; elements per thread side; the tile along K.
+/// The SIMT kernel: threads per block side; elements per thread side; the
+/// tile along K.
 static constexpr int64_t kThreadsPerSide = 16;
 static constexpr int64_t kElementsPerThread = 4;
 static constexpr int64_t kTile = kThreadsPerSide * kElementsPerThread;
 static constexpr int64_t kDepth = 16;
-static constexpr int64_t kThreads = kThreadsPerSide * kThreadsPerSide;
 
-namespace {
-/// The loops of a contraction with one K loop. Several M (or N) loops, such
-/// as the batch and sequence loops of activations against a shared weight,
-/// are one linear M (last loop fastest).
-struct ContractionLoops {
-  SmallVector<unsigned> batch, m, n;
-  unsigned k;
-};
-
-/// Builds the kernel of one contraction (see the file comment).
-class ContractionKernelBuilder {
-public:
-  ContractionKernelBuilder(ImplicitLocOpBuilder &b, linalg::GenericOp op,
-                           const ContractionLoops &loops)
-      : b(b), op(op), loops(loops) {}
-
-  void build(ModuleOp module);
-
-private:
-  Value index(int64_t v) { return arith::ConstantIndexOp::create(b, v); }
-  /// The indices of operand `operand` at loop indices `ivs` (a full
-  /// iteration vector; the loops it does not depend on may hold anything).
-  SmallVector<Value> indicesOf(OpOperand &operand, ArrayRef<Value> ivs);
-  /// Sets the loop indices `dims` of `ivs` to the linear index `linear`
-  /// over them.
-  void setLinear(SmallVector<Value> &ivs, ArrayRef<unsigned> dims,
-                 Value linear);
-  /// The product of the sizes of loops `dims`.
-  Value sizeOf(ArrayRef<unsigned> dims);
-  /// Copies the kTile × kDepth slice of input `input` (A: `outer` = the M
-  /// loops, B: the N loops) at (firstOuter, firstK) into `tile` [kDepth,
-  /// kTile], zeros outside the operand.
-  void stage(OpOperand &input, ArrayRef<unsigned> outer, Value firstOuter,
-             Value firstK, ArrayRef<Value> batchIvs, Value tile, Value thread);
-
-  ImplicitLocOpBuilder &b;
-  linalg::GenericOp op;
-  const ContractionLoops &loops;
-  /// Every loop's size.
-  SmallVector<Value> sizes;
-};
-} // namespace
+Value ContractionKernelBuilder::index(int64_t v) {
+  return arith::ConstantIndexOp::create(b, v);
+}
 
 SmallVector<Value> ContractionKernelBuilder::indicesOf(OpOperand &operand,
                                                        ArrayRef<Value> ivs) {
@@ -119,7 +81,7 @@ Value ContractionKernelBuilder::sizeOf(ArrayRef<unsigned> dims) {
 
 void ContractionKernelBuilder::stage(OpOperand &input, ArrayRef<unsigned> outer,
                                      Value firstOuter, Value firstK,
-                                     ArrayRef<Value> batchIvs, Value tile,
+                                     ArrayRef<Value> batchIvs, Value slice,
                                      Value thread) {
   // Neighbouring threads copy neighbouring elements of the operand's
   // innermost dimension: K (a row-major A, a transposed B) or the outer one.
@@ -128,39 +90,101 @@ void ContractionKernelBuilder::stage(OpOperand &input, ArrayRef<unsigned> outer,
   Type elementType = getElementTypeOrSelf(input.get().getType());
   Value zero = arith::ConstantOp::create(b, b.getZeroAttr(elementType));
   Value outerSize = sizeOf(outer);
-  for (int64_t copy = 0; copy < kTile * kDepth / kThreads; ++copy) {
-    Value element = arith::AddIOp::create(b, thread, index(copy * kThreads));
-    Value fast = kInnermost ? index(kDepth) : index(kTile);
-    Value inner = arith::RemUIOp::create(b, element, fast);
-    Value outerOffset = arith::DivUIOp::create(b, element, fast);
-    Value kOffset = kInnermost ? inner : outerOffset;
-    Value outerIndex = kInnermost ? outerOffset : inner;
-    Value outerIv = arith::AddIOp::create(b, firstOuter, outerIndex);
-    Value kIv = arith::AddIOp::create(b, firstK, kOffset);
-    Value inRange = arith::AndIOp::create(
-        b,
-        arith::CmpIOp::create(b, arith::CmpIPredicate::ult, outerIv, outerSize),
-        arith::CmpIOp::create(b, arith::CmpIPredicate::ult, kIv,
-                              sizes[loops.k]));
-    auto read = scf::IfOp::create(b, elementType, inRange,
-                                  /*withElseRegion=*/true);
-    {
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPointToStart(read.thenBlock());
-      SmallVector<Value> ivs(sizes.size(), index(0));
-      for (auto [dim, iv] : llvm::zip(loops.batch, batchIvs))
-        ivs[dim] = iv;
-      setLinear(ivs, outer, outerIv);
-      ivs[loops.k] = kIv;
-      scf::YieldOp::create(
-          b, memref::LoadOp::create(b, input.get(), indicesOf(input, ivs))
-                 .getResult());
-      b.setInsertionPointToStart(read.elseBlock());
-      scf::YieldOp::create(b, zero);
+  // Each copy moves a run of the elements in one 32-bit word (1 to 4),
+  // consecutive along the fast dimension: one address per run.
+  int64_t run = std::max<int64_t>(1, 32 / elementType.getIntOrFloatBitWidth());
+  int64_t threads = tiling.threads();
+  Value fast = kInnermost ? index(tiling.depth) : index(tiling.tile);
+  // Whether the run is along the slice's innermost dimension.
+  bool contiguousRun = run > 1 && kInnermost != tiling.kMajorSlices;
+  for (int64_t copy = 0; copy < tiling.tile * tiling.depth / (threads * run);
+       ++copy) {
+    Value first = arith::MulIOp::create(
+        b, arith::AddIOp::create(b, thread, index(copy * threads)), index(run));
+    Value slow = arith::DivUIOp::create(b, first, fast);
+    Value firstInner = arith::RemUIOp::create(b, first, fast);
+    SmallVector<Value> values;
+    SmallVector<Value, 2> firstIndices;
+    for (int64_t i = 0; i < run; ++i) {
+      Value inner =
+          i ? arith::AddIOp::create(b, firstInner, index(i)).getResult()
+            : firstInner;
+      Value kOffset = kInnermost ? inner : slow;
+      Value outerIndex = kInnermost ? slow : inner;
+      Value outerIv = arith::AddIOp::create(b, firstOuter, outerIndex);
+      Value kIv = arith::AddIOp::create(b, firstK, kOffset);
+      Value inRange = arith::AndIOp::create(
+          b,
+          arith::CmpIOp::create(b, arith::CmpIPredicate::ult, outerIv,
+                                outerSize),
+          arith::CmpIOp::create(b, arith::CmpIPredicate::ult, kIv,
+                                sizes[loops.k]));
+      auto read = scf::IfOp::create(b, elementType, inRange,
+                                    /*withElseRegion=*/true);
+      {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(read.thenBlock());
+        SmallVector<Value> ivs(sizes.size(), index(0));
+        for (auto [dim, iv] : llvm::zip(loops.batch, batchIvs))
+          ivs[dim] = iv;
+        setLinear(ivs, outer, outerIv);
+        ivs[loops.k] = kIv;
+        scf::YieldOp::create(
+            b, memref::LoadOp::create(b, input.get(), indicesOf(input, ivs))
+                   .getResult());
+        b.setInsertionPointToStart(read.elseBlock());
+        scf::YieldOp::create(b, zero);
+      }
+      SmallVector<Value, 2> indices{kOffset, outerIndex};
+      if (!tiling.kMajorSlices)
+        std::swap(indices[0], indices[1]);
+      if (i == 0)
+        firstIndices = indices;
+      values.push_back(read.getResult(0));
+      if (!contiguousRun)
+        memref::StoreOp::create(b, values.back(), slice, indices);
     }
-    memref::StoreOp::create(b, read.getResult(0), tile,
-                            ValueRange{kOffset, outerIndex});
+    // A run along the slice's rows is one aligned 32-bit store.
+    if (contiguousRun)
+      vector::StoreOp::create(
+          b,
+          vector::FromElementsOp::create(b, VectorType::get({run}, elementType),
+                                         values),
+          slice, firstIndices, /*nontemporal=*/false, llvm::Align(4));
   }
+}
+
+SmallVector<Value> ContractionKernelBuilder::multiplyRange(Value begin,
+                                                           Value end,
+                                                           ValueRange packed) {
+  auto steps = scf::ForOp::create(b, begin, end, index(tiling.depth), packed);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(steps.getBody());
+  Value firstK = steps.getInductionVar();
+  gpu::BarrierOp::create(b);
+  stage(*op.getDpsInputOperand(0), loops.m, firstM, firstK, batchIvs, lhsSlice,
+        thread);
+  stage(*op.getDpsInputOperand(1), loops.n, firstN, firstK, batchIvs, rhsSlice,
+        thread);
+  gpu::BarrierOp::create(b);
+  scf::YieldOp::create(
+      b, multiplySlices(lhsSlice, rhsSlice, x, y, steps.getRegionIterArgs()));
+  return SmallVector<Value>(steps.getResults());
+}
+
+ContractionKernelBuilder::Output
+ContractionKernelBuilder::getOutput(Value mOffset, Value nOffset) {
+  Value m = arith::AddIOp::create(b, firstM, mOffset);
+  Value n = arith::AddIOp::create(b, firstN, nOffset);
+  SmallVector<Value> ivs(sizes.size(), index(0));
+  for (auto [dim, iv] : llvm::zip(loops.batch, batchIvs))
+    ivs[dim] = iv;
+  setLinear(ivs, loops.m, m);
+  setLinear(ivs, loops.n, n);
+  Value valid = arith::AndIOp::create(
+      b, arith::CmpIOp::create(b, arith::CmpIPredicate::ult, m, mSize),
+      arith::CmpIOp::create(b, arith::CmpIPredicate::ult, n, nSize));
+  return {indicesOf(*op.getDpsInitOperand(0), ivs), valid};
 }
 
 void ContractionKernelBuilder::build(ModuleOp module) {
@@ -171,144 +195,187 @@ void ContractionKernelBuilder::build(ModuleOp module) {
   // One block per (batch element, M tile, N tile), N tiles fastest, all in
   // gridDim.x (up to 2^31 - 1 blocks; y and z stop at 65535).
   auto tiles = [&](Value size) {
-    return arith::CeilDivUIOp::create(b, size, index(kTile)).getResult();
+    return arith::CeilDivUIOp::create(b, size, index(tiling.tile)).getResult();
   };
-  Value mSize = sizeOf(loops.m), nSize = sizeOf(loops.n);
+  mSize = sizeOf(loops.m);
+  nSize = sizeOf(loops.n);
   Value mTiles = tiles(mSize), nTiles = tiles(nSize);
   Value blocks = arith::MulIOp::create(
       b, sizeOf(loops.batch), arith::MulIOp::create(b, mTiles, nTiles));
-  Value side = index(kThreadsPerSide), one = index(1);
-  auto launch = gpu::LaunchOp::create(b, blocks, one, one, side, side, one);
+  Value one = index(1);
+  auto launch = gpu::LaunchOp::create(b, blocks, one, one, index(tiling.blockX),
+                                      index(tiling.blockY), one);
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(&launch.getBody().front());
 
   OpOperand &lhs = *op.getDpsInputOperand(0), &rhs = *op.getDpsInputOperand(1);
   OpOperand &out = *op.getDpsInitOperand(0);
-  auto tileType = [&](OpOperand &input) {
-    return MemRefType::get({kDepth, kTile},
-                           getElementTypeOrSelf(input.get().getType()),
+  auto sliceType = [&](OpOperand &input) {
+    SmallVector<int64_t, 2> shape{tiling.depth, tiling.tile};
+    if (!tiling.kMajorSlices)
+      shape = {tiling.tile, tiling.depth + tiling.padding};
+    return MemRefType::get(shape, getElementTypeOrSelf(input.get().getType()),
                            MemRefLayoutAttrInterface(),
                            gpu::AddressSpaceAttr::get(
                                b.getContext(), gpu::AddressSpace::Workgroup));
   };
-  Value lhsTile =
-      getSharedBuffer(b, module, "__effattn_lhs_tile", tileType(lhs));
-  Value rhsTile =
-      getSharedBuffer(b, module, "__effattn_rhs_tile", tileType(rhs));
+  lhsSlice = getSharedBuffer(b, module, "__effattn_lhs_tile", sliceType(lhs));
+  rhsSlice = getSharedBuffer(b, module, "__effattn_rhs_tile", sliceType(rhs));
 
   gpu::KernelDim3 blockIds = launch.getBlockIds();
   gpu::KernelDim3 threadIds = launch.getThreadIds();
-  Value tx = threadIds.x, ty = threadIds.y;
-  Value thread =
-      arith::AddIOp::create(b, arith::MulIOp::create(b, ty, side), tx);
-  Value firstN = arith::MulIOp::create(
-      b, arith::RemUIOp::create(b, blockIds.x, nTiles), index(kTile));
+  x = threadIds.x;
+  y = threadIds.y;
+  thread = arith::AddIOp::create(
+      b, arith::MulIOp::create(b, y, index(tiling.blockX)), x);
+  firstN = arith::MulIOp::create(
+      b, arith::RemUIOp::create(b, blockIds.x, nTiles), index(tiling.tile));
   Value rest = arith::DivUIOp::create(b, blockIds.x, nTiles);
-  Value firstM = arith::MulIOp::create(
-      b, arith::RemUIOp::create(b, rest, mTiles), index(kTile));
+  firstM = arith::MulIOp::create(b, arith::RemUIOp::create(b, rest, mTiles),
+                                 index(tiling.tile));
   rest = arith::DivUIOp::create(b, rest, mTiles);
   // The batch indices, last batch loop fastest.
-  SmallVector<Value> batchIvs(loops.batch.size());
+  batchIvs.assign(loops.batch.size(), Value());
   for (int64_t i = loops.batch.size() - 1; i >= 0; --i) {
     Value size = sizes[loops.batch[i]];
     batchIvs[i] = arith::RemUIOp::create(b, rest, size);
     rest = arith::DivUIOp::create(b, rest, size);
   }
 
-  // The thread's outputs (ty + 16i, tx + 16j), read once where they exist.
+  // The thread's sums: from zero, added to C after the loop over K (or
+  // after each chunk of it); or from C (read where it exists), replacing it.
   Type accType = getElementTypeOrSelf(out.get().getType());
-  SmallVector<Value> ms, ns, accs;
-  SmallVector<SmallVector<Value>> outIndices;
-  SmallVector<Value> inRange;
-  for (int64_t i = 0; i < kElementsPerThread; ++i) {
-    ms.push_back(arith::AddIOp::create(
-        b, firstM, arith::AddIOp::create(b, ty, index(kThreadsPerSide * i))));
-    ns.push_back(arith::AddIOp::create(
-        b, firstN, arith::AddIOp::create(b, tx, index(kThreadsPerSide * i))));
-  }
-  for (int64_t i = 0; i < kElementsPerThread; ++i) {
-    for (int64_t j = 0; j < kElementsPerThread; ++j) {
-      SmallVector<Value> ivs(sizes.size(), index(0));
-      for (auto [dim, iv] : llvm::zip(loops.batch, batchIvs))
-        ivs[dim] = iv;
-      setLinear(ivs, loops.m, ms[i]);
-      setLinear(ivs, loops.n, ns[j]);
-      outIndices.push_back(indicesOf(out, ivs));
-      Value valid = arith::AndIOp::create(
-          b, arith::CmpIOp::create(b, arith::CmpIPredicate::ult, ms[i], mSize),
-          arith::CmpIOp::create(b, arith::CmpIPredicate::ult, ns[j], nSize));
-      inRange.push_back(valid);
-      auto read = scf::IfOp::create(b, accType, valid, /*withElseRegion=*/true);
-      OpBuilder::InsertionGuard readGuard(b);
-      b.setInsertionPointToStart(read.thenBlock());
-      scf::YieldOp::create(
-          b,
-          memref::LoadOp::create(b, out.get(), outIndices.back()).getResult());
-      b.setInsertionPointToStart(read.elseBlock());
-      scf::YieldOp::create(
-          b, arith::ConstantOp::create(b, b.getZeroAttr(accType)).getResult());
-      b.setInsertionPointAfter(read);
-      accs.push_back(read.getResult(0));
+  Value zero = arith::ConstantOp::create(b, b.getZeroAttr(accType));
+  Value kSize = sizes[loops.k];
+  if (tiling.sumsFromZero) {
+    auto addToOutputs = [&](Value begin, Value end) {
+      SmallVector<Value> sums = unpackAccumulators(
+          multiplyRange(begin, end,
+                        packAccumulators(SmallVector<Value>(
+                            tiling.outputsPerThread(), zero))));
+      for (auto [sum, offsets] : llvm::zip(sums, getOutputOffsets(x, y))) {
+        Output output = getOutput(offsets.first, offsets.second);
+        auto write =
+            scf::IfOp::create(b, output.valid, /*withElseRegion=*/false);
+        OpBuilder::InsertionGuard writeGuard(b);
+        b.setInsertionPointToStart(write.thenBlock());
+        Value old = memref::LoadOp::create(b, out.get(), output.indices);
+        memref::StoreOp::create(b, addSums(old, sum), out.get(),
+                                output.indices);
+      }
+    };
+    if (tiling.chunkDepth == 0) {
+      addToOutputs(index(0), kSize);
+    } else {
+      auto chunks =
+          scf::ForOp::create(b, index(0), kSize, index(tiling.chunkDepth));
+      OpBuilder::InsertionGuard chunkGuard(b);
+      b.setInsertionPointToStart(chunks.getBody());
+      Value begin = chunks.getInductionVar();
+      addToOutputs(
+          begin,
+          arith::MinUIOp::create(
+              b, arith::AddIOp::create(b, begin, index(tiling.chunkDepth)),
+              kSize));
     }
+    gpu::TerminatorOp::create(b);
+    return;
   }
 
-  // Over K in steps of kDepth: stage, then 16 updates per k.
-  auto steps =
-      scf::ForOp::create(b, index(0), sizes[loops.k], index(kDepth), accs);
-  {
-    OpBuilder::InsertionGuard stepGuard(b);
-    b.setInsertionPointToStart(steps.getBody());
-    Value firstK = steps.getInductionVar();
-    gpu::BarrierOp::create(b);
-    stage(lhs, loops.m, firstM, firstK, batchIvs, lhsTile, thread);
-    stage(rhs, loops.n, firstN, firstK, batchIvs, rhsTile, thread);
-    gpu::BarrierOp::create(b);
-    auto depth = scf::ForOp::create(b, index(0), index(kDepth), one,
-                                    steps.getRegionIterArgs());
-    {
-      OpBuilder::InsertionGuard depthGuard(b);
-      b.setInsertionPointToStart(depth.getBody());
-      Value k = depth.getInductionVar();
-      SmallVector<Value> as, bs;
-      for (int64_t i = 0; i < kElementsPerThread; ++i) {
-        as.push_back(memref::LoadOp::create(
-            b, lhsTile,
-            ValueRange{
-                k, arith::AddIOp::create(b, ty, index(kThreadsPerSide * i))}));
-        bs.push_back(memref::LoadOp::create(
-            b, rhsTile,
-            ValueRange{
-                k, arith::AddIOp::create(b, tx, index(kThreadsPerSide * i))}));
-      }
-      Block &body = op.getRegion().front();
-      SmallVector<Value> next;
-      for (int64_t i = 0; i < kElementsPerThread; ++i) {
-        for (int64_t j = 0; j < kElementsPerThread; ++j) {
-          IRMapping mapping;
-          mapping.map(body.getArgument(0), as[i]);
-          mapping.map(body.getArgument(1), bs[j]);
-          mapping.map(body.getArgument(2),
-                      depth.getRegionIterArgs()[i * kElementsPerThread + j]);
-          for (Operation &bodyOp : body.without_terminator())
-            b.clone(bodyOp, mapping);
-          next.push_back(
-              mapping.lookupOrDefault(body.getTerminator()->getOperand(0)));
-        }
-      }
-      scf::YieldOp::create(b, next);
-    }
-    scf::YieldOp::create(b, depth.getResults());
+  SmallVector<Output> outputs;
+  SmallVector<Value> accs;
+  for (auto [mOffset, nOffset] : getOutputOffsets(x, y)) {
+    const Output &output = outputs.emplace_back(getOutput(mOffset, nOffset));
+    auto read =
+        scf::IfOp::create(b, accType, output.valid, /*withElseRegion=*/true);
+    OpBuilder::InsertionGuard readGuard(b);
+    b.setInsertionPointToStart(read.thenBlock());
+    scf::YieldOp::create(
+        b, memref::LoadOp::create(b, out.get(), output.indices).getResult());
+    b.setInsertionPointToStart(read.elseBlock());
+    scf::YieldOp::create(b, zero);
+    b.setInsertionPointAfter(read);
+    accs.push_back(read.getResult(0));
   }
-
-  for (auto [acc, indices, valid] :
-       llvm::zip(steps.getResults(), outIndices, inRange)) {
-    auto write = scf::IfOp::create(b, valid, /*withElseRegion=*/false);
+  SmallVector<Value> sums = unpackAccumulators(
+      multiplyRange(index(0), kSize, packAccumulators(accs)));
+  for (auto [sum, output] : llvm::zip(sums, outputs)) {
+    auto write = scf::IfOp::create(b, output.valid, /*withElseRegion=*/false);
     OpBuilder::InsertionGuard writeGuard(b);
     b.setInsertionPointToStart(write.thenBlock());
-    memref::StoreOp::create(b, acc, out.get(), indices);
+    memref::StoreOp::create(b, sum, out.get(), output.indices);
   }
   gpu::TerminatorOp::create(b);
 }
+
+namespace {
+/// The SIMT kernel: a block of 16 × 16 threads computes a 64 × 64 tile of C,
+/// each thread the 4 × 4 elements (y + 16i, x + 16j) in registers, from
+/// K-major slices of 16 along K: per k, 4 + 4 shared loads (a broadcast for
+/// A, 32 consecutive words for B: no bank conflicts) and 16 applications of
+/// the op's body.
+class SimtContractionKernelBuilder : public ContractionKernelBuilder {
+public:
+  SimtContractionKernelBuilder(ImplicitLocOpBuilder &b, linalg::GenericOp op,
+                               const ContractionLoops &loops)
+      : ContractionKernelBuilder(
+            b, op, loops,
+            ContractionTiling{kThreadsPerSide, kThreadsPerSide, kTile, kDepth,
+                              /*kMajorSlices=*/true,
+                              /*padding=*/0,
+                              /*sumsFromZero=*/false,
+                              /*chunkDepth=*/0}) {}
+
+private:
+  SmallVector<std::pair<Value, Value>> getOutputOffsets(Value x,
+                                                        Value y) override {
+    SmallVector<std::pair<Value, Value>> offsets;
+    for (int64_t i = 0; i < kElementsPerThread; ++i)
+      for (int64_t j = 0; j < kElementsPerThread; ++j)
+        offsets.emplace_back(
+            arith::AddIOp::create(b, y, index(kThreadsPerSide * i)),
+            arith::AddIOp::create(b, x, index(kThreadsPerSide * j)));
+    return offsets;
+  }
+
+  SmallVector<Value> multiplySlices(Value lhsSlice, Value rhsSlice, Value x,
+                                    Value y, ValueRange packed) override {
+    auto depth =
+        scf::ForOp::create(b, index(0), index(kDepth), index(1), packed);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(depth.getBody());
+    Value k = depth.getInductionVar();
+    SmallVector<Value> as, bs;
+    for (int64_t i = 0; i < kElementsPerThread; ++i) {
+      as.push_back(memref::LoadOp::create(
+          b, lhsSlice,
+          ValueRange{k,
+                     arith::AddIOp::create(b, y, index(kThreadsPerSide * i))}));
+      bs.push_back(memref::LoadOp::create(
+          b, rhsSlice,
+          ValueRange{k,
+                     arith::AddIOp::create(b, x, index(kThreadsPerSide * i))}));
+    }
+    Block &body = op.getRegion().front();
+    SmallVector<Value> next;
+    for (int64_t i = 0; i < kElementsPerThread; ++i) {
+      for (int64_t j = 0; j < kElementsPerThread; ++j) {
+        IRMapping mapping;
+        mapping.map(body.getArgument(0), as[i]);
+        mapping.map(body.getArgument(1), bs[j]);
+        mapping.map(body.getArgument(2),
+                    depth.getRegionIterArgs()[i * kElementsPerThread + j]);
+        for (Operation &bodyOp : body.without_terminator())
+          b.clone(bodyOp, mapping);
+        next.push_back(
+            mapping.lookupOrDefault(body.getTerminator()->getOperand(0)));
+      }
+    }
+    scf::YieldOp::create(b, next);
+    return SmallVector<Value>(depth.getResults());
+  }
+};
+} // namespace
 
 LogicalResult mlir::effattn::buildContractionKernel(RewriterBase &rewriter,
                                                     linalg::GenericOp op,
@@ -335,22 +402,29 @@ LogicalResult mlir::effattn::buildContractionKernel(RewriterBase &rewriter,
   };
   if (!atLeastOneTile(dims->m) || !atLeastOneTile(dims->n))
     return failure();
-  // The target's budgets: the block and its two shared slices.
-  int64_t sharedBytes = 0;
-  for (OpOperand *input : op.getDpsInputOperands())
-    sharedBytes +=
-        kDepth * kTile *
-        getElementTypeOrSelf(input->get().getType()).getIntOrFloatBitWidth() /
-        8;
-  if (target && (target.getMaxThreadsPerBlock() < kThreads ||
-                 target.getSharedMemoryPerBlock() < sharedBytes))
-    return failure();
-
   ContractionLoops loops{llvm::to_vector(dims->batch), llvm::to_vector(dims->m),
                          llvm::to_vector(dims->n), dims->k[0]};
   ImplicitLocOpBuilder b(op.getLoc(), rewriter);
   b.setInsertionPoint(op);
-  ContractionKernelBuilder(b, op, loops).build(op->getParentOfType<ModuleOp>());
+  // The target's budgets: the block and its two shared slices.
+  auto fits = [&](const ContractionTiling &tiling) {
+    int64_t sharedBytes = 0;
+    for (OpOperand *input : op.getDpsInputOperands())
+      sharedBytes +=
+          tiling.tile * (tiling.depth + tiling.padding) *
+          getElementTypeOrSelf(input->get().getType()).getIntOrFloatBitWidth() /
+          8;
+    return !target || (target.getMaxThreadsPerBlock() >= tiling.threads() &&
+                       target.getSharedMemoryPerBlock() >= sharedBytes);
+  };
+  std::unique_ptr<ContractionKernelBuilder> builder =
+      createMmaContractionKernelBuilder(b, op, loops, target);
+  if (!builder || !fits(builder->getTiling()))
+    builder = std::make_unique<SimtContractionKernelBuilder>(b, op, loops);
+  if (!fits(builder->getTiling()))
+    return failure();
+
+  builder->build(op->getParentOfType<ModuleOp>());
   rewriter.eraseOp(op);
   return success();
 }

@@ -6,8 +6,10 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// The blocked GEMM kernel of effattn-gpu-map-linalg (private to
-// EffAttnToGPU).
+// The blocked GEMM kernels of effattn-gpu-map-linalg (private to
+// EffAttnToGPU): what the SIMT kernel and the tensor-core kernel share (the
+// grid, the staging of operand slices in shared memory, the loop over K, the
+// reads and writes of C) and how each multiplies a pair of slices.
 //
 //===----------------------------------------------------------------------===//
 
@@ -16,8 +18,12 @@
 
 #include "effattn/Target/GpuTarget.h"
 
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "mlir/IR/PatternMatch.h"
+
+#include <memory>
 
 namespace mlir {
 namespace effattn {
@@ -25,11 +31,134 @@ namespace effattn {
 /// through shared memory, when it is a contraction (linalg's contraction
 /// interface: a multiply-add body) with one K loop, any batch loops, and M
 /// and N loops (each set linearized) of at least 16 or unknown, and `target`
-/// (if any) allows blocks of 256 threads with the two operand slices in shared
-/// memory. Fails, leaving `op` as it is, otherwise.
+/// (if any) allows the kernel's block and shared slices. Uses tensor cores
+/// (mma.sync) for f16 into f32 and i8 into i32 where `target` has them.
+/// Fails, leaving `op` as it is, otherwise.
 LogicalResult buildContractionKernel(RewriterBase &rewriter,
                                      linalg::GenericOp op,
                                      GpuTargetAttr target);
+
+/// The loops of a contraction with one K loop. Several M (or N) loops, such
+/// as the batch and sequence loops of activations against a shared weight,
+/// are one linear M (last loop fastest).
+struct ContractionLoops {
+  SmallVector<unsigned> batch, m, n;
+  unsigned k;
+};
+
+/// How a kernel splits the work of a block.
+struct ContractionTiling {
+  /// Threads per block along x and y.
+  int64_t blockX, blockY;
+  /// The side of the block's tile of C (M and N).
+  int64_t tile;
+  /// K per pair of shared slices.
+  int64_t depth;
+  /// Slice layout: [depth][tile] (K-major) or [tile][depth + padding] (each
+  /// row of A or column of B contiguous along K).
+  bool kMajorSlices;
+  int64_t padding;
+  /// Whether the thread's sums start from zero and are added to C after the
+  /// loop over K (no index of C then lives across the loop), or start from
+  /// C and replace it.
+  bool sumsFromZero;
+  /// With sums from zero: K per chunk after which the sums are added to C
+  /// and start again from zero (a multiple of `depth`; 0: no chunks).
+  int64_t chunkDepth;
+
+  int64_t threads() const { return blockX * blockY; }
+  int64_t outputsPerThread() const { return tile * tile / threads(); }
+};
+
+/// Builds the kernel of one contraction: one block per (batch element, M
+/// tile, N tile), N tiles fastest, all in gridDim.x (up to 2^31 - 1 blocks).
+/// Per `depth` along K the block stages the tile × depth slice of A and the
+/// depth × tile slice of B in shared memory (zeros past M, N or K), each
+/// thread copying elements that neighbour its neighbours' along the operand's
+/// contiguous dimension, between two barriers; subclasses multiply the
+/// slices into the thread's accumulators, which hold its outputs of C.
+class ContractionKernelBuilder {
+public:
+  ContractionKernelBuilder(ImplicitLocOpBuilder &b, linalg::GenericOp op,
+                           const ContractionLoops &loops,
+                           const ContractionTiling &tiling)
+      : b(b), op(op), loops(loops), tiling(tiling) {}
+  virtual ~ContractionKernelBuilder() = default;
+
+  /// Builds the launch before `op` (which stays).
+  void build(ModuleOp module);
+  const ContractionTiling &getTiling() const { return tiling; }
+
+protected:
+  Value index(int64_t v);
+  /// Returns the (M, N) offsets in the block's tile of the outputs of the
+  /// thread (x, y), in the order of its accumulators.
+  virtual SmallVector<std::pair<Value, Value>> getOutputOffsets(Value x,
+                                                                Value y) = 0;
+  /// Returns the accumulators as loop-carried values (by default, as they
+  /// are); unpackAccumulators is the inverse.
+  virtual SmallVector<Value> packAccumulators(ArrayRef<Value> accumulators) {
+    return SmallVector<Value>(accumulators);
+  }
+  virtual SmallVector<Value> unpackAccumulators(ValueRange packed) {
+    return SmallVector<Value>(packed);
+  }
+  /// Returns `packed` plus the products of the staged slices `lhsSlice` and
+  /// `rhsSlice`, for thread (x, y).
+  virtual SmallVector<Value> multiplySlices(Value lhsSlice, Value rhsSlice,
+                                            Value x, Value y,
+                                            ValueRange packed) = 0;
+  /// Returns `total` + `partial` in the accumulator type (tilings with sums
+  /// from zero).
+  virtual Value addSums(Value total, Value partial) { return total; }
+
+  ImplicitLocOpBuilder &b;
+  linalg::GenericOp op;
+  const ContractionLoops &loops;
+  ContractionTiling tiling;
+
+private:
+  /// The indices of operand `operand` at loop indices `ivs` (a full
+  /// iteration vector; the loops it does not depend on may hold anything).
+  SmallVector<Value> indicesOf(OpOperand &operand, ArrayRef<Value> ivs);
+  /// Sets the loop indices `dims` of `ivs` to the linear index `linear`
+  /// over them.
+  void setLinear(SmallVector<Value> &ivs, ArrayRef<unsigned> dims,
+                 Value linear);
+  /// The product of the sizes of loops `dims`.
+  Value sizeOf(ArrayRef<unsigned> dims);
+  /// Copies the tile × depth slice of input `input` (A: `outer` = the M
+  /// loops, B: the N loops) at (firstOuter, firstK) into `slice`, zeros
+  /// outside the operand.
+  void stage(OpOperand &input, ArrayRef<unsigned> outer, Value firstOuter,
+             Value firstK, ArrayRef<Value> batchIvs, Value slice, Value thread);
+  /// Returns `packed` after the steps of `depth` over K in [begin, end).
+  SmallVector<Value> multiplyRange(Value begin, Value end, ValueRange packed);
+  /// An output of C: its indices and whether it exists.
+  struct Output {
+    SmallVector<Value> indices;
+    Value valid;
+  };
+  /// The output at (mOffset, nOffset) of the block's tile.
+  Output getOutput(Value mOffset, Value nOffset);
+
+  /// Every loop's size and the sizes of M and N; the block's first M and N
+  /// and its batch indices; the shared slices; the thread.
+  SmallVector<Value> sizes;
+  Value mSize, nSize;
+  Value firstM, firstN;
+  SmallVector<Value> batchIvs;
+  Value lhsSlice, rhsSlice;
+  Value x, y, thread;
+};
+
+/// Returns the tensor-core kernel builder for `op` if its body multiplies
+/// f16 (i8) operands extended to an f32 (i32) accumulator and `target` has
+/// the matching mma.sync shape; null otherwise.
+std::unique_ptr<ContractionKernelBuilder>
+createMmaContractionKernelBuilder(ImplicitLocOpBuilder &b, linalg::GenericOp op,
+                                  const ContractionLoops &loops,
+                                  GpuTargetAttr target);
 } // namespace effattn
 } // namespace mlir
 

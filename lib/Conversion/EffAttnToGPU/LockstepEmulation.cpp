@@ -21,8 +21,9 @@
 // The warp-level tensor-core ops are cuts too, emulated from the PTX ISA's
 // fragment layouts (lane = 4·g + t): nvgpu.ldmatrix (each lane's fragment
 // elements read at the row addresses the lanes of the warp give) and
-// nvgpu.mma.sync m16n8k16 with f16 operands and f32 accumulators (each lane's
-// four outputs summed in f32 from its warp's A and B fragments). Asynchronous
+// nvgpu.mma.sync, m16n8k16 with f16 operands into f32 and m16n8k32 with i8
+// operands into i32 (each lane's four outputs summed from its warp's A and B
+// fragments: in f32, or exactly and then clamped as .satfinite). Asynchronous
 // copies (cp.async) are copied at once, which their waits and the barriers
 // after them make equivalent.
 //
@@ -42,6 +43,8 @@
 #include "mlir/Transforms/RegionUtils.h"
 #include "llvm/ADT/TypeSwitch.h"
 
+#include <limits>
+
 using namespace mlir;
 using namespace mlir::effattn;
 
@@ -54,6 +57,18 @@ bool mlir::effattn::containsThreadSync(Operation *op) {
                    : WalkResult::advance();
       })
       .wasInterrupted();
+}
+
+/// Returns true if `mma` is one the emulation computes: m16n8k16 with f16
+/// operands into f32, or m16n8k32 with i8 operands into i32.
+static bool isEmulatedMmaShape(nvgpu::MmaSyncOp mma) {
+  Type operand = mma.getMatrixA().getType().getElementType();
+  Type acc = mma.getMatrixC().getType().getElementType();
+  std::array<int64_t, 3> shape = mma.getMmaShapeAsArray();
+  return (shape == std::array<int64_t, 3>{16, 8, 16} && operand.isF16() &&
+          acc.isF32()) ||
+         (shape == std::array<int64_t, 3>{16, 8, 32} && operand.isInteger(8) &&
+          acc.isInteger(32));
 }
 
 /// Returns true if `type` is a buffer in GPU shared (workgroup) memory.
@@ -426,8 +441,24 @@ void LockstepEmitter::emitLdMatrix(nvgpu::LdMatrixOp load) {
 }
 
 void LockstepEmitter::emitMmaSync(nvgpu::MmaSyncOp mma) {
-  Type f32 = rewriter.getF32Type();
-  // A fragment as its 8 (A) or 4 (B) halves, register-major.
+  // m16n8k<K>: each 32-bit register holds e = 32 / bits elements; A register
+  // r covers row g + 8·(r mod 2) and K half r / 2, B register r K half r.
+  int64_t depth = mma.getMmaShapeAsArray()[2], halfDepth = depth / 2;
+  Type operandType = mma.getMatrixA().getType().getElementType();
+  int64_t perRegister = 32 / operandType.getIntOrFloatBitWidth();
+  bool integer = isa<IntegerType>(operandType);
+  // Integers sum exactly in i64 and are clamped to i32 (.satfinite, as
+  // nvgpu lowers them); floats sum in f32.
+  Type sumType = integer ? Type(rewriter.getI64Type()) : rewriter.getF32Type();
+  auto widen = [&](Value value) -> Value {
+    if (value.getType() == sumType)
+      return value;
+    return integer ? arith::ExtSIOp::create(rewriter, loc, sumType, value)
+                         .getResult()
+                   : arith::ExtFOp::create(rewriter, loc, sumType, value)
+                         .getResult();
+  };
+  // A fragment as its elements, register-major.
   auto flat = [&](Value fragment) {
     auto type = cast<VectorType>(fragment.getType());
     return vector::ShapeCastOp::create(
@@ -444,20 +475,22 @@ void LockstepEmitter::emitMmaSync(nvgpu::MmaSyncOp mma) {
     Value c = flat(valueOfThread(mma.getMatrixC(), thread, mapping));
     SmallVector<Value> sums;
     for (int64_t i = 0; i < 4; ++i)
-      sums.push_back(vector::ExtractOp::create(rewriter, loc, c, i));
-    // Over k: lanes 4·g + (k mod 8)/2 hold A[g or g + 8][k] (registers
-    // 0-3: row half, then k half) and lanes 4·n + (k mod 8)/2 hold B[k][n].
-    auto loop =
-        scf::ForOp::create(rewriter, loc, index(0), index(16), index(1), sums);
+      sums.push_back(widen(vector::ExtractOp::create(rewriter, loc, c, i)));
+    // Over k: lanes 4·g + (k mod h)/e hold A[g or g + 8][k] and lanes
+    // 4·n + (k mod h)/e hold B[k][n], element k mod e of their register.
+    auto loop = scf::ForOp::create(rewriter, loc, index(0), index(depth),
+                                   index(1), sums);
     {
       OpBuilder::InsertionGuard guard(rewriter);
       rewriter.setInsertionPointToStart(loop.getBody());
       Value k = loop.getInductionVar();
       Value kLane = arith::DivUIOp::create(
-          rewriter, loc, arith::RemUIOp::create(rewriter, loc, k, index(8)),
-          index(2));
-      Value kHalf = arith::DivUIOp::create(rewriter, loc, k, index(8));
-      Value kElement = arith::RemUIOp::create(rewriter, loc, k, index(2));
+          rewriter, loc,
+          arith::RemUIOp::create(rewriter, loc, k, index(halfDepth)),
+          index(perRegister));
+      Value kHalf = arith::DivUIOp::create(rewriter, loc, k, index(halfDepth));
+      Value kElement =
+          arith::RemUIOp::create(rewriter, loc, k, index(perRegister));
       auto laneOf = [&](Value row) {
         return arith::AddIOp::create(
             rewriter, loc, warp,
@@ -465,42 +498,60 @@ void LockstepEmitter::emitMmaSync(nvgpu::MmaSyncOp mma) {
                 rewriter, loc,
                 arith::MulIOp::create(rewriter, loc, row, index(4)), kLane));
       };
-      auto element = [&](Value fragment, Value position) -> Value {
-        Value half = vector::ExtractOp::create(
-            rewriter, loc, fragment, ArrayRef<OpFoldResult>{position});
-        return arith::ExtFOp::create(rewriter, loc, f32, half);
+      // Element kElement of register `reg` of `fragment`.
+      auto element = [&](Value fragment, Value reg) -> Value {
+        Value position = arith::AddIOp::create(
+            rewriter, loc,
+            arith::MulIOp::create(rewriter, loc, reg, index(perRegister)),
+            kElement);
+        return widen(vector::ExtractOp::create(
+            rewriter, loc, fragment, ArrayRef<OpFoldResult>{position}));
       };
       Value a = flat(valueOfThread(mma.getMatrixA(), laneOf(group), mapping));
       SmallVector<Value> next;
       for (int64_t i = 0; i < 4; ++i) {
         int64_t rowHalf = i / 2, column = i % 2;
-        // A register rowHalf + 2·kHalf, element kElement.
-        Value aPosition = arith::AddIOp::create(
-            rewriter, loc,
-            arith::MulIOp::create(
-                rewriter, loc,
-                arith::AddIOp::create(
-                    rewriter, loc, index(rowHalf),
-                    arith::MulIOp::create(rewriter, loc, kHalf, index(2))),
-                index(2)),
-            kElement);
-        // B column n = 2·quadLane + column: register kHalf, element kElement.
+        // A register rowHalf + 2·kHalf.
+        Value aRegister = arith::AddIOp::create(
+            rewriter, loc, index(rowHalf),
+            arith::MulIOp::create(rewriter, loc, kHalf, index(2)));
+        // B column n = 2·quadLane + column: register kHalf.
         Value n = arith::AddIOp::create(
             rewriter, loc,
             arith::MulIOp::create(rewriter, loc, quadLane, index(2)),
             index(column));
         Value b = flat(valueOfThread(mma.getMatrixB(), laneOf(n), mapping));
-        Value bPosition = arith::AddIOp::create(
-            rewriter, loc,
-            arith::MulIOp::create(rewriter, loc, kHalf, index(2)), kElement);
-        next.push_back(math::FmaOp::create(rewriter, loc, element(a, aPosition),
-                                           element(b, bPosition),
-                                           loop.getRegionIterArgs()[i]));
+        Value x = element(a, aRegister), y = element(b, kHalf);
+        Value sum = loop.getRegionIterArgs()[i];
+        next.push_back(
+            integer
+                ? arith::AddIOp::create(
+                      rewriter, loc, sum,
+                      arith::MulIOp::create(rewriter, loc, x, y))
+                      .getResult()
+                : math::FmaOp::create(rewriter, loc, x, y, sum).getResult());
       }
       scf::YieldOp::create(rewriter, loc, next);
     }
+    SmallVector<Value> results(loop.getResults());
+    if (integer) {
+      Type i32 = rewriter.getI32Type();
+      auto bound = [&](int64_t v) {
+        return arith::ConstantIntOp::create(rewriter, loc, sumType, v);
+      };
+      for (Value &result : results) {
+        Value clamped = arith::MaxSIOp::create(
+            rewriter, loc,
+            arith::MinSIOp::create(rewriter, loc, result,
+                                   bound(std::numeric_limits<int32_t>::max())),
+            bound(std::numeric_limits<int32_t>::min()));
+        result = arith::TruncIOp::create(rewriter, loc, i32, clamped);
+      }
+    }
     Value d = vector::FromElementsOp::create(
-        rewriter, loc, VectorType::get({4}, f32), loop.getResults());
+        rewriter, loc,
+        VectorType::get({4}, mma.getMatrixC().getType().getElementType()),
+        results);
     memref::StoreOp::create(
         rewriter, loc,
         vector::ShapeCastOp::create(rewriter, loc, mma.getRes().getType(), d),
@@ -640,13 +691,12 @@ LogicalResult LockstepEmitter::emit() {
     bool emulated =
         isa<nvgpu::LdMatrixOp, nvgpu::DeviceAsyncCopyOp,
             nvgpu::DeviceAsyncCreateGroupOp, nvgpu::DeviceAsyncWaitOp>(op) ||
-        (mma && mma.getMmaShapeAsArray() == std::array<int64_t, 3>{16, 8, 16} &&
-         mma.getMatrixA().getType().getElementType().isF16() &&
-         mma.getMatrixC().getType().getElementType().isF32());
+        (mma && isEmulatedMmaShape(mma));
     if (!emulated &&
         isa<NVVM::NVVMDialect, nvgpu::NVGPUDialect>(op->getDialect())) {
       op->emitOpError("has no host emulation (of the NVVM and nvgpu ops, "
-                      "only ldmatrix, cp.async and f16 mma.sync m16n8k16 run "
+                      "only ldmatrix, cp.async and mma.sync m16n8k16 (f16 "
+                      "into f32) and m16n8k32 (i8 into i32) run "
                       "on the host)");
       return WalkResult::interrupt();
     }

@@ -123,7 +123,7 @@ func.func @bf16_mma(%a: vector<4x2xbf16>, %b: vector<2x2xbf16>, %c: vector<2x2xf
   %c64 = arith.constant 64 : index
   gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
              threads(%tx, %ty, %tz) in (%sx = %c64, %sy = %c1, %sz = %c1) {
-    // expected-error @+1 {{'nvgpu.mma.sync' op has no host emulation (of the NVVM and nvgpu ops, only ldmatrix, cp.async and f16 mma.sync m16n8k16 run on the host)}}
+    // expected-error @+1 {{'nvgpu.mma.sync' op has no host emulation (of the NVVM and nvgpu ops, only ldmatrix, cp.async and mma.sync m16n8k16 (f16 into f32) and m16n8k32 (i8 into i32) run on the host)}}
     %d = nvgpu.mma.sync (%a, %b, %c) {mmaShape = [16, 8, 16]} : (vector<4x2xbf16>, vector<2x2xbf16>, vector<2x2xf32>) -> vector<2x2xf32>
     memref.store %d, %o[%tx] : memref<64xvector<2x2xf32>>
     gpu.terminator

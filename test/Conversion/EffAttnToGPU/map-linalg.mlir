@@ -294,3 +294,83 @@ func.func @small_blocks(%a: memref<70x33xf32>, %b: memref<33x50xf32>, %c: memref
   return
 }
 }
+
+// -----
+
+/// With a target that has tensor cores, a contraction of f16 operands into
+/// f32 runs on mma.sync m16n8k16: 4 warps per 64 × 64 tile of C, the slices
+/// stored [64][32 + 8] (contiguous along K, padded; A, contiguous along K
+/// too, in pairs of halves, one 32-bit store each), each register of a
+/// fragment one aligned 32-bit load, 2 × 4 fragments per warp and two mma
+/// steps of 16 per slice of 32. The sums start from zero and are added to C
+/// after the loop over K.
+// CHECK: // -----
+// T64: // -----
+// CHECK-LABEL: func.func @half_matmul
+// CHECK-SAME: %{{.+}}: memref<70x40xf16>, %{{.+}}: memref<40x50xf16>, %[[C:[a-zA-Z0-9_]+]]: memref<70x50xf32>
+// CHECK-DAG: %[[C1:.+]] = arith.constant 1 : index
+// CHECK-DAG: %[[C32:.+]] = arith.constant 32 : index
+// CHECK-DAG: %[[C40:.+]] = arith.constant 40 : index
+// CHECK-DAG: %[[C128:.+]] = arith.constant 128 : index
+// CHECK: gpu.launch {{.+}} threads(%{{.+}}, %{{.+}}, %{{.+}}) in (%{{.+}} = %[[C128]], %{{.+}} = %[[C1]], %{{.+}} = %[[C1]])
+// CHECK: %[[LHS:.+]] = memref.get_global @__effattn_lhs_tile : memref<64x40xf16, #gpu.address_space<workgroup>>
+// CHECK: %[[RHS:.+]] = memref.get_global @__effattn_rhs_tile : memref<64x40xf16, #gpu.address_space<workgroup>>
+// CHECK: scf.for %{{.+}} = %{{.+}} to %[[C40]] step %[[C32]] iter_args({{.+}}) -> (vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>)
+// CHECK-NEXT: gpu.barrier
+// CHECK-COUNT-8: vector.store %{{.+}}, %[[LHS]][%{{.+}}, %{{.+}}] {alignment = 4 : i64} : memref<64x40xf16, #gpu.address_space<workgroup>>, vector<2xf16>
+// CHECK-COUNT-16: memref.store %{{.+}}, %[[RHS]]
+// CHECK: gpu.barrier
+// CHECK-COUNT-8: vector.load %[[LHS]][%{{.+}}, %{{.+}}] {alignment = 4 : i64} : memref<64x40xf16, #gpu.address_space<workgroup>>, vector<2xf16>
+// CHECK-COUNT-8: vector.load %[[RHS]][%{{.+}}, %{{.+}}] {alignment = 4 : i64}
+// CHECK-COUNT-8: nvgpu.mma.sync(%{{.+}}, %{{.+}}, %{{.+}}) {mmaShape = [16, 8, 16]} : (vector<4x2xf16>, vector<2x2xf16>, vector<2x2xf32>) -> vector<2x2xf32>
+// CHECK-COUNT-8: nvgpu.mma.sync
+// CHECK-NEXT: scf.yield
+// CHECK: %[[OLD:.+]] = memref.load %[[C]]
+// CHECK-NEXT: %[[NEW:.+]] = arith.addf %[[OLD]], %{{.+}} : f32
+// CHECK-NEXT: memref.store %[[NEW]], %[[C]]
+// CHECK-COUNT-31: memref.store %{{.+}}, %[[C]]
+// CHECK-NOT: memref.store
+
+/// i8 operands into i32 run on mma.sync m16n8k32 (one mma step per slice;
+/// the slices [64][32 + 16]). nvgpu's i8 mma.sync saturates where linalg
+/// wraps, so the sums start from zero per chunk of 2^16 along K (|sum| <
+/// 2^31: never saturated) and are added to C after each chunk, wrapping.
+// CHECK-LABEL: func.func @int8_matmul
+// CHECK-SAME: %[[A:[a-zA-Z0-9_]+]]: memref<70x?xi8, {{.+}}>, %{{.+}}: memref<50x?xi8, {{.+}}>, %[[C:[a-zA-Z0-9_]+]]: memref<70x50xi32>
+// CHECK-DAG: %[[ZERO:.+]] = arith.constant dense<0> : vector<2x2xi32>
+// CHECK-DAG: %[[C32:.+]] = arith.constant 32 : index
+// CHECK-DAG: %[[CHUNK:.+]] = arith.constant 65536 : index
+// CHECK-DAG: %[[K:.+]] = memref.dim %[[A]], %{{.+}}
+// CHECK: gpu.launch
+// CHECK: %[[LHS:.+]] = memref.get_global @__effattn_lhs_tile_1 : memref<64x48xi8, #gpu.address_space<workgroup>>
+// CHECK: scf.for %[[FROM:.+]] = %{{.+}} to %[[K]] step %[[CHUNK]] {
+// CHECK: %[[END:.+]] = arith.minui %{{.+}}, %[[K]] : index
+// CHECK: %[[SUMS:.+]]:8 = scf.for %{{.+}} = %[[FROM]] to %[[END]] step %[[C32]] iter_args(%{{.+}} = %[[ZERO]],
+// CHECK: vector.load %[[LHS]][%{{.+}}, %{{.+}}] {alignment = 4 : i64} : memref<64x48xi8, #gpu.address_space<workgroup>>, vector<4xi8>
+// CHECK-COUNT-8: nvgpu.mma.sync(%{{.+}}, %{{.+}}, %{{.+}}) {mmaShape = [16, 8, 32]} : (vector<4x4xi8>, vector<2x4xi8>, vector<2x2xi32>) -> vector<2x2xi32>
+// CHECK-NOT: nvgpu.mma.sync
+// CHECK: vector.extract %[[SUMS]]#0[0, 0] : i32 from vector<2x2xi32>
+// CHECK: %[[OLD:.+]] = memref.load %[[C]]
+// CHECK-NEXT: %[[NEW:.+]] = arith.addi %[[OLD]], %{{.+}} : i32
+// CHECK-NEXT: memref.store %[[NEW]], %[[C]]
+// CHECK-COUNT-31: memref.store %{{.+}}, %[[C]]
+
+/// bf16 stays on the SIMT kernel (nvgpu's mma.sync lowering has no bf16).
+// CHECK-LABEL: func.func @bf16_matmul
+// CHECK-NOT: nvgpu.mma.sync
+// CHECK: memref.get_global @__effattn_lhs_tile_2 : memref<16x64xbf16, #gpu.address_space<workgroup>>
+// CHECK-NOT: nvgpu.mma.sync
+module attributes {effattn.target = #effattn.gpu<chip = "sm_90", features = "+ptx80", sm_count = 132, warp_size = 32, max_threads_per_block = 1024, shared_memory_per_block = 232448, shared_memory_per_sm = 233472, registers_per_sm = 65536, max_registers_per_thread = 255, mma_shapes = ["f16:m16n8k16", "bf16:m16n8k16", "i8:m16n8k32"]>} {
+func.func @half_matmul(%a: memref<70x40xf16>, %b: memref<40x50xf16>, %c: memref<70x50xf32>) {
+  linalg.matmul ins(%a, %b : memref<70x40xf16>, memref<40x50xf16>) outs(%c : memref<70x50xf32>)
+  return
+}
+func.func @int8_matmul(%a: memref<70x?xi8, strided<[?, 1], offset: ?>>, %b: memref<50x?xi8, strided<[?, 1], offset: ?>>, %c: memref<70x50xi32>) {
+  linalg.matmul indexing_maps = [affine_map<(i, j, k) -> (i, k)>, affine_map<(i, j, k) -> (j, k)>, affine_map<(i, j, k) -> (i, j)>] ins(%a, %b : memref<70x?xi8, strided<[?, 1], offset: ?>>, memref<50x?xi8, strided<[?, 1], offset: ?>>) outs(%c : memref<70x50xi32>)
+  return
+}
+func.func @bf16_matmul(%a: memref<70x40xbf16>, %b: memref<40x50xbf16>, %c: memref<70x50xf32>) {
+  linalg.matmul ins(%a, %b : memref<70x40xbf16>, memref<40x50xbf16>) outs(%c : memref<70x50xf32>)
+  return
+}
+}

@@ -1,0 +1,250 @@
+//===- MmaContractionKernel.cpp - GEMMs on tensor cores ---------*- C++ -*-===//
+//
+// Part of the effattn project, under the Apache License v2.0 with LLVM
+// Exceptions. See https://llvm.org/LICENSE.txt for license information.
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+//
+// The tensor-core kernel of a contraction whose body multiplies f16 (i8)
+// operands extended to an f32 (i32) accumulator, such as a model's f16
+// matmuls and IM-Unpack's low-bit GEMMs:
+//
+// - a block of 4 warps computes a 64 × 64 tile of C, each warp a 32 × 32
+//   quarter as 2 × 4 mma.sync accumulator fragments (m16n8k16 for f16,
+//   m16n8k32 for i8; f32 or i32 accumulators);
+// - the slices of A and B are staged [64][32 + padding] in shared memory,
+//   contiguous along K: each 32-bit register of an A fragment (row g or
+//   g + 8, columns 4t.. for i8 or 2t.. for f16) and of a B fragment (column
+//   g, the same K) is one aligned 32-bit load; 16 bytes of padding per row
+//   put the 8 rows × 4 words a warp reads in 32 distinct banks.
+//
+// Fragment layouts (PTX ISA, mma.m16n8k<K> .row.col), lane = 4·g + t, with
+// e = 32 / bits elements per register and h = K / 2:
+//   A (16×K): a[0] = (g, e·t..), a[1] = (g+8, e·t..), a[2] = (g, h+e·t..),
+//             a[3] = (g+8, h+e·t..)
+//   B (K×8):  b[0] = (k = e·t.., n = g), b[1] = (k = h+e·t.., n = g)
+//   C (16×8): c[0..1] = (g, 2t..2t+1), c[2..3] = (g+8, 2t..2t+1)
+//
+// nvgpu lowers i8 mma.sync with .satfinite, which clamps a sum past the
+// i32 range where linalg wraps. So the i8 kernel sums K in chunks of 2^16,
+// each from zero (|sum| <= 2^16 · 2^14 = 2^30: never clamped), and adds the
+// chunks into the totals with wrapping i32 adds: exactly linalg's result.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ContractionKernel.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+using namespace mlir;
+using namespace mlir::effattn;
+
+/// mma.sync fragments are per warp of 32 lanes; the block's warps form a
+/// kWarpsPerSide × kWarpsPerSide grid of kWarpTile × kWarpTile quarters.
+static constexpr int64_t kLanes = 32;
+static constexpr int64_t kWarpsPerSide = 2;
+static constexpr int64_t kWarpTile = 32;
+static constexpr int64_t kTile = kWarpsPerSide * kWarpTile;
+/// Fragments per warp along M (m16) and N (n8).
+static constexpr int64_t kMFragments = kWarpTile / 16;
+static constexpr int64_t kNFragments = kWarpTile / 8;
+/// K per slice; bytes of padding per slice row.
+static constexpr int64_t kDepth = 32;
+static constexpr int64_t kPaddingBytes = 16;
+/// K per chunk of i8 partial sums (file comment).
+static constexpr int64_t kI8ChunkDepth = int64_t(1) << 16;
+
+/// Returns the body argument `value` is the extension of (extf for floats,
+/// extsi for integers) to `accType`, or null.
+static Value getExtendedArgument(Value value, Type accType) {
+  Operation *ext = value.getDefiningOp();
+  if (!ext || !(isa<FloatType>(accType) ? isa<arith::ExtFOp>(ext)
+                                        : isa<arith::ExtSIOp>(ext)))
+    return nullptr;
+  return dyn_cast<BlockArgument>(ext->getOperand(0));
+}
+
+/// Returns true if the body of `op` is acc + ext(a) · ext(b) with mulf/addf
+/// (muli/addi) in its accumulator type.
+static bool isExtendedMultiplyAdd(linalg::GenericOp op) {
+  Block &body = op.getRegion().front();
+  if (body.getOperations().size() != 5)
+    return false;
+  Value acc = body.getArgument(2);
+  Type accType = acc.getType();
+  Operation *add = body.getTerminator()->getOperand(0).getDefiningOp();
+  if (!add || !(isa<FloatType>(accType) ? isa<arith::AddFOp>(add)
+                                        : isa<arith::AddIOp>(add)))
+    return false;
+  Value product =
+      add->getOperand(0) == acc ? add->getOperand(1) : add->getOperand(0);
+  if (!llvm::is_contained(add->getOperands(), acc))
+    return false;
+  Operation *mul = product.getDefiningOp();
+  if (!mul || !(isa<FloatType>(accType) ? isa<arith::MulFOp>(mul)
+                                        : isa<arith::MulIOp>(mul)))
+    return false;
+  Value x = getExtendedArgument(mul->getOperand(0), accType);
+  Value y = getExtendedArgument(mul->getOperand(1), accType);
+  return x && y && x != y && x != acc && y != acc;
+}
+
+namespace {
+/// Builds the tensor-core kernel (file comment) for operands of
+/// `elementType` (f16 or i8) and the mma.sync K `mmaDepth` (16 or 32).
+class MmaContractionKernelBuilder : public ContractionKernelBuilder {
+public:
+  MmaContractionKernelBuilder(ImplicitLocOpBuilder &b, linalg::GenericOp op,
+                              const ContractionLoops &loops, Type elementType,
+                              Type accType, int64_t mmaDepth)
+      : ContractionKernelBuilder(
+            b, op, loops,
+            ContractionTiling{
+                kWarpsPerSide * kWarpsPerSide * kLanes, /*blockY=*/1, kTile,
+                kDepth, /*kMajorSlices=*/false,
+                kPaddingBytes * 8 / elementType.getIntOrFloatBitWidth(),
+                /*sumsFromZero=*/true,
+                isa<IntegerType>(elementType) ? kI8ChunkDepth : 0}),
+        mmaDepth(mmaDepth),
+        perRegister(32 / elementType.getIntOrFloatBitWidth()),
+        registerType(VectorType::get({perRegister}, elementType)),
+        fragA(VectorType::get({4, perRegister}, elementType)),
+        fragB(VectorType::get({2, perRegister}, elementType)),
+        fragC(VectorType::get({2, 2}, accType)) {}
+
+private:
+  /// The lane's warp coordinates and fragment coordinates (g, t).
+  struct LanePosition {
+    Value warpM, warpN, g, t;
+  };
+  LanePosition getLanePosition(Value x) {
+    Value warp = arith::DivUIOp::create(b, x, index(kLanes));
+    Value lane = arith::RemUIOp::create(b, x, index(kLanes));
+    return {arith::MulIOp::create(
+                b, arith::DivUIOp::create(b, warp, index(kWarpsPerSide)),
+                index(kWarpTile)),
+            arith::MulIOp::create(
+                b, arith::RemUIOp::create(b, warp, index(kWarpsPerSide)),
+                index(kWarpTile)),
+            arith::DivUIOp::create(b, lane, index(4)),
+            arith::RemUIOp::create(b, lane, index(4))};
+  }
+  Value add(Value lhs, int64_t rhs) {
+    return rhs ? arith::AddIOp::create(b, lhs, index(rhs)).getResult() : lhs;
+  }
+
+  SmallVector<std::pair<Value, Value>> getOutputOffsets(Value x,
+                                                        Value) override {
+    LanePosition lane = getLanePosition(x);
+    Value m = arith::AddIOp::create(b, lane.warpM, lane.g);
+    Value n = arith::AddIOp::create(b, lane.warpN,
+                                    arith::MulIOp::create(b, lane.t, index(2)));
+    SmallVector<std::pair<Value, Value>> offsets;
+    for (int64_t mi = 0; mi < kMFragments; ++mi)
+      for (int64_t ni = 0; ni < kNFragments; ++ni)
+        for (int64_t c = 0; c < 4; ++c)
+          offsets.emplace_back(add(m, 16 * mi + 8 * (c / 2)),
+                               add(n, 8 * ni + c % 2));
+    return offsets;
+  }
+
+  SmallVector<Value> packAccumulators(ArrayRef<Value> accs) override {
+    SmallVector<Value> fragments;
+    for (int64_t i = 0, e = accs.size(); i < e; i += 4)
+      fragments.push_back(
+          vector::FromElementsOp::create(b, fragC, accs.slice(i, 4)));
+    return fragments;
+  }
+
+  SmallVector<Value> unpackAccumulators(ValueRange fragments) override {
+    SmallVector<Value> accs;
+    for (Value fragment : fragments)
+      for (int64_t c = 0; c < 4; ++c)
+        accs.push_back(vector::ExtractOp::create(b, fragment, {c / 2, c % 2}));
+    return accs;
+  }
+
+  Value addSums(Value total, Value partial) override {
+    if (isa<FloatType>(getElementTypeOrSelf(total.getType())))
+      return arith::AddFOp::create(b, total, partial);
+    return arith::AddIOp::create(b, total, partial);
+  }
+
+  /// The fragment of `registers` 32-bit registers whose register r starts at
+  /// (row + rowStep · (r % rowPeriod), column + h · (r / rowPeriod)) of
+  /// `slice`.
+  Value loadFragment(Value slice, VectorType type, Value row, int64_t rowStep,
+                     int64_t rowPeriod, Value column) {
+    Value fragment =
+        arith::ConstantOp::create(b, type, b.getZeroAttr(type)).getResult();
+    for (int64_t r = 0; r < type.getDimSize(0); ++r) {
+      Value word = vector::LoadOp::create(
+          b, registerType, slice,
+          ValueRange{add(row, rowStep * (r % rowPeriod)),
+                     add(column, mmaDepth / 2 * (r / rowPeriod))},
+          /*nontemporal=*/false, llvm::Align(4));
+      fragment = vector::InsertOp::create(b, word, fragment, r);
+    }
+    return fragment;
+  }
+
+  SmallVector<Value> multiplySlices(Value lhsSlice, Value rhsSlice, Value x,
+                                    Value, ValueRange packed) override {
+    LanePosition lane = getLanePosition(x);
+    Value laneColumn = arith::MulIOp::create(b, lane.t, index(perRegister));
+    SmallVector<Value> accs(packed);
+    for (int64_t kk = 0; kk < kDepth; kk += mmaDepth) {
+      Value column = add(laneColumn, kk);
+      SmallVector<Value> as, bs;
+      for (int64_t mi = 0; mi < kMFragments; ++mi)
+        as.push_back(loadFragment(
+            lhsSlice, fragA,
+            arith::AddIOp::create(b, add(lane.warpM, 16 * mi), lane.g),
+            /*rowStep=*/8, /*rowPeriod=*/2, column));
+      for (int64_t ni = 0; ni < kNFragments; ++ni)
+        bs.push_back(loadFragment(
+            rhsSlice, fragB,
+            arith::AddIOp::create(b, add(lane.warpN, 8 * ni), lane.g),
+            /*rowStep=*/0, /*rowPeriod=*/1, column));
+      for (int64_t mi = 0; mi < kMFragments; ++mi)
+        for (int64_t ni = 0; ni < kNFragments; ++ni) {
+          Value &acc = accs[mi * kNFragments + ni];
+          acc = nvgpu::MmaSyncOp::create(b, as[mi], bs[ni], acc,
+                                         ArrayRef<int64_t>{16, 8, mmaDepth});
+        }
+    }
+    return accs;
+  }
+
+  int64_t mmaDepth, perRegister;
+  VectorType registerType, fragA, fragB, fragC;
+};
+} // namespace
+
+std::unique_ptr<ContractionKernelBuilder>
+mlir::effattn::createMmaContractionKernelBuilder(ImplicitLocOpBuilder &b,
+                                                 linalg::GenericOp op,
+                                                 const ContractionLoops &loops,
+                                                 GpuTargetAttr target) {
+  if (!target || !isExtendedMultiplyAdd(op))
+    return nullptr;
+  Type elementType = getElementTypeOrSelf(op.getDpsInputs()[0].getType());
+  Type rhsType = getElementTypeOrSelf(op.getDpsInputs()[1].getType());
+  Type accType = getElementTypeOrSelf(op.getDpsInits()[0].getType());
+  if (rhsType != elementType)
+    return nullptr;
+  if (elementType.isF16() && accType.isF32() &&
+      hasMmaShape(target, "f16:m16n8k16"))
+    return std::make_unique<MmaContractionKernelBuilder>(b, op, loops,
+                                                         elementType, accType,
+                                                         /*mmaDepth=*/16);
+  if (elementType.isInteger(8) && accType.isInteger(32) &&
+      hasMmaShape(target, "i8:m16n8k32"))
+    return std::make_unique<MmaContractionKernelBuilder>(b, op, loops,
+                                                         elementType, accType,
+                                                         /*mmaDepth=*/32);
+  return nullptr;
+}
