@@ -201,7 +201,9 @@ void mlir::effattn::buildGPUPipeline(OpPassManager &pm,
   // The host copies of the kernels' shared-memory globals.
   pm.addPass(createSymbolDCEPass());
   pm.addNestedPass<func::FuncOp>(createGpuAsyncRegionPass());
-  // Tensor-core ops first: convert-gpu-to-nvvm does not cover nvgpu.
+  // Tensor-core ops first: convert-gpu-to-nvvm does not cover nvgpu, nor
+  // convert-nvgpu-to-nvvm bf16.
+  pm.addPass(createEffAttnGPULowerBf16MmaPass());
   pm.addPass(createConvertNVGPUToNVVMPass());
   pm.addPass(createSCFToControlFlowPass());
   pm.addPass(memref::createExpandStridedMetadataPass());

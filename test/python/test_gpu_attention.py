@@ -2,8 +2,7 @@
 on a GPU and emulated on the CPU (see gpu.py for how the tests compile, run
 and skip). The emulation runs the flash kernels' blocks in lockstep: the SIMT
 kernel's barriers and shuffles, and the tensor-core kernel's ldmatrix,
-mma.sync and cp.async from the PTX fragment layouts (bf16 goes through
-nvvm.mma.sync, which is not emulated)."""
+mma.sync and cp.async from the PTX fragment layouts."""
 
 import ctypes
 
@@ -133,11 +132,12 @@ def from_bf16_bits(bits):
     return (bits.astype(np.uint32) << 16).view(np.float32)
 
 
+@ON_GPU_AND_EMULATED
 @pytest.mark.parametrize("d,e,causal", [(64, 64, True), (128, 32, False),
                                         (72, 40, False)])
-def test_gpu_attention_bf16(d, e, causal):
+def test_gpu_attention_bf16(d, e, causal, emulated):
     """bf16 (raw bits through the C ABI): D and E multiples of 16 run
-    nvvm.mma.sync on bf16 fragments, others the SIMT kernel."""
+    mma.sync on bf16 fragments, others the SIMT kernel."""
     rng = np.random.default_rng(d + e)
     batch, n, m = 3, 90, 110
     q, k = (to_bf16_bits(rng.standard_normal((batch, s, d))) for s in (n, m))
@@ -145,7 +145,8 @@ def test_gpu_attention_bf16(d, e, causal):
     types = tuple(f"tensor<{batch}x{s}x{w}xbf16>" for s, w in ((n, d), (m, d), (m, e)))
     attrs = ("causal",) if causal else ()
     module = effattn.ops._one_op_module("attention", attrs, types, (),
-                                        f"tensor<{batch}x{n}x{e}xbf16>", TARGET)
+                                        f"tensor<{batch}x{n}x{e}xbf16>", TARGET,
+                                        emulate_gpu=emulated)
     try:
         got = from_bf16_bits(module.attention(q, k, v))
     except EffattnError as error:

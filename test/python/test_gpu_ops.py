@@ -12,6 +12,7 @@ import pytest
 import effattn
 from effattn import reference
 from gpu import ON_GPU_AND_EMULATED, TARGET, run_on_gpu
+from test_gpu_attention import from_bf16_bits, to_bf16_bits
 from test_imunpack import heavy_hitters
 from test_lookup_ffn import lookup_case
 from test_mra import _inputs as mra_inputs
@@ -166,6 +167,13 @@ func.func @half(%a: tensor<65x48xf16>, %b: tensor<48x66xf16>) -> tensor<65x66xf3
   %r = linalg.matmul ins(%a, %b : tensor<65x48xf16>, tensor<48x66xf16>) outs(%c : tensor<65x66xf32>) -> tensor<65x66xf32>
   return %r : tensor<65x66xf32>
 }
+func.func @brain(%a: tensor<65x48xbf16>, %b: tensor<48x66xbf16>) -> tensor<65x66xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<65x66xf32>
+  %c = linalg.fill ins(%zero : f32) outs(%e : tensor<65x66xf32>) -> tensor<65x66xf32>
+  %r = linalg.matmul ins(%a, %b : tensor<65x48xbf16>, tensor<48x66xbf16>) outs(%c : tensor<65x66xf32>) -> tensor<65x66xf32>
+  return %r : tensor<65x66xf32>
+}
 func.func @int8(%a: tensor<50x100xi8>, %b: tensor<100x30xi8>) -> tensor<50x30xi32> {
   %zero = arith.constant 0 : i32
   %e = tensor.empty() : tensor<50x30xi32>
@@ -199,8 +207,8 @@ func.func @shared_rhs(%a: tensor<3x20x24xf32>, %b: tensor<24x17xf32>) -> tensor<
 def test_gpu_contractions_match_numpy(emulated):
     """The blocked GEMM kernels on edges of every kind: partial tiles, K not
     a multiple of the slices' depth, operands read transposed or broadcast;
-    f32 on the SIMT kernel, f16 into f32 and i8 into i32 (exact) on tensor
-    cores."""
+    f32 on the SIMT kernel, f16 and bf16 (raw bits) into f32 and i8 into
+    i32 (exact) on tensor cores."""
     rng = np.random.default_rng(8)
     module = effattn.compile(GEMMS, target=TARGET, module_name="gpu_gemms",
                              emulate_gpu=emulated)
@@ -217,6 +225,12 @@ def test_gpu_contractions_match_numpy(emulated):
     b = rng.standard_normal((48, 66)).astype(np.float16)
     got = run_on_gpu(module.half, a, b, emulated=emulated)
     np.testing.assert_allclose(got, a.astype(f64) @ b, rtol=1e-5, atol=1e-4)
+    a = to_bf16_bits(rng.standard_normal((65, 48)))
+    b = to_bf16_bits(rng.standard_normal((48, 66)))
+    got = run_on_gpu(module.brain, a, b, emulated=emulated)
+    np.testing.assert_allclose(
+        got, from_bf16_bits(a).astype(f64) @ from_bf16_bits(b), rtol=1e-5,
+        atol=1e-4)
     a = rng.integers(-128, 128, (50, 100)).astype(np.int8)
     b = rng.integers(-128, 128, (100, 30)).astype(np.int8)
     got = run_on_gpu(module.int8, a, b, emulated=emulated)

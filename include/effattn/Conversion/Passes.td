@@ -67,6 +67,24 @@ def EffAttnGPUDeviceBuffersPass
   let dependentDialects = ["::mlir::gpu::GPUDialect"];
 }
 
+def EffAttnGPULowerBf16MmaPass
+    : Pass<"effattn-gpu-lower-bf16-mma", "ModuleOp"> {
+  let summary = "Lower bf16 nvgpu.mma.sync to nvvm.mma.sync";
+  let description = [{
+    The kernels use `nvgpu.mma.sync` for f16, bf16 and i8 tensor-core
+    products alike (one host emulation covers them all). Upstream's
+    `convert-nvgpu-to-nvvm` lowers f16 and i8 but not bf16; this pass
+    rewrites bf16 m16n8k16 products into f32 as `nvvm.mma.sync` on the
+    fragments' 32-bit registers (the fragment layouts are f16's). Run it
+    before `convert-nvgpu-to-nvvm`.
+  }];
+  let dependentDialects = [
+    "::mlir::LLVM::LLVMDialect",
+    "::mlir::NVVM::NVVMDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
 def EffAttnGPUMapLinalgPass : Pass<"effattn-gpu-map-linalg", "ModuleOp"> {
   let summary = "Run each linalg op on buffers as a GPU kernel";
   let description = [{

@@ -32,7 +32,7 @@ namespace effattn {
 /// interface: a multiply-add body) with one K loop, any batch loops, and M
 /// and N loops (each set linearized) of at least 16 or unknown, and `target`
 /// (if any) allows the kernel's block and shared slices. Uses tensor cores
-/// (mma.sync) for f16 into f32 and i8 into i32 where `target` has them.
+/// (mma.sync) for f16/bf16 into f32 and i8 into i32 where `target` has them.
 /// Fails, leaving `op` as it is, otherwise.
 LogicalResult buildContractionKernel(RewriterBase &rewriter,
                                      linalg::GenericOp op,
@@ -139,8 +139,10 @@ private:
     SmallVector<Value> indices;
     Value valid;
   };
-  /// The output at (mOffset, nOffset) of the block's tile.
-  Output getOutput(Value mOffset, Value nOffset);
+  /// The thread's outputs' (M, N) positions in C, in accumulator order.
+  SmallVector<std::pair<Value, Value>> getOutputPositions();
+  /// The output at (m, n) of C.
+  Output getOutput(Value m, Value n);
 
   /// Every loop's size and the sizes of M and N; the block's first M and N
   /// and its batch indices; the shared slices; the thread.
@@ -153,8 +155,8 @@ private:
 };
 
 /// Returns the tensor-core kernel builder for `op` if its body multiplies
-/// f16 (i8) operands extended to an f32 (i32) accumulator and `target` has
-/// the matching mma.sync shape; null otherwise.
+/// f16 or bf16 (i8) operands extended to an f32 (i32) accumulator and
+/// `target` has the matching mma.sync shape; null otherwise.
 std::unique_ptr<ContractionKernelBuilder>
 createMmaContractionKernelBuilder(ImplicitLocOpBuilder &b, linalg::GenericOp op,
                                   const ContractionLoops &loops,

@@ -21,9 +21,10 @@
 // The warp-level tensor-core ops are cuts too, emulated from the PTX ISA's
 // fragment layouts (lane = 4·g + t): nvgpu.ldmatrix (each lane's fragment
 // elements read at the row addresses the lanes of the warp give) and
-// nvgpu.mma.sync, m16n8k16 with f16 operands into f32 and m16n8k32 with i8
-// operands into i32 (each lane's four outputs summed from its warp's A and B
-// fragments: in f32, or exactly and then clamped as .satfinite). Asynchronous
+// nvgpu.mma.sync, m16n8k16 with f16 or bf16 operands into f32 and m16n8k32
+// with i8 operands into i32 (each lane's four outputs summed from its warp's
+// A and B fragments: in f32, or exactly and then clamped as .satfinite).
+// Asynchronous
 // copies (cp.async) are copied at once, which their waits and the barriers
 // after them make equivalent.
 //
@@ -60,13 +61,13 @@ bool mlir::effattn::containsThreadSync(Operation *op) {
 }
 
 /// Returns true if `mma` is one the emulation computes: m16n8k16 with f16
-/// operands into f32, or m16n8k32 with i8 operands into i32.
+/// or bf16 operands into f32, or m16n8k32 with i8 operands into i32.
 static bool isEmulatedMmaShape(nvgpu::MmaSyncOp mma) {
   Type operand = mma.getMatrixA().getType().getElementType();
   Type acc = mma.getMatrixC().getType().getElementType();
   std::array<int64_t, 3> shape = mma.getMmaShapeAsArray();
-  return (shape == std::array<int64_t, 3>{16, 8, 16} && operand.isF16() &&
-          acc.isF32()) ||
+  return (shape == std::array<int64_t, 3>{16, 8, 16} &&
+          (operand.isF16() || operand.isBF16()) && acc.isF32()) ||
          (shape == std::array<int64_t, 3>{16, 8, 32} && operand.isInteger(8) &&
           acc.isInteger(32));
 }
@@ -695,8 +696,8 @@ LogicalResult LockstepEmitter::emit() {
     if (!emulated &&
         isa<NVVM::NVVMDialect, nvgpu::NVGPUDialect>(op->getDialect())) {
       op->emitOpError("has no host emulation (of the NVVM and nvgpu ops, "
-                      "only ldmatrix, cp.async and mma.sync m16n8k16 (f16 "
-                      "into f32) and m16n8k32 (i8 into i32) run "
+                      "only ldmatrix, cp.async and mma.sync m16n8k16 (f16 or "
+                      "bf16 into f32) and m16n8k32 (i8 into i32) run "
                       "on the host)");
       return WalkResult::interrupt();
     }

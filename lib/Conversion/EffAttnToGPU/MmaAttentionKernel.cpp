@@ -25,8 +25,6 @@
 #include "AttentionKernels.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
-#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
-#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
@@ -96,38 +94,11 @@ private:
     }
     return {pair[0], pair[1]};
   }
-  /// D = A·B + C for m16n8k16 fragments: nvgpu.mma.sync for f16; for bf16
-  /// (which nvgpu's lowering does not cover) nvvm.mma.sync on the fragments'
-  /// 32-bit registers.
+  /// D = A·B + C for m16n8k16 fragments (f16 or bf16; bf16 is lowered by
+  /// effattn-gpu-lower-bf16-mma).
   Value mma(Value a, Value bFragment, Value c) {
-    if (f16.isF16())
-      return nvgpu::MmaSyncOp::create(b, a, bFragment, c,
-                                      ArrayRef<int64_t>{16, 8, 16});
-    auto registers = [&](Value fragment, int64_t count) {
-      SmallVector<Value, 4> words;
-      for (int64_t i = 0; i < count; ++i) {
-        Value halves = vector::ExtractOp::create(b, fragment, i);
-        Value word = vector::BitCastOp::create(
-            b, VectorType::get({1}, b.getI32Type()), halves);
-        words.push_back(vector::ExtractOp::create(b, word, 0));
-      }
-      return words;
-    };
-    SmallVector<Value, 4> accumulators;
-    for (int64_t i = 0; i < 4; ++i)
-      accumulators.push_back(
-          vector::ExtractOp::create(b, c, ArrayRef<int64_t>{i / 2, i % 2}));
-    Type result = LLVM::LLVMStructType::getLiteral(b.getContext(),
-                                                   SmallVector<Type>(4, f32));
-    Value d = NVVM::MmaOp::create(
-        b, result, registers(a, 4), registers(bFragment, 2), accumulators,
-        ArrayRef<int64_t>{16, 8, 16}, std::nullopt, std::nullopt,
-        std::array{NVVM::MMATypes::bf16, NVVM::MMATypes::bf16},
-        std::array{NVVM::MMALayout::row, NVVM::MMALayout::col});
-    SmallVector<Value, 4> elements;
-    for (int64_t i = 0; i < 4; ++i)
-      elements.push_back(LLVM::ExtractValueOp::create(b, d, i));
-    return vector::FromElementsOp::create(b, fragC, elements);
+    return nvgpu::MmaSyncOp::create(b, a, bFragment, c,
+                                    ArrayRef<int64_t>{16, 8, 16});
   }
 
   ImplicitLocOpBuilder &b;

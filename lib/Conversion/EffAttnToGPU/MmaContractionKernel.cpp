@@ -6,12 +6,12 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// The tensor-core kernel of a contraction whose body multiplies f16 (i8)
-// operands extended to an f32 (i32) accumulator, such as a model's f16
-// matmuls and IM-Unpack's low-bit GEMMs:
+// The tensor-core kernel of a contraction whose body multiplies f16 or bf16
+// (i8) operands extended to an f32 (i32) accumulator, such as a model's
+// f16/bf16 matmuls and IM-Unpack's low-bit GEMMs:
 //
 // - a block of 4 warps computes a 64 × 64 tile of C, each warp a 32 × 32
-//   quarter as 2 × 4 mma.sync accumulator fragments (m16n8k16 for f16,
+//   quarter as 2 × 4 mma.sync accumulator fragments (m16n8k16 for f16/bf16,
 //   m16n8k32 for i8; f32 or i32 accumulators);
 // - the slices of A and B are staged [64][32 + padding] in shared memory,
 //   contiguous along K: each 32-bit register of an A fragment (row g or
@@ -94,7 +94,7 @@ static bool isExtendedMultiplyAdd(linalg::GenericOp op) {
 
 namespace {
 /// Builds the tensor-core kernel (file comment) for operands of
-/// `elementType` (f16 or i8) and the mma.sync K `mmaDepth` (16 or 32).
+/// `elementType` (f16, bf16 or i8) and the mma.sync K `mmaDepth` (16 or 32).
 class MmaContractionKernelBuilder : public ContractionKernelBuilder {
 public:
   MmaContractionKernelBuilder(ImplicitLocOpBuilder &b, linalg::GenericOp op,
@@ -236,8 +236,9 @@ mlir::effattn::createMmaContractionKernelBuilder(ImplicitLocOpBuilder &b,
   Type accType = getElementTypeOrSelf(op.getDpsInits()[0].getType());
   if (rhsType != elementType)
     return nullptr;
-  if (elementType.isF16() && accType.isF32() &&
-      hasMmaShape(target, "f16:m16n8k16"))
+  if ((elementType.isF16() || elementType.isBF16()) && accType.isF32() &&
+      hasMmaShape(target,
+                  elementType.isF16() ? "f16:m16n8k16" : "bf16:m16n8k16"))
     return std::make_unique<MmaContractionKernelBuilder>(b, op, loops,
                                                          elementType, accType,
                                                          /*mmaDepth=*/16);

@@ -355,10 +355,15 @@ func.func @small_blocks(%a: memref<70x33xf32>, %b: memref<33x50xf32>, %c: memref
 // CHECK-NEXT: memref.store %[[NEW]], %[[C]]
 // CHECK-COUNT-31: memref.store %{{.+}}, %[[C]]
 
-/// bf16 stays on the SIMT kernel (nvgpu's mma.sync lowering has no bf16).
+/// bf16 runs on m16n8k16 like f16 (effattn-gpu-lower-bf16-mma lowers it).
 // CHECK-LABEL: func.func @bf16_matmul
+// CHECK: memref.get_global @__effattn_lhs_tile_2 : memref<64x40xbf16, #gpu.address_space<workgroup>>
+// CHECK-COUNT-16: nvgpu.mma.sync(%{{.+}}, %{{.+}}, %{{.+}}) {mmaShape = [16, 8, 16]} : (vector<4x2xbf16>, vector<2x2xbf16>, vector<2x2xf32>) -> vector<2x2xf32>
+
+/// f32 stays on the SIMT kernel (no tf32 here: it would round the operands).
+// CHECK-LABEL: func.func @f32_matmul
 // CHECK-NOT: nvgpu.mma.sync
-// CHECK: memref.get_global @__effattn_lhs_tile_2 : memref<16x64xbf16, #gpu.address_space<workgroup>>
+// CHECK: memref.get_global @__effattn_lhs_tile_3 : memref<16x64xf32, #gpu.address_space<workgroup>>
 // CHECK-NOT: nvgpu.mma.sync
 module attributes {effattn.target = #effattn.gpu<chip = "sm_90", features = "+ptx80", sm_count = 132, warp_size = 32, max_threads_per_block = 1024, shared_memory_per_block = 232448, shared_memory_per_sm = 233472, registers_per_sm = 65536, max_registers_per_thread = 255, mma_shapes = ["f16:m16n8k16", "bf16:m16n8k16", "i8:m16n8k32"]>} {
 func.func @half_matmul(%a: memref<70x40xf16>, %b: memref<40x50xf16>, %c: memref<70x50xf32>) {
@@ -371,6 +376,10 @@ func.func @int8_matmul(%a: memref<70x?xi8, strided<[?, 1], offset: ?>>, %b: memr
 }
 func.func @bf16_matmul(%a: memref<70x40xbf16>, %b: memref<40x50xbf16>, %c: memref<70x50xf32>) {
   linalg.matmul ins(%a, %b : memref<70x40xbf16>, memref<40x50xbf16>) outs(%c : memref<70x50xf32>)
+  return
+}
+func.func @f32_matmul(%a: memref<70x40xf32>, %b: memref<40x50xf32>, %c: memref<70x50xf32>) {
+  linalg.matmul ins(%a, %b : memref<70x40xf32>, memref<40x50xf32>) outs(%c : memref<70x50xf32>)
   return
 }
 }

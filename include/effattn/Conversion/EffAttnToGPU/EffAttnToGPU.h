@@ -72,6 +72,10 @@ chooseAttentionKernelConfig(GpuTargetAttr target, int64_t d, int64_t e,
 /// tiles chosen for `target`.
 void populateEffAttnToGPUPatterns(RewritePatternSet &patterns,
                                   GpuTargetAttr target);
+
+/// Adds the pattern that lowers bf16 nvgpu.mma.sync m16n8k16 (into f32),
+/// which convert-nvgpu-to-nvvm does not cover, to nvvm.mma.sync.
+void populateBf16MmaSyncToNVVMPatterns(RewritePatternSet &patterns);
 } // namespace effattn
 } // namespace mlir
 
