@@ -30,15 +30,13 @@ Two phases, because the GPU machine need not have the compiler:
 """
 
 import argparse
-import ctypes
 import json
 import os
 import sys
 
-import numpy as np
-
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
 from effattn import ops  # noqa: E402
+from gpu_timing import abi_call, median_ms  # noqa: E402
 
 BATCH, HEAD_DIM = 16, 128
 TAU, HASHES = 8, 16
@@ -110,35 +108,13 @@ def main():
         extra = [torch.randn(*shape, device="cuda", dtype=torch_dtype, generator=gen)
                  for _, shape in METHODS[method][2]]
         out = torch.empty_like(q)
-        shapes = [np.array(t.shape, np.int64) for t in (q, k, v, *extra, out)]
-        call_args = []
-        for t, shape in zip((q, k, v, *extra, out), shapes):
-            call_args += [t.data_ptr(), shape.ctypes.data_as(ctypes.POINTER(ctypes.c_int64))]
-        entry = getattr(module, METHODS[method][0])
-
-        def run_effattn():
-            status = entry._fn(*call_args)
-            if status:
-                raise RuntimeError(module.last_error())
+        run_effattn = abi_call(module, METHODS[method][0], (q, k, v, *extra, out))
 
         def run_sdpa():
             return F.scaled_dot_product_attention(q[None], k[None], v[None])
 
-        def median_ms(fn):
-            fn()
-            torch.cuda.synchronize()
-            times = []
-            for _ in range(args.repeats):
-                start, end = (torch.cuda.Event(enable_timing=True) for _ in range(2))
-                start.record()
-                fn()
-                end.record()
-                torch.cuda.synchronize()
-                times.append(start.elapsed_time(end))
-            return float(np.median(times))
-
-        ms = median_ms(run_effattn)
-        sdpa_ms = median_ms(run_sdpa)
+        ms = median_ms(run_effattn, args.repeats)
+        sdpa_ms = median_ms(run_sdpa, args.repeats)
         want = run_sdpa()[0].float()
         if method == "exact":
             err = (out.float() - want).abs().max().item()

@@ -52,8 +52,7 @@ def compile(mlir, target="host", module_name="module", cache=True, row_tile_size
     emulate_gpu: with a cuda: target, run the GPU kernels on this CPU, as
       loops over blocks and threads (blocks of synchronizing kernels, such as
       attention's, in lockstep): a CPU library that computes what the GPU
-      library would, for checking GPU code without a GPU (bf16 attention on
-      tensor cores cannot be emulated).
+      library would, for checking GPU code without a GPU.
     Returns an `effattn.runtime.Module` with one callable per public function,
     taking and returning numpy arrays.
     Raises CompileError with effattn-compile's diagnostics on bad input.

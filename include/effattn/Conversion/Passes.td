@@ -152,7 +152,8 @@ def EffAttnGPUEmulateLaunchesPass
     warp-level ops read the other lanes' values by the PTX fragment layouts,
     `cp.async` copies at once, and shared memory is a heap buffer per
     block. Loops and branches around cuts must be uniform across the block
-    (as CUDA requires). Other NVVM/nvgpu ops (bf16 `nvvm.mma.sync`),
+    (as CUDA requires). Other NVVM/nvgpu ops (`mma.sync` shapes or types
+    other than m16n8k16 f16/bf16 into f32 and m16n8k32 i8 into i32),
     attributions, collective reductions and a synchronizing `scf.while` are
     errors.
   }];
