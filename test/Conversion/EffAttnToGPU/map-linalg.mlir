@@ -360,10 +360,21 @@ func.func @small_blocks(%a: memref<70x33xf32>, %b: memref<33x50xf32>, %c: memref
 // CHECK: memref.get_global @__effattn_lhs_tile_2 : memref<64x40xbf16, #gpu.address_space<workgroup>>
 // CHECK-COUNT-16: nvgpu.mma.sync(%{{.+}}, %{{.+}}, %{{.+}}) {mmaShape = [16, 8, 16]} : (vector<4x2xbf16>, vector<2x2xbf16>, vector<2x2xf32>) -> vector<2x2xf32>
 
-/// f32 stays on the SIMT kernel (no tf32 here: it would round the operands).
+/// f32 stays on the SIMT kernel (no tf32 here: it would round the operands),
+/// as do bodies that mma.sync does not compute: unsigned i8 (extui; the
+/// instruction's s8 is signed) and f16 into an f16 accumulator.
 // CHECK-LABEL: func.func @f32_matmul
 // CHECK-NOT: nvgpu.mma.sync
 // CHECK: memref.get_global @__effattn_lhs_tile_3 : memref<16x64xf32, #gpu.address_space<workgroup>>
+// CHECK-NOT: nvgpu.mma.sync
+// CHECK-LABEL: func.func @unsigned_int8_matmul
+// CHECK-NOT: nvgpu.mma.sync
+// CHECK: memref.get_global @__effattn_lhs_tile_4 : memref<16x64xi8, #gpu.address_space<workgroup>>
+// CHECK: arith.extui
+// CHECK-NOT: nvgpu.mma.sync
+// CHECK-LABEL: func.func @half_into_half
+// CHECK-NOT: nvgpu.mma.sync
+// CHECK: memref.get_global @__effattn_lhs_tile_5 : memref<16x64xf16, #gpu.address_space<workgroup>>
 // CHECK-NOT: nvgpu.mma.sync
 module attributes {effattn.target = #effattn.gpu<chip = "sm_90", features = "+ptx80", sm_count = 132, warp_size = 32, max_threads_per_block = 1024, shared_memory_per_block = 232448, shared_memory_per_sm = 233472, registers_per_sm = 65536, max_registers_per_thread = 255, mma_shapes = ["f16:m16n8k16", "bf16:m16n8k16", "i8:m16n8k32"]>} {
 func.func @half_matmul(%a: memref<70x40xf16>, %b: memref<40x50xf16>, %c: memref<70x50xf32>) {
@@ -380,6 +391,14 @@ func.func @bf16_matmul(%a: memref<70x40xbf16>, %b: memref<40x50xbf16>, %c: memre
 }
 func.func @f32_matmul(%a: memref<70x40xf32>, %b: memref<40x50xf32>, %c: memref<70x50xf32>) {
   linalg.matmul ins(%a, %b : memref<70x40xf32>, memref<40x50xf32>) outs(%c : memref<70x50xf32>)
+  return
+}
+func.func @unsigned_int8_matmul(%a: memref<70x40xi8>, %b: memref<40x50xi8>, %c: memref<70x50xi32>) {
+  linalg.matmul {cast = #linalg.type_fn<cast_unsigned>} ins(%a, %b : memref<70x40xi8>, memref<40x50xi8>) outs(%c : memref<70x50xi32>)
+  return
+}
+func.func @half_into_half(%a: memref<70x40xf16>, %b: memref<40x50xf16>, %c: memref<70x50xf16>) {
+  linalg.matmul ins(%a, %b : memref<70x40xf16>, memref<40x50xf16>) outs(%c : memref<70x50xf16>)
   return
 }
 }
