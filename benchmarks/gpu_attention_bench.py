@@ -30,13 +30,12 @@ Two phases, because the GPU machine need not have the compiler:
 """
 
 import argparse
-import json
 import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
 from effattn import ops  # noqa: E402
-from gpu_timing import abi_call, median_ms  # noqa: E402
+from gpu_timing import abi_call, finish, median_ms, torch_dtype  # noqa: E402
 
 BATCH, HEAD_DIM = 16, 128
 TAU, HASHES = 8, 16
@@ -100,12 +99,10 @@ def main():
           f"{'SDPA ms':>9} {'TFLOP/s':>8} {'vs SDPA':>8} {'error':>9}")
     rows = []
     for (n, dt, method), module in modules.items():
-        torch_dtype = getattr(torch, {"f16": "float16", "bf16": "bfloat16",
-                                      "f32": "float32"}[dt])
         gen = torch.Generator(device="cuda").manual_seed(n)
-        q, k, v = (torch.randn(BATCH, n, HEAD_DIM, device="cuda", dtype=torch_dtype,
+        q, k, v = (torch.randn(BATCH, n, HEAD_DIM, device="cuda", dtype=torch_dtype(dt),
                                generator=gen) for _ in range(3))
-        extra = [torch.randn(*shape, device="cuda", dtype=torch_dtype, generator=gen)
+        extra = [torch.randn(*shape, device="cuda", dtype=torch_dtype(dt), generator=gen)
                  for _, shape in METHODS[method][2]]
         out = torch.empty_like(q)
         run_effattn = abi_call(module, METHODS[method][0], (q, k, v, *extra, out))
@@ -130,9 +127,7 @@ def main():
         print(f"{n:>6} {dt:>5} {method:>9} {ms:>11.2f} {row['effattn_tflops']:>8.1f} "
               f"{sdpa_ms:>9.2f} {row['sdpa_tflops']:>8.1f} {row['ratio']:>8.3f} "
               f"{err:>9.2e}")
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(rows, f, indent=1)
+    finish(rows, args.json)
 
 
 if __name__ == "__main__":

@@ -19,13 +19,12 @@ Two phases, because the GPU machine need not have the compiler:
 """
 
 import argparse
-import json
 import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
 import effattn  # noqa: E402
-from gpu_timing import abi_call, median_ms  # noqa: E402
+from gpu_timing import abi_call, finish, median_ms, torch_dtype  # noqa: E402
 
 #: dtype -> (MLIR element type of A and B, of C, its zero).
 DTYPES = {
@@ -87,9 +86,7 @@ def main():
             def run_torch():
                 return torch._int_mm(a, b.t())
         else:
-            torch_dtype = getattr(torch, {"f16": "float16", "bf16": "bfloat16",
-                                          "f32": "float32"}[dt])
-            a, b = (torch.randn(size, size, device="cuda", dtype=torch_dtype, generator=gen)
+            a, b = (torch.randn(size, size, device="cuda", dtype=torch_dtype(dt), generator=gen)
                     for _ in range(2))
             out = torch.empty(size, size, device="cuda", dtype=torch.float32)
 
@@ -111,9 +108,7 @@ def main():
         rows.append(row)
         print(f"{size:>6} {dt:>5} {ms:>11.3f} {row['effattn_tflops']:>8.1f} {torch_ms:>11.3f} "
               f"{row['torch_tflops']:>8.1f} {row['ratio']:>10.3f} {err:>9.2e}")
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(rows, f, indent=1)
+    finish(rows, args.json)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 PyTorch device tensors through the C ABI, and CUDA-event timing."""
 
 import ctypes
+import json
 
 import numpy as np
 
@@ -40,3 +41,17 @@ def median_ms(fn, repeats):
         torch.cuda.synchronize()
         times.append(start.elapsed_time(end))
     return float(np.median(times))
+
+
+def torch_dtype(name):
+    """The torch dtype of "f16", "bf16" or "f32"."""
+    import torch
+
+    return {"f16": torch.float16, "bf16": torch.bfloat16, "f32": torch.float32}[name]
+
+
+def finish(rows, json_path):
+    """Writes the result rows to `json_path` (if any)."""
+    if json_path:
+        with open(json_path, "w") as f:
+            json.dump(rows, f, indent=1)
