@@ -66,3 +66,28 @@ func.func @mra_sparse_unbatched(%q: tensor<64x?xf16>, %k: tensor<64x?xf16>, %v: 
   %r = effattn.mra_attention {block_size = 16, num_blocks = 6, mode = "sparse"} ins(%q, %k, %v : tensor<64x?xf16>, tensor<64x?xf16>, tensor<64x8xf16>) outs(%o : tensor<64x8xf16>) -> tensor<64x8xf16>
   return %r : tensor<64x8xf16>
 }
+
+// -----
+
+/// For a GPU target the high-resolution forall also runs over the query rows
+/// of each block row: a task per query row, whose softmax state ([1] and
+/// [1, E]) and scores ([1, bs]) stay small (a GPU thread's registers), and 16
+/// times as many tasks. The block selection stays one task per block row.
+// CHECK-LABEL: func.func @mra_gpu
+// CHECK: scf.forall (%{{.+}}, %{{.+}}) in (1, 4) shared_outs(%{{.+}} = %{{.+}}, %{{.+}} = %{{.+}}) -> (tensor<1x4x4xi32>, tensor<1x4x1xi32>)
+// CHECK: scf.forall (%[[B:.+]], %[[I:.+]], %[[R:.+]]) in (1, 4, 16) shared_outs(%{{.+}} = %{{.+}}) -> (tensor<1x64x8xf32>)
+// CHECK: %[[FIRST:.+]] = arith.muli %[[I]], %{{.+}} : index
+// CHECK: %[[OFFSET:.+]] = arith.muli %[[R]], %{{.+}} : index
+// CHECK: %[[ROW:.+]] = arith.addi %[[FIRST]], %[[OFFSET]] : index
+// CHECK: %[[QROW:.+]] = tensor.extract_slice %{{.+}}[%[[B]], %[[ROW]], 0] [1, 1, 16] [1, 1, 1] : tensor<1x64x16xf32> to tensor<1x16xf32>
+// CHECK: scf.for {{.+}} -> (tensor<1xf32>, tensor<1xf32>, tensor<1x8xf32>)
+// CHECK: %[[KB:.+]] = tensor.extract_slice %{{.+}}[%[[B]], %{{.+}}, 0] [1, 16, 16] [1, 1, 1] : tensor<1x64x16xf32> to tensor<16x16xf32>
+// CHECK: linalg.generic {{.*}} ins(%[[QROW]], %[[KB]] : tensor<1x16xf32>, tensor<16x16xf32>) outs(%{{.+}} : tensor<1x16xf32>)
+// CHECK: tensor.parallel_insert_slice %{{.+}} into %{{.+}}[%[[B]], %[[ROW]], 0] [1, 1, 8] [1, 1, 1] : tensor<1x8xf32> into tensor<1x64x8xf32>
+module attributes {effattn.target = #effattn.gpu<chip = "sm_90", features = "+ptx80", sm_count = 132, warp_size = 32, max_threads_per_block = 1024, shared_memory_per_block = 232448, shared_memory_per_sm = 233472, registers_per_sm = 65536, max_registers_per_thread = 255, mma_shapes = []>} {
+func.func @mra_gpu(%q: tensor<64x16xf32>, %k: tensor<64x16xf32>, %v: tensor<64x8xf32>) -> tensor<64x8xf32> {
+  %o = tensor.empty() : tensor<64x8xf32>
+  %r = effattn.mra_attention {block_size = 16, blocks_per_row = 2, mode = "sparse"} ins(%q, %k, %v : tensor<64x16xf32>, tensor<64x16xf32>, tensor<64x8xf32>) outs(%o : tensor<64x8xf32>) -> tensor<64x8xf32>
+  return %r : tensor<64x8xf32>
+}
+}

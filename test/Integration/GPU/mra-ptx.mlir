@@ -5,10 +5,10 @@
 // RUN:   | %python %S/Inputs/gpu_object.py --all --ptxas %ptxas --arch sm_80 | FileCheck %s
 
 /// Compile-only: MRA-2 through effattn-gpu-pipeline. The block selection
-/// and the per-row sparse blocks run as one thread per (batch, block row)
-/// whose block-sized temporaries are in its private memory (the kernels'
-/// stack frames, not the device heap); ptxas accepts every kernel for sm_80
-/// and sm_90 without spills.
+/// runs as one thread per (batch, block row), the sparse blocks as one per
+/// query row, their temporaries in private memory (the kernels' stack
+/// frames, not the device heap: a few hundred bytes per query row); ptxas
+/// accepts every kernel for sm_80 and sm_90 without spills.
 
 // CHECK: Compiling entry function 'mra_kernel'
 // CHECK-NOT: {{[1-9][0-9]*}} bytes spill

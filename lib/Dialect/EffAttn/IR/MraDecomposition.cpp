@@ -17,11 +17,11 @@
 //    T and the ties of earlier block rows gives each row its share of the ties.
 // 3. Selection (scf.forall over batch x block row): a sequential scan of the
 //    row builds the list of its selected key blocks.
-// 4. High resolution (scf.forall over batch x block row): an online softmax
-//    over the key/value blocks gathered through that list, so only selected
-//    blocks are ever computed; in "full" mode it is merged with the
-//    low-resolution contribution of the unselected blocks (a GEMM on the
-//    grid of block weights).
+// 4. High resolution (scf.forall over batch x block row, on a GPU also x
+//    query row of the block): an online softmax over the key/value blocks
+//    gathered through that list, so only selected blocks are ever computed;
+//    in "full" mode it is merged with the low-resolution contribution of the
+//    unselected blocks (a GEMM on the grid of block weights).
 //
 //===----------------------------------------------------------------------===//
 
@@ -362,26 +362,42 @@ BlockSelection MraDecomposer::selectBlocks(Value keys, Value threshold,
 Value MraDecomposer::highResolution(const BlockSelection &selection,
                                     Value loNum, Value loDen, Value rowMax) {
   const IteratorType par = IteratorType::parallel;
+  // A task computes `rowsPerTask` query rows of a block row: all of them on
+  // a CPU (GEMMs of blocks), one on a GPU (a thread per query row: many
+  // more threads, each with a row's state in registers, rather than one
+  // per block row with the block's in private memory).
+  int64_t rowsPerTask = targetsGpu(op) ? 1 : blockSize;
   OpFoldResult rows = b.getIndexAttr(numRows), bs = b.getIndexAttr(blockSize);
+  OpFoldResult rt = b.getIndexAttr(rowsPerTask);
   OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
   Type f32 = b.getF32Type();
   Value out =
       tensor::EmptyOp::create(b, loc, {bh, b.getIndexAttr(seqLen), e}, f32);
-  auto forall = scf::ForallOp::create(b, loc, {bh, rows}, ValueRange{out},
+  SmallVector<OpFoldResult> tasks{bh, rows};
+  if (rowsPerTask < blockSize)
+    tasks.push_back(b.getIndexAttr(blockSize / rowsPerTask));
+  auto forall = scf::ForallOp::create(b, loc, tasks, ValueRange{out},
                                       /*mapping=*/std::nullopt);
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(forall.getBody());
   Value batch = forall.getInductionVar(0), row = forall.getInductionVar(1);
   Value blockSizeIndex = arith::ConstantIndexOp::create(b, loc, blockSize);
   Value first = arith::MulIOp::create(b, loc, row, blockSizeIndex);
+  if (rowsPerTask < blockSize)
+    first = arith::AddIOp::create(
+        b, loc, first,
+        arith::MulIOp::create(
+            b, loc, forall.getInductionVar(2),
+            arith::ConstantIndexOp::create(b, loc, rowsPerTask)));
 
-  // Returns the block of `bs` tokens from `start` of x [BH, N, cols] as
-  // [bs, cols], or of x [BH, N] as [bs].
+  // Returns the `size` tokens from `start` of x [BH, N, cols] as [size,
+  // cols], or of x [BH, N] as [size].
   auto block = [&](OpBuilder &nb, Location l, Value x, Value start,
-                   std::optional<OpFoldResult> cols) -> Value {
+                   int64_t size, std::optional<OpFoldResult> cols) -> Value {
     auto type = cast<RankedTensorType>(x.getType());
-    SmallVector<OpFoldResult> offsets{batch, start}, sizes{one, bs};
-    SmallVector<int64_t> shape{blockSize};
+    SmallVector<OpFoldResult> offsets{batch, start},
+        sizes{one, nb.getIndexAttr(size)};
+    SmallVector<int64_t> shape{size};
     if (cols) {
       offsets.push_back(zero);
       sizes.push_back(*cols);
@@ -394,16 +410,16 @@ Value MraDecomposer::highResolution(const BlockSelection &selection,
   };
 
   BatchedLinalgBuilder rowBuilder(b, loc, {});
-  Value queries = block(b, loc, query, first, d);
+  Value queries = block(b, loc, query, first, rowsPerTask, d);
   Value numBlocks = arith::IndexCastOp::create(
       b, loc, b.getIndexType(),
       tensor::ExtractOp::create(
           b, loc, selection.counts,
           ValueRange{batch, row, arith::ConstantIndexOp::create(b, loc, 0)}));
   Value m0 = rowBuilder.filled(
-      {bs}, rowBuilder.constant(-std::numeric_limits<float>::infinity()));
-  Value l0 = rowBuilder.filled({bs}, rowBuilder.constant(0.0f));
-  Value acc0 = rowBuilder.filled({bs, e}, rowBuilder.constant(0.0f));
+      {rt}, rowBuilder.constant(-std::numeric_limits<float>::infinity()));
+  Value l0 = rowBuilder.filled({rt}, rowBuilder.constant(0.0f));
+  Value acc0 = rowBuilder.filled({rt, e}, rowBuilder.constant(0.0f));
 
   // Online softmax over the selected key blocks: iter_args (m, l, acc).
   auto loop = scf::ForOp::create(
@@ -416,14 +432,14 @@ Value MraDecomposer::highResolution(const BlockSelection &selection,
             tensor::ExtractOp::create(nb, l, selection.columns,
                                       ValueRange{batch, row, t}));
         Value keyFirst = arith::MulIOp::create(nb, l, column, blockSizeIndex);
-        Value keys = block(nb, l, key, keyFirst, d);
-        Value values = block(nb, l, value, keyFirst, e);
-        Value raw = ib.matmul(queries, keys, /*transposeRhs=*/true, bs, bs);
+        Value keys = block(nb, l, key, keyFirst, blockSize, d);
+        Value values = block(nb, l, value, keyFirst, blockSize, e);
+        Value raw = ib.matmul(queries, keys, /*transposeRhs=*/true, rt, bs);
         // alpha = exp(m - m'), then m' = max(m, scale · block row max)
         // overwrites m: every iter_arg is updated in place.
-        Value blockMax = ib.rowMax(raw, bs);
+        Value blockMax = ib.rowMax(raw, rt);
         Value alpha = ib.generic(
-            {args[0], blockMax}, tensor::EmptyOp::create(nb, l, {bs}, f32),
+            {args[0], blockMax}, tensor::EmptyOp::create(nb, l, {rt}, f32),
             {ib.map(1, {0}), ib.map(1, {0}), ib.map(1, {0})},
             ib.iterators({par}),
             [&](OpBuilder &bb, Location bl, ValueRange a) -> Value {
@@ -443,7 +459,8 @@ Value MraDecomposer::highResolution(const BlockSelection &selection,
         SmallVector<Value> inputs{mNew};
         SmallVector<AffineMap> maps{ib.map(2, {0})};
         if (mask) {
-          inputs.push_back(block(nb, l, mask, keyFirst, std::nullopt));
+          inputs.push_back(
+              block(nb, l, mask, keyFirst, blockSize, std::nullopt));
           maps.push_back(ib.map(2, {1}));
         }
         maps.push_back(ib.map(2, {0, 1}));
@@ -459,7 +476,7 @@ Value MraDecomposer::highResolution(const BlockSelection &selection,
               return arith::SelectOp::create(bb, bl, a[1], weight, zeroF);
             });
         Value lNew =
-            ib.generic({alpha, ib.rowSum(p, bs)}, args[1],
+            ib.generic({alpha, ib.rowSum(p, rt)}, args[1],
                        {ib.map(1, {0}), ib.map(1, {0}), ib.map(1, {0})},
                        ib.iterators({par}),
                        [](OpBuilder &bb, Location bl, ValueRange a) -> Value {
@@ -497,13 +514,13 @@ Value MraDecomposer::highResolution(const BlockSelection &selection,
     rowMaxValue = tensor::ExtractOp::create(b, loc, rowMax, {batch, row});
   }
   if (mask) {
-    inputs.push_back(block(b, loc, mask, first, std::nullopt));
+    inputs.push_back(block(b, loc, mask, first, rowsPerTask, std::nullopt));
     maps.push_back(rowBuilder.map(2, {0}));
   }
   maps.push_back(rowBuilder.map(2, {0, 1}));
   Value epsilon = rowBuilder.constant(kEpsilon);
   Value zeroF = rowBuilder.constant(0.0f);
-  Value rowInit = tensor::EmptyOp::create(b, loc, {bs, e}, f32);
+  Value rowInit = tensor::EmptyOp::create(b, loc, {rt, e}, f32);
   Value result = rowBuilder.generic(
       inputs, rowInit, maps, rowBuilder.iterators({par, par}),
       [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
@@ -533,7 +550,7 @@ Value MraDecomposer::highResolution(const BlockSelection &selection,
   tensor::ParallelInsertSliceOp::create(
       b, loc, result, forall.getRegionIterArgs()[0],
       SmallVector<OpFoldResult>{batch, first, zero},
-      SmallVector<OpFoldResult>{one, bs, e}, SmallVector<OpFoldResult>(3, one));
+      SmallVector<OpFoldResult>{one, rt, e}, SmallVector<OpFoldResult>(3, one));
   return forall.getResult(0);
 }
 
