@@ -376,11 +376,12 @@ def test_gpu_frame_quant_matches_oracle(bits, shape, redundancy, seed_out,
         assert relative_error(got, reference.frame_linear(x, oracle)) < 1e-5, x_shape
 
 
-def test_gpu_encoder_layer_matches_numpy():
+@ON_GPU_AND_EMULATED
+def test_gpu_encoder_layer_matches_numpy(emulated):
     """The examples' encoder layer (attention, projections, LayerNorm, GELU,
-    its weights as device globals) compiles for the GPU and, on one, matches
-    numpy (the C++ demo's tolerance). Attention's kernels are not
-    emulated: without a GPU only compilation is checked."""
+    its weights as device globals) compiled for the GPU matches numpy (the
+    C++ demo's tolerance), on a GPU and emulated (the attention kernel's
+    blocks in lockstep)."""
     sys.path.insert(0, EXAMPLES)
     try:
         import encoder_layer
@@ -389,7 +390,7 @@ def test_gpu_encoder_layer_matches_numpy():
     weights = encoder_layer.make_weights()
     x, mask = encoder_layer.make_inputs()
     module = effattn.compile(encoder_layer.emit_mlir(weights), target=TARGET,
-                             module_name="gpu_encoder_layer")
-    got = run_on_gpu(module.encoder_layer, x, mask)
+                             module_name="gpu_encoder_layer", emulate_gpu=emulated)
+    got = run_on_gpu(module.encoder_layer, x, mask, emulated=emulated)
     want = encoder_layer.forward(x, mask, weights)
     np.testing.assert_allclose(got, want, rtol=0, atol=1e-4)
