@@ -395,30 +395,34 @@ void LockstepEmitter::emitShuffle(gpu::ShuffleOp shuffle) {
 }
 
 void LockstepEmitter::emitLdMatrix(nvgpu::LdMatrixOp load) {
+  // Each lane's register of an 8×8 b16 tile is 4 bytes of one row: two f16
+  // or bf16 elements, or four i8.
   auto type = cast<VectorType>(load.getRes().getType());
+  int64_t perRegister = type.getDimSize(1);
   emitThreadLoop([&](Value thread, IRMapping &mapping) {
     Value lane =
         arith::RemUIOp::create(rewriter, loc, thread, index(kWarpSize));
     Value warp = arith::SubIOp::create(rewriter, loc, thread, lane);
     Value group = arith::DivUIOp::create(rewriter, loc, lane, index(4));
-    Value pairColumn = arith::MulIOp::create(
+    Value firstColumn = arith::MulIOp::create(
         rewriter, loc, arith::RemUIOp::create(rewriter, loc, lane, index(4)),
-        index(2));
+        index(perRegister));
     SmallVector<Value> elements;
     for (int64_t tile = 0; tile < load.getNumTiles(); ++tile) {
-      for (int64_t j = 0; j < 2; ++j) {
-        // Element (group, pairColumn + j) of 8×8 tile `tile`, or its
-        // transpose (pairColumn + j, group): a row address from lane
-        // 8·tile + row, the column added to the innermost index.
+      for (int64_t j = 0; j < perRegister; ++j) {
+        // Element (group, firstColumn + j) of 8×8 tile `tile`, or its
+        // transpose (firstColumn + j, group; the verifier allows it for
+        // 16-bit elements only): a row address from lane 8·tile + row, the
+        // column added to the innermost index.
         Value row =
             load.getTranspose()
-                ? arith::AddIOp::create(rewriter, loc, pairColumn, index(j))
+                ? arith::AddIOp::create(rewriter, loc, firstColumn, index(j))
                       .getResult()
                 : group;
         Value column =
             load.getTranspose()
                 ? group
-                : arith::AddIOp::create(rewriter, loc, pairColumn, index(j))
+                : arith::AddIOp::create(rewriter, loc, firstColumn, index(j))
                       .getResult();
         Value source = arith::AddIOp::create(
             rewriter, loc, warp,

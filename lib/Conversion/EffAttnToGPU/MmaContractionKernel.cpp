@@ -14,10 +14,11 @@
 //   quarter as 2 × 4 mma.sync accumulator fragments (m16n8k16 for f16/bf16,
 //   m16n8k32 for i8; f32 or i32 accumulators);
 // - the slices of A and B are staged [64][32 + padding] in shared memory,
-//   contiguous along K: each 32-bit register of an A fragment (row g or
-//   g + 8, columns 4t.. for i8 or 2t.. for f16) and of a B fragment (column
-//   g, the same K) is one aligned 32-bit load; 16 bytes of padding per row
-//   put the 8 rows × 4 words a warp reads in 32 distinct banks.
+//   contiguous along K, so that the fragments are 8 × 8 b16 tiles (8 rows of
+//   16 bytes: 8 f16/bf16 or 16 i8 along K) in the layout ldmatrix gives: one
+//   ldmatrix.x4 loads an A fragment, or the B fragments of two n8 tiles;
+//   16 bytes of padding per row put the 8 rows of 16 bytes a phase reads in
+//   32 distinct banks (row starts 16-byte aligned, as ldmatrix needs).
 //
 // Fragment layouts (PTX ISA, mma.m16n8k<K> .row.col), lane = 4·g + t, with
 // e = 32 / bits elements per register and h = K / 2:
@@ -110,7 +111,6 @@ public:
                 isa<IntegerType>(elementType) ? kI8ChunkDepth : 0}),
         mmaDepth(mmaDepth),
         perRegister(32 / elementType.getIntOrFloatBitWidth()),
-        registerType(VectorType::get({perRegister}, elementType)),
         fragA(VectorType::get({4, perRegister}, elementType)),
         fragB(VectorType::get({2, perRegister}, elementType)),
         fragC(VectorType::get({2, 2}, accType)) {}
@@ -118,7 +118,7 @@ public:
 private:
   /// The lane's warp coordinates and fragment coordinates (g, t).
   struct LanePosition {
-    Value warpM, warpN, g, t;
+    Value warpM, warpN, g, t, lane;
   };
   LanePosition getLanePosition(Value x) {
     Value warp = arith::DivUIOp::create(b, x, index(kLanes));
@@ -130,7 +130,7 @@ private:
                 b, arith::RemUIOp::create(b, warp, index(kWarpsPerSide)),
                 index(kWarpTile)),
             arith::DivUIOp::create(b, lane, index(4)),
-            arith::RemUIOp::create(b, lane, index(4))};
+            arith::RemUIOp::create(b, lane, index(4)), lane};
   }
   Value add(Value lhs, int64_t rhs) {
     return rhs ? arith::AddIOp::create(b, lhs, index(rhs)).getResult() : lhs;
@@ -173,42 +173,64 @@ private:
     return arith::AddIOp::create(b, total, partial);
   }
 
-  /// The fragment of `registers` 32-bit registers whose register r starts at
-  /// (row + rowStep · (r % rowPeriod), column + h · (r / rowPeriod)) of
-  /// `slice`.
-  Value loadFragment(Value slice, VectorType type, Value row, int64_t rowStep,
-                     int64_t rowPeriod, Value column) {
-    Value fragment =
-        arith::ConstantOp::create(b, type, b.getZeroAttr(type)).getResult();
-    for (int64_t r = 0; r < type.getDimSize(0); ++r) {
-      Value word = vector::LoadOp::create(
-          b, registerType, slice,
-          ValueRange{add(row, rowStep * (r % rowPeriod)),
-                     add(column, mmaDepth / 2 * (r / rowPeriod))},
-          /*nontemporal=*/false, llvm::Align(4));
-      fragment = vector::InsertOp::create(b, word, fragment, r);
-    }
-    return fragment;
+  /// One ldmatrix.x4 of `slice`: four 8 × 8 b16 tiles (8 rows of 16
+  /// bytes), tile i at (row + rowOffsets[i], column + columnOffsets[i]), the
+  /// lane's row address from lane 8·i + (lane mod 8); register i of the
+  /// result is the lane's part of tile i.
+  Value loadTiles(Value slice, Value lane, Value row, Value column,
+                  std::array<int64_t, 4> rowOffsets,
+                  std::array<int64_t, 4> columnOffsets) {
+    // Lane l addresses tile l / 8: its offsets, selected without branches.
+    Value tile = arith::DivUIOp::create(b, lane, index(8));
+    auto pick = [&](std::array<int64_t, 4> offsets) {
+      Value offset = index(offsets[0]);
+      for (int64_t i = 1; i < 4; ++i)
+        offset = arith::SelectOp::create(
+            b,
+            arith::CmpIOp::create(b, arith::CmpIPredicate::eq, tile, index(i)),
+            index(offsets[i]), offset);
+      return offset;
+    };
+    Value laneRow = arith::AddIOp::create(
+        b, arith::AddIOp::create(b, row, pick(rowOffsets)),
+        arith::RemUIOp::create(b, lane, index(8)));
+    Value laneColumn = arith::AddIOp::create(b, column, pick(columnOffsets));
+    return nvgpu::LdMatrixOp::create(b, fragA, slice,
+                                     ValueRange{laneRow, laneColumn},
+                                     /*transpose=*/false, /*numTiles=*/4);
+  }
+
+  /// Rows `first` and `first + 1` of a 4-register fragment as a B fragment.
+  Value registerPair(Value fragment, int64_t first) {
+    Value pair =
+        arith::ConstantOp::create(b, fragB, b.getZeroAttr(fragB)).getResult();
+    for (int64_t r = 0; r < 2; ++r)
+      pair = vector::InsertOp::create(
+          b, vector::ExtractOp::create(b, fragment, first + r), pair, r);
+    return pair;
   }
 
   SmallVector<Value> multiplySlices(Value lhsSlice, Value rhsSlice, Value x,
                                     Value, ValueRange packed) override {
     LanePosition lane = getLanePosition(x);
-    Value laneColumn = arith::MulIOp::create(b, lane.t, index(perRegister));
+    int64_t half = mmaDepth / 2;
     SmallVector<Value> accs(packed);
     for (int64_t kk = 0; kk < kDepth; kk += mmaDepth) {
-      Value column = add(laneColumn, kk);
+      Value column = index(kk);
       SmallVector<Value> as, bs;
+      // A (16 × K): registers (rows 0-7, K low), (8-15, low), (0-7, high),
+      // (8-15, high).
       for (int64_t mi = 0; mi < kMFragments; ++mi)
-        as.push_back(loadFragment(
-            lhsSlice, fragA,
-            arith::AddIOp::create(b, add(lane.warpM, 16 * mi), lane.g),
-            /*rowStep=*/8, /*rowPeriod=*/2, column));
-      for (int64_t ni = 0; ni < kNFragments; ++ni)
-        bs.push_back(loadFragment(
-            rhsSlice, fragB,
-            arith::AddIOp::create(b, add(lane.warpN, 8 * ni), lane.g),
-            /*rowStep=*/0, /*rowPeriod=*/1, column));
+        as.push_back(loadTiles(lhsSlice, lane.lane, add(lane.warpM, 16 * mi),
+                               column, {0, 8, 0, 8}, {0, 0, half, half}));
+      // B (K × 8, stored [n][k]) of two n8 tiles: (n 0-7, K low), (0-7,
+      // high), (8-15, low), (8-15, high).
+      for (int64_t ni = 0; ni < kNFragments; ni += 2) {
+        Value tiles = loadTiles(rhsSlice, lane.lane, add(lane.warpN, 8 * ni),
+                                column, {0, 0, 8, 8}, {0, half, 0, half});
+        bs.push_back(registerPair(tiles, 0));
+        bs.push_back(registerPair(tiles, 2));
+      }
       for (int64_t mi = 0; mi < kMFragments; ++mi)
         for (int64_t ni = 0; ni < kNFragments; ++ni) {
           Value &acc = accs[mi * kNFragments + ni];
@@ -220,7 +242,7 @@ private:
   }
 
   int64_t mmaDepth, perRegister;
-  VectorType registerType, fragA, fragB, fragC;
+  VectorType fragA, fragB, fragC;
 };
 } // namespace
 

@@ -300,9 +300,9 @@ func.func @small_blocks(%a: memref<70x33xf32>, %b: memref<33x50xf32>, %c: memref
 /// With a target that has tensor cores, a contraction of f16 operands into
 /// f32 runs on mma.sync m16n8k16: 4 warps per 64 × 64 tile of C, the slices
 /// stored [64][32 + 8] (contiguous along K, padded; A, contiguous along K
-/// too, in pairs of halves, one 32-bit store each), each register of a
-/// fragment one aligned 32-bit load, 2 × 4 fragments per warp and two mma
-/// steps of 16 per slice of 32. The sums start from zero and are added to C
+/// too, in pairs of halves, one 32-bit store each), an A fragment or the B
+/// fragments of two n8 tiles per ldmatrix.x4, 2 × 4 fragments per warp and
+/// two mma steps of 16 per slice of 32. The sums start from zero and are added to C
 /// after the loop over K.
 // CHECK: // -----
 // T64: // -----
@@ -320,8 +320,8 @@ func.func @small_blocks(%a: memref<70x33xf32>, %b: memref<33x50xf32>, %c: memref
 // CHECK-COUNT-8: vector.store %{{.+}}, %[[LHS]][%{{.+}}, %{{.+}}] {alignment = 4 : i64} : memref<64x40xf16, #gpu.address_space<workgroup>>, vector<2xf16>
 // CHECK-COUNT-16: memref.store %{{.+}}, %[[RHS]]
 // CHECK: gpu.barrier
-// CHECK-COUNT-8: vector.load %[[LHS]][%{{.+}}, %{{.+}}] {alignment = 4 : i64} : memref<64x40xf16, #gpu.address_space<workgroup>>, vector<2xf16>
-// CHECK-COUNT-8: vector.load %[[RHS]][%{{.+}}, %{{.+}}] {alignment = 4 : i64}
+// CHECK-COUNT-2: nvgpu.ldmatrix %[[LHS]][%{{.+}}, %{{.+}}] {numTiles = 4 : i32, transpose = false} : memref<64x40xf16, #gpu.address_space<workgroup>> -> vector<4x2xf16>
+// CHECK-COUNT-2: nvgpu.ldmatrix %[[RHS]][%{{.+}}, %{{.+}}] {numTiles = 4 : i32, transpose = false}
 // CHECK-COUNT-8: nvgpu.mma.sync(%{{.+}}, %{{.+}}, %{{.+}}) {mmaShape = [16, 8, 16]} : (vector<4x2xf16>, vector<2x2xf16>, vector<2x2xf32>) -> vector<2x2xf32>
 // CHECK-COUNT-8: nvgpu.mma.sync
 // CHECK-NEXT: scf.yield
@@ -346,7 +346,7 @@ func.func @small_blocks(%a: memref<70x33xf32>, %b: memref<33x50xf32>, %c: memref
 // CHECK: scf.for %[[FROM:.+]] = %{{.+}} to %[[K]] step %[[CHUNK]] {
 // CHECK: %[[END:.+]] = arith.minui %{{.+}}, %[[K]] : index
 // CHECK: %[[SUMS:.+]]:8 = scf.for %{{.+}} = %[[FROM]] to %[[END]] step %[[C32]] iter_args(%{{.+}} = %[[ZERO]],
-// CHECK: vector.load %[[LHS]][%{{.+}}, %{{.+}}] {alignment = 4 : i64} : memref<64x48xi8, #gpu.address_space<workgroup>>, vector<4xi8>
+// CHECK: nvgpu.ldmatrix %[[LHS]][%{{.+}}, %{{.+}}] {numTiles = 4 : i32, transpose = false} : memref<64x48xi8, #gpu.address_space<workgroup>> -> vector<4x4xi8>
 // CHECK-COUNT-8: nvgpu.mma.sync(%{{.+}}, %{{.+}}, %{{.+}}) {mmaShape = [16, 8, 32]} : (vector<4x4xi8>, vector<2x4xi8>, vector<2x2xi32>) -> vector<2x2xi32>
 // CHECK-NOT: nvgpu.mma.sync
 // CHECK: vector.extract %[[SUMS]]#0[0, 0] : i32 from vector<2x2xi32>

@@ -11,7 +11,8 @@
 /// Compile-only: the blocked GEMM kernels of plain linalg contractions.
 /// f32 runs on the SIMT kernel (16 × 16 threads, FMAs); f16 and bf16 into
 /// f32 and i8 into i32 on tensor cores (4 warps, 2 × 4 mma.sync fragments
-/// each, per mma step). ptxas accepts every kernel for sm_80 and sm_90 with
+/// each, per mma step, loaded with ldmatrix: i8 fragments are b16 tiles
+/// too). ptxas accepts every kernel for sm_80 and sm_90 with
 /// no stack and no spills.
 
 // PTXAS: Compiling entry function 'single_kernel'
@@ -30,12 +31,14 @@
 // PTX: fma.rn.f32
 // PTX: .entry half_kernel
 // PTX: .maxntid 128, 1, 1
+// PTX: ldmatrix.sync.aligned.m8n8.x4.shared.b16
 // PTX-COUNT-16: mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32
 // PTX: .entry brain_kernel
 // PTX: .maxntid 128, 1, 1
 // PTX-COUNT-16: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
 // PTX: .entry int8_kernel
 // PTX: .maxntid 128, 1, 1
+// PTX: ldmatrix.sync.aligned.m8n8.x4.shared.b16
 // PTX-COUNT-8: mma.sync.aligned.m16n8k32.row.col.satfinite.s32.s8.s8.s32
 // PTX-NOT: mma.sync
 
