@@ -188,6 +188,13 @@ func.func @int8_transposed(%a: tensor<70x50xi8>, %b: tensor<30x70xi8>) -> tensor
   %r = linalg.matmul indexing_maps = [affine_map<(i, j, k) -> (k, i)>, affine_map<(i, j, k) -> (j, k)>, affine_map<(i, j, k) -> (i, j)>] ins(%a, %b : tensor<70x50xi8>, tensor<30x70xi8>) outs(%c : tensor<50x30xi32>) -> tensor<50x30xi32>
   return %r : tensor<50x30xi32>
 }
+func.func @int8_aligned(%a: tensor<70x64xi8>, %b: tensor<40x64xi8>) -> tensor<70x40xi32> {
+  %zero = arith.constant 0 : i32
+  %e = tensor.empty() : tensor<70x40xi32>
+  %c = linalg.fill ins(%zero : i32) outs(%e : tensor<70x40xi32>) -> tensor<70x40xi32>
+  %r = linalg.matmul indexing_maps = [affine_map<(i, j, k) -> (i, k)>, affine_map<(i, j, k) -> (j, k)>, affine_map<(i, j, k) -> (i, j)>] ins(%a, %b : tensor<70x64xi8>, tensor<40x64xi8>) outs(%c : tensor<70x40xi32>) -> tensor<70x40xi32>
+  return %r : tensor<70x40xi32>
+}
 func.func @shared_rhs(%a: tensor<3x20x24xf32>, %b: tensor<24x17xf32>) -> tensor<3x20x17xf32> {
   %zero = arith.constant 0.0 : f32
   %e = tensor.empty() : tensor<3x20x17xf32>
@@ -206,7 +213,9 @@ func.func @shared_rhs(%a: tensor<3x20x24xf32>, %b: tensor<24x17xf32>) -> tensor<
 @ON_GPU_AND_EMULATED
 def test_gpu_contractions_match_numpy(emulated):
     """The blocked GEMM kernels on edges of every kind: partial tiles, K not
-    a multiple of the slices' depth, operands read transposed or broadcast;
+    a multiple of the slices' depth, operands read transposed or broadcast,
+    slices staged as 16-byte vectors (interior, aligned rows) or element by
+    element;
     f32 on the SIMT kernel, f16 and bf16 (raw bits) into f32 and i8 into
     i32 (exact) on tensor cores."""
     rng = np.random.default_rng(8)
@@ -239,6 +248,10 @@ def test_gpu_contractions_match_numpy(emulated):
     b = rng.integers(-128, 128, (30, 70)).astype(np.int8)
     got = run_on_gpu(module.int8_transposed, a, b, emulated=emulated)
     np.testing.assert_array_equal(got, a.T.astype(np.int32) @ b.T)
+    a = rng.integers(-128, 128, (70, 64)).astype(np.int8)
+    b = rng.integers(-128, 128, (40, 64)).astype(np.int8)
+    got = run_on_gpu(module.int8_aligned, a, b, emulated=emulated)
+    np.testing.assert_array_equal(got, a.astype(np.int32) @ b.T)
     a = rng.standard_normal((3, 20, 24)).astype(np.float32)
     b = rng.standard_normal((24, 17)).astype(np.float32)
     got = run_on_gpu(module.shared_rhs, a, b, emulated=emulated)

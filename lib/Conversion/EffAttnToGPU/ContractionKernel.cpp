@@ -79,10 +79,94 @@ Value ContractionKernelBuilder::sizeOf(ArrayRef<unsigned> dims) {
   return size;
 }
 
+SmallVector<Value> ContractionKernelBuilder::operandIndices(
+    OpOperand &input, ArrayRef<unsigned> outer, Value outerIv, Value kIv) {
+  SmallVector<Value> ivs(sizes.size(), index(0));
+  for (auto [dim, iv] : llvm::zip(loops.batch, batchIvs))
+    ivs[dim] = iv;
+  setLinear(ivs, outer, outerIv);
+  ivs[loops.k] = kIv;
+  return indicesOf(input, ivs);
+}
+
+/// Bytes per vector copy of the fast staging path (one 128-bit load).
+static constexpr int64_t kVectorBytes = 16;
+
 void ContractionKernelBuilder::stage(OpOperand &input, ArrayRef<unsigned> outer,
                                      Value firstOuter, Value firstK,
-                                     ArrayRef<Value> batchIvs, Value slice,
-                                     Value thread) {
+                                     Value slice, Value thread) {
+  // The fast path: slices contiguous along K, an operand whose last index
+  // is K with unit stride, and whole 16-byte vectors per thread.
+  auto type = cast<MemRefType>(input.get().getType());
+  int64_t bytes = type.getElementTypeBitWidth() / 8;
+  int64_t width = bytes ? kVectorBytes / bytes : 0;
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  AffineMap map = op.getMatchingIndexingMap(&input);
+  bool eligible =
+      !tiling.kMajorSlices && bytes && bytes <= 2 &&
+      tiling.depth % width == 0 &&
+      (tiling.tile * tiling.depth / width) % tiling.threads() == 0 &&
+      map.getResults().back() == b.getAffineDimExpr(loops.k) &&
+      succeeded(type.getStridesAndOffset(strides, offset)) &&
+      strides.back() == 1;
+  if (!eligible) {
+    stageElements(input, outer, firstOuter, firstK, slice, thread);
+    return;
+  }
+  // At run time: a tile inside the operand, whose rows start 16-byte
+  // aligned (the base and every stride but K's).
+  Value interior = arith::AndIOp::create(
+      b,
+      arith::CmpIOp::create(
+          b, arith::CmpIPredicate::ule,
+          arith::AddIOp::create(b, firstOuter, index(tiling.tile)),
+          sizeOf(outer)),
+      arith::CmpIOp::create(
+          b, arith::CmpIPredicate::ule,
+          arith::AddIOp::create(b, firstK, index(tiling.depth)),
+          sizes[loops.k]));
+  auto metadata = memref::ExtractStridedMetadataOp::create(b, input.get());
+  Value address = arith::AddIOp::create(
+      b, memref::ExtractAlignedPointerAsIndexOp::create(b, input.get()),
+      arith::MulIOp::create(b, metadata.getOffset(), index(bytes)));
+  auto isAligned = [&](Value v) {
+    return arith::CmpIOp::create(
+        b, arith::CmpIPredicate::eq,
+        arith::RemUIOp::create(b, v, index(kVectorBytes)), index(0));
+  };
+  Value fast = arith::AndIOp::create(b, interior, isAligned(address));
+  for (Value stride : metadata.getStrides().drop_back())
+    fast = arith::AndIOp::create(
+        b, fast, isAligned(arith::MulIOp::create(b, stride, index(bytes))));
+  auto paths = scf::IfOp::create(b, fast, /*withElseRegion=*/true);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(paths.thenBlock());
+  auto vectorType = VectorType::get({width}, type.getElementType());
+  int64_t perRow = tiling.depth / width;
+  for (int64_t copy = 0; copy < tiling.tile * perRow / tiling.threads();
+       ++copy) {
+    Value vector =
+        arith::AddIOp::create(b, thread, index(copy * tiling.threads()));
+    Value row = arith::DivUIOp::create(b, vector, index(perRow));
+    Value column = arith::MulIOp::create(
+        b, arith::RemUIOp::create(b, vector, index(perRow)), index(width));
+    Value loaded = vector::LoadOp::create(
+        b, vectorType, input.get(),
+        operandIndices(input, outer, arith::AddIOp::create(b, firstOuter, row),
+                       arith::AddIOp::create(b, firstK, column)),
+        /*nontemporal=*/false, llvm::Align(kVectorBytes));
+    vector::StoreOp::create(b, loaded, slice, ValueRange{row, column},
+                            /*nontemporal=*/false, llvm::Align(kVectorBytes));
+  }
+  b.setInsertionPointToStart(paths.elseBlock());
+  stageElements(input, outer, firstOuter, firstK, slice, thread);
+}
+
+void ContractionKernelBuilder::stageElements(OpOperand &input,
+                                             ArrayRef<unsigned> outer,
+                                             Value firstOuter, Value firstK,
+                                             Value slice, Value thread) {
   // Neighbouring threads copy neighbouring elements of the operand's
   // innermost dimension: K (a row-major A, a transposed B) or the outer one.
   AffineMap map = op.getMatchingIndexingMap(&input);
@@ -124,13 +208,9 @@ void ContractionKernelBuilder::stage(OpOperand &input, ArrayRef<unsigned> outer,
       {
         OpBuilder::InsertionGuard guard(b);
         b.setInsertionPointToStart(read.thenBlock());
-        SmallVector<Value> ivs(sizes.size(), index(0));
-        for (auto [dim, iv] : llvm::zip(loops.batch, batchIvs))
-          ivs[dim] = iv;
-        setLinear(ivs, outer, outerIv);
-        ivs[loops.k] = kIv;
         scf::YieldOp::create(
-            b, memref::LoadOp::create(b, input.get(), indicesOf(input, ivs))
+            b, memref::LoadOp::create(
+                   b, input.get(), operandIndices(input, outer, outerIv, kIv))
                    .getResult());
         b.setInsertionPointToStart(read.elseBlock());
         scf::YieldOp::create(b, zero);
@@ -162,10 +242,8 @@ SmallVector<Value> ContractionKernelBuilder::multiplyRange(Value begin,
   b.setInsertionPointToStart(steps.getBody());
   Value firstK = steps.getInductionVar();
   gpu::BarrierOp::create(b);
-  stage(*op.getDpsInputOperand(0), loops.m, firstM, firstK, batchIvs, lhsSlice,
-        thread);
-  stage(*op.getDpsInputOperand(1), loops.n, firstN, firstK, batchIvs, rhsSlice,
-        thread);
+  stage(*op.getDpsInputOperand(0), loops.m, firstM, firstK, lhsSlice, thread);
+  stage(*op.getDpsInputOperand(1), loops.n, firstN, firstK, rhsSlice, thread);
   gpu::BarrierOp::create(b);
   scf::YieldOp::create(
       b, multiplySlices(lhsSlice, rhsSlice, x, y, steps.getRegionIterArgs()));

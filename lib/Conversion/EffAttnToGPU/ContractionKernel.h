@@ -129,9 +129,17 @@ private:
   Value sizeOf(ArrayRef<unsigned> dims);
   /// Copies the tile × depth slice of input `input` (A: `outer` = the M
   /// loops, B: the N loops) at (firstOuter, firstK) into `slice`, zeros
-  /// outside the operand.
+  /// outside the operand: as 16-byte vectors where the slice is inside the
+  /// operand and its rows are aligned (checked at run time), else element by
+  /// element (stageElements).
   void stage(OpOperand &input, ArrayRef<unsigned> outer, Value firstOuter,
-             Value firstK, ArrayRef<Value> batchIvs, Value slice, Value thread);
+             Value firstK, Value slice, Value thread);
+  void stageElements(OpOperand &input, ArrayRef<unsigned> outer,
+                     Value firstOuter, Value firstK, Value slice, Value thread);
+  /// The indices of `input` at the block's batch indices, linear outer
+  /// index `outerIv` (over the loops `outer`) and K index `kIv`.
+  SmallVector<Value> operandIndices(OpOperand &input, ArrayRef<unsigned> outer,
+                                    Value outerIv, Value kIv);
   /// Returns `packed` after the steps of `depth` over K in [begin, end).
   SmallVector<Value> multiplyRange(Value begin, Value end, ValueRange packed);
   /// An output of C: its indices and whether it exists.
