@@ -145,56 +145,45 @@ def test_gpu_linalg_model_matches_numpy(emulated):
 #: transposed A with K not a multiple of 16, f16 operands into f32, i8 into
 #: i32, and a batch whose B is shared (broadcast). (Run-time sizes: the
 #: IM-Unpack tests, whose unpacked operands are sized on the device.)
-GEMMS = """
-func.func @edges(%a: tensor<90x40xf32>, %b: tensor<40x70xf32>) -> tensor<90x70xf32> {
-  %zero = arith.constant 0.0 : f32
-  %e = tensor.empty() : tensor<90x70xf32>
-  %c = linalg.fill ins(%zero : f32) outs(%e : tensor<90x70xf32>) -> tensor<90x70xf32>
-  %r = linalg.matmul ins(%a, %b : tensor<90x40xf32>, tensor<40x70xf32>) outs(%c : tensor<90x70xf32>) -> tensor<90x70xf32>
-  return %r : tensor<90x70xf32>
+#: Shapes as (M, N, K) and element kinds of the GEMMs of
+#: test_gpu_contractions_match_numpy, with the layouts of A ("mk" or "km")
+#: and B ("kn" or "nk").
+GEMM_CASES = {
+    "edges": ((90, 70, 40), "f32", "mk", "kn"),
+    "transposed": ((130, 20, 37), "f32", "km", "kn"),
+    "half": ((65, 66, 48), "f16", "mk", "kn"),
+    "brain": ((65, 66, 48), "bf16", "mk", "kn"),
+    "int8": ((50, 30, 100), "i8", "mk", "kn"),
+    "int8_transposed": ((50, 30, 70), "i8", "km", "nk"),
+    "int8_aligned": ((70, 40, 64), "i8", "mk", "nk"),
 }
-func.func @transposed(%a: tensor<37x130xf32>, %b: tensor<37x20xf32>) -> tensor<130x20xf32> {
-  %zero = arith.constant 0.0 : f32
-  %e = tensor.empty() : tensor<130x20xf32>
-  %c = linalg.fill ins(%zero : f32) outs(%e : tensor<130x20xf32>) -> tensor<130x20xf32>
-  %r = linalg.matmul indexing_maps = [affine_map<(i, j, k) -> (k, i)>, affine_map<(i, j, k) -> (k, j)>, affine_map<(i, j, k) -> (i, j)>] ins(%a, %b : tensor<37x130xf32>, tensor<37x20xf32>) outs(%c : tensor<130x20xf32>) -> tensor<130x20xf32>
-  return %r : tensor<130x20xf32>
-}
-func.func @half(%a: tensor<65x48xf16>, %b: tensor<48x66xf16>) -> tensor<65x66xf32> {
-  %zero = arith.constant 0.0 : f32
-  %e = tensor.empty() : tensor<65x66xf32>
-  %c = linalg.fill ins(%zero : f32) outs(%e : tensor<65x66xf32>) -> tensor<65x66xf32>
-  %r = linalg.matmul ins(%a, %b : tensor<65x48xf16>, tensor<48x66xf16>) outs(%c : tensor<65x66xf32>) -> tensor<65x66xf32>
-  return %r : tensor<65x66xf32>
-}
-func.func @brain(%a: tensor<65x48xbf16>, %b: tensor<48x66xbf16>) -> tensor<65x66xf32> {
-  %zero = arith.constant 0.0 : f32
-  %e = tensor.empty() : tensor<65x66xf32>
-  %c = linalg.fill ins(%zero : f32) outs(%e : tensor<65x66xf32>) -> tensor<65x66xf32>
-  %r = linalg.matmul ins(%a, %b : tensor<65x48xbf16>, tensor<48x66xbf16>) outs(%c : tensor<65x66xf32>) -> tensor<65x66xf32>
-  return %r : tensor<65x66xf32>
-}
-func.func @int8(%a: tensor<50x100xi8>, %b: tensor<100x30xi8>) -> tensor<50x30xi32> {
-  %zero = arith.constant 0 : i32
-  %e = tensor.empty() : tensor<50x30xi32>
-  %c = linalg.fill ins(%zero : i32) outs(%e : tensor<50x30xi32>) -> tensor<50x30xi32>
-  %r = linalg.matmul ins(%a, %b : tensor<50x100xi8>, tensor<100x30xi8>) outs(%c : tensor<50x30xi32>) -> tensor<50x30xi32>
-  return %r : tensor<50x30xi32>
-}
-func.func @int8_transposed(%a: tensor<70x50xi8>, %b: tensor<30x70xi8>) -> tensor<50x30xi32> {
-  %zero = arith.constant 0 : i32
-  %e = tensor.empty() : tensor<50x30xi32>
-  %c = linalg.fill ins(%zero : i32) outs(%e : tensor<50x30xi32>) -> tensor<50x30xi32>
-  %r = linalg.matmul indexing_maps = [affine_map<(i, j, k) -> (k, i)>, affine_map<(i, j, k) -> (j, k)>, affine_map<(i, j, k) -> (i, j)>] ins(%a, %b : tensor<70x50xi8>, tensor<30x70xi8>) outs(%c : tensor<50x30xi32>) -> tensor<50x30xi32>
-  return %r : tensor<50x30xi32>
-}
-func.func @int8_aligned(%a: tensor<70x64xi8>, %b: tensor<40x64xi8>) -> tensor<70x40xi32> {
-  %zero = arith.constant 0 : i32
-  %e = tensor.empty() : tensor<70x40xi32>
-  %c = linalg.fill ins(%zero : i32) outs(%e : tensor<70x40xi32>) -> tensor<70x40xi32>
-  %r = linalg.matmul indexing_maps = [affine_map<(i, j, k) -> (i, k)>, affine_map<(i, j, k) -> (j, k)>, affine_map<(i, j, k) -> (i, j)>] ins(%a, %b : tensor<70x64xi8>, tensor<40x64xi8>) outs(%c : tensor<70x40xi32>) -> tensor<70x40xi32>
-  return %r : tensor<70x40xi32>
-}
+
+#: kind -> (MLIR element type of A and B, of C, its zero).
+GEMM_TYPES = {"f32": ("f32", "f32", "0.0"), "f16": ("f16", "f32", "0.0"),
+              "bf16": ("bf16", "f32", "0.0"), "i8": ("i8", "i32", "0")}
+
+
+def gemm_function(name, sizes, kind, a_layout, b_layout):
+    """`func.func @<name>(A, B) -> C` computing C = A·B with linalg.matmul."""
+    element, acc, zero = GEMM_TYPES[kind]
+    dims = dict(zip("mnk", sizes))
+
+    def tensor(layout, element_type):
+        return f"tensor<{dims[layout[0]]}x{dims[layout[1]]}x{element_type}>"
+    a, b, c = tensor(a_layout, element), tensor(b_layout, element), tensor("mn", acc)
+    maps = ", ".join(f"affine_map<(m, n, k) -> ({layout[0]}, {layout[1]})>"
+                     for layout in (a_layout, b_layout, "mn"))
+    return f"""func.func @{name}(%a: {a}, %b: {b}) -> {c} {{
+  %zero = arith.constant {zero} : {acc}
+  %e = tensor.empty() : {c}
+  %c = linalg.fill ins(%zero : {acc}) outs(%e : {c}) -> {c}
+  %r = linalg.matmul indexing_maps = [{maps}] ins(%a, %b : {a}, {b}) outs(%c : {c}) -> {c}
+  return %r : {c}
+}}
+"""
+
+
+GEMMS = "".join(gemm_function(name, *case) for name, case in GEMM_CASES.items()) + """
 func.func @shared_rhs(%a: tensor<3x20x24xf32>, %b: tensor<24x17xf32>) -> tensor<3x20x17xf32> {
   %zero = arith.constant 0.0 : f32
   %e = tensor.empty() : tensor<3x20x17xf32>
@@ -210,52 +199,44 @@ func.func @shared_rhs(%a: tensor<3x20x24xf32>, %b: tensor<24x17xf32>) -> tensor<
 """
 
 
+def gemm_operand(rng, shape, kind):
+    """A random operand as the C ABI takes it (bf16 as raw bits), and its
+    values in f64 (i64 for i8)."""
+    if kind == "i8":
+        x = rng.integers(-128, 128, shape).astype(np.int8)
+        return x, x.astype(np.int64)
+    if kind == "bf16":
+        bits = to_bf16_bits(rng.standard_normal(shape))
+        return bits, from_bf16_bits(bits).astype(np.float64)
+    x = rng.standard_normal(shape).astype(np.float16 if kind == "f16" else np.float32)
+    return x, x.astype(np.float64)
+
+
 @ON_GPU_AND_EMULATED
 def test_gpu_contractions_match_numpy(emulated):
     """The blocked GEMM kernels on edges of every kind: partial tiles, K not
     a multiple of the slices' depth, operands read transposed or broadcast,
     slices staged as 16-byte vectors (interior, aligned rows) or element by
-    element;
-    f32 on the SIMT kernel, f16 and bf16 (raw bits) into f32 and i8 into
-    i32 (exact) on tensor cores."""
+    element; f32 on the SIMT kernel, f16 and bf16 into f32 and i8 into i32
+    (exact) on tensor cores."""
     rng = np.random.default_rng(8)
     module = effattn.compile(GEMMS, target=TARGET, module_name="gpu_gemms",
                              emulate_gpu=emulated)
-    f64 = np.float64
-    a = rng.standard_normal((90, 40)).astype(np.float32)
-    b = rng.standard_normal((40, 70)).astype(np.float32)
-    got = run_on_gpu(module.edges, a, b, emulated=emulated)
-    np.testing.assert_allclose(got, a.astype(f64) @ b, rtol=1e-5, atol=1e-4)
-    a = rng.standard_normal((37, 130)).astype(np.float32)
-    b = rng.standard_normal((37, 20)).astype(np.float32)
-    got = run_on_gpu(module.transposed, a, b, emulated=emulated)
-    np.testing.assert_allclose(got, a.T.astype(f64) @ b, rtol=1e-5, atol=1e-4)
-    a = rng.standard_normal((65, 48)).astype(np.float16)
-    b = rng.standard_normal((48, 66)).astype(np.float16)
-    got = run_on_gpu(module.half, a, b, emulated=emulated)
-    np.testing.assert_allclose(got, a.astype(f64) @ b, rtol=1e-5, atol=1e-4)
-    a = to_bf16_bits(rng.standard_normal((65, 48)))
-    b = to_bf16_bits(rng.standard_normal((48, 66)))
-    got = run_on_gpu(module.brain, a, b, emulated=emulated)
-    np.testing.assert_allclose(
-        got, from_bf16_bits(a).astype(f64) @ from_bf16_bits(b), rtol=1e-5,
-        atol=1e-4)
-    a = rng.integers(-128, 128, (50, 100)).astype(np.int8)
-    b = rng.integers(-128, 128, (100, 30)).astype(np.int8)
-    got = run_on_gpu(module.int8, a, b, emulated=emulated)
-    np.testing.assert_array_equal(got, a.astype(np.int32) @ b)
-    a = rng.integers(-128, 128, (70, 50)).astype(np.int8)
-    b = rng.integers(-128, 128, (30, 70)).astype(np.int8)
-    got = run_on_gpu(module.int8_transposed, a, b, emulated=emulated)
-    np.testing.assert_array_equal(got, a.T.astype(np.int32) @ b.T)
-    a = rng.integers(-128, 128, (70, 64)).astype(np.int8)
-    b = rng.integers(-128, 128, (40, 64)).astype(np.int8)
-    got = run_on_gpu(module.int8_aligned, a, b, emulated=emulated)
-    np.testing.assert_array_equal(got, a.astype(np.int32) @ b.T)
-    a = rng.standard_normal((3, 20, 24)).astype(np.float32)
-    b = rng.standard_normal((24, 17)).astype(np.float32)
+    for name, ((m, n, k), kind, a_layout, b_layout) in GEMM_CASES.items():
+        dims = {"m": m, "n": n, "k": k}
+        a, a_values = gemm_operand(rng, tuple(dims[d] for d in a_layout), kind)
+        b, b_values = gemm_operand(rng, tuple(dims[d] for d in b_layout), kind)
+        got = run_on_gpu(getattr(module, name), a, b, emulated=emulated)
+        want = ((a_values if a_layout == "mk" else a_values.T)
+                @ (b_values if b_layout == "kn" else b_values.T))
+        if kind == "i8":
+            np.testing.assert_array_equal(got, want, err_msg=name)
+        else:
+            np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-4, err_msg=name)
+    a, a_values = gemm_operand(rng, (3, 20, 24), "f32")
+    b, b_values = gemm_operand(rng, (24, 17), "f32")
     got = run_on_gpu(module.shared_rhs, a, b, emulated=emulated)
-    np.testing.assert_allclose(got, a.astype(f64) @ b, rtol=1e-5, atol=1e-4)
+    np.testing.assert_allclose(got, a_values @ b_values, rtol=1e-5, atol=1e-4)
 
 
 @ON_GPU_AND_EMULATED
