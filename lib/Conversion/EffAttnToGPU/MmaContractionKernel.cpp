@@ -29,8 +29,8 @@
 //
 // nvgpu lowers i8 mma.sync with .satfinite, which clamps a sum past the
 // i32 range where linalg wraps. So the i8 kernel sums K in chunks of 2^16,
-// each from zero (|sum| <= 2^16 · 2^14 = 2^30: never clamped), and adds the
-// chunks into the totals with wrapping i32 adds: exactly linalg's result.
+// each from zero (|sum| <= 2^16 · 2^14 = 2^30: never clamped), and adds each
+// chunk's sums to C with wrapping i32 adds: exactly linalg's result.
 //
 //===----------------------------------------------------------------------===//
 
