@@ -79,6 +79,12 @@ Value ContractionKernelBuilder::sizeOf(ArrayRef<unsigned> dims) {
   return size;
 }
 
+Value ContractionKernelBuilder::addSums(Value total, Value partial) {
+  if (isa<FloatType>(getElementTypeOrSelf(total.getType())))
+    return arith::AddFOp::create(b, total, partial);
+  return arith::AddIOp::create(b, total, partial);
+}
+
 SmallVector<Value> ContractionKernelBuilder::operandIndices(
     OpOperand &input, ArrayRef<unsigned> outer, Value outerIv, Value kIv) {
   SmallVector<Value> ivs(sizes.size(), index(0));

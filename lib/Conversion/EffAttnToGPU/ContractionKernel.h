@@ -108,9 +108,9 @@ protected:
   virtual SmallVector<Value> multiplySlices(Value lhsSlice, Value rhsSlice,
                                             Value x, Value y,
                                             ValueRange packed) = 0;
-  /// Returns `total` + `partial` in the accumulator type (tilings with sums
-  /// from zero).
-  virtual Value addSums(Value total, Value partial) { return total; }
+  /// Returns `total` + `partial` (addf or wrapping addi; scalars or packed
+  /// accumulators).
+  Value addSums(Value total, Value partial);
 
   ImplicitLocOpBuilder &b;
   linalg::GenericOp op;

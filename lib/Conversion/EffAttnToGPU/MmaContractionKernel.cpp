@@ -167,12 +167,6 @@ private:
     return accs;
   }
 
-  Value addSums(Value total, Value partial) override {
-    if (isa<FloatType>(getElementTypeOrSelf(total.getType())))
-      return arith::AddFOp::create(b, total, partial);
-    return arith::AddIOp::create(b, total, partial);
-  }
-
   /// One ldmatrix.x4 of `slice`: four 8 × 8 b16 tiles (8 rows of 16
   /// bytes), tile i at (row + rowOffsets[i], column + columnOffsets[i]), the
   /// lane's row address from lane 8·i + (lane mod 8); register i of the
