@@ -3,7 +3,8 @@
 
 Shapes: batch·heads = 16, d = 128, n = m ∈ --sizes, --dtypes (f16, bf16,
 f32). Methods (--methods): "exact" (effattn.attention, flash kernels),
-"nystrom" (64 landmarks), "yoso-lsh" (τ = 8, 16 hashes, a Gaussian
+"exact-w32" (the same on tensor cores with 32 query rows per warp instead
+of the model's 16: two m16 tiles sharing each K and V fragment), "nystrom" (64 landmarks), "yoso-lsh" (τ = 8, 16 hashes, a Gaussian
 projection), "mra" (blocks of 32, 8 per block row, "full") and "mra-s" (the
 same, "sparse"): the approximate ones as their decompositions' kernels
 (effattn-gpu-map-linalg). Every row is timed against PyTorch's
@@ -40,28 +41,34 @@ from gpu_timing import abi_call, finish, median_ms, torch_dtype  # noqa: E402
 BATCH, HEAD_DIM = 16, 128
 TAU, HASHES = 8, 16
 
-#: method -> (effattn op, attributes, optional operands as (keyword, shape)).
+#: method -> (effattn op, attributes, optional operands as (keyword, shape),
+#: effattn.compile options).
 METHODS = {
-    "exact": ("attention", (), ()),
-    "nystrom": ("nystrom_attention", ("num_landmarks = 64",), ()),
+    "exact": ("attention", (), (), ()),
+    "exact-w32": ("attention", (), (), (("attention_warp_rows", 32),)),
+    "nystrom": ("nystrom_attention", ("num_landmarks = 64",), (), ()),
     "yoso-lsh": ("yoso_attention",
                  ('mode = "lsh"', f"hash_bits = {TAU}", f"num_hashes = {HASHES}"),
-                 (("projection", (HEAD_DIM, TAU * HASHES)),)),
-    "mra": ("mra_attention", ("block_size = 32", "blocks_per_row = 8", 'mode = "full"'), ()),
+                 (("projection", (HEAD_DIM, TAU * HASHES)),), ()),
+    "mra": ("mra_attention", ("block_size = 32", "blocks_per_row = 8", 'mode = "full"'), (),
+            ()),
     "mra-s": ("mra_attention", ("block_size = 32", "blocks_per_row = 8", 'mode = "sparse"'),
-              ()),
+              (), ()),
 }
 
 
 def compile_method(method, n, dtype, chip):
     """The cached library computing `method` on [BATCH, n, d], or the
     compiler's error."""
-    op, attrs, clauses = METHODS[method]
+    op, attrs, clauses, options = METHODS[method]
+    if options and dtype == "f32":
+        return ValueError("f32 runs the SIMT kernel, which has no rows-per-warp choice")
     t = f"tensor<{BATCH}x{n}x{HEAD_DIM}x{dtype}>"
     clause_types = tuple(
         (keyword, f"tensor<{'x'.join(map(str, shape))}x{dtype}>") for keyword, shape in clauses)
     try:
-        return ops._one_op_module(op, attrs, (t, t, t), clause_types, t, f"cuda:{chip}")
+        return ops._one_op_module(op, attrs, (t, t, t), clause_types, t, f"cuda:{chip}",
+                                  options=options)
     except ops.compiler.CompileError as error:
         return error
 
@@ -113,7 +120,7 @@ def main():
         ms = median_ms(run_effattn, args.repeats)
         sdpa_ms = median_ms(run_sdpa, args.repeats)
         want = run_sdpa()[0].float()
-        if method == "exact":
+        if METHODS[method][0] == "attention":
             err = (out.float() - want).abs().max().item()
         else:
             err = ((out.float() - want).norm() / want.norm()).item()
@@ -121,7 +128,7 @@ def main():
         row = {"n": n, "dtype": dt, "method": method, "effattn_ms": ms, "sdpa_ms": sdpa_ms,
                "effattn_tflops": flops / ms / 1e9, "sdpa_tflops": flops / sdpa_ms / 1e9,
                "ratio": sdpa_ms / ms,
-               "max_abs_error" if method == "exact" else "relative_error": err,
+               "max_abs_error" if METHODS[method][0] == "attention" else "relative_error": err,
                "device": device}
         rows.append(row)
         print(f"{n:>6} {dt:>5} {method:>9} {ms:>11.2f} {row['effattn_tflops']:>8.1f} "

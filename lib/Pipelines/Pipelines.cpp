@@ -170,6 +170,7 @@ void mlir::effattn::buildGPUPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(createEffAttnQuantizeWeightsPass());
   ConvertEffAttnToGPUPassOptions convertOptions;
   convertOptions.gpu = options.chip;
+  convertOptions.attentionWarpRows = options.attentionWarpRows;
   pm.addPass(createConvertEffAttnToGPUPass(convertOptions));
   // The other effattn ops as linalg, each linalg op a kernel after
   // bufferization.

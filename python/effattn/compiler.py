@@ -42,7 +42,7 @@ def _read_source(mlir):
 
 
 def compile(mlir, target="host", module_name="module", cache=True, row_tile_size=None,
-            emulate_gpu=False):
+            emulate_gpu=False, attention_warp_rows=None):
     """Compiles MLIR (text or path) and returns the loaded module.
 
     target: "host" (this CPU and its features), an LLVM CPU name
@@ -53,6 +53,8 @@ def compile(mlir, target="host", module_name="module", cache=True, row_tile_size
       loops over blocks and threads (blocks of synchronizing kernels, such as
       attention's, in lockstep): a CPU library that computes what the GPU
       library would, for checking GPU code without a GPU.
+    attention_warp_rows: with a cuda: target, the query rows per warp of the
+      tensor-core attention kernel (16 or 32; default: the tile model's).
     Returns an `effattn.runtime.Module` with one callable per public function,
     taking and returning numpy arrays.
     Raises CompileError with effattn-compile's diagnostics on bad input.
@@ -67,6 +69,8 @@ def compile(mlir, target="host", module_name="module", cache=True, row_tile_size
         options.append(f"--row-tile-size={row_tile_size}")
     if emulate_gpu:
         options.append("--emulate-gpu")
+    if attention_warp_rows is not None:
+        options.append(f"--gpu-attention-warp-rows={attention_warp_rows}")
     key = hashlib.sha256("\0".join(
         [text, *options, str(os.stat(compiler).st_mtime_ns)]).encode()).hexdigest()[:24]
     directory = os.path.join(cache_dir(), key) if cache else tempfile.mkdtemp(prefix="effattn-")

@@ -46,16 +46,18 @@ def _key_padding_mask(mask, x):
     return np.ascontiguousarray(np.broadcast_to(mask, x.shape[:-1]))
 
 
-_target = ("host", False)
+#: (target name, emulate_gpu, further effattn.compile options as sorted
+#: (keyword, value) pairs).
+_target = ("host", False, ())
 
 
 @contextlib.contextmanager
-def target(name, emulate_gpu=False):
+def target(name, emulate_gpu=False, **options):
     """Compiles and runs the ops called in the block for `name` ("host", an
     LLVM CPU name, or "cuda:sm_80" / "cuda:sm_90"); see `effattn.compile`
-    for `emulate_gpu`."""
+    for `emulate_gpu` and the other options (`attention_warp_rows`)."""
     global _target
-    previous, _target = _target, (name, emulate_gpu)
+    previous, _target = _target, (name, emulate_gpu, tuple(sorted(options.items())))
     try:
         yield
     finally:
@@ -64,7 +66,7 @@ def target(name, emulate_gpu=False):
 
 @functools.lru_cache(maxsize=256)
 def _one_op_module(op, attrs, inputs, clauses, out_type, target="host",
-                   emulate_gpu=False):
+                   emulate_gpu=False, options=()):
     """Compiles `func.func @<op>` applying `effattn.<op>` once.
 
     attrs: attribute strings; inputs: types of the `ins` operands; clauses:
@@ -82,7 +84,7 @@ def _one_op_module(op, attrs, inputs, clauses, out_type, target="host",
         f" outs(%init : {out_type}) -> {out_type}\n"
         f"  return %r : {out_type}\n}}\n")
     return compiler.compile(text, target=target, module_name=op,
-                            emulate_gpu=emulate_gpu)
+                            emulate_gpu=emulate_gpu, **dict(options))
 
 
 def _run_one_op(op, attrs, inputs, clauses, out_shape):
@@ -178,7 +180,7 @@ def lookup_ffn(x, proj_weight, proj_bias, tables, bias, code_bits=8, projection=
 
 @functools.lru_cache(maxsize=64)
 def _quantize_module(input_type, result_type, beta, levels, target="host",
-                     emulate_gpu=False):
+                     emulate_gpu=False, options=()):
     text = (
         f"func.func @quantize(%x: {input_type}) -> ({result_type}, tensor<f32>) {{\n"
         f"  %q0 = tensor.empty() : {result_type}\n"
@@ -188,7 +190,7 @@ def _quantize_module(input_type, result_type, beta, levels, target="host",
         f" -> {result_type}, tensor<f32>\n"
         f"  return %q, %s : {result_type}, tensor<f32>\n}}\n")
     return compiler.compile(text, target=target, module_name="quantize",
-                            emulate_gpu=emulate_gpu)
+                            emulate_gpu=emulate_gpu, **dict(options))
 
 
 def quantize(x, beta=1.0, levels=15):
@@ -252,7 +254,7 @@ def frame_quantize(w, bits=2, redundancy=1.0, seed_in=0, seed_out=1, x_sigma=2.0
         f"{_tensor_type(w.shape, 'f32')} -> {results}\n"
         f"  return %c, %s, %z : {results}\n}}\n")
     module = compiler.compile(text, target=_target[0], module_name="frame_quantize",
-                              emulate_gpu=_target[1])
+                              emulate_gpu=_target[1], **dict(_target[2]))
     words, scale, zero = module.frame_quantize()
     blocks_in = reference.frame_blocks(inn, redundancy, float32_angles=False)
     blocks_out = (reference.frame_blocks(out, redundancy, float32_angles=False)

@@ -37,10 +37,8 @@ CASES = [
 ]
 
 
-@ON_GPU_AND_EMULATED
-@pytest.mark.parametrize("batch,n,m,d,e,dtype,masked,causal,scale", CASES)
-def test_gpu_attention_matches_oracle(batch, n, m, d, e, dtype, masked,
-                                      causal, scale, emulated):
+def check_attention(batch, n, m, d, e, dtype, masked, causal, scale, emulated,
+                    **compile_options):
     rng = np.random.default_rng(4321 + n * 7 + m)
     q = rng.standard_normal(batch + (n, d)).astype(dtype)
     k = rng.standard_normal(batch + (m, d)).astype(dtype)
@@ -50,11 +48,31 @@ def test_gpu_attention_matches_oracle(batch, n, m, d, e, dtype, masked,
         mask = rng.random(batch + (m,)) < 0.8
         mask[..., 0] = True
     got = run_on_gpu(effattn.ops.attention, q, k, v, mask=mask, scale=scale,
-                     causal=causal, emulated=emulated)
+                     causal=causal, emulated=emulated,
+                     compile_options=compile_options)
     want = reference.attention(q, k, v, mask=mask, scale=scale, causal=causal)
     assert got.dtype == dtype and got.shape == want.shape
     np.testing.assert_allclose(got.astype(np.float64), want, rtol=0,
                                atol=ATOL[dtype])
+
+
+@ON_GPU_AND_EMULATED
+@pytest.mark.parametrize("batch,n,m,d,e,dtype,masked,causal,scale", CASES)
+def test_gpu_attention_matches_oracle(batch, n, m, d, e, dtype, masked,
+                                      causal, scale, emulated):
+    check_attention(batch, n, m, d, e, dtype, masked, causal, scale, emulated)
+
+
+@ON_GPU_AND_EMULATED
+@pytest.mark.parametrize("batch,n,m,d,e,dtype,masked,causal,scale",
+                         [case for case in CASES if case[5] == np.float16])
+def test_gpu_attention_32_rows_per_warp(batch, n, m, d, e, dtype, masked,
+                                        causal, scale, emulated):
+    """The tensor-core kernel with 32 query rows per warp: two m16 tiles
+    share each K and V fragment; at D = E = 128 the block's queries sit in
+    shared memory and are reloaded per k-step with ldmatrix."""
+    check_attention(batch, n, m, d, e, dtype, masked, causal, scale, emulated,
+                    attention_warp_rows=32)
 
 
 @ON_GPU_AND_EMULATED
@@ -133,11 +151,12 @@ def from_bf16_bits(bits):
 
 
 @ON_GPU_AND_EMULATED
-@pytest.mark.parametrize("d,e,causal", [(64, 64, True), (128, 32, False),
-                                        (72, 40, False)])
-def test_gpu_attention_bf16(d, e, causal, emulated):
+@pytest.mark.parametrize("d,e,causal,warp_rows", [(64, 64, True, None), (128, 32, False, None),
+                                                  (72, 40, False, None), (128, 128, True, 32)])
+def test_gpu_attention_bf16(d, e, causal, warp_rows, emulated):
     """bf16 (raw bits through the C ABI): D and E multiples of 16 run
-    mma.sync on bf16 fragments, others the SIMT kernel."""
+    mma.sync on bf16 fragments (16 or 32 query rows per warp), others the
+    SIMT kernel."""
     rng = np.random.default_rng(d + e)
     batch, n, m = 3, 90, 110
     q, k = (to_bf16_bits(rng.standard_normal((batch, s, d))) for s in (n, m))
@@ -146,7 +165,8 @@ def test_gpu_attention_bf16(d, e, causal, emulated):
     attrs = ("causal",) if causal else ()
     module = effattn.ops._one_op_module("attention", attrs, types, (),
                                         f"tensor<{batch}x{n}x{e}xbf16>", TARGET,
-                                        emulate_gpu=emulated)
+                                        emulate_gpu=emulated,
+                                        options=(("attention_warp_rows", warp_rows),))
     try:
         got = from_bf16_bits(module.attention(q, k, v))
     except EffattnError as error:

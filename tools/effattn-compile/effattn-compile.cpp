@@ -88,6 +88,11 @@ static cl::opt<bool> emulateGpu(
              "embedding them: a library with host pointers that computes what "
              "the GPU library would, for checking it without a GPU"),
     cl::init(false), cl::cat(category));
+static cl::opt<int64_t> gpuAttentionWarpRows(
+    "gpu-attention-warp-rows",
+    cl::desc("With a cuda: target, query rows per warp of the tensor-core "
+             "attention kernel: 16 or 32 (0: the tile model's choice)"),
+    cl::init(0), cl::cat(category));
 static cl::opt<int64_t> rowTileSize("row-tile-size",
                                     cl::desc("effattn-tile row tile size"),
                                     cl::init(32), cl::cat(category));
@@ -225,6 +230,7 @@ int main(int argc, char **argv) {
     options.inlineFunctions = true;
     options.resultsToOutParams = true;
     options.emulate = emulateGpu;
+    options.attentionWarpRows = gpuAttentionWarpRows;
     buildGPUPipeline(pm, options);
   } else {
     // The description the tile models read (host: this machine), unless the

@@ -32,6 +32,7 @@ protected:
 
   Type f32() { return Builder(&context).getF32Type(); }
   Type f16() { return Builder(&context).getF16Type(); }
+  Type bf16() { return Builder(&context).getBF16Type(); }
 
   MLIRContext context;
 };
@@ -144,6 +145,51 @@ TEST_F(GpuTargetTest, F16AttentionRunsOnTensorCoresWhenItFits) {
       sm90.getRegistersPerSm(), sm90.getMaxRegistersPerThread(),
       Builder(&context).getStrArrayAttr({}));
   EXPECT_EQ(chooseAttentionKernelConfig(noMma, 64, 64, f16(), reason)->kind,
+            AttentionKernelKind::Simt);
+}
+
+TEST_F(GpuTargetTest, TensorCoreAttentionTakes32RowsPerWarpWhenAsked) {
+  std::string reason;
+  GpuTargetAttr sm90 = lookupGpuTarget(&context, "sm_90");
+  // D = E = 128: two row tiles' Q fragments (64 registers) would not fit
+  // beside their scores and accumulators, so the block's queries are staged
+  // in shared memory.
+  FailureOr<AttentionKernelConfig> wide =
+      chooseAttentionKernelConfig(sm90, 128, 128, f16(), reason, 32);
+  ASSERT_TRUE(succeeded(wide)) << reason;
+  EXPECT_EQ(wide->kind, AttentionKernelKind::TensorCore);
+  EXPECT_EQ(wide->rowTilesPerWarp, 2);
+  EXPECT_EQ(wide->rowsPerBlock, 128);
+  EXPECT_EQ(wide->threadsPerBlock(), 128);
+  EXPECT_TRUE(wide->queryInSharedMemory);
+  EXPECT_LE(wide->registersPerThread, sm90.getMaxRegistersPerThread());
+  EXPECT_EQ(wide->sharedMemoryBytes,
+            2 * 32 * (128 + 128 + 16) * 2 + 32 * 4 + 128 * (128 + 8) * 2);
+  // D = E = 64: the fragments fit; the default keeps 16 rows and registers.
+  FailureOr<AttentionKernelConfig> narrow =
+      chooseAttentionKernelConfig(sm90, 64, 64, bf16(), reason, 32);
+  ASSERT_TRUE(succeeded(narrow)) << reason;
+  EXPECT_EQ(narrow->rowTilesPerWarp, 2);
+  EXPECT_FALSE(narrow->queryInSharedMemory);
+  FailureOr<AttentionKernelConfig> byDefault =
+      chooseAttentionKernelConfig(sm90, 128, 128, f16(), reason);
+  EXPECT_EQ(byDefault->rowTilesPerWarp, 1);
+  EXPECT_FALSE(byDefault->queryInSharedMemory);
+
+  // 32 rows that do not fit are an error that says what to ask for, not a
+  // silent switch of kernels; other counts are rejected.
+  EXPECT_TRUE(
+      failed(chooseAttentionKernelConfig(sm90, 320, 256, f16(), reason, 32)));
+  EXPECT_EQ(reason, "32 query rows per warp need about 320 registers per "
+                    "thread on tensor cores, more than the target's 255; ask "
+                    "for 16");
+  EXPECT_TRUE(
+      failed(chooseAttentionKernelConfig(sm90, 64, 64, f16(), reason, 24)));
+  EXPECT_EQ(
+      reason,
+      "the tensor-core kernel takes 16 or 32 query rows per warp, not 24");
+  // f32 has no tensor-core kernel: the SIMT kernel, whatever was asked.
+  EXPECT_EQ(chooseAttentionKernelConfig(sm90, 64, 64, f32(), reason, 32)->kind,
             AttentionKernelKind::Simt);
 }
 } // namespace

@@ -33,7 +33,12 @@ def ConvertEffAttnToGPUPass : Pass<"effattn-convert-to-gpu", "ModuleOp"> {
   }];
   let options = [
     Option<"gpu", "gpu", "std::string", /*default=*/"\"sm_90\"",
-           "GPU preset used when the module has no #effattn.gpu target">
+           "GPU preset used when the module has no #effattn.gpu target">,
+    Option<"attentionWarpRows", "attention-warp-rows", "int64_t",
+           /*default=*/"0",
+           "Query rows per warp of the tensor-core attention kernel: 16 or "
+           "32 (two m16 tiles sharing each K and V fragment); 0 for the tile "
+           "model's choice">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

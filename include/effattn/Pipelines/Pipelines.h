@@ -78,6 +78,11 @@ struct GPUPipelineOptions : public PassPipelineOptions<GPUPipelineOptions> {
       llvm::cl::desc("Turn the memref results of public functions into "
                      "caller-allocated out-parameters (static shapes only)"),
       llvm::cl::init(false)};
+  PassOptions::Option<int64_t> attentionWarpRows{
+      *this, "attention-warp-rows",
+      llvm::cl::desc("Query rows per warp of the tensor-core attention "
+                     "kernel: 16 or 32; 0 for the tile model's choice"),
+      llvm::cl::init(0)};
   PassOptions::Option<bool> emulate{
       *this, "emulate",
       llvm::cl::desc("Run the kernels on the host as loops over blocks and "

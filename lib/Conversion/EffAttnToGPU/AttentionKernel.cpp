@@ -39,9 +39,11 @@ static constexpr int64_t kValuesPerThread = 64;
 /// counters, the running max and sum.
 static constexpr int64_t kOverheadRegisters = 32;
 
-/// The tensor-core kernel: 4 warps of 16 query rows (8 warps sharing a tile
-/// measured 8 % slower on an H100). Key tiles of 32 keys keep registers and
-/// shared memory low enough for three blocks per SM (64-key tiles: two,
+/// The tensor-core kernel: 4 warps of 16 query rows each by default (8 warps
+/// sharing a tile measured 8 % slower on an H100; 32 rows per warp, two m16
+/// tiles sharing each K and V fragment as FlashAttention-2 does, can be
+/// asked for and is not yet measured). Key tiles of 32 keys keep registers
+/// and shared memory low enough for three blocks per SM (64-key tiles: two,
 /// and 13 % slower at n = 16384, d = 128); 64 when the 16-byte tile copies
 /// would not divide evenly among the threads.
 static constexpr int64_t kMmaWarps = 4;
@@ -52,50 +54,93 @@ static constexpr int64_t kMmaKeysPerTileUneven = 64;
 /// an mma operand load hit distinct banks.
 static constexpr int64_t kMmaRowPadding = 8;
 
-/// The tensor-core configuration for f16/bf16 with D, E multiples of 16, if
-/// the target has m16n8k16 for the type and the registers and shared memory
-/// fit.
-static std::optional<AttentionKernelConfig>
-chooseMmaConfig(GpuTargetAttr target, int64_t d, int64_t e, Type elementType) {
-  if (!elementType || !(elementType.isF16() || elementType.isBF16()) ||
-      !hasMmaShape(target,
-                   elementType.isF16() ? "f16:m16n8k16" : "bf16:m16n8k16") ||
-      d % 16 != 0 || e % 16 != 0)
-    return std::nullopt;
+/// Whether the tensor-core kernel applies: f16/bf16 with D, E multiples of
+/// 16 on a target with m16n8k16 for the type.
+static bool hasMmaKernel(GpuTargetAttr target, int64_t d, int64_t e,
+                         Type elementType) {
+  return elementType && (elementType.isF16() || elementType.isBF16()) &&
+         hasMmaShape(target,
+                     elementType.isF16() ? "f16:m16n8k16" : "bf16:m16n8k16") &&
+         d % 16 == 0 && e % 16 == 0;
+}
+
+/// The tensor-core configuration with `warpRows` (16 or 32) query rows per
+/// warp, or why its registers or shared memory do not fit the target.
+static FailureOr<AttentionKernelConfig> chooseMmaConfig(GpuTargetAttr target,
+                                                        int64_t d, int64_t e,
+                                                        int64_t warpRows,
+                                                        std::string &reason) {
   AttentionKernelConfig config;
   config.kind = AttentionKernelKind::TensorCore;
   config.vectorWidth = 8;
   config.groupSize = 1;
-  config.rowsPerBlock = kMmaWarps * kMmaRowsPerWarp;
+  config.rowTilesPerWarp = warpRows / 16;
+  config.rowsPerBlock = kMmaWarps * warpRows;
   config.threads = kMmaWarps * target.getWarpSize();
   // keysPerTile · D / 8 copies of 8 halves spread over 128 threads.
   config.keysPerTile =
       (d % 32 == 0 && e % 32 == 0) ? kMmaKeysPerTile : kMmaKeysPerTileUneven;
   config.keysPerChunk = config.keysPerTile;
-  // Per lane: Q fragments (D/16 · 4 registers), scores (Bc/8 · 4), the
-  // accumulator (E/8 · 4), plus addresses and softmax state.
+  // Per lane and row tile: Q fragments (D/16 · 4 registers), scores
+  // (Bc/8 · 4), the accumulator (E/8 · 4); plus addresses and softmax state.
+  // With two row tiles the Q fragments move to shared memory when they
+  // would not fit (one tile keeps them in registers, as measured).
+  int64_t rowTiles = config.rowTilesPerWarp;
+  int64_t maxRegisters = target.getMaxRegistersPerThread();
+  int64_t registersBesidesQuery =
+      rowTiles * (config.keysPerTile / 2 + e / 2) + kOverheadRegisters;
+  config.queryInSharedMemory =
+      rowTiles > 1 && registersBesidesQuery + rowTiles * d / 4 > maxRegisters;
   config.registersPerThread =
-      d / 4 + config.keysPerTile / 2 + e / 2 + kOverheadRegisters;
-  // Two stages of padded K and V tiles (f16) and the mask flags, in dynamic
-  // shared memory; keep two blocks per SM.
+      registersBesidesQuery +
+      (config.queryInSharedMemory ? 0 : rowTiles * d / 4);
+  // Two stages of padded K and V tiles (f16), the mask flags and maybe the
+  // block's query rows, in dynamic shared memory; keep two blocks per SM.
   config.sharedMemoryBytes =
       2 * config.keysPerTile * (d + e + 2 * kMmaRowPadding) * 2 +
-      config.keysPerTile * 4;
+      config.keysPerTile * 4 +
+      (config.queryInSharedMemory
+           ? config.rowsPerBlock * (d + kMmaRowPadding) * 2
+           : 0);
   int64_t budget = std::min<int64_t>(target.getSharedMemoryPerBlock(),
                                      target.getSharedMemoryPerSm() / 2);
-  if (config.registersPerThread > target.getMaxRegistersPerThread() ||
-      config.sharedMemoryBytes > budget)
-    return std::nullopt;
+  std::string rows = std::to_string(warpRows) + " query rows per warp";
+  if (config.registersPerThread > maxRegisters) {
+    reason = rows + " need about " + std::to_string(config.registersPerThread) +
+             " registers per thread on tensor cores, more than the target's " +
+             std::to_string(maxRegisters);
+    return failure();
+  }
+  if (config.sharedMemoryBytes > budget) {
+    reason = rows + " need " + std::to_string(config.sharedMemoryBytes) +
+             " bytes of shared memory on tensor cores, more than the " +
+             std::to_string(budget) + " a block may use";
+    return failure();
+  }
   return config;
 }
 
-FailureOr<AttentionKernelConfig>
-mlir::effattn::chooseAttentionKernelConfig(GpuTargetAttr target, int64_t d,
-                                           int64_t e, Type elementType,
-                                           std::string &reason) {
-  if (std::optional<AttentionKernelConfig> mma =
-          chooseMmaConfig(target, d, e, elementType))
-    return *mma;
+FailureOr<AttentionKernelConfig> mlir::effattn::chooseAttentionKernelConfig(
+    GpuTargetAttr target, int64_t d, int64_t e, Type elementType,
+    std::string &reason, int64_t warpRows) {
+  if (warpRows != 0 && warpRows != 16 && warpRows != 32) {
+    reason = "the tensor-core kernel takes 16 or 32 query rows per warp, not " +
+             std::to_string(warpRows);
+    return failure();
+  }
+  if (hasMmaKernel(target, d, e, elementType)) {
+    FailureOr<AttentionKernelConfig> mma = chooseMmaConfig(
+        target, d, e, warpRows ? warpRows : kMmaRowsPerWarp, reason);
+    if (succeeded(mma))
+      return mma;
+    // Rows per warp that were asked for and do not fit are an error; the
+    // model's choice falls back to the SIMT kernel.
+    if (warpRows == 32) {
+      reason += "; ask for 16";
+      return failure();
+    }
+    reason.clear();
+  }
   AttentionKernelConfig config;
   config.kind = AttentionKernelKind::Simt;
   // Vector loads from shared memory: 4 f32 (16 bytes) when both head
@@ -275,8 +320,8 @@ namespace {
 /// Replaces effattn.attention on tensors by a flash-attention gpu.launch on
 /// its buffers.
 struct AttentionToGPU : OpRewritePattern<AttentionOp> {
-  AttentionToGPU(MLIRContext *context, GpuTargetAttr target)
-      : OpRewritePattern(context), target(target) {}
+  AttentionToGPU(MLIRContext *context, GpuTargetAttr target, int64_t warpRows)
+      : OpRewritePattern(context), target(target), warpRows(warpRows) {}
 
   LogicalResult matchAndRewrite(AttentionOp op,
                                 PatternRewriter &rewriter) const override {
@@ -287,8 +332,8 @@ struct AttentionToGPU : OpRewritePattern<AttentionOp> {
       return op.emitOpError("needs static head dimensions D and E on the GPU");
     std::string reason;
     Type elementType = queryType.getElementType();
-    FailureOr<AttentionKernelConfig> config =
-        chooseAttentionKernelConfig(target, d, e, elementType, reason);
+    FailureOr<AttentionKernelConfig> config = chooseAttentionKernelConfig(
+        target, d, e, elementType, reason, warpRows);
     if (failed(config))
       return op.emitOpError("does not fit ")
              << target.getChip() << ": " << reason;
@@ -361,10 +406,12 @@ struct AttentionToGPU : OpRewritePattern<AttentionOp> {
   }
 
   GpuTargetAttr target;
+  int64_t warpRows;
 };
 } // namespace
 
 void mlir::effattn::populateEffAttnToGPUPatterns(RewritePatternSet &patterns,
-                                                 GpuTargetAttr target) {
-  patterns.add<AttentionToGPU>(patterns.getContext(), target);
+                                                 GpuTargetAttr target,
+                                                 int64_t warpRows) {
+  patterns.add<AttentionToGPU>(patterns.getContext(), target, warpRows);
 }

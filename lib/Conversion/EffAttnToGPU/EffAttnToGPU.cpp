@@ -42,11 +42,19 @@ struct ConvertEffAttnToGPUPass
       return signalPassFailure();
     }
 
+    if (attentionWarpRows != 0 && attentionWarpRows != 16 &&
+        attentionWarpRows != 32) {
+      module.emitError("effattn-convert-to-gpu: attention-warp-rows must be "
+                       "0, 16 or 32, not ")
+          << static_cast<int64_t>(attentionWarpRows);
+      return signalPassFailure();
+    }
+
     // What the decompositions of the other ops ask for.
     module->setAttr(kTargetAttrName, target);
 
     RewritePatternSet patterns(&getContext());
-    populateEffAttnToGPUPatterns(patterns, target);
+    populateEffAttnToGPUPatterns(patterns, target, attentionWarpRows);
     GreedyRewriteConfig config;
     config.setRegionSimplificationLevel(GreedySimplifyRegionLevel::Disabled);
     (void)applyPatternsGreedily(module, std::move(patterns), config);

@@ -56,8 +56,8 @@ public:
         fragB(VectorType::get({2, 2}, f16)),
         fragC(VectorType::get({2, 2}, f32)), pair(VectorType::get({2}, f16)) {}
 
-  void build(gpu::LaunchOp launch, Value keyTiles, Value valueTiles,
-             Value maskTile);
+  void build(gpu::LaunchOp launch, Value queryTile, Value keyTiles,
+             Value valueTiles, Value maskTile);
 
 private:
   Value index(int64_t v) { return arith::ConstantIndexOp::create(b, v); }
@@ -68,12 +68,13 @@ private:
     return rhs ? arith::AddIOp::create(b, lhs, index(rhs)).getResult() : lhs;
   }
   /// Starts asynchronous copies (cp.async) of rows [firstRow, firstRow +
-  /// keysPerTile) of a [batch, rows, cols] operand into stage `stage` of a
-  /// padded [2, keysPerTile, cols + 8] f16 tile, 8 halves per copy, zeros
-  /// past M; appends the copies' tokens to `tokens`.
-  void copyTileAsync(Value source, Value batch, Value firstRow, int64_t cols,
-                     Value tiles, Value stage, Value thread,
-                     SmallVectorImpl<Value> &tokens);
+  /// count) of a [batch, rows, cols] operand into a padded [count, cols + 8]
+  /// tile (`tiles[stage]`, or `tiles` itself when `stage` is null), 8
+  /// halves per copy, zeros from row `limit` on; appends the copies' tokens
+  /// to `tokens`.
+  void copyRowsAsync(Value source, Value batch, Value firstRow, int64_t count,
+                     Value limit, int64_t cols, Value tiles, Value stage,
+                     Value thread, SmallVectorImpl<Value> &tokens);
   /// The sum (or max) of `value` over the 4 lanes of a quad.
   Value quadReduce(Value value, bool max);
   /// The B fragments of two adjacent n8 tiles from one ldmatrix.x4 of
@@ -109,33 +110,37 @@ private:
 };
 } // namespace
 
-void MmaKernelBuilder::copyTileAsync(Value source, Value batch, Value firstRow,
-                                     int64_t cols, Value tiles, Value stage,
-                                     Value thread,
+void MmaKernelBuilder::copyRowsAsync(Value source, Value batch, Value firstRow,
+                                     int64_t count, Value limit, int64_t cols,
+                                     Value tiles, Value stage, Value thread,
                                      SmallVectorImpl<Value> &tokens) {
   int64_t width = config.vectorWidth;
   int64_t vectorsPerRow = cols / width;
-  // keysPerTile · cols / 8 copies divide evenly among the threads (cols is a
-  // multiple of 16).
-  int64_t copiesPerThread =
-      config.keysPerTile * vectorsPerRow / config.threadsPerBlock();
-  Value lastRow = arith::SubIOp::create(b, ops.m, index(1));
+  // count · cols / 8 copies divide evenly among the threads (cols is a
+  // multiple of 16, count one of the key tile or the block's rows).
+  int64_t copiesPerThread = count * vectorsPerRow / config.threadsPerBlock();
+  Value lastRow = arith::SubIOp::create(b, limit, index(1));
   for (int64_t i = 0; i < copiesPerThread; ++i) {
     Value copy = add(thread, i * config.threadsPerBlock());
-    Value key = arith::DivUIOp::create(b, copy, index(vectorsPerRow));
+    Value tileRow = arith::DivUIOp::create(b, copy, index(vectorsPerRow));
     Value col = arith::MulIOp::create(
         b, arith::RemUIOp::create(b, copy, index(vectorsPerRow)), index(width));
-    Value row = arith::AddIOp::create(b, firstRow, key);
+    Value row = arith::AddIOp::create(b, firstRow, tileRow);
     Value inRange =
-        arith::CmpIOp::create(b, arith::CmpIPredicate::ult, row, ops.m);
-    // Rows past M read row M - 1 with a source size of 0: zero fill.
+        arith::CmpIOp::create(b, arith::CmpIPredicate::ult, row, limit);
+    // Rows from `limit` on read row limit - 1 with a source size of 0: zero
+    // fill.
     Value sourceRow = arith::MinUIOp::create(b, row, lastRow);
     Value sourceElements =
         arith::SelectOp::create(b, inRange, index(width), index(0));
+    SmallVector<Value, 3> tileIndices;
+    if (stage)
+      tileIndices.push_back(stage);
+    tileIndices.append({tileRow, col});
     tokens.push_back(nvgpu::DeviceAsyncCopyOp::create(
-        b, nvgpu::DeviceAsyncTokenType::get(b.getContext()), tiles,
-        ValueRange{stage, key, col}, source, ValueRange{batch, sourceRow, col},
-        b.getIndexAttr(width), sourceElements, b.getUnitAttr()));
+        b, nvgpu::DeviceAsyncTokenType::get(b.getContext()), tiles, tileIndices,
+        source, ValueRange{batch, sourceRow, col}, b.getIndexAttr(width),
+        sourceElements, b.getUnitAttr()));
   }
 }
 
@@ -150,9 +155,10 @@ Value MmaKernelBuilder::quadReduce(Value value, bool max) {
   return value;
 }
 
-void MmaKernelBuilder::build(gpu::LaunchOp launch, Value keyTiles,
-                             Value valueTiles, Value maskTile) {
+void MmaKernelBuilder::build(gpu::LaunchOp launch, Value queryTile,
+                             Value keyTiles, Value valueTiles, Value maskTile) {
   int64_t d = ops.d, e = ops.e, keysPerTile = config.keysPerTile;
+  int64_t rowTiles = config.rowTilesPerWarp;
   int64_t queryChunks = d / 16, scoreTiles = keysPerTile / 8,
           keyChunks = keysPerTile / 16, outputTiles = e / 8;
 
@@ -165,65 +171,99 @@ void MmaKernelBuilder::build(gpu::LaunchOp launch, Value keyTiles,
   Value g = arith::DivUIOp::create(b, lane, index(4));
   Value t2 = arith::MulIOp::create(b, arith::RemUIOp::create(b, lane, index(4)),
                                    index(2));
-  Value firstRow = arith::AddIOp::create(
-      b, arith::MulIOp::create(b, rowTile, index(config.rowsPerBlock)),
-      arith::MulIOp::create(b, warp, index(16)));
-  // The lane's two rows (g and g + 8 of the warp's 16); rows past N load
-  // row N - 1 and store nothing.
+  Value blockFirstRow =
+      arith::MulIOp::create(b, rowTile, index(config.rowsPerBlock));
+  // The warp's first row within the block's tile.
+  Value warpRow = arith::MulIOp::create(b, warp, index(16 * rowTiles));
+  Value firstRow = arith::AddIOp::create(b, blockFirstRow, warpRow);
+  // The lane's rows: g and g + 8 of each of the warp's m16 tiles, row
+  // 2i + r being g + 8r of tile i. Rows past N load row N - 1 (or zeros)
+  // and store nothing.
   Value lastRow = arith::SubIOp::create(b, ops.n, index(1));
-  SmallVector<Value, 2> rows, rowValid, loadRows;
-  for (int64_t r = 0; r < 2; ++r) {
-    rows.push_back(add(arith::AddIOp::create(b, firstRow, g), 8 * r));
-    rowValid.push_back(
-        arith::CmpIOp::create(b, arith::CmpIPredicate::ult, rows[r], ops.n));
-    loadRows.push_back(arith::MinUIOp::create(b, rows[r], lastRow));
+  SmallVector<Value> rows, rowValid;
+  for (int64_t i = 0; i < rowTiles; ++i) {
+    for (int64_t r = 0; r < 2; ++r) {
+      rows.push_back(
+          add(arith::AddIOp::create(b, firstRow, g), 16 * i + 8 * r));
+      rowValid.push_back(arith::CmpIOp::create(b, arith::CmpIPredicate::ult,
+                                               rows.back(), ops.n));
+    }
   }
 
-  // Q as A fragments, once.
-  SmallVector<Value> query;
-  for (int64_t c = 0; c < queryChunks; ++c) {
-    SmallVector<Value, 8> halves;
-    for (int64_t i = 0; i < 4; ++i) {
-      Value col = add(t2, 16 * c + 8 * (i / 2));
-      Value p = vector::LoadOp::create(b, pair, ops.query,
-                                       ValueRange{batch, loadRows[i % 2], col});
-      for (int64_t h = 0; h < 2; ++h)
-        halves.push_back(vector::ExtractOp::create(b, p, h));
+  // Q as A fragments: loaded once into registers, or staged in shared
+  // memory with the first key tile and loaded per k-step with ldmatrix.x4
+  // (lane l addresses row l & 15, column 8·(l >> 4) of the 16 × 16 block).
+  SmallVector<SmallVector<Value>> queryInRegisters(rowTiles);
+  SmallVector<Value> queryTokens;
+  if (config.queryInSharedMemory) {
+    copyRowsAsync(ops.query, batch, blockFirstRow, config.rowsPerBlock, ops.n,
+                  d, queryTile, /*stage=*/Value(), thread, queryTokens);
+  } else {
+    for (int64_t i = 0; i < rowTiles; ++i) {
+      for (int64_t c = 0; c < queryChunks; ++c) {
+        SmallVector<Value, 8> halves;
+        for (int64_t h = 0; h < 4; ++h) {
+          Value col = add(t2, 16 * c + 8 * (h / 2));
+          Value row = arith::MinUIOp::create(b, rows[2 * i + h % 2], lastRow);
+          Value p = vector::LoadOp::create(b, pair, ops.query,
+                                           ValueRange{batch, row, col});
+          for (int64_t k = 0; k < 2; ++k)
+            halves.push_back(vector::ExtractOp::create(b, p, k));
+        }
+        queryInRegisters[i].push_back(
+            vector::FromElementsOp::create(b, fragA, halves));
+      }
     }
-    query.push_back(vector::FromElementsOp::create(b, fragA, halves));
   }
+  Value queryFragmentRow = arith::AddIOp::create(
+      b, warpRow, arith::RemUIOp::create(b, lane, index(16)));
+  Value queryFragmentCol = arith::MulIOp::create(
+      b, arith::DivUIOp::create(b, lane, index(16)), index(8));
+  auto queryFragment = [&](int64_t i, int64_t c) -> Value {
+    if (!config.queryInSharedMemory)
+      return queryInRegisters[i][c];
+    return nvgpu::LdMatrixOp::create(b, fragA, queryTile,
+                                     ValueRange{add(queryFragmentRow, 16 * i),
+                                                add(queryFragmentCol, 16 * c)},
+                                     /*transpose=*/false, /*numTiles=*/4);
+  };
 
   Value negInf = f32Constant(-std::numeric_limits<float>::infinity());
   Value zeroC = arith::ConstantOp::create(b, fragC, b.getZeroAttr(fragC));
-  SmallVector<Value> init{negInf, negInf, f32Constant(0), f32Constant(0)};
-  init.append(outputTiles, zeroC);
+  // Carried per tile: the running max and sum of each of the lane's rows,
+  // then the accumulator fragments of each row tile.
+  int64_t laneRows = 2 * rowTiles;
+  SmallVector<Value> init(laneRows, negInf);
+  init.append(laneRows, f32Constant(0));
+  init.append(rowTiles * outputTiles, zeroC);
   // Tiles alternate between two shared-memory stages: the copy of tile i+1
   // runs while tile i is multiplied.
-  auto startCopies = [&](Value firstKey, Value stage) {
-    SmallVector<Value> tokens;
-    copyTileAsync(ops.key, batch, firstKey, d, keyTiles, stage, thread, tokens);
-    copyTileAsync(ops.value, batch, firstKey, e, valueTiles, stage, thread,
-                  tokens);
+  auto startCopies = [&](Value firstKey, Value stage, ValueRange extra) {
+    SmallVector<Value> tokens(extra);
+    copyRowsAsync(ops.key, batch, firstKey, keysPerTile, ops.m, d, keyTiles,
+                  stage, thread, tokens);
+    copyRowsAsync(ops.value, batch, firstKey, keysPerTile, ops.m, e, valueTiles,
+                  stage, thread, tokens);
     return nvgpu::DeviceAsyncCreateGroupOp::create(
                b, nvgpu::DeviceAsyncTokenType::get(b.getContext()), tokens)
         .getResult();
   };
-  Value firstGroup = startCopies(index(0), index(0));
+  Value firstGroup = startCopies(index(0), index(0), queryTokens);
   auto tiles = scf::ForOp::create(b, index(0), ops.m, index(keysPerTile), init);
   {
     OpBuilder::InsertionGuard tileGuard(b);
     b.setInsertionPointToStart(tiles.getBody());
     Value firstKey = tiles.getInductionVar();
     ValueRange carried = tiles.getRegionIterArgs();
-    SmallVector<Value, 2> runningMax{carried[0], carried[1]};
-    SmallVector<Value, 2> runningSum{carried[2], carried[3]};
-    SmallVector<Value> acc(carried.drop_front(4));
+    SmallVector<Value> runningMax(carried.take_front(laneRows));
+    SmallVector<Value> runningSum(carried.slice(laneRows, laneRows));
+    SmallVector<Value> acc(carried.drop_front(2 * laneRows));
 
     Value stage = arith::RemUIOp::create(
         b, arith::DivUIOp::create(b, firstKey, index(keysPerTile)), index(2));
     // Prefetch the next tile (zeros past M), then wait for this one.
     Value group = startCopies(add(firstKey, keysPerTile),
-                              arith::SubIOp::create(b, index(1), stage));
+                              arith::SubIOp::create(b, index(1), stage), {});
     // At most one group (the prefetch) still in flight: this tile landed.
     nvgpu::DeviceAsyncWaitOp::create(b, group, b.getI32IntegerAttr(1));
     if (ops.mask)
@@ -232,11 +272,39 @@ void MmaKernelBuilder::build(gpu::LaunchOp launch, Value keyTiles,
     gpu::BarrierOp::create(b);
 
     // S = Q·Kᵀ: B[k][n] = K[8j + n][16c + k], a column pair of one K row.
-    // scores[j][r][h] is row g + 8r, key 8j + 2t + h of the tile.
+    // tileS[i][j] holds rows g, g + 8 of row tile i, keys 8j + 2t + h.
+    // ldmatrix.x4 of K (keys × d, row-major) gives the B fragments of two
+    // key tiles: lane l addresses key 8j + (l & 7) + 8·(l >> 4), column
+    // 16c + 8·((l >> 3) & 1). Each is used by every row tile.
+    Value keyRowInPair = arith::AddIOp::create(
+        b, arith::RemUIOp::create(b, lane, index(8)),
+        arith::MulIOp::create(b, arith::DivUIOp::create(b, lane, index(16)),
+                              index(8)));
+    Value keyColInChunk = arith::MulIOp::create(
+        b,
+        arith::RemUIOp::create(b, arith::DivUIOp::create(b, lane, index(8)),
+                               index(2)),
+        index(8));
+    SmallVector<SmallVector<Value>> tileS(
+        rowTiles, SmallVector<Value>(scoreTiles, zeroC));
+    for (int64_t c = 0; c < queryChunks; ++c) {
+      SmallVector<Value> query;
+      for (int64_t i = 0; i < rowTiles; ++i)
+        query.push_back(queryFragment(i, c));
+      for (int64_t j = 0; j < scoreTiles; j += 2) {
+        auto [b0, b1] =
+            loadBFragmentPair(keyTiles, stage, add(keyRowInPair, 8 * j),
+                              add(keyColInChunk, 16 * c), /*transpose=*/false);
+        for (int64_t i = 0; i < rowTiles; ++i) {
+          tileS[i][j] = mma(query[i], b0, tileS[i][j]);
+          tileS[i][j + 1] = mma(query[i], b1, tileS[i][j + 1]);
+        }
+      }
+    }
+
     // Scores stay unscaled (the scale is positive, so maxima commute with it)
     // and the exponent folds scale·log2(e) and the max into one FMA:
     // p = 2^(s·scale·log2 e - max·scale·log2 e), as FlashAttention does.
-    SmallVector<SmallVector<Value, 4>> scores;
     float exponentScale = ops.scale * static_cast<float>(M_LOG2E);
     Value scale2 = f32Constant(exponentScale);
     // Hidden keys score -2^30 before scaling, not kMaskedScore / scale: with
@@ -248,108 +316,104 @@ void MmaKernelBuilder::build(gpu::LaunchOp launch, Value keyTiles,
     // (found by emulation). A visible key still outweighs a hidden one
     // unless its own unscaled score is below about -2^30.
     Value hiddenScore = f32Constant(kHiddenScore);
-    SmallVector<Value, 2> causalLimit;
-    if (ops.causal)
-      for (int64_t r = 0; r < 2; ++r)
-        causalLimit.push_back(
-            arith::AddIOp::create(b, rows[r], ops.queryOffset));
-    // ldmatrix.x4 of K (keys × d, row-major) gives the B fragments of two
-    // key tiles: lane l addresses key 8j + (l & 7) + 8·(l >> 4), column
-    // 16c + 8·((l >> 3) & 1).
-    Value keyRowInPair = arith::AddIOp::create(
-        b, arith::RemUIOp::create(b, lane, index(8)),
-        arith::MulIOp::create(b, arith::DivUIOp::create(b, lane, index(16)),
-                              index(8)));
-    Value keyColInChunk = arith::MulIOp::create(
-        b,
-        arith::RemUIOp::create(b, arith::DivUIOp::create(b, lane, index(8)),
-                               index(2)),
-        index(8));
-    SmallVector<Value> tileS(scoreTiles, zeroC);
-    for (int64_t j = 0; j < scoreTiles; j += 2) {
-      for (int64_t c = 0; c < queryChunks; ++c) {
-        auto [b0, b1] =
-            loadBFragmentPair(keyTiles, stage, add(keyRowInPair, 8 * j),
-                              add(keyColInChunk, 16 * c), /*transpose=*/false);
-        tileS[j] = mma(query[c], b0, tileS[j]);
-        tileS[j + 1] = mma(query[c], b1, tileS[j + 1]);
-      }
-    }
-    for (int64_t j = 0; j < scoreTiles; ++j) {
-      Value s = tileS[j];
-      SmallVector<Value, 4> tileScores;
-      for (int64_t r = 0; r < 2; ++r) {
-        for (int64_t h = 0; h < 2; ++h) {
-          Value key = add(t2, 8 * j + h);
-          Value score =
-              vector::ExtractOp::create(b, s, ArrayRef<int64_t>{r, h});
-          tileScores.push_back(maskScore(
-              b, ops, score, hiddenScore, firstKey, key,
-              ops.causal ? causalLimit[r] : Value(), maskTile, keysPerTile));
+    // scores[i][j][2r + h]: row g + 8r of row tile i, key 8j + 2t + h.
+    SmallVector<SmallVector<SmallVector<Value, 4>>> scores(rowTiles);
+    for (int64_t i = 0; i < rowTiles; ++i) {
+      for (int64_t j = 0; j < scoreTiles; ++j) {
+        SmallVector<Value, 4> tileScores;
+        for (int64_t r = 0; r < 2; ++r) {
+          Value causalLimit =
+              ops.causal
+                  ? arith::AddIOp::create(b, rows[2 * i + r], ops.queryOffset)
+                        .getResult()
+                  : Value();
+          for (int64_t h = 0; h < 2; ++h) {
+            Value score = vector::ExtractOp::create(b, tileS[i][j],
+                                                    ArrayRef<int64_t>{r, h});
+            tileScores.push_back(maskScore(b, ops, score, hiddenScore, firstKey,
+                                           add(t2, 8 * j + h), causalLimit,
+                                           maskTile, keysPerTile));
+          }
         }
+        scores[i].push_back(tileScores);
       }
-      scores.push_back(tileScores);
     }
 
     // Online softmax per row, over the quad that holds the row.
-    SmallVector<Value, 2> newMax, correction, negatedExponentMax;
-    for (int64_t r = 0; r < 2; ++r) {
-      Value rowMax = runningMax[r];
-      for (ArrayRef<Value> tileScores : scores)
+    SmallVector<Value> newMax, correction, negatedExponentMax;
+    for (int64_t row = 0; row < laneRows; ++row) {
+      int64_t i = row / 2, r = row % 2;
+      Value rowMax = runningMax[row];
+      for (ArrayRef<Value> tileScores : scores[i])
         for (int64_t h = 0; h < 2; ++h)
           rowMax = arith::MaximumFOp::create(b, rowMax, tileScores[2 * r + h]);
       newMax.push_back(quadReduce(rowMax, /*max=*/true));
       correction.push_back(math::Exp2Op::create(
-          b,
-          arith::MulFOp::create(
-              b, arith::SubFOp::create(b, runningMax[r], newMax[r]), scale2)));
+          b, arith::MulFOp::create(
+                 b, arith::SubFOp::create(b, runningMax[row], newMax[row]),
+                 scale2)));
       negatedExponentMax.push_back(
-          arith::MulFOp::create(b, newMax[r], f32Constant(-exponentScale)));
-      runningSum[r] = arith::MulFOp::create(b, runningSum[r], correction[r]);
+          arith::MulFOp::create(b, newMax[row], f32Constant(-exponentScale)));
+      runningSum[row] =
+          arith::MulFOp::create(b, runningSum[row], correction[row]);
     }
-    SmallVector<SmallVector<Value, 4>> weights;
-    for (ArrayRef<Value> tileScores : scores) {
-      SmallVector<Value, 4> tileWeights;
-      for (int64_t r = 0; r < 2; ++r) {
-        for (int64_t h = 0; h < 2; ++h) {
-          Value w = math::Exp2Op::create(
-              b, math::FmaOp::create(b, tileScores[2 * r + h], scale2,
-                                     negatedExponentMax[r]));
-          runningSum[r] = arith::AddFOp::create(b, runningSum[r], w);
-          tileWeights.push_back(arith::TruncFOp::create(b, f16, w));
+    // weights[i][j]: the f16 weights of scores[i][j].
+    SmallVector<SmallVector<SmallVector<Value, 4>>> weights(rowTiles);
+    for (int64_t i = 0; i < rowTiles; ++i) {
+      for (ArrayRef<Value> tileScores : scores[i]) {
+        SmallVector<Value, 4> tileWeights;
+        for (int64_t r = 0; r < 2; ++r) {
+          int64_t row = 2 * i + r;
+          for (int64_t h = 0; h < 2; ++h) {
+            Value w = math::Exp2Op::create(
+                b, math::FmaOp::create(b, tileScores[2 * r + h], scale2,
+                                       negatedExponentMax[row]));
+            runningSum[row] = arith::AddFOp::create(b, runningSum[row], w);
+            tileWeights.push_back(arith::TruncFOp::create(b, f16, w));
+          }
         }
+        weights[i].push_back(tileWeights);
       }
-      weights.push_back(tileWeights);
+      Value rescale = vector::FromElementsOp::create(
+          b, fragC,
+          ValueRange{correction[2 * i], correction[2 * i],
+                     correction[2 * i + 1], correction[2 * i + 1]});
+      for (int64_t j = 0; j < outputTiles; ++j) {
+        Value &a = acc[i * outputTiles + j];
+        a = arith::MulFOp::create(b, a, rescale);
+      }
     }
-    Value rescale = vector::FromElementsOp::create(
-        b, fragC,
-        ValueRange{correction[0], correction[0], correction[1], correction[1]});
-    for (Value &a : acc)
-      a = arith::MulFOp::create(b, a, rescale);
 
     // O += P·V: the score fragments of key tiles 2k and 2k + 1 are the A
     // fragment of key chunk k. ldmatrix.x4.trans of V (keys × e) gives the
-    // B fragments of two value tiles: lane l addresses key 16k + (l & 15),
-    // column 8j + 8·(l >> 4).
+    // B fragments of two value tiles, used by every row tile: lane l
+    // addresses key 16k + (l & 15), column 8j + 8·(l >> 4).
     Value valueRowInChunk = arith::RemUIOp::create(b, lane, index(16));
     Value valueColInPair = arith::MulIOp::create(
         b, arith::DivUIOp::create(b, lane, index(16)), index(8));
     for (int64_t k = 0; k < keyChunks; ++k) {
-      SmallVector<Value, 8> halves;
-      for (int64_t half = 0; half < 2; ++half)
-        llvm::append_range(halves, weights[2 * k + half]);
-      Value p = vector::FromElementsOp::create(b, fragA, halves);
+      SmallVector<Value> p;
+      for (int64_t i = 0; i < rowTiles; ++i) {
+        SmallVector<Value, 8> halves;
+        for (int64_t half = 0; half < 2; ++half)
+          llvm::append_range(halves, weights[i][2 * k + half]);
+        p.push_back(vector::FromElementsOp::create(b, fragA, halves));
+      }
       for (int64_t j = 0; j < outputTiles; j += 2) {
         auto [b0, b1] =
             loadBFragmentPair(valueTiles, stage, add(valueRowInChunk, 16 * k),
                               add(valueColInPair, 8 * j),
                               /*transpose=*/true);
-        acc[j] = mma(p, b0, acc[j]);
-        acc[j + 1] = mma(p, b1, acc[j + 1]);
+        for (int64_t i = 0; i < rowTiles; ++i) {
+          Value &a0 = acc[i * outputTiles + j];
+          Value &a1 = acc[i * outputTiles + j + 1];
+          a0 = mma(p[i], b0, a0);
+          a1 = mma(p[i], b1, a1);
+        }
       }
     }
-    SmallVector<Value> yielded{newMax[0], newMax[1], runningSum[0],
-                               runningSum[1]};
+    SmallVector<Value> yielded(newMax);
+    yielded.append(runningSum);
     yielded.append(acc);
     // Everyone is done with this stage before the next prefetch refills it.
     gpu::BarrierOp::create(b);
@@ -359,14 +423,16 @@ void MmaKernelBuilder::build(gpu::LaunchOp launch, Value keyTiles,
   nvgpu::DeviceAsyncWaitOp::create(b, firstGroup, b.getI32IntegerAttr(0));
 
   // result = O / l for rows below N: a row's sum is spread over its quad.
-  for (int64_t r = 0; r < 2; ++r) {
+  for (int64_t row = 0; row < laneRows; ++row) {
+    int64_t i = row / 2, r = row % 2;
     Value inverse = arith::DivFOp::create(
-        b, f32Constant(1), quadReduce(tiles.getResult(2 + r), /*max=*/false));
-    auto store = scf::IfOp::create(b, rowValid[r], /*withElse=*/false);
+        b, f32Constant(1),
+        quadReduce(tiles.getResult(laneRows + row), /*max=*/false));
+    auto store = scf::IfOp::create(b, rowValid[row], /*withElse=*/false);
     OpBuilder::InsertionGuard storeGuard(b);
     b.setInsertionPointToStart(store.thenBlock());
     for (int64_t j = 0; j < outputTiles; ++j) {
-      Value o = tiles.getResult(4 + j);
+      Value o = tiles.getResult(2 * laneRows + i * outputTiles + j);
       SmallVector<Value, 2> halves;
       for (int64_t h = 0; h < 2; ++h)
         halves.push_back(arith::TruncFOp::create(
@@ -376,7 +442,7 @@ void MmaKernelBuilder::build(gpu::LaunchOp launch, Value keyTiles,
                 inverse)));
       vector::StoreOp::create(
           b, vector::FromElementsOp::create(b, pair, halves), ops.result,
-          ValueRange{batch, rows[r], add(t2, 8 * j)});
+          ValueRange{batch, rows[row], add(t2, 8 * j)});
     }
   }
   gpu::TerminatorOp::create(b);
@@ -407,11 +473,14 @@ void mlir::effattn::buildMmaAttentionKernel(
     return view;
   };
   Type f16 = ops.elementType;
+  Value queryTile = config.queryInSharedMemory
+                        ? carve({config.rowsPerBlock, ops.d + kRowPadding}, f16)
+                        : Value();
   Value keyTiles = carve({2, config.keysPerTile, ops.d + kRowPadding}, f16);
   Value valueTiles = carve({2, config.keysPerTile, ops.e + kRowPadding}, f16);
   Value maskTile =
       ops.mask ? carve({config.keysPerTile}, b.getF32Type()) : Value();
   assert(offset <= config.sharedMemoryBytes && "the model's budget is short");
   MmaKernelBuilder(b, config, ops)
-      .build(launch, keyTiles, valueTiles, maskTile);
+      .build(launch, queryTile, keyTiles, valueTiles, maskTile);
 }

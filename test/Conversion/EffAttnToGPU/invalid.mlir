@@ -1,7 +1,10 @@
 // RUN: effattn-opt %s --split-input-file --verify-diagnostics --effattn-convert-to-gpu
 // RUN: not effattn-opt %s --split-input-file --effattn-convert-to-gpu=gpu=sm_70 2>&1 | FileCheck %s
+// RUN: not effattn-opt %s --split-input-file --effattn-convert-to-gpu=attention-warp-rows=24 2>&1 | FileCheck %s --check-prefix=WARP-ROWS
+// RUN: not effattn-opt %s --split-input-file --effattn-convert-to-gpu=attention-warp-rows=32 2>&1 | FileCheck %s --check-prefix=WIDE
 
 // CHECK: error: effattn-convert-to-gpu: unknown gpu 'sm_70' (expected one of sm_80, sm_90)
+// WARP-ROWS: error: effattn-convert-to-gpu: attention-warp-rows must be 0, 16 or 32, not 24
 
 /// Tiles that do not fit the target's budgets are compile-time errors that
 /// say what to shrink, never launch failures.
@@ -28,4 +31,14 @@ func.func @dynamic_head(%q: tensor<4x?xf32>, %v: tensor<4x8xf32>, %o: tensor<4x8
   // expected-error @+1 {{'effattn.attention' op needs static head dimensions D and E on the GPU}}
   %r = effattn.attention ins(%q, %q, %v : tensor<4x?xf32>, tensor<4x?xf32>, tensor<4x8xf32>) outs(%o : tensor<4x8xf32>) -> tensor<4x8xf32>
   return %r : tensor<4x8xf32>
+}
+
+// -----
+
+/// Wide heads fit the tensor-core kernel's registers with 16 query rows per
+/// warp (by default), not with 32 when those are asked for.
+// WIDE: error: 'effattn.attention' op does not fit sm_90: 32 query rows per warp need about 320 registers per thread on tensor cores, more than the target's 255; ask for 16
+func.func @wide_heads(%q: tensor<2x64x320xf16>, %v: tensor<2x64x256xf16>, %o: tensor<2x64x256xf16>) -> tensor<2x64x256xf16> {
+  %r = effattn.attention ins(%q, %q, %v : tensor<2x64x320xf16>, tensor<2x64x320xf16>, tensor<2x64x256xf16>) outs(%o : tensor<2x64x256xf16>) -> tensor<2x64x256xf16>
+  return %r : tensor<2x64x256xf16>
 }

@@ -46,6 +46,12 @@ struct AttentionKernelConfig {
   int64_t threads;
   int64_t keysPerTile;
   int64_t keysPerChunk;
+  /// Tensor cores: m16 tiles of query rows per warp (each warp's K and V
+  /// fragments feed this many mma.sync), and whether the block's query rows
+  /// sit in shared memory (reloaded per k-step with ldmatrix) rather than in
+  /// registers for the whole kernel.
+  int64_t rowTilesPerWarp = 1;
+  bool queryInSharedMemory = false;
   /// Shared memory of one block, in bytes.
   int64_t sharedMemoryBytes;
   /// Estimated 32-bit registers per thread.
@@ -61,17 +67,21 @@ constexpr int64_t kStaticSharedMemoryLimit = 48 * 1024;
 /// Chooses the attention kernel and its tiles for head dimensions `d`
 /// (query/key) and `e` (value) of `elementType` on `target`: tensor cores
 /// when the element type, the target and the budgets allow, else SIMT.
-/// Fails with `reason` (which tile to shrink or which dimension is too
-/// large) when no tiling fits the target's budgets.
+/// `warpRows` (16 or 32; 0 for the model's choice) sets the query rows per
+/// warp of the tensor-core kernel. Fails with `reason` (which tile to shrink
+/// or which dimension is too large) when no tiling fits the target's
+/// budgets.
 FailureOr<AttentionKernelConfig>
 chooseAttentionKernelConfig(GpuTargetAttr target, int64_t d, int64_t e,
-                            Type elementType, std::string &reason);
+                            Type elementType, std::string &reason,
+                            int64_t warpRows = 0);
 
 /// Adds the patterns that replace effattn ops on tensors by gpu.launch ops
 /// on their buffers (bufferization.to_buffer / to_tensor around them), with
-/// tiles chosen for `target`.
+/// tiles chosen for `target` (`warpRows` as for
+/// chooseAttentionKernelConfig).
 void populateEffAttnToGPUPatterns(RewritePatternSet &patterns,
-                                  GpuTargetAttr target);
+                                  GpuTargetAttr target, int64_t warpRows = 0);
 
 /// Adds the pattern that lowers bf16 nvgpu.mma.sync m16n8k16 (into f32),
 /// which convert-nvgpu-to-nvvm does not cover, to nvvm.mma.sync.

@@ -1,0 +1,37 @@
+// RUN: effattn-opt %s --effattn-convert-to-gpu | FileCheck %s --check-prefixes=CHECK,W16
+// RUN: effattn-opt %s --effattn-convert-to-gpu=attention-warp-rows=32 | FileCheck %s --check-prefixes=CHECK,W32
+
+/// The tensor-core attention kernel (f16, D = E = 128 on sm_90, N known at
+/// run time): 4 warps, K and V tiles of 32 keys in two stages of dynamic
+/// shared memory, rows padded to 136 halves. With 16 query rows per warp (the default) a block
+/// takes 64 rows and each warp keeps its Q fragments in registers; with 32
+/// (two m16 tiles per warp, sharing each K and V fragment) a block takes 128
+/// rows, and the block's queries (128 × 136 halves) are staged in the same
+/// shared memory by the first group of cp.async copies and reloaded per
+/// k-step with ldmatrix.
+
+// CHECK-LABEL: func.func @half(
+// W16-DAG:     %[[ROWS:.+]] = arith.constant 64 : index
+// W32-DAG:     %[[ROWS:.+]] = arith.constant 128 : index
+// W16-DAG:     %[[SMEM:.+]] = arith.constant 34944 : i32
+// W32-DAG:     %[[SMEM:.+]] = arith.constant 69760 : i32
+// CHECK:       %[[TILES:.+]] = arith.ceildivui %{{.+}}, %[[ROWS]] : index
+// CHECK:       gpu.launch {{.*}} threads({{.*}}) in ({{.*}} = %c128, {{.*}}) dynamic_shared_memory_size %[[SMEM]]
+// CHECK:         %[[BASE:.+]] = gpu.dynamic_shared_memory
+// W32:           %[[QT:.+]] = memref.view %[[BASE]][%c0][] {{.*}} to memref<128x136xf16, #gpu.address_space<workgroup>>
+// CHECK:         %[[KT:.+]] = memref.view %[[BASE]]{{.*}} to memref<2x32x136xf16, #gpu.address_space<workgroup>>
+// CHECK:         %[[VT:.+]] = memref.view %[[BASE]]{{.*}} to memref<2x32x136xf16, #gpu.address_space<workgroup>>
+// W16-NOT:       memref.view
+// W32-COUNT-16:  nvgpu.device_async_copy {{.*}}, %[[QT]][
+// CHECK:         nvgpu.device_async_create_group
+// CHECK:         scf.for
+// W32:             nvgpu.ldmatrix %[[QT]]
+// CHECK:           nvgpu.ldmatrix %[[KT]]
+// CHECK:           nvgpu.mma.sync
+// CHECK:           nvgpu.ldmatrix %[[VT]]{{.*}} {numTiles = 4 : i32, transpose = true}
+// CHECK:           gpu.barrier
+// CHECK:           scf.yield
+func.func @half(%q: tensor<2x?x128xf16>, %k: tensor<2x130x128xf16>, %v: tensor<2x130x128xf16>, %o: tensor<2x?x128xf16>) -> tensor<2x?x128xf16> {
+  %r = effattn.attention ins(%q, %k, %v : tensor<2x?x128xf16>, tensor<2x130x128xf16>, tensor<2x130x128xf16>) outs(%o : tensor<2x?x128xf16>) -> tensor<2x?x128xf16>
+  return %r : tensor<2x?x128xf16>
+}
