@@ -267,6 +267,85 @@ func.func @wide(%a: tensor<16x{k}xi8>, %b: tensor<16x{k}xi8>) -> tensor<16x16xi3
     np.testing.assert_array_equal(got, exact.astype(np.int32))
 
 
+def reduction_function(name, shape, element, out_shape, acc, maps, iterators, init,
+                       body):
+    """`func.func @<name>(x) -> out`: a linalg.generic reducing x
+    (`shape` of `element`) into an output (`out_shape` of `acc`) filled with
+    `init`; `body` computes %r from %x_ and %acc."""
+    in_type = f"tensor<{'x'.join(map(str, shape))}x{element}>"
+    out_type = f"tensor<{''.join(f'{size}x' for size in out_shape)}{acc}>"
+    return f"""func.func @{name}(%x: {in_type}) -> {out_type} {{
+  %init = arith.constant {init} : {acc}
+  %e = tensor.empty() : {out_type}
+  %o = linalg.fill ins(%init : {acc}) outs(%e : {out_type}) -> {out_type}
+  %r = linalg.generic {{indexing_maps = [{maps}], iterator_types = [{iterators}]}} ins(%x : {in_type}) outs(%o : {out_type}) {{
+  ^bb0(%x_: {element}, %acc: {acc}):
+    {body}
+    linalg.yield %r : {acc}
+  }} -> {out_type}
+  return %r : {out_type}
+}}
+"""
+
+
+ROWS = 'affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i)>'
+REDUCTIONS = "".join([
+    reduction_function("row_sums", (3, 5000), "f32", (3,), "f32", ROWS,
+                       '"parallel", "reduction"', "0.0",
+                       "%r = arith.addf %acc, %x_ : f32"),
+    reduction_function("column_max", (4000, 5), "f32", (5,), "f32",
+                       'affine_map<(j, i) -> (i, j)>, affine_map<(j, i) -> (j)>',
+                       '"parallel", "reduction"', "0xFF800000",
+                       "%r = arith.maximumf %acc, %x_ : f32"),
+    reduction_function("count_positive", (2, 70000), "i32", (2,), "i64", ROWS,
+                       '"parallel", "reduction"', "0",
+                       "%c0 = arith.constant 0 : i32\n"
+                       "    %p = arith.cmpi sgt, %x_, %c0 : i32\n"
+                       "    %w = arith.extui %p : i1 to i64\n"
+                       "    %r = arith.addi %acc, %w : i64"),
+    reduction_function("row_xor", (3, 2000), "i32", (3,), "i32", ROWS,
+                       '"parallel", "reduction"', "0",
+                       "%r = arith.xori %acc, %x_ : i32"),
+    reduction_function("block_min", (3, 40, 60), "f32", (3,), "f32",
+                       'affine_map<(i, j, k) -> (i, j, k)>, affine_map<(i, j, k) -> (i)>',
+                       '"parallel", "reduction", "reduction"', "0x7F800000",
+                       "%r = arith.minimumf %acc, %x_ : f32"),
+    reduction_function("total", (300, 50), "i32", (), "i64",
+                       'affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> ()>',
+                       '"reduction", "reduction"', "0",
+                       "%w = arith.extsi %x_ : i32 to i64\n"
+                       "    %r = arith.addi %acc, %w : i64"),
+])
+
+
+@ON_GPU_AND_EMULATED
+def test_gpu_long_reductions_match_numpy(emulated):
+    """Few outputs with long reductions run a block of threads per output
+    (strided partial values, then a tree in shared memory): sums, maxima,
+    minima over two loops, counts, xor, a full reduction into a 0-d output,
+    along contiguous and strided dimensions; exact but for the float sum's
+    order of additions."""
+    rng = np.random.default_rng(12)
+    module = effattn.compile(REDUCTIONS, target=TARGET, module_name="gpu_reductions",
+                             emulate_gpu=emulated)
+
+    def run(name, x):
+        return run_on_gpu(getattr(module, name), x, emulated=emulated)
+    x = rng.standard_normal((3, 5000)).astype(np.float32)
+    np.testing.assert_allclose(run("row_sums", x), x.astype(np.float64).sum(1),
+                               rtol=1e-5, atol=1e-4)
+    x = rng.standard_normal((4000, 5)).astype(np.float32)
+    np.testing.assert_array_equal(run("column_max", x), x.max(0))
+    x = rng.integers(-100, 100, (2, 70000)).astype(np.int32)
+    np.testing.assert_array_equal(run("count_positive", x), (x > 0).sum(1))
+    x = rng.integers(-2**31, 2**31, (3, 2000), dtype=np.int64).astype(np.int32)
+    np.testing.assert_array_equal(run("row_xor", x), np.bitwise_xor.reduce(x, axis=1))
+    x = rng.standard_normal((3, 40, 60)).astype(np.float32)
+    np.testing.assert_array_equal(run("block_min", x), x.min((1, 2)))
+    x = rng.integers(-2**31, 2**31, (300, 50), dtype=np.int64).astype(np.int32)
+    assert int(run("total", x)) == int(x.astype(np.int64).sum())
+
+
 @ON_GPU_AND_EMULATED
 @pytest.mark.parametrize(
     "batch,n,d,e,block,num_blocks,per_row,mode,masked,first,diagonal", [

@@ -104,8 +104,13 @@ def EffAttnGPUMapLinalgPass : Pass<"effattn-gpu-map-linalg", "ModuleOp"> {
     (`nvgpu.mma.sync`, 4 warps, slices of 32 along K) for f16 operands into
     f32 and i8 operands into i32 where the target has the mma shape (i8 sums
     by chunks of 2^16 along K, which cannot saturate, added with wrapping
-    adds), else on 16 × 16 threads with FMAs, slices of 16 along K. An op with
-    no parallel loop (a full reduction, a 0-d fill) runs in a kernel of one
+    adds), else on 16 × 16 threads with FMAs, slices of 16 along K. On a
+    `#effattn.gpu` target, a reduction with one commutative combiner (add,
+    mul, max, min, and, or, xor) and static sizes whose outputs are too few
+    to keep a thread per output busy (MRA's top-k counts, a softmax over
+    long rows, a full reduction) runs a block of threads per output
+    element: strided partial values, then a tree in shared memory. Any
+    other op with no parallel loop (a 0-d fill) runs in a kernel of one
     thread. Copies between strided views become kernels too; contiguous
     copies stay `memref.copy` for `effattn-gpu-device-buffers`. A
     `scf.forall` over buffers (a decomposition's per-row loop) becomes one

@@ -15,6 +15,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "LinalgKernels.h"
 #include "ContractionKernel.h"
 #include "SerialKernels.h"
 
@@ -79,10 +80,9 @@ static FailureOr<linalg::GenericOp> hoistParallelLoops(RewriterBase &rewriter,
   return linalg::interchangeGenericOp(rewriter, *generic, order);
 }
 
-/// Returns the indices of `map` (of a generic's operand) at loop indices
-/// `ivs`.
-static SmallVector<Value> applyIndexingMap(OpBuilder &b, Location loc,
-                                           AffineMap map, ValueRange ivs) {
+SmallVector<Value> mlir::effattn::applyIndexingMap(OpBuilder &b, Location loc,
+                                                   AffineMap map,
+                                                   ValueRange ivs) {
   SmallVector<Value> indices;
   for (AffineExpr expr : map.getResults()) {
     if (auto dim = dyn_cast<AffineDimExpr>(expr)) {
@@ -93,6 +93,42 @@ static SmallVector<Value> applyIndexingMap(OpBuilder &b, Location loc,
         b, loc, AffineMap::get(map.getNumDims(), 0, expr), ivs));
   }
   return indices;
+}
+
+SmallVector<Value> mlir::effattn::emitGenericBody(OpBuilder &b, Location loc,
+                                                  linalg::GenericOp op,
+                                                  ValueRange ivs,
+                                                  ValueRange accumulators) {
+  IRMapping mapping;
+  Block &body = op.getRegion().front();
+  for (OpOperand *input : op.getDpsInputOperands()) {
+    Value arg = body.getArgument(input->getOperandNumber());
+    if (!isa<MemRefType>(input->get().getType())) {
+      mapping.map(arg, input->get()); // A scalar operand.
+      continue;
+    }
+    mapping.map(arg, memref::LoadOp::create(
+                         b, loc, input->get(),
+                         applyIndexingMap(
+                             b, loc, op.getMatchingIndexingMap(input), ivs)));
+  }
+  for (auto [arg, value] : llvm::zip(
+           body.getArguments().take_back(accumulators.size()), accumulators))
+    mapping.map(arg, value);
+  for (Operation &bodyOp : body.without_terminator()) {
+    if (auto index = dyn_cast<linalg::IndexOp>(bodyOp)) {
+      mapping.map(index.getResult(), ivs[index.getDim()]);
+      continue;
+    }
+    // linalg.index in nested regions (an scf.if of the body).
+    b.clone(bodyOp, mapping)->walk([&](linalg::IndexOp index) {
+      index.replaceAllUsesWith(ivs[index.getDim()]);
+      index.erase();
+    });
+  }
+  return llvm::map_to_vector(
+      body.getTerminator()->getOperands(),
+      [&](Value value) { return mapping.lookupOrDefault(value); });
 }
 
 /// Returns true if the outputs of `op` are indexed by its parallel loops
@@ -141,48 +177,13 @@ static scf::ParallelOp buildThreadLoops(RewriterBase &rewriter,
         applyIndexingMap(rewriter, loc, op.getMatchingIndexingMap(&init),
                          ivs)));
 
-  // The body at full loop indices `all`, on accumulators `accumulators`.
-  auto emitBody = [&](OpBuilder &b, ValueRange all,
-                      ValueRange accumulators) -> SmallVector<Value> {
-    IRMapping mapping;
-    Block &body = op.getRegion().front();
-    for (OpOperand *input : op.getDpsInputOperands()) {
-      Value arg = body.getArgument(input->getOperandNumber());
-      if (!isa<MemRefType>(input->get().getType())) {
-        mapping.map(arg, input->get()); // A scalar operand.
-        continue;
-      }
-      mapping.map(arg, memref::LoadOp::create(
-                           b, loc, input->get(),
-                           applyIndexingMap(
-                               b, loc, op.getMatchingIndexingMap(input), all)));
-    }
-    for (auto [arg, value] : llvm::zip(
-             body.getArguments().take_back(accumulators.size()), accumulators))
-      mapping.map(arg, value);
-    for (Operation &bodyOp : body.without_terminator()) {
-      if (auto index = dyn_cast<linalg::IndexOp>(bodyOp)) {
-        mapping.map(index.getResult(), all[index.getDim()]);
-        continue;
-      }
-      // linalg.index in nested regions (an scf.if of the body).
-      b.clone(bodyOp, mapping)->walk([&](linalg::IndexOp index) {
-        index.replaceAllUsesWith(all[index.getDim()]);
-        index.erase();
-      });
-    }
-    return llvm::map_to_vector(
-        body.getTerminator()->getOperands(),
-        [&](Value value) { return mapping.lookupOrDefault(value); });
-  };
-
   // The reductions, innermost last.
   std::function<SmallVector<Value>(OpBuilder &, unsigned, SmallVector<Value>,
                                    ValueRange)>
       reduce = [&](OpBuilder &b, unsigned dim, SmallVector<Value> all,
                    ValueRange accumulators) -> SmallVector<Value> {
     if (dim == lbs.size())
-      return emitBody(b, all, accumulators);
+      return emitGenericBody(b, loc, op, all, accumulators);
     auto loop = scf::ForOp::create(
         b, loc, lbs[dim], ubs[dim], steps[dim], accumulators,
         [&](OpBuilder &nb, Location, Value iv, ValueRange iterArgs) {
@@ -270,6 +271,10 @@ static LogicalResult mapLinalgOps(RewriterBase &rewriter, ModuleOp module,
           "cannot be written as a linalg.generic for the GPU");
     // GEMMs: blocked, through shared memory.
     if (succeeded(buildContractionKernel(rewriter, *generic, target)))
+      continue;
+    // Few outputs with long reductions: a block of threads per output.
+    if (outputsFollowParallelLoops(*generic) &&
+        succeeded(buildReductionKernel(rewriter, *generic, target, blockSize)))
       continue;
     // Without parallel loops, or with an output indexed by a reduction loop
     // (no thread owns an output element), the op runs in one thread.

@@ -402,3 +402,57 @@ func.func @half_into_half(%a: memref<70x40xf16>, %b: memref<40x50xf16>, %c: memr
   return
 }
 }
+
+// -----
+
+/// Few outputs with long reductions (on a #effattn.gpu target): a block of
+/// threads per output element. Thread t combines steps t, t + 256, ... from
+/// the neutral element (0 for addf), the block combines its 256 partial sums
+/// as a tree in shared memory (8 levels, a barrier after each) and thread 0
+/// adds the result to the output element. Many outputs with short
+/// reductions keep a thread per output.
+// CHECK: memref.global "private" @__effattn_reduction : memref<256xf32, #gpu.address_space<workgroup>>
+// CHECK-LABEL: func.func @long_row_sums
+// CHECK-SAME: %[[X:[a-zA-Z0-9_]+]]: memref<3x5000xf32>, %[[O:[a-zA-Z0-9_]+]]: memref<3xf32>
+// CHECK-DAG: %[[ZERO:.+]] = arith.constant 0.000000e+00 : f32
+// CHECK-DAG: %[[C3:.+]] = arith.constant 3 : index
+// CHECK-DAG: %[[C256:.+]] = arith.constant 256 : index
+// CHECK-DAG: %[[C5000:.+]] = arith.constant 5000 : index
+// CHECK: gpu.launch blocks(%[[ROW:.+]], %{{.+}}, %{{.+}}) in (%{{.+}} = %[[C3]], {{.*}}) threads(%[[T:.+]], %{{.+}}, %{{.+}}) in (%{{.+}} = %[[C256]],
+// CHECK: %[[PART:.+]] = scf.for %[[J:.+]] = %[[T]] to %[[C5000]] step %[[C256]] iter_args(%[[ACC:.+]] = %[[ZERO]]) -> (f32) {
+// CHECK:   %[[V:.+]] = memref.load %[[X]][%[[ROW]], %[[J]]]
+// CHECK:   arith.addf %[[ACC]], %[[V]] : f32
+// CHECK: %[[SHARED:.+]] = memref.get_global @__effattn_reduction
+// CHECK: memref.store %[[PART]], %[[SHARED]][%[[T]]]
+// CHECK: gpu.barrier
+// CHECK-COUNT-8: gpu.barrier
+// CHECK-NOT: gpu.barrier
+// CHECK: %[[FIRST:.+]] = arith.cmpi eq, %[[T]], %{{.+}} : index
+// CHECK: scf.if %[[FIRST]] {
+// CHECK:   %[[INIT:.+]] = memref.load %[[O]][%[[ROW]]]
+// CHECK:   %[[TOTAL:.+]] = memref.load %[[SHARED]][%{{.+}}]
+// CHECK:   %[[SUM:.+]] = arith.addf %[[INIT]], %[[TOTAL]] : f32
+// CHECK:   memref.store %[[SUM]], %[[O]][%[[ROW]]]
+// CHECK-LABEL: func.func @short_sums
+// CHECK-NOT: gpu.barrier
+// CHECK: scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args
+// CHECK-NOT: gpu.barrier
+// CHECK: return
+module attributes {effattn.target = #effattn.gpu<chip = "sm_90", features = "+ptx80", sm_count = 132, warp_size = 32, max_threads_per_block = 1024, shared_memory_per_block = 232448, shared_memory_per_sm = 233472, registers_per_sm = 65536, max_registers_per_thread = 255, mma_shapes = []>} {
+func.func @long_row_sums(%x: memref<3x5000xf32>, %o: memref<3xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i)>], iterator_types = ["parallel", "reduction"]} ins(%x : memref<3x5000xf32>) outs(%o : memref<3xf32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %s = arith.addf %acc, %a : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+func.func @short_sums(%x: memref<262144x32xf32>, %o: memref<262144xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i)>], iterator_types = ["parallel", "reduction"]} ins(%x : memref<262144x32xf32>) outs(%o : memref<262144xf32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %s = arith.addf %acc, %a : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+}
