@@ -156,6 +156,9 @@ GEMM_CASES = {
     "int8": ((50, 30, 100), "i8", "mk", "kn"),
     "int8_transposed": ((50, 30, 70), "i8", "km", "nk"),
     "int8_aligned": ((70, 40, 64), "i8", "mk", "nk"),
+    # A small C behind a long K: split over blocks whose sums add atomically.
+    "long_k": ((64, 48, 4100), "f32", "mk", "kn"),
+    "long_k_half": ((20, 70, 2100), "f16", "km", "kn"),
 }
 
 #: kind -> (MLIR element type of A and B, of C, its zero).
@@ -217,8 +220,9 @@ def test_gpu_contractions_match_numpy(emulated):
     """The blocked GEMM kernels on edges of every kind: partial tiles, K not
     a multiple of the slices' depth, operands read transposed or broadcast,
     slices staged as 16-byte vectors (interior, aligned rows) or element by
-    element; f32 on the SIMT kernel, f16 and bf16 into f32 and i8 into i32
-    (exact) on tensor cores."""
+    element, K split over blocks (a ragged last split); f32 on the SIMT
+    kernel, f16 and bf16 into f32 and i8 into i32 (exact) on tensor
+    cores."""
     rng = np.random.default_rng(8)
     module = effattn.compile(GEMMS, target=TARGET, module_name="gpu_gemms",
                              emulate_gpu=emulated)
@@ -243,8 +247,9 @@ def test_gpu_contractions_match_numpy(emulated):
 def test_gpu_int8_matmul_wraps_like_linalg(emulated):
     """i8 mma.sync saturates its i32 sums where linalg wraps them: the
     tensor-core kernel sums K in chunks that cannot saturate and adds them
-    with wrapping adds, so sums past 2^31 (K > 2^17 products of -128 · -128)
-    are exact modulo 2^32."""
+    with wrapping adds (here two K splits of two chunks each, added
+    atomically), so sums past 2^31 (K > 2^17 products of -128 · -128) are
+    exact modulo 2^32."""
     k = 140032
     source = f"""
 func.func @wide(%a: tensor<16x{k}xi8>, %b: tensor<16x{k}xi8>) -> tensor<16x16xi32> {{

@@ -104,7 +104,9 @@ def EffAttnGPUMapLinalgPass : Pass<"effattn-gpu-map-linalg", "ModuleOp"> {
     (`nvgpu.mma.sync`, 4 warps, slices of 32 along K) for f16 operands into
     f32 and i8 operands into i32 where the target has the mma shape (i8 sums
     by chunks of 2^16 along K, which cannot saturate, added with wrapping
-    adds), else on 16 × 16 threads with FMAs, slices of 16 along K. On a
+    adds), else on 16 × 16 threads with FMAs, slices of 16 along K; when
+    its tiles are too few for the target's SMs and K is long, K is split
+    over blocks that add their sums to C atomically. On a
     `#effattn.gpu` target, a reduction with one commutative combiner (add,
     mul, max, min, and, or, xor) and static sizes whose outputs are too few
     to keep a thread per output busy (MRA's top-k counts, a softmax over

@@ -47,6 +47,8 @@ static constexpr int64_t kThreadsPerSide = 16;
 static constexpr int64_t kElementsPerThread = 4;
 static constexpr int64_t kTile = kThreadsPerSide * kElementsPerThread;
 static constexpr int64_t kDepth = 16;
+/// The least K a block of a split contraction sums.
+static constexpr int64_t kMinSplitDepth = 512;
 
 Value ContractionKernelBuilder::index(int64_t v) {
   return arith::ConstantIndexOp::create(b, v);
@@ -292,8 +294,13 @@ void ContractionKernelBuilder::build(ModuleOp module) {
   mSize = sizeOf(loops.m);
   nSize = sizeOf(loops.n);
   Value mTiles = tiles(mSize), nTiles = tiles(nSize);
-  Value blocks = arith::MulIOp::create(
+  Value tileBlocks = arith::MulIOp::create(
       b, sizeOf(loops.batch), arith::MulIOp::create(b, mTiles, nTiles));
+  Value blocks =
+      tiling.kSplits == 1
+          ? tileBlocks
+          : arith::MulIOp::create(b, tileBlocks, index(tiling.kSplits))
+                .getResult();
   Value one = index(1);
   auto launch = gpu::LaunchOp::create(b, blocks, one, one, index(tiling.blockX),
                                       index(tiling.blockY), one);
@@ -320,9 +327,15 @@ void ContractionKernelBuilder::build(ModuleOp module) {
   y = threadIds.y;
   thread = arith::AddIOp::create(
       b, arith::MulIOp::create(b, y, index(tiling.blockX)), x);
+  // The K split (outermost), then the tile of C.
+  Value tileBlock = blockIds.x, split;
+  if (tiling.kSplits > 1) {
+    tileBlock = arith::RemUIOp::create(b, blockIds.x, tileBlocks);
+    split = arith::DivUIOp::create(b, blockIds.x, tileBlocks);
+  }
   firstN = arith::MulIOp::create(
-      b, arith::RemUIOp::create(b, blockIds.x, nTiles), index(tiling.tile));
-  Value rest = arith::DivUIOp::create(b, blockIds.x, nTiles);
+      b, arith::RemUIOp::create(b, tileBlock, nTiles), index(tiling.tile));
+  Value rest = arith::DivUIOp::create(b, tileBlock, nTiles);
   firstM = arith::MulIOp::create(b, arith::RemUIOp::create(b, rest, mTiles),
                                  index(tiling.tile));
   rest = arith::DivUIOp::create(b, rest, mTiles);
@@ -340,6 +353,13 @@ void ContractionKernelBuilder::build(ModuleOp module) {
   Value zero = arith::ConstantOp::create(b, b.getZeroAttr(accType));
   Value kSize = sizes[loops.k];
   if (tiling.sumsFromZero) {
+    // The block's range of K: all of it, or its split's.
+    Value kBegin = index(0), kEnd = kSize;
+    if (tiling.kSplits > 1) {
+      kBegin = arith::MulIOp::create(b, split, index(tiling.splitDepth));
+      kEnd = arith::MinUIOp::create(
+          b, arith::AddIOp::create(b, kBegin, index(tiling.splitDepth)), kSize);
+    }
     auto addToOutputs = [&](Value begin, Value end) {
       SmallVector<Value> sums = unpackAccumulators(
           multiplyRange(begin, end,
@@ -351,16 +371,25 @@ void ContractionKernelBuilder::build(ModuleOp module) {
             scf::IfOp::create(b, output.valid, /*withElseRegion=*/false);
         OpBuilder::InsertionGuard writeGuard(b);
         b.setInsertionPointToStart(write.thenBlock());
+        if (tiling.kSplits > 1) {
+          // The blocks of a tile's splits add to the same outputs.
+          memref::AtomicRMWOp::create(b,
+                                      isa<FloatType>(accType)
+                                          ? arith::AtomicRMWKind::addf
+                                          : arith::AtomicRMWKind::addi,
+                                      sum, out.get(), output.indices);
+          continue;
+        }
         Value old = memref::LoadOp::create(b, out.get(), output.indices);
         memref::StoreOp::create(b, addSums(old, sum), out.get(),
                                 output.indices);
       }
     };
     if (tiling.chunkDepth == 0) {
-      addToOutputs(index(0), kSize);
+      addToOutputs(kBegin, kEnd);
     } else {
       auto chunks =
-          scf::ForOp::create(b, index(0), kSize, index(tiling.chunkDepth));
+          scf::ForOp::create(b, kBegin, kEnd, index(tiling.chunkDepth));
       OpBuilder::InsertionGuard chunkGuard(b);
       b.setInsertionPointToStart(chunks.getBody());
       Value begin = chunks.getInductionVar();
@@ -368,7 +397,7 @@ void ContractionKernelBuilder::build(ModuleOp module) {
           begin,
           arith::MinUIOp::create(
               b, arith::AddIOp::create(b, begin, index(tiling.chunkDepth)),
-              kSize));
+              kEnd));
     }
     gpu::TerminatorOp::create(b);
     return;
@@ -488,6 +517,40 @@ private:
 };
 } // namespace
 
+/// Blocks per tile of C along K and the K each sums: enough blocks for two
+/// per SM of `target` when the tiles of C alone are fewer (a long K behind
+/// a small C: Nyström's kernel·V products over the sequence), each at least
+/// kMinSplitDepth (and a whole chunk) deep; {1, 0} with dynamic sizes or an
+/// accumulator without atomic adds (f32, f64, i32, i64).
+static std::pair<int64_t, int64_t>
+chooseKSplits(linalg::GenericOp op, const ContractionLoops &loops,
+              const ContractionTiling &tiling, GpuTargetAttr target) {
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  Type acc = getElementTypeOrSelf(op.getDpsInitOperand(0)->get().getType());
+  bool atomicAdd =
+      acc.isF32() || acc.isF64() || acc.isInteger(32) || acc.isInteger(64);
+  if (!target || !atomicAdd || ShapedType::isDynamicShape(ranges))
+    return {1, 0};
+  auto product = [&](ArrayRef<unsigned> dims) {
+    int64_t size = 1;
+    for (unsigned dim : dims)
+      size *= ranges[dim];
+    return size;
+  };
+  int64_t tiles = product(loops.batch) *
+                  llvm::divideCeil(product(loops.m), tiling.tile) *
+                  llvm::divideCeil(product(loops.n), tiling.tile);
+  int64_t k = ranges[loops.k];
+  int64_t minDepth = std::max(kMinSplitDepth, tiling.chunkDepth);
+  int64_t splits = std::min<int64_t>(
+      llvm::divideCeil(2 * target.getSmCount(), std::max<int64_t>(tiles, 1)),
+      k / minDepth);
+  if (splits <= 1)
+    return {1, 0};
+  int64_t depth = llvm::alignTo(llvm::divideCeil(k, splits), tiling.depth);
+  return {static_cast<int64_t>(llvm::divideCeil(k, depth)), depth};
+}
+
 LogicalResult mlir::effattn::buildContractionKernel(RewriterBase &rewriter,
                                                     linalg::GenericOp op,
                                                     GpuTargetAttr target) {
@@ -534,6 +597,10 @@ LogicalResult mlir::effattn::buildContractionKernel(RewriterBase &rewriter,
     builder = std::make_unique<SimtContractionKernelBuilder>(b, op, loops);
   if (!fits(builder->getTiling()))
     return failure();
+  auto [splits, splitDepth] =
+      chooseKSplits(op, loops, builder->getTiling(), target);
+  if (splits > 1)
+    builder->splitK(splits, splitDepth);
 
   builder->build(op->getParentOfType<ModuleOp>());
   rewriter.eraseOp(op);

@@ -65,13 +65,19 @@ struct ContractionTiling {
   /// With sums from zero: K per chunk after which the sums are added to C
   /// and start again from zero (a multiple of `depth`; 0: no chunks).
   int64_t chunkDepth;
+  /// Split-K: blocks per tile of C, each summing `splitDepth` of K (a
+  /// multiple of `depth`; the last block the rest) from zero and adding its
+  /// sums to C atomically. 1: one block sums all of K.
+  int64_t kSplits = 1;
+  int64_t splitDepth = 0;
 
   int64_t threads() const { return blockX * blockY; }
   int64_t outputsPerThread() const { return tile * tile / threads(); }
 };
 
-/// Builds the kernel of one contraction: one block per (batch element, M
-/// tile, N tile), N tiles fastest, all in gridDim.x (up to 2^31 - 1 blocks).
+/// Builds the kernel of one contraction: one block per (K split, batch
+/// element, M tile, N tile), N tiles fastest, all in gridDim.x (up to
+/// 2^31 - 1 blocks).
 /// Per `depth` along K the block stages the tile × depth slice of A and the
 /// depth × tile slice of B in shared memory (zeros past M, N or K), each
 /// thread copying elements that neighbour its neighbours' along the operand's
@@ -88,6 +94,13 @@ public:
   /// Builds the launch before `op` (which stays).
   void build(ModuleOp module);
   const ContractionTiling &getTiling() const { return tiling; }
+  /// Splits K over `splits` blocks per tile of C, `splitDepth` each (see
+  /// ContractionTiling::kSplits); the sums then start from zero.
+  void splitK(int64_t splits, int64_t splitDepth) {
+    tiling.kSplits = splits;
+    tiling.splitDepth = splitDepth;
+    tiling.sumsFromZero = true;
+  }
 
 protected:
   Value index(int64_t v);

@@ -456,3 +456,27 @@ func.func @short_sums(%x: memref<262144x32xf32>, %o: memref<262144xf32>) {
   return
 }
 }
+
+// -----
+
+/// Split-K: a 64 × 48 C (one tile) behind K = 4100 keeps one block busy on a
+/// target of 132 SMs. K is split over 8 blocks of 528 (the last 404), each
+/// summing its range from zero and adding its sums to C atomically.
+// CHECK-LABEL: func.func @long_k
+// CHECK-DAG: %[[C8:.+]] = arith.constant 8 : index
+// CHECK-DAG: %[[C528:.+]] = arith.constant 528 : index
+// CHECK-DAG: %[[C4100:.+]] = arith.constant 4100 : index
+// CHECK-DAG: %[[C16:.+]] = arith.constant 16 : index
+// CHECK: gpu.launch blocks(%[[BX:.+]], %{{.+}}, %{{.+}}) in (%{{.+}} = %[[C8]],
+// CHECK: %[[BEGIN:.+]] = arith.muli %[[BX]], %[[C528]] : index
+// CHECK: %[[UPPER:.+]] = arith.addi %[[BEGIN]], %[[C528]] : index
+// CHECK: %[[END:.+]] = arith.minui %[[UPPER]], %[[C4100]] : index
+// CHECK: scf.for %{{.+}} = %[[BEGIN]] to %[[END]] step %[[C16]] iter_args
+// CHECK-COUNT-16: memref.atomic_rmw addf %{{.+}}, %{{.+}}[%{{.+}}, %{{.+}}] : (f32, memref<64x48xf32>) -> f32
+// CHECK-NOT: memref.store %{{.+}} : memref<64x48xf32>
+module attributes {effattn.target = #effattn.gpu<chip = "sm_90", features = "+ptx80", sm_count = 132, warp_size = 32, max_threads_per_block = 1024, shared_memory_per_block = 232448, shared_memory_per_sm = 233472, registers_per_sm = 65536, max_registers_per_thread = 255, mma_shapes = []>} {
+func.func @long_k(%a: memref<64x4100xf32>, %b: memref<4100x48xf32>, %c: memref<64x48xf32>) {
+  linalg.matmul ins(%a, %b : memref<64x4100xf32>, memref<4100x48xf32>) outs(%c : memref<64x48xf32>)
+  return
+}
+}

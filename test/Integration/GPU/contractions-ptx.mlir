@@ -23,6 +23,8 @@
 // PTXAS: Used {{[0-9]+}} registers, used 1 barriers, 10240 bytes smem
 // PTXAS: Compiling entry function 'int8_kernel'
 // PTXAS: Used {{[0-9]+}} registers, used 1 barriers, 6144 bytes smem
+// PTXAS: Compiling entry function 'long_k_kernel'
+// PTXAS: Used {{[0-9]+}} registers, used 1 barriers, 10240 bytes smem
 
 /// (Each function's first kernel is its fill.)
 // PTX: .entry single_kernel
@@ -41,6 +43,13 @@
 // PTX: ldmatrix.sync.aligned.m8n8.x4.shared.b16
 // PTX-COUNT-8: mma.sync.aligned.m16n8k32.row.col.satfinite.s32.s8.s8.s32
 // PTX-NOT: mma.sync
+/// K split over blocks: the tensor-core kernel's sums go to C as atomic
+/// adds (no load and store of C).
+// PTX: .entry long_k_kernel
+// PTX: .maxntid 128, 1, 1
+// PTX: mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32
+// PTX-NOT: ld.global.b32
+// PTX: atom.global.add.f32
 
 func.func @single(%a: tensor<90x40xf32>, %b: tensor<40x70xf32>) -> tensor<90x70xf32> {
   %zero = arith.constant 0.0 : f32
@@ -72,4 +81,12 @@ func.func @int8(%a: tensor<50x100xi8>, %b: tensor<30x100xi8>) -> tensor<50x30xi3
   %c = linalg.fill ins(%zero : i32) outs(%e : tensor<50x30xi32>) -> tensor<50x30xi32>
   %r = linalg.matmul indexing_maps = [affine_map<(i, j, k) -> (i, k)>, affine_map<(i, j, k) -> (j, k)>, affine_map<(i, j, k) -> (i, j)>] ins(%a, %b : tensor<50x100xi8>, tensor<30x100xi8>) outs(%c : tensor<50x30xi32>) -> tensor<50x30xi32>
   return %r : tensor<50x30xi32>
+}
+
+func.func @long_k(%a: tensor<20x2100xf16>, %b: tensor<2100x70xf16>) -> tensor<20x70xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<20x70xf32>
+  %c = linalg.fill ins(%zero : f32) outs(%e : tensor<20x70xf32>) -> tensor<20x70xf32>
+  %r = linalg.matmul ins(%a, %b : tensor<20x2100xf16>, tensor<2100x70xf16>) outs(%c : tensor<20x70xf32>) -> tensor<20x70xf32>
+  return %r : tensor<20x70xf32>
 }
