@@ -9,6 +9,7 @@
 #include "effattn/Pipelines/Pipelines.h"
 
 #include "effattn/Conversion/Passes.h"
+#include "effattn/Dialect/EffAttn/IR/EffAttnOps.h"
 #include "effattn/Dialect/EffAttn/Transforms/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
@@ -173,8 +174,12 @@ void mlir::effattn::buildGPUPipeline(OpPassManager &pm,
   convertOptions.attentionWarpRows = options.attentionWarpRows;
   pm.addPass(createConvertEffAttnToGPUPass(convertOptions));
   // The other effattn ops as linalg, each linalg op a kernel after
-  // bufferization.
-  pm.addNestedPass<func::FuncOp>(createEffAttnDecomposePass());
+  // bufferization; but the block-sparse attention MRA decomposes into is a
+  // kernel of its own.
+  EffAttnDecomposePassOptions decomposeOptions;
+  decomposeOptions.keep = {BlockSparseAttentionOp::getOperationName().str()};
+  pm.addNestedPass<func::FuncOp>(createEffAttnDecomposePass(decomposeOptions));
+  pm.addPass(createConvertEffAttnToGPUPass(convertOptions));
   pm.addNestedPass<func::FuncOp>(createLinalgGeneralizeNamedOpsPass());
   addCleanup(pm);
   // Device buffers are freed by effattn-gpu-device-buffers.

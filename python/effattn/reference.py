@@ -385,32 +385,58 @@ def mra_attention(q, k, v, mask=None, block_size=32, num_blocks=None,
     keep = _key_mask(mask, batch, n)
     q64, k64, v64 = (x * keep[..., None] for x in (q64, k64, v64))
 
-    # High resolution: exact scores on the selected blocks only.
-    per_token = np.kron(selected, np.ones((block_size, block_size), dtype=bool))
-    per_token = per_token.astype(bool)
-    scores = np.float32(scale) * (q64 @ np.swapaxes(k64, -1, -2))
-    hi_max = np.where(per_token, scores, -np.inf).max(-1)
-    safe_max = np.where(np.isfinite(hi_max), hi_max, 0.0)
-    weights = np.where(per_token & (keep[..., None, :] > 0),
-                       np.exp(np.minimum(scores - safe_max[..., None], 0.0)), 0.0)
-    hi_num, hi_den = weights @ v64, weights.sum(-1)
-    if mode == "sparse":
-        out = hi_num / (hi_den + MRA_EPSILON)[..., None]
-    else:
+    low_resolution = None
+    if mode == "full":
         # Low resolution for the unselected blocks, merged at a common max.
         v_means = v64.reshape(batch + (rows, block_size, -1)).sum(-2) / (
             counts.astype(np.float64)[..., None] + np.float32(MRA_EPSILON))
         lo_weights = np.where(
             selected, 0.0,
             np.exp(lo.astype(np.float64) - row_max[..., None]) * counts[..., None, :])
-        lo_num = np.repeat(lo_weights @ v_means, block_size, axis=-2)
-        lo_den = np.repeat(lo_weights.sum(-1), block_size, axis=-1)
-        lo_max = np.repeat(row_max.astype(np.float64), block_size, axis=-1)
+        low_resolution = (lo_weights @ v_means, lo_weights.sum(-1),
+                          row_max.astype(np.float64))
+    out = block_sparse_attention(q64, k64, v64, selected, scale, keep > 0,
+                                 low_resolution)
+    return out.astype(_result_dtype(q))
+
+
+def block_sparse_attention(q, k, v, selected, scale, mask=None,
+                           low_resolution=None):
+    """effattn.block_sparse_attention (MRA's high resolution), in float64.
+
+    q, k: [..., n, d]; v: [..., n, e]; selected: bool [..., R, R] with
+    selected[I, J] when block row I lists key block J (blocks of n / R
+    tokens); mask: bool [..., n] or None. Query i of block I gets the scores
+    s_ij = scale·q_i·k_j of the keys of its selected blocks, m_i their
+    maximum (masked keys included), num_i = Σ w_ij·v_j and den_i = Σ w_ij
+    with w_ij = exp(s_ij - m_i) (0 for masked keys). low_resolution is None
+    (result num / (den + 1e-6)) or (lo_num [..., R, e], lo_den [..., R],
+    lo_max [..., R]), merged per row at R_i = max(m_i, lo_max[I]). Masked
+    query rows are 0; a row without a selected block has m_i = -inf.
+    """
+    q64, k64, v64 = (np.asarray(x, dtype=np.float64) for x in (q, k, v))
+    n = q64.shape[-2]
+    block_size = n // selected.shape[-1]
+    per_token = np.kron(selected, np.ones((block_size, block_size), dtype=bool))
+    per_token = per_token.astype(bool)
+    keep = np.ones(q64.shape[:-1], dtype=bool) if mask is None else mask
+    scores = np.float32(scale) * (q64 @ np.swapaxes(k64, -1, -2))
+    hi_max = np.where(per_token, scores, -np.inf).max(-1)
+    safe_max = np.where(np.isfinite(hi_max), hi_max, 0.0)
+    weights = np.where(per_token & keep[..., None, :],
+                       np.exp(np.minimum(scores - safe_max[..., None], 0.0)), 0.0)
+    hi_num, hi_den = weights @ v64, weights.sum(-1)
+    if low_resolution is None:
+        out = hi_num / (hi_den + MRA_EPSILON)[..., None]
+    else:
+        lo_num, lo_den, lo_max = (np.repeat(np.asarray(x, dtype=np.float64),
+                                            block_size, axis=-2 if x.ndim == q64.ndim else -1)
+                                  for x in low_resolution)
         common = np.maximum(hi_max, lo_max)
         hi_scale, lo_scale = np.exp(hi_max - common), np.exp(lo_max - common)
         out = (hi_num * hi_scale[..., None] + lo_num * lo_scale[..., None]) / (
             hi_den * hi_scale + lo_den * lo_scale + MRA_EPSILON)[..., None]
-    return (out * keep[..., None]).astype(_result_dtype(q))
+    return out * keep[..., None]
 
 
 def walsh_hadamard(x):

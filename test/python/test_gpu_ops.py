@@ -16,6 +16,7 @@ from test_gpu_attention import from_bf16_bits, to_bf16_bits
 from test_imunpack import heavy_hitters
 from test_lookup_ffn import lookup_case
 from test_mra import _inputs as mra_inputs
+from test_mra import BLOCK_SPARSE_CASES, block_sparse_function, block_sparse_inputs
 from test_yoso import fast_hash_module, yoso_case
 from vectors import random_self_attention, relative_error
 
@@ -357,11 +358,15 @@ def test_gpu_long_reductions_match_numpy(emulated):
         ((2, 2), 128, 16, 8, 16, None, 2, "full", False, 0, 0),
         ((2,), 256, 32, 16, 32, 13, None, "sparse", True, 0, 0),
         ((3,), 192, 8, 8, 16, None, 3, "full", True, 1, 3),
+        ((1, 2), 256, 64, 64, 32, None, 2, "full", True, 1, 0),
+        ((2,), 64, 16, 8, 8, None, 2, "full", True, 0, 0),
     ])
 def test_gpu_mra_matches_oracle(batch, n, d, e, block, num_blocks, per_row,
                                 mode, masked, first, diagonal, emulated):
-    """MRA's block selection and per-row sparse blocks run as one GPU thread
-    per (batch, block row), its temporaries in private memory."""
+    """MRA's block selection runs as one GPU thread per (batch, block row);
+    its sparse blocks as the flash kernel over listed key blocks, a block of
+    threads per block row (blocks of 16 and 32), or one thread per query row
+    where the kernel does not apply (blocks of 8)."""
     rng = np.random.default_rng(300 + n + d)
     q, k, v, mask = mra_inputs(rng, batch, n, d, e, np.float32, masked)
     kwargs = dict(mask=mask, block_size=block, num_blocks=num_blocks,
@@ -371,6 +376,22 @@ def test_gpu_mra_matches_oracle(batch, n, d, e, block, num_blocks, per_row,
                      **kwargs)
     want = reference.mra_attention(q, k, v, **kwargs)
     assert got.dtype == np.float32 and got.shape == want.shape
+    assert relative_error(got, want) <= 1e-5
+
+
+@ON_GPU_AND_EMULATED
+@pytest.mark.parametrize("bh,n,d,e,rows,listed,masked,low", BLOCK_SPARSE_CASES)
+def test_gpu_block_sparse_attention_matches_oracle(bh, n, d, e, rows, listed,
+                                                   masked, low, emulated):
+    """effattn.block_sparse_attention on its own: the flash kernel over the
+    listed key blocks (blocks of 32 and 16 keys), or the decomposition for
+    blocks of 8; rows with no block, masked key blocks and rows."""
+    rng = np.random.default_rng(bh * 1000 + n + d)
+    module = effattn.compile(
+        block_sparse_function(bh, n, d, e, rows, listed, n // rows, masked, low),
+        target=TARGET, module_name="gpu_block_sparse", emulate_gpu=emulated)
+    args, want = block_sparse_inputs(rng, bh, n, d, e, rows, listed, masked, low)
+    got = run_on_gpu(module.block_sparse, *args, emulated=emulated)
     assert relative_error(got, want) <= 1e-5
 
 

@@ -137,3 +137,79 @@ def test_sequence_not_a_multiple_of_the_block_is_rejected():
     q = np.zeros((1, 100, 8), np.float32)
     with pytest.raises(effattn.CompileError, match="multiple of 'block_size'"):
         effattn.ops.mra_attention(q, q, q, blocks_per_row=2)
+
+
+def block_sparse_function(bh, n, d, e, rows, listed, block, masked, low_resolution):
+    """MLIR of @block_sparse: effattn.block_sparse_attention (scale 0.25) on
+    [bh, n, d] queries and keys, [bh, n, e] values, `listed` columns per
+    block row, with a mask and low-resolution terms if asked for."""
+    f32 = lambda *shape: f"tensor<{'x'.join(map(str, shape))}xf32>"
+    args = [f"%q: {f32(bh, n, d)}", f"%k: {f32(bh, n, d)}", f"%v: {f32(bh, n, e)}",
+            f"%c: tensor<{bh}x{rows}x{listed}xi32>", f"%n: tensor<{bh}x{rows}xi32>"]
+    extra = ""
+    if masked:
+        args.append(f"%m: tensor<{bh}x{n}xi1>")
+        extra += f" mask(%m : tensor<{bh}x{n}xi1>)"
+    if low_resolution:
+        args += [f"%ln: {f32(bh, rows, e)}", f"%ld: {f32(bh, rows)}",
+                 f"%lm: {f32(bh, rows)}"]
+        extra += (f" low_resolution(%ln, %ld, %lm : {f32(bh, rows, e)}, "
+                  f"{f32(bh, rows)}, {f32(bh, rows)})")
+    return f"""func.func @block_sparse({", ".join(args)}) -> {f32(bh, n, e)} {{
+  %s = arith.constant 0.25 : f32
+  %r = effattn.block_sparse_attention %q, %k, %v blocks(%c, %n) scale(%s){extra} {{block_size = {block}}} : {f32(bh, n, d)}, {f32(bh, n, d)}, {f32(bh, n, e)}, tensor<{bh}x{rows}x{listed}xi32>, tensor<{bh}x{rows}xi32> -> {f32(bh, n, e)}
+  return %r : {f32(bh, n, e)}
+}}
+"""
+
+
+def block_sparse_inputs(rng, bh, n, d, e, rows, listed, masked, low_resolution):
+    """Random operands of @block_sparse and the selection grid they list:
+    per block row 0 to `listed` distinct key blocks (some rows none); a mask
+    that hides whole key blocks and single tokens; low-resolution terms whose
+    maxima are sometimes above and sometimes below the exact scores."""
+    q, k, v = (rng.standard_normal(shape).astype(np.float32)
+               for shape in ((bh, n, d), (bh, n, d), (bh, n, e)))
+    columns = np.zeros((bh, rows, listed), np.int32)
+    counts = rng.integers(0, listed + 1, (bh, rows)).astype(np.int32)
+    counts[:, 0] = 0
+    selected = np.zeros((bh, rows, rows), bool)
+    for b in range(bh):
+        for i in range(rows):
+            blocks = rng.permutation(rows)[:counts[b, i]]
+            columns[b, i, :len(blocks)] = blocks
+            selected[b, i, blocks] = True
+    args, mask, low = [q, k, v, columns, counts], None, None
+    if masked:
+        mask = rng.random((bh, n)) < 0.8
+        mask[:, : n // rows] = False
+        args.append(mask)
+    if low_resolution:
+        low = (rng.standard_normal((bh, rows, e)).astype(np.float32),
+               rng.uniform(0.5, 4, (bh, rows)).astype(np.float32),
+               rng.uniform(-3, 3, (bh, rows)).astype(np.float32))
+        args += list(low)
+    want = reference.block_sparse_attention(q, k, v, selected, 0.25, mask, low)
+    return args, want
+
+
+BLOCK_SPARSE_CASES = [
+    # bh, n, d, e, rows, listed, masked, low_resolution
+    (3, 128, 16, 8, 4, 3, True, True),
+    (2, 256, 64, 32, 8, 8, False, True),
+    (2, 256, 32, 32, 8, 5, True, False),
+    (1, 96, 8, 16, 12, 4, True, True),
+]
+
+
+@pytest.mark.parametrize("bh,n,d,e,rows,listed,masked,low", BLOCK_SPARSE_CASES)
+def test_block_sparse_attention_matches_oracle(bh, n, d, e, rows, listed, masked, low):
+    """The op MRA's decomposition emits, on its own: random block lists
+    (rows with none), masked key blocks and rows, low-resolution maxima above
+    and below the exact ones."""
+    rng = np.random.default_rng(bh * 1000 + n + d)
+    module = effattn.compile(
+        block_sparse_function(bh, n, d, e, rows, listed, n // rows, masked, low),
+        module_name="block_sparse")
+    args, want = block_sparse_inputs(rng, bh, n, d, e, rows, listed, masked, low)
+    assert relative_error(module.block_sparse(*args), want) <= 1e-5

@@ -28,6 +28,13 @@ def ConvertEffAttnToGPUPass : Pass<"effattn-convert-to-gpu", "ModuleOp"> {
     multiples of 16 runs on tensor cores (`nvgpu.mma.sync` m16n8k16, f32
     accumulation), everything else on f32 FMAs.
 
+    `effattn.block_sparse_attention` (what MRA decomposes into) becomes the
+    same SIMT kernel over each block row's listed key blocks: a block of
+    threads per (batch element, block row), one key block per tile; where
+    that kernel does not apply (dynamic head dimensions, blocks that are not
+    a multiple of its 16-key chunk or too large for the target) it is
+    decomposed instead.
+
     Other effattn ops are left to `effattn-decompose`, whose linalg ops
     `effattn-gpu-map-linalg` runs as kernels.
   }];

@@ -316,6 +316,43 @@ Value mlir::effattn::getSharedBuffer(ImplicitLocOpBuilder &b, ModuleOp module,
   return memref::GetGlobalOp::create(b, type, name);
 }
 
+/// Returns the buffer of `tensor`, which a kernel only reads.
+static Value getReadBuffer(ImplicitLocOpBuilder &b, Value tensor) {
+  auto type = cast<RankedTensorType>(tensor.getType());
+  return bufferization::ToBufferOp::create(
+      b, MemRefType::get(type.getShape(), type.getElementType()), tensor,
+      /*read_only=*/true);
+}
+
+/// Returns a new buffer of `type` (sized like `like` where dynamic).
+static Value allocateLike(ImplicitLocOpBuilder &b, RankedTensorType type,
+                          Value like) {
+  SmallVector<Value> dynamicSizes;
+  for (int64_t i = 0; i < type.getRank(); ++i)
+    if (type.isDynamicDim(i))
+      dynamicSizes.push_back(tensor::DimOp::create(b, like, i));
+  return memref::AllocOp::create(
+      b, MemRefType::get(type.getShape(), type.getElementType()), dynamicSizes);
+}
+
+/// Creates the launch of `blocks` × config's threads of a kernel of the
+/// module of `op`, with the tensor-core kernel's dynamic shared memory.
+static gpu::LaunchOp
+createAttentionLaunch(ImplicitLocOpBuilder &b, Operation *op, Value blocks,
+                      const AttentionKernelConfig &config) {
+  op->getParentOfType<ModuleOp>()->setAttr(
+      gpu::GPUDialect::getContainerModuleAttrName(), b.getUnitAttr());
+  Value one = arith::ConstantIndexOp::create(b, 1);
+  Value threads = arith::ConstantIndexOp::create(b, config.threadsPerBlock());
+  Value dynamicSharedMemory =
+      config.kind == AttentionKernelKind::TensorCore
+          ? arith::ConstantIntOp::create(b, config.sharedMemoryBytes, 32)
+                .getResult()
+          : Value();
+  return gpu::LaunchOp::create(b, blocks, one, one, threads, one, one,
+                               dynamicSharedMemory);
+}
+
 namespace {
 /// Replaces effattn.attention on tensors by a flash-attention gpu.launch on
 /// its buffers.
@@ -339,12 +376,7 @@ struct AttentionToGPU : OpRewritePattern<AttentionOp> {
              << target.getChip() << ": " << reason;
 
     ImplicitLocOpBuilder b(op.getLoc(), rewriter);
-    auto toBuffer = [&](Value tensor) -> Value {
-      auto type = cast<RankedTensorType>(tensor.getType());
-      return bufferization::ToBufferOp::create(
-          b, MemRefType::get(type.getShape(), type.getElementType()), tensor,
-          /*read_only=*/true);
-    };
+    auto toBuffer = [&](Value tensor) { return getReadBuffer(b, tensor); };
     AttentionKernelOperands ops;
     ops.d = d;
     ops.e = e;
@@ -356,13 +388,7 @@ struct AttentionToGPU : OpRewritePattern<AttentionOp> {
         op.getMask() ? collapseMaskBatch(b, toBuffer(op.getMask())) : Value();
     // The result gets a new buffer: attention never reads `init`.
     RankedTensorType resultType = op.getInitType();
-    SmallVector<Value> dynamicSizes;
-    for (int64_t i = 0; i < resultType.getRank(); ++i)
-      if (resultType.isDynamicDim(i))
-        dynamicSizes.push_back(tensor::DimOp::create(b, op.getInit(), i));
-    Value resultBuffer = memref::AllocOp::create(
-        b, MemRefType::get(resultType.getShape(), resultType.getElementType()),
-        dynamicSizes);
+    Value resultBuffer = allocateLike(b, resultType, op.getInit());
     ops.result = collapseBatch(b, resultBuffer);
 
     ops.n = memref::DimOp::create(b, ops.query, 1);
@@ -377,20 +403,9 @@ struct AttentionToGPU : OpRewritePattern<AttentionOp> {
     ops.scale = static_cast<float>(*op.getStaticScale());
     ops.causal = op.getCausal();
 
+    auto launch = createAttentionLaunch(
+        b, op, arith::MulIOp::create(b, batch, ops.rowTiles), *config);
     auto module = op->getParentOfType<ModuleOp>();
-    module->setAttr(gpu::GPUDialect::getContainerModuleAttrName(),
-                    b.getUnitAttr());
-    Value one = arith::ConstantIndexOp::create(b, 1);
-    Value blocks = arith::MulIOp::create(b, batch, ops.rowTiles);
-    Value threads =
-        arith::ConstantIndexOp::create(b, config->threadsPerBlock());
-    Value dynamicSharedMemory =
-        config->kind == AttentionKernelKind::TensorCore
-            ? arith::ConstantIntOp::create(b, config->sharedMemoryBytes, 32)
-                  .getResult()
-            : Value();
-    auto launch = gpu::LaunchOp::create(b, blocks, one, one, threads, one, one,
-                                        dynamicSharedMemory);
     {
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(&launch.getBody().front());
@@ -408,10 +423,106 @@ struct AttentionToGPU : OpRewritePattern<AttentionOp> {
   GpuTargetAttr target;
   int64_t warpRows;
 };
+
+/// Replaces effattn.block_sparse_attention on tensors by the SIMT flash
+/// kernel over listed key blocks: one block of threads per (batch element,
+/// block row), key tiles of one key block. Where the kernel does not apply
+/// (dynamic head dimensions, a block size that is not a multiple of the
+/// kernel's chunk of keys, a block row of threads or a key block too large
+/// for the target), the op is decomposed instead (one thread per query row).
+struct BlockSparseAttentionToGPU : OpRewritePattern<BlockSparseAttentionOp> {
+  BlockSparseAttentionToGPU(MLIRContext *context, GpuTargetAttr target)
+      : OpRewritePattern(context), target(target) {}
+
+  /// The SIMT configuration with a block row of queries per block and one
+  /// key block per tile, or failure.
+  FailureOr<AttentionKernelConfig> chooseConfig(int64_t d, int64_t e,
+                                                int64_t blockSize) const {
+    if (ShapedType::isDynamic(d) || ShapedType::isDynamic(e))
+      return failure();
+    std::string reason;
+    FailureOr<AttentionKernelConfig> config = chooseAttentionKernelConfig(
+        target, d, e, Float32Type::get(getContext()), reason);
+    if (failed(config) || config->kind != AttentionKernelKind::Simt ||
+        blockSize % config->keysPerChunk != 0)
+      return failure();
+    config->rowsPerBlock = blockSize;
+    config->threads = blockSize * config->groupSize;
+    config->keysPerTile = blockSize;
+    config->sharedMemoryBytes = blockSize * (d + e + 1) * 4;
+    if (config->threads > target.getMaxThreadsPerBlock() ||
+        config->sharedMemoryBytes >
+            std::min<int64_t>(kStaticSharedMemoryLimit,
+                              target.getSharedMemoryPerSm() / 2))
+      return failure();
+    return config;
+  }
+
+  LogicalResult matchAndRewrite(BlockSparseAttentionOp op,
+                                PatternRewriter &rewriter) const override {
+    RankedTensorType queryType = op.getQuery().getType();
+    int64_t d = queryType.getDimSize(2);
+    int64_t e = op.getValue().getType().getDimSize(2);
+    int64_t blockSize = op.getBlockSize();
+    FailureOr<AttentionKernelConfig> config = chooseConfig(d, e, blockSize);
+    if (failed(config)) {
+      FailureOr<SmallVector<Value>> decomposed =
+          op.decomposeOperation(rewriter);
+      if (failed(decomposed))
+        return failure();
+      rewriter.replaceOp(op, *decomposed);
+      return success();
+    }
+
+    ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+    auto toBuffer = [&](Value tensor) {
+      return tensor ? getReadBuffer(b, tensor) : Value();
+    };
+    AttentionKernelOperands ops;
+    ops.d = d;
+    ops.e = e;
+    ops.elementType = b.getF32Type();
+    ops.query = toBuffer(op.getQuery());
+    ops.key = toBuffer(op.getKey());
+    ops.value = toBuffer(op.getValue());
+    ops.mask = toBuffer(op.getMask());
+    RankedTensorType resultType = op.getType();
+    Value resultBuffer = allocateLike(b, resultType, op.getValue());
+    ops.result = resultBuffer;
+    ops.n = memref::DimOp::create(b, ops.query, 1);
+    ops.m = ops.n;
+    // Every tile is a whole key block: no key range checks.
+    ops.staticM = queryType.getDimSize(1);
+    ops.rowTiles = arith::ConstantIndexOp::create(b, op.getNumBlockRows());
+    ops.queryOffset = arith::ConstantIndexOp::create(b, 0);
+    ops.scale = 0;
+    ops.causal = false;
+    ops.blocks = AttentionKernelOperands::BlockList{
+        toBuffer(op.getColumns()), toBuffer(op.getCounts()),
+        toBuffer(op.getLoNum()),   toBuffer(op.getLoDen()),
+        toBuffer(op.getLoMax()),   op.getScale()};
+
+    Value batch = memref::DimOp::create(b, ops.query, 0);
+    auto launch = createAttentionLaunch(
+        b, op, arith::MulIOp::create(b, batch, ops.rowTiles), *config);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(&launch.getBody().front());
+      buildSimtAttentionKernel(b, op->getParentOfType<ModuleOp>(), launch,
+                               *config, ops, target.getWarpSize());
+    }
+    rewriter.replaceOpWithNewOp<bufferization::ToTensorOp>(
+        op, resultType, resultBuffer, /*restrict=*/true, /*writable=*/true);
+    return success();
+  }
+
+  GpuTargetAttr target;
+};
 } // namespace
 
 void mlir::effattn::populateEffAttnToGPUPatterns(RewritePatternSet &patterns,
                                                  GpuTargetAttr target,
                                                  int64_t warpRows) {
   patterns.add<AttentionToGPU>(patterns.getContext(), target, warpRows);
+  patterns.add<BlockSparseAttentionToGPU>(patterns.getContext(), target);
 }

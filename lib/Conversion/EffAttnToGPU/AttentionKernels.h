@@ -21,6 +21,8 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 
+#include <optional>
+
 namespace mlir {
 namespace effattn {
 /// The score of a key hidden by the mask or the causal window (the authors'
@@ -42,6 +44,20 @@ struct AttentionKernelOperands {
   bool causal;
   int64_t d, e;
   Type elementType;
+
+  /// Block-sparse attention (effattn.block_sparse_attention; SIMT kernel,
+  /// one block per block row of queries, tiles of one key block): the key
+  /// tiles are the blocks the row lists, and the rest follows the op.
+  struct BlockList {
+    /// i32 [batch, rowTiles, C] and [batch, rowTiles].
+    Value columns, counts;
+    /// f32 [batch, rowTiles, E], [batch, rowTiles] and [batch, rowTiles]
+    /// (all null without low-resolution terms).
+    Value loNum, loDen, loMax;
+    /// The f32 score scale (instead of `scale`).
+    Value scale;
+  };
+  std::optional<BlockList> blocks;
 };
 
 /// Returns a private, 16-byte aligned workgroup-memory global of `type` in

@@ -15,6 +15,8 @@
 
 #include "AttentionKernels.h"
 
+#include "effattn/Dialect/EffAttn/IR/EffAttnOps.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -54,6 +56,14 @@ private:
   }
   /// Loads `vectorWidth` elements of `memref` at `indices` as f32.
   Value loadVector(Value memref, ValueRange indices, bool shared);
+  /// Returns the row's result vectors of block-sparse attention from the
+  /// final (max, sum, accumulator vectors...) `state`: the low-resolution
+  /// terms merged in, the 1e-6 added to the denominator, 0 where the mask
+  /// hides the row.
+  SmallVector<Value> blockSparseResult(const AttentionKernelOperands &ops,
+                                       ValueRange state, Value batch,
+                                       Value rowTile, Value row,
+                                       function_ref<Value(int64_t)> column);
   /// Loads row `row` of a [batch, rows, cols] operand into a shared tile:
   /// the block's threads copy `keysPerTile` rows, zero past `rows`.
   void loadTile(Value source, Value batch, Value firstRow, Value rows,
@@ -114,6 +124,52 @@ void AttentionKernelBuilder::loadTile(Value source, Value batch, Value firstRow,
                           llvm::MaybeAlign(config.vectorWidth * 4));
 }
 
+SmallVector<Value> AttentionKernelBuilder::blockSparseResult(
+    const AttentionKernelOperands &ops, ValueRange state, Value batch,
+    Value rowTile, Value row, function_ref<Value(int64_t)> column) {
+  const AttentionKernelOperands::BlockList &blocks = *ops.blocks;
+  Value max = state[0], denominator = state[1];
+  SmallVector<Value> numerators(state.drop_front(2));
+  if (blocks.loNum) {
+    // Both parts relative to R = max(m, lo_max).
+    Value loMax =
+        memref::LoadOp::create(b, blocks.loMax, ValueRange{batch, rowTile});
+    Value reference = arith::MaximumFOp::create(b, max, loMax);
+    Value hiScale =
+        math::ExpOp::create(b, arith::SubFOp::create(b, max, reference));
+    Value loScale =
+        math::ExpOp::create(b, arith::SubFOp::create(b, loMax, reference));
+    Value loDen =
+        memref::LoadOp::create(b, blocks.loDen, ValueRange{batch, rowTile});
+    denominator =
+        arith::AddFOp::create(b, arith::MulFOp::create(b, denominator, hiScale),
+                              arith::MulFOp::create(b, loDen, loScale));
+    for (auto [c, numerator] : llvm::enumerate(numerators)) {
+      Value loNum =
+          loadVector(blocks.loNum, ValueRange{batch, rowTile, column(c)},
+                     /*shared=*/false);
+      numerator = arith::AddFOp::create(
+          b, arith::MulFOp::create(b, numerator, splat(hiScale)),
+          arith::MulFOp::create(b, loNum, splat(loScale)));
+    }
+  }
+  Value divisor = splat(arith::AddFOp::create(
+      b, denominator,
+      f32Constant(BlockSparseAttentionOp::kDenominatorEpsilon)));
+  Value keep = ops.mask
+                   ? memref::LoadOp::create(b, ops.mask, ValueRange{batch, row})
+                         .getResult()
+                   : Value();
+  Value zero =
+      arith::ConstantOp::create(b, vectorType, b.getZeroAttr(vectorType));
+  for (Value &numerator : numerators) {
+    numerator = arith::DivFOp::create(b, numerator, divisor);
+    if (keep)
+      numerator = arith::SelectOp::create(b, keep, numerator, zero);
+  }
+  return numerators;
+}
+
 void AttentionKernelBuilder::build(gpu::LaunchOp launch,
                                    const AttentionKernelOperands &ops,
                                    Value keyTile, Value valueTile,
@@ -142,7 +198,7 @@ void AttentionKernelBuilder::build(gpu::LaunchOp launch,
         b, arith::AddIOp::create(b, index(c * group), lane), index(width));
   };
   SmallVector<Value> query;
-  Value scale = splat(f32Constant(ops.scale));
+  Value scale = splat(ops.blocks ? ops.blocks->scale : f32Constant(ops.scale));
   for (int64_t c = 0; c < queryVectors; ++c)
     query.push_back(arith::MulFOp::create(
         b,
@@ -156,13 +212,31 @@ void AttentionKernelBuilder::build(gpu::LaunchOp launch,
                           f32Constant(0)};
   init.append(valueVectors, zeroVector);
 
-  // for each tile of keys: stage K, V (and the mask) in shared memory.
-  auto tiles =
-      scf::ForOp::create(b, index(0), ops.m, index(config.keysPerTile), init);
+  // for each tile of keys (each key block the row lists): stage K, V (and
+  // the mask) in shared memory.
+  auto loadIndex = [&](Value memref, ValueRange indices) -> Value {
+    return arith::IndexCastOp::create(
+        b, b.getIndexType(), memref::LoadOp::create(b, memref, indices));
+  };
+  auto tiles = ops.blocks
+                   ? scf::ForOp::create(b, index(0),
+                                        loadIndex(ops.blocks->counts,
+                                                  ValueRange{batch, rowTile}),
+                                        index(1), init)
+                   : scf::ForOp::create(b, index(0), ops.m,
+                                        index(config.keysPerTile), init);
   {
     OpBuilder::InsertionGuard tileGuard(b);
     b.setInsertionPointToStart(tiles.getBody());
-    Value firstKey = tiles.getInductionVar();
+    Value firstKey = ops.blocks
+                         ? arith::MulIOp::create(
+                               b,
+                               loadIndex(ops.blocks->columns,
+                                         ValueRange{batch, rowTile,
+                                                    tiles.getInductionVar()}),
+                               index(config.keysPerTile))
+                               .getResult()
+                         : tiles.getInductionVar();
     gpu::BarrierOp::create(b);
     loadTile(ops.key, batch, firstKey, ops.m, d, keyTile, thread);
     loadTile(ops.value, batch, firstKey, ops.m, e, valueTile, thread);
@@ -187,7 +261,9 @@ void AttentionKernelBuilder::build(gpu::LaunchOp launch,
 
       // Scores of the chunk's keys: the group's partial dot products summed
       // with xor shuffles, so that every lane of the group holds them.
-      SmallVector<Value> scores, keys;
+      // Block-sparse: hidden keys keep their scores (for the maximum) and
+      // weigh 0.
+      SmallVector<Value> scores, keys, visible;
       Value causalLimit =
           ops.causal ? arith::AddIOp::create(b, row, ops.queryOffset) : Value();
       for (int64_t k = 0; k < config.keysPerChunk; ++k) {
@@ -209,9 +285,17 @@ void AttentionKernelBuilder::build(gpu::LaunchOp launch,
                             .getShuffleResult();
           score = arith::AddFOp::create(b, score, other);
         }
-        scores.push_back(maskScore(b, ops, score, f32Constant(kMaskedScore),
-                                   firstKey, key, causalLimit, maskTile,
-                                   config.keysPerTile));
+        if (!ops.blocks) {
+          scores.push_back(maskScore(b, ops, score, f32Constant(kMaskedScore),
+                                     firstKey, key, causalLimit, maskTile,
+                                     config.keysPerTile));
+          continue;
+        }
+        scores.push_back(score);
+        if (maskTile)
+          visible.push_back(arith::CmpFOp::create(
+              b, arith::CmpFPredicate::ONE,
+              memref::LoadOp::create(b, maskTile, key), f32Constant(0)));
       }
 
       // Online softmax: rescale once per chunk.
@@ -225,9 +309,12 @@ void AttentionKernelBuilder::build(gpu::LaunchOp launch,
       Value correctionVector = splat(correction);
       for (Value &a : acc)
         a = arith::MulFOp::create(b, a, correctionVector);
-      for (auto [key, score] : llvm::zip(keys, scores)) {
+      for (auto [k, key, score] : llvm::enumerate(keys, scores)) {
         Value weight =
             math::ExpOp::create(b, arith::SubFOp::create(b, score, newMax));
+        if (!visible.empty())
+          weight =
+              arith::SelectOp::create(b, visible[k], weight, f32Constant(0));
         sum = arith::AddFOp::create(b, sum, weight);
         Value weightVector = splat(weight);
         for (int64_t c = 0; c < valueVectors; ++c)
@@ -249,10 +336,18 @@ void AttentionKernelBuilder::build(gpu::LaunchOp launch,
   {
     OpBuilder::InsertionGuard storeGuard(b);
     b.setInsertionPointToStart(store.thenBlock());
-    Value inverse =
-        splat(arith::DivFOp::create(b, f32Constant(1), tiles.getResult(1)));
-    for (int64_t c = 0; c < valueVectors; ++c) {
-      Value out = arith::MulFOp::create(b, tiles.getResult(2 + c), inverse);
+    SmallVector<Value> results;
+    if (ops.blocks) {
+      results = blockSparseResult(ops, tiles.getResults(), batch, rowTile, row,
+                                  column);
+    } else {
+      Value inverse =
+          splat(arith::DivFOp::create(b, f32Constant(1), tiles.getResult(1)));
+      for (int64_t c = 0; c < valueVectors; ++c)
+        results.push_back(
+            arith::MulFOp::create(b, tiles.getResult(2 + c), inverse));
+    }
+    for (auto [c, out] : llvm::enumerate(results)) {
       if (elementType != f32)
         out = arith::TruncFOp::create(b, elementVectorType, out);
       vector::StoreOp::create(b, out, ops.result,

@@ -1119,3 +1119,92 @@ func.func @pairs_lanes(%x: vector<16xi16>, %acc: vector<16xi32>) -> vector<16xi3
   %r = effattn.multiply_add_pairs %x, %x, %acc : vector<16xi16>, vector<16xi32>
   return %r : vector<16xi32>
 }
+
+// -----
+
+func.func @block_sparse_block_size(%q: tensor<2x64x16xf32>, %k: tensor<2x64x16xf32>, %v: tensor<2x64x8xf32>, %c: tensor<2x4x4xi32>, %n: tensor<2x4xi32>, %s: f32) -> tensor<2x64x8xf32> {
+  // expected-error @+1 {{'effattn.block_sparse_attention' op expects 'block_size' >= 1, got 0}}
+  %r = effattn.block_sparse_attention %q, %k, %v blocks(%c, %n) scale(%s) {block_size = 0} : tensor<2x64x16xf32>, tensor<2x64x16xf32>, tensor<2x64x8xf32>, tensor<2x4x4xi32>, tensor<2x4xi32> -> tensor<2x64x8xf32>
+  return %r : tensor<2x64x8xf32>
+}
+
+// -----
+
+func.func @block_sparse_sequence(%q: tensor<2x64x16xf32>, %k: tensor<2x64x16xf32>, %v: tensor<2x64x8xf32>, %c: tensor<2x4x4xi32>, %n: tensor<2x4xi32>, %s: f32) -> tensor<2x64x8xf32> {
+  // expected-error @+1 {{'effattn.block_sparse_attention' op expects a static sequence length N that is a positive multiple of 'block_size' = 48, got 64}}
+  %r = effattn.block_sparse_attention %q, %k, %v blocks(%c, %n) scale(%s) {block_size = 48} : tensor<2x64x16xf32>, tensor<2x64x16xf32>, tensor<2x64x8xf32>, tensor<2x4x4xi32>, tensor<2x4xi32> -> tensor<2x64x8xf32>
+  return %r : tensor<2x64x8xf32>
+}
+
+// -----
+
+func.func @block_sparse_rank(%q: tensor<64x16xf32>, %k: tensor<2x64x16xf32>, %v: tensor<2x64x8xf32>, %c: tensor<2x4x4xi32>, %n: tensor<2x4xi32>, %s: f32) -> tensor<2x64x8xf32> {
+  // expected-error @+1 {{'effattn.block_sparse_attention' op expects query of rank 3 ([BH, N, D]), got 'tensor<64x16xf32>'}}
+  %r = effattn.block_sparse_attention %q, %k, %v blocks(%c, %n) scale(%s) {block_size = 16} : tensor<64x16xf32>, tensor<2x64x16xf32>, tensor<2x64x8xf32>, tensor<2x4x4xi32>, tensor<2x4xi32> -> tensor<2x64x8xf32>
+  return %r : tensor<2x64x8xf32>
+}
+
+// -----
+
+func.func @block_sparse_key(%q: tensor<2x64x16xf32>, %k: tensor<2x64x12xf32>, %v: tensor<2x64x8xf32>, %c: tensor<2x4x4xi32>, %n: tensor<2x4xi32>, %s: f32) -> tensor<2x64x8xf32> {
+  // expected-error @+1 {{'effattn.block_sparse_attention' op expects key of shape [2, 64, 16], got 'tensor<2x64x12xf32>'}}
+  %r = effattn.block_sparse_attention %q, %k, %v blocks(%c, %n) scale(%s) {block_size = 16} : tensor<2x64x16xf32>, tensor<2x64x12xf32>, tensor<2x64x8xf32>, tensor<2x4x4xi32>, tensor<2x4xi32> -> tensor<2x64x8xf32>
+  return %r : tensor<2x64x8xf32>
+}
+
+// -----
+
+func.func @block_sparse_value(%q: tensor<2x64x16xf32>, %k: tensor<2x64x16xf32>, %v: tensor<2x32x8xf32>, %c: tensor<2x4x4xi32>, %n: tensor<2x4xi32>, %s: f32) -> tensor<2x64x8xf32> {
+  // expected-error @+1 {{'effattn.block_sparse_attention' op expects value of shape [2, 64, 8], got 'tensor<2x32x8xf32>'}}
+  %r = effattn.block_sparse_attention %q, %k, %v blocks(%c, %n) scale(%s) {block_size = 16} : tensor<2x64x16xf32>, tensor<2x64x16xf32>, tensor<2x32x8xf32>, tensor<2x4x4xi32>, tensor<2x4xi32> -> tensor<2x64x8xf32>
+  return %r : tensor<2x64x8xf32>
+}
+
+// -----
+
+func.func @block_sparse_columns(%q: tensor<2x64x16xf32>, %k: tensor<2x64x16xf32>, %v: tensor<2x64x8xf32>, %c: tensor<2x8x4xi32>, %n: tensor<2x4xi32>, %s: f32) -> tensor<2x64x8xf32> {
+  // expected-error @+1 {{'effattn.block_sparse_attention' op expects columns of shape [2, 4, 4], got 'tensor<2x8x4xi32>'}}
+  %r = effattn.block_sparse_attention %q, %k, %v blocks(%c, %n) scale(%s) {block_size = 16} : tensor<2x64x16xf32>, tensor<2x64x16xf32>, tensor<2x64x8xf32>, tensor<2x8x4xi32>, tensor<2x4xi32> -> tensor<2x64x8xf32>
+  return %r : tensor<2x64x8xf32>
+}
+
+// -----
+
+func.func @block_sparse_counts(%q: tensor<2x64x16xf32>, %k: tensor<2x64x16xf32>, %v: tensor<2x64x8xf32>, %c: tensor<2x4x4xi32>, %n: tensor<2x4x1xi32>, %s: f32) -> tensor<2x64x8xf32> {
+  // expected-error @+1 {{'effattn.block_sparse_attention' op expects counts of shape [2, 4], got 'tensor<2x4x1xi32>'}}
+  %r = effattn.block_sparse_attention %q, %k, %v blocks(%c, %n) scale(%s) {block_size = 16} : tensor<2x64x16xf32>, tensor<2x64x16xf32>, tensor<2x64x8xf32>, tensor<2x4x4xi32>, tensor<2x4x1xi32> -> tensor<2x64x8xf32>
+  return %r : tensor<2x64x8xf32>
+}
+
+// -----
+
+func.func @block_sparse_result(%q: tensor<2x64x16xf32>, %k: tensor<2x64x16xf32>, %v: tensor<2x64x8xf32>, %c: tensor<2x4x4xi32>, %n: tensor<2x4xi32>, %s: f32) -> tensor<2x64x8xf32> {
+  // expected-error @+1 {{'effattn.block_sparse_attention' op expects result of shape [2, 64, 8], got 'tensor<2x64x4xf32>'}}
+  %r = effattn.block_sparse_attention %q, %k, %v blocks(%c, %n) scale(%s) {block_size = 16} : tensor<2x64x16xf32>, tensor<2x64x16xf32>, tensor<2x64x8xf32>, tensor<2x4x4xi32>, tensor<2x4xi32> -> tensor<2x64x4xf32>
+  %x = tensor.cast %r : tensor<2x64x4xf32> to tensor<2x64x8xf32>
+  return %x : tensor<2x64x8xf32>
+}
+
+// -----
+
+func.func @block_sparse_mask(%q: tensor<2x64x16xf32>, %k: tensor<2x64x16xf32>, %v: tensor<2x64x8xf32>, %c: tensor<2x4x4xi32>, %n: tensor<2x4xi32>, %s: f32, %m: tensor<2x32xi1>) -> tensor<2x64x8xf32> {
+  // expected-error @+1 {{'effattn.block_sparse_attention' op expects mask of shape [2, 64], got 'tensor<2x32xi1>'}}
+  %r = effattn.block_sparse_attention %q, %k, %v blocks(%c, %n) scale(%s) mask(%m : tensor<2x32xi1>) {block_size = 16} : tensor<2x64x16xf32>, tensor<2x64x16xf32>, tensor<2x64x8xf32>, tensor<2x4x4xi32>, tensor<2x4xi32> -> tensor<2x64x8xf32>
+  return %r : tensor<2x64x8xf32>
+}
+
+// -----
+
+func.func @block_sparse_low_resolution_partial(%q: tensor<2x64x16xf32>, %k: tensor<2x64x16xf32>, %v: tensor<2x64x8xf32>, %c: tensor<2x4x4xi32>, %n: tensor<2x4xi32>, %s: f32, %num: tensor<2x4x8xf32>) -> tensor<2x64x8xf32> {
+  // expected-error @+1 {{'effattn.block_sparse_attention' op expects all three low-resolution operands (lo_num, lo_den, lo_max) or none}}
+  %r = "effattn.block_sparse_attention"(%q, %k, %v, %c, %n, %s, %num) {block_size = 16 : i64, operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 1, 0, 1, 0, 0>} : (tensor<2x64x16xf32>, tensor<2x64x16xf32>, tensor<2x64x8xf32>, tensor<2x4x4xi32>, tensor<2x4xi32>, f32, tensor<2x4x8xf32>) -> tensor<2x64x8xf32>
+  return %r : tensor<2x64x8xf32>
+}
+
+// -----
+
+func.func @block_sparse_low_resolution_shape(%q: tensor<2x64x16xf32>, %k: tensor<2x64x16xf32>, %v: tensor<2x64x8xf32>, %c: tensor<2x4x4xi32>, %n: tensor<2x4xi32>, %s: f32, %num: tensor<2x4x16xf32>, %den: tensor<2x4xf32>, %max: tensor<2x4xf32>) -> tensor<2x64x8xf32> {
+  // expected-error @+1 {{'effattn.block_sparse_attention' op expects lo_num of shape [2, 4, 8], got 'tensor<2x4x16xf32>'}}
+  %r = effattn.block_sparse_attention %q, %k, %v blocks(%c, %n) scale(%s) low_resolution(%num, %den, %max : tensor<2x4x16xf32>, tensor<2x4xf32>, tensor<2x4xf32>) {block_size = 16} : tensor<2x64x16xf32>, tensor<2x64x16xf32>, tensor<2x64x8xf32>, tensor<2x4x4xi32>, tensor<2x4xi32> -> tensor<2x64x8xf32>
+  return %r : tensor<2x64x8xf32>
+}

@@ -25,10 +25,11 @@
 // CHECK: tensor.extract %[[KEYS]][%[[B0]], %[[I0]], %[[J]]] : tensor<6x4x4xi32>
 // CHECK: scf.forall.in_parallel
 // CHECK: linalg.generic {{.*}} ins(%{{.+}}, %{{.+}}, %[[SEL]]#2, %{{.+}} : tensor<6x4x4xf32>, tensor<6x4xf32>, tensor<6x4x4xi1>, tensor<6x4xf32>)
+// CHECK: %[[COUNTS:.+]] = tensor.collapse_shape %[[SEL]]#1 {{\[}}[0], [1, 2]] : tensor<6x4x1xi32> into tensor<6x4xi32>
 // CHECK: %[[OUT:.+]] = scf.forall (%[[B:.+]], %[[I:.+]]) in (6, 4) shared_outs(%[[ACC:.+]] = %{{.+}}) -> (tensor<6x128x8xf32>)
 // CHECK: %[[ROW:.+]] = arith.muli %[[I]], %{{.+}} : index
 // CHECK: %[[QB:.+]] = tensor.extract_slice %[[QM]][%[[B]], %[[ROW]], 0] [1, 32, 16] [1, 1, 1] : tensor<6x128x16xf32> to tensor<32x16xf32>
-// CHECK: %[[COUNT:.+]] = tensor.extract %[[SEL]]#1[%[[B]], %[[I]], %{{.+}}] : tensor<6x4x1xi32>
+// CHECK: %[[COUNT:.+]] = tensor.extract %[[COUNTS]][%[[B]], %[[I]]] : tensor<6x4xi32>
 // CHECK: %[[N:.+]] = arith.index_cast %[[COUNT]] : i32 to index
 // CHECK: scf.for %[[T:.+]] = %{{.+}} to %[[N]] step %{{.+}} iter_args(%{{.+}} = %{{.+}}, %{{.+}} = %{{.+}}, %{{.+}} = %{{.+}}) -> (tensor<32xf32>, tensor<32xf32>, tensor<32x8xf32>)
 // CHECK: %[[COL:.+]] = tensor.extract %[[SEL]]#0[%[[B]], %[[I]], %[[T]]] : tensor<6x4x4xi32>

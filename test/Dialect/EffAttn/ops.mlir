@@ -86,6 +86,25 @@ func.func @mra_attention_sparse_dynamic_batch(%q: tensor<?x64x16xf16>, %k: tenso
 
 // -----
 
+// CHECK-LABEL: func.func @block_sparse_attention_full
+// CHECK-SAME: %[[S:[a-zA-Z0-9_]+]]: f32, %[[M:[a-zA-Z0-9_]+]]: tensor<4x512xi1>
+// CHECK: effattn.block_sparse_attention %{{.+}}, %{{.+}}, %{{.+}} blocks(%{{.+}}, %{{.+}}) scale(%[[S]]) mask(%[[M]] : tensor<4x512xi1>) low_resolution(%{{.+}}, %{{.+}}, %{{.+}} : tensor<4x16x32xf32>, tensor<4x16xf32>, tensor<4x16xf32>) {block_size = 32 : i64} : tensor<4x512x64xf32>, tensor<4x512x64xf32>, tensor<4x512x32xf32>, tensor<4x16x16xi32>, tensor<4x16xi32> -> tensor<4x512x32xf32>
+func.func @block_sparse_attention_full(%q: tensor<4x512x64xf32>, %k: tensor<4x512x64xf32>, %v: tensor<4x512x32xf32>, %columns: tensor<4x16x16xi32>, %counts: tensor<4x16xi32>, %scale: f32, %m: tensor<4x512xi1>, %num: tensor<4x16x32xf32>, %den: tensor<4x16xf32>, %max: tensor<4x16xf32>) -> tensor<4x512x32xf32> {
+  %r = effattn.block_sparse_attention %q, %k, %v blocks(%columns, %counts) scale(%scale) mask(%m : tensor<4x512xi1>) low_resolution(%num, %den, %max : tensor<4x16x32xf32>, tensor<4x16xf32>, tensor<4x16xf32>) {block_size = 32} : tensor<4x512x64xf32>, tensor<4x512x64xf32>, tensor<4x512x32xf32>, tensor<4x16x16xi32>, tensor<4x16xi32> -> tensor<4x512x32xf32>
+  return %r : tensor<4x512x32xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @block_sparse_attention_sparse_dynamic
+// CHECK: effattn.block_sparse_attention %{{.+}}, %{{.+}}, %{{.+}} blocks(%{{.+}}, %{{.+}}) scale(%{{.+}}) {block_size = 16 : i64} : tensor<?x64x?xf32>, tensor<?x64x?xf32>, tensor<?x64x8xf32>, tensor<?x4x?xi32>, tensor<?x4xi32> -> tensor<?x64x8xf32>
+func.func @block_sparse_attention_sparse_dynamic(%q: tensor<?x64x?xf32>, %k: tensor<?x64x?xf32>, %v: tensor<?x64x8xf32>, %columns: tensor<?x4x?xi32>, %counts: tensor<?x4xi32>, %scale: f32) -> tensor<?x64x8xf32> {
+  %r = effattn.block_sparse_attention %q, %k, %v blocks(%columns, %counts) scale(%scale) {block_size = 16} : tensor<?x64x?xf32>, tensor<?x64x?xf32>, tensor<?x64x8xf32>, tensor<?x4x?xi32>, tensor<?x4xi32> -> tensor<?x64x8xf32>
+  return %r : tensor<?x64x8xf32>
+}
+
+// -----
+
 // CHECK-LABEL: func.func @quantize_percentile
 // CHECK: %{{.+}}, %{{.+}} = effattn.quantize {beta = 7.500000e-01 : f64, levels = 255 : i64} ins(%{{.+}} : tensor<64x96xf32>) outs(%{{.+}}, %{{.+}} : tensor<64x96xi32>, tensor<f32>) -> tensor<64x96xi32>, tensor<f32>
 func.func @quantize_percentile(%x: tensor<64x96xf32>, %q: tensor<64x96xi32>, %s: tensor<f32>) -> (tensor<64x96xi32>, tensor<f32>) {

@@ -51,6 +51,17 @@ static std::string formatDim(int64_t size) {
   return ShapedType::isDynamic(size) ? "?" : std::to_string(size);
 }
 
+/// Formats a shape for a diagnostic: [2, ?, 16].
+static std::string formatShape(ArrayRef<int64_t> shape) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << "[";
+  llvm::interleaveComma(shape, os,
+                        [&](int64_t size) { os << formatDim(size); });
+  os << "]";
+  return text;
+}
+
 /// Returns true if two dimension sizes may be equal at run time.
 static bool areDimsCompatible(int64_t lhs, int64_t rhs) {
   return ShapedType::isDynamic(lhs) || ShapedType::isDynamic(rhs) || lhs == rhs;
@@ -507,6 +518,74 @@ MraAttentionOp::reifyResultShapes(OpBuilder &b,
 }
 
 //===----------------------------------------------------------------------===//
+// BlockSparseAttentionOp
+//===----------------------------------------------------------------------===//
+
+/// Checks that `type` has the shape `expected` where both sizes are known
+/// (kDynamic in `expected`: any size), naming the operand `name`.
+static LogicalResult verifyOperandShape(Operation *op, StringRef name,
+                                        RankedTensorType type,
+                                        ArrayRef<int64_t> expected) {
+  if (type.getRank() == static_cast<int64_t>(expected.size()) &&
+      llvm::all_of(llvm::zip(type.getShape(), expected), [](auto pair) {
+        return areDimsCompatible(std::get<0>(pair), std::get<1>(pair));
+      }))
+    return success();
+  return op->emitOpError("expects ")
+         << name << " of shape " << formatShape(expected) << ", got " << type;
+}
+
+LogicalResult BlockSparseAttentionOp::verify() {
+  int64_t blockSize = getBlockSize();
+  if (blockSize < 1)
+    return emitOpError("expects 'block_size' >= 1, got ") << blockSize;
+  RankedTensorType queryType = getQuery().getType();
+  if (queryType.getRank() != 3)
+    return emitOpError("expects query of rank 3 ([BH, N, D]), got ")
+           << queryType;
+  int64_t bh = queryType.getDimSize(0), n = queryType.getDimSize(1),
+          d = queryType.getDimSize(2);
+  if (ShapedType::isDynamic(n) || n == 0 || n % blockSize != 0)
+    return emitOpError("expects a static sequence length N that is a "
+                       "positive multiple of 'block_size' = ")
+           << blockSize << ", got " << formatDim(n);
+  int64_t rows = n / blockSize;
+  RankedTensorType valueType = getValue().getType();
+  int64_t e =
+      valueType.getRank() == 3 ? valueType.getDimSize(2) : ShapedType::kDynamic;
+  int64_t c = getColumns().getType().getRank() == 3
+                  ? getColumns().getType().getDimSize(2)
+                  : ShapedType::kDynamic;
+  Operation *op = getOperation();
+  if (failed(verifyOperandShape(op, "key", getKey().getType(), {bh, n, d})) ||
+      failed(verifyOperandShape(op, "value", valueType, {bh, n, e})) ||
+      failed(verifyOperandShape(op, "columns", getColumns().getType(),
+                                {bh, rows, c})) ||
+      failed(verifyOperandShape(op, "counts", getCounts().getType(),
+                                {bh, rows})) ||
+      failed(verifyOperandShape(op, "result", getType(), {bh, n, e})))
+    return failure();
+  if (Value mask = getMask())
+    if (failed(verifyOperandShape(
+            op, "mask", cast<RankedTensorType>(mask.getType()), {bh, n})))
+      return failure();
+  int present = bool(getLoNum()) + bool(getLoDen()) + bool(getLoMax());
+  if (present == 0)
+    return success();
+  if (present != 3)
+    return emitOpError("expects all three low-resolution operands (lo_num, "
+                       "lo_den, lo_max) or none");
+  if (failed(verifyOperandShape(op, "lo_num", getLoNum().getType(),
+                                {bh, rows, e})) ||
+      failed(
+          verifyOperandShape(op, "lo_den", getLoDen().getType(), {bh, rows})) ||
+      failed(
+          verifyOperandShape(op, "lo_max", getLoMax().getType(), {bh, rows})))
+    return failure();
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // LookupFfnOp
 //===----------------------------------------------------------------------===//
 
@@ -519,13 +598,8 @@ static LogicalResult verifyExactShape(Operation *op, StringRef name,
                                       ArrayRef<int64_t> shape) {
   if (type.getShape() == shape)
     return success();
-  std::string expected;
-  llvm::raw_string_ostream os(expected);
-  os << "[";
-  llvm::interleaveComma(shape, os);
-  os << "]";
   return op->emitOpError("expects ")
-         << name << " of shape " << expected << ", got " << type;
+         << name << " of shape " << formatShape(shape) << ", got " << type;
 }
 
 LogicalResult LookupFfnOp::verify() {

@@ -17,11 +17,11 @@
 //    T and the ties of earlier block rows gives each row its share of the ties.
 // 3. Selection (scf.forall over batch x block row): a sequential scan of the
 //    row builds the list of its selected key blocks.
-// 4. High resolution (scf.forall over batch x block row, on a GPU also x
-//    query row of the block): an online softmax over the key/value blocks
-//    gathered through that list, so only selected blocks are ever computed;
-//    in "full" mode it is merged with the low-resolution contribution of the
-//    unselected blocks (a GEMM on the grid of block weights).
+// 4. High resolution (effattn.block_sparse_attention): an online softmax
+//    over the key/value blocks gathered through that list, so only selected
+//    blocks are ever computed; in "full" mode it is merged with the
+//    low-resolution contribution of the unselected blocks (a GEMM on the
+//    grid of block weights).
 //
 //===----------------------------------------------------------------------===//
 
@@ -45,7 +45,7 @@ using utils::IteratorType;
 /// Penalty of empty blocks and bonus of prior blocks (the authors' values).
 static constexpr float kEmptyBlockPenalty = 1.0e4f;
 static constexpr float kPriorBonus = 5.0e3f;
-/// Added to the denominators and the block counts, as the authors do.
+/// Added to the block counts, as the authors do.
 static constexpr float kEpsilon = 1.0e-6f;
 
 namespace {
@@ -361,197 +361,12 @@ BlockSelection MraDecomposer::selectBlocks(Value keys, Value threshold,
 
 Value MraDecomposer::highResolution(const BlockSelection &selection,
                                     Value loNum, Value loDen, Value rowMax) {
-  const IteratorType par = IteratorType::parallel;
-  // A task computes `rowsPerTask` query rows of a block row: all of them on
-  // a CPU (GEMMs of blocks), one on a GPU (a thread per query row: many
-  // more threads, each with a row's state in registers, rather than one
-  // per block row with the block's in private memory).
-  int64_t rowsPerTask = targetsGpu(op) ? 1 : blockSize;
-  OpFoldResult rows = b.getIndexAttr(numRows), bs = b.getIndexAttr(blockSize);
-  OpFoldResult rt = b.getIndexAttr(rowsPerTask);
-  OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
-  Type f32 = b.getF32Type();
-  Value out =
-      tensor::EmptyOp::create(b, loc, {bh, b.getIndexAttr(seqLen), e}, f32);
-  SmallVector<OpFoldResult> tasks{bh, rows};
-  if (rowsPerTask < blockSize)
-    tasks.push_back(b.getIndexAttr(blockSize / rowsPerTask));
-  auto forall = scf::ForallOp::create(b, loc, tasks, ValueRange{out},
-                                      /*mapping=*/std::nullopt);
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(forall.getBody());
-  Value batch = forall.getInductionVar(0), row = forall.getInductionVar(1);
-  Value blockSizeIndex = arith::ConstantIndexOp::create(b, loc, blockSize);
-  Value first = arith::MulIOp::create(b, loc, row, blockSizeIndex);
-  if (rowsPerTask < blockSize)
-    first = arith::AddIOp::create(
-        b, loc, first,
-        arith::MulIOp::create(
-            b, loc, forall.getInductionVar(2),
-            arith::ConstantIndexOp::create(b, loc, rowsPerTask)));
-
-  // Returns the `size` tokens from `start` of x [BH, N, cols] as [size,
-  // cols], or of x [BH, N] as [size].
-  auto block = [&](OpBuilder &nb, Location l, Value x, Value start,
-                   int64_t size, std::optional<OpFoldResult> cols) -> Value {
-    auto type = cast<RankedTensorType>(x.getType());
-    SmallVector<OpFoldResult> offsets{batch, start},
-        sizes{one, nb.getIndexAttr(size)};
-    SmallVector<int64_t> shape{size};
-    if (cols) {
-      offsets.push_back(zero);
-      sizes.push_back(*cols);
-      shape.push_back(type.getDimSize(2));
-    }
-    SmallVector<OpFoldResult> strides(offsets.size(), one);
-    return tensor::ExtractSliceOp::create(
-        nb, l, RankedTensorType::get(shape, type.getElementType()), x, offsets,
-        sizes, strides);
-  };
-
-  BatchedLinalgBuilder rowBuilder(b, loc, {});
-  Value queries = block(b, loc, query, first, rowsPerTask, d);
-  Value numBlocks = arith::IndexCastOp::create(
-      b, loc, b.getIndexType(),
-      tensor::ExtractOp::create(
-          b, loc, selection.counts,
-          ValueRange{batch, row, arith::ConstantIndexOp::create(b, loc, 0)}));
-  Value m0 = rowBuilder.filled(
-      {rt}, rowBuilder.constant(-std::numeric_limits<float>::infinity()));
-  Value l0 = rowBuilder.filled({rt}, rowBuilder.constant(0.0f));
-  Value acc0 = rowBuilder.filled({rt, e}, rowBuilder.constant(0.0f));
-
-  // Online softmax over the selected key blocks: iter_args (m, l, acc).
-  auto loop = scf::ForOp::create(
-      b, loc, arith::ConstantIndexOp::create(b, loc, 0), numBlocks,
-      arith::ConstantIndexOp::create(b, loc, 1), ValueRange{m0, l0, acc0},
-      [&](OpBuilder &nb, Location l, Value t, ValueRange args) {
-        BatchedLinalgBuilder ib(nb, l, {});
-        Value column = arith::IndexCastOp::create(
-            nb, l, nb.getIndexType(),
-            tensor::ExtractOp::create(nb, l, selection.columns,
-                                      ValueRange{batch, row, t}));
-        Value keyFirst = arith::MulIOp::create(nb, l, column, blockSizeIndex);
-        Value keys = block(nb, l, key, keyFirst, blockSize, d);
-        Value values = block(nb, l, value, keyFirst, blockSize, e);
-        Value raw = ib.matmul(queries, keys, /*transposeRhs=*/true, rt, bs);
-        // alpha = exp(m - m'), then m' = max(m, scale · block row max)
-        // overwrites m: every iter_arg is updated in place.
-        Value blockMax = ib.rowMax(raw, rt);
-        Value alpha = ib.generic(
-            {args[0], blockMax}, tensor::EmptyOp::create(nb, l, {rt}, f32),
-            {ib.map(1, {0}), ib.map(1, {0}), ib.map(1, {0})},
-            ib.iterators({par}),
-            [&](OpBuilder &bb, Location bl, ValueRange a) -> Value {
-              Value scaled = arith::MulFOp::create(bb, bl, a[1], scale);
-              Value next = arith::MaximumFOp::create(bb, bl, a[0], scaled);
-              return math::ExpOp::create(
-                  bb, bl, arith::SubFOp::create(bb, bl, a[0], next));
-            });
-        Value mNew =
-            ib.generic({blockMax}, args[0], {ib.map(1, {0}), ib.map(1, {0})},
-                       ib.iterators({par}),
-                       [&](OpBuilder &bb, Location bl, ValueRange a) -> Value {
-                         Value scaled =
-                             arith::MulFOp::create(bb, bl, a[0], scale);
-                         return arith::MaximumFOp::create(bb, bl, a[1], scaled);
-                       });
-        SmallVector<Value> inputs{mNew};
-        SmallVector<AffineMap> maps{ib.map(2, {0})};
-        if (mask) {
-          inputs.push_back(
-              block(nb, l, mask, keyFirst, blockSize, std::nullopt));
-          maps.push_back(ib.map(2, {1}));
-        }
-        maps.push_back(ib.map(2, {0, 1}));
-        Value zeroF = ib.constant(0.0f);
-        Value p = ib.generic(
-            inputs, raw, maps, ib.iterators({par, par}),
-            [&](OpBuilder &bb, Location bl, ValueRange a) -> Value {
-              Value s = arith::MulFOp::create(bb, bl, a.back(), scale);
-              Value weight = math::ExpOp::create(
-                  bb, bl, arith::SubFOp::create(bb, bl, s, a[0]));
-              if (a.size() == 2)
-                return weight;
-              return arith::SelectOp::create(bb, bl, a[1], weight, zeroF);
-            });
-        Value lNew =
-            ib.generic({alpha, ib.rowSum(p, rt)}, args[1],
-                       {ib.map(1, {0}), ib.map(1, {0}), ib.map(1, {0})},
-                       ib.iterators({par}),
-                       [](OpBuilder &bb, Location bl, ValueRange a) -> Value {
-                         Value kept = arith::MulFOp::create(bb, bl, a[2], a[0]);
-                         return arith::AddFOp::create(bb, bl, kept, a[1]);
-                       });
-        Value accScaled =
-            ib.generic({alpha}, args[2], {ib.map(2, {0}), ib.map(2, {0, 1})},
-                       ib.iterators({par, par}),
-                       [](OpBuilder &bb, Location bl, ValueRange a) -> Value {
-                         return arith::MulFOp::create(bb, bl, a[1], a[0]);
-                       });
-        Value accNew =
-            ib.matmulInto(p, values, /*transposeRhs=*/false, accScaled);
-        scf::YieldOp::create(nb, l, ValueRange{mNew, lNew, accNew});
-      });
-
-  // Normalise, merging in the low-resolution terms in "full" mode.
-  SmallVector<Value> inputs{loop.getResult(2), loop.getResult(1),
-                            loop.getResult(0)};
-  SmallVector<AffineMap> maps{rowBuilder.map(2, {0, 1}), rowBuilder.map(2, {0}),
-                              rowBuilder.map(2, {0})};
-  Value loDenValue, rowMaxValue;
-  if (loNum) {
-    Value zeroIndex = arith::ConstantIndexOp::create(b, loc, 0);
-    inputs.push_back(tensor::ExtractSliceOp::create(
-        b, loc,
-        RankedTensorType::get(
-            {cast<RankedTensorType>(loNum.getType()).getDimSize(2)}, f32),
-        loNum, SmallVector<OpFoldResult>{batch, row, zeroIndex},
-        SmallVector<OpFoldResult>{one, one, e},
-        SmallVector<OpFoldResult>(3, one)));
-    maps.push_back(rowBuilder.map(2, {1}));
-    loDenValue = tensor::ExtractOp::create(b, loc, loDen, {batch, row});
-    rowMaxValue = tensor::ExtractOp::create(b, loc, rowMax, {batch, row});
-  }
-  if (mask) {
-    inputs.push_back(block(b, loc, mask, first, rowsPerTask, std::nullopt));
-    maps.push_back(rowBuilder.map(2, {0}));
-  }
-  maps.push_back(rowBuilder.map(2, {0, 1}));
-  Value epsilon = rowBuilder.constant(kEpsilon);
-  Value zeroF = rowBuilder.constant(0.0f);
-  Value rowInit = tensor::EmptyOp::create(b, loc, {rt, e}, f32);
-  Value result = rowBuilder.generic(
-      inputs, rowInit, maps, rowBuilder.iterators({par, par}),
-      [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
-        Value acc = a[0], sum = a[1], max = a[2];
-        Value numerator = acc, denominator = sum;
-        if (loNum) {
-          Value reference = arith::MaximumFOp::create(nb, l, max, rowMaxValue);
-          Value hiScale = math::ExpOp::create(
-              nb, l, arith::SubFOp::create(nb, l, max, reference));
-          Value loScale = math::ExpOp::create(
-              nb, l, arith::SubFOp::create(nb, l, rowMaxValue, reference));
-          numerator = arith::AddFOp::create(
-              nb, l, arith::MulFOp::create(nb, l, acc, hiScale),
-              arith::MulFOp::create(nb, l, a[3], loScale));
-          denominator = arith::AddFOp::create(
-              nb, l, arith::MulFOp::create(nb, l, sum, hiScale),
-              arith::MulFOp::create(nb, l, loDenValue, loScale));
-        }
-        denominator = arith::AddFOp::create(nb, l, denominator, epsilon);
-        Value x = arith::DivFOp::create(nb, l, numerator, denominator);
-        if (!mask)
-          return x;
-        return arith::SelectOp::create(nb, l, a[a.size() - 2], x, zeroF);
-      });
-
-  b.setInsertionPointToEnd(forall.getTerminator().getBody());
-  tensor::ParallelInsertSliceOp::create(
-      b, loc, result, forall.getRegionIterArgs()[0],
-      SmallVector<OpFoldResult>{batch, first, zero},
-      SmallVector<OpFoldResult>{one, rt, e}, SmallVector<OpFoldResult>(3, one));
-  return forall.getResult(0);
+  Value counts = tensor::CollapseShapeOp::create(
+      b, loc, selection.counts, SmallVector<ReassociationIndices>{{0}, {1, 2}});
+  // The result is shaped and typed like the prepared values.
+  return BlockSparseAttentionOp::create(
+      b, loc, value.getType(), query, key, value, selection.columns, counts,
+      scale, mask, loNum, loDen, loNum ? rowMax : Value(), blockSize);
 }
 
 Value MraDecomposer::run() {

@@ -61,11 +61,19 @@ struct EffAttnDecomposePass
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     populateEffAttnDecompositionPatterns(patterns);
-    // Every effattn op must go; what cannot be decomposed is reported by the
-    // conversion driver ("failed to legalize operation").
+    // Every effattn op but those to keep must go; what cannot be decomposed
+    // is reported by the conversion driver ("failed to legalize operation").
     ConversionTarget target(getContext());
     target.addIllegalDialect<EffAttnDialect>();
     target.addLegalOp<FailIfOp, TableLookupOp, MultiplyAddPairsOp>();
+    for (const std::string &name : keep) {
+      if (!RegisteredOperationName::lookup(name, &getContext())) {
+        getOperation().emitError("effattn-decompose: unknown op '")
+            << name << "' to keep";
+        return signalPassFailure();
+      }
+      target.addLegalOp(OperationName(name, &getContext()));
+    }
     target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
     if (failed(applyPartialConversion(getOperation(), target,
                                       std::move(patterns))))

@@ -439,6 +439,95 @@ def EffAttn_MraAttentionOp : EffAttn_Op<"mra_attention", [
 }
 
 //===----------------------------------------------------------------------===//
+// BlockSparseAttentionOp
+//===----------------------------------------------------------------------===//
+
+def EffAttn_BlockSparseAttentionOp : EffAttn_Op<"block_sparse_attention", [
+    Pure, AttrSizedOperandSegments,
+    DeclareOpInterfaceMethods<AggregatedOpInterface, ["decomposeOperation"]>]> {
+  let summary = "Softmax attention over listed key blocks (MRA's high "
+                "resolution)";
+  let description = [{
+    The high-resolution step of `effattn.mra_attention`, which emits it. The
+    sequence of N tokens is cut into `R = N / bs` blocks of `bs =
+    block_size`. Query token i of block I = i floordiv bs attends to the key
+    blocks `J = columns[b, I, t]` for t < `counts[b, I]`, with scores
+    `s_ij = scale · q_i · k_j`; with `m_i` their maximum (hidden keys
+    included) and the keys the `mask` hides weighing 0:
+    ```
+    num_i = Σ exp(s_ij - m_i) · v_j,   den_i = Σ exp(s_ij - m_i)
+    ```
+    Without `low_resolution`, `result_i = num_i / (den_i + 1e-6)`. With it,
+    the other blocks of row I contribute through `lo_num[b, I, :]`,
+    `lo_den[b, I]` and their reference maximum `lo_max[b, I]`:
+    ```
+    R_i      = max(m_i, lo_max[I])
+    result_i = (e^(m_i-R_i) num_i + e^(lo_max[I]-R_i) lo_num[I])
+             / (e^(m_i-R_i) den_i + e^(lo_max[I]-R_i) lo_den[I] + 1e-6)
+    ```
+    A row with no listed block has m_i = -inf and num_i = den_i = 0. Rows
+    the mask hides are 0. The listed blocks must lie in [0, R) and the
+    counts in [0, C], and a row's blocks must be distinct; the op computes
+    only those blocks.
+
+    Shapes (one batch dimension, f32): `query`, `key` `[BH, N, D]`, `value`
+    and `result` `[BH, N, E]`, `columns` `[BH, R, C]` and `counts` `[BH, R]`
+    (i32), `mask` `[BH, N]` (i1), `lo_num` `[BH, R, E]`, `lo_den` and
+    `lo_max` `[BH, R]`. N must be static and a multiple of `block_size`.
+
+    `effattn-decompose` lowers it to an `scf.forall` over block rows, each
+    an online softmax over its gathered key and value blocks;
+    `effattn-convert-to-gpu` to a flash kernel of one block of threads per
+    block row that streams the listed key and value blocks through shared
+    memory.
+
+    Example:
+
+    ```mlir
+    %r = effattn.block_sparse_attention %q, %k, %v
+        blocks(%columns, %counts) scale(%scale)
+        {block_size = 32}
+        : tensor<4x512x64xf32>, tensor<4x512x64xf32>, tensor<4x512x64xf32>,
+          tensor<4x16x16xi32>, tensor<4x16xi32> -> tensor<4x512x64xf32>
+    ```
+  }];
+
+  let arguments = (ins RankedTensorOf<[F32]>:$query,
+                       RankedTensorOf<[F32]>:$key,
+                       RankedTensorOf<[F32]>:$value,
+                       RankedTensorOf<[I32]>:$columns,
+                       RankedTensorOf<[I32]>:$counts,
+                       F32:$scale,
+                       Optional<EffAttn_MaskTensor>:$mask,
+                       Optional<RankedTensorOf<[F32]>>:$lo_num,
+                       Optional<RankedTensorOf<[F32]>>:$lo_den,
+                       Optional<RankedTensorOf<[F32]>>:$lo_max,
+                       I64Attr:$block_size);
+  let results = (outs RankedTensorOf<[F32]>:$result);
+
+  let assemblyFormat = [{
+    $query `,` $key `,` $value `blocks` `(` $columns `,` $counts `)`
+    `scale` `(` $scale `)`
+    (`mask` `(` $mask^ `:` type($mask) `)`)?
+    (`low_resolution` `(` $lo_num^ `,` $lo_den `,` $lo_max `:`
+        type($lo_num) `,` type($lo_den) `,` type($lo_max) `)`)?
+    attr-dict `:` type($query) `,` type($key) `,` type($value) `,`
+        type($columns) `,` type($counts) `->` type($result)
+  }];
+
+  let extraClassDeclaration = [{
+    /// Added to every denominator (the MRA authors' 1e-6).
+    static constexpr float kDenominatorEpsilon = 1.0e-6f;
+    /// Returns the number of block rows N / block_size.
+    int64_t getNumBlockRows() {
+      return getQuery().getType().getDimSize(1) / getBlockSize();
+    }
+  }];
+
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
 // LookupFfnOp
 //===----------------------------------------------------------------------===//
 

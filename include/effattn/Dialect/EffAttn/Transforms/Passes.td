@@ -139,8 +139,15 @@ def EffAttnDecomposePass : Pass<"effattn-decompose", "func::FuncOp"> {
     chain of `linalg` ops on tensors computing in f32 (for
     `effattn.attention`: Q·Kᵀ, scale and mask, row max, exp, row sum, P·V,
     normalisation; with a `lowering_config`, the flash form's vector loops
-    over key blocks with L1-sized scratch buffers).
+    over key blocks with L1-sized scratch buffers). The ops named in `keep`
+    (e.g. `effattn.block_sparse_attention`, which effattn-convert-to-gpu
+    turns into a kernel) are left as they are, also where a decomposition
+    emits them.
   }];
+  let options = [
+    ListOption<"keep", "keep", "std::string",
+               "effattn ops to leave for a later pass, by name">
+  ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
     "::mlir::bufferization::BufferizationDialect",
