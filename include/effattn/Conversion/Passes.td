@@ -107,7 +107,9 @@ def EffAttnGPUMapLinalgPass : Pass<"effattn-gpu-map-linalg", "ModuleOp"> {
     limit) and its reduction loops run in order by that thread. A
     contraction (a GEMM, batched, transposed or with a shared operand) is a
     blocked kernel instead, 64 × 64 tiles of the output per block with
-    slices of both operands staged in shared memory: on tensor cores
+    slices of both operands staged in two stages of shared memory (the
+    next slices loaded into registers while the current ones are
+    multiplied, one barrier per step): on tensor cores
     (`nvgpu.mma.sync`, 4 warps, slices of 32 along K) for f16 operands into
     f32 and i8 operands into i32 where the target has the mma shape (i8 sums
     by chunks of 2^16 along K, which cannot saturate, added with wrapping

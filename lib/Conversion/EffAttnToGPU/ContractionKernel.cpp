@@ -100,11 +100,9 @@ SmallVector<Value> ContractionKernelBuilder::operandIndices(
 /// Bytes per vector copy of the fast staging path (one 128-bit load).
 static constexpr int64_t kVectorBytes = 16;
 
-void ContractionKernelBuilder::stage(OpOperand &input, ArrayRef<unsigned> outer,
-                                     Value firstOuter, Value firstK,
-                                     Value slice, Value thread) {
-  // The fast path: slices contiguous along K, an operand whose last index
-  // is K with unit stride, and whole 16-byte vectors per thread.
+int64_t ContractionKernelBuilder::vectorWidth(OpOperand &input) {
+  // Slices contiguous along K, an operand whose last index is K with unit
+  // stride, and whole 16-byte vectors per thread.
   auto type = cast<MemRefType>(input.get().getType());
   int64_t bytes = type.getElementTypeBitWidth() / 8;
   int64_t width = bytes ? kVectorBytes / bytes : 0;
@@ -118,144 +116,259 @@ void ContractionKernelBuilder::stage(OpOperand &input, ArrayRef<unsigned> outer,
       map.getResults().back() == b.getAffineDimExpr(loops.k) &&
       succeeded(type.getStridesAndOffset(strides, offset)) &&
       strides.back() == 1;
-  if (!eligible) {
-    stageElements(input, outer, firstOuter, firstK, slice, thread);
-    return;
-  }
-  // At run time: a tile inside the operand, whose rows start 16-byte
-  // aligned (the base and every stride but K's).
-  Value interior = arith::AndIOp::create(
-      b,
-      arith::CmpIOp::create(
-          b, arith::CmpIPredicate::ule,
-          arith::AddIOp::create(b, firstOuter, index(tiling.tile)),
-          sizeOf(outer)),
-      arith::CmpIOp::create(
-          b, arith::CmpIPredicate::ule,
-          arith::AddIOp::create(b, firstK, index(tiling.depth)),
-          sizes[loops.k]));
-  auto metadata = memref::ExtractStridedMetadataOp::create(b, input.get());
-  Value address = arith::AddIOp::create(
-      b, memref::ExtractAlignedPointerAsIndexOp::create(b, input.get()),
-      arith::MulIOp::create(b, metadata.getOffset(), index(bytes)));
-  auto isAligned = [&](Value v) {
-    return arith::CmpIOp::create(
-        b, arith::CmpIPredicate::eq,
-        arith::RemUIOp::create(b, v, index(kVectorBytes)), index(0));
-  };
-  Value fast = arith::AndIOp::create(b, interior, isAligned(address));
-  for (Value stride : metadata.getStrides().drop_back())
-    fast = arith::AndIOp::create(
-        b, fast, isAligned(arith::MulIOp::create(b, stride, index(bytes))));
-  auto paths = scf::IfOp::create(b, fast, /*withElseRegion=*/true);
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(paths.thenBlock());
-  auto vectorType = VectorType::get({width}, type.getElementType());
-  int64_t perRow = tiling.depth / width;
-  for (int64_t copy = 0; copy < tiling.tile * perRow / tiling.threads();
-       ++copy) {
-    Value vector =
-        arith::AddIOp::create(b, thread, index(copy * tiling.threads()));
-    Value row = arith::DivUIOp::create(b, vector, index(perRow));
-    Value column = arith::MulIOp::create(
-        b, arith::RemUIOp::create(b, vector, index(perRow)), index(width));
-    Value loaded = vector::LoadOp::create(
-        b, vectorType, input.get(),
-        operandIndices(input, outer, arith::AddIOp::create(b, firstOuter, row),
-                       arith::AddIOp::create(b, firstK, column)),
-        /*nontemporal=*/false, llvm::Align(kVectorBytes));
-    vector::StoreOp::create(b, loaded, slice, ValueRange{row, column},
-                            /*nontemporal=*/false, llvm::Align(kVectorBytes));
-  }
-  b.setInsertionPointToStart(paths.elseBlock());
-  stageElements(input, outer, firstOuter, firstK, slice, thread);
+  return eligible ? width : 0;
 }
 
-void ContractionKernelBuilder::stageElements(OpOperand &input,
-                                             ArrayRef<unsigned> outer,
-                                             Value firstOuter, Value firstK,
-                                             Value slice, Value thread) {
+Value ContractionKernelBuilder::loadElement(OpOperand &input,
+                                            ArrayRef<unsigned> outer,
+                                            Value outerIv, Value kIv) {
+  Type elementType = getElementTypeOrSelf(input.get().getType());
+  Value inRange = arith::AndIOp::create(
+      b,
+      arith::CmpIOp::create(b, arith::CmpIPredicate::ult, outerIv,
+                            sizeOf(outer)),
+      arith::CmpIOp::create(b, arith::CmpIPredicate::ult, kIv, sizes[loops.k]));
+  auto read = scf::IfOp::create(b, elementType, inRange,
+                                /*withElseRegion=*/true);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(read.thenBlock());
+  scf::YieldOp::create(
+      b, memref::LoadOp::create(b, input.get(),
+                                operandIndices(input, outer, outerIv, kIv))
+             .getResult());
+  b.setInsertionPointToStart(read.elseBlock());
+  scf::YieldOp::create(
+      b, arith::ConstantOp::create(b, b.getZeroAttr(elementType)).getResult());
+  return read.getResult(0);
+}
+
+std::pair<Value, Value>
+ContractionKernelBuilder::vectorPosition(int64_t copy, int64_t width) {
+  int64_t perRow = tiling.depth / width;
+  Value vector =
+      arith::AddIOp::create(b, thread, index(copy * tiling.threads()));
+  return {
+      arith::DivUIOp::create(b, vector, index(perRow)),
+      arith::MulIOp::create(b, arith::RemUIOp::create(b, vector, index(perRow)),
+                            index(width))};
+}
+
+int64_t ContractionKernelBuilder::elementRun(OpOperand &input) {
+  return std::max<int64_t>(
+      1,
+      32 / getElementTypeOrSelf(input.get().getType()).getIntOrFloatBitWidth());
+}
+
+std::pair<Value, Value> ContractionKernelBuilder::runPosition(OpOperand &input,
+                                                              int64_t copy,
+                                                              int64_t i) {
   // Neighbouring threads copy neighbouring elements of the operand's
   // innermost dimension: K (a row-major A, a transposed B) or the outer one.
-  AffineMap map = op.getMatchingIndexingMap(&input);
-  bool kInnermost = map.getResults().back().isFunctionOfDim(loops.k);
-  Type elementType = getElementTypeOrSelf(input.get().getType());
-  Value zero = arith::ConstantOp::create(b, b.getZeroAttr(elementType));
-  Value outerSize = sizeOf(outer);
-  // Each copy moves a run of the elements in one 32-bit word (1 to 4),
-  // consecutive along the fast dimension: one address per run.
-  int64_t run = std::max<int64_t>(1, 32 / elementType.getIntOrFloatBitWidth());
-  int64_t threads = tiling.threads();
+  bool kInnermost =
+      op.getMatchingIndexingMap(&input).getResults().back().isFunctionOfDim(
+          loops.k);
+  int64_t run = elementRun(input);
   Value fast = kInnermost ? index(tiling.depth) : index(tiling.tile);
-  // Whether the run is along the slice's innermost dimension.
-  bool contiguousRun = run > 1 && kInnermost != tiling.kMajorSlices;
-  for (int64_t copy = 0; copy < tiling.tile * tiling.depth / (threads * run);
-       ++copy) {
-    Value first = arith::MulIOp::create(
-        b, arith::AddIOp::create(b, thread, index(copy * threads)), index(run));
-    Value slow = arith::DivUIOp::create(b, first, fast);
-    Value firstInner = arith::RemUIOp::create(b, first, fast);
-    SmallVector<Value> values;
-    SmallVector<Value, 2> firstIndices;
-    for (int64_t i = 0; i < run; ++i) {
-      Value inner =
-          i ? arith::AddIOp::create(b, firstInner, index(i)).getResult()
-            : firstInner;
-      Value kOffset = kInnermost ? inner : slow;
-      Value outerIndex = kInnermost ? slow : inner;
-      Value outerIv = arith::AddIOp::create(b, firstOuter, outerIndex);
-      Value kIv = arith::AddIOp::create(b, firstK, kOffset);
-      Value inRange = arith::AndIOp::create(
-          b,
-          arith::CmpIOp::create(b, arith::CmpIPredicate::ult, outerIv,
-                                outerSize),
-          arith::CmpIOp::create(b, arith::CmpIPredicate::ult, kIv,
-                                sizes[loops.k]));
-      auto read = scf::IfOp::create(b, elementType, inRange,
-                                    /*withElseRegion=*/true);
-      {
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPointToStart(read.thenBlock());
-        scf::YieldOp::create(
-            b, memref::LoadOp::create(
-                   b, input.get(), operandIndices(input, outer, outerIv, kIv))
-                   .getResult());
-        b.setInsertionPointToStart(read.elseBlock());
-        scf::YieldOp::create(b, zero);
-      }
-      SmallVector<Value, 2> indices{kOffset, outerIndex};
-      if (!tiling.kMajorSlices)
-        std::swap(indices[0], indices[1]);
-      if (i == 0)
-        firstIndices = indices;
-      values.push_back(read.getResult(0));
-      if (!contiguousRun)
-        memref::StoreOp::create(b, values.back(), slice, indices);
+  Value first = arith::MulIOp::create(
+      b, arith::AddIOp::create(b, thread, index(copy * tiling.threads())),
+      index(run));
+  Value slow = arith::DivUIOp::create(b, first, fast);
+  Value inner = arith::AddIOp::create(b, arith::RemUIOp::create(b, first, fast),
+                                      index(i));
+  return kInnermost ? std::make_pair(inner, slow) : std::make_pair(slow, inner);
+}
+
+bool ContractionKernelBuilder::isContiguousRun(OpOperand &input) {
+  bool kInnermost =
+      op.getMatchingIndexingMap(&input).getResults().back().isFunctionOfDim(
+          loops.k);
+  return elementRun(input) > 1 && kInnermost != tiling.kMajorSlices;
+}
+
+SmallVector<Value> ContractionKernelBuilder::loadSlice(OpOperand &input,
+                                                       ArrayRef<unsigned> outer,
+                                                       Value firstOuter,
+                                                       Value firstK) {
+  Type elementType = getElementTypeOrSelf(input.get().getType());
+  auto atOffset = [&](Value first, Value offset) -> Value {
+    return arith::AddIOp::create(b, first, offset);
+  };
+  if (int64_t width = vectorWidth(input)) {
+    // 16-byte vectors where the slice is inside the operand and its rows
+    // start 16-byte aligned (the base and every stride but K's; checked at
+    // run time), else the same vectors element by element.
+    int64_t copies = tiling.tile * tiling.depth / width / tiling.threads();
+    int64_t bytes = kVectorBytes / width;
+    Value interior = arith::AndIOp::create(
+        b,
+        arith::CmpIOp::create(b, arith::CmpIPredicate::ule,
+                              atOffset(firstOuter, index(tiling.tile)),
+                              sizeOf(outer)),
+        arith::CmpIOp::create(b, arith::CmpIPredicate::ule,
+                              atOffset(firstK, index(tiling.depth)),
+                              sizes[loops.k]));
+    auto metadata = memref::ExtractStridedMetadataOp::create(b, input.get());
+    Value address = arith::AddIOp::create(
+        b, memref::ExtractAlignedPointerAsIndexOp::create(b, input.get()),
+        arith::MulIOp::create(b, metadata.getOffset(), index(bytes)));
+    auto isAligned = [&](Value v) {
+      return arith::CmpIOp::create(
+          b, arith::CmpIPredicate::eq,
+          arith::RemUIOp::create(b, v, index(kVectorBytes)), index(0));
+    };
+    Value fast = arith::AndIOp::create(b, interior, isAligned(address));
+    for (Value stride : metadata.getStrides().drop_back())
+      fast = arith::AndIOp::create(
+          b, fast, isAligned(arith::MulIOp::create(b, stride, index(bytes))));
+    auto vectorType = VectorType::get({width}, elementType);
+    auto paths = scf::IfOp::create(b, SmallVector<Type>(copies, vectorType),
+                                   fast, /*withElse=*/true);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(paths.thenBlock());
+    SmallVector<Value> vectors;
+    for (int64_t copy = 0; copy < copies; ++copy) {
+      auto [row, column] = vectorPosition(copy, width);
+      vectors.push_back(vector::LoadOp::create(
+          b, vectorType, input.get(),
+          operandIndices(input, outer, atOffset(firstOuter, row),
+                         atOffset(firstK, column)),
+          /*nontemporal=*/false, llvm::Align(kVectorBytes)));
     }
+    scf::YieldOp::create(b, vectors);
+    b.setInsertionPointToStart(paths.elseBlock());
+    vectors.clear();
+    for (int64_t copy = 0; copy < copies; ++copy) {
+      auto [row, column] = vectorPosition(copy, width);
+      SmallVector<Value> elements;
+      for (int64_t i = 0; i < width; ++i)
+        elements.push_back(
+            loadElement(input, outer, atOffset(firstOuter, row),
+                        atOffset(firstK, atOffset(column, index(i)))));
+      vectors.push_back(
+          vector::FromElementsOp::create(b, vectorType, elements));
+    }
+    scf::YieldOp::create(b, vectors);
+    return SmallVector<Value>(paths.getResults());
+  }
+
+  // Element by element: each copy a run of the elements in one 32-bit word
+  // (1 to 4), consecutive along the fast dimension.
+  int64_t run = elementRun(input);
+  SmallVector<Value> values;
+  for (int64_t copy = 0;
+       copy < tiling.tile * tiling.depth / (tiling.threads() * run); ++copy) {
+    for (int64_t i = 0; i < run; ++i) {
+      auto [kOffset, outerIndex] = runPosition(input, copy, i);
+      values.push_back(loadElement(input, outer,
+                                   atOffset(firstOuter, outerIndex),
+                                   atOffset(firstK, kOffset)));
+    }
+  }
+  return values;
+}
+
+void ContractionKernelBuilder::storeSlice(OpOperand &input,
+                                          ArrayRef<Value> values, Value slice,
+                                          Value stage) {
+  // The slice's indices of K offset `kOffset` and outer offset `outer`.
+  auto sliceIndices = [&](Value kOffset, Value outer) {
+    return tiling.kMajorSlices ? SmallVector<Value>{stage, kOffset, outer}
+                               : SmallVector<Value>{stage, outer, kOffset};
+  };
+  if (int64_t width = vectorWidth(input)) {
+    for (auto [copy, vector] : llvm::enumerate(values)) {
+      auto [row, column] = vectorPosition(copy, width);
+      vector::StoreOp::create(b, vector, slice, ValueRange{stage, row, column},
+                              /*nontemporal=*/false, llvm::Align(kVectorBytes));
+    }
+    return;
+  }
+  int64_t run = elementRun(input);
+  if (isContiguousRun(input)) {
     // A run along the slice's rows is one aligned 32-bit store.
-    if (contiguousRun)
-      vector::StoreOp::create(
-          b,
-          vector::FromElementsOp::create(b, VectorType::get({run}, elementType),
-                                         values),
-          slice, firstIndices, /*nontemporal=*/false, llvm::Align(4));
+    auto runType =
+        VectorType::get({run}, getElementTypeOrSelf(input.get().getType()));
+    for (int64_t copy = 0, e = values.size() / run; copy < e; ++copy) {
+      auto [kOffset, outer] = runPosition(input, copy, 0);
+      vector::StoreOp::create(b,
+                              vector::FromElementsOp::create(
+                                  b, runType, values.slice(copy * run, run)),
+                              slice, sliceIndices(kOffset, outer),
+                              /*nontemporal=*/false, llvm::Align(4));
+    }
+    return;
+  }
+  for (auto [i, value] : llvm::enumerate(values)) {
+    auto [kOffset, outer] = runPosition(input, i / run, i % run);
+    memref::StoreOp::create(b, value, slice, sliceIndices(kOffset, outer));
   }
 }
 
 SmallVector<Value> ContractionKernelBuilder::multiplyRange(Value begin,
                                                            Value end,
                                                            ValueRange packed) {
-  auto steps = scf::ForOp::create(b, begin, end, index(tiling.depth), packed);
+  // Two stages of slices: while the block multiplies stage s, each thread
+  // holds its part of the next slices in registers (loaded before the
+  // multiplication, stored into stage 1 - s after it), so the loads' latency
+  // hides behind the multiplication and one barrier per step suffices: it
+  // publishes stage 1 - s and ends every read of stage s before it is
+  // refilled.
+  OpOperand &lhs = *op.getDpsInputOperand(0), &rhs = *op.getDpsInputOperand(1);
+  auto loadSlices = [&](Value firstK) {
+    SmallVector<Value> values = loadSlice(lhs, loops.m, firstM, firstK);
+    llvm::append_range(values, loadSlice(rhs, loops.n, firstN, firstK));
+    return values;
+  };
+  int64_t numLhsValues = 0;
+  auto storeSlices = [&](ArrayRef<Value> values, Value stage) {
+    storeSlice(lhs, values.take_front(numLhsValues), lhsSlice, stage);
+    storeSlice(rhs, values.drop_front(numLhsValues), rhsSlice, stage);
+  };
+  SmallVector<Value> first = loadSlice(lhs, loops.m, firstM, begin);
+  numLhsValues = first.size();
+  llvm::append_range(first, loadSlice(rhs, loops.n, firstN, begin));
+  storeSlices(first, index(0));
+  gpu::BarrierOp::create(b);
+
+  SmallVector<Value> init(packed);
+  init.push_back(index(0));
+  auto steps = scf::ForOp::create(b, begin, end, index(tiling.depth), init);
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(steps.getBody());
-  Value firstK = steps.getInductionVar();
+  Value next =
+      arith::AddIOp::create(b, steps.getInductionVar(), index(tiling.depth));
+  Value stage = steps.getRegionIterArgs().back();
+  Value hasNext =
+      arith::CmpIOp::create(b, arith::CmpIPredicate::ult, next, end);
+  // The next slices (none after the last step).
+  SmallVector<Value> prefetched;
+  {
+    auto load = scf::IfOp::create(b, TypeRange(ValueRange(first)), hasNext,
+                                  /*withElse=*/true);
+    OpBuilder::InsertionGuard loadGuard(b);
+    b.setInsertionPointToStart(load.thenBlock());
+    scf::YieldOp::create(b, loadSlices(next));
+    b.setInsertionPointToStart(load.elseBlock());
+    SmallVector<Value> zeros;
+    for (Value value : first)
+      zeros.push_back(
+          arith::ConstantOp::create(b, b.getZeroAttr(value.getType())));
+    scf::YieldOp::create(b, zeros);
+    prefetched.assign(load.getResults().begin(), load.getResults().end());
+  }
+  SmallVector<Value> sums = multiplySlices(
+      lhsSlice, rhsSlice, stage, x, y, steps.getRegionIterArgs().drop_back());
+  Value nextStage = arith::SubIOp::create(b, index(1), stage);
+  {
+    auto store = scf::IfOp::create(b, hasNext, /*withElse=*/false);
+    OpBuilder::InsertionGuard storeGuard(b);
+    b.setInsertionPointToStart(store.thenBlock());
+    storeSlices(prefetched, nextStage);
+  }
   gpu::BarrierOp::create(b);
-  stage(*op.getDpsInputOperand(0), loops.m, firstM, firstK, lhsSlice, thread);
-  stage(*op.getDpsInputOperand(1), loops.n, firstN, firstK, rhsSlice, thread);
-  gpu::BarrierOp::create(b);
-  scf::YieldOp::create(
-      b, multiplySlices(lhsSlice, rhsSlice, x, y, steps.getRegionIterArgs()));
-  return SmallVector<Value>(steps.getResults());
+  sums.push_back(nextStage);
+  scf::YieldOp::create(b, sums);
+  return SmallVector<Value>(steps.getResults().drop_back());
 }
 
 SmallVector<std::pair<Value, Value>>
@@ -309,10 +422,11 @@ void ContractionKernelBuilder::build(ModuleOp module) {
 
   OpOperand &lhs = *op.getDpsInputOperand(0), &rhs = *op.getDpsInputOperand(1);
   OpOperand &out = *op.getDpsInitOperand(0);
+  // Two stages of each slice.
   auto sliceType = [&](OpOperand &input) {
-    SmallVector<int64_t, 2> shape{tiling.depth, tiling.tile};
+    SmallVector<int64_t, 3> shape{2, tiling.depth, tiling.tile};
     if (!tiling.kMajorSlices)
-      shape = {tiling.tile, tiling.depth + tiling.padding};
+      shape = {2, tiling.tile, tiling.depth + tiling.padding};
     return MemRefType::get(shape, getElementTypeOrSelf(input.get().getType()),
                            MemRefLayoutAttrInterface(),
                            gpu::AddressSpaceAttr::get(
@@ -478,8 +592,9 @@ private:
     return offsets;
   }
 
-  SmallVector<Value> multiplySlices(Value lhsSlice, Value rhsSlice, Value x,
-                                    Value y, ValueRange packed) override {
+  SmallVector<Value> multiplySlices(Value lhsSlice, Value rhsSlice, Value stage,
+                                    Value x, Value y,
+                                    ValueRange packed) override {
     auto depth =
         scf::ForOp::create(b, index(0), index(kDepth), index(1), packed);
     OpBuilder::InsertionGuard guard(b);
@@ -489,11 +604,11 @@ private:
     for (int64_t i = 0; i < kElementsPerThread; ++i) {
       as.push_back(memref::LoadOp::create(
           b, lhsSlice,
-          ValueRange{k,
+          ValueRange{stage, k,
                      arith::AddIOp::create(b, y, index(kThreadsPerSide * i))}));
       bs.push_back(memref::LoadOp::create(
           b, rhsSlice,
-          ValueRange{k,
+          ValueRange{stage, k,
                      arith::AddIOp::create(b, x, index(kThreadsPerSide * i))}));
     }
     Block &body = op.getRegion().front();
@@ -580,12 +695,12 @@ LogicalResult mlir::effattn::buildContractionKernel(RewriterBase &rewriter,
                          llvm::to_vector(dims->n), dims->k[0]};
   ImplicitLocOpBuilder b(op.getLoc(), rewriter);
   b.setInsertionPoint(op);
-  // The target's budgets: the block and its two shared slices.
+  // The target's budgets: the block and two stages of its shared slices.
   auto fits = [&](const ContractionTiling &tiling) {
     int64_t sharedBytes = 0;
     for (OpOperand *input : op.getDpsInputOperands())
       sharedBytes +=
-          tiling.tile * (tiling.depth + tiling.padding) *
+          2 * tiling.tile * (tiling.depth + tiling.padding) *
           getElementTypeOrSelf(input->get().getType()).getIntOrFloatBitWidth() /
           8;
     return !target || (target.getMaxThreadsPerBlock() >= tiling.threads() &&

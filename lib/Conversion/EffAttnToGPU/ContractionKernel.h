@@ -81,8 +81,10 @@ struct ContractionTiling {
 /// Per `depth` along K the block stages the tile × depth slice of A and the
 /// depth × tile slice of B in shared memory (zeros past M, N or K), each
 /// thread copying elements that neighbour its neighbours' along the operand's
-/// contiguous dimension, between two barriers; subclasses multiply the
-/// slices into the thread's accumulators, which hold its outputs of C.
+/// contiguous dimension, in two stages: the next slices are loaded into
+/// registers before the current ones are multiplied and stored after, one
+/// barrier per step. Subclasses multiply the slices into the thread's
+/// accumulators, which hold its outputs of C.
 class ContractionKernelBuilder {
 public:
   ContractionKernelBuilder(ImplicitLocOpBuilder &b, linalg::GenericOp op,
@@ -116,10 +118,11 @@ protected:
   virtual SmallVector<Value> unpackAccumulators(ValueRange packed) {
     return SmallVector<Value>(packed);
   }
-  /// Returns `packed` plus the products of the staged slices `lhsSlice` and
-  /// `rhsSlice`, for thread (x, y).
+  /// Returns `packed` plus the products of stage `stage` (0 or 1: the
+  /// leading index of the slice buffers) of the staged slices `lhsSlice`
+  /// and `rhsSlice`, for thread (x, y).
   virtual SmallVector<Value> multiplySlices(Value lhsSlice, Value rhsSlice,
-                                            Value x, Value y,
+                                            Value stage, Value x, Value y,
                                             ValueRange packed) = 0;
   /// Returns `total` + `partial` (addf or wrapping addi; scalars or packed
   /// accumulators).
@@ -140,15 +143,33 @@ private:
                  Value linear);
   /// The product of the sizes of loops `dims`.
   Value sizeOf(ArrayRef<unsigned> dims);
-  /// Copies the tile × depth slice of input `input` (A: `outer` = the M
-  /// loops, B: the N loops) at (firstOuter, firstK) into `slice`, zeros
-  /// outside the operand: as 16-byte vectors where the slice is inside the
-  /// operand and its rows are aligned (checked at run time), else element by
-  /// element (stageElements).
-  void stage(OpOperand &input, ArrayRef<unsigned> outer, Value firstOuter,
-             Value firstK, Value slice, Value thread);
-  void stageElements(OpOperand &input, ArrayRef<unsigned> outer,
-                     Value firstOuter, Value firstK, Value slice, Value thread);
+  /// Returns the thread's part of the tile × depth slice of input `input`
+  /// (A: `outer` = the M loops, B: the N loops) at (firstOuter, firstK),
+  /// zeros outside the operand: 16-byte vectors where vectorWidth allows
+  /// them (loaded as such where the slice is inside the operand and its
+  /// rows are aligned, checked at run time), else runs of elementRun
+  /// elements; storeSlice writes them into stage `stage` of `slice`.
+  SmallVector<Value> loadSlice(OpOperand &input, ArrayRef<unsigned> outer,
+                               Value firstOuter, Value firstK);
+  void storeSlice(OpOperand &input, ArrayRef<Value> values, Value slice,
+                  Value stage);
+  /// Elements per 16-byte vector copy of `input`'s slices, or 0 where the
+  /// slices or the operand's layout do not allow them.
+  int64_t vectorWidth(OpOperand &input);
+  /// The (row, column) in the slice of the thread's vector copy `copy`.
+  std::pair<Value, Value> vectorPosition(int64_t copy, int64_t width);
+  /// Elements per copy without vectors: those of one 32-bit word.
+  int64_t elementRun(OpOperand &input);
+  /// The (K offset, outer offset) of element `i` of the thread's copy
+  /// `copy`: neighbouring threads take neighbouring elements of the
+  /// operand's innermost dimension.
+  std::pair<Value, Value> runPosition(OpOperand &input, int64_t copy,
+                                      int64_t i);
+  /// Whether a run lies along the slice's rows (one vector store).
+  bool isContiguousRun(OpOperand &input);
+  /// The element of `input` at (outerIv, kIv), or zero outside it.
+  Value loadElement(OpOperand &input, ArrayRef<unsigned> outer, Value outerIv,
+                    Value kIv);
   /// The indices of `input` at the block's batch indices, linear outer
   /// index `outerIv` (over the loops `outer`) and K index `kIv`.
   SmallVector<Value> operandIndices(OpOperand &input, ArrayRef<unsigned> outer,

@@ -167,11 +167,11 @@ private:
     return accs;
   }
 
-  /// One ldmatrix.x4 of `slice`: four 8 × 8 b16 tiles (8 rows of 16
-  /// bytes), tile i at (row + rowOffsets[i], column + columnOffsets[i]), the
-  /// lane's row address from lane 8·i + (lane mod 8); register i of the
+  /// One ldmatrix.x4 of stage `stage` of `slice`: four 8 × 8 b16 tiles (8 rows
+  /// of 16 bytes), tile i at (row + rowOffsets[i], column + columnOffsets[i]),
+  /// the lane's row address from lane 8·i + (lane mod 8); register i of the
   /// result is the lane's part of tile i.
-  Value loadTiles(Value slice, Value lane, Value row, Value column,
+  Value loadTiles(Value slice, Value stage, Value lane, Value row, Value column,
                   std::array<int64_t, 4> rowOffsets,
                   std::array<int64_t, 4> columnOffsets) {
     // Lane l addresses tile l / 8: its offsets, selected without branches.
@@ -190,7 +190,7 @@ private:
         arith::RemUIOp::create(b, lane, index(8)));
     Value laneColumn = arith::AddIOp::create(b, column, pick(columnOffsets));
     return nvgpu::LdMatrixOp::create(b, fragA, slice,
-                                     ValueRange{laneRow, laneColumn},
+                                     ValueRange{stage, laneRow, laneColumn},
                                      /*transpose=*/false, /*numTiles=*/4);
   }
 
@@ -204,8 +204,9 @@ private:
     return pair;
   }
 
-  SmallVector<Value> multiplySlices(Value lhsSlice, Value rhsSlice, Value x,
-                                    Value, ValueRange packed) override {
+  SmallVector<Value> multiplySlices(Value lhsSlice, Value rhsSlice, Value stage,
+                                    Value x, Value,
+                                    ValueRange packed) override {
     LanePosition lane = getLanePosition(x);
     int64_t half = mmaDepth / 2;
     SmallVector<Value> accs(packed);
@@ -215,13 +216,15 @@ private:
       // A (16 × K): registers (rows 0-7, K low), (8-15, low), (0-7, high),
       // (8-15, high).
       for (int64_t mi = 0; mi < kMFragments; ++mi)
-        as.push_back(loadTiles(lhsSlice, lane.lane, add(lane.warpM, 16 * mi),
-                               column, {0, 8, 0, 8}, {0, 0, half, half}));
+        as.push_back(loadTiles(lhsSlice, stage, lane.lane,
+                               add(lane.warpM, 16 * mi), column, {0, 8, 0, 8},
+                               {0, 0, half, half}));
       // B (K × 8, stored [n][k]) of two n8 tiles: (n 0-7, K low), (0-7,
       // high), (8-15, low), (8-15, high).
       for (int64_t ni = 0; ni < kNFragments; ni += 2) {
-        Value tiles = loadTiles(rhsSlice, lane.lane, add(lane.warpN, 8 * ni),
-                                column, {0, 0, 8, 8}, {0, half, 0, half});
+        Value tiles =
+            loadTiles(rhsSlice, stage, lane.lane, add(lane.warpN, 8 * ni),
+                      column, {0, 0, 8, 8}, {0, half, 0, half});
         bs.push_back(registerPair(tiles, 0));
         bs.push_back(registerPair(tiles, 2));
       }

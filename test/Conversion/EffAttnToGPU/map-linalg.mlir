@@ -237,26 +237,38 @@ func.func @bounds_read_once(%starts: memref<9xindex>, %sizes: memref<?xindex>, %
 
 /// A contraction (here batched A·Bᵀ) is a blocked GEMM: a block of 16 × 16
 /// threads per 64 × 64 tile of C and batch element (3 · 2 · 1 blocks, all in
-/// gridDim.x, whose limit is 2^31 - 1 rather than 65535), the
-/// slices of A and B staged in shared memory per step of 16 along K between
-/// barriers, 4 × 4 outputs per thread in registers (the body applied 16
-/// times per k), stored where they exist.
+/// gridDim.x, whose limit is 2^31 - 1 rather than 65535), the slices of A
+/// and B staged in two stages of shared memory: the first before the loop
+/// over K, then per step of 16 the next slices loaded into registers
+/// (unless it is the last step), stage s multiplied, the registers stored
+/// into stage 1 - s, one barrier. 4 × 4 outputs per thread in registers (the
+/// body applied 16 times per k), stored where they exist.
 // CHECK-LABEL: func.func @batched_matmul
 // CHECK-DAG: %[[C1:.+]] = arith.constant 1 : index
 // CHECK-DAG: %[[C6:.+]] = arith.constant 6 : index
 // CHECK-DAG: %[[C16:.+]] = arith.constant 16 : index
 // CHECK-DAG: %[[C33:.+]] = arith.constant 33 : index
 // CHECK: gpu.launch blocks(%{{.+}}, %{{.+}}, %{{.+}}) in (%{{.+}} = %[[C6]], %{{.+}} = %[[C1]], %{{.+}} = %[[C1]]) threads(%{{.+}}, %{{.+}}, %{{.+}}) in (%{{.+}} = %[[C16]], %{{.+}} = %[[C16]], %{{.+}} = %[[C1]])
-// CHECK: %[[LHS:.+]] = memref.get_global @__effattn_lhs_tile : memref<16x64xf32, #gpu.address_space<workgroup>>
-// CHECK: %[[RHS:.+]] = memref.get_global @__effattn_rhs_tile : memref<16x64xf32, #gpu.address_space<workgroup>>
-// CHECK: scf.for %{{.+}} = %{{.+}} to %[[C33]] step %[[C16]] iter_args
+// CHECK: %[[LHS:.+]] = memref.get_global @__effattn_lhs_tile : memref<2x16x64xf32, #gpu.address_space<workgroup>>
+// CHECK: %[[RHS:.+]] = memref.get_global @__effattn_rhs_tile : memref<2x16x64xf32, #gpu.address_space<workgroup>>
+// CHECK-COUNT-4: memref.store %{{.+}}, %[[LHS]][%[[C0:.+]], %{{.+}}, %{{.+}}]
+// CHECK-COUNT-4: memref.store %{{.+}}, %[[RHS]][%[[C0]], %{{.+}}, %{{.+}}]
 // CHECK-NEXT: gpu.barrier
-// CHECK: memref.store %{{.+}}, %[[LHS]]
-// CHECK: memref.store %{{.+}}, %[[RHS]]
-// CHECK: gpu.barrier
+// CHECK: scf.for %[[K:.+]] = %{{.+}} to %[[C33]] step %[[C16]] iter_args({{.+}}, %[[STAGE:.+]] = %[[C0]]) -> ({{.+}}, index)
+// CHECK: %[[NEXT:.+]] = arith.addi %[[K]], %[[C16]] : index
+// CHECK: %[[HAS_NEXT:.+]] = arith.cmpi ult, %[[NEXT]], %[[C33]] : index
+// CHECK: %[[PREFETCHED:.+]]:8 = scf.if %[[HAS_NEXT]] -> (f32, f32, f32, f32, f32, f32, f32, f32)
 // CHECK: scf.for
+// CHECK: memref.load %[[LHS]][%[[STAGE]], %{{.+}}, %{{.+}}]
 // CHECK-COUNT-16: arith.mulf
 // CHECK: scf.yield
+// CHECK: %[[OTHER:.+]] = arith.subi %[[C1]], %[[STAGE]] : index
+// CHECK: scf.if %[[HAS_NEXT]] {
+// CHECK-NEXT: memref.store %[[PREFETCHED]]#0, %[[LHS]][%[[OTHER]], %{{.+}}, %{{.+}}]
+// CHECK: memref.store %[[PREFETCHED]]#7, %[[RHS]][%[[OTHER]], %{{.+}}, %{{.+}}]
+// CHECK: }
+// CHECK-NEXT: gpu.barrier
+// CHECK-NEXT: scf.yield {{.+}}, %[[OTHER]] : {{.+}}, index
 // CHECK-COUNT-16: memref.store %{{.+}}, %{{.+}}[%{{.+}}, %{{.+}}, %{{.+}}] : memref<3x70x50xf32>
 func.func @batched_matmul(%a: memref<3x70x33xf32>, %b: memref<3x50x33xf32>, %c: memref<3x70x50xf32>) {
   linalg.generic {indexing_maps = [affine_map<(b, i, j, k) -> (b, i, k)>, affine_map<(b, i, j, k) -> (b, j, k)>, affine_map<(b, i, j, k) -> (b, i, j)>], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%a, %b : memref<3x70x33xf32>, memref<3x50x33xf32>) outs(%c : memref<3x70x50xf32>) {
@@ -298,12 +310,13 @@ func.func @small_blocks(%a: memref<70x33xf32>, %b: memref<33x50xf32>, %c: memref
 // -----
 
 /// With a target that has tensor cores, a contraction of f16 operands into
-/// f32 runs on mma.sync m16n8k16: 4 warps per 64 × 64 tile of C, the slices
-/// stored [64][32 + 8] (contiguous along K, padded; A, contiguous along K
-/// too, in pairs of halves, one 32-bit store each), an A fragment or the B
-/// fragments of two n8 tiles per ldmatrix.x4, 2 × 4 fragments per warp and
-/// two mma steps of 16 per slice of 32. The sums start from zero and are added to C
-/// after the loop over K.
+/// f32 runs on mma.sync m16n8k16: 4 warps per 64 × 64 tile of C, two stages
+/// of slices stored [64][32 + 8] (contiguous along K, padded; A, contiguous
+/// along K too, in 16-byte vectors: loaded as such where the slice is inside
+/// A and aligned, else element by element; B element by element), an A
+/// fragment or the B fragments of two n8 tiles per ldmatrix.x4, 2 × 4
+/// fragments per warp and two mma steps of 16 per slice of 32. The sums
+/// start from zero and are added to C after the loop over K.
 // CHECK: // -----
 // T64: // -----
 // CHECK-LABEL: func.func @half_matmul
@@ -313,17 +326,24 @@ func.func @small_blocks(%a: memref<70x33xf32>, %b: memref<33x50xf32>, %c: memref
 // CHECK-DAG: %[[C40:.+]] = arith.constant 40 : index
 // CHECK-DAG: %[[C128:.+]] = arith.constant 128 : index
 // CHECK: gpu.launch {{.+}} threads(%{{.+}}, %{{.+}}, %{{.+}}) in (%{{.+}} = %[[C128]], %{{.+}} = %[[C1]], %{{.+}} = %[[C1]])
-// CHECK: %[[LHS:.+]] = memref.get_global @__effattn_lhs_tile : memref<64x40xf16, #gpu.address_space<workgroup>>
-// CHECK: %[[RHS:.+]] = memref.get_global @__effattn_rhs_tile : memref<64x40xf16, #gpu.address_space<workgroup>>
-// CHECK: scf.for %{{.+}} = %{{.+}} to %[[C40]] step %[[C32]] iter_args({{.+}}) -> (vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>)
+// CHECK: %[[LHS:.+]] = memref.get_global @__effattn_lhs_tile : memref<2x64x40xf16, #gpu.address_space<workgroup>>
+// CHECK: %[[RHS:.+]] = memref.get_global @__effattn_rhs_tile : memref<2x64x40xf16, #gpu.address_space<workgroup>>
+// CHECK: %[[FIRST:.+]]:2 = scf.if %{{.+}} -> (vector<8xf16>, vector<8xf16>)
+// CHECK-COUNT-2: vector.load %{{.+}} {alignment = 16 : i64} : memref<70x40xf16>, vector<8xf16>
+// CHECK: vector.store %[[FIRST]]#0, %[[LHS]][%[[C0:.+]], %{{.+}}, %{{.+}}] {alignment = 16 : i64} : memref<2x64x40xf16, #gpu.address_space<workgroup>>, vector<8xf16>
+// CHECK: vector.store %[[FIRST]]#1, %[[LHS]][%[[C0]], %{{.+}}, %{{.+}}]
+// CHECK-COUNT-16: memref.store %{{.+}}, %[[RHS]][%[[C0]], %{{.+}}, %{{.+}}]
 // CHECK-NEXT: gpu.barrier
-// CHECK-COUNT-8: vector.store %{{.+}}, %[[LHS]][%{{.+}}, %{{.+}}] {alignment = 4 : i64} : memref<64x40xf16, #gpu.address_space<workgroup>>, vector<2xf16>
-// CHECK-COUNT-16: memref.store %{{.+}}, %[[RHS]]
-// CHECK: gpu.barrier
-// CHECK-COUNT-2: nvgpu.ldmatrix %[[LHS]][%{{.+}}, %{{.+}}] {numTiles = 4 : i32, transpose = false} : memref<64x40xf16, #gpu.address_space<workgroup>> -> vector<4x2xf16>
-// CHECK-COUNT-2: nvgpu.ldmatrix %[[RHS]][%{{.+}}, %{{.+}}] {numTiles = 4 : i32, transpose = false}
+// CHECK: scf.for %{{.+}} = %{{.+}} to %[[C40]] step %[[C32]] iter_args({{.+}}, %[[STAGE:.+]] = %[[C0]]) -> (vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, index)
+// CHECK: scf.if %{{.+}} -> (vector<8xf16>, vector<8xf16>, f16, f16, f16, f16, f16, f16, f16, f16, f16, f16, f16, f16, f16, f16, f16, f16)
+// CHECK-COUNT-2: nvgpu.ldmatrix %[[LHS]][%[[STAGE]], %{{.+}}, %{{.+}}] {numTiles = 4 : i32, transpose = false} : memref<2x64x40xf16, #gpu.address_space<workgroup>> -> vector<4x2xf16>
+// CHECK-COUNT-2: nvgpu.ldmatrix %[[RHS]][%[[STAGE]], %{{.+}}, %{{.+}}] {numTiles = 4 : i32, transpose = false}
 // CHECK-COUNT-8: nvgpu.mma.sync(%{{.+}}, %{{.+}}, %{{.+}}) {mmaShape = [16, 8, 16]} : (vector<4x2xf16>, vector<2x2xf16>, vector<2x2xf32>) -> vector<2x2xf32>
 // CHECK-COUNT-8: nvgpu.mma.sync
+// CHECK: scf.if
+// CHECK-COUNT-2: vector.store %{{.+}}, %[[LHS]]
+// CHECK-COUNT-16: memref.store %{{.+}}, %[[RHS]]
+// CHECK: gpu.barrier
 // CHECK-NEXT: scf.yield
 // CHECK: %[[OLD:.+]] = memref.load %[[C]]
 // CHECK-NEXT: %[[NEW:.+]] = arith.addf %[[OLD]], %{{.+}} : f32
@@ -342,11 +362,11 @@ func.func @small_blocks(%a: memref<70x33xf32>, %b: memref<33x50xf32>, %c: memref
 // CHECK-DAG: %[[CHUNK:.+]] = arith.constant 65536 : index
 // CHECK-DAG: %[[K:.+]] = memref.dim %[[A]], %{{.+}}
 // CHECK: gpu.launch
-// CHECK: %[[LHS:.+]] = memref.get_global @__effattn_lhs_tile_1 : memref<64x48xi8, #gpu.address_space<workgroup>>
+// CHECK: %[[LHS:.+]] = memref.get_global @__effattn_lhs_tile_1 : memref<2x64x48xi8, #gpu.address_space<workgroup>>
 // CHECK: scf.for %[[FROM:.+]] = %{{.+}} to %[[K]] step %[[CHUNK]] {
 // CHECK: %[[END:.+]] = arith.minui %{{.+}}, %[[K]] : index
-// CHECK: %[[SUMS:.+]]:8 = scf.for %{{.+}} = %[[FROM]] to %[[END]] step %[[C32]] iter_args(%{{.+}} = %[[ZERO]],
-// CHECK: nvgpu.ldmatrix %[[LHS]][%{{.+}}, %{{.+}}] {numTiles = 4 : i32, transpose = false} : memref<64x48xi8, #gpu.address_space<workgroup>> -> vector<4x4xi8>
+// CHECK: %[[SUMS:.+]]:9 = scf.for %{{.+}} = %[[FROM]] to %[[END]] step %[[C32]] iter_args(%{{.+}} = %[[ZERO]],
+// CHECK: nvgpu.ldmatrix %[[LHS]][%{{.+}}, %{{.+}}, %{{.+}}] {numTiles = 4 : i32, transpose = false} : memref<2x64x48xi8, #gpu.address_space<workgroup>> -> vector<4x4xi8>
 // CHECK-COUNT-8: nvgpu.mma.sync(%{{.+}}, %{{.+}}, %{{.+}}) {mmaShape = [16, 8, 32]} : (vector<4x4xi8>, vector<2x4xi8>, vector<2x2xi32>) -> vector<2x2xi32>
 // CHECK-NOT: nvgpu.mma.sync
 // CHECK: vector.extract %[[SUMS]]#0[0, 0] : i32 from vector<2x2xi32>
@@ -357,7 +377,7 @@ func.func @small_blocks(%a: memref<70x33xf32>, %b: memref<33x50xf32>, %c: memref
 
 /// bf16 runs on m16n8k16 like f16 (effattn-gpu-lower-bf16-mma lowers it).
 // CHECK-LABEL: func.func @bf16_matmul
-// CHECK: memref.get_global @__effattn_lhs_tile_2 : memref<64x40xbf16, #gpu.address_space<workgroup>>
+// CHECK: memref.get_global @__effattn_lhs_tile_2 : memref<2x64x40xbf16, #gpu.address_space<workgroup>>
 // CHECK-COUNT-16: nvgpu.mma.sync(%{{.+}}, %{{.+}}, %{{.+}}) {mmaShape = [16, 8, 16]} : (vector<4x2xbf16>, vector<2x2xbf16>, vector<2x2xf32>) -> vector<2x2xf32>
 
 /// f32 stays on the SIMT kernel (no tf32 here: it would round the operands),
@@ -365,16 +385,16 @@ func.func @small_blocks(%a: memref<70x33xf32>, %b: memref<33x50xf32>, %c: memref
 /// instruction's s8 is signed) and f16 into an f16 accumulator.
 // CHECK-LABEL: func.func @f32_matmul
 // CHECK-NOT: nvgpu.mma.sync
-// CHECK: memref.get_global @__effattn_lhs_tile_3 : memref<16x64xf32, #gpu.address_space<workgroup>>
+// CHECK: memref.get_global @__effattn_lhs_tile_3 : memref<2x16x64xf32, #gpu.address_space<workgroup>>
 // CHECK-NOT: nvgpu.mma.sync
 // CHECK-LABEL: func.func @unsigned_int8_matmul
 // CHECK-NOT: nvgpu.mma.sync
-// CHECK: memref.get_global @__effattn_lhs_tile_4 : memref<16x64xi8, #gpu.address_space<workgroup>>
+// CHECK: memref.get_global @__effattn_lhs_tile_4 : memref<2x16x64xi8, #gpu.address_space<workgroup>>
 // CHECK: arith.extui
 // CHECK-NOT: nvgpu.mma.sync
 // CHECK-LABEL: func.func @half_into_half
 // CHECK-NOT: nvgpu.mma.sync
-// CHECK: memref.get_global @__effattn_lhs_tile_5 : memref<16x64xf16, #gpu.address_space<workgroup>>
+// CHECK: memref.get_global @__effattn_lhs_tile_5 : memref<2x16x64xf16, #gpu.address_space<workgroup>>
 // CHECK-NOT: nvgpu.mma.sync
 module attributes {effattn.target = #effattn.gpu<chip = "sm_90", features = "+ptx80", sm_count = 132, warp_size = 32, max_threads_per_block = 1024, shared_memory_per_block = 232448, shared_memory_per_sm = 233472, registers_per_sm = 65536, max_registers_per_thread = 255, mma_shapes = ["f16:m16n8k16", "bf16:m16n8k16", "i8:m16n8k32"]>} {
 func.func @half_matmul(%a: memref<70x40xf16>, %b: memref<40x50xf16>, %c: memref<70x50xf32>) {

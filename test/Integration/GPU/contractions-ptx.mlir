@@ -16,15 +16,15 @@
 /// no stack and no spills.
 
 // PTXAS: Compiling entry function 'single_kernel'
-// PTXAS: Used {{[0-9]+}} registers, used 1 barriers, 8192 bytes smem
+// PTXAS: Used {{[0-9]+}} registers, used 1 barriers, 16384 bytes smem
 // PTXAS: Compiling entry function 'half_kernel'
-// PTXAS: Used {{[0-9]+}} registers, used 1 barriers, 10240 bytes smem
+// PTXAS: Used {{[0-9]+}} registers, used 1 barriers, 20480 bytes smem
 // PTXAS: Compiling entry function 'brain_kernel'
-// PTXAS: Used {{[0-9]+}} registers, used 1 barriers, 10240 bytes smem
+// PTXAS: Used {{[0-9]+}} registers, used 1 barriers, 20480 bytes smem
 // PTXAS: Compiling entry function 'int8_kernel'
-// PTXAS: Used {{[0-9]+}} registers, used 1 barriers, 6144 bytes smem
+// PTXAS: Used {{[0-9]+}} registers, used 1 barriers, 12288 bytes smem
 // PTXAS: Compiling entry function 'long_k_kernel'
-// PTXAS: Used {{[0-9]+}} registers, used 1 barriers, 10240 bytes smem
+// PTXAS: Used {{[0-9]+}} registers, used 1 barriers, 20480 bytes smem
 
 /// (Each function's first kernel is its fill.)
 // PTX: .entry single_kernel
