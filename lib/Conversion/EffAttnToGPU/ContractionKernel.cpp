@@ -560,10 +560,10 @@ static void allowContraction(Operation *op) {
 
 namespace {
 /// The SIMT kernel: a block of 16 × 16 threads computes a 64 × 64 tile of C,
-/// each thread the 4 × 4 elements (y + 16i, x + 16j) in registers, from
-/// K-major slices of 16 along K: per k, 4 + 4 shared loads (a broadcast for
-/// A, 32 consecutive words for B: no bank conflicts) and 16 applications of
-/// the op's body.
+/// each thread the 4 × 4 elements (4y + i, 4x + j) in registers, from
+/// K-major slices of 16 along K: per k, one 4-element vector load of A and
+/// one of B from shared memory (a warp reads two vectors of A, broadcast,
+/// and 16 consecutive ones of B) and 16 applications of the op's body.
 class SimtContractionKernelBuilder : public ContractionKernelBuilder {
 public:
   SimtContractionKernelBuilder(ImplicitLocOpBuilder &b, linalg::GenericOp op,
@@ -579,11 +579,12 @@ public:
 private:
   SmallVector<std::pair<Value, Value>> getOutputOffsets(Value x,
                                                         Value y) override {
+    Value firstRow = arith::MulIOp::create(b, y, index(kElementsPerThread));
+    Value firstColumn = arith::MulIOp::create(b, x, index(kElementsPerThread));
     SmallVector<Value> rows, columns;
     for (int64_t i = 0; i < kElementsPerThread; ++i) {
-      rows.push_back(arith::AddIOp::create(b, y, index(kThreadsPerSide * i)));
-      columns.push_back(
-          arith::AddIOp::create(b, x, index(kThreadsPerSide * i)));
+      rows.push_back(arith::AddIOp::create(b, firstRow, index(i)));
+      columns.push_back(arith::AddIOp::create(b, firstColumn, index(i)));
     }
     SmallVector<std::pair<Value, Value>> offsets;
     for (Value row : rows)
@@ -595,39 +596,42 @@ private:
   SmallVector<Value> multiplySlices(Value lhsSlice, Value rhsSlice, Value stage,
                                     Value x, Value y,
                                     ValueRange packed) override {
-    auto depth =
-        scf::ForOp::create(b, index(0), index(kDepth), index(1), packed);
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(depth.getBody());
-    Value k = depth.getInductionVar();
-    SmallVector<Value> as, bs;
-    for (int64_t i = 0; i < kElementsPerThread; ++i) {
-      as.push_back(memref::LoadOp::create(
-          b, lhsSlice,
-          ValueRange{stage, k,
-                     arith::AddIOp::create(b, y, index(kThreadsPerSide * i))}));
-      bs.push_back(memref::LoadOp::create(
-          b, rhsSlice,
-          ValueRange{stage, k,
-                     arith::AddIOp::create(b, x, index(kThreadsPerSide * i))}));
-    }
+    // The thread's 4 elements of row k of a slice, as one aligned vector.
+    auto loadRow = [&](Value slice, int64_t k, Value threadIndex) {
+      Type elementType = getElementTypeOrSelf(slice.getType());
+      Value row = vector::LoadOp::create(
+          b, VectorType::get({kElementsPerThread}, elementType), slice,
+          ValueRange{
+              stage, index(k),
+              arith::MulIOp::create(b, threadIndex, index(kElementsPerThread))},
+          /*nontemporal=*/false,
+          llvm::Align(kElementsPerThread * elementType.getIntOrFloatBitWidth() /
+                      8));
+      SmallVector<Value> elements;
+      for (int64_t i = 0; i < kElementsPerThread; ++i)
+        elements.push_back(vector::ExtractOp::create(b, row, i));
+      return elements;
+    };
+    // The steps along the slice, unrolled (straight-line loads and FMAs).
     Block &body = op.getRegion().front();
-    SmallVector<Value> next;
-    for (int64_t i = 0; i < kElementsPerThread; ++i) {
-      for (int64_t j = 0; j < kElementsPerThread; ++j) {
-        IRMapping mapping;
-        mapping.map(body.getArgument(0), as[i]);
-        mapping.map(body.getArgument(1), bs[j]);
-        mapping.map(body.getArgument(2),
-                    depth.getRegionIterArgs()[i * kElementsPerThread + j]);
-        for (Operation &bodyOp : body.without_terminator())
-          allowContraction(b.clone(bodyOp, mapping));
-        next.push_back(
-            mapping.lookupOrDefault(body.getTerminator()->getOperand(0)));
+    SmallVector<Value> accs(packed);
+    for (int64_t k = 0; k < kDepth; ++k) {
+      SmallVector<Value> as = loadRow(lhsSlice, k, y),
+                         bs = loadRow(rhsSlice, k, x);
+      for (int64_t i = 0; i < kElementsPerThread; ++i) {
+        for (int64_t j = 0; j < kElementsPerThread; ++j) {
+          Value &acc = accs[i * kElementsPerThread + j];
+          IRMapping mapping;
+          mapping.map(body.getArgument(0), as[i]);
+          mapping.map(body.getArgument(1), bs[j]);
+          mapping.map(body.getArgument(2), acc);
+          for (Operation &bodyOp : body.without_terminator())
+            allowContraction(b.clone(bodyOp, mapping));
+          acc = mapping.lookupOrDefault(body.getTerminator()->getOperand(0));
+        }
       }
     }
-    scf::YieldOp::create(b, next);
-    return SmallVector<Value>(depth.getResults());
+    return accs;
   }
 };
 } // namespace

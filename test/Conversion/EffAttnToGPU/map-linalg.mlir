@@ -241,8 +241,10 @@ func.func @bounds_read_once(%starts: memref<9xindex>, %sizes: memref<?xindex>, %
 /// and B staged in two stages of shared memory: the first before the loop
 /// over K, then per step of 16 the next slices loaded into registers
 /// (unless it is the last step), stage s multiplied, the registers stored
-/// into stage 1 - s, one barrier. 4 × 4 outputs per thread in registers (the
-/// body applied 16 times per k), stored where they exist.
+/// into stage 1 - s, one barrier. 4 × 4 outputs per thread in registers: per
+/// k of the slice (unrolled) one vector of 4 elements of A and one of B
+/// from shared memory and the body applied 16 times; stored where they
+/// exist.
 // CHECK-LABEL: func.func @batched_matmul
 // CHECK-DAG: %[[C1:.+]] = arith.constant 1 : index
 // CHECK-DAG: %[[C6:.+]] = arith.constant 6 : index
@@ -258,10 +260,17 @@ func.func @bounds_read_once(%starts: memref<9xindex>, %sizes: memref<?xindex>, %
 // CHECK: %[[NEXT:.+]] = arith.addi %[[K]], %[[C16]] : index
 // CHECK: %[[HAS_NEXT:.+]] = arith.cmpi ult, %[[NEXT]], %[[C33]] : index
 // CHECK: %[[PREFETCHED:.+]]:8 = scf.if %[[HAS_NEXT]] -> (f32, f32, f32, f32, f32, f32, f32, f32)
-// CHECK: scf.for
-// CHECK: memref.load %[[LHS]][%[[STAGE]], %{{.+}}, %{{.+}}]
+// CHECK: %[[ROW_A:.+]] = vector.load %[[LHS]][%[[STAGE]], %[[C0]], %[[FIRST_ROW:.+]]] {alignment = 16 : i64} : memref<2x16x64xf32, #gpu.address_space<workgroup>>, vector<4xf32>
+// CHECK: %[[A0:.+]] = vector.extract %[[ROW_A]][0] : f32 from vector<4xf32>
+// CHECK: %[[ROW_B:.+]] = vector.load %[[RHS]][%[[STAGE]], %[[C0]], %[[FIRST_COLUMN:.+]]] {alignment = 16 : i64}
+// CHECK: %[[B0:.+]] = vector.extract %[[ROW_B]][0] : f32 from vector<4xf32>
+// CHECK: arith.mulf %[[A0]], %[[B0]] fastmath<contract> : f32
+// CHECK-COUNT-15: arith.mulf
+// CHECK: vector.load %[[LHS]][%[[STAGE]], %[[C1]], %[[FIRST_ROW]]]
 // CHECK-COUNT-16: arith.mulf
-// CHECK: scf.yield
+// CHECK: vector.load %[[LHS]][%[[STAGE]], %c15, %[[FIRST_ROW]]]
+// CHECK-COUNT-16: arith.mulf
+// CHECK-NOT: arith.mulf
 // CHECK: %[[OTHER:.+]] = arith.subi %[[C1]], %[[STAGE]] : index
 // CHECK: scf.if %[[HAS_NEXT]] {
 // CHECK-NEXT: memref.store %[[PREFETCHED]]#0, %[[LHS]][%[[OTHER]], %{{.+}}, %{{.+}}]

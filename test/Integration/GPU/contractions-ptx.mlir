@@ -30,7 +30,10 @@
 // PTX: .entry single_kernel
 // PTX: .maxntid 16, 16, 1
 // PTX-NOT: mma.sync
-// PTX: fma.rn.f32
+/// Per k: one 16-byte shared load of A and one of B, then 16 FMAs.
+// PTX: ld.shared.v4.{{b32|f32}}
+// PTX: ld.shared.v4.{{b32|f32}}
+// PTX-COUNT-16: fma.rn.f32
 // PTX: .entry half_kernel
 // PTX: .maxntid 128, 1, 1
 // PTX: ldmatrix.sync.aligned.m8n8.x4.shared.b16
