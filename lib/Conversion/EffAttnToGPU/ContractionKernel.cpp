@@ -314,19 +314,18 @@ SmallVector<Value> ContractionKernelBuilder::multiplyRange(Value begin,
   // publishes stage 1 - s and ends every read of stage s before it is
   // refilled.
   OpOperand &lhs = *op.getDpsInputOperand(0), &rhs = *op.getDpsInputOperand(1);
+  int64_t numLhsValues = 0;
   auto loadSlices = [&](Value firstK) {
     SmallVector<Value> values = loadSlice(lhs, loops.m, firstM, firstK);
+    numLhsValues = values.size();
     llvm::append_range(values, loadSlice(rhs, loops.n, firstN, firstK));
     return values;
   };
-  int64_t numLhsValues = 0;
   auto storeSlices = [&](ArrayRef<Value> values, Value stage) {
     storeSlice(lhs, values.take_front(numLhsValues), lhsSlice, stage);
     storeSlice(rhs, values.drop_front(numLhsValues), rhsSlice, stage);
   };
-  SmallVector<Value> first = loadSlice(lhs, loops.m, firstM, begin);
-  numLhsValues = first.size();
-  llvm::append_range(first, loadSlice(rhs, loops.n, firstN, begin));
+  SmallVector<Value> first = loadSlices(begin);
   storeSlices(first, index(0));
   gpu::BarrierOp::create(b);
 
