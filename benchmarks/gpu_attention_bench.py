@@ -21,6 +21,10 @@ the relative Frobenius distance to SDPA for the approximations (how far the
 approximation is from exact attention on these random inputs).
 
 A method or dtype a method does not compile for is reported and skipped.
+--profile adds each row's heaviest GPU kernels per call (PyTorch's profiler,
+which also sees the kernels effattn's library launches), printed under the
+row and kept in the JSON as "kernels": where the time goes inside the
+approximate methods' chains of kernels.
 
 Two phases, because the GPU machine need not have the compiler:
   PYTHONPATH=python python3 benchmarks/gpu_attention_bench.py --compile-only
@@ -36,7 +40,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
 from effattn import ops  # noqa: E402
-from gpu_timing import abi_call, finish, median_ms, torch_dtype  # noqa: E402
+from gpu_timing import abi_call, finish, kernel_profile, median_ms, torch_dtype  # noqa: E402
 
 BATCH, HEAD_DIM = 16, 128
 TAU, HASHES = 8, 16
@@ -82,6 +86,8 @@ def main():
     parser.add_argument("--chip", default="sm_90")
     parser.add_argument("--compile-only", action="store_true")
     parser.add_argument("--json")
+    parser.add_argument("--profile", action="store_true",
+                        help="also record each row's heaviest GPU kernels")
     args = parser.parse_args()
 
     modules = {}
@@ -134,6 +140,14 @@ def main():
         print(f"{n:>6} {dt:>5} {method:>9} {ms:>11.2f} {row['effattn_tflops']:>8.1f} "
               f"{sdpa_ms:>9.2f} {row['sdpa_tflops']:>8.1f} {row['ratio']:>8.3f} "
               f"{err:>9.2e}")
+        if args.profile:
+            row["kernels"] = kernel_profile(run_effattn, args.repeats)
+            for kernel in row["kernels"]:
+                if "error" in kernel:
+                    print(f"{'':>8}profile: {kernel['error']}")
+                    continue
+                print(f"{'':>8}{kernel['total_us']:>10.1f} us {kernel['calls']:>4}x  "
+                      f"{kernel['kernel'][:60]}")
     finish(rows, args.json)
 
 

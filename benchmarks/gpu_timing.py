@@ -43,6 +43,37 @@ def median_ms(fn, repeats):
     return float(np.median(times))
 
 
+def kernel_profile(fn, repeats, top=12):
+    """The GPU kernels `repeats` calls of `fn` run (after a warm-up call),
+    from PyTorch's profiler (CUPTI records every kernel of the process,
+    those effattn's library launches through the driver API included): the
+    `top` by total time as {"kernel", "calls", "total_us", "mean_us"}, or
+    {"error": ...} where the profiler is not usable."""
+    try:
+        import torch
+        from torch.profiler import ProfilerActivity, profile
+
+        fn()
+        torch.cuda.synchronize()
+        with profile(activities=[ProfilerActivity.CUDA]) as prof:
+            for _ in range(repeats):
+                fn()
+            torch.cuda.synchronize()
+        kernels = []
+        for event in prof.key_averages():
+            total = getattr(event, "device_time_total", None)
+            if total is None:
+                total = getattr(event, "cuda_time_total", 0)
+            if total > 0:
+                kernels.append({"kernel": event.key, "calls": event.count // repeats,
+                                "total_us": total / repeats,
+                                "mean_us": total / max(event.count, 1)})
+        kernels.sort(key=lambda k: -k["total_us"])
+        return kernels[:top]
+    except Exception as error:  # noqa: BLE001 (the timings must not fail)
+        return [{"error": f"{type(error).__name__}: {error}"}]
+
+
 def torch_dtype(name):
     """The torch dtype of "f16", "bf16" or "f32"."""
     import torch

@@ -13,7 +13,8 @@
 ##       in .gpu-session/bin. Nothing runs on a GPU.
 ##   bash scripts/gpu-session.sh run [RESULTS_DIR]
 ##       on the GPU machine, with .gpu-session carried there: the [gpu]
-##       tests (JUnit XML), then the benchmarks (JSON) and nvidia-smi's card
+##       tests (JUnit XML), then the benchmarks (JSON; the attention rows with
+##       their heaviest kernels, --profile) and nvidia-smi's card
 ##       description, into RESULTS_DIR (default .gpu-session/results). Only
 ##       Python 3, numpy, pytest and PyTorch with CUDA are needed there.
 ##
@@ -58,7 +59,7 @@ case "${1:-}" in
     "$PYTHON" -m pytest -q -p no:cacheprovider -k "gpu and not emulated" -rs \
       --junitxml="$RESULTS/gpu-tests.xml" "${GPU_TESTS[@]}" || status=$?
     "$PYTHON" benchmarks/gpu_attention_bench.py "${CHIP_ARGS[@]}" "${ATTENTION_ARGS[@]}" \
-      --json "$RESULTS/gpu_attention.json" || status=$?
+      --profile --json "$RESULTS/gpu_attention.json" || status=$?
     "$PYTHON" benchmarks/gpu_gemm_bench.py "${CHIP_ARGS[@]}" "${GEMM_ARGS[@]}" \
       --json "$RESULTS/gpu_gemm.json" || status=$?
     exit "$status"
