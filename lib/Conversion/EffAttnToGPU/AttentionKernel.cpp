@@ -120,6 +120,13 @@ static FailureOr<AttentionKernelConfig> chooseMmaConfig(GpuTargetAttr target,
   return config;
 }
 
+/// The shared memory a SIMT kernel's tiles may take: within the static
+/// limit, and half an SM's so that two blocks fit.
+static int64_t getSimtSharedMemoryBudget(GpuTargetAttr target) {
+  return std::min<int64_t>(kStaticSharedMemoryLimit,
+                           target.getSharedMemoryPerSm() / 2);
+}
+
 FailureOr<AttentionKernelConfig> mlir::effattn::chooseAttentionKernelConfig(
     GpuTargetAttr target, int64_t d, int64_t e, Type elementType,
     std::string &reason, int64_t warpRows) {
@@ -179,8 +186,7 @@ FailureOr<AttentionKernelConfig> mlir::effattn::chooseAttentionKernelConfig(
   // Key and value tiles in f32 plus one mask flag per key; keep two blocks
   // per SM and within the static shared-memory limit.
   int64_t bytesPerKey = (d + e + 1) * 4;
-  int64_t budget = std::min<int64_t>(kStaticSharedMemoryLimit,
-                                     target.getSharedMemoryPerSm() / 2);
+  int64_t budget = getSimtSharedMemoryBudget(target);
   config.keysPerTile = 0;
   for (int64_t keys = config.keysPerChunk; keys <= 64; keys *= 2)
     if (keys * bytesPerKey <= budget)
@@ -451,9 +457,7 @@ struct BlockSparseAttentionToGPU : OpRewritePattern<BlockSparseAttentionOp> {
     config->keysPerTile = blockSize;
     config->sharedMemoryBytes = blockSize * (d + e + 1) * 4;
     if (config->threads > target.getMaxThreadsPerBlock() ||
-        config->sharedMemoryBytes >
-            std::min<int64_t>(kStaticSharedMemoryLimit,
-                              target.getSharedMemoryPerSm() / 2))
+        config->sharedMemoryBytes > getSimtSharedMemoryBudget(target))
       return failure();
     return config;
   }
