@@ -16,7 +16,8 @@ from test_gpu_attention import from_bf16_bits, to_bf16_bits
 from test_imunpack import heavy_hitters
 from test_lookup_ffn import lookup_case
 from test_mra import _inputs as mra_inputs
-from test_mra import BLOCK_SPARSE_CASES, block_sparse_function, block_sparse_inputs
+from test_mra import (BLOCK_SPARSE_CASES, block_sparse_function, block_sparse_inputs,
+                      to_float16)
 from test_yoso import fast_hash_module, yoso_case
 from vectors import random_self_attention, relative_error
 
@@ -354,29 +355,32 @@ def test_gpu_long_reductions_match_numpy(emulated):
 
 @ON_GPU_AND_EMULATED
 @pytest.mark.parametrize(
-    "batch,n,d,e,block,num_blocks,per_row,mode,masked,first,diagonal", [
-        ((2, 2), 128, 16, 8, 16, None, 2, "full", False, 0, 0),
-        ((2,), 256, 32, 16, 32, 13, None, "sparse", True, 0, 0),
-        ((3,), 192, 8, 8, 16, None, 3, "full", True, 1, 3),
-        ((1, 2), 256, 64, 64, 32, None, 2, "full", True, 1, 0),
-        ((2,), 64, 16, 8, 8, None, 2, "full", True, 0, 0),
+    "batch,n,d,e,block,num_blocks,per_row,mode,masked,first,diagonal,dtype", [
+        ((2, 2), 128, 16, 8, 16, None, 2, "full", False, 0, 0, np.float32),
+        ((2,), 256, 32, 16, 32, 13, None, "sparse", True, 0, 0, np.float32),
+        ((3,), 192, 8, 8, 16, None, 3, "full", True, 1, 3, np.float32),
+        ((1, 2), 256, 64, 64, 32, None, 2, "full", True, 1, 0, np.float32),
+        ((2,), 64, 16, 8, 8, None, 2, "full", True, 0, 0, np.float32),
+        ((2,), 256, 32, 16, 32, None, 3, "full", True, 0, 1, np.float16),
     ])
 def test_gpu_mra_matches_oracle(batch, n, d, e, block, num_blocks, per_row,
-                                mode, masked, first, diagonal, emulated):
+                                mode, masked, first, diagonal, dtype, emulated):
     """MRA's block selection runs as one GPU thread per (batch, block row);
     its sparse blocks as the flash kernel over listed key blocks, a block of
     threads per block row (blocks of 16 and 32), or one thread per query row
-    where the kernel does not apply (blocks of 8)."""
+    where the kernel does not apply (blocks of 8). With f16 inputs (the last
+    case) the blocks run on tensor cores."""
     rng = np.random.default_rng(300 + n + d)
-    q, k, v, mask = mra_inputs(rng, batch, n, d, e, np.float32, masked)
+    q, k, v, mask = mra_inputs(rng, batch, n, d, e, dtype, masked)
     kwargs = dict(mask=mask, block_size=block, num_blocks=num_blocks,
                   blocks_per_row=per_row, mode=mode, prior_first_blocks=first,
                   prior_diagonal_blocks=diagonal)
     got = run_on_gpu(effattn.ops.mra_attention, q, k, v, emulated=emulated,
                      **kwargs)
     want = reference.mra_attention(q, k, v, **kwargs)
-    assert got.dtype == np.float32 and got.shape == want.shape
-    assert relative_error(got, want) <= 1e-5
+    assert got.dtype == dtype and got.shape == want.shape
+    # f16: the result and the tensor cores' softmax weights are rounded.
+    assert relative_error(got, want) <= (1e-5 if dtype == np.float32 else 2e-3)
 
 
 @ON_GPU_AND_EMULATED
@@ -393,6 +397,41 @@ def test_gpu_block_sparse_attention_matches_oracle(bh, n, d, e, rows, listed,
     args, want = block_sparse_inputs(rng, bh, n, d, e, rows, listed, masked, low)
     got = run_on_gpu(module.block_sparse, *args, emulated=emulated)
     assert relative_error(got, want) <= 1e-5
+
+
+def to_bfloat16(x):
+    """For block_sparse_inputs: bf16 operands (bits) and their values."""
+    bits = to_bf16_bits(x)
+    return bits, from_bf16_bits(bits)
+
+
+@ON_GPU_AND_EMULATED
+@pytest.mark.parametrize("bh,n,d,e,rows,listed,masked,low,element", [
+    (2, 256, 64, 32, 8, 8, False, True, "f16"),
+    (2, 256, 32, 32, 8, 5, True, False, "f16"),
+    (2, 256, 32, 16, 16, 6, True, True, "bf16"),
+    (3, 128, 16, 8, 4, 3, True, True, "f16"),
+])
+def test_gpu_block_sparse_attention_half_precision(bh, n, d, e, rows, listed,
+                                                   masked, low, element, emulated):
+    """f16 and bf16 operands: blocks of 32 and 16 with head sizes that are
+    multiples of 16 run on tensor cores (a warp per 16 query rows, listed
+    key blocks prefetched with cp.async, the weights rounded to the operand
+    type for P·V); E = 8 runs the SIMT kernel on the widened operands."""
+    rng = np.random.default_rng(bh * 1000 + n + d + e)
+    module = effattn.compile(
+        block_sparse_function(bh, n, d, e, rows, listed, n // rows, masked, low,
+                              element=element),
+        target=TARGET, module_name=f"gpu_block_sparse_{element}",
+        emulate_gpu=emulated)
+    rounded = to_float16 if element == "f16" else to_bfloat16
+    args, want = block_sparse_inputs(rng, bh, n, d, e, rows, listed, masked, low,
+                                     rounded=rounded)
+    got = run_on_gpu(module.block_sparse, *args, emulated=emulated)
+    assert got.dtype == np.float32
+    # Tensor cores round the softmax weights to the operand type (2^-11 for
+    # f16, 2^-8 for bf16) before P·V.
+    assert relative_error(got, want) <= (2e-3 if element == "f16" else 1e-2)
 
 
 @ON_GPU_AND_EMULATED

@@ -139,12 +139,17 @@ def test_sequence_not_a_multiple_of_the_block_is_rejected():
         effattn.ops.mra_attention(q, q, q, blocks_per_row=2)
 
 
-def block_sparse_function(bh, n, d, e, rows, listed, block, masked, low_resolution):
+def block_sparse_function(bh, n, d, e, rows, listed, block, masked, low_resolution,
+                          element="f32"):
     """MLIR of @block_sparse: effattn.block_sparse_attention (scale 0.25) on
-    [bh, n, d] queries and keys, [bh, n, e] values, `listed` columns per
-    block row, with a mask and low-resolution terms if asked for."""
-    f32 = lambda *shape: f"tensor<{'x'.join(map(str, shape))}xf32>"
-    args = [f"%q: {f32(bh, n, d)}", f"%k: {f32(bh, n, d)}", f"%v: {f32(bh, n, e)}",
+    [bh, n, d] queries and keys, [bh, n, e] values (of `element`, an MLIR
+    type), `listed` columns per block row, with a mask and low-resolution
+    terms if asked for; the result is f32."""
+    def tensor(*shape, element="f32"):
+        return f"tensor<{'x'.join(map(str, shape))}x{element}>"
+    q_type, v_type = tensor(bh, n, d, element=element), tensor(bh, n, e, element=element)
+    f32 = tensor
+    args = [f"%q: {q_type}", f"%k: {q_type}", f"%v: {v_type}",
             f"%c: tensor<{bh}x{rows}x{listed}xi32>", f"%n: tensor<{bh}x{rows}xi32>"]
     extra = ""
     if masked:
@@ -157,19 +162,25 @@ def block_sparse_function(bh, n, d, e, rows, listed, block, masked, low_resoluti
                   f"{f32(bh, rows)}, {f32(bh, rows)})")
     return f"""func.func @block_sparse({", ".join(args)}) -> {f32(bh, n, e)} {{
   %s = arith.constant 0.25 : f32
-  %r = effattn.block_sparse_attention %q, %k, %v blocks(%c, %n) scale(%s){extra} {{block_size = {block}}} : {f32(bh, n, d)}, {f32(bh, n, d)}, {f32(bh, n, e)}, tensor<{bh}x{rows}x{listed}xi32>, tensor<{bh}x{rows}xi32> -> {f32(bh, n, e)}
+  %r = effattn.block_sparse_attention %q, %k, %v blocks(%c, %n) scale(%s){extra} {{block_size = {block}}} : {q_type}, {q_type}, {v_type}, tensor<{bh}x{rows}x{listed}xi32>, tensor<{bh}x{rows}xi32> -> {f32(bh, n, e)}
   return %r : {f32(bh, n, e)}
 }}
 """
 
 
-def block_sparse_inputs(rng, bh, n, d, e, rows, listed, masked, low_resolution):
+def block_sparse_inputs(rng, bh, n, d, e, rows, listed, masked, low_resolution,
+                        rounded=None):
     """Random operands of @block_sparse and the selection grid they list:
     per block row 0 to `listed` distinct key blocks (some rows none); a mask
     that hides whole key blocks and single tokens; low-resolution terms whose
-    maxima are sometimes above and sometimes below the exact scores."""
+    maxima are sometimes above and sometimes below the exact scores.
+    `rounded` maps f32 queries, keys and values to (what the function takes,
+    their values in f32): f16 or bf16."""
     q, k, v = (rng.standard_normal(shape).astype(np.float32)
                for shape in ((bh, n, d), (bh, n, d), (bh, n, e)))
+    passed = [q, k, v]
+    if rounded:
+        passed, (q, k, v) = zip(*(rounded(x) for x in (q, k, v)))
     columns = np.zeros((bh, rows, listed), np.int32)
     counts = rng.integers(0, listed + 1, (bh, rows)).astype(np.int32)
     counts[:, 0] = 0
@@ -179,7 +190,7 @@ def block_sparse_inputs(rng, bh, n, d, e, rows, listed, masked, low_resolution):
             blocks = rng.permutation(rows)[:counts[b, i]]
             columns[b, i, :len(blocks)] = blocks
             selected[b, i, blocks] = True
-    args, mask, low = [q, k, v, columns, counts], None, None
+    args, mask, low = [*passed, columns, counts], None, None
     if masked:
         mask = rng.random((bh, n)) < 0.8
         mask[:, : n // rows] = False
@@ -191,6 +202,11 @@ def block_sparse_inputs(rng, bh, n, d, e, rows, listed, masked, low_resolution):
         args += list(low)
     want = reference.block_sparse_attention(q, k, v, selected, 0.25, mask, low)
     return args, want
+
+
+def to_float16(x):
+    """For block_sparse_inputs: f16 operands and their values."""
+    return x.astype(np.float16), x.astype(np.float16).astype(np.float32)
 
 
 BLOCK_SPARSE_CASES = [
@@ -213,3 +229,21 @@ def test_block_sparse_attention_matches_oracle(bh, n, d, e, rows, listed, masked
         module_name="block_sparse")
     args, want = block_sparse_inputs(rng, bh, n, d, e, rows, listed, masked, low)
     assert relative_error(module.block_sparse(*args), want) <= 1e-5
+
+
+@pytest.mark.parametrize("bh,n,d,e,rows,listed,masked,low", BLOCK_SPARSE_CASES[:2])
+def test_block_sparse_attention_reads_float16_exactly(bh, n, d, e, rows, listed,
+                                                      masked, low):
+    """f16 queries, keys and values (as MRA passes f16 inputs) are read
+    exactly as f32: the result matches the oracle on their values as closely
+    as for f32 operands."""
+    rng = np.random.default_rng(bh * 1000 + n + d + 16)
+    module = effattn.compile(
+        block_sparse_function(bh, n, d, e, rows, listed, n // rows, masked, low,
+                              element="f16"),
+        module_name="block_sparse_f16")
+    args, want = block_sparse_inputs(rng, bh, n, d, e, rows, listed, masked, low,
+                                     rounded=to_float16)
+    got = module.block_sparse(*args)
+    assert got.dtype == np.float32
+    assert relative_error(got, want) <= 1e-5

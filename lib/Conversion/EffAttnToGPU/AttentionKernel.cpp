@@ -65,21 +65,27 @@ static bool hasMmaKernel(GpuTargetAttr target, int64_t d, int64_t e,
 }
 
 /// The tensor-core configuration with `warpRows` (16 or 32) query rows per
-/// warp, or why its registers or shared memory do not fit the target.
-static FailureOr<AttentionKernelConfig> chooseMmaConfig(GpuTargetAttr target,
-                                                        int64_t d, int64_t e,
-                                                        int64_t warpRows,
-                                                        std::string &reason) {
+/// warp, or why its registers or shared memory do not fit the target. A
+/// non-zero `blockSize` (a multiple of 16; block-sparse attention) makes a
+/// block of threads one block row of queries, a warp per 16 rows, with key
+/// tiles of one key block.
+static FailureOr<AttentionKernelConfig>
+chooseMmaConfig(GpuTargetAttr target, int64_t d, int64_t e, int64_t warpRows,
+                std::string &reason, int64_t blockSize = 0) {
   AttentionKernelConfig config;
   config.kind = AttentionKernelKind::TensorCore;
   config.vectorWidth = 8;
   config.groupSize = 1;
   config.rowTilesPerWarp = warpRows / 16;
-  config.rowsPerBlock = kMmaWarps * warpRows;
-  config.threads = kMmaWarps * target.getWarpSize();
-  // keysPerTile · D / 8 copies of 8 halves spread over 128 threads.
-  config.keysPerTile =
-      (d % 32 == 0 && e % 32 == 0) ? kMmaKeysPerTile : kMmaKeysPerTileUneven;
+  int64_t warps = blockSize ? blockSize / warpRows : kMmaWarps;
+  config.rowsPerBlock = warps * warpRows;
+  config.threads = warps * target.getWarpSize();
+  // keysPerTile · D / 8 copies of 8 halves spread over the block's threads
+  // (4 warps; a block of 16·w rows and keys gives w warps D / 16 copies
+  // each).
+  config.keysPerTile = blockSize                      ? blockSize
+                       : (d % 32 == 0 && e % 32 == 0) ? kMmaKeysPerTile
+                                                      : kMmaKeysPerTileUneven;
   config.keysPerChunk = config.keysPerTile;
   // Per lane and row tile: Q fragments (D/16 · 4 registers), scores
   // (Bc/8 · 4), the accumulator (E/8 · 4); plus addresses and softmax state.
@@ -105,6 +111,11 @@ static FailureOr<AttentionKernelConfig> chooseMmaConfig(GpuTargetAttr target,
   int64_t budget = std::min<int64_t>(target.getSharedMemoryPerBlock(),
                                      target.getSharedMemoryPerSm() / 2);
   std::string rows = std::to_string(warpRows) + " query rows per warp";
+  if (config.threads > target.getMaxThreadsPerBlock()) {
+    reason = "blocks of " + std::to_string(blockSize) +
+             " query rows need more threads than a block may have";
+    return failure();
+  }
   if (config.registersPerThread > maxRegisters) {
     reason = rows + " need about " + std::to_string(config.registersPerThread) +
              " registers per thread on tensor cores, more than the target's " +
@@ -430,23 +441,35 @@ struct AttentionToGPU : OpRewritePattern<AttentionOp> {
   int64_t warpRows;
 };
 
-/// Replaces effattn.block_sparse_attention on tensors by the SIMT flash
-/// kernel over listed key blocks: one block of threads per (batch element,
-/// block row), key tiles of one key block. Where the kernel does not apply
-/// (dynamic head dimensions, a block size that is not a multiple of the
+/// Replaces effattn.block_sparse_attention on tensors by a flash kernel over
+/// listed key blocks (tensor cores or SIMT): one block of threads per (batch
+/// element, block row), key tiles of one key block. Where the kernel does not
+/// apply (dynamic head dimensions, a block size that is not a multiple of the
 /// kernel's chunk of keys, a block row of threads or a key block too large
 /// for the target), the op is decomposed instead (one thread per query row).
 struct BlockSparseAttentionToGPU : OpRewritePattern<BlockSparseAttentionOp> {
   BlockSparseAttentionToGPU(MLIRContext *context, GpuTargetAttr target)
       : OpRewritePattern(context), target(target) {}
 
-  /// The SIMT configuration with a block row of queries per block and one
-  /// key block per tile, or failure.
-  FailureOr<AttentionKernelConfig> chooseConfig(int64_t d, int64_t e,
-                                                int64_t blockSize) const {
+  /// The configuration with a block row of queries per block and one key
+  /// block per tile, or failure: tensor cores for f16 and bf16 where the
+  /// target, the head sizes and the block size allow (and each row lists at
+  /// least one slot: the kernel prefetches the next listed block), else
+  /// SIMT.
+  FailureOr<AttentionKernelConfig> chooseConfig(BlockSparseAttentionOp op,
+                                                int64_t d, int64_t e) const {
+    int64_t blockSize = op.getBlockSize();
     if (ShapedType::isDynamic(d) || ShapedType::isDynamic(e))
       return failure();
     std::string reason;
+    int64_t slots = op.getColumns().getType().getDimSize(2);
+    if (hasMmaKernel(target, d, e, op.getQuery().getType().getElementType()) &&
+        blockSize % 16 == 0 && !ShapedType::isDynamic(slots) && slots > 0) {
+      FailureOr<AttentionKernelConfig> mma =
+          chooseMmaConfig(target, d, e, kMmaRowsPerWarp, reason, blockSize);
+      if (succeeded(mma))
+        return mma;
+    }
     FailureOr<AttentionKernelConfig> config = chooseAttentionKernelConfig(
         target, d, e, Float32Type::get(getContext()), reason);
     if (failed(config) || config->kind != AttentionKernelKind::Simt ||
@@ -467,8 +490,7 @@ struct BlockSparseAttentionToGPU : OpRewritePattern<BlockSparseAttentionOp> {
     RankedTensorType queryType = op.getQuery().getType();
     int64_t d = queryType.getDimSize(2);
     int64_t e = op.getValue().getType().getDimSize(2);
-    int64_t blockSize = op.getBlockSize();
-    FailureOr<AttentionKernelConfig> config = chooseConfig(d, e, blockSize);
+    FailureOr<AttentionKernelConfig> config = chooseConfig(op, d, e);
     if (failed(config)) {
       FailureOr<SmallVector<Value>> decomposed =
           op.decomposeOperation(rewriter);
@@ -485,7 +507,7 @@ struct BlockSparseAttentionToGPU : OpRewritePattern<BlockSparseAttentionOp> {
     AttentionKernelOperands ops;
     ops.d = d;
     ops.e = e;
-    ops.elementType = b.getF32Type();
+    ops.elementType = queryType.getElementType();
     ops.query = toBuffer(op.getQuery());
     ops.key = toBuffer(op.getKey());
     ops.value = toBuffer(op.getValue());
@@ -512,8 +534,11 @@ struct BlockSparseAttentionToGPU : OpRewritePattern<BlockSparseAttentionOp> {
     {
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(&launch.getBody().front());
-      buildSimtAttentionKernel(b, op->getParentOfType<ModuleOp>(), launch,
-                               *config, ops, target.getWarpSize());
+      if (config->kind == AttentionKernelKind::TensorCore)
+        buildMmaAttentionKernel(b, launch, *config, ops);
+      else
+        buildSimtAttentionKernel(b, op->getParentOfType<ModuleOp>(), launch,
+                                 *config, ops, target.getWarpSize());
     }
     rewriter.replaceOpWithNewOp<bufferization::ToTensorOp>(
         op, resultType, resultBuffer, /*restrict=*/true, /*writable=*/true);

@@ -45,8 +45,8 @@ struct AttentionKernelOperands {
   int64_t d, e;
   Type elementType;
 
-  /// Block-sparse attention (effattn.block_sparse_attention; SIMT kernel,
-  /// one block per block row of queries, tiles of one key block): the key
+  /// Block-sparse attention (effattn.block_sparse_attention; one block per
+  /// block row of queries, tiles of one key block, an f32 result): the key
   /// tiles are the blocks the row lists, and the rest follows the op.
   struct BlockList {
     /// i32 [batch, rowTiles, C] and [batch, rowTiles].

@@ -12,7 +12,9 @@
 // accumulator fragments, updates the online softmax on them (rows g and
 // g + 8 of the fragment layout, reduced over the 4 lanes of a quad), and
 // multiplies P·V reusing the score fragments as the A operand (an m16n8
-// accumulator pair has the layout of an m16k16 A fragment).
+// accumulator pair has the layout of an m16k16 A fragment). The same kernel
+// runs effattn.block_sparse_attention: a block of threads per block row,
+// its key tiles the key blocks the row lists.
 //
 // Fragment layouts (PTX ISA, mma.m16n8k16 .row.col), lane = 4·g + t:
 //   A (16×16): a[0] = (g, 2t..2t+1), a[1] = (g+8, 2t..), a[2] = (g, 2t+8..),
@@ -23,6 +25,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "AttentionKernels.h"
+
+#include "effattn/Dialect/EffAttn/IR/EffAttnOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -66,6 +70,10 @@ private:
   }
   Value add(Value lhs, int64_t rhs) {
     return rhs ? arith::AddIOp::create(b, lhs, index(rhs)).getResult() : lhs;
+  }
+  Value loadIndex(Value memref, ValueRange indices) {
+    return arith::IndexCastOp::create(
+        b, b.getIndexType(), memref::LoadOp::create(b, memref, indices));
   }
   /// Starts asynchronous copies (cp.async) of rows [firstRow, firstRow +
   /// count) of a [batch, rows, cols] operand into a padded [count, cols + 8]
@@ -248,21 +256,41 @@ void MmaKernelBuilder::build(gpu::LaunchOp launch, Value queryTile,
                b, nvgpu::DeviceAsyncTokenType::get(b.getContext()), tokens)
         .getResult();
   };
-  Value firstGroup = startCopies(index(0), index(0), queryTokens);
-  auto tiles = scf::ForOp::create(b, index(0), ops.m, index(keysPerTile), init);
+  // Tile t holds keys from t · Bc on, or (block-sparse) the t-th key block
+  // the row lists; tiles past the end (the last prefetch) start at M and
+  // are zeros that nothing reads.
+  const AttentionKernelOperands::BlockList *blocks =
+      ops.blocks ? &*ops.blocks : nullptr;
+  Value numTiles =
+      blocks ? loadIndex(blocks->counts, ValueRange{batch, rowTile})
+             : arith::CeilDivUIOp::create(b, ops.m, index(keysPerTile));
+  auto firstKeyOf = [&](Value tile) -> Value {
+    if (!blocks)
+      return arith::MulIOp::create(b, tile, index(keysPerTile));
+    int64_t slots = cast<MemRefType>(blocks->columns.getType()).getDimSize(2);
+    Value slot = arith::MinUIOp::create(b, tile, index(slots - 1));
+    Value listed = arith::MulIOp::create(
+        b, loadIndex(blocks->columns, ValueRange{batch, rowTile, slot}),
+        index(keysPerTile));
+    Value inList =
+        arith::CmpIOp::create(b, arith::CmpIPredicate::ult, tile, numTiles);
+    return arith::SelectOp::create(b, inList, listed, ops.m);
+  };
+  Value firstGroup = startCopies(firstKeyOf(index(0)), index(0), queryTokens);
+  auto tiles = scf::ForOp::create(b, index(0), numTiles, index(1), init);
   {
     OpBuilder::InsertionGuard tileGuard(b);
     b.setInsertionPointToStart(tiles.getBody());
-    Value firstKey = tiles.getInductionVar();
+    Value tile = tiles.getInductionVar();
+    Value firstKey = firstKeyOf(tile);
     ValueRange carried = tiles.getRegionIterArgs();
     SmallVector<Value> runningMax(carried.take_front(laneRows));
     SmallVector<Value> runningSum(carried.slice(laneRows, laneRows));
     SmallVector<Value> acc(carried.drop_front(2 * laneRows));
 
-    Value stage = arith::RemUIOp::create(
-        b, arith::DivUIOp::create(b, firstKey, index(keysPerTile)), index(2));
-    // Prefetch the next tile (zeros past M), then wait for this one.
-    Value group = startCopies(add(firstKey, keysPerTile),
+    Value stage = arith::RemUIOp::create(b, tile, index(2));
+    // Prefetch the next tile, then wait for this one.
+    Value group = startCopies(firstKeyOf(add(tile, 1)),
                               arith::SubIOp::create(b, index(1), stage), {});
     // At most one group (the prefetch) still in flight: this tile landed.
     nvgpu::DeviceAsyncWaitOp::create(b, group, b.getI32IntegerAttr(1));
@@ -305,7 +333,10 @@ void MmaKernelBuilder::build(gpu::LaunchOp launch, Value queryTile,
     // Scores stay unscaled (the scale is positive, so maxima commute with it)
     // and the exponent folds scale·log2(e) and the max into one FMA:
     // p = 2^(s·scale·log2 e - max·scale·log2 e), as FlashAttention does.
-    float exponentScale = ops.scale * static_cast<float>(M_LOG2E);
+    // Block-sparse attention's scale is a run-time value of any sign: its
+    // scores are scaled first.
+    float exponentScale =
+        static_cast<float>(M_LOG2E) * (blocks ? 1.0f : ops.scale);
     Value scale2 = f32Constant(exponentScale);
     // Hidden keys score -2^30 before scaling, not kMaskedScore / scale: with
     // a power of two the FMA's product is exact, so a row whose keys are all
@@ -330,9 +361,12 @@ void MmaKernelBuilder::build(gpu::LaunchOp launch, Value queryTile,
           for (int64_t h = 0; h < 2; ++h) {
             Value score = vector::ExtractOp::create(b, tileS[i][j],
                                                     ArrayRef<int64_t>{r, h});
-            tileScores.push_back(maskScore(b, ops, score, hiddenScore, firstKey,
-                                           add(t2, 8 * j + h), causalLimit,
-                                           maskTile, keysPerTile));
+            tileScores.push_back(
+                blocks
+                    ? arith::MulFOp::create(b, score, blocks->scale).getResult()
+                    : maskScore(b, ops, score, hiddenScore, firstKey,
+                                add(t2, 8 * j + h), causalLimit, maskTile,
+                                keysPerTile));
           }
         }
         scores[i].push_back(tileScores);
@@ -357,10 +391,20 @@ void MmaKernelBuilder::build(gpu::LaunchOp launch, Value queryTile,
       runningSum[row] =
           arith::MulFOp::create(b, runningSum[row], correction[row]);
     }
+    // Block-sparse attention: keys the mask hides keep their scores in the
+    // maximum and weigh 0 (visible[2j + h] for key 8j + 2t + h).
+    SmallVector<Value> visible;
+    if (blocks && maskTile)
+      for (int64_t j = 0; j < scoreTiles; ++j)
+        for (int64_t h = 0; h < 2; ++h)
+          visible.push_back(arith::CmpFOp::create(
+              b, arith::CmpFPredicate::ONE,
+              memref::LoadOp::create(b, maskTile, add(t2, 8 * j + h)),
+              f32Constant(0)));
     // weights[i][j]: the f16 weights of scores[i][j].
     SmallVector<SmallVector<SmallVector<Value, 4>>> weights(rowTiles);
     for (int64_t i = 0; i < rowTiles; ++i) {
-      for (ArrayRef<Value> tileScores : scores[i]) {
+      for (auto [j, tileScores] : llvm::enumerate(scores[i])) {
         SmallVector<Value, 4> tileWeights;
         for (int64_t r = 0; r < 2; ++r) {
           int64_t row = 2 * i + r;
@@ -368,6 +412,9 @@ void MmaKernelBuilder::build(gpu::LaunchOp launch, Value queryTile,
             Value w = math::Exp2Op::create(
                 b, math::FmaOp::create(b, tileScores[2 * r + h], scale2,
                                        negatedExponentMax[row]));
+            if (!visible.empty())
+              w = arith::SelectOp::create(b, visible[2 * j + h], w,
+                                          f32Constant(0));
             runningSum[row] = arith::AddFOp::create(b, runningSum[row], w);
             tileWeights.push_back(arith::TruncFOp::create(b, f16, w));
           }
@@ -423,26 +470,73 @@ void MmaKernelBuilder::build(gpu::LaunchOp launch, Value queryTile,
   nvgpu::DeviceAsyncWaitOp::create(b, firstGroup, b.getI32IntegerAttr(0));
 
   // result = O / l for rows below N: a row's sum is spread over its quad.
+  // Block-sparse attention merges in the block row's low-resolution terms
+  // at R = max(m, lo_max), adds 1e-6 to the denominator and zeroes the rows
+  // the mask hides.
+  Value loMax, loDen;
+  if (blocks && blocks->loNum) {
+    loMax =
+        memref::LoadOp::create(b, blocks->loMax, ValueRange{batch, rowTile});
+    loDen =
+        memref::LoadOp::create(b, blocks->loDen, ValueRange{batch, rowTile});
+  }
+  Type resultType = getElementTypeOrSelf(ops.result.getType());
   for (int64_t row = 0; row < laneRows; ++row) {
     int64_t i = row / 2, r = row % 2;
-    Value inverse = arith::DivFOp::create(
-        b, f32Constant(1),
-        quadReduce(tiles.getResult(laneRows + row), /*max=*/false));
+    Value denominator =
+        quadReduce(tiles.getResult(laneRows + row), /*max=*/false);
+    Value hiScale, loScale;
+    if (loMax) {
+      Value max = tiles.getResult(row);
+      Value reference = arith::MaximumFOp::create(b, max, loMax);
+      hiScale =
+          math::ExpOp::create(b, arith::SubFOp::create(b, max, reference));
+      loScale =
+          math::ExpOp::create(b, arith::SubFOp::create(b, loMax, reference));
+      denominator = arith::AddFOp::create(
+          b, arith::MulFOp::create(b, denominator, hiScale),
+          arith::MulFOp::create(b, loDen, loScale));
+    }
+    if (blocks)
+      denominator = arith::AddFOp::create(
+          b, denominator,
+          f32Constant(BlockSparseAttentionOp::kDenominatorEpsilon));
+    Value inverse = arith::DivFOp::create(b, f32Constant(1), denominator);
     auto store = scf::IfOp::create(b, rowValid[row], /*withElse=*/false);
     OpBuilder::InsertionGuard storeGuard(b);
     b.setInsertionPointToStart(store.thenBlock());
+    Value keep =
+        blocks && ops.mask
+            ? memref::LoadOp::create(b, ops.mask, ValueRange{batch, rows[row]})
+                  .getResult()
+            : Value();
     for (int64_t j = 0; j < outputTiles; ++j) {
       Value o = tiles.getResult(2 * laneRows + i * outputTiles + j);
+      Value col = add(t2, 8 * j);
+      Value loNum = loMax ? vector::LoadOp::create(
+                                b, VectorType::get({2}, f32), blocks->loNum,
+                                ValueRange{batch, rowTile, col})
+                                .getResult()
+                          : Value();
       SmallVector<Value, 2> halves;
-      for (int64_t h = 0; h < 2; ++h)
-        halves.push_back(arith::TruncFOp::create(
-            b, f16,
-            arith::MulFOp::create(
-                b, vector::ExtractOp::create(b, o, ArrayRef<int64_t>{r, h}),
-                inverse)));
-      vector::StoreOp::create(
-          b, vector::FromElementsOp::create(b, pair, halves), ops.result,
-          ValueRange{batch, rows[row], add(t2, 8 * j)});
+      for (int64_t h = 0; h < 2; ++h) {
+        Value x = vector::ExtractOp::create(b, o, ArrayRef<int64_t>{r, h});
+        if (loMax)
+          x = arith::AddFOp::create(
+              b, arith::MulFOp::create(b, x, hiScale),
+              arith::MulFOp::create(b, vector::ExtractOp::create(b, loNum, h),
+                                    loScale));
+        x = arith::MulFOp::create(b, x, inverse);
+        if (keep)
+          x = arith::SelectOp::create(b, keep, x, f32Constant(0));
+        if (resultType != f32)
+          x = arith::TruncFOp::create(b, resultType, x);
+        halves.push_back(x);
+      }
+      vector::StoreOp::create(b,
+                              vector::FromElementsOp::create(
+                                  b, VectorType::get({2}, resultType), halves),
+                              ops.result, ValueRange{batch, rows[row], col});
     }
   }
   gpu::TerminatorOp::create(b);

@@ -36,10 +36,8 @@ public:
                          const AttentionKernelConfig &config,
                          const AttentionKernelOperands &ops, int32_t warpSize)
       : b(b), config(config), d(ops.d), e(ops.e), warpSize(warpSize),
-        elementType(ops.elementType), f32(b.getF32Type()),
-        vectorType(VectorType::get({config.vectorWidth}, b.getF32Type())),
-        elementVectorType(
-            VectorType::get({config.vectorWidth}, ops.elementType)) {}
+        f32(b.getF32Type()),
+        vectorType(VectorType::get({config.vectorWidth}, b.getF32Type())) {}
 
   /// Fills the body of `launch` from the builder's insertion point on;
   /// `keyTile`, `valueTile` and `maskTile` are the shared-memory buffers.
@@ -56,6 +54,8 @@ private:
   }
   /// Loads `vectorWidth` elements of `memref` at `indices` as f32.
   Value loadVector(Value memref, ValueRange indices, bool shared);
+  /// Stores the f32 vector `v` into `memref` (of its element type).
+  void storeVector(Value v, Value memref, ValueRange indices);
   /// Returns the row's result vectors of block-sparse attention from the
   /// final (max, sum, accumulator vectors...) `state`: the low-resolution
   /// terms merged in, the 1e-6 added to the denominator, 0 where the mask
@@ -73,9 +73,8 @@ private:
   const AttentionKernelConfig &config;
   int64_t d, e;
   int32_t warpSize;
-  Type elementType;
   FloatType f32;
-  VectorType vectorType, elementVectorType;
+  VectorType vectorType;
 };
 } // namespace
 
@@ -87,8 +86,21 @@ Value AttentionKernelBuilder::loadVector(Value memref, ValueRange indices,
                                   /*nontemporal=*/false,
                                   llvm::MaybeAlign(config.vectorWidth * 4));
   }
-  Value v = vector::LoadOp::create(b, elementVectorType, memref, indices);
-  return elementType == f32 ? v : arith::ExtFOp::create(b, vectorType, v);
+  // Global operands: the operands' element type, or f32 (block-sparse
+  // attention's low-resolution terms).
+  Type type = getElementTypeOrSelf(memref.getType());
+  Value v = vector::LoadOp::create(
+      b, VectorType::get({config.vectorWidth}, type), memref, indices);
+  return type == f32 ? v : arith::ExtFOp::create(b, vectorType, v);
+}
+
+void AttentionKernelBuilder::storeVector(Value v, Value memref,
+                                         ValueRange indices) {
+  Type type = getElementTypeOrSelf(memref.getType());
+  if (type != f32)
+    v = arith::TruncFOp::create(b, VectorType::get({config.vectorWidth}, type),
+                                v);
+  vector::StoreOp::create(b, v, memref, indices);
 }
 
 void AttentionKernelBuilder::loadTile(Value source, Value batch, Value firstRow,
@@ -347,12 +359,8 @@ void AttentionKernelBuilder::build(gpu::LaunchOp launch,
         results.push_back(
             arith::MulFOp::create(b, tiles.getResult(2 + c), inverse));
     }
-    for (auto [c, out] : llvm::enumerate(results)) {
-      if (elementType != f32)
-        out = arith::TruncFOp::create(b, elementVectorType, out);
-      vector::StoreOp::create(b, out, ops.result,
-                              ValueRange{batch, row, column(c)});
-    }
+    for (auto [c, out] : llvm::enumerate(results))
+      storeVector(out, ops.result, ValueRange{batch, row, column(c)});
   }
   gpu::TerminatorOp::create(b);
 }

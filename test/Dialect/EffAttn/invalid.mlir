@@ -1122,6 +1122,14 @@ func.func @pairs_lanes(%x: vector<16xi16>, %acc: vector<16xi32>) -> vector<16xi3
 
 // -----
 
+func.func @block_sparse_element_types(%q: tensor<2x64x16xf16>, %k: tensor<2x64x16xf32>, %v: tensor<2x64x8xf16>, %c: tensor<2x4x4xi32>, %n: tensor<2x4xi32>, %s: f32) -> tensor<2x64x8xf32> {
+  // expected-error @+1 {{'effattn.block_sparse_attention' op failed to verify that all of {query, key, value} have same element type}}
+  %r = effattn.block_sparse_attention %q, %k, %v blocks(%c, %n) scale(%s) {block_size = 16} : tensor<2x64x16xf16>, tensor<2x64x16xf32>, tensor<2x64x8xf16>, tensor<2x4x4xi32>, tensor<2x4xi32> -> tensor<2x64x8xf32>
+  return %r : tensor<2x64x8xf32>
+}
+
+// -----
+
 func.func @block_sparse_block_size(%q: tensor<2x64x16xf32>, %k: tensor<2x64x16xf32>, %v: tensor<2x64x8xf32>, %c: tensor<2x4x4xi32>, %n: tensor<2x4xi32>, %s: f32) -> tensor<2x64x8xf32> {
   // expected-error @+1 {{'effattn.block_sparse_attention' op expects 'block_size' >= 1, got 0}}
   %r = effattn.block_sparse_attention %q, %k, %v blocks(%c, %n) scale(%s) {block_size = 0} : tensor<2x64x16xf32>, tensor<2x64x16xf32>, tensor<2x64x8xf32>, tensor<2x4x4xi32>, tensor<2x4xi32> -> tensor<2x64x8xf32>

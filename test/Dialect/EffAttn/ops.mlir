@@ -105,6 +105,15 @@ func.func @block_sparse_attention_sparse_dynamic(%q: tensor<?x64x?xf32>, %k: ten
 
 // -----
 
+// CHECK-LABEL: func.func @block_sparse_attention_bf16
+// CHECK: effattn.block_sparse_attention %{{.+}}, %{{.+}}, %{{.+}} blocks(%{{.+}}, %{{.+}}) scale(%{{.+}}) {block_size = 16 : i64} : tensor<2x64x32xbf16>, tensor<2x64x32xbf16>, tensor<2x64x16xbf16>, tensor<2x4x2xi32>, tensor<2x4xi32> -> tensor<2x64x16xf32>
+func.func @block_sparse_attention_bf16(%q: tensor<2x64x32xbf16>, %k: tensor<2x64x32xbf16>, %v: tensor<2x64x16xbf16>, %columns: tensor<2x4x2xi32>, %counts: tensor<2x4xi32>, %scale: f32) -> tensor<2x64x16xf32> {
+  %r = effattn.block_sparse_attention %q, %k, %v blocks(%columns, %counts) scale(%scale) {block_size = 16} : tensor<2x64x32xbf16>, tensor<2x64x32xbf16>, tensor<2x64x16xbf16>, tensor<2x4x2xi32>, tensor<2x4xi32> -> tensor<2x64x16xf32>
+  return %r : tensor<2x64x16xf32>
+}
+
+// -----
+
 // CHECK-LABEL: func.func @quantize_percentile
 // CHECK: %{{.+}}, %{{.+}} = effattn.quantize {beta = 7.500000e-01 : f64, levels = 255 : i64} ins(%{{.+}} : tensor<64x96xf32>) outs(%{{.+}}, %{{.+}} : tensor<64x96xi32>, tensor<f32>) -> tensor<64x96xi32>, tensor<f32>
 func.func @quantize_percentile(%x: tensor<64x96xf32>, %q: tensor<64x96xi32>, %s: tensor<f32>) -> (tensor<64x96xi32>, tensor<f32>) {

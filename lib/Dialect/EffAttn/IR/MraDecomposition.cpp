@@ -73,9 +73,9 @@ public:
   Value run();
 
 private:
-  /// Returns x [B..., N] (mask) or [B..., N, D] as an f32 [BH, N(, D)]
-  /// tensor zeroed at padded tokens.
-  Value prepare(Value x);
+  /// Returns x [B..., N, D] as a [BH, N, D] tensor of `elementType` zeroed
+  /// at padded tokens.
+  Value prepare(Value x, Type elementType);
   /// Returns x [BH, N, C] with N = nb·bs as [BH, nb, bs, C], or x [BH, N]
   /// as [BH, nb, bs] when `c` is not given.
   Value splitBlocks(Value x, std::optional<OpFoldResult> c);
@@ -116,11 +116,11 @@ Value MraDecomposer::filled(OpBuilder &nb, ArrayRef<OpFoldResult> sizes,
   return linalg::FillOp::create(nb, loc, constant, empty).getResult(0);
 }
 
-Value MraDecomposer::prepare(Value x) {
+Value MraDecomposer::prepare(Value x, Type elementType) {
   const IteratorType par = IteratorType::parallel;
   OpFoldResult c = tensor::getMixedSize(b, loc, x, 2);
   Value init = tensor::EmptyOp::create(
-      b, loc, lb.sizes({b.getIndexAttr(seqLen), c}), b.getF32Type());
+      b, loc, lb.sizes({b.getIndexAttr(seqLen), c}), elementType);
   SmallVector<Value> inputs{x};
   SmallVector<AffineMap> maps{lb.map(2, {0, 1})};
   if (mask) {
@@ -128,10 +128,12 @@ Value MraDecomposer::prepare(Value x) {
     maps.push_back(lb.map(2, {0}));
   }
   maps.push_back(lb.map(2, {0, 1}));
-  Value zero = lb.constant(0.0f);
+  Value zero = arith::ConstantOp::create(b, loc, b.getZeroAttr(elementType));
   return lb.generic(inputs, init, maps, lb.iterators({par, par}),
                     [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
-                      Value v = lb.toF32(nb, a[0]);
+                      Value v = a[0];
+                      if (v.getType() != elementType)
+                        v = lb.toF32(nb, v);
                       if (!mask)
                         return v;
                       return arith::SelectOp::create(nb, l, a[1], v, zero);
@@ -162,8 +164,8 @@ Value MraDecomposer::blockMeans(Value x, Value blockCounts, OpFoldResult c) {
   Value sums = lb.generic(
       {splitBlocks(x, c)}, lb.filled({rows, c}, lb.constant(0.0f)),
       {lb.map(3, {0, 1, 2}), lb.map(3, {0, 2})}, lb.iterators({par, red, par}),
-      [](OpBuilder &nb, Location l, ValueRange a) -> Value {
-        return arith::AddFOp::create(nb, l, a[1], a[0]);
+      [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+        return arith::AddFOp::create(nb, l, a[1], lb.toF32(nb, a[0]));
       });
   Value epsilon = lb.constant(kEpsilon);
   return lb.generic({blockCounts}, sums, {lb.map(2, {0}), lb.map(2, {0, 1})},
@@ -363,10 +365,12 @@ Value MraDecomposer::highResolution(const BlockSelection &selection,
                                     Value loNum, Value loDen, Value rowMax) {
   Value counts = tensor::CollapseShapeOp::create(
       b, loc, selection.counts, SmallVector<ReassociationIndices>{{0}, {1, 2}});
-  // The result is shaped and typed like the prepared values.
-  return BlockSparseAttentionOp::create(
-      b, loc, value.getType(), query, key, value, selection.columns, counts,
-      scale, mask, loNum, loDen, loNum ? rowMax : Value(), blockSize);
+  // The result is shaped like the prepared values, in f32.
+  auto valueType = cast<RankedTensorType>(value.getType());
+  return BlockSparseAttentionOp::create(b, loc, valueType.clone(b.getF32Type()),
+                                        query, key, value, selection.columns,
+                                        counts, scale, mask, loNum, loDen,
+                                        loNum ? rowMax : Value(), blockSize);
 }
 
 Value MraDecomposer::run() {
@@ -391,9 +395,15 @@ Value MraDecomposer::run() {
         arith::IndexCastOp::create(b, loc, b.getI64Type(), dim));
     scale = math::RsqrtOp::create(b, loc, asFloat);
   }
-  query = prepare(query);
-  key = prepare(key);
-  value = prepare(value);
+  // Query, key and value keep a common element type (f16 and bf16 on tensor
+  // cores in block_sparse_attention), else become f32.
+  Type elementType = getElementTypeOrSelf(query.getType());
+  if (getElementTypeOrSelf(key.getType()) != elementType ||
+      getElementTypeOrSelf(value.getType()) != elementType)
+    elementType = b.getF32Type();
+  query = prepare(query, elementType);
+  key = prepare(key, elementType);
+  value = prepare(value, elementType);
 
   // Low resolution.
   OpFoldResult rows = b.getIndexAttr(numRows);

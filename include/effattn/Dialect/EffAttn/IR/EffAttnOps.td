@@ -444,6 +444,7 @@ def EffAttn_MraAttentionOp : EffAttn_Op<"mra_attention", [
 
 def EffAttn_BlockSparseAttentionOp : EffAttn_Op<"block_sparse_attention", [
     Pure, AttrSizedOperandSegments,
+    AllElementTypesMatch<["query", "key", "value"]>,
     DeclareOpInterfaceMethods<AggregatedOpInterface, ["decomposeOperation"]>]> {
   let summary = "Softmax attention over listed key blocks (MRA's high "
                 "resolution)";
@@ -470,8 +471,9 @@ def EffAttn_BlockSparseAttentionOp : EffAttn_Op<"block_sparse_attention", [
     counts in [0, C], and a row's blocks must be distinct; the op computes
     only those blocks.
 
-    Shapes (one batch dimension, f32): `query`, `key` `[BH, N, D]`, `value`
-    and `result` `[BH, N, E]`, `columns` `[BH, R, C]` and `counts` `[BH, R]`
+    Shapes (one batch dimension): `query`, `key` `[BH, N, D]`, `value`
+    and `result` `[BH, N, E]` (`query`, `key` and `value` f16, bf16 or f32,
+    all three the same, read exactly as f32; the result f32), `columns` `[BH, R, C]` and `counts` `[BH, R]`
     (i32), `mask` `[BH, N]` (i1), `lo_num` `[BH, R, E]`, `lo_den` and
     `lo_max` `[BH, R]`. N must be static and a multiple of `block_size`.
 
@@ -492,9 +494,9 @@ def EffAttn_BlockSparseAttentionOp : EffAttn_Op<"block_sparse_attention", [
     ```
   }];
 
-  let arguments = (ins RankedTensorOf<[F32]>:$query,
-                       RankedTensorOf<[F32]>:$key,
-                       RankedTensorOf<[F32]>:$value,
+  let arguments = (ins EffAttn_FloatTensor:$query,
+                       EffAttn_FloatTensor:$key,
+                       EffAttn_FloatTensor:$value,
                        RankedTensorOf<[I32]>:$columns,
                        RankedTensorOf<[I32]>:$counts,
                        F32:$scale,
