@@ -3,10 +3,11 @@
 
 C[M, N] = A[M, K] · B[N, K]ᵀ (both operands contiguous along K, as in a
 linear layer and in IM-Unpack's low-bit GEMMs), M = N = K ∈ --sizes, for
---dtypes: "f16" and "bf16" into f32 and "i8" into i32 (effattn's tensor-core
-kernel, mma.sync), "f32" (its SIMT kernel). The baselines, on the same
-tensors in the same run: torch.matmul (f16/bf16 results, f32 accumulation;
-f32 with TF32 off, PyTorch's default) and torch._int_mm for i8. effattn's
+--dtypes: "f16" and "bf16" into f32, "i8" into i32 and "f32" (as 3xTF32:
+three tf32 products per multiply-add, f32-level accuracy) on effattn's
+tensor-core kernel (mma.sync). The baselines, on the same tensors in the
+same run: torch.matmul (f16/bf16 results, f32 accumulation; f32 with TF32
+off, PyTorch's default: cuBLAS's FP32 kernels) and torch._int_mm for i8. effattn's
 library (effattn-compile --target=cuda:<chip>) is called through its C ABI on
 PyTorch's device tensors; each time is the median of --repeats calls after a
 warm-up, with CUDA events. TFLOP/s (TOP/s for i8) count 2·M·N·K; "vs

@@ -44,9 +44,10 @@ GpuTargetAttr mlir::effattn::lookupGpuTarget(MLIRContext *context,
     if (preset.chip != name)
       continue;
     Builder b(context);
-    // Both architectures run m16n8k16 f16/bf16 and m16n8k32 i8 mma.sync.
-    ArrayAttr mmaShapes =
-        b.getStrArrayAttr({"f16:m16n8k16", "bf16:m16n8k16", "i8:m16n8k32"});
+    // Both architectures run m16n8k16 f16/bf16, m16n8k32 i8 and m16n8k8
+    // tf32 mma.sync.
+    ArrayAttr mmaShapes = b.getStrArrayAttr(
+        {"f16:m16n8k16", "bf16:m16n8k16", "i8:m16n8k32", "tf32:m16n8k8"});
     return GpuTargetAttr::get(
         context, preset.chip, preset.features, preset.smCount, /*warpSize=*/32,
         /*maxThreadsPerBlock=*/1024, preset.sharedMemoryPerBlock,

@@ -47,6 +47,7 @@ TEST_F(GpuTargetTest, PresetsHoldTheArchitectureLimits) {
   EXPECT_EQ(sm80.getSharedMemoryPerBlock(), 163 * 1024);
   EXPECT_TRUE(hasMmaShape(sm90, "f16:m16n8k16"));
   EXPECT_TRUE(hasMmaShape(sm80, "i8:m16n8k32"));
+  EXPECT_TRUE(hasMmaShape(sm90, "tf32:m16n8k8"));
   EXPECT_FALSE(hasMmaShape(sm90, "f64:m8n8k4"));
   EXPECT_FALSE(lookupGpuTarget(&context, "sm_70"));
   EXPECT_FALSE(lookupGpuTarget(&context, "cuda:"));

@@ -110,7 +110,7 @@ int64_t ContractionKernelBuilder::vectorWidth(OpOperand &input) {
   int64_t offset;
   AffineMap map = op.getMatchingIndexingMap(&input);
   bool eligible =
-      !tiling.kMajorSlices && bytes && bytes <= 2 &&
+      !tiling.kMajorSlices && bytes && bytes <= 4 &&
       tiling.depth % width == 0 &&
       (tiling.tile * tiling.depth / width) % tiling.threads() == 0 &&
       map.getResults().back() == b.getAffineDimExpr(loops.k) &&

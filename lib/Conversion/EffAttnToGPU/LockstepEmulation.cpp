@@ -21,9 +21,11 @@
 // The warp-level tensor-core ops are cuts too, emulated from the PTX ISA's
 // fragment layouts (lane = 4·g + t): nvgpu.ldmatrix (each lane's fragment
 // elements read at the row addresses the lanes of the warp give) and
-// nvgpu.mma.sync, m16n8k16 with f16 or bf16 operands into f32 and m16n8k32
-// with i8 operands into i32 (each lane's four outputs summed from its warp's
-// A and B fragments: in f32, or exactly and then clamped as .satfinite).
+// nvgpu.mma.sync, m16n8k16 with f16 or bf16 operands into f32, m16n8k32
+// with i8 operands into i32 and m16n8k8 with tf32 operands (the 13 low bits
+// of f32 registers ignored) into f32 (each lane's four outputs summed from
+// its warp's A and B fragments: in f32, or exactly and then clamped as
+// .satfinite).
 // Asynchronous
 // copies (cp.async) are copied at once, which their waits and the barriers
 // after them make equivalent.
@@ -61,7 +63,8 @@ bool mlir::effattn::containsThreadSync(Operation *op) {
 }
 
 /// Returns true if `mma` is one the emulation computes: m16n8k16 with f16
-/// or bf16 operands into f32, or m16n8k32 with i8 operands into i32.
+/// or bf16 operands into f32, m16n8k32 with i8 operands into i32, or
+/// m16n8k8 with tf32 operands (f32 registers) into f32.
 static bool isEmulatedMmaShape(nvgpu::MmaSyncOp mma) {
   Type operand = mma.getMatrixA().getType().getElementType();
   Type acc = mma.getMatrixC().getType().getElementType();
@@ -69,7 +72,9 @@ static bool isEmulatedMmaShape(nvgpu::MmaSyncOp mma) {
   return (shape == std::array<int64_t, 3>{16, 8, 16} &&
           (operand.isF16() || operand.isBF16()) && acc.isF32()) ||
          (shape == std::array<int64_t, 3>{16, 8, 32} && operand.isInteger(8) &&
-          acc.isInteger(32));
+          acc.isInteger(32)) ||
+         (shape == std::array<int64_t, 3>{16, 8, 8} && operand.isF32() &&
+          acc.isF32() && mma.getTf32Enabled());
 }
 
 /// Returns true if `type` is a buffer in GPU shared (workgroup) memory.
@@ -509,8 +514,18 @@ void LockstepEmitter::emitMmaSync(nvgpu::MmaSyncOp mma) {
             rewriter, loc,
             arith::MulIOp::create(rewriter, loc, reg, index(perRegister)),
             kElement);
-        return widen(vector::ExtractOp::create(
-            rewriter, loc, fragment, ArrayRef<OpFoldResult>{position}));
+        Value value = vector::ExtractOp::create(
+            rewriter, loc, fragment, ArrayRef<OpFoldResult>{position});
+        if (!operandType.isF32())
+          return widen(value);
+        // tf32: the hardware ignores the 13 low bits of the f32 register.
+        Type i32 = rewriter.getI32Type();
+        Value bits = arith::BitcastOp::create(rewriter, loc, i32, value);
+        bits = arith::AndIOp::create(
+            rewriter, loc, bits,
+            arith::ConstantIntOp::create(rewriter, loc, i32,
+                                         static_cast<int32_t>(0xFFFFE000u)));
+        return arith::BitcastOp::create(rewriter, loc, sumType, bits);
       };
       Value a = flat(valueOfThread(mma.getMatrixA(), laneOf(group), mapping));
       SmallVector<Value> next;
@@ -701,8 +716,8 @@ LogicalResult LockstepEmitter::emit() {
         isa<NVVM::NVVMDialect, nvgpu::NVGPUDialect>(op->getDialect())) {
       op->emitOpError("has no host emulation (of the NVVM and nvgpu ops, "
                       "only ldmatrix, cp.async and mma.sync m16n8k16 (f16 or "
-                      "bf16 into f32) and m16n8k32 (i8 into i32) run "
-                      "on the host)");
+                      "bf16 into f32), m16n8k32 (i8 into i32) and m16n8k8 "
+                      "(tf32 into f32) run on the host)");
       return WalkResult::interrupt();
     }
     return WalkResult::advance();

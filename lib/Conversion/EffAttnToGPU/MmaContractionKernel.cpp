@@ -8,17 +8,29 @@
 //
 // The tensor-core kernel of a contraction whose body multiplies f16 or bf16
 // (i8) operands extended to an f32 (i32) accumulator, such as a model's
-// f16/bf16 matmuls and IM-Unpack's low-bit GEMMs:
+// f16/bf16 matmuls and IM-Unpack's low-bit GEMMs, or f32 operands into f32
+// (Nyström's GEMMs, a model's f32 matmuls) as 3xTF32:
 //
 // - a block of 4 warps computes a 64 × 64 tile of C, each warp a 32 × 32
 //   quarter as 2 × 4 mma.sync accumulator fragments (m16n8k16 for f16/bf16,
-//   m16n8k32 for i8; f32 or i32 accumulators);
+//   m16n8k32 for i8, m16n8k8 for tf32; f32 or i32 accumulators);
 // - the slices of A and B are staged [64][32 + padding] in shared memory,
 //   contiguous along K, so that the fragments are 8 × 8 b16 tiles (8 rows of
-//   16 bytes: 8 f16/bf16 or 16 i8 along K) in the layout ldmatrix gives: one
-//   ldmatrix.x4 loads an A fragment, or the B fragments of two n8 tiles;
-//   16 bytes of padding per row put the 8 rows of 16 bytes a phase reads in
-//   32 distinct banks (row starts 16-byte aligned, as ldmatrix needs).
+//   16 bytes: 8 f16/bf16, 16 i8 or 4 f32 along K) in the layout ldmatrix
+//   gives: one ldmatrix.x4 loads an A fragment, or the B fragments of two n8
+//   tiles; 16 bytes of padding per row put the 8 rows of 16 bytes a phase
+//   reads in 32 distinct banks (row starts 16-byte aligned, as ldmatrix
+//   needs).
+//
+// 3xTF32 (CUTLASS's "fast f32"): tf32 keeps 10 of f32's 23 fraction bits,
+// and mma.sync ignores the 13 low bits of its operands. Each f32 operand x
+// is split into big = x rounded to tf32 and small = x - big (exact) rounded
+// to tf32, and a·b is summed as big_a·big_b into the f32 accumulators and
+// small_a·big_b + big_a·small_b into a second set, added to the first after
+// the loop over K (so that the main sums see as many roundings as f32 FMAs
+// would): the dropped small_a·small_b and the rounding of the small parts
+// are about 2^-22 relative to the product, close to f32's own 2^-24, at
+// three tensor-core products per FMA.
 //
 // Fragment layouts (PTX ISA, mma.m16n8k<K> .row.col), lane = 4·g + t, with
 // e = 32 / bits elements per register and h = K / 2:
@@ -58,9 +70,12 @@ static constexpr int64_t kPaddingBytes = 16;
 /// K per chunk of i8 partial sums (file comment).
 static constexpr int64_t kI8ChunkDepth = int64_t(1) << 16;
 
-/// Returns the body argument `value` is the extension of (extf for floats,
-/// extsi for integers) to `accType`, or null.
+/// Returns the body argument `value` is (f32 operands of an f32
+/// accumulator) or is the extension of (extf for floats, extsi for
+/// integers) to `accType`, or null.
 static Value getExtendedArgument(Value value, Type accType) {
+  if (auto argument = dyn_cast<BlockArgument>(value))
+    return accType.isF32() ? argument : nullptr;
   Operation *ext = value.getDefiningOp();
   if (!ext || !(isa<FloatType>(accType) ? isa<arith::ExtFOp>(ext)
                                         : isa<arith::ExtSIOp>(ext)))
@@ -69,10 +84,11 @@ static Value getExtendedArgument(Value value, Type accType) {
 }
 
 /// Returns true if the body of `op` is acc + ext(a) · ext(b) with mulf/addf
-/// (muli/addi) in its accumulator type.
+/// (muli/addi) in its accumulator type, or acc + a · b in f32.
 static bool isExtendedMultiplyAdd(linalg::GenericOp op) {
   Block &body = op.getRegion().front();
-  if (body.getOperations().size() != 5)
+  size_t numOps = body.getOperations().size();
+  if (numOps != 5 && numOps != 3)
     return false;
   Value acc = body.getArgument(2);
   Type accType = acc.getType();
@@ -95,7 +111,8 @@ static bool isExtendedMultiplyAdd(linalg::GenericOp op) {
 
 namespace {
 /// Builds the tensor-core kernel (file comment) for operands of
-/// `elementType` (f16, bf16 or i8) and the mma.sync K `mmaDepth` (16 or 32).
+/// `elementType` (f16, bf16, i8, or f32 as 3xTF32) and the mma.sync K
+/// `mmaDepth` (16, 32 or 8).
 class MmaContractionKernelBuilder : public ContractionKernelBuilder {
 public:
   MmaContractionKernelBuilder(ImplicitLocOpBuilder &b, linalg::GenericOp op,
@@ -109,7 +126,7 @@ public:
                 kPaddingBytes * 8 / elementType.getIntOrFloatBitWidth(),
                 /*sumsFromZero=*/true,
                 isa<IntegerType>(elementType) ? kI8ChunkDepth : 0}),
-        mmaDepth(mmaDepth),
+        mmaDepth(mmaDepth), tf32(elementType.isF32()),
         perRegister(32 / elementType.getIntOrFloatBitWidth()),
         fragA(VectorType::get({4, perRegister}, elementType)),
         fragB(VectorType::get({2, perRegister}, elementType)),
@@ -151,17 +168,29 @@ private:
     return offsets;
   }
 
+  /// The accumulator fragments; for tf32, then as many fragments of the
+  /// small products, from zero.
   SmallVector<Value> packAccumulators(ArrayRef<Value> accs) override {
     SmallVector<Value> fragments;
     for (int64_t i = 0, e = accs.size(); i < e; i += 4)
       fragments.push_back(
           vector::FromElementsOp::create(b, fragC, accs.slice(i, 4)));
+    if (tf32)
+      fragments.append(fragments.size(), arith::ConstantOp::create(
+                                             b, fragC, b.getZeroAttr(fragC)));
     return fragments;
   }
 
   SmallVector<Value> unpackAccumulators(ValueRange fragments) override {
+    SmallVector<Value> sums(fragments);
+    if (tf32) {
+      size_t count = sums.size() / 2;
+      for (size_t i = 0; i < count; ++i)
+        sums[i] = arith::AddFOp::create(b, sums[i], sums[count + i]);
+      sums.resize(count);
+    }
     SmallVector<Value> accs;
-    for (Value fragment : fragments)
+    for (Value fragment : sums)
       for (int64_t c = 0; c < 4; ++c)
         accs.push_back(vector::ExtractOp::create(b, fragment, {c / 2, c % 2}));
     return accs;
@@ -192,6 +221,47 @@ private:
     return nvgpu::LdMatrixOp::create(b, fragA, slice,
                                      ValueRange{stage, laneRow, laneColumn},
                                      /*transpose=*/false, /*numTiles=*/4);
+  }
+
+  /// `fragment` (f32) rounded to tf32: to nearest, ties away from zero,
+  /// the 13 low bits cleared.
+  Value roundToTf32(Value fragment) {
+    auto type = cast<VectorType>(fragment.getType());
+    VectorType bitsType = type.clone(b.getI32Type());
+    auto splat = [&](int32_t v) {
+      return arith::ConstantOp::create(
+          b, DenseElementsAttr::get(bitsType, b.getI32IntegerAttr(v)));
+    };
+    Value bits = arith::BitcastOp::create(b, bitsType, fragment);
+    bits =
+        arith::AndIOp::create(b, arith::AddIOp::create(b, bits, splat(0x1000)),
+                              splat(static_cast<int32_t>(0xFFFFE000u)));
+    return arith::BitcastOp::create(b, type, bits);
+  }
+
+  /// `fragment` (f32) as (big, small): big = fragment rounded to tf32 and
+  /// small = the rest rounded to tf32 (file comment).
+  std::pair<Value, Value> splitTf32(Value fragment) {
+    Value big = roundToTf32(fragment);
+    return {big, roundToTf32(arith::SubFOp::create(b, fragment, big))};
+  }
+
+  /// acc += a·b on tensor cores; for f32 operands (3xTF32) the small
+  /// products go to `smallAcc`.
+  void multiplyAdd(Value a, Value bFragment, Value &acc, Value &smallAcc) {
+    std::array<int64_t, 3> shape{16, 8, mmaDepth};
+    if (!tf32) {
+      acc = nvgpu::MmaSyncOp::create(b, a, bFragment, acc, shape);
+      return;
+    }
+    auto [aBig, aSmall] = splitTf32(a);
+    auto [bBig, bSmall] = splitTf32(bFragment);
+    smallAcc = nvgpu::MmaSyncOp::create(b, aSmall, bBig, smallAcc, shape,
+                                        /*tf32Enabled=*/true);
+    smallAcc = nvgpu::MmaSyncOp::create(b, aBig, bSmall, smallAcc, shape,
+                                        /*tf32Enabled=*/true);
+    acc = nvgpu::MmaSyncOp::create(b, aBig, bBig, acc, shape,
+                                   /*tf32Enabled=*/true);
   }
 
   /// Rows `first` and `first + 1` of a 4-register fragment as a B fragment.
@@ -230,15 +300,18 @@ private:
       }
       for (int64_t mi = 0; mi < kMFragments; ++mi)
         for (int64_t ni = 0; ni < kNFragments; ++ni) {
-          Value &acc = accs[mi * kNFragments + ni];
-          acc = nvgpu::MmaSyncOp::create(b, as[mi], bs[ni], acc,
-                                         ArrayRef<int64_t>{16, 8, mmaDepth});
+          int64_t i = mi * kNFragments + ni;
+          Value unused;
+          multiplyAdd(as[mi], bs[ni], accs[i],
+                      tf32 ? accs[kMFragments * kNFragments + i] : unused);
         }
     }
     return accs;
   }
 
-  int64_t mmaDepth, perRegister;
+  int64_t mmaDepth;
+  bool tf32;
+  int64_t perRegister;
   VectorType fragA, fragB, fragC;
 };
 } // namespace
@@ -266,5 +339,10 @@ mlir::effattn::createMmaContractionKernelBuilder(ImplicitLocOpBuilder &b,
     return std::make_unique<MmaContractionKernelBuilder>(b, op, loops,
                                                          elementType, accType,
                                                          /*mmaDepth=*/32);
+  if (elementType.isF32() && accType.isF32() &&
+      hasMmaShape(target, "tf32:m16n8k8"))
+    return std::make_unique<MmaContractionKernelBuilder>(b, op, loops,
+                                                         elementType, accType,
+                                                         /*mmaDepth=*/8);
   return nullptr;
 }

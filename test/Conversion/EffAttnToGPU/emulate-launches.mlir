@@ -117,14 +117,15 @@ func.func @synchronizing_while(%a: memref<64xi1>) {
 
 // -----
 
-/// Tensor-core ops other than mma.sync m16n8k16 into f32 and m16n8k32 into
-/// i32 (here f16 into f16 accumulators) have no host emulation.
+/// Tensor-core ops other than mma.sync m16n8k16 into f32, m16n8k32 into i32
+/// and m16n8k8 tf32 into f32 (here f16 into f16 accumulators) have no host
+/// emulation.
 func.func @f16_accumulator_mma(%a: vector<4x2xf16>, %b: vector<2x2xf16>, %c: vector<2x2xf16>, %o: memref<64xvector<2x2xf16>>) {
   %c1 = arith.constant 1 : index
   %c64 = arith.constant 64 : index
   gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
              threads(%tx, %ty, %tz) in (%sx = %c64, %sy = %c1, %sz = %c1) {
-    // expected-error @+1 {{'nvgpu.mma.sync' op has no host emulation (of the NVVM and nvgpu ops, only ldmatrix, cp.async and mma.sync m16n8k16 (f16 or bf16 into f32) and m16n8k32 (i8 into i32) run on the host)}}
+    // expected-error @+1 {{'nvgpu.mma.sync' op has no host emulation (of the NVVM and nvgpu ops, only ldmatrix, cp.async and mma.sync m16n8k16 (f16 or bf16 into f32), m16n8k32 (i8 into i32) and m16n8k8 (tf32 into f32) run on the host)}}
     %d = nvgpu.mma.sync (%a, %b, %c) {mmaShape = [16, 8, 16]} : (vector<4x2xf16>, vector<2x2xf16>, vector<2x2xf16>) -> vector<2x2xf16>
     memref.store %d, %o[%tx] : memref<64xvector<2x2xf16>>
     gpu.terminator
