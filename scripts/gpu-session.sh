@@ -10,7 +10,8 @@
 ##       test/python/test_gpu_*.py and the two GPU benchmarks load (for
 ##       EFFATTN_TEST_GPU_CHIP, default sm_90) into .gpu-session/cache, with
 ##       a copy of effattn-compile (same mtime: it is part of the cache key)
-##       in .gpu-session/bin. Nothing runs on a GPU.
+##       in .gpu-session/bin (both emptied first: the carried copy stays
+##       under the device machine's 64 MiB). Nothing runs on a GPU.
 ##   bash scripts/gpu-session.sh run [RESULTS_DIR]
 ##       on the GPU machine, with .gpu-session carried there: the [gpu]
 ##       tests (JUnit XML), then the benchmarks (JSON; the attention rows with
@@ -39,6 +40,9 @@ cd "$ROOT"
 case "${1:-}" in
   prepare)
     PYTHON="${PYTHON:-/usr/bin/python3}"
+    # From an empty cache: libraries of an earlier compiler are never used
+    # again and would only add to what travels to the GPU machine.
+    rm -rf "$SESSION/bin" "$SESSION/cache"
     mkdir -p "$SESSION/bin" "$SESSION/cache"
     cp -p "$BUILD_DIR/bin/effattn-compile" "$SESSION/bin/"
     # Without a GPU the [gpu] tests compile their libraries and skip.
