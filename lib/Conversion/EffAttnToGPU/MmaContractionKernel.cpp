@@ -16,7 +16,8 @@
 //   m16n8k32 for i8, m16n8k8 for tf32; f32 or i32 accumulators);
 // - the slices of A and B are staged [64][32 + padding] in shared memory,
 //   contiguous along K, so that the fragments are 8 × 8 b16 tiles (8 rows of
-//   16 bytes: 8 f16/bf16, 16 i8 or 4 f32 along K) in the layout ldmatrix
+//   16 bytes: 8 f16/bf16, 16 i8 or 4 f32 along K; slices of 16 along K for
+//   f32) in the layout ldmatrix
 //   gives: one ldmatrix.x4 loads an A fragment, or the B fragments of two n8
 //   tiles; 16 bytes of padding per row put the 8 rows of 16 bytes a phase
 //   reads in 32 distinct banks (row starts 16-byte aligned, as ldmatrix
@@ -66,6 +67,10 @@ static constexpr int64_t kMFragments = kWarpTile / 16;
 static constexpr int64_t kNFragments = kWarpTile / 8;
 /// K per slice; bytes of padding per slice row.
 static constexpr int64_t kDepth = 32;
+/// K per slice of f32 operands: 64 bytes per row, as for f16, which halves
+/// the registers that prefetch the next slices (16 per thread) and keeps the
+/// 3xTF32 kernel without spills.
+static constexpr int64_t kTf32Depth = 16;
 static constexpr int64_t kPaddingBytes = 16;
 /// K per chunk of i8 partial sums (file comment).
 static constexpr int64_t kI8ChunkDepth = int64_t(1) << 16;
@@ -122,7 +127,8 @@ public:
             b, op, loops,
             ContractionTiling{
                 kWarpsPerSide * kWarpsPerSide * kLanes, /*blockY=*/1, kTile,
-                kDepth, /*kMajorSlices=*/false,
+                elementType.isF32() ? kTf32Depth : kDepth,
+                /*kMajorSlices=*/false,
                 kPaddingBytes * 8 / elementType.getIntOrFloatBitWidth(),
                 /*sumsFromZero=*/true,
                 isa<IntegerType>(elementType) ? kI8ChunkDepth : 0}),
@@ -280,7 +286,7 @@ private:
     LanePosition lane = getLanePosition(x);
     int64_t half = mmaDepth / 2;
     SmallVector<Value> accs(packed);
-    for (int64_t kk = 0; kk < kDepth; kk += mmaDepth) {
+    for (int64_t kk = 0; kk < tiling.depth; kk += mmaDepth) {
       Value column = index(kk);
       SmallVector<Value> as, bs;
       // A (16 × K): registers (rows 0-7, K low), (8-15, low), (0-7, high),

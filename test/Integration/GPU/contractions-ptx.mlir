@@ -12,12 +12,12 @@
 /// tensor cores (4 warps, 2 × 4 mma.sync fragments each, per mma step,
 /// loaded with ldmatrix: i8 and f32 fragments are b16 tiles too): f16 and
 /// bf16 into f32, i8 into i32, and f32 as 3xTF32 (three m16n8k8 tf32
-/// products per fragment pair, slices [64][32 + 4] f32). ptxas accepts
+/// products per fragment pair, slices [64][16 + 4] f32). ptxas accepts
 /// every kernel for sm_80 and sm_90 with no stack and no spills. (The SIMT
 /// kernel: contractions-simt-ptx.mlir.)
 
 // PTXAS: Compiling entry function 'single_kernel'
-// PTXAS: Used {{[0-9]+}} registers, used 1 barriers, 36864 bytes smem
+// PTXAS: Used {{[0-9]+}} registers, used 1 barriers, 20480 bytes smem
 // PTXAS: Compiling entry function 'half_kernel'
 // PTXAS: Used {{[0-9]+}} registers, used 1 barriers, 20480 bytes smem
 // PTXAS: Compiling entry function 'brain_kernel'
@@ -33,7 +33,7 @@
 // PTX: ldmatrix.sync.aligned.m8n8.x4.shared.b16
 /// Per fragment pair: the small products (into the second accumulators),
 /// then the big one.
-// PTX-COUNT-96: mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32
+// PTX-COUNT-48: mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32
 // PTX-NOT: mma.sync
 // PTX: .entry half_kernel
 // PTX: .maxntid 128, 1, 1
