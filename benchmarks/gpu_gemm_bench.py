@@ -5,7 +5,9 @@ C[M, N] = A[M, K] · B[N, K]ᵀ (both operands contiguous along K, as in a
 linear layer and in IM-Unpack's low-bit GEMMs), M = N = K ∈ --sizes, for
 --dtypes: "f16" and "bf16" into f32, "i8" into i32 and "f32" (as 3xTF32:
 three tf32 products per multiply-add, f32-level accuracy) on effattn's
-tensor-core kernel (mma.sync). The baselines, on the same tensors in the
+tensor-core kernel (mma.sync), and "f32-fma" (f32 on its SIMT kernel,
+--gpu-f32-contractions=fma: which of the two f32 kernels is faster). The
+baselines, on the same tensors in the
 same run: torch.matmul (f16/bf16 results, f32 accumulation; f32 with TF32
 off, PyTorch's default: cuBLAS's FP32 kernels) and torch._int_mm for i8. effattn's
 library (effattn-compile --target=cuda:<chip>) is called through its C ABI on
@@ -27,18 +29,20 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import effattn  # noqa: E402
 from gpu_timing import abi_call, finish, median_ms, torch_dtype  # noqa: E402
 
-#: dtype -> (MLIR element type of A and B, of C, its zero).
+#: dtype -> (MLIR element type of A and B, of C, its zero, effattn.compile
+#: options).
 DTYPES = {
-    "f16": ("f16", "f32", "0.0"),
-    "bf16": ("bf16", "f32", "0.0"),
-    "i8": ("i8", "i32", "0"),
-    "f32": ("f32", "f32", "0.0"),
+    "f16": ("f16", "f32", "0.0", {}),
+    "bf16": ("bf16", "f32", "0.0", {}),
+    "i8": ("i8", "i32", "0", {}),
+    "f32": ("f32", "f32", "0.0", {}),
+    "f32-fma": ("f32", "f32", "0.0", {"f32_contractions": "fma"}),
 }
 
 
 def gemm_source(size, dtype):
     """`func.func @gemm(A, B) -> A·Bᵀ` for square operands of `size`."""
-    element, acc, zero = DTYPES[dtype]
+    element, acc, zero, _ = DTYPES[dtype]
     a = f"tensor<{size}x{size}x{element}>"
     c = f"tensor<{size}x{size}x{acc}>"
     maps = ("affine_map<(i, j, k) -> (i, k)>, affine_map<(i, j, k) -> (j, k)>, "
@@ -64,7 +68,8 @@ def main():
     args = parser.parse_args()
 
     modules = {(size, dt): effattn.compile(gemm_source(size, dt), target=f"cuda:{args.chip}",
-                                           module_name=f"gemm_{dt}_{size}")
+                                           module_name=f"gemm_{dt.replace('-', '_')}_{size}",
+                                           **DTYPES[dt][3])
                for size in args.sizes for dt in args.dtypes}
     if args.compile_only:
         print(f"compiled {len(modules)} libraries")
@@ -74,7 +79,7 @@ def main():
 
     device = torch.cuda.get_device_name()
     print(f"device: {device}; C = A·Bᵀ, M = N = K")
-    print(f"{'size':>6} {'dtype':>5} {'effattn ms':>11} {'TFLOP/s':>8} {'PyTorch ms':>11} "
+    print(f"{'size':>6} {'dtype':>7} {'effattn ms':>11} {'TFLOP/s':>8} {'PyTorch ms':>11} "
           f"{'TFLOP/s':>8} {'vs PyTorch':>10} {'error':>9}")
     rows = []
     for (size, dt), module in modules.items():
@@ -87,7 +92,8 @@ def main():
             def run_torch():
                 return torch._int_mm(a, b.t())
         else:
-            a, b = (torch.randn(size, size, device="cuda", dtype=torch_dtype(dt), generator=gen)
+            a, b = (torch.randn(size, size, device="cuda", dtype=torch_dtype(DTYPES[dt][0]),
+                            generator=gen)
                     for _ in range(2))
             out = torch.empty(size, size, device="cuda", dtype=torch.float32)
 
@@ -107,7 +113,7 @@ def main():
                "ratio": torch_ms / ms,
                "mismatches" if dt == "i8" else "relative_error": err, "device": device}
         rows.append(row)
-        print(f"{size:>6} {dt:>5} {ms:>11.3f} {row['effattn_tflops']:>8.1f} {torch_ms:>11.3f} "
+        print(f"{size:>6} {dt:>7} {ms:>11.3f} {row['effattn_tflops']:>8.1f} {torch_ms:>11.3f} "
               f"{row['torch_tflops']:>8.1f} {row['ratio']:>10.3f} {err:>9.2e}")
     finish(rows, args.json)
 

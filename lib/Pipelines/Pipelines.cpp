@@ -184,7 +184,9 @@ void mlir::effattn::buildGPUPipeline(OpPassManager &pm,
   addCleanup(pm);
   // Device buffers are freed by effattn-gpu-device-buffers.
   addBufferization(pm, options.resultsToOutParams, /*deallocate=*/false);
-  pm.addPass(createEffAttnGPUMapLinalgPass());
+  EffAttnGPUMapLinalgPassOptions mapOptions;
+  mapOptions.f32Contractions = options.f32Contractions;
+  pm.addPass(createEffAttnGPUMapLinalgPass(mapOptions));
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   if (options.emulate) {
     // The kernels as host loops: a CPU library that computes what the GPU

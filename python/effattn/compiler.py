@@ -42,7 +42,7 @@ def _read_source(mlir):
 
 
 def compile(mlir, target="host", module_name="module", cache=True, row_tile_size=None,
-            emulate_gpu=False, attention_warp_rows=None):
+            emulate_gpu=False, attention_warp_rows=None, f32_contractions=None):
     """Compiles MLIR (text or path) and returns the loaded module.
 
     target: "host" (this CPU and its features), an LLVM CPU name
@@ -55,6 +55,9 @@ def compile(mlir, target="host", module_name="module", cache=True, row_tile_size
       library would, for checking GPU code without a GPU.
     attention_warp_rows: with a cuda: target, the query rows per warp of the
       tensor-core attention kernel (16 or 32; default: the tile model's).
+    f32_contractions: with a cuda: target, how f32 GEMMs multiply: "3xtf32"
+      (the default: tensor cores, three tf32 products per multiply-add,
+      near-f32 accuracy) or "fma" (f32 FMAs).
     Returns an `effattn.runtime.Module` with one callable per public function,
     taking and returning numpy arrays.
     Raises CompileError with effattn-compile's diagnostics on bad input.
@@ -71,6 +74,8 @@ def compile(mlir, target="host", module_name="module", cache=True, row_tile_size
         options.append("--emulate-gpu")
     if attention_warp_rows is not None:
         options.append(f"--gpu-attention-warp-rows={attention_warp_rows}")
+    if f32_contractions is not None:
+        options.append(f"--gpu-f32-contractions={f32_contractions}")
     key = hashlib.sha256("\0".join(
         [text, *options, str(os.stat(compiler).st_mtime_ns)]).encode()).hexdigest()[:24]
     directory = os.path.join(cache_dir(), key) if cache else tempfile.mkdtemp(prefix="effattn-")

@@ -55,7 +55,8 @@ _target = ("host", False, ())
 def target(name, emulate_gpu=False, **options):
     """Compiles and runs the ops called in the block for `name` ("host", an
     LLVM CPU name, or "cuda:sm_80" / "cuda:sm_90"); see `effattn.compile`
-    for `emulate_gpu` and the other options (`attention_warp_rows`)."""
+    for `emulate_gpu` and the other options (`attention_warp_rows`,
+    `f32_contractions`)."""
     global _target
     previous, _target = _target, (name, emulate_gpu, tuple(sorted(options.items())))
     try:

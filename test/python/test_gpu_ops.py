@@ -217,31 +217,21 @@ def gemm_operand(rng, shape, kind):
     return x, x.astype(np.float64)
 
 
-#: sm_90 without tf32 tensor cores: f32 contractions take the SIMT kernel.
-SIMT_F32_TARGET = (
-    'module attributes {effattn.target = #effattn.gpu<chip = "sm_90", '
-    'features = "+ptx80", sm_count = 132, warp_size = 32, '
-    "max_threads_per_block = 1024, shared_memory_per_block = 232448, "
-    "shared_memory_per_sm = 233472, registers_per_sm = 65536, "
-    'max_registers_per_thread = 255, mma_shapes = ["f16:m16n8k16", '
-    '"bf16:m16n8k16", "i8:m16n8k32"]>}')
-
-
 @ON_GPU_AND_EMULATED
-@pytest.mark.parametrize("f32_kernel", ["3xtf32", "simt"])
-def test_gpu_contractions_match_numpy(f32_kernel, emulated):
+@pytest.mark.parametrize("f32_contractions", ["3xtf32", "fma"])
+def test_gpu_contractions_match_numpy(f32_contractions, emulated):
     """The blocked GEMM kernels on edges of every kind: partial tiles, K not
     a multiple of the slices' depth, operands read transposed or broadcast,
     slices staged as 16-byte vectors (interior, aligned rows) or element by
     element, K split over blocks (a ragged last split); f16 and bf16 into
     f32, i8 into i32 (exact) and f32 as 3xTF32 on tensor cores, or f32 on
-    the SIMT kernel where the target has no tf32 tensor cores (both within
-    f32's rounding of the long sums)."""
+    the SIMT kernel with f32_contractions="fma" (both within f32's rounding
+    of the long sums)."""
     rng = np.random.default_rng(8)
-    source = GEMMS if f32_kernel == "3xtf32" else f"{SIMT_F32_TARGET} {{\n{GEMMS}}}"
-    module = effattn.compile(source, target=TARGET,
-                             module_name=f"gpu_gemms_{f32_kernel}",
-                             emulate_gpu=emulated)
+    module = effattn.compile(GEMMS, target=TARGET,
+                             module_name=f"gpu_gemms_{f32_contractions}",
+                             emulate_gpu=emulated,
+                             f32_contractions=f32_contractions)
     for name, ((m, n, k), kind, a_layout, b_layout) in GEMM_CASES.items():
         dims = {"m": m, "n": n, "k": k}
         a, a_values = gemm_operand(rng, tuple(dims[d] for d in a_layout), kind)

@@ -93,6 +93,12 @@ static cl::opt<int64_t> gpuAttentionWarpRows(
     cl::desc("With a cuda: target, query rows per warp of the tensor-core "
              "attention kernel: 16 or 32 (0: the tile model's choice)"),
     cl::init(0), cl::cat(category));
+static cl::opt<std::string> gpuF32Contractions(
+    "gpu-f32-contractions",
+    cl::desc("With a cuda: target, how f32 GEMMs multiply: 3xtf32 (tensor "
+             "cores, three tf32 products per multiply-add, near-f32 "
+             "accuracy; the default) or fma (f32 FMAs)"),
+    cl::init("3xtf32"), cl::cat(category));
 static cl::opt<int64_t> rowTileSize("row-tile-size",
                                     cl::desc("effattn-tile row tile size"),
                                     cl::init(32), cl::cat(category));
@@ -231,6 +237,7 @@ int main(int argc, char **argv) {
     options.resultsToOutParams = true;
     options.emulate = emulateGpu;
     options.attentionWarpRows = gpuAttentionWarpRows;
+    options.f32Contractions = gpuF32Contractions;
     buildGPUPipeline(pm, options);
   } else {
     // The description the tile models read (host: this machine), unless the

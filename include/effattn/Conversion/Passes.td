@@ -110,10 +110,13 @@ def EffAttnGPUMapLinalgPass : Pass<"effattn-gpu-map-linalg", "ModuleOp"> {
     slices of both operands staged in two stages of shared memory (the
     next slices loaded into registers while the current ones are
     multiplied, one barrier per step): on tensor cores
-    (`nvgpu.mma.sync`, 4 warps, slices of 32 along K) for f16 operands into
-    f32 and i8 operands into i32 where the target has the mma shape (i8 sums
-    by chunks of 2^16 along K, which cannot saturate, added with wrapping
-    adds), else on 16 × 16 threads with FMAs, slices of 16 along K; when
+    (`nvgpu.mma.sync`, 4 warps, slices of 64 bytes along K) for f16 and
+    bf16 operands into f32, i8 operands into i32 (summed by chunks of 2^16
+    along K, which cannot saturate, added with wrapping adds) and, with
+    `f32-contractions=3xtf32` (the default), f32 operands into f32 as three
+    tf32 products per multiply-add (near-f32 accuracy) where the target has
+    the mma shape, else on 16 × 16 threads with f32 FMAs, slices of 16
+    along K; when
     its tiles are too few for the target's SMs and K is long, K is split
     over blocks that add their sums to C atomically. On a
     `#effattn.gpu` target, a reduction with one commutative combiner (add,
@@ -139,7 +142,12 @@ def EffAttnGPUMapLinalgPass : Pass<"effattn-gpu-map-linalg", "ModuleOp"> {
   }];
   let options = [
     Option<"threadsPerBlock", "threads-per-block", "int64_t",
-           /*default=*/"256", "Threads per block of the kernels">
+           /*default=*/"256", "Threads per block of the kernels">,
+    Option<"f32Contractions", "f32-contractions", "std::string",
+           /*default=*/"\"3xtf32\"",
+           "How f32 GEMMs multiply: 3xtf32 (tensor cores, three tf32 "
+           "products per multiply-add) or fma (f32 FMAs, IEEE f32 "
+           "products)">
   ];
   let dependentDialects = [
     "::mlir::affine::AffineDialect",

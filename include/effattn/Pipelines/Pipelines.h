@@ -83,6 +83,12 @@ struct GPUPipelineOptions : public PassPipelineOptions<GPUPipelineOptions> {
       llvm::cl::desc("Query rows per warp of the tensor-core attention "
                      "kernel: 16 or 32; 0 for the tile model's choice"),
       llvm::cl::init(0)};
+  PassOptions::Option<std::string> f32Contractions{
+      *this, "f32-contractions",
+      llvm::cl::desc("How f32 GEMMs multiply: 3xtf32 (tensor cores, three "
+                     "tf32 products per multiply-add, near-f32 accuracy) or "
+                     "fma (f32 FMAs)"),
+      llvm::cl::init("3xtf32")};
   PassOptions::Option<bool> emulate{
       *this, "emulate",
       llvm::cl::desc("Run the kernels on the host as loops over blocks and "

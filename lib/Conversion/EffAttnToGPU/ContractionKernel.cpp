@@ -671,7 +671,8 @@ chooseKSplits(linalg::GenericOp op, const ContractionLoops &loops,
 
 LogicalResult mlir::effattn::buildContractionKernel(RewriterBase &rewriter,
                                                     linalg::GenericOp op,
-                                                    GpuTargetAttr target) {
+                                                    GpuTargetAttr target,
+                                                    bool f32OnTensorCores) {
   if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() != 2 ||
       op.getNumDpsInits() != 1 ||
       !linalg::isaContractionOpInterface(
@@ -710,7 +711,7 @@ LogicalResult mlir::effattn::buildContractionKernel(RewriterBase &rewriter,
                        target.getSharedMemoryPerBlock() >= sharedBytes);
   };
   std::unique_ptr<ContractionKernelBuilder> builder =
-      createMmaContractionKernelBuilder(b, op, loops, target);
+      createMmaContractionKernelBuilder(b, op, loops, target, f32OnTensorCores);
   if (!builder || !fits(builder->getTiling()))
     builder = std::make_unique<SimtContractionKernelBuilder>(b, op, loops);
   if (!fits(builder->getTiling()))

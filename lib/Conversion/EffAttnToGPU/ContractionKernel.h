@@ -32,11 +32,12 @@ namespace effattn {
 /// interface: a multiply-add body) with one K loop, any batch loops, and M
 /// and N loops (each set linearized) of at least 16 or unknown, and `target`
 /// (if any) allows the kernel's block and shared slices. Uses tensor cores
-/// (mma.sync) for f16/bf16 into f32 and i8 into i32 where `target` has them.
-/// Fails, leaving `op` as it is, otherwise.
+/// (mma.sync) for f16/bf16 into f32, i8 into i32 and (with `f32OnTensorCores`)
+/// f32 into f32 as 3xTF32 where `target` has them. Fails, leaving `op` as it
+/// is, otherwise.
 LogicalResult buildContractionKernel(RewriterBase &rewriter,
-                                     linalg::GenericOp op,
-                                     GpuTargetAttr target);
+                                     linalg::GenericOp op, GpuTargetAttr target,
+                                     bool f32OnTensorCores);
 
 /// The loops of a contraction with one K loop. Several M (or N) loops, such
 /// as the batch and sequence loops of activations against a shared weight,
@@ -197,12 +198,13 @@ private:
 };
 
 /// Returns the tensor-core kernel builder for `op` if its body multiplies
-/// f16 or bf16 (i8) operands extended to an f32 (i32) accumulator and
-/// `target` has the matching mma.sync shape; null otherwise.
+/// f16 or bf16 (i8) operands extended to an f32 (i32) accumulator, or (with
+/// `f32OnTensorCores`) f32 operands into f32, and `target` has the matching
+/// mma.sync shape; null otherwise.
 std::unique_ptr<ContractionKernelBuilder>
 createMmaContractionKernelBuilder(ImplicitLocOpBuilder &b, linalg::GenericOp op,
                                   const ContractionLoops &loops,
-                                  GpuTargetAttr target);
+                                  GpuTargetAttr target, bool f32OnTensorCores);
 } // namespace effattn
 } // namespace mlir
 

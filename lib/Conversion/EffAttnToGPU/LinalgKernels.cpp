@@ -254,7 +254,8 @@ static void convertStridedCopies(RewriterBase &rewriter, ModuleOp module) {
 /// fits `target`, if any), parallel loops marked for blocks of `blockSize`
 /// threads, or a kernel of one thread.
 static LogicalResult mapLinalgOps(RewriterBase &rewriter, ModuleOp module,
-                                  int64_t blockSize, GpuTargetAttr target) {
+                                  int64_t blockSize, GpuTargetAttr target,
+                                  bool f32OnTensorCores) {
   SmallVector<linalg::LinalgOp> ops;
   module.walk([&](linalg::LinalgOp op) {
     if (!isOnDevice(op) && !op->getParentOfType<scf::ForallOp>())
@@ -270,7 +271,8 @@ static LogicalResult mapLinalgOps(RewriterBase &rewriter, ModuleOp module,
       return op->emitOpError(
           "cannot be written as a linalg.generic for the GPU");
     // GEMMs: blocked, through shared memory.
-    if (succeeded(buildContractionKernel(rewriter, *generic, target)))
+    if (succeeded(buildContractionKernel(rewriter, *generic, target,
+                                         f32OnTensorCores)))
       continue;
     // Few outputs with long reductions: a block of threads per output.
     if (outputsFollowParallelLoops(*generic) &&
@@ -351,8 +353,15 @@ struct EffAttnGPUMapLinalgPass
     if (gpuTarget)
       blockSize = std::min(blockSize, gpuTarget.getMaxThreadsPerBlock());
 
+    if (f32Contractions != "3xtf32" && f32Contractions != "fma") {
+      module.emitError("effattn-gpu-map-linalg: f32-contractions must be "
+                       "3xtf32 or fma, not '")
+          << f32Contractions << "'";
+      return signalPassFailure();
+    }
     convertStridedCopies(rewriter, module);
-    if (failed(mapLinalgOps(rewriter, module, blockSize, gpuTarget)) ||
+    if (failed(mapLinalgOps(rewriter, module, blockSize, gpuTarget,
+                            f32Contractions == "3xtf32")) ||
         failed(mapForalls(rewriter, module, blockSize)))
       return signalPassFailure();
 

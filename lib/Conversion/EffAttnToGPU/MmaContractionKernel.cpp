@@ -326,7 +326,8 @@ std::unique_ptr<ContractionKernelBuilder>
 mlir::effattn::createMmaContractionKernelBuilder(ImplicitLocOpBuilder &b,
                                                  linalg::GenericOp op,
                                                  const ContractionLoops &loops,
-                                                 GpuTargetAttr target) {
+                                                 GpuTargetAttr target,
+                                                 bool f32OnTensorCores) {
   if (!target || !isExtendedMultiplyAdd(op))
     return nullptr;
   Type elementType = getElementTypeOrSelf(op.getDpsInputs()[0].getType());
@@ -345,7 +346,7 @@ mlir::effattn::createMmaContractionKernelBuilder(ImplicitLocOpBuilder &b,
     return std::make_unique<MmaContractionKernelBuilder>(b, op, loops,
                                                          elementType, accType,
                                                          /*mmaDepth=*/32);
-  if (elementType.isF32() && accType.isF32() &&
+  if (f32OnTensorCores && elementType.isF32() && accType.isF32() &&
       hasMmaShape(target, "tf32:m16n8k8"))
     return std::make_unique<MmaContractionKernelBuilder>(b, op, loops,
                                                          elementType, accType,

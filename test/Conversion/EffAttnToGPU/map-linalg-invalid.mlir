@@ -1,4 +1,9 @@
 // RUN: effattn-opt %s -split-input-file --verify-diagnostics --effattn-gpu-map-linalg
+// RUN: not effattn-opt %s -split-input-file --effattn-gpu-map-linalg=f32-contractions=tf32 2>&1 \
+// RUN:   | FileCheck %s --check-prefix=F32
+
+/// An unknown f32-contractions is an error that names the choices.
+// F32: error: effattn-gpu-map-linalg: f32-contractions must be 3xtf32 or fma, not 'tf32'
 
 /// Sequential code on buffers moves into a kernel of one thread, from which
 /// only scalars come back to the host.

@@ -318,8 +318,9 @@ func.func @small_blocks(%a: memref<70x33xf32>, %b: memref<33x50xf32>, %c: memref
 
 // -----
 
-/// With a target that has tensor cores, a contraction of f16 operands into
-/// f32 runs on mma.sync m16n8k16: 4 warps per 64 × 64 tile of C, two stages
+/// With a target that has tensor cores (here without tf32 ones: f32
+/// contractions stay SIMT), a contraction of f16 operands into f32 runs on
+/// mma.sync m16n8k16: 4 warps per 64 × 64 tile of C, two stages
 /// of slices stored [64][32 + 8] (contiguous along K, padded; A, contiguous
 /// along K too, in 16-byte vectors: loaded as such where the slice is inside
 /// A and aligned, else element by element; B element by element), an A

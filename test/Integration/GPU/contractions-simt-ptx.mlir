@@ -1,14 +1,14 @@
 // REQUIRES: cuda-toolkit
-// RUN: effattn-opt %s --effattn-gpu-pipeline="chip=sm_90 format=isa" \
+// RUN: effattn-opt %s --effattn-gpu-pipeline="chip=sm_90 format=isa f32-contractions=fma" \
 // RUN:   | %python %S/Inputs/gpu_object.py --all --ptxas %ptxas --arch sm_90 \
 // RUN:   | FileCheck %s --check-prefix=PTXAS --implicit-check-not='{{[1-9][0-9]*}} bytes {{stack frame|spill}}'
-// RUN: effattn-opt %s --effattn-gpu-pipeline="chip=sm_90 format=isa" \
+// RUN: effattn-opt %s --effattn-gpu-pipeline="chip=sm_90 format=isa f32-contractions=fma" \
 // RUN:   | %python %S/Inputs/gpu_object.py --all | FileCheck %s --check-prefix=PTX
 
-/// Compile-only: on a target without tf32 tensor cores (the module's own
-/// #effattn.gpu: sm_90 without "tf32:m16n8k8") an f32 contraction runs on
-/// the SIMT kernel: 16 × 16 threads, thread (x, y) the 4 × 4 outputs
-/// (4y + i, 4x + j), K-major slices of 16 (two stages, 16 KB).
+/// Compile-only: with f32-contractions=fma an f32 contraction runs on the
+/// SIMT kernel (as on a target without tf32 tensor cores, map-linalg.mlir):
+/// 16 × 16 threads, thread (x, y) the 4 × 4 outputs (4y + i, 4x + j),
+/// K-major slices of 16 (two stages, 16 KB).
 
 // PTXAS: Compiling entry function 'single_kernel'
 // PTXAS: Used {{[0-9]+}} registers, used 1 barriers, 16384 bytes smem
@@ -23,12 +23,10 @@
 // PTX-COUNT-16: fma.rn.f32
 // PTX-NOT: mma.sync
 
-module attributes {effattn.target = #effattn.gpu<chip = "sm_90", features = "+ptx80", sm_count = 132, warp_size = 32, max_threads_per_block = 1024, shared_memory_per_block = 232448, shared_memory_per_sm = 233472, registers_per_sm = 65536, max_registers_per_thread = 255, mma_shapes = ["f16:m16n8k16", "bf16:m16n8k16", "i8:m16n8k32"]>} {
 func.func @single(%a: tensor<90x40xf32>, %b: tensor<40x70xf32>) -> tensor<90x70xf32> {
   %zero = arith.constant 0.0 : f32
   %e = tensor.empty() : tensor<90x70xf32>
   %c = linalg.fill ins(%zero : f32) outs(%e : tensor<90x70xf32>) -> tensor<90x70xf32>
   %r = linalg.matmul ins(%a, %b : tensor<90x40xf32>, tensor<40x70xf32>) outs(%c : tensor<90x70xf32>) -> tensor<90x70xf32>
   return %r : tensor<90x70xf32>
-}
 }
