@@ -2,9 +2,12 @@
 """effattn exact and approximate attention on an NVIDIA GPU vs PyTorch SDPA.
 
 Shapes: batch·heads = 16, d = 128, n = m ∈ --sizes, --dtypes (f16, bf16,
-f32). Methods (--methods): "exact" (effattn.attention, flash kernels),
-"exact-w32" (the same on tensor cores with 32 query rows per warp instead
-of the model's 16: two m16 tiles sharing each K and V fragment), "nystrom" (64 landmarks), "yoso-lsh" (τ = 8, 16 hashes, a Gaussian
+f32). Methods (--methods): "exact" (effattn.attention, flash kernels on
+tensor cores: f16/bf16, and f32 as 3xTF32 where it fits), "exact-w32" (the
+same with 32 query rows per warp instead of the model's 16: two m16 tiles
+sharing each K and V fragment), "exact-fma" (f32 on the SIMT kernel, f32
+FMAs: --gpu-f32-contractions=fma), "nystrom" (64 landmarks), "yoso-lsh"
+(τ = 8, 16 hashes, a Gaussian
 projection), "mra" (blocks of 32, 8 per block row, "full") and "mra-s" (the
 same, "sparse"): the approximate ones as their decompositions' kernels
 (effattn-gpu-map-linalg). Every row is timed against PyTorch's
@@ -50,6 +53,7 @@ TAU, HASHES = 8, 16
 METHODS = {
     "exact": ("attention", (), (), ()),
     "exact-w32": ("attention", (), (), (("attention_warp_rows", 32),)),
+    "exact-fma": ("attention", (), (), (("f32_contractions", "fma"),)),
     "nystrom": ("nystrom_attention", ("num_landmarks = 64",), (), ()),
     "yoso-lsh": ("yoso_attention",
                  ('mode = "lsh"', f"hash_bits = {TAU}", f"num_hashes = {HASHES}"),
@@ -65,8 +69,8 @@ def compile_method(method, n, dtype, chip):
     """The cached library computing `method` on [BATCH, n, d], or the
     compiler's error."""
     op, attrs, clauses, options = METHODS[method]
-    if options and dtype == "f32":
-        return ValueError("f32 runs the SIMT kernel, which has no rows-per-warp choice")
+    if method == "exact-fma" and dtype != "f32":
+        return ValueError("f32_contractions changes f32 only (the same kernel as exact)")
     t = f"tensor<{BATCH}x{n}x{HEAD_DIM}x{dtype}>"
     clause_types = tuple(
         (keyword, f"tensor<{'x'.join(map(str, shape))}x{dtype}>") for keyword, shape in clauses)

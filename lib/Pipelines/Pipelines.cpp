@@ -172,6 +172,7 @@ void mlir::effattn::buildGPUPipeline(OpPassManager &pm,
   ConvertEffAttnToGPUPassOptions convertOptions;
   convertOptions.gpu = options.chip;
   convertOptions.attentionWarpRows = options.attentionWarpRows;
+  convertOptions.f32Contractions = options.f32Contractions;
   pm.addPass(createConvertEffAttnToGPUPass(convertOptions));
   // The other effattn ops as linalg, each linalg op a kernel after
   // bufferization; but the block-sparse attention MRA decomposes into is a

@@ -15,12 +15,14 @@ from effattn.runtime import EffattnError
 from gpu import ON_GPU_AND_EMULATED, TARGET, run_on_gpu, skip_without_device
 
 #: max |compiled - oracle| per dtype (outputs are O(1)). f16 on tensor cores
-#: rounds the softmax weights to f16 before P·V (as FlashAttention does).
+#: rounds the softmax weights to f16 before P·V (as FlashAttention does); f32
+#: on tensor cores (3xTF32) stays within about 1e-6.
 ATOL = {np.float32: 5e-6, np.float16: 4e-3}
 
 
 CASES = [
     # batch, n, m, d, e, dtype, masked, causal, scale
+    # f32 with head sizes that are multiples of 16: tensor cores as 3xTF32.
     ((), 37, 50, 32, 16, np.float32, False, False, None),
     ((2, 3), 64, 64, 64, 64, np.float32, True, False, None),
     ((2,), 300, 129, 64, 64, np.float32, False, True, None),
@@ -73,6 +75,17 @@ def test_gpu_attention_32_rows_per_warp(batch, n, m, d, e, dtype, masked,
     shared memory and are reloaded per k-step with ldmatrix."""
     check_attention(batch, n, m, d, e, dtype, masked, causal, scale, emulated,
                     attention_warp_rows=32)
+
+
+@ON_GPU_AND_EMULATED
+@pytest.mark.parametrize("batch,n,m,d,e,dtype,masked,causal,scale",
+                         [case for case in CASES if case[5] == np.float32])
+def test_gpu_attention_f32_fma(batch, n, m, d, e, dtype, masked, causal, scale,
+                               emulated):
+    """f32_contractions="fma": f32 attention on the SIMT kernel (f32 FMAs)
+    whatever the head sizes."""
+    check_attention(batch, n, m, d, e, dtype, masked, causal, scale, emulated,
+                    f32_contractions="fma")
 
 
 @ON_GPU_AND_EMULATED

@@ -62,8 +62,8 @@ TEST_F(GpuTargetTest, AttentionTilesKeepRegistersAndSharedMemoryInBudget) {
                       {6, 3},
                       {1024, 1024}}) {
     std::string reason;
-    FailureOr<AttentionKernelConfig> config =
-        chooseAttentionKernelConfig(sm90, d, e, f32(), reason);
+    FailureOr<AttentionKernelConfig> config = chooseAttentionKernelConfig(
+        sm90, d, e, f32(), reason, /*warpRows=*/0, /*f32OnTensorCores=*/false);
     if (d == 1024) {
       // 16 keys of 2048 f32 values exceed the 48 KiB a block may declare.
       EXPECT_TRUE(failed(config));
@@ -85,7 +85,8 @@ TEST_F(GpuTargetTest, AttentionTilesFollowTheTarget) {
   // D = E = 128: 4-wide vectors, 4 threads per row, 64 rows per block; the
   // key tile is as large as the shared memory allows.
   FailureOr<AttentionKernelConfig> large = chooseAttentionKernelConfig(
-      lookupGpuTarget(&context, "sm_90"), 128, 128, f32(), reason);
+      lookupGpuTarget(&context, "sm_90"), 128, 128, f32(), reason,
+      /*warpRows=*/0, /*f32OnTensorCores=*/false);
   ASSERT_TRUE(succeeded(large));
   EXPECT_EQ(large->vectorWidth, 4);
   EXPECT_EQ(large->groupSize, 4);
@@ -93,7 +94,8 @@ TEST_F(GpuTargetTest, AttentionTilesFollowTheTarget) {
   EXPECT_EQ(large->keysPerTile, 32);
 
   FailureOr<AttentionKernelConfig> small = chooseAttentionKernelConfig(
-      withLimits(40960, 255), 128, 128, f32(), reason);
+      withLimits(40960, 255), 128, 128, f32(), reason, /*warpRows=*/0,
+      /*f32OnTensorCores=*/false);
   ASSERT_TRUE(succeeded(small));
   EXPECT_EQ(small->keysPerTile, 16);
 
@@ -105,7 +107,8 @@ TEST_F(GpuTargetTest, AttentionTilesFollowTheTarget) {
   EXPECT_EQ(odd->groupSize, 1);
 
   EXPECT_TRUE(failed(chooseAttentionKernelConfig(withLimits(233472, 64), 64, 64,
-                                                 f32(), reason)));
+                                                 f32(), reason, /*warpRows=*/0,
+                                                 /*f32OnTensorCores=*/false)));
   EXPECT_NE(reason.find("registers per thread"), std::string::npos);
 }
 TEST_F(GpuTargetTest, F16AttentionRunsOnTensorCoresWhenItFits) {
@@ -130,10 +133,10 @@ TEST_F(GpuTargetTest, F16AttentionRunsOnTensorCoresWhenItFits) {
   EXPECT_EQ(uneven->kind, AttentionKernelKind::TensorCore);
   EXPECT_EQ(uneven->keysPerTile, 64);
 
-  // Head sizes that are not multiples of 16, f32, a target without f16
+  // Head sizes that are not multiples of 16, a target without f16
   // mma.sync, or fragments that exceed the registers: the SIMT kernel.
   for (auto [d, e, type] :
-       {std::tuple{72, 64, f16()}, {64, 64, f32()}, {320, 256, f16()}}) {
+       {std::tuple{72, 64, f16()}, {72, 64, f32()}, {320, 256, f16()}}) {
     FailureOr<AttentionKernelConfig> simt =
         chooseAttentionKernelConfig(sm90, d, e, type, reason);
     ASSERT_TRUE(succeeded(simt)) << reason;
@@ -189,8 +192,38 @@ TEST_F(GpuTargetTest, TensorCoreAttentionTakes32RowsPerWarpWhenAsked) {
   EXPECT_EQ(
       reason,
       "the tensor-core kernel takes 16 or 32 query rows per warp, not 24");
-  // f32 has no tensor-core kernel: the SIMT kernel, whatever was asked.
-  EXPECT_EQ(chooseAttentionKernelConfig(sm90, 64, 64, f32(), reason, 32)->kind,
+  // f32 with f32-contractions=fma has no tensor-core kernel: the SIMT
+  // kernel, whatever was asked.
+  EXPECT_EQ(chooseAttentionKernelConfig(sm90, 64, 64, f32(), reason, 32,
+                                        /*f32OnTensorCores=*/false)
+                ->kind,
             AttentionKernelKind::Simt);
+}
+
+TEST_F(GpuTargetTest, F32AttentionRunsOnTensorCoresAs3xTf32) {
+  std::string reason;
+  // D = E = 128 on sm_90: 4 f32 per 16-byte copy, the block's queries in
+  // shared memory (their fragments are split per k-step), K rows padded
+  // by 4 f32 and V rows by 8 (lanes read V[t][g] one element at a time).
+  GpuTargetAttr sm90 = lookupGpuTarget(&context, "sm_90");
+  FailureOr<AttentionKernelConfig> mma =
+      chooseAttentionKernelConfig(sm90, 128, 128, f32(), reason);
+  ASSERT_TRUE(succeeded(mma)) << reason;
+  EXPECT_EQ(mma->kind, AttentionKernelKind::TensorCore);
+  EXPECT_EQ(mma->vectorWidth, 4);
+  EXPECT_TRUE(mma->queryInSharedMemory);
+  EXPECT_EQ(mma->keysPerTile, 32);
+  EXPECT_EQ(mma->sharedMemoryBytes,
+            2 * 32 * (132 + 136) * 4 + 32 * 4 + 64 * 132 * 4);
+  // sm_80 has 164 KiB per SM: two such blocks do not fit, so the SIMT
+  // kernel runs (as it does with f32-contractions=fma).
+  EXPECT_EQ(chooseAttentionKernelConfig(lookupGpuTarget(&context, "sm_80"), 128,
+                                        128, f32(), reason)
+                ->kind,
+            AttentionKernelKind::Simt);
+  EXPECT_EQ(chooseAttentionKernelConfig(lookupGpuTarget(&context, "sm_80"), 64,
+                                        64, f32(), reason)
+                ->kind,
+            AttentionKernelKind::TensorCore);
 }
 } // namespace

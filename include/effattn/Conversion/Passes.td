@@ -26,14 +26,16 @@ def ConvertEffAttnToGPUPass : Pass<"effattn-convert-to-gpu", "ModuleOp"> {
     of query rows, keys and values staged in shared memory, an online
     softmax in registers, no N×M buffer; f16 and bf16 with head sizes that are
     multiples of 16 runs on tensor cores (`nvgpu.mma.sync` m16n8k16, f32
-    accumulation), everything else on f32 FMAs.
+    accumulation), and so does f32 as 3xTF32 (m16n8k8 tf32, three products
+    per multiply-add; `f32-contractions=fma` keeps f32 FMAs) where its tiles
+    fit, everything else on f32 FMAs.
 
     `effattn.block_sparse_attention` (what MRA decomposes into) becomes the
-    same SIMT kernel over each block row's listed key blocks: a block of
+    same kernels over each block row's listed key blocks: a block of
     threads per (batch element, block row), one key block per tile; where
-    that kernel does not apply (dynamic head dimensions, blocks that are not
-    a multiple of its 16-key chunk or too large for the target) it is
-    decomposed instead.
+    neither kernel applies (dynamic head dimensions, blocks that are not a
+    multiple of 16 keys or too large for the target) it is decomposed
+    instead.
 
     Other effattn ops are left to `effattn-decompose`, whose linalg ops
     `effattn-gpu-map-linalg` runs as kernels.
@@ -45,7 +47,11 @@ def ConvertEffAttnToGPUPass : Pass<"effattn-convert-to-gpu", "ModuleOp"> {
            /*default=*/"0",
            "Query rows per warp of the tensor-core attention kernel: 16 or "
            "32 (two m16 tiles sharing each K and V fragment); 0 for the tile "
-           "model's choice">
+           "model's choice">,
+    Option<"f32Contractions", "f32-contractions", "std::string",
+           /*default=*/"\"3xtf32\"",
+           "How f32 attention multiplies: 3xtf32 (tensor cores, three tf32 "
+           "products per multiply-add) or fma (f32 FMAs)">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

@@ -50,18 +50,24 @@ static constexpr int64_t kMmaWarps = 4;
 static constexpr int64_t kMmaRowsPerWarp = 16;
 static constexpr int64_t kMmaKeysPerTile = 32;
 static constexpr int64_t kMmaKeysPerTileUneven = 64;
-/// Shared-memory rows are padded by 8 halves (16 bytes) so that the lanes of
-/// an mma operand load hit distinct banks.
-static constexpr int64_t kMmaRowPadding = 8;
+/// Shared-memory rows are padded by 16 bytes so that the lanes of an mma
+/// operand load hit distinct banks; f32 value tiles (read one element per
+/// lane) by 8 f32.
+static constexpr int64_t kMmaRowPaddingBytes = 16;
+static constexpr int64_t kMmaTf32ValuePadding = 8;
 
-/// Whether the tensor-core kernel applies: f16/bf16 with D, E multiples of
-/// 16 on a target with m16n8k16 for the type.
+/// Whether the tensor-core kernel applies: f16/bf16 (f32 as 3xTF32 with
+/// `f32OnTensorCores`) with D, E multiples of 16 on a target with the mma
+/// shape for the type.
 static bool hasMmaKernel(GpuTargetAttr target, int64_t d, int64_t e,
-                         Type elementType) {
-  return elementType && (elementType.isF16() || elementType.isBF16()) &&
+                         Type elementType, bool f32OnTensorCores) {
+  if (!elementType || d % 16 != 0 || e % 16 != 0)
+    return false;
+  if (elementType.isF32())
+    return f32OnTensorCores && hasMmaShape(target, "tf32:m16n8k8");
+  return (elementType.isF16() || elementType.isBF16()) &&
          hasMmaShape(target,
-                     elementType.isF16() ? "f16:m16n8k16" : "bf16:m16n8k16") &&
-         d % 16 == 0 && e % 16 == 0;
+                     elementType.isF16() ? "f16:m16n8k16" : "bf16:m16n8k16");
 }
 
 /// The tensor-core configuration with `warpRows` (16 or 32) query rows per
@@ -70,19 +76,22 @@ static bool hasMmaKernel(GpuTargetAttr target, int64_t d, int64_t e,
 /// block of threads one block row of queries, a warp per 16 rows, with key
 /// tiles of one key block.
 static FailureOr<AttentionKernelConfig>
-chooseMmaConfig(GpuTargetAttr target, int64_t d, int64_t e, int64_t warpRows,
-                std::string &reason, int64_t blockSize = 0) {
+chooseMmaConfig(GpuTargetAttr target, int64_t d, int64_t e, Type elementType,
+                int64_t warpRows, std::string &reason, int64_t blockSize = 0) {
+  int64_t bytes = elementType.getIntOrFloatBitWidth() / 8;
+  bool tf32 = elementType.isF32();
   AttentionKernelConfig config;
   config.kind = AttentionKernelKind::TensorCore;
-  config.vectorWidth = 8;
+  // Elements per 16-byte cp.async copy.
+  config.vectorWidth = 16 / bytes;
   config.groupSize = 1;
   config.rowTilesPerWarp = warpRows / 16;
   int64_t warps = blockSize ? blockSize / warpRows : kMmaWarps;
   config.rowsPerBlock = warps * warpRows;
   config.threads = warps * target.getWarpSize();
-  // keysPerTile · D / 8 copies of 8 halves spread over the block's threads
-  // (4 warps; a block of 16·w rows and keys gives w warps D / 16 copies
-  // each).
+  // keysPerTile · D / 8 copies of 8 halves (D / 4 of 4 f32) spread over the
+  // block's threads (4 warps; a block of 16·w rows and keys gives w warps
+  // D / 16 copies of 8 halves each).
   config.keysPerTile = blockSize                      ? blockSize
                        : (d % 32 == 0 && e % 32 == 0) ? kMmaKeysPerTile
                                                       : kMmaKeysPerTileUneven;
@@ -95,19 +104,23 @@ chooseMmaConfig(GpuTargetAttr target, int64_t d, int64_t e, int64_t warpRows,
   int64_t maxRegisters = target.getMaxRegistersPerThread();
   int64_t registersBesidesQuery =
       rowTiles * (config.keysPerTile / 2 + e / 2) + kOverheadRegisters;
+  // f32 Q fragments (d / 2 registers per row tile, before the 3xTF32 split)
+  // always come from shared memory.
   config.queryInSharedMemory =
-      rowTiles > 1 && registersBesidesQuery + rowTiles * d / 4 > maxRegisters;
+      tf32 ||
+      (rowTiles > 1 && registersBesidesQuery + rowTiles * d / 4 > maxRegisters);
   config.registersPerThread =
       registersBesidesQuery +
       (config.queryInSharedMemory ? 0 : rowTiles * d / 4);
-  // Two stages of padded K and V tiles (f16), the mask flags and maybe the
+  // Two stages of padded K and V tiles, the mask flags and maybe the
   // block's query rows, in dynamic shared memory; keep two blocks per SM.
+  int64_t padding = kMmaRowPaddingBytes / bytes;
+  int64_t valuePadding = tf32 ? kMmaTf32ValuePadding : padding;
   config.sharedMemoryBytes =
-      2 * config.keysPerTile * (d + e + 2 * kMmaRowPadding) * 2 +
+      2 * config.keysPerTile * (d + padding + e + valuePadding) * bytes +
       config.keysPerTile * 4 +
-      (config.queryInSharedMemory
-           ? config.rowsPerBlock * (d + kMmaRowPadding) * 2
-           : 0);
+      (config.queryInSharedMemory ? config.rowsPerBlock * (d + padding) * bytes
+                                  : 0);
   int64_t budget = std::min<int64_t>(target.getSharedMemoryPerBlock(),
                                      target.getSharedMemoryPerSm() / 2);
   std::string rows = std::to_string(warpRows) + " query rows per warp";
@@ -140,15 +153,16 @@ static int64_t getSimtSharedMemoryBudget(GpuTargetAttr target) {
 
 FailureOr<AttentionKernelConfig> mlir::effattn::chooseAttentionKernelConfig(
     GpuTargetAttr target, int64_t d, int64_t e, Type elementType,
-    std::string &reason, int64_t warpRows) {
+    std::string &reason, int64_t warpRows, bool f32OnTensorCores) {
   if (warpRows != 0 && warpRows != 16 && warpRows != 32) {
     reason = "the tensor-core kernel takes 16 or 32 query rows per warp, not " +
              std::to_string(warpRows);
     return failure();
   }
-  if (hasMmaKernel(target, d, e, elementType)) {
-    FailureOr<AttentionKernelConfig> mma = chooseMmaConfig(
-        target, d, e, warpRows ? warpRows : kMmaRowsPerWarp, reason);
+  if (hasMmaKernel(target, d, e, elementType, f32OnTensorCores)) {
+    FailureOr<AttentionKernelConfig> mma =
+        chooseMmaConfig(target, d, e, elementType,
+                        warpRows ? warpRows : kMmaRowsPerWarp, reason);
     if (succeeded(mma))
       return mma;
     // Rows per warp that were asked for and do not fit are an error; the
@@ -374,8 +388,10 @@ namespace {
 /// Replaces effattn.attention on tensors by a flash-attention gpu.launch on
 /// its buffers.
 struct AttentionToGPU : OpRewritePattern<AttentionOp> {
-  AttentionToGPU(MLIRContext *context, GpuTargetAttr target, int64_t warpRows)
-      : OpRewritePattern(context), target(target), warpRows(warpRows) {}
+  AttentionToGPU(MLIRContext *context, GpuTargetAttr target, int64_t warpRows,
+                 bool f32OnTensorCores)
+      : OpRewritePattern(context), target(target), warpRows(warpRows),
+        f32OnTensorCores(f32OnTensorCores) {}
 
   LogicalResult matchAndRewrite(AttentionOp op,
                                 PatternRewriter &rewriter) const override {
@@ -387,7 +403,7 @@ struct AttentionToGPU : OpRewritePattern<AttentionOp> {
     std::string reason;
     Type elementType = queryType.getElementType();
     FailureOr<AttentionKernelConfig> config = chooseAttentionKernelConfig(
-        target, d, e, elementType, reason, warpRows);
+        target, d, e, elementType, reason, warpRows, f32OnTensorCores);
     if (failed(config))
       return op.emitOpError("does not fit ")
              << target.getChip() << ": " << reason;
@@ -439,6 +455,7 @@ struct AttentionToGPU : OpRewritePattern<AttentionOp> {
 
   GpuTargetAttr target;
   int64_t warpRows;
+  bool f32OnTensorCores;
 };
 
 /// Replaces effattn.block_sparse_attention on tensors by a flash kernel over
@@ -448,8 +465,10 @@ struct AttentionToGPU : OpRewritePattern<AttentionOp> {
 /// kernel's chunk of keys, a block row of threads or a key block too large
 /// for the target), the op is decomposed instead (one thread per query row).
 struct BlockSparseAttentionToGPU : OpRewritePattern<BlockSparseAttentionOp> {
-  BlockSparseAttentionToGPU(MLIRContext *context, GpuTargetAttr target)
-      : OpRewritePattern(context), target(target) {}
+  BlockSparseAttentionToGPU(MLIRContext *context, GpuTargetAttr target,
+                            bool f32OnTensorCores)
+      : OpRewritePattern(context), target(target),
+        f32OnTensorCores(f32OnTensorCores) {}
 
   /// The configuration with a block row of queries per block and one key
   /// block per tile, or failure: tensor cores for f16 and bf16 where the
@@ -463,15 +482,17 @@ struct BlockSparseAttentionToGPU : OpRewritePattern<BlockSparseAttentionOp> {
       return failure();
     std::string reason;
     int64_t slots = op.getColumns().getType().getDimSize(2);
-    if (hasMmaKernel(target, d, e, op.getQuery().getType().getElementType()) &&
+    Type elementType = op.getQuery().getType().getElementType();
+    if (hasMmaKernel(target, d, e, elementType, f32OnTensorCores) &&
         blockSize % 16 == 0 && !ShapedType::isDynamic(slots) && slots > 0) {
-      FailureOr<AttentionKernelConfig> mma =
-          chooseMmaConfig(target, d, e, kMmaRowsPerWarp, reason, blockSize);
+      FailureOr<AttentionKernelConfig> mma = chooseMmaConfig(
+          target, d, e, elementType, kMmaRowsPerWarp, reason, blockSize);
       if (succeeded(mma))
         return mma;
     }
     FailureOr<AttentionKernelConfig> config = chooseAttentionKernelConfig(
-        target, d, e, Float32Type::get(getContext()), reason);
+        target, d, e, Float32Type::get(getContext()), reason, /*warpRows=*/0,
+        /*f32OnTensorCores=*/false);
     if (failed(config) || config->kind != AttentionKernelKind::Simt ||
         blockSize % config->keysPerChunk != 0)
       return failure();
@@ -546,12 +567,24 @@ struct BlockSparseAttentionToGPU : OpRewritePattern<BlockSparseAttentionOp> {
   }
 
   GpuTargetAttr target;
+  bool f32OnTensorCores;
 };
 } // namespace
 
+std::optional<bool> mlir::effattn::parseF32Contractions(StringRef value) {
+  if (value == "3xtf32")
+    return true;
+  if (value == "fma")
+    return false;
+  return std::nullopt;
+}
+
 void mlir::effattn::populateEffAttnToGPUPatterns(RewritePatternSet &patterns,
                                                  GpuTargetAttr target,
-                                                 int64_t warpRows) {
-  patterns.add<AttentionToGPU>(patterns.getContext(), target, warpRows);
-  patterns.add<BlockSparseAttentionToGPU>(patterns.getContext(), target);
+                                                 int64_t warpRows,
+                                                 bool f32OnTensorCores) {
+  patterns.add<AttentionToGPU>(patterns.getContext(), target, warpRows,
+                               f32OnTensorCores);
+  patterns.add<BlockSparseAttentionToGPU>(patterns.getContext(), target,
+                                          f32OnTensorCores);
 }

@@ -50,11 +50,21 @@ struct ConvertEffAttnToGPUPass
       return signalPassFailure();
     }
 
+    std::optional<bool> f32OnTensorCores =
+        parseF32Contractions(f32Contractions);
+    if (!f32OnTensorCores) {
+      module.emitError("effattn-convert-to-gpu: f32-contractions must be "
+                       "3xtf32 or fma, not '")
+          << f32Contractions << "'";
+      return signalPassFailure();
+    }
+
     // What the decompositions of the other ops ask for.
     module->setAttr(kTargetAttrName, target);
 
     RewritePatternSet patterns(&getContext());
-    populateEffAttnToGPUPatterns(patterns, target, attentionWarpRows);
+    populateEffAttnToGPUPatterns(patterns, target, attentionWarpRows,
+                                 *f32OnTensorCores);
     GreedyRewriteConfig config;
     config.setRegionSimplificationLevel(GreedySimplifyRegionLevel::Disabled);
     (void)applyPatternsGreedily(module, std::move(patterns), config);

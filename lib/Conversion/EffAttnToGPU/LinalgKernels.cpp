@@ -19,6 +19,7 @@
 #include "ContractionKernel.h"
 #include "SerialKernels.h"
 
+#include "effattn/Conversion/EffAttnToGPU/EffAttnToGPU.h"
 #include "effattn/Conversion/Passes.h"
 #include "effattn/Target/GpuTarget.h"
 
@@ -353,7 +354,9 @@ struct EffAttnGPUMapLinalgPass
     if (gpuTarget)
       blockSize = std::min(blockSize, gpuTarget.getMaxThreadsPerBlock());
 
-    if (f32Contractions != "3xtf32" && f32Contractions != "fma") {
+    std::optional<bool> f32OnTensorCores =
+        parseF32Contractions(f32Contractions);
+    if (!f32OnTensorCores) {
       module.emitError("effattn-gpu-map-linalg: f32-contractions must be "
                        "3xtf32 or fma, not '")
           << f32Contractions << "'";
@@ -361,7 +364,7 @@ struct EffAttnGPUMapLinalgPass
     }
     convertStridedCopies(rewriter, module);
     if (failed(mapLinalgOps(rewriter, module, blockSize, gpuTarget,
-                            f32Contractions == "3xtf32")) ||
+                            *f32OnTensorCores)) ||
         failed(mapForalls(rewriter, module, blockSize)))
       return signalPassFailure();
 

@@ -25,6 +25,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "AttentionKernels.h"
+#include "Tf32Mma.h"
 
 #include "effattn/Dialect/EffAttn/IR/EffAttnOps.h"
 
@@ -41,9 +42,12 @@
 using namespace mlir;
 using namespace mlir::effattn;
 
-/// Rows of a shared tile are padded by 8 halves so that the 8 lanes reading
-/// one column pair of 8 consecutive rows hit distinct banks.
-static constexpr int64_t kRowPadding = 8;
+/// Rows of a shared tile are padded by 16 bytes (8 halves, 4 f32) so that
+/// the 8 rows of 16 bytes an ldmatrix phase reads hit distinct banks. f32
+/// value tiles, read one element per lane, are padded by 8 f32: lanes
+/// (g, t) then read key t, column g from 32 distinct banks.
+static constexpr int64_t kRowPaddingBytes = 16;
+static constexpr int64_t kTf32ValuePadding = 8;
 /// mma.sync fragments are per warp of 32 lanes.
 static constexpr int64_t kLanes = 32;
 /// The unscaled score of a key the mask or the causal window hides.
@@ -56,8 +60,10 @@ public:
   MmaKernelBuilder(ImplicitLocOpBuilder &b, const AttentionKernelConfig &config,
                    const AttentionKernelOperands &ops)
       : b(b), config(config), ops(ops), f16(cast<FloatType>(ops.elementType)),
-        f32(b.getF32Type()), fragA(VectorType::get({4, 2}, f16)),
-        fragB(VectorType::get({2, 2}, f16)),
+        f32(b.getF32Type()), tf32(ops.elementType.isF32()),
+        kStep(tf32 ? 8 : 16), perRegister(tf32 ? 1 : 2),
+        fragA(VectorType::get({4, perRegister}, f16)),
+        fragB(VectorType::get({2, perRegister}, f16)),
         fragC(VectorType::get({2, 2}, f32)), pair(VectorType::get({2}, f16)) {}
 
   void build(gpu::LaunchOp launch, Value queryTile, Value keyTiles,
@@ -96,7 +102,7 @@ private:
     for (int64_t half = 0; half < 2; ++half) {
       SmallVector<Value, 4> halves;
       for (int64_t r = 2 * half; r < 2 * half + 2; ++r)
-        for (int64_t c = 0; c < 2; ++c)
+        for (int64_t c = 0; c < perRegister; ++c)
           halves.push_back(
               vector::ExtractOp::create(b, fragments, ArrayRef<int64_t>{r, c}));
       pair.push_back(vector::FromElementsOp::create(b, fragB, halves));
@@ -104,16 +110,29 @@ private:
     return {pair[0], pair[1]};
   }
   /// D = A·B + C for m16n8k16 fragments (f16 or bf16; bf16 is lowered by
-  /// effattn-gpu-lower-bf16-mma).
+  /// effattn-gpu-lower-bf16-mma), or m16n8k8 f32 fragments as 3xTF32.
   Value mma(Value a, Value bFragment, Value c) {
+    if (tf32) {
+      multiplyAdd3xTf32(b, a, bFragment, c, c);
+      return c;
+    }
     return nvgpu::MmaSyncOp::create(b, a, bFragment, c,
                                     ArrayRef<int64_t>{16, 8, 16});
   }
+  /// The tf32 A fragment of P for keys [8j, 8j + 8) from the lane's
+  /// weights of score tile j, `w` = (g, 2t), (g, 2t + 1), (g + 8, 2t),
+  /// (g + 8, 2t + 1): the A layout wants (g, t), (g + 8, t), (g, t + 4),
+  /// (g + 8, t + 4), which lanes 4g + t/2 and 4g + 2 + t/2 hold.
+  Value relayoutWeights(ArrayRef<Value> w, Value lane);
 
   ImplicitLocOpBuilder &b;
   const AttentionKernelConfig &config;
   const AttentionKernelOperands &ops;
+  /// The operand type (f16, bf16 or f32) and f32.
   FloatType f16, f32;
+  /// f32 operands: m16n8k8 tf32 fragments (3xTF32), k-steps of 8.
+  bool tf32;
+  int64_t kStep, perRegister;
   VectorType fragA, fragB, fragC, pair;
 };
 } // namespace
@@ -163,12 +182,41 @@ Value MmaKernelBuilder::quadReduce(Value value, bool max) {
   return value;
 }
 
+Value MmaKernelBuilder::relayoutWeights(ArrayRef<Value> w, Value lane) {
+  Type i32 = b.getI32Type();
+  Value firstLane = arith::AddIOp::create(
+      b, arith::AndIOp::create(b, lane, index(~3)),
+      arith::ShRUIOp::create(b, arith::AndIOp::create(b, lane, index(3)),
+                             index(1)));
+  Value odd =
+      arith::CmpIOp::create(b, arith::CmpIPredicate::ne,
+                            arith::AndIOp::create(b, lane, index(1)), index(0));
+  Value width = arith::ConstantIntOp::create(b, i32, kLanes);
+  SmallVector<Value, 4> elements;
+  for (int64_t keyHalf = 0; keyHalf < 2; ++keyHalf) {
+    Value source =
+        arith::IndexCastOp::create(b, i32, add(firstLane, 2 * keyHalf));
+    for (int64_t r = 0; r < 2; ++r) {
+      // Row g + 8r, key t (+ 4): element t mod 2 of the source's pair.
+      auto shuffled = [&](int64_t h) {
+        return gpu::ShuffleOp::create(b, w[2 * r + h], source, width,
+                                      gpu::ShuffleMode::IDX)
+            .getShuffleResult();
+      };
+      Value even = shuffled(0), oddValue = shuffled(1);
+      elements.push_back(arith::SelectOp::create(b, odd, oddValue, even));
+    }
+  }
+  // Registers: (g, t), (g + 8, t), (g, t + 4), (g + 8, t + 4).
+  return vector::FromElementsOp::create(b, fragA, elements);
+}
+
 void MmaKernelBuilder::build(gpu::LaunchOp launch, Value queryTile,
                              Value keyTiles, Value valueTiles, Value maskTile) {
   int64_t d = ops.d, e = ops.e, keysPerTile = config.keysPerTile;
   int64_t rowTiles = config.rowTilesPerWarp;
-  int64_t queryChunks = d / 16, scoreTiles = keysPerTile / 8,
-          keyChunks = keysPerTile / 16, outputTiles = e / 8;
+  int64_t queryChunks = d / kStep, scoreTiles = keysPerTile / 8,
+          keyChunks = keysPerTile / kStep, outputTiles = e / 8;
 
   Value thread = launch.getThreadIds().x;
   Value block = launch.getBlockIds().x;
@@ -226,14 +274,15 @@ void MmaKernelBuilder::build(gpu::LaunchOp launch, Value queryTile,
   Value queryFragmentRow = arith::AddIOp::create(
       b, warpRow, arith::RemUIOp::create(b, lane, index(16)));
   Value queryFragmentCol = arith::MulIOp::create(
-      b, arith::DivUIOp::create(b, lane, index(16)), index(8));
+      b, arith::DivUIOp::create(b, lane, index(16)), index(kStep / 2));
   auto queryFragment = [&](int64_t i, int64_t c) -> Value {
     if (!config.queryInSharedMemory)
       return queryInRegisters[i][c];
-    return nvgpu::LdMatrixOp::create(b, fragA, queryTile,
-                                     ValueRange{add(queryFragmentRow, 16 * i),
-                                                add(queryFragmentCol, 16 * c)},
-                                     /*transpose=*/false, /*numTiles=*/4);
+    return nvgpu::LdMatrixOp::create(
+        b, fragA, queryTile,
+        ValueRange{add(queryFragmentRow, 16 * i),
+                   add(queryFragmentCol, kStep * c)},
+        /*transpose=*/false, /*numTiles=*/4);
   };
 
   Value negInf = f32Constant(-std::numeric_limits<float>::infinity());
@@ -312,7 +361,7 @@ void MmaKernelBuilder::build(gpu::LaunchOp launch, Value queryTile,
         b,
         arith::RemUIOp::create(b, arith::DivUIOp::create(b, lane, index(8)),
                                index(2)),
-        index(8));
+        index(kStep / 2));
     SmallVector<SmallVector<Value>> tileS(
         rowTiles, SmallVector<Value>(scoreTiles, zeroC));
     for (int64_t c = 0; c < queryChunks; ++c) {
@@ -320,9 +369,9 @@ void MmaKernelBuilder::build(gpu::LaunchOp launch, Value queryTile,
       for (int64_t i = 0; i < rowTiles; ++i)
         query.push_back(queryFragment(i, c));
       for (int64_t j = 0; j < scoreTiles; j += 2) {
-        auto [b0, b1] =
-            loadBFragmentPair(keyTiles, stage, add(keyRowInPair, 8 * j),
-                              add(keyColInChunk, 16 * c), /*transpose=*/false);
+        auto [b0, b1] = loadBFragmentPair(
+            keyTiles, stage, add(keyRowInPair, 8 * j),
+            add(keyColInChunk, kStep * c), /*transpose=*/false);
         for (int64_t i = 0; i < rowTiles; ++i) {
           tileS[i][j] = mma(query[i], b0, tileS[i][j]);
           tileS[i][j + 1] = mma(query[i], b1, tileS[i][j + 1]);
@@ -416,7 +465,8 @@ void MmaKernelBuilder::build(gpu::LaunchOp launch, Value queryTile,
               w = arith::SelectOp::create(b, visible[2 * j + h], w,
                                           f32Constant(0));
             runningSum[row] = arith::AddFOp::create(b, runningSum[row], w);
-            tileWeights.push_back(arith::TruncFOp::create(b, f16, w));
+            tileWeights.push_back(
+                tf32 ? w : arith::TruncFOp::create(b, f16, w).getResult());
           }
         }
         weights[i].push_back(tileWeights);
@@ -438,15 +488,35 @@ void MmaKernelBuilder::build(gpu::LaunchOp launch, Value queryTile,
     Value valueRowInChunk = arith::RemUIOp::create(b, lane, index(16));
     Value valueColInPair = arith::MulIOp::create(
         b, arith::DivUIOp::create(b, lane, index(16)), index(8));
+    // tf32: the weights of key tile k are relaid out into an m16k8 A
+    // fragment (relayoutWeights); V has no 32-bit transposing ldmatrix, so
+    // each lane loads its B fragment's two elements, V[8k + t (+ 4)][8j + g].
+    Value tfKeyRow = arith::RemUIOp::create(b, lane, index(4));
     for (int64_t k = 0; k < keyChunks; ++k) {
       SmallVector<Value> p;
       for (int64_t i = 0; i < rowTiles; ++i) {
+        if (tf32) {
+          p.push_back(relayoutWeights(weights[i][k], lane));
+          continue;
+        }
         SmallVector<Value, 8> halves;
         for (int64_t half = 0; half < 2; ++half)
           llvm::append_range(halves, weights[i][2 * k + half]);
         p.push_back(vector::FromElementsOp::create(b, fragA, halves));
       }
-      for (int64_t j = 0; j < outputTiles; j += 2) {
+      for (int64_t j = 0; tf32 && j < outputTiles; ++j) {
+        SmallVector<Value, 2> elements;
+        for (int64_t r = 0; r < 2; ++r)
+          elements.push_back(memref::LoadOp::create(
+              b, valueTiles,
+              ValueRange{stage, add(tfKeyRow, 8 * k + 4 * r), add(g, 8 * j)}));
+        Value bFragment = vector::FromElementsOp::create(b, fragB, elements);
+        for (int64_t i = 0; i < rowTiles; ++i) {
+          Value &a = acc[i * outputTiles + j];
+          a = mma(p[i], bFragment, a);
+        }
+      }
+      for (int64_t j = 0; !tf32 && j < outputTiles; j += 2) {
         auto [b0, b1] =
             loadBFragmentPair(valueTiles, stage, add(valueRowInChunk, 16 * k),
                               add(valueColInPair, 8 * j),
@@ -567,11 +637,13 @@ void mlir::effattn::buildMmaAttentionKernel(
     return view;
   };
   Type f16 = ops.elementType;
+  int64_t padding = kRowPaddingBytes * 8 / f16.getIntOrFloatBitWidth();
+  int64_t valuePadding = f16.isF32() ? kTf32ValuePadding : padding;
   Value queryTile = config.queryInSharedMemory
-                        ? carve({config.rowsPerBlock, ops.d + kRowPadding}, f16)
+                        ? carve({config.rowsPerBlock, ops.d + padding}, f16)
                         : Value();
-  Value keyTiles = carve({2, config.keysPerTile, ops.d + kRowPadding}, f16);
-  Value valueTiles = carve({2, config.keysPerTile, ops.e + kRowPadding}, f16);
+  Value keyTiles = carve({2, config.keysPerTile, ops.d + padding}, f16);
+  Value valueTiles = carve({2, config.keysPerTile, ops.e + valuePadding}, f16);
   Value maskTile =
       ops.mask ? carve({config.keysPerTile}, b.getF32Type()) : Value();
   assert(offset <= config.sharedMemoryBytes && "the model's budget is short");

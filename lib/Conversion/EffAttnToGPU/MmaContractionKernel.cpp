@@ -23,22 +23,10 @@
 //   reads in 32 distinct banks (row starts 16-byte aligned, as ldmatrix
 //   needs).
 //
-// 3xTF32 (CUTLASS's "fast f32"): tf32 keeps 10 of f32's 23 fraction bits,
-// and mma.sync ignores the 13 low bits of its operands. Each f32 operand x
-// is split into big = x rounded to tf32 and small = x - big (exact) rounded
-// to tf32, and a·b is summed as big_a·big_b into the f32 accumulators and
-// small_a·big_b + big_a·small_b into a second set, added to the first after
-// the loop over K (so that the main sums see as many roundings as f32 FMAs
-// would): the dropped small_a·small_b and the rounding of the small parts
-// are about 2^-22 relative to the product, close to f32's own 2^-24, at
-// three tensor-core products per FMA.
-//
-// Fragment layouts (PTX ISA, mma.m16n8k<K> .row.col), lane = 4·g + t, with
-// e = 32 / bits elements per register and h = K / 2:
-//   A (16×K): a[0] = (g, e·t..), a[1] = (g+8, e·t..), a[2] = (g, h+e·t..),
-//             a[3] = (g+8, h+e·t..)
-//   B (K×8):  b[0] = (k = e·t.., n = g), b[1] = (k = h+e·t.., n = g)
-//   C (16×8): c[0..1] = (g, 2t..2t+1), c[2..3] = (g+8, 2t..2t+1)
+// f32 operands run as 3xTF32 (Tf32Mma.h), the products with a small part
+// summed in a second set of accumulators that is added to the first after
+// the loop over K, so that the main sums see as many roundings as f32 FMAs
+// would.
 //
 // nvgpu lowers i8 mma.sync with .satfinite, which clamps a sum past the
 // i32 range where linalg wraps. So the i8 kernel sums K in chunks of 2^16,
@@ -48,6 +36,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "ContractionKernel.h"
+#include "Tf32Mma.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
@@ -229,45 +218,13 @@ private:
                                      /*transpose=*/false, /*numTiles=*/4);
   }
 
-  /// `fragment` (f32) rounded to tf32: to nearest, ties away from zero,
-  /// the 13 low bits cleared.
-  Value roundToTf32(Value fragment) {
-    auto type = cast<VectorType>(fragment.getType());
-    VectorType bitsType = type.clone(b.getI32Type());
-    auto splat = [&](int32_t v) {
-      return arith::ConstantOp::create(
-          b, DenseElementsAttr::get(bitsType, b.getI32IntegerAttr(v)));
-    };
-    Value bits = arith::BitcastOp::create(b, bitsType, fragment);
-    bits =
-        arith::AndIOp::create(b, arith::AddIOp::create(b, bits, splat(0x1000)),
-                              splat(static_cast<int32_t>(0xFFFFE000u)));
-    return arith::BitcastOp::create(b, type, bits);
-  }
-
-  /// `fragment` (f32) as (big, small): big = fragment rounded to tf32 and
-  /// small = the rest rounded to tf32 (file comment).
-  std::pair<Value, Value> splitTf32(Value fragment) {
-    Value big = roundToTf32(fragment);
-    return {big, roundToTf32(arith::SubFOp::create(b, fragment, big))};
-  }
-
   /// acc += a·b on tensor cores; for f32 operands (3xTF32) the small
   /// products go to `smallAcc`.
   void multiplyAdd(Value a, Value bFragment, Value &acc, Value &smallAcc) {
-    std::array<int64_t, 3> shape{16, 8, mmaDepth};
-    if (!tf32) {
-      acc = nvgpu::MmaSyncOp::create(b, a, bFragment, acc, shape);
-      return;
-    }
-    auto [aBig, aSmall] = splitTf32(a);
-    auto [bBig, bSmall] = splitTf32(bFragment);
-    smallAcc = nvgpu::MmaSyncOp::create(b, aSmall, bBig, smallAcc, shape,
-                                        /*tf32Enabled=*/true);
-    smallAcc = nvgpu::MmaSyncOp::create(b, aBig, bSmall, smallAcc, shape,
-                                        /*tf32Enabled=*/true);
-    acc = nvgpu::MmaSyncOp::create(b, aBig, bBig, acc, shape,
-                                   /*tf32Enabled=*/true);
+    if (tf32)
+      return multiplyAdd3xTf32(b, a, bFragment, acc, smallAcc);
+    acc = nvgpu::MmaSyncOp::create(b, a, bFragment, acc,
+                                   ArrayRef<int64_t>{16, 8, mmaDepth});
   }
 
   /// Rows `first` and `first + 1` of a 4-register fragment as a B fragment.

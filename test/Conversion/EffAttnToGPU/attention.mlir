@@ -1,4 +1,4 @@
-// RUN: effattn-opt %s --split-input-file --effattn-convert-to-gpu | FileCheck %s
+// RUN: effattn-opt %s --split-input-file --effattn-convert-to-gpu="f32-contractions=fma" | FileCheck %s
 
 /// effattn.attention becomes one flash-attention gpu.launch on the operands'
 /// buffers: blocks = batch · ceil(N / rows per block), K/V tiles in 16-byte

@@ -1,4 +1,4 @@
-// RUN: effattn-opt %s -split-input-file --effattn-convert-to-gpu="gpu=sm_90" | FileCheck %s
+// RUN: effattn-opt %s -split-input-file --effattn-convert-to-gpu="gpu=sm_90 f32-contractions=fma" | FileCheck %s
 
 /// [Pattern: BlockSparseAttentionToGPU] IN: effattn.block_sparse_attention,
 /// D = E = 64, blocks of 32. OUT: the SIMT flash kernel with one block of

@@ -2,9 +2,11 @@
 // RUN: not effattn-opt %s --split-input-file --effattn-convert-to-gpu=gpu=sm_70 2>&1 | FileCheck %s
 // RUN: not effattn-opt %s --split-input-file --effattn-convert-to-gpu=attention-warp-rows=24 2>&1 | FileCheck %s --check-prefix=WARP-ROWS
 // RUN: not effattn-opt %s --split-input-file --effattn-convert-to-gpu=attention-warp-rows=32 2>&1 | FileCheck %s --check-prefix=WIDE
+// RUN: not effattn-opt %s --split-input-file --effattn-convert-to-gpu=f32-contractions=tf32 2>&1 | FileCheck %s --check-prefix=F32
 
 // CHECK: error: effattn-convert-to-gpu: unknown gpu 'sm_70' (expected one of sm_80, sm_90)
 // WARP-ROWS: error: effattn-convert-to-gpu: attention-warp-rows must be 0, 16 or 32, not 24
+// F32: error: effattn-convert-to-gpu: f32-contractions must be 3xtf32 or fma, not 'tf32'
 
 /// Tiles that do not fit the target's budgets are compile-time errors that
 /// say what to shrink, never launch failures.

@@ -19,6 +19,7 @@
 
 #include "mlir/IR/PatternMatch.h"
 
+#include <optional>
 #include <string>
 
 namespace mlir {
@@ -66,22 +67,27 @@ constexpr int64_t kStaticSharedMemoryLimit = 48 * 1024;
 
 /// Chooses the attention kernel and its tiles for head dimensions `d`
 /// (query/key) and `e` (value) of `elementType` on `target`: tensor cores
-/// when the element type, the target and the budgets allow, else SIMT.
-/// `warpRows` (16 or 32; 0 for the model's choice) sets the query rows per
-/// warp of the tensor-core kernel. Fails with `reason` (which tile to shrink
-/// or which dimension is too large) when no tiling fits the target's
-/// budgets.
+/// when the element type, the target and the budgets allow (f32 as 3xTF32
+/// with `f32OnTensorCores`), else SIMT. `warpRows` (16 or 32; 0 for the
+/// model's choice) sets the query rows per warp of the tensor-core kernel.
+/// Fails with `reason` (which tile to shrink or which dimension is too
+/// large) when no tiling fits the target's budgets.
 FailureOr<AttentionKernelConfig>
 chooseAttentionKernelConfig(GpuTargetAttr target, int64_t d, int64_t e,
                             Type elementType, std::string &reason,
-                            int64_t warpRows = 0);
+                            int64_t warpRows = 0, bool f32OnTensorCores = true);
+
+/// Parses an `f32-contractions` option: "3xtf32" (f32 products on tensor
+/// cores, true) or "fma" (f32 FMAs, false); nullopt otherwise.
+std::optional<bool> parseF32Contractions(StringRef value);
 
 /// Adds the patterns that replace effattn ops on tensors by gpu.launch ops
 /// on their buffers (bufferization.to_buffer / to_tensor around them), with
-/// tiles chosen for `target` (`warpRows` as for
+/// tiles chosen for `target` (`warpRows` and `f32OnTensorCores` as for
 /// chooseAttentionKernelConfig).
 void populateEffAttnToGPUPatterns(RewritePatternSet &patterns,
-                                  GpuTargetAttr target, int64_t warpRows = 0);
+                                  GpuTargetAttr target, int64_t warpRows = 0,
+                                  bool f32OnTensorCores = true);
 
 /// Adds the pattern that lowers bf16 nvgpu.mma.sync m16n8k16 (into f32),
 /// which convert-nvgpu-to-nvvm does not cover, to nvvm.mma.sync.
