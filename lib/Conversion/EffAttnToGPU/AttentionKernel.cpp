@@ -571,12 +571,16 @@ struct BlockSparseAttentionToGPU : OpRewritePattern<BlockSparseAttentionOp> {
 };
 } // namespace
 
-std::optional<bool> mlir::effattn::parseF32Contractions(StringRef value) {
+FailureOr<bool> mlir::effattn::parseF32Contractions(ModuleOp module,
+                                                    StringRef pass,
+                                                    StringRef value) {
   if (value == "3xtf32")
     return true;
   if (value == "fma")
     return false;
-  return std::nullopt;
+  return module.emitError()
+         << pass << ": f32-contractions must be 3xtf32 or fma, not '" << value
+         << "'";
 }
 
 void mlir::effattn::populateEffAttnToGPUPatterns(RewritePatternSet &patterns,

@@ -50,14 +50,10 @@ struct ConvertEffAttnToGPUPass
       return signalPassFailure();
     }
 
-    std::optional<bool> f32OnTensorCores =
-        parseF32Contractions(f32Contractions);
-    if (!f32OnTensorCores) {
-      module.emitError("effattn-convert-to-gpu: f32-contractions must be "
-                       "3xtf32 or fma, not '")
-          << f32Contractions << "'";
+    FailureOr<bool> f32OnTensorCores =
+        parseF32Contractions(module, getArgument(), f32Contractions);
+    if (failed(f32OnTensorCores))
       return signalPassFailure();
-    }
 
     // What the decompositions of the other ops ask for.
     module->setAttr(kTargetAttrName, target);

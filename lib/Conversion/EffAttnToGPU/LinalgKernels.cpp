@@ -354,14 +354,10 @@ struct EffAttnGPUMapLinalgPass
     if (gpuTarget)
       blockSize = std::min(blockSize, gpuTarget.getMaxThreadsPerBlock());
 
-    std::optional<bool> f32OnTensorCores =
-        parseF32Contractions(f32Contractions);
-    if (!f32OnTensorCores) {
-      module.emitError("effattn-gpu-map-linalg: f32-contractions must be "
-                       "3xtf32 or fma, not '")
-          << f32Contractions << "'";
+    FailureOr<bool> f32OnTensorCores =
+        parseF32Contractions(module, getArgument(), f32Contractions);
+    if (failed(f32OnTensorCores))
       return signalPassFailure();
-    }
     convertStridedCopies(rewriter, module);
     if (failed(mapLinalgOps(rewriter, module, blockSize, gpuTarget,
                             *f32OnTensorCores)) ||

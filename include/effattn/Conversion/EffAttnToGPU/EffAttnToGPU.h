@@ -17,9 +17,9 @@
 
 #include "effattn/Dialect/EffAttn/IR/EffAttnDialect.h"
 
+#include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/PatternMatch.h"
 
-#include <optional>
 #include <string>
 
 namespace mlir {
@@ -77,9 +77,11 @@ chooseAttentionKernelConfig(GpuTargetAttr target, int64_t d, int64_t e,
                             Type elementType, std::string &reason,
                             int64_t warpRows = 0, bool f32OnTensorCores = true);
 
-/// Parses an `f32-contractions` option: "3xtf32" (f32 products on tensor
-/// cores, true) or "fma" (f32 FMAs, false); nullopt otherwise.
-std::optional<bool> parseF32Contractions(StringRef value);
+/// Parses the `f32-contractions` option of pass `pass`: "3xtf32" (f32
+/// products on tensor cores, true) or "fma" (f32 FMAs, false); otherwise
+/// emits an error on `module` naming the choices and fails.
+FailureOr<bool> parseF32Contractions(ModuleOp module, StringRef pass,
+                                     StringRef value);
 
 /// Adds the patterns that replace effattn ops on tensors by gpu.launch ops
 /// on their buffers (bufferization.to_buffer / to_tensor around them), with
