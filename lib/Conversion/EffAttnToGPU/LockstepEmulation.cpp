@@ -18,14 +18,18 @@
 // (memref.get_global of a workgroup global, the launch's dynamic shared
 // memory and views of it) is one buffer per block.
 //
-// The warp-level tensor-core ops are cuts too, emulated from the PTX ISA's
-// fragment layouts (lane = 4·g + t): nvgpu.ldmatrix (each lane's fragment
-// elements read at the row addresses the lanes of the warp give) and
-// nvgpu.mma.sync, m16n8k16 with f16 or bf16 operands into f32, m16n8k32
-// with i8 operands into i32 and m16n8k8 with tf32 operands (the 13 low bits
-// of f32 registers ignored) into f32 (each lane's four outputs summed from
-// its warp's A and B fragments: in f32, or exactly and then clamped as
-// .satfinite).
+// The warp-level tensor-core ops read the other lanes' values too, emulated
+// from the PTX ISA's fragment layouts (lane = 4·g + t): nvgpu.ldmatrix (each
+// lane's fragment elements read at the row addresses the lanes of the warp
+// give) and nvgpu.mma.sync, m16n8k16 with f16 or bf16 operands into f32,
+// m16n8k32 with i8 operands into i32 and m16n8k8 with tf32 operands (the 13
+// low bits of f32 registers ignored) into f32 (each lane's four outputs
+// summed from its warp's A and B fragments: in f32, or exactly and then
+// clamped as .satfinite; one private function per shape and type). They are
+// not cuts of their own: between two barriers or shuffles, the ops are
+// scheduled into phases, each a loop over threads running the thread ops
+// whose operands are ready, then one running the warp-level ops whose
+// operands are, so the many independent mma.sync of a tile share a phase.
 // Asynchronous
 // copies (cp.async) are copied at once, which their waits and the barriers
 // after them make equivalent.
@@ -33,20 +37,20 @@
 //===----------------------------------------------------------------------===//
 
 #include "LockstepEmulation.h"
+#include "EmulatedMma.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
-#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Transforms/RegionUtils.h"
 #include "llvm/ADT/TypeSwitch.h"
-
-#include <limits>
 
 using namespace mlir;
 using namespace mlir::effattn;
@@ -60,21 +64,6 @@ bool mlir::effattn::containsThreadSync(Operation *op) {
                    : WalkResult::advance();
       })
       .wasInterrupted();
-}
-
-/// Returns true if `mma` is one the emulation computes: m16n8k16 with f16
-/// or bf16 operands into f32, m16n8k32 with i8 operands into i32, or
-/// m16n8k8 with tf32 operands (f32 registers) into f32.
-static bool isEmulatedMmaShape(nvgpu::MmaSyncOp mma) {
-  Type operand = mma.getMatrixA().getType().getElementType();
-  Type acc = mma.getMatrixC().getType().getElementType();
-  std::array<int64_t, 3> shape = mma.getMmaShapeAsArray();
-  return (shape == std::array<int64_t, 3>{16, 8, 16} &&
-          (operand.isF16() || operand.isBF16()) && acc.isF32()) ||
-         (shape == std::array<int64_t, 3>{16, 8, 32} && operand.isInteger(8) &&
-          acc.isInteger(32)) ||
-         (shape == std::array<int64_t, 3>{16, 8, 8} && operand.isF32() &&
-          acc.isF32() && mma.getTf32Enabled());
 }
 
 /// Returns true if `type` is a buffer in GPU shared (workgroup) memory.
@@ -99,6 +88,63 @@ static bool isAsyncToken(Value value) {
   return isa<nvgpu::DeviceAsyncTokenType>(value.getType());
 }
 
+/// Returns true for the warp-level ops that read their operands from all
+/// lanes of the warp: ldmatrix and mma.sync.
+static bool isWarpOp(Operation *op) {
+  return isa<nvgpu::LdMatrixOp, nvgpu::MmaSyncOp>(op);
+}
+
+namespace {
+/// A run of a block's ops split into phases: phase p is one loop over
+/// threads running `threadOps[p]` (in block order), then one running
+/// `warpOps[p]`.
+struct WarpOpSchedule {
+  SmallVector<SmallVector<Operation *>> threadOps, warpOps;
+  unsigned numPhases() const { return threadOps.size(); }
+};
+} // namespace
+
+/// Schedules `ops` (thread ops and warp ops, no barriers) into the fewest
+/// phases that keep their dependences: a warp op reads every lane's operands,
+/// so it runs after the phase of thread ops that computes them, and its
+/// users run in a later phase. Independent warp ops, such as the mma.sync of
+/// a tile's fragments, share a phase: one loop over threads instead of one
+/// each. Ops that read or write memory keep their order.
+static WarpOpSchedule scheduleWarpOps(ArrayRef<Operation *> ops) {
+  DenseMap<Operation *, unsigned> phaseOf;
+  // The first phase in which the next memory access may run, as a thread op
+  // and as a warp op (thread ops run before warp ops in a phase).
+  unsigned memoryThreadPhase = 0, memoryWarpPhase = 0;
+  WarpOpSchedule schedule;
+  for (Operation *op : ops) {
+    bool warpOp = isWarpOp(op);
+    SetVector<Value> used;
+    for (Region &region : op->getRegions())
+      getUsedValuesDefinedAbove(region, used);
+    used.insert(op->operand_begin(), op->operand_end());
+    unsigned phase = 0;
+    for (Value value : used) {
+      auto it = phaseOf.find(value.getDefiningOp());
+      if (it != phaseOf.end())
+        phase = std::max(phase, it->second + (isWarpOp(it->first) ? 1 : 0));
+    }
+    bool accessesMemory = !isMemoryEffectFree(op);
+    if (accessesMemory)
+      phase = std::max(phase, warpOp ? memoryWarpPhase : memoryThreadPhase);
+    phaseOf[op] = phase;
+    if (accessesMemory) {
+      memoryThreadPhase = std::max(memoryThreadPhase, phase + (warpOp ? 1 : 0));
+      memoryWarpPhase = std::max(memoryWarpPhase, phase);
+    }
+    if (phase >= schedule.numPhases()) {
+      schedule.threadOps.resize(phase + 1);
+      schedule.warpOps.resize(phase + 1);
+    }
+    (warpOp ? schedule.warpOps : schedule.threadOps)[phase].push_back(op);
+  }
+  return schedule;
+}
+
 namespace {
 /// Emits the lockstep form of one kernel body (see the file comment).
 class LockstepEmitter {
@@ -120,6 +166,10 @@ private:
   }
   /// The per-thread slot of `value`, created at the start of the block.
   Value slotOf(Value value);
+  /// A per-thread slot that holds `value` for every thread: its slot if it
+  /// is a thread value, else (a constant or a value from outside the kernel,
+  /// the same for all threads) one filled at the start of the block.
+  Value laneSlotOf(Value value);
   /// Maps `value` in `mapping` (in the loop over threads at `thread`) if it
   /// is a thread value: a constant is cloned, any other value is loaded from
   /// its slot.
@@ -140,14 +190,19 @@ private:
   void emitThreadLoop(function_ref<void(Value, IRMapping &)> body);
   /// Emits the ops of `block` (a kernel body or a synchronizing region).
   LogicalResult emitBlock(Block &block);
+  /// Emits `ops`, a run of a block without barriers, shuffles or
+  /// synchronizing regions but with warp-level ops, in as few loops over
+  /// threads as their dependences allow (see `scheduleWarpOps`).
+  void emitWarpOpRun(ArrayRef<Operation *> ops);
   /// Emits `ops` (no synchronization inside) as one loop over threads,
   /// storing the results used after them in slots.
   void emitPiece(ArrayRef<Operation *> ops);
   /// Emits a shuffle: each thread reads its source lane's slot.
   void emitShuffle(gpu::ShuffleOp shuffle);
-  /// Emits ldmatrix and mma.sync from the lanes' slots (file comment).
-  void emitLdMatrix(nvgpu::LdMatrixOp load);
-  void emitMmaSync(nvgpu::MmaSyncOp mma);
+  /// Emits, in the loop over threads at `thread`, ldmatrix and mma.sync
+  /// from the lanes' slots (file comment).
+  void emitLdMatrix(nvgpu::LdMatrixOp load, Value thread, IRMapping &mapping);
+  void emitMmaSync(nvgpu::MmaSyncOp mma, Value thread, IRMapping &mapping);
   /// Emits a cp.async as the copy it makes, in a loop over threads.
   void emitAsyncCopy(nvgpu::DeviceAsyncCopyOp copy, IRMapping &mapping);
   /// Emits a synchronizing scf.for or scf.if around the emission of its
@@ -165,6 +220,8 @@ private:
   IRMapping uniform;
   /// The slot of each thread value used across pieces.
   DenseMap<Value, Value> slots;
+  /// The filled slots of values that are the same for all threads.
+  DenseMap<Value, Value> uniformSlots;
   /// Slots are allocated before this op, ahead of all emitted code.
   Operation *slotAnchor = nullptr;
   /// The threads of a block and the block's sizes.
@@ -181,6 +238,27 @@ Value LockstepEmitter::slotOf(Value value) {
     slot = memref::AllocOp::create(
         rewriter, loc, MemRefType::get({ShapedType::kDynamic}, value.getType()),
         ValueRange{numThreads});
+  }
+  return slot;
+}
+
+Value LockstepEmitter::laneSlotOf(Value value) {
+  Operation *def = value.getDefiningOp();
+  bool constant = def && matchPattern(def, m_Constant());
+  if (isThreadValue(value) && !constant)
+    return slotOf(value);
+  Value &slot = uniformSlots[value];
+  if (!slot) {
+    OpBuilder::InsertionGuard guard(rewriter);
+    rewriter.setInsertionPoint(slotAnchor);
+    slot = memref::AllocOp::create(
+        rewriter, loc, MemRefType::get({ShapedType::kDynamic}, value.getType()),
+        ValueRange{numThreads});
+    Value uniformCopy = uniformValue(value);
+    emitThreadLoop([&](Value thread, IRMapping &) {
+      memref::StoreOp::create(rewriter, loc, uniformCopy, slot,
+                              ValueRange{thread});
+    });
   }
   return slot;
 }
@@ -399,184 +477,64 @@ void LockstepEmitter::emitShuffle(gpu::ShuffleOp shuffle) {
   });
 }
 
-void LockstepEmitter::emitLdMatrix(nvgpu::LdMatrixOp load) {
+void LockstepEmitter::emitLdMatrix(nvgpu::LdMatrixOp load, Value thread,
+                                   IRMapping &mapping) {
   // Each lane's register of an 8×8 b16 tile is 4 bytes of one row: two f16
   // or bf16 elements, or four i8.
   auto type = cast<VectorType>(load.getRes().getType());
   int64_t perRegister = type.getDimSize(1);
-  emitThreadLoop([&](Value thread, IRMapping &mapping) {
-    Value lane =
-        arith::RemUIOp::create(rewriter, loc, thread, index(kWarpSize));
-    Value warp = arith::SubIOp::create(rewriter, loc, thread, lane);
-    Value group = arith::DivUIOp::create(rewriter, loc, lane, index(4));
-    Value firstColumn = arith::MulIOp::create(
-        rewriter, loc, arith::RemUIOp::create(rewriter, loc, lane, index(4)),
-        index(perRegister));
-    SmallVector<Value> elements;
-    for (int64_t tile = 0; tile < load.getNumTiles(); ++tile) {
-      for (int64_t j = 0; j < perRegister; ++j) {
-        // Element (group, firstColumn + j) of 8×8 tile `tile`, or its
-        // transpose (firstColumn + j, group; the verifier allows it for
-        // 16-bit elements only): a row address from lane 8·tile + row, the
-        // column added to the innermost index.
-        Value row =
-            load.getTranspose()
-                ? arith::AddIOp::create(rewriter, loc, firstColumn, index(j))
-                      .getResult()
-                : group;
-        Value column =
-            load.getTranspose()
-                ? group
-                : arith::AddIOp::create(rewriter, loc, firstColumn, index(j))
-                      .getResult();
-        Value source = arith::AddIOp::create(
-            rewriter, loc, warp,
-            arith::AddIOp::create(rewriter, loc, index(8 * tile), row));
-        SmallVector<Value> indices =
-            llvm::map_to_vector(load.getIndices(), [&](Value i) {
-              return valueOfThread(i, source, mapping);
-            });
-        indices.back() =
-            arith::AddIOp::create(rewriter, loc, indices.back(), column);
-        elements.push_back(memref::LoadOp::create(
-            rewriter, loc, mapping.lookupOrDefault(load.getSrcMemref()),
-            indices));
-      }
+  Value lane = arith::RemUIOp::create(rewriter, loc, thread, index(kWarpSize));
+  Value warp = arith::SubIOp::create(rewriter, loc, thread, lane);
+  Value group = arith::DivUIOp::create(rewriter, loc, lane, index(4));
+  Value firstColumn = arith::MulIOp::create(
+      rewriter, loc, arith::RemUIOp::create(rewriter, loc, lane, index(4)),
+      index(perRegister));
+  SmallVector<Value> elements;
+  for (int64_t tile = 0; tile < load.getNumTiles(); ++tile) {
+    for (int64_t j = 0; j < perRegister; ++j) {
+      // Element (group, firstColumn + j) of 8×8 tile `tile`, or its
+      // transpose (firstColumn + j, group; the verifier allows it for
+      // 16-bit elements only): a row address from lane 8·tile + row, the
+      // column added to the innermost index.
+      Value row =
+          load.getTranspose()
+              ? arith::AddIOp::create(rewriter, loc, firstColumn, index(j))
+                    .getResult()
+              : group;
+      Value column =
+          load.getTranspose()
+              ? group
+              : arith::AddIOp::create(rewriter, loc, firstColumn, index(j))
+                    .getResult();
+      Value source = arith::AddIOp::create(
+          rewriter, loc, warp,
+          arith::AddIOp::create(rewriter, loc, index(8 * tile), row));
+      SmallVector<Value> indices =
+          llvm::map_to_vector(load.getIndices(), [&](Value i) {
+            return valueOfThread(i, source, mapping);
+          });
+      indices.back() =
+          arith::AddIOp::create(rewriter, loc, indices.back(), column);
+      elements.push_back(memref::LoadOp::create(
+          rewriter, loc, mapping.lookupOrDefault(load.getSrcMemref()),
+          indices));
     }
-    Value result =
-        vector::FromElementsOp::create(rewriter, loc, type, elements);
-    memref::StoreOp::create(rewriter, loc, result, slotOf(load.getRes()),
-                            ValueRange{thread});
-  });
+  }
+  Value result = vector::FromElementsOp::create(rewriter, loc, type, elements);
+  memref::StoreOp::create(rewriter, loc, result, slotOf(load.getRes()),
+                          ValueRange{thread});
 }
 
-void LockstepEmitter::emitMmaSync(nvgpu::MmaSyncOp mma) {
-  // m16n8k<K>: each 32-bit register holds e = 32 / bits elements; A register
-  // r covers row g + 8·(r mod 2) and K half r / 2, B register r K half r.
-  int64_t depth = mma.getMmaShapeAsArray()[2], halfDepth = depth / 2;
-  Type operandType = mma.getMatrixA().getType().getElementType();
-  int64_t perRegister = 32 / operandType.getIntOrFloatBitWidth();
-  bool integer = isa<IntegerType>(operandType);
-  // Integers sum exactly in i64 and are clamped to i32 (.satfinite, as
-  // nvgpu lowers them); floats sum in f32.
-  Type sumType = integer ? Type(rewriter.getI64Type()) : rewriter.getF32Type();
-  auto widen = [&](Value value) -> Value {
-    if (value.getType() == sumType)
-      return value;
-    return integer ? arith::ExtSIOp::create(rewriter, loc, sumType, value)
-                         .getResult()
-                   : arith::ExtFOp::create(rewriter, loc, sumType, value)
-                         .getResult();
-  };
-  // A fragment as its elements, register-major.
-  auto flat = [&](Value fragment) {
-    auto type = cast<VectorType>(fragment.getType());
-    return vector::ShapeCastOp::create(
-        rewriter, loc,
-        VectorType::get({type.getNumElements()}, type.getElementType()),
-        fragment);
-  };
-  emitThreadLoop([&](Value thread, IRMapping &mapping) {
-    Value lane =
-        arith::RemUIOp::create(rewriter, loc, thread, index(kWarpSize));
-    Value warp = arith::SubIOp::create(rewriter, loc, thread, lane);
-    Value group = arith::DivUIOp::create(rewriter, loc, lane, index(4));
-    Value quadLane = arith::RemUIOp::create(rewriter, loc, lane, index(4));
-    Value c = flat(valueOfThread(mma.getMatrixC(), thread, mapping));
-    SmallVector<Value> sums;
-    for (int64_t i = 0; i < 4; ++i)
-      sums.push_back(widen(vector::ExtractOp::create(rewriter, loc, c, i)));
-    // Over k: lanes 4·g + (k mod h)/e hold A[g or g + 8][k] and lanes
-    // 4·n + (k mod h)/e hold B[k][n], element k mod e of their register.
-    auto loop = scf::ForOp::create(rewriter, loc, index(0), index(depth),
-                                   index(1), sums);
-    {
-      OpBuilder::InsertionGuard guard(rewriter);
-      rewriter.setInsertionPointToStart(loop.getBody());
-      Value k = loop.getInductionVar();
-      Value kLane = arith::DivUIOp::create(
-          rewriter, loc,
-          arith::RemUIOp::create(rewriter, loc, k, index(halfDepth)),
-          index(perRegister));
-      Value kHalf = arith::DivUIOp::create(rewriter, loc, k, index(halfDepth));
-      Value kElement =
-          arith::RemUIOp::create(rewriter, loc, k, index(perRegister));
-      auto laneOf = [&](Value row) {
-        return arith::AddIOp::create(
-            rewriter, loc, warp,
-            arith::AddIOp::create(
-                rewriter, loc,
-                arith::MulIOp::create(rewriter, loc, row, index(4)), kLane));
-      };
-      // Element kElement of register `reg` of `fragment`.
-      auto element = [&](Value fragment, Value reg) -> Value {
-        Value position = arith::AddIOp::create(
-            rewriter, loc,
-            arith::MulIOp::create(rewriter, loc, reg, index(perRegister)),
-            kElement);
-        Value value = vector::ExtractOp::create(
-            rewriter, loc, fragment, ArrayRef<OpFoldResult>{position});
-        if (!operandType.isF32())
-          return widen(value);
-        // tf32: the hardware ignores the 13 low bits of the f32 register.
-        Type i32 = rewriter.getI32Type();
-        Value bits = arith::BitcastOp::create(rewriter, loc, i32, value);
-        bits = arith::AndIOp::create(
-            rewriter, loc, bits,
-            arith::ConstantIntOp::create(rewriter, loc, i32,
-                                         static_cast<int32_t>(0xFFFFE000u)));
-        return arith::BitcastOp::create(rewriter, loc, sumType, bits);
-      };
-      Value a = flat(valueOfThread(mma.getMatrixA(), laneOf(group), mapping));
-      SmallVector<Value> next;
-      for (int64_t i = 0; i < 4; ++i) {
-        int64_t rowHalf = i / 2, column = i % 2;
-        // A register rowHalf + 2·kHalf.
-        Value aRegister = arith::AddIOp::create(
-            rewriter, loc, index(rowHalf),
-            arith::MulIOp::create(rewriter, loc, kHalf, index(2)));
-        // B column n = 2·quadLane + column: register kHalf.
-        Value n = arith::AddIOp::create(
-            rewriter, loc,
-            arith::MulIOp::create(rewriter, loc, quadLane, index(2)),
-            index(column));
-        Value b = flat(valueOfThread(mma.getMatrixB(), laneOf(n), mapping));
-        Value x = element(a, aRegister), y = element(b, kHalf);
-        Value sum = loop.getRegionIterArgs()[i];
-        next.push_back(
-            integer
-                ? arith::AddIOp::create(
-                      rewriter, loc, sum,
-                      arith::MulIOp::create(rewriter, loc, x, y))
-                      .getResult()
-                : math::FmaOp::create(rewriter, loc, x, y, sum).getResult());
-      }
-      scf::YieldOp::create(rewriter, loc, next);
-    }
-    SmallVector<Value> results(loop.getResults());
-    if (integer) {
-      Type i32 = rewriter.getI32Type();
-      auto bound = [&](int64_t v) {
-        return arith::ConstantIntOp::create(rewriter, loc, sumType, v);
-      };
-      for (Value &result : results) {
-        Value clamped = arith::MaxSIOp::create(
-            rewriter, loc,
-            arith::MinSIOp::create(rewriter, loc, result,
-                                   bound(std::numeric_limits<int32_t>::max())),
-            bound(std::numeric_limits<int32_t>::min()));
-        result = arith::TruncIOp::create(rewriter, loc, i32, clamped);
-      }
-    }
-    Value d = vector::FromElementsOp::create(
-        rewriter, loc,
-        VectorType::get({4}, mma.getMatrixC().getType().getElementType()),
-        results);
-    memref::StoreOp::create(
-        rewriter, loc,
-        vector::ShapeCastOp::create(rewriter, loc, mma.getRes().getType(), d),
-        slotOf(mma.getRes()), ValueRange{thread});
-  });
+void LockstepEmitter::emitMmaSync(nvgpu::MmaSyncOp mma, Value thread,
+                                  IRMapping &mapping) {
+  func::FuncOp function =
+      getEmulatedMmaFunction(launch->getParentOfType<ModuleOp>(), mma);
+  auto call = func::CallOp::create(
+      rewriter, loc, function,
+      ValueRange{laneSlotOf(mma.getMatrixA()), laneSlotOf(mma.getMatrixB()),
+                 valueOfThread(mma.getMatrixC(), thread, mapping), thread});
+  memref::StoreOp::create(rewriter, loc, call.getResult(0),
+                          slotOf(mma.getRes()), ValueRange{thread});
 }
 
 void LockstepEmitter::emitAsyncCopy(nvgpu::DeviceAsyncCopyOp copy,
@@ -665,27 +623,37 @@ LogicalResult LockstepEmitter::emitIf(scf::IfOp ifOp) {
   return success();
 }
 
+void LockstepEmitter::emitWarpOpRun(ArrayRef<Operation *> ops) {
+  WarpOpSchedule schedule = scheduleWarpOps(ops);
+  for (unsigned phase = 0, e = schedule.numPhases(); phase < e; ++phase) {
+    emitPiece(schedule.threadOps[phase]);
+    ArrayRef<Operation *> warpOps = schedule.warpOps[phase];
+    if (warpOps.empty())
+      continue;
+    emitThreadLoop([&](Value thread, IRMapping &mapping) {
+      for (Operation *op : warpOps) {
+        if (auto load = dyn_cast<nvgpu::LdMatrixOp>(op))
+          emitLdMatrix(load, thread, mapping);
+        else
+          emitMmaSync(cast<nvgpu::MmaSyncOp>(op), thread, mapping);
+      }
+    });
+  }
+}
+
 LogicalResult LockstepEmitter::emitBlock(Block &block) {
-  SmallVector<Operation *> piece;
+  SmallVector<Operation *> run;
   for (Operation &op : block.without_terminator()) {
-    if (!containsThreadSync(&op)) {
-      piece.push_back(&op);
+    if (isWarpOp(&op) || !containsThreadSync(&op)) {
+      run.push_back(&op);
       continue;
     }
-    emitPiece(piece);
-    piece.clear();
+    emitWarpOpRun(run);
+    run.clear();
     if (isa<gpu::BarrierOp>(op))
       continue;
     if (auto shuffle = dyn_cast<gpu::ShuffleOp>(op)) {
       emitShuffle(shuffle);
-      continue;
-    }
-    if (auto load = dyn_cast<nvgpu::LdMatrixOp>(op)) {
-      emitLdMatrix(load);
-      continue;
-    }
-    if (auto mma = dyn_cast<nvgpu::MmaSyncOp>(op)) {
-      emitMmaSync(mma);
       continue;
     }
     LogicalResult emitted =
@@ -700,7 +668,7 @@ LogicalResult LockstepEmitter::emitBlock(Block &block) {
     if (failed(emitted))
       return failure();
   }
-  emitPiece(piece);
+  emitWarpOpRun(run);
   return success();
 }
 

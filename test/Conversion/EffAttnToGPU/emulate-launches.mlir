@@ -95,6 +95,50 @@ func.func @lockstep(%a: memref<64xf32>, %o: memref<64xf32>, %n: index) {
 
 // -----
 
+/// Between barriers, ops run in phases: a loop over threads for the thread
+/// ops whose operands are ready, then one for the warp-level ops whose
+/// operands are. The two independent mma.sync share a loop (each a call of
+/// the function for its shape and types, reading the lanes' A and B slots);
+/// the one that uses their sum runs after the loop that adds them.
+// CHECK-LABEL: func.func @mma_sync_phases
+// CHECK-SAME: %[[O:[a-zA-Z0-9_]+]]: memref<32xvector<2x2xf32>>
+// CHECK-DAG: %[[AS:.+]] = memref.alloc(%{{.+}}) : memref<?xvector<4x2xf16>>
+// CHECK-DAG: %[[BS:.+]] = memref.alloc(%{{.+}}) : memref<?xvector<2x2xf16>>
+// CHECK-DAG: %[[B2S:.+]] = memref.alloc(%{{.+}}) : memref<?xvector<2x2xf16>>
+// CHECK: scf.for %[[T0:.+]] =
+// CHECK: memref.store %{{.+}}, %[[AS]][%[[T0]]]
+// CHECK: scf.for %[[T1:.+]] =
+// CHECK: %[[D0:.+]] = func.call @__effattn_emulated_mma_sync_m16n8k16_f16_f32(%[[AS]], %[[BS]], %{{.+}}, %[[T1]])
+// CHECK-NOT: scf.for
+// CHECK: %[[D1:.+]] = func.call @__effattn_emulated_mma_sync_m16n8k16_f16_f32(%[[AS]], %[[B2S]], %{{.+}}, %[[T1]])
+// CHECK: scf.for
+// CHECK: arith.addf
+// CHECK: scf.for %[[T3:.+]] =
+// CHECK: func.call @__effattn_emulated_mma_sync_m16n8k16_f16_f32(%[[AS]], %[[BS]], %{{.+}}, %[[T3]])
+// CHECK: scf.for
+// CHECK: memref.store %{{.+}}, %[[O]]
+// CHECK: func.func private @__effattn_emulated_mma_sync_m16n8k16_f16_f32(%{{.+}}: memref<?xvector<4x2xf16>>, %{{.+}}: memref<?xvector<2x2xf16>>, %{{.+}}: vector<2x2xf32>, %{{.+}}: index) -> vector<2x2xf32> attributes {passthrough = ["noinline"]}
+func.func @mma_sync_phases(%a: memref<32xvector<4x2xf16>>, %b: memref<32xvector<2x2xf16>>, %b2: memref<32xvector<2x2xf16>>, %o: memref<32xvector<2x2xf32>>) {
+  %c1 = arith.constant 1 : index
+  %c32 = arith.constant 32 : index
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c32, %sy = %c1, %sz = %c1) {
+    %zero = arith.constant dense<0.0> : vector<2x2xf32>
+    %av = memref.load %a[%tx] : memref<32xvector<4x2xf16>>
+    %bv = memref.load %b[%tx] : memref<32xvector<2x2xf16>>
+    %d0 = nvgpu.mma.sync (%av, %bv, %zero) {mmaShape = [16, 8, 16]} : (vector<4x2xf16>, vector<2x2xf16>, vector<2x2xf32>) -> vector<2x2xf32>
+    %bv2 = memref.load %b2[%tx] : memref<32xvector<2x2xf16>>
+    %d1 = nvgpu.mma.sync (%av, %bv2, %zero) {mmaShape = [16, 8, 16]} : (vector<4x2xf16>, vector<2x2xf16>, vector<2x2xf32>) -> vector<2x2xf32>
+    %s = arith.addf %d0, %d1 : vector<2x2xf32>
+    %d2 = nvgpu.mma.sync (%av, %bv, %s) {mmaShape = [16, 8, 16]} : (vector<4x2xf16>, vector<2x2xf16>, vector<2x2xf32>) -> vector<2x2xf32>
+    memref.store %d2, %o[%tx] : memref<32xvector<2x2xf32>>
+    gpu.terminator
+  }
+  return
+}
+
+// -----
+
 /// Barriers in a loop whose trip count the threads find out one by one
 /// cannot be cut into loops over threads.
 func.func @synchronizing_while(%a: memref<64xi1>) {
