@@ -36,13 +36,15 @@ def skip_without_device(error):
         pytest.skip(f"compiled; no GPU to run on: {error}")
 
 
-def run_on_gpu(fn, *args, emulated=False, compile_options=None, **kwargs):
+def run_on_gpu(fn, *args, emulated=False, compile_options=None, target=TARGET,
+               **kwargs):
     """Runs `fn` (an effattn.ops function, or a compiled module's function)
-    with libraries compiled for the GPU, or for its emulation, with further
-    `effattn.compile` options; skips the test when the library reports that
-    no driver or device is usable (compilation is still tested)."""
+    with libraries compiled for the GPU `target`, or for its emulation, with
+    further `effattn.compile` options; skips the test when the library
+    reports that no driver or device is usable (compilation is still
+    tested)."""
     try:
-        with effattn.ops.target(TARGET, emulate_gpu=emulated, **(compile_options or {})):
+        with effattn.ops.target(target, emulate_gpu=emulated, **(compile_options or {})):
             return fn(*args, **kwargs)
     except EffattnError as error:
         skip_without_device(error)

@@ -40,7 +40,7 @@ CASES = [
 
 
 def check_attention(batch, n, m, d, e, dtype, masked, causal, scale, emulated,
-                    **compile_options):
+                    target=TARGET, **compile_options):
     rng = np.random.default_rng(4321 + n * 7 + m)
     q = rng.standard_normal(batch + (n, d)).astype(dtype)
     k = rng.standard_normal(batch + (m, d)).astype(dtype)
@@ -50,7 +50,7 @@ def check_attention(batch, n, m, d, e, dtype, masked, causal, scale, emulated,
         mask = rng.random(batch + (m,)) < 0.8
         mask[..., 0] = True
     got = run_on_gpu(effattn.ops.attention, q, k, v, mask=mask, scale=scale,
-                     causal=causal, emulated=emulated,
+                     causal=causal, emulated=emulated, target=target,
                      compile_options=compile_options)
     want = reference.attention(q, k, v, mask=mask, scale=scale, causal=causal)
     assert got.dtype == dtype and got.shape == want.shape
@@ -65,14 +65,26 @@ def test_gpu_attention_matches_oracle(batch, n, m, d, e, dtype, masked,
     check_attention(batch, n, m, d, e, dtype, masked, causal, scale, emulated)
 
 
+@pytest.mark.parametrize("masked,causal", [(True, False), (False, True)])
+def test_gpu_attention_f32_sixteen_key_tiles_on_sm80(masked, causal):
+    """f32 at D = E = 128 for sm_80: tiles of 32 keys would leave room for one
+    block per SM, so the tensor-core kernel takes tiles of 16 keys. Emulated
+    only: an sm_80 library does not run on the sm_90 GPUs the tests see
+    (EFFATTN_TEST_GPU_CHIP=sm_80 runs every case on an sm_80 GPU)."""
+    check_attention((2,), 70, 45, 128, 128, np.float32, masked, causal, None,
+                    emulated=True, target="cuda:sm_80")
+
+
 @ON_GPU_AND_EMULATED
-@pytest.mark.parametrize("batch,n,m,d,e,dtype,masked,causal,scale",
-                         [case for case in CASES if case[5] == np.float16])
+@pytest.mark.parametrize(
+    "batch,n,m,d,e,dtype,masked,causal,scale",
+    [case for case in CASES if case[5] == np.float16 or case[3] == 128])
 def test_gpu_attention_32_rows_per_warp(batch, n, m, d, e, dtype, masked,
                                         causal, scale, emulated):
     """The tensor-core kernel with 32 query rows per warp: two m16 tiles
     share each K and V fragment; at D = E = 128 the block's queries sit in
-    shared memory and are reloaded per k-step with ldmatrix."""
+    shared memory and are reloaded per k-step with ldmatrix (f32 there with
+    tiles of 16 keys, the only ones that fit)."""
     check_attention(batch, n, m, d, e, dtype, masked, causal, scale, emulated,
                     attention_warp_rows=32)
 

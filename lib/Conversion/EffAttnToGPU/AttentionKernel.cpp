@@ -45,11 +45,14 @@ static constexpr int64_t kOverheadRegisters = 32;
 /// asked for and is not yet measured). Key tiles of 32 keys keep registers
 /// and shared memory low enough for three blocks per SM (64-key tiles: two,
 /// and 13 % slower at n = 16384, d = 128); 64 when the 16-byte tile copies
-/// would not divide evenly among the threads.
+/// would not divide evenly among the threads; halved (down to 16) where the
+/// registers or shared memory do not fit.
 static constexpr int64_t kMmaWarps = 4;
 static constexpr int64_t kMmaRowsPerWarp = 16;
 static constexpr int64_t kMmaKeysPerTile = 32;
 static constexpr int64_t kMmaKeysPerTileUneven = 64;
+/// The smallest key tile (one k-step of the f16 P·V product).
+static constexpr int64_t kMmaMinKeysPerTile = 16;
 /// Shared-memory rows are padded by 16 bytes so that the lanes of an mma
 /// operand load hit distinct banks; f32 value tiles (read one element per
 /// lane) by 8 f32.
@@ -71,13 +74,14 @@ static bool hasMmaKernel(GpuTargetAttr target, int64_t d, int64_t e,
 }
 
 /// The tensor-core configuration with `warpRows` (16 or 32) query rows per
-/// warp, or why its registers or shared memory do not fit the target. A
-/// non-zero `blockSize` (a multiple of 16; block-sparse attention) makes a
-/// block of threads one block row of queries, a warp per 16 rows, with key
-/// tiles of one key block.
+/// warp and `keysPerTile` keys per tile, or why its registers or shared
+/// memory do not fit the target. A non-zero `blockSize` (a multiple of 16;
+/// block-sparse attention) makes a block of threads one block row of
+/// queries, a warp per 16 rows.
 static FailureOr<AttentionKernelConfig>
-chooseMmaConfig(GpuTargetAttr target, int64_t d, int64_t e, Type elementType,
-                int64_t warpRows, std::string &reason, int64_t blockSize = 0) {
+chooseMmaTileConfig(GpuTargetAttr target, int64_t d, int64_t e,
+                    Type elementType, int64_t warpRows, int64_t keysPerTile,
+                    int64_t blockSize, std::string &reason) {
   int64_t bytes = elementType.getIntOrFloatBitWidth() / 8;
   bool tf32 = elementType.isF32();
   AttentionKernelConfig config;
@@ -89,12 +93,7 @@ chooseMmaConfig(GpuTargetAttr target, int64_t d, int64_t e, Type elementType,
   int64_t warps = blockSize ? blockSize / warpRows : kMmaWarps;
   config.rowsPerBlock = warps * warpRows;
   config.threads = warps * target.getWarpSize();
-  // keysPerTile · D / 8 copies of 8 halves (D / 4 of 4 f32) spread over the
-  // block's threads (4 warps; a block of 16·w rows and keys gives w warps
-  // D / 16 copies of 8 halves each).
-  config.keysPerTile = blockSize                      ? blockSize
-                       : (d % 32 == 0 && e % 32 == 0) ? kMmaKeysPerTile
-                                                      : kMmaKeysPerTileUneven;
+  config.keysPerTile = keysPerTile;
   config.keysPerChunk = config.keysPerTile;
   // Per lane and row tile: Q fragments (D/16 · 4 registers), scores
   // (Bc/8 · 4), the accumulator (E/8 · 4); plus addresses and softmax state.
@@ -123,7 +122,9 @@ chooseMmaConfig(GpuTargetAttr target, int64_t d, int64_t e, Type elementType,
                                   : 0);
   int64_t budget = std::min<int64_t>(target.getSharedMemoryPerBlock(),
                                      target.getSharedMemoryPerSm() / 2);
-  std::string rows = std::to_string(warpRows) + " query rows per warp";
+  std::string rows = std::to_string(warpRows) +
+                     " query rows per warp and tiles of " +
+                     std::to_string(keysPerTile) + " keys";
   if (config.threads > target.getMaxThreadsPerBlock()) {
     reason = "blocks of " + std::to_string(blockSize) +
              " query rows need more threads than a block may have";
@@ -142,6 +143,37 @@ chooseMmaConfig(GpuTargetAttr target, int64_t d, int64_t e, Type elementType,
     return failure();
   }
   return config;
+}
+
+/// The tensor-core configuration with `warpRows` (16 or 32) query rows per
+/// warp, or why none fits the target (the reason of the smallest key tile).
+/// Key tiles of one key block for block-sparse attention (non-zero
+/// `blockSize`); else the default tile, halved down to 16 keys while the
+/// registers or shared memory do not fit and the tiles' 16-byte copies still
+/// divide evenly among the block's threads (f32 at D = E = 128 on sm_80:
+/// 16 keys, 68 KB instead of 102.5 KB).
+static FailureOr<AttentionKernelConfig>
+chooseMmaConfig(GpuTargetAttr target, int64_t d, int64_t e, Type elementType,
+                int64_t warpRows, std::string &reason, int64_t blockSize = 0) {
+  if (blockSize)
+    return chooseMmaTileConfig(target, d, e, elementType, warpRows, blockSize,
+                               blockSize, reason);
+  int64_t keysPerTile =
+      (d % 32 == 0 && e % 32 == 0) ? kMmaKeysPerTile : kMmaKeysPerTileUneven;
+  int64_t elementsPerCopy = 16 * 8 / elementType.getIntOrFloatBitWidth();
+  int64_t threads = kMmaWarps * target.getWarpSize();
+  auto copiesDivide = [&](int64_t keys) {
+    return keys * (d / elementsPerCopy) % threads == 0 &&
+           keys * (e / elementsPerCopy) % threads == 0;
+  };
+  while (true) {
+    FailureOr<AttentionKernelConfig> config = chooseMmaTileConfig(
+        target, d, e, elementType, warpRows, keysPerTile, 0, reason);
+    if (succeeded(config) || keysPerTile / 2 < kMmaMinKeysPerTile ||
+        !copiesDivide(keysPerTile / 2))
+      return config;
+    keysPerTile /= 2;
+  }
 }
 
 /// The shared memory a SIMT kernel's tiles may take: within the static

@@ -39,7 +39,7 @@ func.func @dynamic_head(%q: tensor<4x?xf32>, %v: tensor<4x8xf32>, %o: tensor<4x8
 
 /// Wide heads fit the tensor-core kernel's registers with 16 query rows per
 /// warp (by default), not with 32 when those are asked for.
-// WIDE: error: 'effattn.attention' op does not fit sm_90: 32 query rows per warp need about 320 registers per thread on tensor cores, more than the target's 255; ask for 16
+// WIDE: error: 'effattn.attention' op does not fit sm_90: 32 query rows per warp and tiles of 16 keys need about 304 registers per thread on tensor cores, more than the target's 255; ask for 16
 func.func @wide_heads(%q: tensor<2x64x320xf16>, %v: tensor<2x64x256xf16>, %o: tensor<2x64x256xf16>) -> tensor<2x64x256xf16> {
   %r = effattn.attention ins(%q, %q, %v : tensor<2x64x320xf16>, tensor<2x64x320xf16>, tensor<2x64x256xf16>) outs(%o : tensor<2x64x256xf16>) -> tensor<2x64x256xf16>
   return %r : tensor<2x64x256xf16>

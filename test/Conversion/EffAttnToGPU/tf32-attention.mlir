@@ -1,5 +1,6 @@
 // RUN: effattn-opt %s --effattn-convert-to-gpu | FileCheck %s
 // RUN: effattn-opt %s --effattn-convert-to-gpu="f32-contractions=fma" | FileCheck %s --check-prefix=FMA
+// RUN: effattn-opt %s --effattn-convert-to-gpu="gpu=sm_80" | FileCheck %s --check-prefix=SM80
 
 /// [Pattern: AttentionToGPU] IN: f32 effattn.attention, D = 64, E = 32
 /// (multiples of 16). OUT: the tensor-core kernel with 3xTF32 products
@@ -37,4 +38,21 @@
 func.func @f32_attention(%q: tensor<2x100x64xf32>, %k: tensor<2x80x64xf32>, %v: tensor<2x80x32xf32>, %o: tensor<2x100x32xf32>) -> tensor<2x100x32xf32> {
   %r = effattn.attention ins(%q, %k, %v : tensor<2x100x64xf32>, tensor<2x80x64xf32>, tensor<2x80x32xf32>) outs(%o : tensor<2x100x32xf32>) -> tensor<2x100x32xf32>
   return %r : tensor<2x100x32xf32>
+}
+
+/// D = E = 128 on sm_80: tiles of 32 keys would take 102,528 bytes, more
+/// than the 83,968 that keep two blocks per SM, so the key tile halves to 16
+/// keys (68,160 bytes) and stays on tensor cores. On sm_90 (116,736 bytes
+/// per block) it keeps 32 keys.
+// SM80-LABEL: func.func @wide_f32_attention
+// SM80: gpu.launch {{.+}} dynamic_shared_memory_size %c68160_i32
+// SM80: memref.view %{{.+}} to memref<2x16x132xf32, #gpu.address_space<workgroup>>
+// SM80: memref.view %{{.+}} to memref<2x16x136xf32, #gpu.address_space<workgroup>>
+// SM80: nvgpu.mma.sync({{.+}}) {mmaShape = [16, 8, 8], tf32Enabled}
+// CHECK-LABEL: func.func @wide_f32_attention
+// CHECK: gpu.launch {{.+}} dynamic_shared_memory_size %c102528_i32
+// CHECK: memref.view %{{.+}} to memref<2x32x132xf32, #gpu.address_space<workgroup>>
+func.func @wide_f32_attention(%q: tensor<2x100x128xf32>, %k: tensor<2x80x128xf32>, %v: tensor<2x80x128xf32>, %o: tensor<2x100x128xf32>) -> tensor<2x100x128xf32> {
+  %r = effattn.attention ins(%q, %k, %v : tensor<2x100x128xf32>, tensor<2x80x128xf32>, tensor<2x80x128xf32>) outs(%o : tensor<2x100x128xf32>) -> tensor<2x100x128xf32>
+  return %r : tensor<2x100x128xf32>
 }
