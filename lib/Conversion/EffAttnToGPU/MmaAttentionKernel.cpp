@@ -59,12 +59,14 @@ class MmaKernelBuilder {
 public:
   MmaKernelBuilder(ImplicitLocOpBuilder &b, const AttentionKernelConfig &config,
                    const AttentionKernelOperands &ops)
-      : b(b), config(config), ops(ops), f16(cast<FloatType>(ops.elementType)),
-        f32(b.getF32Type()), tf32(ops.elementType.isF32()),
-        kStep(tf32 ? 8 : 16), perRegister(tf32 ? 1 : 2),
-        fragA(VectorType::get({4, perRegister}, f16)),
-        fragB(VectorType::get({2, perRegister}, f16)),
-        fragC(VectorType::get({2, 2}, f32)), pair(VectorType::get({2}, f16)) {}
+      : b(b), config(config), ops(ops),
+        operandType(cast<FloatType>(ops.elementType)), f32(b.getF32Type()),
+        tf32(ops.elementType.isF32()), kStep(tf32 ? 8 : 16),
+        perRegister(tf32 ? 1 : 2),
+        fragA(VectorType::get({4, perRegister}, operandType)),
+        fragB(VectorType::get({2, perRegister}, operandType)),
+        fragC(VectorType::get({2, 2}, f32)),
+        pair(VectorType::get({2}, operandType)) {}
 
   void build(gpu::LaunchOp launch, Value queryTile, Value keyTiles,
              Value valueTiles, Value maskTile);
@@ -129,7 +131,7 @@ private:
   const AttentionKernelConfig &config;
   const AttentionKernelOperands &ops;
   /// The operand type (f16, bf16 or f32) and f32.
-  FloatType f16, f32;
+  FloatType operandType, f32;
   /// f32 operands: m16n8k8 tf32 fragments (3xTF32), k-steps of 8.
   bool tf32;
   int64_t kStep, perRegister;
@@ -450,7 +452,7 @@ void MmaKernelBuilder::build(gpu::LaunchOp launch, Value queryTile,
               b, arith::CmpFPredicate::ONE,
               memref::LoadOp::create(b, maskTile, add(t2, 8 * j + h)),
               f32Constant(0)));
-    // weights[i][j]: the f16 weights of scores[i][j].
+    // weights[i][j]: the weights of scores[i][j] in the operand type.
     SmallVector<SmallVector<SmallVector<Value, 4>>> weights(rowTiles);
     for (int64_t i = 0; i < rowTiles; ++i) {
       for (auto [j, tileScores] : llvm::enumerate(scores[i])) {
@@ -466,7 +468,8 @@ void MmaKernelBuilder::build(gpu::LaunchOp launch, Value queryTile,
                                           f32Constant(0));
             runningSum[row] = arith::AddFOp::create(b, runningSum[row], w);
             tileWeights.push_back(
-                tf32 ? w : arith::TruncFOp::create(b, f16, w).getResult());
+                tf32 ? w
+                     : arith::TruncFOp::create(b, operandType, w).getResult());
           }
         }
         weights[i].push_back(tileWeights);
@@ -636,14 +639,16 @@ void mlir::effattn::buildMmaAttentionKernel(
     offset += llvm::alignTo(bytes, 16);
     return view;
   };
-  Type f16 = ops.elementType;
-  int64_t padding = kRowPaddingBytes * 8 / f16.getIntOrFloatBitWidth();
-  int64_t valuePadding = f16.isF32() ? kTf32ValuePadding : padding;
-  Value queryTile = config.queryInSharedMemory
-                        ? carve({config.rowsPerBlock, ops.d + padding}, f16)
-                        : Value();
-  Value keyTiles = carve({2, config.keysPerTile, ops.d + padding}, f16);
-  Value valueTiles = carve({2, config.keysPerTile, ops.e + valuePadding}, f16);
+  Type operandType = ops.elementType;
+  int64_t padding = kRowPaddingBytes * 8 / operandType.getIntOrFloatBitWidth();
+  int64_t valuePadding = operandType.isF32() ? kTf32ValuePadding : padding;
+  Value queryTile =
+      config.queryInSharedMemory
+          ? carve({config.rowsPerBlock, ops.d + padding}, operandType)
+          : Value();
+  Value keyTiles = carve({2, config.keysPerTile, ops.d + padding}, operandType);
+  Value valueTiles =
+      carve({2, config.keysPerTile, ops.e + valuePadding}, operandType);
   Value maskTile =
       ops.mask ? carve({config.keysPerTile}, b.getF32Type()) : Value();
   assert(offset <= config.sharedMemoryBytes && "the model's budget is short");
