@@ -4,6 +4,9 @@
 // RUN: effattn-opt %s --effattn-gpu-pipeline="chip=sm_90 format=isa" \
 // RUN:   | %python %S/Inputs/gpu_object.py --all --ptxas %ptxas --arch sm_90 \
 // RUN:   | FileCheck %s --implicit-check-not='{{[1-9][0-9]*}} bytes {{stack frame|spill}}'
+// RUN: effattn-opt %s --effattn-gpu-pipeline="chip=sm_90 format=isa attention-warp-rows=32" \
+// RUN:   | %python %S/Inputs/gpu_object.py --all --ptxas %ptxas --arch sm_90 \
+// RUN:   | FileCheck %s --implicit-check-not='{{[1-9][0-9]*}} bytes {{stack frame|spill}}'
 // RUN: effattn-opt %s --effattn-gpu-pipeline="chip=sm_80 format=isa" \
 // RUN:   | %python %S/Inputs/gpu_object.py --all | FileCheck %s --check-prefix=PTX
 // RUN: effattn-opt %s --effattn-gpu-pipeline="chip=sm_80 format=isa" \
@@ -14,7 +17,9 @@
 /// benchmark's head size: key tiles of 32 on sm_90, of 16 on sm_80, whose
 /// SM holds two blocks only so; D = E = 64): m16n8k8 tf32 mma.sync, Q and K
 /// fragments by ldmatrix of 32-bit elements, P relaid out with shuffles.
-/// ptxas accepts the kernels for both chips without stack frames or spills.
+/// ptxas accepts the kernels for both chips without stack frames or spills,
+/// and with 32 query rows per warp on sm_90 (16-key tiles at D = E = 128:
+/// 249 registers).
 
 // PTX: .entry wide_kernel
 // PTX: ldmatrix.sync.aligned.m8n8.x4.shared.b16
