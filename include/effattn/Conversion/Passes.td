@@ -181,14 +181,17 @@ def EffAttnGPUEmulateLaunchesPass
     That is exact for kernels whose threads do not communicate, such as
     those of `effattn-gpu-map-linalg`. A kernel whose threads synchronize
     (the flash-attention kernels) runs each block in lockstep instead: the
-    body is cut at every barrier and shuffle and before the users of an
-    `nvgpu.ldmatrix` or `nvgpu.mma.sync` (independent warp-level ops share a
-    cut); each piece between cuts is a loop over the block's threads, values
-    that live across cuts are kept per thread, the warp-level ops read the
-    other lanes' values by the PTX fragment layouts (an `mma.sync` is a call
+    body is cut at every barrier, and between cuts the warp-level ops that
+    read other lanes' values (`gpu.shuffle`, `nvgpu.ldmatrix`,
+    `nvgpu.mma.sync`) split it into phases (independent ones share a phase);
+    each phase is a loop over the block's threads for its thread ops and one
+    for its warp-level ops, values that live across loops are kept per
+    thread, the warp-level ops read the other lanes' values (by the PTX
+    fragment layouts for the tensor-core ops; an `mma.sync` is a call
     of one private function per shape and type), `cp.async` copies at once,
     and shared memory is a heap buffer per block. Loops and branches around
-    cuts must be uniform across the block (as CUDA requires). Other
+    barriers and warp-level ops must be uniform across the block (as CUDA
+    requires). Other
     NVVM/nvgpu ops (`mma.sync` shapes or types other than m16n8k16 f16/bf16
     into f32, m16n8k32 i8 into i32 and m16n8k8 tf32 into f32), attributions,
     collective reductions and a synchronizing `scf.while` are errors.

@@ -9,27 +9,27 @@
 // A kernel whose threads synchronize cannot run one thread after another.
 // This runs its block in lockstep instead (loop fission at the
 // synchronization points, as in MCUDA): the kernel body is cut at each
-// barrier and shuffle; each piece between two cuts becomes one loop over the
-// block's threads; control flow that contains cuts (the loop over key tiles)
-// stays a loop around the pieces, with its bounds and conditions taken from
-// thread 0. A value that one piece defines and a later piece uses lives in a
-// per-thread slot (a buffer of one element per thread). A shuffle is
-// a loop in which each thread reads its source lane's slot. Shared memory
-// (memref.get_global of a workgroup global, the launch's dynamic shared
-// memory and views of it) is one buffer per block.
+// barrier; control flow that contains synchronization (the loop over key
+// tiles) stays a loop around the pieces, with its bounds and conditions
+// taken from thread 0. Between cuts, the warp-level ops, which read other
+// lanes' values, split the ops into phases: a loop over the block's threads
+// running the thread ops whose operands are ready, then one running the
+// warp-level ops whose operands are (ops that access memory keep their
+// order), so that the many independent shuffles or mma.sync of a tile share
+// a loop. A value that one loop defines and a later one uses lives in a
+// per-thread slot (a buffer of one element per thread). A shuffle reads its
+// source lane's slot. Shared memory (memref.get_global of a workgroup global,
+// the launch's dynamic shared memory and views of it) is one buffer per
+// block.
 //
-// The warp-level tensor-core ops read the other lanes' values too, emulated
-// from the PTX ISA's fragment layouts (lane = 4·g + t): nvgpu.ldmatrix (each
-// lane's fragment elements read at the row addresses the lanes of the warp
-// give) and nvgpu.mma.sync, m16n8k16 with f16 or bf16 operands into f32,
-// m16n8k32 with i8 operands into i32 and m16n8k8 with tf32 operands (the 13
-// low bits of f32 registers ignored) into f32 (each lane's four outputs
-// summed from its warp's A and B fragments: in f32, or exactly and then
-// clamped as .satfinite; one private function per shape and type). They are
-// not cuts of their own: between two barriers or shuffles, the ops are
-// scheduled into phases, each a loop over threads running the thread ops
-// whose operands are ready, then one running the warp-level ops whose
-// operands are, so the many independent mma.sync of a tile share a phase.
+// The tensor-core ops are emulated from the PTX ISA's fragment layouts
+// (lane = 4·g + t): nvgpu.ldmatrix (each lane's fragment elements read at
+// the row addresses the lanes of the warp give) and nvgpu.mma.sync,
+// m16n8k16 with f16 or bf16 operands into f32, m16n8k32 with i8 operands
+// into i32 and m16n8k8 with tf32 operands (the 13 low bits of f32 registers
+// ignored) into f32 (each lane's four outputs summed from its warp's A and B
+// fragments: in f32, or exactly and then clamped as .satfinite; one private
+// function per shape and type, EmulatedMma.h).
 // Asynchronous
 // copies (cp.async) are copied at once, which their waits and the barriers
 // after them make equivalent.
@@ -88,10 +88,10 @@ static bool isAsyncToken(Value value) {
   return isa<nvgpu::DeviceAsyncTokenType>(value.getType());
 }
 
-/// Returns true for the warp-level ops that read their operands from all
-/// lanes of the warp: ldmatrix and mma.sync.
+/// Returns true for the warp-level ops that read other lanes' operands:
+/// shuffles, ldmatrix and mma.sync.
 static bool isWarpOp(Operation *op) {
-  return isa<nvgpu::LdMatrixOp, nvgpu::MmaSyncOp>(op);
+  return isa<gpu::ShuffleOp, nvgpu::LdMatrixOp, nvgpu::MmaSyncOp>(op);
 }
 
 namespace {
@@ -197,10 +197,10 @@ private:
   /// Emits `ops` (no synchronization inside) as one loop over threads,
   /// storing the results used after them in slots.
   void emitPiece(ArrayRef<Operation *> ops);
-  /// Emits a shuffle: each thread reads its source lane's slot.
-  void emitShuffle(gpu::ShuffleOp shuffle);
-  /// Emits, in the loop over threads at `thread`, ldmatrix and mma.sync
-  /// from the lanes' slots (file comment).
+  /// Emit, in the loop over threads at `thread`, a shuffle (the thread
+  /// reads its source lane's slot), ldmatrix and mma.sync from the lanes'
+  /// slots (file comment).
+  void emitShuffle(gpu::ShuffleOp shuffle, Value thread, IRMapping &mapping);
   void emitLdMatrix(nvgpu::LdMatrixOp load, Value thread, IRMapping &mapping);
   void emitMmaSync(nvgpu::MmaSyncOp mma, Value thread, IRMapping &mapping);
   /// Emits a cp.async as the copy it makes, in a loop over threads.
@@ -419,62 +419,64 @@ void LockstepEmitter::copyToSlots(ValueRange values, ArrayRef<Value> to) {
   });
 }
 
-void LockstepEmitter::emitShuffle(gpu::ShuffleOp shuffle) {
+void LockstepEmitter::emitShuffle(gpu::ShuffleOp shuffle, Value thread,
+                                  IRMapping &mapping) {
   Value source = shuffle.getValue();
-  emitThreadLoop([&](Value thread, IRMapping &mapping) {
-    mapOperands(shuffle, thread, mapping);
-    auto toIndex = [&](Value i32) {
-      return arith::IndexCastUIOp::create(
-          rewriter, loc, rewriter.getIndexType(), mapping.lookupOrDefault(i32));
-    };
-    Value offset = toIndex(shuffle.getOffset());
-    Value width = toIndex(shuffle.getWidth());
-    // The lane within its segment of `width` lanes, and the source lane.
-    Value lane =
-        arith::RemUIOp::create(rewriter, loc, thread, index(kWarpSize));
-    Value inSegment = arith::RemUIOp::create(rewriter, loc, lane, width);
-    Value sourceLane;
-    switch (shuffle.getMode()) {
-    case gpu::ShuffleMode::XOR:
-      sourceLane = arith::XOrIOp::create(rewriter, loc, inSegment, offset);
-      break;
-    case gpu::ShuffleMode::DOWN:
-      sourceLane = arith::AddIOp::create(rewriter, loc, inSegment, offset);
-      break;
-    case gpu::ShuffleMode::UP:
-      // Below 0 wraps to a huge index, out of range as it should be.
-      sourceLane = arith::SubIOp::create(rewriter, loc, inSegment, offset);
-      break;
-    case gpu::ShuffleMode::IDX:
-      sourceLane = offset;
-      break;
-    }
-    Value valid = arith::CmpIOp::create(
-        rewriter, loc, arith::CmpIPredicate::ult, sourceLane, width);
-    Value own = mapping.lookupOrDefault(source);
-    Value sourceThread = arith::AddIOp::create(
-        rewriter, loc, arith::SubIOp::create(rewriter, loc, thread, inSegment),
-        sourceLane);
-    auto read = scf::IfOp::create(rewriter, loc, own.getType(), valid,
-                                  /*withElseRegion=*/true);
-    {
-      OpBuilder::InsertionGuard guard(rewriter);
-      rewriter.setInsertionPointToStart(read.thenBlock());
-      Value other = isThreadValue(source)
-                        ? memref::LoadOp::create(rewriter, loc, slotOf(source),
-                                                 ValueRange{sourceThread})
-                              .getResult()
-                        : own;
-      scf::YieldOp::create(rewriter, loc, other);
-      rewriter.setInsertionPointToStart(read.elseBlock());
-      scf::YieldOp::create(rewriter, loc, own);
-    }
-    memref::StoreOp::create(rewriter, loc, read.getResult(0),
-                            slotOf(shuffle.getShuffleResult()),
-                            ValueRange{thread});
-    memref::StoreOp::create(rewriter, loc, valid, slotOf(shuffle.getValid()),
-                            ValueRange{thread});
-  });
+  mapOperands(shuffle, thread, mapping);
+  auto toIndex = [&](Value i32) {
+    return arith::IndexCastUIOp::create(rewriter, loc, rewriter.getIndexType(),
+                                        mapping.lookupOrDefault(i32));
+  };
+  Value offset = toIndex(shuffle.getOffset());
+  Value width = toIndex(shuffle.getWidth());
+  // The lane within its segment of `width` lanes, and the source lane.
+  Value lane = arith::RemUIOp::create(rewriter, loc, thread, index(kWarpSize));
+  Value inSegment = arith::RemUIOp::create(rewriter, loc, lane, width);
+  Value sourceLane;
+  switch (shuffle.getMode()) {
+  case gpu::ShuffleMode::XOR:
+    sourceLane = arith::XOrIOp::create(rewriter, loc, inSegment, offset);
+    break;
+  case gpu::ShuffleMode::DOWN:
+    sourceLane = arith::AddIOp::create(rewriter, loc, inSegment, offset);
+    break;
+  case gpu::ShuffleMode::UP:
+    // Below 0 wraps to a huge index, out of range as it should be.
+    sourceLane = arith::SubIOp::create(rewriter, loc, inSegment, offset);
+    break;
+  case gpu::ShuffleMode::IDX:
+    sourceLane = offset;
+    break;
+  }
+  Value valid = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::ult,
+                                      sourceLane, width);
+  Value own = mapping.lookupOrDefault(source);
+  Value sourceThread = arith::AddIOp::create(
+      rewriter, loc, arith::SubIOp::create(rewriter, loc, thread, inSegment),
+      sourceLane);
+  auto read = scf::IfOp::create(rewriter, loc, own.getType(), valid,
+                                /*withElseRegion=*/true);
+  {
+    OpBuilder::InsertionGuard guard(rewriter);
+    rewriter.setInsertionPointToStart(read.thenBlock());
+    // A constant or a value from outside the kernel is every lane's.
+    Operation *def = source.getDefiningOp();
+    bool perThread =
+        isThreadValue(source) && !(def && matchPattern(def, m_Constant()));
+    Value other = perThread
+                      ? memref::LoadOp::create(rewriter, loc, slotOf(source),
+                                               ValueRange{sourceThread})
+                            .getResult()
+                      : own;
+    scf::YieldOp::create(rewriter, loc, other);
+    rewriter.setInsertionPointToStart(read.elseBlock());
+    scf::YieldOp::create(rewriter, loc, own);
+  }
+  memref::StoreOp::create(rewriter, loc, read.getResult(0),
+                          slotOf(shuffle.getShuffleResult()),
+                          ValueRange{thread});
+  memref::StoreOp::create(rewriter, loc, valid, slotOf(shuffle.getValid()),
+                          ValueRange{thread});
 }
 
 void LockstepEmitter::emitLdMatrix(nvgpu::LdMatrixOp load, Value thread,
@@ -631,12 +633,17 @@ void LockstepEmitter::emitWarpOpRun(ArrayRef<Operation *> ops) {
     if (warpOps.empty())
       continue;
     emitThreadLoop([&](Value thread, IRMapping &mapping) {
-      for (Operation *op : warpOps) {
-        if (auto load = dyn_cast<nvgpu::LdMatrixOp>(op))
-          emitLdMatrix(load, thread, mapping);
-        else
-          emitMmaSync(cast<nvgpu::MmaSyncOp>(op), thread, mapping);
-      }
+      for (Operation *op : warpOps)
+        TypeSwitch<Operation *>(op)
+            .Case([&](gpu::ShuffleOp shuffle) {
+              emitShuffle(shuffle, thread, mapping);
+            })
+            .Case([&](nvgpu::LdMatrixOp load) {
+              emitLdMatrix(load, thread, mapping);
+            })
+            .Case([&](nvgpu::MmaSyncOp mma) {
+              emitMmaSync(mma, thread, mapping);
+            });
     });
   }
 }
@@ -652,10 +659,6 @@ LogicalResult LockstepEmitter::emitBlock(Block &block) {
     run.clear();
     if (isa<gpu::BarrierOp>(op))
       continue;
-    if (auto shuffle = dyn_cast<gpu::ShuffleOp>(op)) {
-      emitShuffle(shuffle);
-      continue;
-    }
     LogicalResult emitted =
         TypeSwitch<Operation *, LogicalResult>(&op)
             .Case([&](scf::ForOp loop) { return emitFor(loop); })

@@ -139,6 +139,46 @@ func.func @mma_sync_phases(%a: memref<32xvector<4x2xf16>>, %b: memref<32xvector<
 
 // -----
 
+/// Shuffles are warp-level ops too: the two independent ones share a loop
+/// over threads (each reading its source lane's slot), the one of their sum
+/// runs in the next phase.
+// CHECK-LABEL: func.func @shuffle_phases
+// CHECK-DAG: %[[XS:.+]] = memref.alloc(%{{.+}}) : memref<?xf32>
+// CHECK-DAG: %[[YS:.+]] = memref.alloc(%{{.+}}) : memref<?xf32>
+// CHECK: scf.for
+// CHECK: memref.store %{{.+}}, %[[XS]]
+// CHECK: scf.for
+// CHECK: memref.load %[[XS]][%{{.+}}]
+// CHECK-NOT: scf.for
+// CHECK: memref.load %[[YS]][%{{.+}}]
+// CHECK: scf.for
+// CHECK: arith.addf
+// CHECK: scf.for
+// CHECK: arith.xori
+// CHECK: scf.for
+// CHECK: memref.store %{{.+}}, %{{.+}}[%{{.+}}] : memref<64xf32>
+func.func @shuffle_phases(%a: memref<64xf32>, %b: memref<64xf32>, %o: memref<64xf32>) {
+  %c1 = arith.constant 1 : index
+  %c64 = arith.constant 64 : index
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c64, %sy = %c1, %sz = %c1) {
+    %c1_i32 = arith.constant 1 : i32
+    %c2_i32 = arith.constant 2 : i32
+    %c32_i32 = arith.constant 32 : i32
+    %x = memref.load %a[%tx] : memref<64xf32>
+    %y = memref.load %b[%tx] : memref<64xf32>
+    %sx1, %vx = gpu.shuffle xor %x, %c1_i32, %c32_i32 : f32
+    %sy1, %vy = gpu.shuffle xor %y, %c1_i32, %c32_i32 : f32
+    %s = arith.addf %sx1, %sy1 : f32
+    %t, %vt = gpu.shuffle xor %s, %c2_i32, %c32_i32 : f32
+    memref.store %t, %o[%tx] : memref<64xf32>
+    gpu.terminator
+  }
+  return
+}
+
+// -----
+
 /// Barriers in a loop whose trip count the threads find out one by one
 /// cannot be cut into loops over threads.
 func.func @synchronizing_while(%a: memref<64xi1>) {
