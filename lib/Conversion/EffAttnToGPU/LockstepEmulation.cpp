@@ -164,6 +164,12 @@ private:
     return launch.getBody().isAncestor(value.getParentRegion()) &&
            !uniform.contains(value) && !isAsyncToken(value);
   }
+  /// Returns true if `value` is a thread value other than a constant: one
+  /// that may differ between threads and lives in a slot.
+  bool isPerThread(Value value);
+  /// A new buffer of one `type` element per thread, allocated at the start
+  /// of the block.
+  Value allocateSlot(Type type);
   /// The per-thread slot of `value`, created at the start of the block.
   Value slotOf(Value value);
   /// A per-thread slot that holds `value` for every thread: its slot if it
@@ -230,30 +236,34 @@ private:
 };
 } // namespace
 
+Value LockstepEmitter::allocateSlot(Type type) {
+  OpBuilder::InsertionGuard guard(rewriter);
+  rewriter.setInsertionPoint(slotAnchor);
+  return memref::AllocOp::create(rewriter, loc,
+                                 MemRefType::get({ShapedType::kDynamic}, type),
+                                 ValueRange{numThreads});
+}
+
 Value LockstepEmitter::slotOf(Value value) {
   Value &slot = slots[value];
-  if (!slot) {
-    OpBuilder::InsertionGuard guard(rewriter);
-    rewriter.setInsertionPoint(slotAnchor);
-    slot = memref::AllocOp::create(
-        rewriter, loc, MemRefType::get({ShapedType::kDynamic}, value.getType()),
-        ValueRange{numThreads});
-  }
+  if (!slot)
+    slot = allocateSlot(value.getType());
   return slot;
 }
 
-Value LockstepEmitter::laneSlotOf(Value value) {
+bool LockstepEmitter::isPerThread(Value value) {
   Operation *def = value.getDefiningOp();
-  bool constant = def && matchPattern(def, m_Constant());
-  if (isThreadValue(value) && !constant)
+  return isThreadValue(value) && !(def && matchPattern(def, m_Constant()));
+}
+
+Value LockstepEmitter::laneSlotOf(Value value) {
+  if (isPerThread(value))
     return slotOf(value);
   Value &slot = uniformSlots[value];
   if (!slot) {
+    slot = allocateSlot(value.getType());
     OpBuilder::InsertionGuard guard(rewriter);
     rewriter.setInsertionPoint(slotAnchor);
-    slot = memref::AllocOp::create(
-        rewriter, loc, MemRefType::get({ShapedType::kDynamic}, value.getType()),
-        ValueRange{numThreads});
     Value uniformCopy = uniformValue(value);
     emitThreadLoop([&](Value thread, IRMapping &) {
       memref::StoreOp::create(rewriter, loc, uniformCopy, slot,
@@ -460,10 +470,7 @@ void LockstepEmitter::emitShuffle(gpu::ShuffleOp shuffle, Value thread,
     OpBuilder::InsertionGuard guard(rewriter);
     rewriter.setInsertionPointToStart(read.thenBlock());
     // A constant or a value from outside the kernel is every lane's.
-    Operation *def = source.getDefiningOp();
-    bool perThread =
-        isThreadValue(source) && !(def && matchPattern(def, m_Constant()));
-    Value other = perThread
+    Value other = isPerThread(source)
                       ? memref::LoadOp::create(rewriter, loc, slotOf(source),
                                                ValueRange{sourceThread})
                             .getResult()
