@@ -184,9 +184,10 @@ TEST_F(GpuTargetTest, TensorCoreAttentionTakes32RowsPerWarpWhenAsked) {
   // silent switch of kernels; other counts are rejected.
   EXPECT_TRUE(
       failed(chooseAttentionKernelConfig(sm90, 320, 256, f16(), reason, 32)));
-  EXPECT_EQ(reason, "32 query rows per warp need about 320 registers per "
-                    "thread on tensor cores, more than the target's 255; ask "
-                    "for 16");
+  // (Their shared memory halves the key tile first.)
+  EXPECT_EQ(reason, "32 query rows per warp and tiles of 16 keys need about "
+                    "304 registers per thread on tensor cores, more than the "
+                    "target's 255; ask for 16");
   EXPECT_TRUE(
       failed(chooseAttentionKernelConfig(sm90, 64, 64, f16(), reason, 24)));
   EXPECT_EQ(
@@ -215,12 +216,22 @@ TEST_F(GpuTargetTest, F32AttentionRunsOnTensorCoresAs3xTf32) {
   EXPECT_EQ(mma->keysPerTile, 32);
   EXPECT_EQ(mma->sharedMemoryBytes,
             2 * 32 * (132 + 136) * 4 + 32 * 4 + 64 * 132 * 4);
-  // sm_80 has 164 KiB per SM: two such blocks do not fit, so the SIMT
-  // kernel runs (as it does with f32-contractions=fma).
-  EXPECT_EQ(chooseAttentionKernelConfig(lookupGpuTarget(&context, "sm_80"), 128,
-                                        128, f32(), reason)
-                ->kind,
-            AttentionKernelKind::Simt);
+  // sm_80 has 164 KiB per SM: two such blocks do not fit, so the key tile
+  // halves to 16 keys.
+  FailureOr<AttentionKernelConfig> sm80 = chooseAttentionKernelConfig(
+      lookupGpuTarget(&context, "sm_80"), 128, 128, f32(), reason);
+  ASSERT_TRUE(succeeded(sm80)) << reason;
+  EXPECT_EQ(sm80->kind, AttentionKernelKind::TensorCore);
+  EXPECT_EQ(sm80->keysPerTile, 16);
+  EXPECT_EQ(sm80->sharedMemoryBytes,
+            2 * 16 * (132 + 136) * 4 + 16 * 4 + 64 * 132 * 4);
+  // So do 32 query rows per warp on sm_90 (128 rows of Q in shared memory).
+  FailureOr<AttentionKernelConfig> wide =
+      chooseAttentionKernelConfig(sm90, 128, 128, f32(), reason, 32);
+  ASSERT_TRUE(succeeded(wide)) << reason;
+  EXPECT_EQ(wide->keysPerTile, 16);
+  EXPECT_EQ(wide->sharedMemoryBytes,
+            2 * 16 * (132 + 136) * 4 + 16 * 4 + 128 * 132 * 4);
   EXPECT_EQ(chooseAttentionKernelConfig(lookupGpuTarget(&context, "sm_80"), 64,
                                         64, f32(), reason)
                 ->kind,

@@ -46,7 +46,7 @@ static constexpr int64_t kOverheadRegisters = 32;
 /// and shared memory low enough for three blocks per SM (64-key tiles: two,
 /// and 13 % slower at n = 16384, d = 128); 64 when the 16-byte tile copies
 /// would not divide evenly among the threads; halved (down to 16) where the
-/// registers or shared memory do not fit.
+/// shared memory does not fit.
 static constexpr int64_t kMmaWarps = 4;
 static constexpr int64_t kMmaRowsPerWarp = 16;
 static constexpr int64_t kMmaKeysPerTile = 32;
@@ -74,14 +74,12 @@ static bool hasMmaKernel(GpuTargetAttr target, int64_t d, int64_t e,
 }
 
 /// The tensor-core configuration with `warpRows` (16 or 32) query rows per
-/// warp and `keysPerTile` keys per tile, or why its registers or shared
-/// memory do not fit the target. A non-zero `blockSize` (a multiple of 16;
-/// block-sparse attention) makes a block of threads one block row of
-/// queries, a warp per 16 rows.
-static FailureOr<AttentionKernelConfig>
-chooseMmaTileConfig(GpuTargetAttr target, int64_t d, int64_t e,
-                    Type elementType, int64_t warpRows, int64_t keysPerTile,
-                    int64_t blockSize, std::string &reason) {
+/// warp and `keysPerTile` keys per tile: its block, registers and shared
+/// memory. A non-zero `blockSize` (a multiple of 16; block-sparse attention)
+/// makes a block of threads one block row of queries, a warp per 16 rows.
+static AttentionKernelConfig
+getMmaTileConfig(GpuTargetAttr target, int64_t d, int64_t e, Type elementType,
+                 int64_t warpRows, int64_t keysPerTile, int64_t blockSize) {
   int64_t bytes = elementType.getIntOrFloatBitWidth() / 8;
   bool tf32 = elementType.isF32();
   AttentionKernelConfig config;
@@ -100,19 +98,18 @@ chooseMmaTileConfig(GpuTargetAttr target, int64_t d, int64_t e,
   // With two row tiles the Q fragments move to shared memory when they
   // would not fit (one tile keeps them in registers, as measured).
   int64_t rowTiles = config.rowTilesPerWarp;
-  int64_t maxRegisters = target.getMaxRegistersPerThread();
   int64_t registersBesidesQuery =
       rowTiles * (config.keysPerTile / 2 + e / 2) + kOverheadRegisters;
   // f32 Q fragments (d / 2 registers per row tile, before the 3xTF32 split)
   // always come from shared memory.
   config.queryInSharedMemory =
-      tf32 ||
-      (rowTiles > 1 && registersBesidesQuery + rowTiles * d / 4 > maxRegisters);
+      tf32 || (rowTiles > 1 && registersBesidesQuery + rowTiles * d / 4 >
+                                   target.getMaxRegistersPerThread());
   config.registersPerThread =
       registersBesidesQuery +
       (config.queryInSharedMemory ? 0 : rowTiles * d / 4);
   // Two stages of padded K and V tiles, the mask flags and maybe the
-  // block's query rows, in dynamic shared memory; keep two blocks per SM.
+  // block's query rows, in dynamic shared memory.
   int64_t padding = kMmaRowPaddingBytes / bytes;
   int64_t valuePadding = tf32 ? kMmaTf32ValuePadding : padding;
   config.sharedMemoryBytes =
@@ -120,8 +117,46 @@ chooseMmaTileConfig(GpuTargetAttr target, int64_t d, int64_t e,
       config.keysPerTile * 4 +
       (config.queryInSharedMemory ? config.rowsPerBlock * (d + padding) * bytes
                                   : 0);
-  int64_t budget = std::min<int64_t>(target.getSharedMemoryPerBlock(),
-                                     target.getSharedMemoryPerSm() / 2);
+  return config;
+}
+
+/// The shared memory a tensor-core attention block may take: within the
+/// block limit, and half an SM's so that two blocks fit.
+static int64_t getMmaSharedMemoryBudget(GpuTargetAttr target) {
+  return std::min<int64_t>(target.getSharedMemoryPerBlock(),
+                           target.getSharedMemoryPerSm() / 2);
+}
+
+/// The tensor-core configuration with `warpRows` (16 or 32) query rows per
+/// warp, or why it does not fit the target. Key tiles of one key block for
+/// block-sparse attention (non-zero `blockSize`); else the default tile,
+/// halved down to 16 keys while its shared memory does not fit and the
+/// tiles' 16-byte copies still divide evenly among the block's threads (f32
+/// at D = E = 128 on sm_80: 16 keys, 68 KB instead of 102.5 KB). Registers
+/// that do not fit are not worth a smaller tile (16 keys save 8 per row
+/// tile, within the estimate's error).
+static FailureOr<AttentionKernelConfig>
+chooseMmaConfig(GpuTargetAttr target, int64_t d, int64_t e, Type elementType,
+                int64_t warpRows, std::string &reason, int64_t blockSize = 0) {
+  int64_t budget = getMmaSharedMemoryBudget(target);
+  int64_t keysPerTile = blockSize                      ? blockSize
+                        : (d % 32 == 0 && e % 32 == 0) ? kMmaKeysPerTile
+                                                       : kMmaKeysPerTileUneven;
+  AttentionKernelConfig config = getMmaTileConfig(
+      target, d, e, elementType, warpRows, keysPerTile, blockSize);
+  int64_t elementsPerCopy = config.vectorWidth;
+  auto copiesDivide = [&](int64_t keys) {
+    return keys * (d / elementsPerCopy) % config.threads == 0 &&
+           keys * (e / elementsPerCopy) % config.threads == 0;
+  };
+  while (!blockSize && config.sharedMemoryBytes > budget &&
+         keysPerTile / 2 >= kMmaMinKeysPerTile &&
+         copiesDivide(keysPerTile / 2)) {
+    keysPerTile /= 2;
+    config = getMmaTileConfig(target, d, e, elementType, warpRows, keysPerTile,
+                              blockSize);
+  }
+
   std::string rows = std::to_string(warpRows) +
                      " query rows per warp and tiles of " +
                      std::to_string(keysPerTile) + " keys";
@@ -130,6 +165,7 @@ chooseMmaTileConfig(GpuTargetAttr target, int64_t d, int64_t e,
              " query rows need more threads than a block may have";
     return failure();
   }
+  int64_t maxRegisters = target.getMaxRegistersPerThread();
   if (config.registersPerThread > maxRegisters) {
     reason = rows + " need about " + std::to_string(config.registersPerThread) +
              " registers per thread on tensor cores, more than the target's " +
@@ -143,37 +179,6 @@ chooseMmaTileConfig(GpuTargetAttr target, int64_t d, int64_t e,
     return failure();
   }
   return config;
-}
-
-/// The tensor-core configuration with `warpRows` (16 or 32) query rows per
-/// warp, or why none fits the target (the reason of the smallest key tile).
-/// Key tiles of one key block for block-sparse attention (non-zero
-/// `blockSize`); else the default tile, halved down to 16 keys while the
-/// registers or shared memory do not fit and the tiles' 16-byte copies still
-/// divide evenly among the block's threads (f32 at D = E = 128 on sm_80:
-/// 16 keys, 68 KB instead of 102.5 KB).
-static FailureOr<AttentionKernelConfig>
-chooseMmaConfig(GpuTargetAttr target, int64_t d, int64_t e, Type elementType,
-                int64_t warpRows, std::string &reason, int64_t blockSize = 0) {
-  if (blockSize)
-    return chooseMmaTileConfig(target, d, e, elementType, warpRows, blockSize,
-                               blockSize, reason);
-  int64_t keysPerTile =
-      (d % 32 == 0 && e % 32 == 0) ? kMmaKeysPerTile : kMmaKeysPerTileUneven;
-  int64_t elementsPerCopy = 16 * 8 / elementType.getIntOrFloatBitWidth();
-  int64_t threads = kMmaWarps * target.getWarpSize();
-  auto copiesDivide = [&](int64_t keys) {
-    return keys * (d / elementsPerCopy) % threads == 0 &&
-           keys * (e / elementsPerCopy) % threads == 0;
-  };
-  while (true) {
-    FailureOr<AttentionKernelConfig> config = chooseMmaTileConfig(
-        target, d, e, elementType, warpRows, keysPerTile, 0, reason);
-    if (succeeded(config) || keysPerTile / 2 < kMmaMinKeysPerTile ||
-        !copiesDivide(keysPerTile / 2))
-      return config;
-    keysPerTile /= 2;
-  }
 }
 
 /// The shared memory a SIMT kernel's tiles may take: within the static
