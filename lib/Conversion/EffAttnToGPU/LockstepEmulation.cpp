@@ -88,6 +88,16 @@ static bool isAsyncToken(Value value) {
   return isa<nvgpu::DeviceAsyncTokenType>(value.getType());
 }
 
+/// Returns the values `op` uses from outside itself: its operands and those
+/// its regions use from above.
+static SetVector<Value> getUsedValues(Operation *op) {
+  SetVector<Value> used;
+  for (Region &region : op->getRegions())
+    getUsedValuesDefinedAbove(region, used);
+  used.insert(op->operand_begin(), op->operand_end());
+  return used;
+}
+
 /// Returns true for the warp-level ops that read other lanes' operands:
 /// shuffles, ldmatrix and mma.sync.
 static bool isWarpOp(Operation *op) {
@@ -118,12 +128,8 @@ static WarpOpSchedule scheduleWarpOps(ArrayRef<Operation *> ops) {
   WarpOpSchedule schedule;
   for (Operation *op : ops) {
     bool warpOp = isWarpOp(op);
-    SetVector<Value> used;
-    for (Region &region : op->getRegions())
-      getUsedValuesDefinedAbove(region, used);
-    used.insert(op->operand_begin(), op->operand_end());
     unsigned phase = 0;
-    for (Value value : used) {
+    for (Value value : getUsedValues(op)) {
       auto it = phaseOf.find(value.getDefiningOp());
       if (it != phaseOf.end())
         phase = std::max(phase, it->second + (isWarpOp(it->first) ? 1 : 0));
@@ -288,11 +294,7 @@ void LockstepEmitter::mapThreadValue(Value value, Value thread,
 
 void LockstepEmitter::mapOperands(Operation *op, Value thread,
                                   IRMapping &mapping) {
-  SetVector<Value> used;
-  for (Region &region : op->getRegions())
-    getUsedValuesDefinedAbove(region, used);
-  used.insert(op->operand_begin(), op->operand_end());
-  for (Value value : used)
+  for (Value value : getUsedValues(op))
     mapThreadValue(value, thread, mapping);
 }
 
@@ -310,8 +312,7 @@ Value LockstepEmitter::uniformValue(Value value) {
 
 Value LockstepEmitter::valueOfThread(Value value, Value thread,
                                      IRMapping &mapping) {
-  Operation *def = value.getDefiningOp();
-  if (!isThreadValue(value) || (def && matchPattern(def, m_Constant()))) {
+  if (!isPerThread(value)) {
     mapThreadValue(value, thread, mapping);
     return mapping.lookupOrDefault(value);
   }
