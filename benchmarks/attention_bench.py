@@ -16,7 +16,12 @@ effattn's exact attention (for YOSO, whose output rows are L2-normalised by
 definition, against the normalised rows of exact attention).
 
 Usage: PYTHONPATH=python python3 benchmarks/attention_bench.py [--sizes 1024 4096 16384]
-       [--repeats 3] [--only mra ...] [--json results.json]
+       [--repeats 3] [--only mra ...] [--causal] [--json results.json]
+
+--causal times causal exact attention instead (key j hidden from query
+i < j; the approximate methods have no causal form): effattn exact (full,
+the time reference), effattn and PyTorch causal, whose errors are against
+effattn causal.
 
 --only keeps effattn exact (the reference) and the methods whose name
 contains one of the given strings.
@@ -36,13 +41,18 @@ from timing import measure  # noqa: E402
 BATCH, HEAD_DIM, LANDMARKS, TAU, HASHES = 8, 64, 64, 8, 16
 
 
-def torch_attention(torch, q, k, v):
+def torch_attention(torch, q, k, v, causal=False):
     outs = []
     scale = 1.0 / np.sqrt(q.shape[-1])
+    n, m = q.shape[-2], k.shape[-2]
+    hidden = torch.ones(n, m, dtype=torch.bool).triu(1) if causal else None
     with torch.no_grad():
         for h in range(q.shape[0]):
             qh, kh, vh = (torch.from_numpy(x[h]) for x in (q, k, v))
-            p = torch.softmax(qh @ kh.T * scale, dim=-1)
+            scores = qh @ kh.T * scale
+            if causal:
+                scores.masked_fill_(hidden, float("-inf"))
+            p = torch.softmax(scores, dim=-1)
             outs.append((p @ vh).numpy())
     return np.stack(outs)
 
@@ -52,6 +62,8 @@ def main():
     parser.add_argument("--sizes", type=int, nargs="+", default=[1024, 4096, 16384])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--only", nargs="+", help="method name substrings to run")
+    parser.add_argument("--causal", action="store_true",
+                        help="causal exact attention (effattn and PyTorch) only")
     parser.add_argument("--json")
     args = parser.parse_args()
     try:
@@ -80,6 +92,13 @@ def main():
         q, k, v, blocks_per_row=8, mode="sparse")
     if torch is not None:
         methods["pytorch exact"] = lambda q, k, v: torch_attention(torch, q, k, v)
+    if args.causal:
+        methods = {"effattn exact": methods["effattn exact"],
+                   "effattn exact causal":
+                   lambda q, k, v: effattn.ops.attention(q, k, v, causal=True)}
+        if torch is not None:
+            methods["pytorch exact causal"] = (
+                lambda q, k, v: torch_attention(torch, q, k, v, causal=True))
     if args.only:
         methods = {name: fn for i, (name, fn) in enumerate(methods.items())
                    if i == 0 or any(part in name for part in args.only)}
@@ -90,17 +109,19 @@ def main():
         q, k, v = (rng.standard_normal((BATCH, n, HEAD_DIM)).astype(np.float32)
                    for _ in range(3))
         repeats = args.repeats if n < 16384 else 1
-        exact = None
         exact_time = None
+        # Errors are against the first effattn output of the same kind.
+        exact = {}
         for name, fn in methods.items():
             seconds, peak, out = measure(lambda: fn(q, k, v), repeats)
-            if exact is None:
-                exact, exact_time = out, seconds
+            exact_time = exact_time or seconds
+            causal = name.endswith("causal")
+            exact.setdefault(causal, out)
             # YOSO's rows are L2-normalised by definition: compare them with
             # the normalised rows of exact attention.
-            want = exact
+            want = exact[causal]
             if name.startswith("yoso"):
-                want = exact / np.maximum(np.linalg.norm(exact, axis=-1, keepdims=True), 1e-12)
+                want = want / np.maximum(np.linalg.norm(want, axis=-1, keepdims=True), 1e-12)
             error = float(np.linalg.norm(out - want) / np.linalg.norm(want))
             row = dict(n=n, method=name, ms=seconds * 1e3, speedup=exact_time / seconds,
                        peak_mib=peak, rel_error=error)
@@ -109,7 +130,8 @@ def main():
                   f"{peak:>9.1f} {error:>9.2e}", flush=True)
     if args.json:
         with open(args.json, "w") as f:
-            json.dump(dict(batch=BATCH, head_dim=HEAD_DIM, results=results), f, indent=1)
+            json.dump(dict(batch=BATCH, head_dim=HEAD_DIM, causal=args.causal,
+                           results=results), f, indent=1)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,9 @@ f32). Methods (--methods): "exact" (effattn.attention, flash kernels on
 tensor cores: f16/bf16, and f32 as 3xTF32 where it fits), "exact-w32" (the
 same with 32 query rows per warp instead of the model's 16: two m16 tiles
 sharing each K and V fragment), "exact-fma" (f32 on the SIMT kernel, f32
-FMAs: --gpu-f32-contractions=fma), "nystrom" (64 landmarks), "yoso-lsh"
+FMAs: --gpu-f32-contractions=fma), "exact-causal" (a causal window, against
+SDPA with is_causal=True; both count half the FLOPs, and effattn's blocks
+skip the key tiles past their window), "nystrom" (64 landmarks), "yoso-lsh"
 (τ = 8, 16 hashes, a Gaussian
 projection), "mra" (blocks of 32, 8 per block row, "full") and "mra-s" (the
 same, "sparse"): the approximate ones as their decompositions' kernels
@@ -17,8 +19,8 @@ through its C ABI on PyTorch's device tensors, so neither side copies
 between host and device inside the timed region; each time is the median of
 --repeats calls after a warm-up, measured with CUDA events around the call
 (effattn's entry point returns when its kernels have finished). TFLOP/s use
-the exact rule 4·B·n·m·d for every method (so an approximation's figure is
-"exact-attention FLOP/s equivalent"); "vs SDPA" is SDPA's time over
+the exact rule 4·B·n·m·d for every method, half of it for exact-causal (so
+an approximation's figure is "exact-attention FLOP/s equivalent"); "vs SDPA" is SDPA's time over
 effattn's. The error column is max |effattn - SDPA| for exact attention and
 the relative Frobenius distance to SDPA for the approximations (how far the
 approximation is from exact attention on these random inputs).
@@ -54,6 +56,7 @@ METHODS = {
     "exact": ("attention", (), (), ()),
     "exact-w32": ("attention", (), (), (("attention_warp_rows", 32),)),
     "exact-fma": ("attention", (), (), (("f32_contractions", "fma"),)),
+    "exact-causal": ("attention", ("causal",), (), ()),
     "nystrom": ("nystrom_attention", ("num_landmarks = 64",), (), ()),
     "yoso-lsh": ("yoso_attention",
                  ('mode = "lsh"', f"hash_bits = {TAU}", f"num_hashes = {HASHES}"),
@@ -112,7 +115,7 @@ def main():
 
     device = torch.cuda.get_device_name()
     print(f"device: {device}; batch·heads = {BATCH}, d = {HEAD_DIM}")
-    print(f"{'n':>6} {'dtype':>5} {'method':>9} {'effattn ms':>11} {'TFLOP/s':>8} "
+    print(f"{'n':>6} {'dtype':>5} {'method':>12} {'effattn ms':>11} {'TFLOP/s':>8} "
           f"{'SDPA ms':>9} {'TFLOP/s':>8} {'vs SDPA':>8} {'error':>9}")
     rows = []
     for (n, dt, method), module in modules.items():
@@ -124,8 +127,11 @@ def main():
         out = torch.empty_like(q)
         run_effattn = abi_call(module, METHODS[method][0], (q, k, v, *extra, out))
 
+        causal = "causal" in METHODS[method][1]
+
         def run_sdpa():
-            return F.scaled_dot_product_attention(q[None], k[None], v[None])
+            return F.scaled_dot_product_attention(q[None], k[None], v[None],
+                                                  is_causal=causal)
 
         ms = median_ms(run_effattn, args.repeats)
         sdpa_ms = median_ms(run_sdpa, args.repeats)
@@ -134,14 +140,14 @@ def main():
             err = (out.float() - want).abs().max().item()
         else:
             err = ((out.float() - want).norm() / want.norm()).item()
-        flops = 4.0 * BATCH * n * n * HEAD_DIM
+        flops = 4.0 * BATCH * n * n * HEAD_DIM / (2 if causal else 1)
         row = {"n": n, "dtype": dt, "method": method, "effattn_ms": ms, "sdpa_ms": sdpa_ms,
                "effattn_tflops": flops / ms / 1e9, "sdpa_tflops": flops / sdpa_ms / 1e9,
                "ratio": sdpa_ms / ms,
                "max_abs_error" if METHODS[method][0] == "attention" else "relative_error": err,
                "device": device}
         rows.append(row)
-        print(f"{n:>6} {dt:>5} {method:>9} {ms:>11.2f} {row['effattn_tflops']:>8.1f} "
+        print(f"{n:>6} {dt:>5} {method:>12} {ms:>11.2f} {row['effattn_tflops']:>8.1f} "
               f"{sdpa_ms:>9.2f} {row['sdpa_tflops']:>8.1f} {row['ratio']:>8.3f} "
               f"{err:>9.2e}")
         if args.profile:

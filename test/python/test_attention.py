@@ -130,6 +130,30 @@ def test_ops_attention_fully_masked_query_is_uniform_average():
                                rtol=0, atol=2e-6)
 
 
+@pytest.mark.parametrize("n,m,dtype", [(40, 700, np.float32), (300, 260, np.float32),
+                                       (50, 400, np.float16)])
+def test_ops_attention_causal_with_masked_windows(n, m, dtype):
+    """Causal attention skips the key blocks past a query tile's window,
+    except while a row has seen no visible key: rows whose whole window the
+    mask hides (the first 25 of batch 0, none of batch 1) still average
+    every value, the keys past their window included."""
+    rng = np.random.default_rng(n + m)
+    q = rng.standard_normal((2, n, 16)).astype(dtype)
+    k = rng.standard_normal((2, m, 16)).astype(dtype)
+    v = rng.standard_normal((2, m, 8)).astype(dtype)
+    mask = rng.random((2, m)) < 0.8
+    mask[0, :25] = False
+    mask[1, 0] = True
+    got = effattn.ops.attention(q, k, v, mask=mask, causal=True)
+    want = reference.attention(q, k, v, mask=mask, causal=True)
+    np.testing.assert_allclose(got[0, :25].astype(np.float64),
+                               np.broadcast_to(v[0].astype(np.float64).mean(axis=0),
+                                               (25, 8)),
+                               rtol=0, atol=ATOL[dtype])
+    np.testing.assert_allclose(got.astype(np.float64), want, rtol=0,
+                               atol=ATOL[dtype])
+
+
 def test_reference_fully_masked_query_is_uniform_average():
     rng = np.random.default_rng(7)
     q, k, v = (rng.standard_normal((1, 4, 8)) for _ in range(3))

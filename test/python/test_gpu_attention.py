@@ -127,6 +127,41 @@ def test_gpu_attention_fully_masked_rows_average_values(dtype, emulated):
                                rtol=0, atol=atol)
 
 
+@ON_GPU_AND_EMULATED
+@pytest.mark.parametrize("dtype,d,options", [
+    (np.float16, 32, {}),                              # tensor cores
+    (np.float16, 32, {"attention_warp_rows": 32}),     # 128 rows per block
+    (np.float32, 32, {}),                              # 3xTF32
+    (np.float32, 32, {"f32_contractions": "fma"}),     # SIMT
+])
+def test_gpu_attention_causal_skips_tiles_past_the_window(dtype, d, options,
+                                                          emulated):
+    """Causal blocks visit only the key tiles up to their last row's window
+    when every row sees key 0; with key 0 masked (batch 0, whose first 20
+    rows see no key) they visit every key, and those rows average every
+    value, the keys past their window included."""
+    rng = np.random.default_rng(17)
+    n, m = 90, 400
+    q = rng.standard_normal((2, n, d)).astype(dtype)
+    k = rng.standard_normal((2, m, d)).astype(dtype)
+    v = rng.standard_normal((2, m, 16)).astype(dtype)
+    mask = rng.random((2, m)) < 0.8
+    mask[0, :20] = False
+    mask[1, 0] = True
+    atol = ATOL[dtype]
+    for key_mask in (None, mask):
+        got = run_on_gpu(effattn.ops.attention, q, k, v, mask=key_mask,
+                         causal=True, emulated=emulated,
+                         compile_options=options)
+        want = reference.attention(q, k, v, mask=key_mask, causal=True)
+        np.testing.assert_allclose(got.astype(np.float64), want, rtol=0,
+                                   atol=atol)
+    np.testing.assert_allclose(got[0, :20].astype(np.float64),
+                               np.broadcast_to(v[0].astype(np.float64).mean(0),
+                                               (20, 16)),
+                               rtol=0, atol=atol)
+
+
 def test_gpu_library_checks_shapes_on_the_host():
     """The entry point checks shapes before it touches the GPU: a wrong
     shape is EFFATTN_ERROR_SHAPE_MISMATCH with or without a device."""

@@ -340,6 +340,35 @@ void mlir::effattn::stageMaskFlags(ImplicitLocOpBuilder &b,
   memref::StoreOp::create(b, flag, maskTile, key);
 }
 
+Value mlir::effattn::getKeysToVisit(ImplicitLocOpBuilder &b,
+                                    const AttentionKernelOperands &ops,
+                                    Value batch, Value firstRow, int64_t rows) {
+  if (!ops.causal || ops.blocks)
+    return ops.m;
+  Value windowEnd = arith::AddIOp::create(
+      b, arith::AddIOp::create(b, firstRow, ops.queryOffset),
+      arith::ConstantIndexOp::create(b, rows));
+  Value end = arith::MinUIOp::create(b, windowEnd, ops.m);
+  if (!ops.mask)
+    return end;
+  Value hasKeys = arith::CmpIOp::create(b, arith::CmpIPredicate::ne, ops.m,
+                                        arith::ConstantIndexOp::create(b, 0));
+  auto firstKeyShown = scf::IfOp::create(
+      b, hasKeys,
+      [&](OpBuilder &nested, Location loc) {
+        Value shown = memref::LoadOp::create(
+            nested, loc, ops.mask,
+            ValueRange{batch, arith::ConstantIndexOp::create(nested, loc, 0)});
+        scf::YieldOp::create(nested, loc, shown);
+      },
+      [&](OpBuilder &nested, Location loc) {
+        scf::YieldOp::create(nested, loc,
+                             ValueRange{arith::ConstantIntOp::create(
+                                 nested, loc, /*value=*/0, /*width=*/1)});
+      });
+  return arith::SelectOp::create(b, firstKeyShown.getResult(0), end, ops.m);
+}
+
 Value mlir::effattn::maskScore(ImplicitLocOpBuilder &b,
                                const AttentionKernelOperands &ops, Value score,
                                Value hiddenScore, Value firstKey, Value key,

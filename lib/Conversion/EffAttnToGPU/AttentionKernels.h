@@ -81,6 +81,16 @@ Value maskScore(ImplicitLocOpBuilder &b, const AttentionKernelOperands &ops,
                 Value score, Value hiddenScore, Value firstKey, Value key,
                 Value causalLimit, Value maskTile, int64_t keysPerTile);
 
+/// Returns how many keys from key 0 on the block of query rows
+/// [firstRow, firstRow + rows) of `batch` visits: M, or under a causal
+/// window min(M, firstRow + query offset + rows) when every row sees key 0
+/// (no mask, or the mask shows it). The keys past that end are hidden from
+/// every row of the block and weigh exactly 0 next to key 0's score; with
+/// key 0 masked a row may see no key at all and average every value.
+Value getKeysToVisit(ImplicitLocOpBuilder &b,
+                     const AttentionKernelOperands &ops, Value batch,
+                     Value firstRow, int64_t rows);
+
 /// Fills the body of `launch`, from the builder's insertion point on, with
 /// the SIMT flash kernel (AttentionKernelKind::Simt).
 void buildSimtAttentionKernel(ImplicitLocOpBuilder &b, ModuleOp module,

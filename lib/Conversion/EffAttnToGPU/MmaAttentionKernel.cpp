@@ -312,9 +312,13 @@ void MmaKernelBuilder::build(gpu::LaunchOp launch, Value queryTile,
   // are zeros that nothing reads.
   const AttentionKernelOperands::BlockList *blocks =
       ops.blocks ? &*ops.blocks : nullptr;
-  Value numTiles =
-      blocks ? loadIndex(blocks->counts, ValueRange{batch, rowTile})
-             : arith::CeilDivUIOp::create(b, ops.m, index(keysPerTile));
+  Value numTiles = blocks
+                       ? loadIndex(blocks->counts, ValueRange{batch, rowTile})
+                       : arith::CeilDivUIOp::create(
+                             b,
+                             getKeysToVisit(b, ops, batch, blockFirstRow,
+                                            config.rowsPerBlock),
+                             index(keysPerTile));
   auto firstKeyOf = [&](Value tile) -> Value {
     if (!blocks)
       return arith::MulIOp::create(b, tile, index(keysPerTile));

@@ -230,13 +230,19 @@ void AttentionKernelBuilder::build(gpu::LaunchOp launch,
     return arith::IndexCastOp::create(
         b, b.getIndexType(), memref::LoadOp::create(b, memref, indices));
   };
-  auto tiles = ops.blocks
-                   ? scf::ForOp::create(b, index(0),
-                                        loadIndex(ops.blocks->counts,
-                                                  ValueRange{batch, rowTile}),
-                                        index(1), init)
-                   : scf::ForOp::create(b, index(0), ops.m,
-                                        index(config.keysPerTile), init);
+  auto tiles =
+      ops.blocks
+          ? scf::ForOp::create(
+                b, index(0),
+                loadIndex(ops.blocks->counts, ValueRange{batch, rowTile}),
+                index(1), init)
+          : scf::ForOp::create(
+                b, index(0),
+                getKeysToVisit(b, ops, batch,
+                               arith::MulIOp::create(
+                                   b, rowTile, index(config.rowsPerBlock)),
+                               config.rowsPerBlock),
+                index(config.keysPerTile), init);
   {
     OpBuilder::InsertionGuard tileGuard(b);
     b.setInsertionPointToStart(tiles.getBody());

@@ -41,15 +41,28 @@ func.func @attention(%q: tensor<2x3x100x64xf32>, %k: tensor<2x3x130x64xf32>, %v:
 
 /// Tiles follow the target: with 40 KiB of shared memory per SM (20 KiB per
 /// block at two blocks per SM) the key tile shrinks to 16 rows; D = E = 128
-/// takes 4 threads per row, so 64 rows per block.
+/// takes 4 threads per row, so 64 rows per block. Causal with a mask: a
+/// block visits the keys up to its last window, min(M, its first row + 64),
+/// when the mask shows key 0 (every row then sees a key), else all M keys.
 
 // CHECK:     // -----
 // CHECK-DAG: memref.global "private" @__effattn_key_tile : memref<16x128xf32, #gpu.address_space<workgroup>>
 // CHECK-DAG: memref.global "private" @__effattn_mask_tile : memref<16xf32, #gpu.address_space<workgroup>>
 // CHECK-LABEL: func.func @small_shared_memory(
+// CHECK-SAME:  %{{[a-zA-Z0-9_]+}}: tensor<?x?x128xf16>, %[[K:[a-zA-Z0-9_]+]]: tensor<?x?x128xf16>
+// CHECK:       %[[KB:.+]] = bufferization.to_buffer %[[K]]
 // CHECK:       %[[N:.+]] = tensor.dim
+// CHECK:       %[[M:.+]] = memref.dim %[[KB]], %c1 : memref<?x?x128xf16>
 // CHECK:       %[[TILES:.+]] = arith.ceildivui %{{.+}}, %c64 : index
 // CHECK:       gpu.launch
+// CHECK:         %[[BATCH:.+]] = arith.divui %{{.+}}, %[[TILES]] : index
+// CHECK:         %[[WINDOW_END:.+]] = arith.addi %{{.+}}, %c64 : index
+// CHECK:         %[[END:.+]] = arith.minui %[[WINDOW_END]], %[[M]] : index
+// CHECK:         %[[HAS_KEYS:.+]] = arith.cmpi ne, %[[M]], %c0 : index
+// CHECK:         %[[SHOWN:.+]] = scf.if %[[HAS_KEYS]] -> (i1) {
+// CHECK:           memref.load %{{.+}}[%[[BATCH]], %c0] : memref<?x?xi1>
+// CHECK:         %[[KEYS:.+]] = arith.select %[[SHOWN]], %[[END]], %[[M]] : index
+// CHECK:         scf.for %{{.+}} = %c0 to %[[KEYS]] step %c16
 // CHECK:         memref.load %{{.+}}[%{{.+}}, %{{.+}}] : memref<?x?xi1>
 module attributes {effattn.target = #effattn.gpu<chip = "sm_80", features = "+ptx70", sm_count = 8, warp_size = 32, max_threads_per_block = 1024, shared_memory_per_block = 20480, shared_memory_per_sm = 40960, registers_per_sm = 65536, max_registers_per_thread = 255, mma_shapes = []>} {
 func.func @small_shared_memory(%q: tensor<?x?x128xf16>, %k: tensor<?x?x128xf16>, %v: tensor<?x?x128xf16>, %m: tensor<?x?xi1>, %o: tensor<?x?x128xf16>) -> tensor<?x?x128xf16> {

@@ -35,3 +35,25 @@ func.func @half(%q: tensor<2x?x128xf16>, %k: tensor<2x130x128xf16>, %v: tensor<2
   %r = effattn.attention ins(%q, %k, %v : tensor<2x?x128xf16>, tensor<2x130x128xf16>, tensor<2x130x128xf16>) outs(%o : tensor<2x?x128xf16>) -> tensor<2x?x128xf16>
   return %r : tensor<2x?x128xf16>
 }
+
+/// Causal attention without a mask: every row sees key 0, so the keys past
+/// the block's last window (its first row + the query offset + its rows)
+/// weigh exactly 0 and their tiles are not visited.
+
+// CHECK-LABEL: func.func @half_causal(
+// CHECK-SAME:  %[[OFFSET:[a-zA-Z0-9_]+]]: index
+// W16-DAG:     %[[BLOCK_ROWS:.+]] = arith.constant 64 : index
+// W32-DAG:     %[[BLOCK_ROWS:.+]] = arith.constant 128 : index
+// CHECK:       %[[ROW_TILES:.+]] = arith.ceildivui %{{.+}}, %[[BLOCK_ROWS]] : index
+// CHECK:       gpu.launch
+// CHECK:         %[[ROW_TILE:.+]] = arith.remui %{{.+}}, %[[ROW_TILES]] : index
+// CHECK:         %[[FIRST_ROW:.+]] = arith.muli %[[ROW_TILE]], %[[BLOCK_ROWS]] : index
+// CHECK:         %[[FIRST:.+]] = arith.addi %[[FIRST_ROW]], %[[OFFSET]] : index
+// CHECK:         %[[WINDOW_END:.+]] = arith.addi %[[FIRST]], %[[BLOCK_ROWS]] : index
+// CHECK:         %[[END:.+]] = arith.minui %[[WINDOW_END]], %c130 : index
+// CHECK:         %[[KEY_TILES:.+]] = arith.ceildivui %[[END]], %c32 : index
+// CHECK:         scf.for %{{.+}} = %c0 to %[[KEY_TILES]] step %c1
+func.func @half_causal(%q: tensor<2x?x128xf16>, %k: tensor<2x130x128xf16>, %v: tensor<2x130x128xf16>, %offset: index, %o: tensor<2x?x128xf16>) -> tensor<2x?x128xf16> {
+  %r = effattn.attention {causal} ins(%q, %k, %v : tensor<2x?x128xf16>, tensor<2x130x128xf16>, tensor<2x130x128xf16>) query_offset(%offset) outs(%o : tensor<2x?x128xf16>) -> tensor<2x?x128xf16>
+  return %r : tensor<2x?x128xf16>
+}

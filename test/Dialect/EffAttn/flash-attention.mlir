@@ -10,6 +10,7 @@
 // CHECK-SAME: %[[Q:[a-zA-Z0-9_]+]]: tensor<2x5x16xf16>, %[[K:[a-zA-Z0-9_]+]]: tensor<2x7x16xf16>, %[[V:[a-zA-Z0-9_]+]]: tensor<2x7x8xf16>, %[[M:[a-zA-Z0-9_]+]]: tensor<2x7xi1>, %[[OFF:[a-zA-Z0-9_]+]]: index, %[[O:[a-zA-Z0-9_]+]]: tensor<2x5x8xf16>
 // CHECK-DAG: %[[NEG_INF:.+]] = arith.constant dense<0xFF800000> : vector<8xf32>
 // CHECK-DAG: %[[MASKED:.+]] = arith.constant dense<-1.000000e+09> : vector<8xf32>
+// CHECK-DAG: %[[UNSEEN:.+]] = arith.constant dense<0xCE6E6B24> : vector<8xf32>
 // CHECK-DAG: %[[SCALE_LOG2E:.+]] = arith.constant 0.360673755 : f32
 // CHECK-DAG: %[[QT:.+]] = memref.alloc() : memref<16x8xf32>
 // CHECK-DAG: %[[S:.+]] = memref.alloc() : memref<4x8xf32>
@@ -23,12 +24,21 @@
 // CHECK: tensor.extract %[[Q]][%[[B]], %{{.+}}, %{{.+}}] : tensor<2x5x16xf16>
 // CHECK: %[[QS:.+]] = arith.mulf %{{.+}}, %[[SCALE_LOG2E]] : f32
 // CHECK: memref.store %[[QS]], %[[QT]]
-//      Absolute positions of the queries for the causal window.
+//      The tile's window ends at offset + 8 (its query tile); absolute
+//      positions of the queries for the causal window.
+// CHECK: %[[WINDOW_END:.+]] = arith.addi %[[OFF]], %{{.+}} : index
 // CHECK: %[[STEP:.+]] = vector.step : vector<8xindex>
 // CHECK: %[[FIRST:.+]] = vector.broadcast %[[OFF]] : index to vector<8xindex>
 // CHECK: %[[POS:.+]] = arith.addi %[[STEP]], %[[FIRST]] : vector<8xindex>
-//      Key blocks carry the running max and sum.
-// CHECK: scf.for %{{.+}} iter_args(%[[MAX:.+]] = %[[NEG_INF]], %[[SUM:.+]] = %{{.+}}) -> (vector<8xf32>, vector<8xf32>)
+//      Key blocks carry the running max and sum. Blocks past the window
+//      run only while a row's max is still at most -1e9 + 256 (0xCE6E6B24):
+//      it has seen no visible key, and averages every value.
+// CHECK: scf.for %[[J0:.+]] = %{{.+}} iter_args(%[[MAX:.+]] = %[[NEG_INF]], %[[SUM:.+]] = %{{.+}}) -> (vector<8xf32>, vector<8xf32>)
+// CHECK: %[[IN_WINDOW:.+]] = arith.cmpi ult, %[[J0]], %[[WINDOW_END]] : index
+// CHECK: %[[ROW_UNSEEN:.+]] = arith.cmpf ule, %[[MAX]], %[[UNSEEN]] : vector<8xf32>
+// CHECK: %[[ANY_UNSEEN:.+]] = vector.reduction <or>, %[[ROW_UNSEEN]] : vector<8xi1> into i1
+// CHECK: %[[NEEDED:.+]] = arith.ori %[[IN_WINDOW]], %[[ANY_UNSEEN]] : i1
+// CHECK: %[[BLOCK:.+]]:2 = scf.if %[[NEEDED]] -> (vector<8xf32>, vector<8xf32>)
 //      f16 operands: the block's keys and values converted to f32 once,
 //      a vector at a time (16 key columns: two vectors; 8 value columns).
 // CHECK: %[[KH:.+]] = vector.transfer_read %[[K]][%[[B]], %{{.+}}, %{{.+}}], %{{.+}} {in_bounds = [true]} : tensor<2x7x16xf16>, vector<8xf16>
@@ -66,6 +76,9 @@
 // CHECK: vector.store %{{.+}}, %[[ACC]]
 // CHECK: %[[NEW_SUM:.+]] = vector.fma %[[SUM]], %[[ALPHA]], %[[BLOCK_SUM]]
 // CHECK: scf.yield %[[NEW_MAX]], %[[NEW_SUM]]
+// CHECK: } else {
+// CHECK: scf.yield %[[MAX]], %[[SUM]]
+// CHECK: scf.yield %[[BLOCK]]#0, %[[BLOCK]]#1
 //      out = accᵀ / l, transposed back and rounded to f16.
 // CHECK: vector.store %{{.+}}, %[[L]]
 // CHECK: bufferization.to_tensor %{{.+}} restrict
@@ -82,7 +95,8 @@ func.func @flash_masked_causal_f16(%q: tensor<2x5x16xf16>, %k: tensor<2x7x16xf16
 // -----
 
 /// Dynamic sizes: scratch buffers sized at run time (D rows of Qᵀ, E rounded
-/// up to value tiles), the scale 1/sqrt(D) computed, queries in blocks.
+/// up to value tiles), the scale 1/sqrt(D) computed, queries in blocks; no
+/// causal window, so every key block runs unconditionally.
 
 // CHECK-LABEL: func.func @flash_dynamic
 // CHECK: math.rsqrt
@@ -92,6 +106,7 @@ func.func @flash_masked_causal_f16(%q: tensor<2x5x16xf16>, %k: tensor<2x7x16xf16
 // CHECK: scf.for %{{.+}} step %[[C16:.+]] iter_args
 // CHECK: scf.for %{{.+}} step %[[C28:.+]] iter_args
 // CHECK-NOT: arith.extf
+// CHECK-NOT: scf.if
 func.func @flash_dynamic(%q: tensor<?x?xf32>, %k: tensor<?x?xf32>, %v: tensor<?x?xf32>, %o: tensor<?x?xf32>) -> tensor<?x?xf32> {
   %r = effattn.attention {lowering_config = #effattn.flash_config<vector_width = 8, query_tile = 16, key_block = 28, key_register_tile = 7, value_register_tile = 5>} ins(%q, %k, %v : tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>) outs(%o : tensor<?x?xf32>) -> tensor<?x?xf32>
   return %r : tensor<?x?xf32>

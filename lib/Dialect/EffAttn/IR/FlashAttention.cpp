@@ -52,6 +52,10 @@ private:
   void copyQueries(Value q0, Value rows);
   Values keyBlockStep(Value j0, ValueRange max, ValueRange sum,
                       ArrayRef<Value> positions);
+  /// Returns whether a row's running maximum `max` is still at most a
+  /// hidden key's score (or NaN): the row has seen no visible key yet, and
+  /// hidden keys do not weigh 0 next to its scores.
+  Value anyRowSeesNoKey(ValueRange max);
   void computeScores(Value j0, Value blockKeys, ArrayRef<Value> positions);
   void accumulateValues(Value j0, Value blockKeys, ArrayRef<Value> alpha);
   /// Copies rows [j0, j0 + blockKeys) x [0, columns) of `tensor` (f16 or
@@ -326,10 +330,12 @@ Value FlashAttentionBuilder::queryBlock(Value result, Value q0) {
 
   // Absolute positions of the queries, for the causal window.
   Values positions;
+  Value windowEnd;
   if (op.getCausal()) {
     Value first = q0;
     if (Value offset = op.getQueryOffset())
       first = add(first, offset);
+    windowEnd = add(first, index(queryTile));
     Value step = vector::StepOp::create(
         b, loc, VectorType::get({lanes}, b.getIndexType()));
     for (int64_t v = 0; v < queryVectors; ++v)
@@ -337,17 +343,50 @@ Value FlashAttentionBuilder::queryBlock(Value result, Value q0) {
           arith::AddIOp::create(b, loc, step, broadcast(add(first, lane(v)))));
   }
 
+  // Causal: keys from windowEnd on are hidden from every row of the tile.
+  // Next to a visible score their weights are exactly 0, so their
+  // blocks run only while a row has seen none (its window masked): that row
+  // averages every value, as the op defines.
   Values init = splats(queryVectors, -std::numeric_limits<float>::infinity());
   llvm::append_range(init, splats(queryVectors, 0.0f));
-  Values state =
-      loop(index(0), numKeys, keyBlock, init,
-           [&](Value j0, ValueRange args) -> Values {
-             return keyBlockStep(j0, args.take_front(queryVectors),
-                                 args.drop_front(queryVectors), positions);
-           });
+  Values state = loop(
+      index(0), numKeys, keyBlock, init,
+      [&](Value j0, ValueRange args) -> Values {
+        ValueRange max = args.take_front(queryVectors),
+                   sum = args.drop_front(queryVectors);
+        if (!windowEnd)
+          return keyBlockStep(j0, max, sum, positions);
+        Value needed = arith::OrIOp::create(
+            b, loc,
+            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, j0,
+                                  windowEnd),
+            anyRowSeesNoKey(max));
+        auto ifOp = scf::IfOp::create(
+            b, loc, needed,
+            [&](OpBuilder &, Location) {
+              scf::YieldOp::create(b, loc,
+                                   keyBlockStep(j0, max, sum, positions));
+            },
+            [&](OpBuilder &, Location) { scf::YieldOp::create(b, loc, args); });
+        return Values(ifOp.getResults());
+      });
   for (int64_t v = 0; v < queryVectors; ++v)
     store(state[queryVectors + v], rowSums, {lane(v)});
   return writeOutput(result, q0, rows);
+}
+
+Value FlashAttentionBuilder::anyRowSeesNoKey(ValueRange max) {
+  // A hidden key weighs 2^(kMaskedScore - m), exactly 0 in exp2() once the
+  // exponent is below -127; 256 leaves a margin for kMaskedScore's rounding.
+  Value threshold = splat(kMaskedScore + 256.0f);
+  Value unseen;
+  for (Value m : max) {
+    Value rows =
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::ULE, m, threshold);
+    unseen =
+        unseen ? arith::OrIOp::create(b, loc, unseen, rows).getResult() : rows;
+  }
+  return vector::ReductionOp::create(b, loc, vector::CombiningKind::OR, unseen);
 }
 
 Values FlashAttentionBuilder::keyBlockStep(Value j0, ValueRange max,
