@@ -340,6 +340,19 @@ void mlir::effattn::stageMaskFlags(ImplicitLocOpBuilder &b,
   memref::StoreOp::create(b, flag, maskTile, key);
 }
 
+std::pair<Value, Value>
+mlir::effattn::getBlockRows(ImplicitLocOpBuilder &b,
+                            const AttentionKernelOperands &ops, Value block) {
+  Value batch = arith::DivUIOp::create(b, block, ops.rowTiles);
+  Value rowTile = arith::RemUIOp::create(b, block, ops.rowTiles);
+  if (ops.causal && !ops.blocks) {
+    Value last = arith::SubIOp::create(b, ops.rowTiles,
+                                       arith::ConstantIndexOp::create(b, 1));
+    rowTile = arith::SubIOp::create(b, last, rowTile);
+  }
+  return {batch, rowTile};
+}
+
 Value mlir::effattn::getKeysToVisit(ImplicitLocOpBuilder &b,
                                     const AttentionKernelOperands &ops,
                                     Value batch, Value firstRow, int64_t rows) {

@@ -81,6 +81,14 @@ Value maskScore(ImplicitLocOpBuilder &b, const AttentionKernelOperands &ops,
                 Value score, Value hiddenScore, Value firstKey, Value key,
                 Value causalLimit, Value maskTile, int64_t keysPerTile);
 
+/// Returns the batch element and the tile of query rows that block `block`
+/// computes: blocks run through the row tiles of one batch element after
+/// the other; under a causal window in reverse order, so that the blocks
+/// with the most keys to visit start first and the last ones are short.
+std::pair<Value, Value> getBlockRows(ImplicitLocOpBuilder &b,
+                                     const AttentionKernelOperands &ops,
+                                     Value block);
+
 /// Returns how many keys from key 0 on the block of query rows
 /// [firstRow, firstRow + rows) of `batch` visits: M, or under a causal
 /// window min(M, firstRow + query offset + rows) when every row sees key 0

@@ -222,8 +222,8 @@ void MmaKernelBuilder::build(gpu::LaunchOp launch, Value queryTile,
 
   Value thread = launch.getThreadIds().x;
   Value block = launch.getBlockIds().x;
-  Value batch = arith::DivUIOp::create(b, block, ops.rowTiles);
-  Value rowTile = arith::RemUIOp::create(b, block, ops.rowTiles);
+  auto [blockBatch, blockRowTile] = getBlockRows(b, ops, block);
+  Value batch = blockBatch, rowTile = blockRowTile;
   Value warp = arith::DivUIOp::create(b, thread, index(kLanes));
   Value lane = arith::RemUIOp::create(b, thread, index(kLanes));
   Value g = arith::DivUIOp::create(b, lane, index(4));

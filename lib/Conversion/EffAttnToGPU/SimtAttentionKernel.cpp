@@ -192,8 +192,8 @@ void AttentionKernelBuilder::build(gpu::LaunchOp launch,
 
   Value thread = launch.getThreadIds().x;
   Value block = launch.getBlockIds().x;
-  Value batch = arith::DivUIOp::create(b, block, ops.rowTiles);
-  Value rowTile = arith::RemUIOp::create(b, block, ops.rowTiles);
+  auto [blockBatch, blockRowTile] = getBlockRows(b, ops, block);
+  Value batch = blockBatch, rowTile = blockRowTile;
   Value lane = arith::RemUIOp::create(b, thread, index(group));
   Value row = arith::AddIOp::create(
       b, arith::MulIOp::create(b, rowTile, index(config.rowsPerBlock)),

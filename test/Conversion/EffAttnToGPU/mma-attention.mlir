@@ -38,7 +38,8 @@ func.func @half(%q: tensor<2x?x128xf16>, %k: tensor<2x130x128xf16>, %v: tensor<2
 
 /// Causal attention without a mask: every row sees key 0, so the keys past
 /// the block's last window (its first row + the query offset + its rows)
-/// weigh exactly 0 and their tiles are not visited.
+/// weigh exactly 0 and their tiles are not visited. Blocks take the row
+/// tiles of a batch element in reverse order: the longest first.
 
 // CHECK-LABEL: func.func @half_causal(
 // CHECK-SAME:  %[[OFFSET:[a-zA-Z0-9_]+]]: index
@@ -46,7 +47,9 @@ func.func @half(%q: tensor<2x?x128xf16>, %k: tensor<2x130x128xf16>, %v: tensor<2
 // W32-DAG:     %[[BLOCK_ROWS:.+]] = arith.constant 128 : index
 // CHECK:       %[[ROW_TILES:.+]] = arith.ceildivui %{{.+}}, %[[BLOCK_ROWS]] : index
 // CHECK:       gpu.launch
-// CHECK:         %[[ROW_TILE:.+]] = arith.remui %{{.+}}, %[[ROW_TILES]] : index
+// CHECK:         %[[ROW_TILE_IN_ORDER:.+]] = arith.remui %{{.+}}, %[[ROW_TILES]] : index
+// CHECK:         %[[LAST_ROW_TILE:.+]] = arith.subi %[[ROW_TILES]], %c1 : index
+// CHECK:         %[[ROW_TILE:.+]] = arith.subi %[[LAST_ROW_TILE]], %[[ROW_TILE_IN_ORDER]] : index
 // CHECK:         %[[FIRST_ROW:.+]] = arith.muli %[[ROW_TILE]], %[[BLOCK_ROWS]] : index
 // CHECK:         %[[FIRST:.+]] = arith.addi %[[FIRST_ROW]], %[[OFFSET]] : index
 // CHECK:         %[[WINDOW_END:.+]] = arith.addi %[[FIRST]], %[[BLOCK_ROWS]] : index
