@@ -402,31 +402,73 @@ void MmaKernelBuilder::build(gpu::LaunchOp launch, Value queryTile,
     // (found by emulation). A visible key still outweighs a hidden one
     // unless its own unscaled score is below about -2^30.
     Value hiddenScore = f32Constant(kHiddenScore);
-    // scores[i][j][2r + h]: row g + 8r of row tile i, key 8j + 2t + h.
-    SmallVector<SmallVector<SmallVector<Value, 4>>> scores(rowTiles);
-    for (int64_t i = 0; i < rowTiles; ++i) {
-      for (int64_t j = 0; j < scoreTiles; ++j) {
-        SmallVector<Value, 4> tileScores;
-        for (int64_t r = 0; r < 2; ++r) {
-          Value causalLimit =
-              ops.causal
-                  ? arith::AddIOp::create(b, rows[2 * i + r], ops.queryOffset)
-                        .getResult()
-                  : Value();
-          for (int64_t h = 0; h < 2; ++h) {
-            Value score = vector::ExtractOp::create(b, tileS[i][j],
-                                                    ArrayRef<int64_t>{r, h});
-            tileScores.push_back(
-                blocks
-                    ? arith::MulFOp::create(b, score, blocks->scale).getResult()
-                    : maskScore(b, ops, score, hiddenScore, firstKey,
-                                add(t2, 8 * j + h), causalLimit, maskTile,
-                                keysPerTile));
+    // The tile's scores in order (i, j, r, h): row g + 8r of row tile i, key
+    // 8j + 2t + h; hidden keys and keys past M replaced (`masked`).
+    auto tileScores = [&](bool masked) {
+      SmallVector<Value> flat;
+      for (int64_t i = 0; i < rowTiles; ++i) {
+        for (int64_t j = 0; j < scoreTiles; ++j) {
+          for (int64_t r = 0; r < 2; ++r) {
+            Value causalLimit =
+                masked && ops.causal
+                    ? arith::AddIOp::create(b, rows[2 * i + r], ops.queryOffset)
+                          .getResult()
+                    : Value();
+            for (int64_t h = 0; h < 2; ++h) {
+              Value score = vector::ExtractOp::create(b, tileS[i][j],
+                                                      ArrayRef<int64_t>{r, h});
+              if (blocks)
+                score = arith::MulFOp::create(b, score, blocks->scale);
+              else if (masked)
+                score = maskScore(b, ops, score, hiddenScore, firstKey,
+                                  add(t2, 8 * j + h), causalLimit, maskTile,
+                                  keysPerTile);
+              flat.push_back(score);
+            }
           }
         }
-        scores[i].push_back(tileScores);
+      }
+      return flat;
+    };
+    // Without a mask only the tiles the warp's causal window cuts (their
+    // last key past the warp's first row's window) and the tile past M
+    // need the replacements: the others skip them on a warp-uniform branch.
+    Value needsMasking;
+    if (!blocks && !ops.mask) {
+      Value lastKey = add(firstKey, keysPerTile - 1);
+      if (ops.causal)
+        needsMasking = arith::CmpIOp::create(
+            b, arith::CmpIPredicate::ugt, lastKey,
+            arith::AddIOp::create(b, firstRow, ops.queryOffset));
+      if (ShapedType::isDynamic(ops.staticM) ||
+          ops.staticM % keysPerTile != 0) {
+        Value pastM =
+            arith::CmpIOp::create(b, arith::CmpIPredicate::uge, lastKey, ops.m);
+        needsMasking =
+            needsMasking ? arith::OrIOp::create(b, needsMasking, pastM) : pastM;
       }
     }
+    SmallVector<Value> flatScores;
+    if (needsMasking) {
+      SmallVector<Type> types(rowTiles * scoreTiles * 4, b.getF32Type());
+      auto ifOp = scf::IfOp::create(b, types, needsMasking,
+                                    /*withElseRegion=*/true);
+      for (auto [region, masked] : {std::pair(&ifOp.getThenRegion(), true),
+                                    std::pair(&ifOp.getElseRegion(), false)}) {
+        OpBuilder::InsertionGuard branchGuard(b);
+        b.setInsertionPointToStart(&region->front());
+        scf::YieldOp::create(b, tileScores(masked));
+      }
+      flatScores.assign(ifOp.getResults().begin(), ifOp.getResults().end());
+    } else {
+      flatScores = tileScores(/*masked=*/!blocks);
+    }
+    // scores[i][j][2r + h].
+    SmallVector<SmallVector<SmallVector<Value, 4>>> scores(rowTiles);
+    for (int64_t i = 0; i < rowTiles; ++i)
+      for (int64_t j = 0; j < scoreTiles; ++j)
+        scores[i].push_back(SmallVector<Value, 4>(
+            ArrayRef(flatScores).slice((i * scoreTiles + j) * 4, 4)));
 
     // Online softmax per row, over the quad that holds the row.
     SmallVector<Value> newMax, correction, negatedExponentMax;

@@ -39,7 +39,8 @@ func.func @half(%q: tensor<2x?x128xf16>, %k: tensor<2x130x128xf16>, %v: tensor<2
 /// Causal attention without a mask: every row sees key 0, so the keys past
 /// the block's last window (its first row + the query offset + its rows)
 /// weigh exactly 0 and their tiles are not visited. Blocks take the row
-/// tiles of a batch element in reverse order: the longest first.
+/// tiles of a batch element in reverse order: the longest first. Without a
+/// mask, a tile replaces hidden scores only where it needs to.
 
 // CHECK-LABEL: func.func @half_causal(
 // CHECK-SAME:  %[[OFFSET:[a-zA-Z0-9_]+]]: index
@@ -56,6 +57,19 @@ func.func @half(%q: tensor<2x?x128xf16>, %k: tensor<2x130x128xf16>, %v: tensor<2
 // CHECK:         %[[END:.+]] = arith.minui %[[WINDOW_END]], %c130 : index
 // CHECK:         %[[KEY_TILES:.+]] = arith.ceildivui %[[END]], %c32 : index
 // CHECK:         scf.for %{{.+}} = %c0 to %[[KEY_TILES]] step %c1
+//      Only the tiles the warp's window cuts, or past M = 130, replace
+//      scores (a warp-uniform branch); the others take them as they are.
+// CHECK:           %[[LAST_KEY:.+]] = arith.addi %{{.+}}, %c31 : index
+// CHECK:           %[[WARP_LIMIT:.+]] = arith.addi %{{.+}}, %[[OFFSET]] : index
+// CHECK:           %[[CUT:.+]] = arith.cmpi ugt, %[[LAST_KEY]], %[[WARP_LIMIT]] : index
+// CHECK:           %[[PAST_M:.+]] = arith.cmpi uge, %[[LAST_KEY]], %c130 : index
+// CHECK:           %[[NEEDS_MASKING:.+]] = arith.ori %[[CUT]], %[[PAST_M]] : i1
+// W16:             %{{.+}}:16 = scf.if %[[NEEDS_MASKING]] -> (f32,
+// W32:             %{{.+}}:32 = scf.if %[[NEEDS_MASKING]] -> (f32,
+// CHECK:             arith.select
+// CHECK:           } else {
+// CHECK-NOT:         arith.select
+// CHECK:           }
 func.func @half_causal(%q: tensor<2x?x128xf16>, %k: tensor<2x130x128xf16>, %v: tensor<2x130x128xf16>, %offset: index, %o: tensor<2x?x128xf16>) -> tensor<2x?x128xf16> {
   %r = effattn.attention {causal} ins(%q, %k, %v : tensor<2x?x128xf16>, tensor<2x130x128xf16>, tensor<2x130x128xf16>) query_offset(%offset) outs(%o : tensor<2x?x128xf16>) -> tensor<2x?x128xf16>
   return %r : tensor<2x?x128xf16>

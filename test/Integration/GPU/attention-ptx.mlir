@@ -19,13 +19,14 @@
 // PTX: .maxntid 128, 1, 1
 // PTX: cp.async.cg.shared.global
 // PTX: cp.async.commit_group
-// PTX: cp.async.wait_group 1
-// PTX: bar.sync
-// PTX: ldmatrix.sync.aligned.m8n8.x4.shared.b16
-// PTX: mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32
-// PTX: shfl.sync.bfly.b32
-// PTX: ex2.approx
-// PTX: ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16
+//      The loop body, whose blocks LLVM may lay out in any order.
+// PTX-DAG: cp.async.wait_group 1
+// PTX-DAG: bar.sync
+// PTX-DAG: ldmatrix.sync.aligned.m8n8.x4.shared.b16
+// PTX-DAG: mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32
+// PTX-DAG: shfl.sync.bfly.b32
+// PTX-DAG: ex2.approx
+// PTX-DAG: ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16
 // PTX: cp.async.wait_group 0
 
 // HOST-LABEL: llvm.func @attention(

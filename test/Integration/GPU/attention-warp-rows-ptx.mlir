@@ -8,6 +8,7 @@
 // RUN: effattn-opt %s --effattn-gpu-pipeline="chip=sm_90 format=isa attention-warp-rows=32" \
 // RUN:   | %python %S/Inputs/gpu_object.py --all > %t.ptx
 // RUN: FileCheck %s --check-prefix=PTX < %t.ptx
+// RUN: FileCheck %s --check-prefix=TRANS < %t.ptx
 // RUN: FileCheck %s --check-prefix=MMA < %t.ptx
 
 /// Compile-only: the tensor-core attention kernel with 32 query rows per
@@ -28,17 +29,21 @@
 // PTXAS: Compiling entry function 'brain_kernel'
 // PTXAS: Used {{[0-9]|[0-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-5]}} registers, used 1 barriers
 
+// The loads of each kind, counted apart (LLVM may lay out the loop's
+// blocks in either order).
 // PTX-LABEL: .entry half_kernel(
 // PTX: .maxntid 128, 1, 1
 // PTX-COUNT-32: ldmatrix.sync.aligned.m8n8.x4.shared.b16
 // PTX-NOT: ldmatrix.sync.aligned.m8n8.x4.shared.b16
-// PTX-COUNT-16: ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16
-// PTX-NOT: ldmatrix
 // PTX-LABEL: .entry brain_kernel(
 // PTX-COUNT-8: ldmatrix.sync.aligned.m8n8.x4.shared.b16
 // PTX-NOT: ldmatrix.sync.aligned.m8n8.x4.shared.b16
-// PTX-COUNT-8: ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16
-// PTX-NOT: ldmatrix
+// TRANS-LABEL: .entry half_kernel(
+// TRANS-COUNT-16: ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16
+// TRANS-NOT: ldmatrix.sync.aligned.m8n8.x4.trans
+// TRANS-LABEL: .entry brain_kernel(
+// TRANS-COUNT-8: ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16
+// TRANS-NOT: ldmatrix.sync.aligned.m8n8.x4.trans
 
 // MMA-LABEL: .entry half_kernel(
 // MMA-COUNT-128: mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32
