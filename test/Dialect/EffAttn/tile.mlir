@@ -5,20 +5,31 @@
 
 /// Batch dims tile by 1 and rows by 32 in an scf.forall; every key and value
 /// row stays in the tile, and the causal window follows the tile through
-/// query_offset.
+/// query_offset. Causal row tiles are visited in the order 0, T-1, 1, T-2,
+/// ... (T tiles): the contiguous chunks of a static schedule then get about
+/// the same number of visible keys.
 
 // CHECK-DAG: #[[$ROWS:.+]] = affine_map<(d0) -> (-d0 + 40, 32)>
 // CHECK-LABEL: func.func @attention_causal_batched
 // CHECK-SAME: %[[Q:[a-zA-Z0-9_]+]]: tensor<2x40x16xf32>, %[[K:[a-zA-Z0-9_]+]]: tensor<2x45x16xf32>, %[[V:[a-zA-Z0-9_]+]]: tensor<2x45x8xf32>, %[[M:[a-zA-Z0-9_]+]]: tensor<2x45xi1>, %[[O:[a-zA-Z0-9_]+]]: tensor<2x40x8xf32>
 // CHECK: %[[LOOP:.+]] = scf.forall (%[[B:.+]], %[[I:.+]]) = (0, 0) to (2, 40) step (1, 32) shared_outs(%[[ACC:.+]] = %[[O]])
-// CHECK: %[[N:.+]] = affine.min #[[$ROWS]](%[[I]])
-// CHECK: %[[QT:.+]] = tensor.extract_slice %[[Q]][%[[B]], %[[I]], 0] [1, %[[N]], 16] [1, 1, 1]
+// CHECK: %[[TILE:.+]] = arith.divui %[[I]], %{{.+}} : index
+// CHECK: %[[COUNT:.+]] = arith.ceildivui %{{.+}}, %{{.+}} : index
+// CHECK: %[[LAST:.+]] = arith.subi %[[COUNT]], %{{.+}} : index
+// CHECK: %[[PAIR:.+]] = arith.divui %[[TILE]], %{{.+}} : index
+// CHECK: %[[PARITY:.+]] = arith.remui %[[TILE]], %{{.+}} : index
+// CHECK: %[[ODD:.+]] = arith.cmpi ne, %[[PARITY]], %{{.+}} : index
+// CHECK: %[[FROM_END:.+]] = arith.subi %[[LAST]], %[[PAIR]] : index
+// CHECK: %[[VISITED:.+]] = arith.select %[[ODD]], %[[FROM_END]], %[[PAIR]] : index
+// CHECK: %[[ROW:.+]] = arith.muli %[[VISITED]], %{{.+}} : index
+// CHECK: %[[N:.+]] = affine.min #[[$ROWS]](%[[ROW]])
+// CHECK: %[[QT:.+]] = tensor.extract_slice %[[Q]][%[[B]], %[[ROW]], 0] [1, %[[N]], 16] [1, 1, 1]
 // CHECK: %[[KT:.+]] = tensor.extract_slice %[[K]][%[[B]], 0, 0] [1, 45, 16] [1, 1, 1]
 // CHECK: %[[VT:.+]] = tensor.extract_slice %[[V]][%[[B]], 0, 0] [1, 45, 8] [1, 1, 1]
 // CHECK: %[[MT:.+]] = tensor.extract_slice %[[M]][%[[B]], 0] [1, 45] [1, 1]
-// CHECK: %[[OT:.+]] = tensor.extract_slice %[[ACC]][%[[B]], %[[I]], 0] [1, %[[N]], 8] [1, 1, 1]
-// CHECK: %[[T:.+]] = effattn.attention {causal} ins(%[[QT]], %[[KT]], %[[VT]] : tensor<1x?x16xf32>, tensor<1x45x16xf32>, tensor<1x45x8xf32>) mask(%[[MT]] : tensor<1x45xi1>) query_offset(%[[I]]) outs(%[[OT]] : tensor<1x?x8xf32>)
-// CHECK: tensor.parallel_insert_slice %[[T]] into %[[ACC]][%[[B]], %[[I]], 0] [1, %[[N]], 8] [1, 1, 1]
+// CHECK: %[[OT:.+]] = tensor.extract_slice %[[ACC]][%[[B]], %[[ROW]], 0] [1, %[[N]], 8] [1, 1, 1]
+// CHECK: %[[T:.+]] = effattn.attention {causal} ins(%[[QT]], %[[KT]], %[[VT]] : tensor<1x?x16xf32>, tensor<1x45x16xf32>, tensor<1x45x8xf32>) mask(%[[MT]] : tensor<1x45xi1>) query_offset(%[[ROW]]) outs(%[[OT]] : tensor<1x?x8xf32>)
+// CHECK: tensor.parallel_insert_slice %[[T]] into %[[ACC]][%[[B]], %[[ROW]], 0] [1, %[[N]], 8] [1, 1, 1]
 // CHECK: return %[[LOOP]]
 func.func @attention_causal_batched(%q: tensor<2x40x16xf32>, %k: tensor<2x45x16xf32>, %v: tensor<2x45x8xf32>, %m: tensor<2x45xi1>, %o: tensor<2x40x8xf32>) -> tensor<2x40x8xf32> {
   %r = effattn.attention {causal} ins(%q, %k, %v : tensor<2x40x16xf32>, tensor<2x45x16xf32>, tensor<2x45x8xf32>) mask(%m : tensor<2x45xi1>) outs(%o : tensor<2x40x8xf32>) -> tensor<2x40x8xf32>
@@ -32,7 +43,8 @@ func.func @attention_causal_batched(%q: tensor<2x40x16xf32>, %k: tensor<2x45x16x
 // CHECK-LABEL: func.func @attention_causal_with_offset
 // CHECK-SAME: %[[OFF:[a-zA-Z0-9_]+]]: index
 // CHECK: scf.forall (%[[I:.+]]) = (0) to (64) step (32)
-// CHECK: %[[SHIFTED:.+]] = arith.addi %[[OFF]], %[[I]] : index
+// CHECK: %[[ROW:.+]] = arith.muli %{{.+}}, %{{.+}} : index
+// CHECK: %[[SHIFTED:.+]] = arith.addi %[[OFF]], %[[ROW]] : index
 // CHECK: effattn.attention {causal} {{.*}} query_offset(%[[SHIFTED]])
 func.func @attention_causal_with_offset(%q: tensor<64x16xf32>, %k: tensor<80x16xf32>, %v: tensor<80x8xf32>, %o: tensor<64x8xf32>, %off: index) -> tensor<64x8xf32> {
   %r = effattn.attention {causal} ins(%q, %k, %v : tensor<64x16xf32>, tensor<80x16xf32>, tensor<80x8xf32>) query_offset(%off) outs(%o : tensor<64x8xf32>) -> tensor<64x8xf32>
@@ -41,10 +53,12 @@ func.func @attention_causal_with_offset(%q: tensor<64x16xf32>, %k: tensor<80x16x
 
 // -----
 
-/// Without causal there is no query_offset to carry.
+/// Without causal there is no query_offset to carry, and the row tiles
+/// keep their order.
 
 // CHECK-LABEL: func.func @negative_attention_no_causal_no_offset
 // CHECK: scf.forall
+// CHECK-NOT: arith.select
 // CHECK: effattn.attention ins(
 // CHECK-NOT: query_offset
 // CHECK-SAME: outs(

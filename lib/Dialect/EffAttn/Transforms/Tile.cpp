@@ -10,6 +10,8 @@
 #include "effattn/Dialect/EffAttn/Transforms/Passes.h"
 #include "effattn/Dialect/EffAttn/Transforms/Transforms.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 
 namespace mlir {
@@ -34,6 +36,40 @@ static int64_t getRowTileSize(Operation *op, int64_t requested) {
       yoso && yoso.getMode() == "lsh")
     return 0;
   return requested;
+}
+
+/// Makes the row loop of `forall` (its last induction variable, steps of
+/// `tileSize` from 0) visit the row tiles in the order 0, T-1, 1, T-2, ...:
+/// under a causal window tile t's queries see about t key blocks, so pairs
+/// of light and heavy tiles give the contiguous chunks of OpenMP's static
+/// schedule about the same work (in row order, the second of two cores got
+/// three quarters of it).
+static void interleaveCausalRowTiles(RewriterBase &rewriter,
+                                     scf::ForallOp forall, int64_t tileSize) {
+  OpBuilder::InsertionGuard guard(rewriter);
+  rewriter.setInsertionPointToStart(forall.getBody());
+  Location loc = forall.getLoc();
+  Value offset = forall.getInductionVars().back();
+  Value rows = getValueOrCreateConstantIndexOp(
+      rewriter, loc, forall.getMixedUpperBound().back());
+  auto index = [&](int64_t v) {
+    return arith::ConstantIndexOp::create(rewriter, loc, v);
+  };
+  auto tile = arith::DivUIOp::create(rewriter, loc, offset, index(tileSize));
+  Value lastTile = arith::SubIOp::create(
+      rewriter, loc,
+      arith::CeilDivUIOp::create(rewriter, loc, rows, index(tileSize)),
+      index(1));
+  Value pair = arith::DivUIOp::create(rewriter, loc, tile, index(2));
+  Value odd = arith::CmpIOp::create(
+      rewriter, loc, arith::CmpIPredicate::ne,
+      arith::RemUIOp::create(rewriter, loc, tile, index(2)), index(0));
+  Value visited = arith::SelectOp::create(
+      rewriter, loc, odd, arith::SubIOp::create(rewriter, loc, lastTile, pair),
+      pair);
+  Value visitedOffset =
+      arith::MulIOp::create(rewriter, loc, visited, index(tileSize));
+  rewriter.replaceAllUsesExcept(offset, visitedOffset, tile);
 }
 
 LogicalResult mlir::effattn::tileEffAttnOps(RewriterBase &rewriter,
@@ -68,6 +104,14 @@ LogicalResult mlir::effattn::tileEffAttnOps(RewriterBase &rewriter,
         scf::tileUsingSCF(rewriter, op, options);
     if (failed(tiled))
       return op->emitOpError("failed to tile");
+    auto attention = dyn_cast<AttentionOp>(op.getOperation());
+    int64_t rowTileSize =
+        tileSizes.size() >= 2
+            ? getConstantIntValue(tileSizes[numLoops - 2]).value_or(0)
+            : 0;
+    if (attention && attention.getCausal() && rowTileSize > 0)
+      interleaveCausalRowTiles(
+          rewriter, cast<scf::ForallOp>(tiled->loops.front()), rowTileSize);
     rewriter.replaceOp(op, tiled->replacements);
   }
   return success();
