@@ -11,6 +11,7 @@ import pytest
 
 import effattn
 from effattn import reference
+import offset_attention
 from vectors import load_vectors, relative_error
 
 
@@ -151,6 +152,20 @@ def test_ops_attention_causal_with_masked_windows(n, m, dtype):
                                                (25, 8)),
                                rtol=0, atol=ATOL[dtype])
     np.testing.assert_allclose(got.astype(np.float64), want, rtol=0,
+                               atol=ATOL[dtype])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float16])
+@pytest.mark.parametrize("masked", [False, True])
+def test_attention_with_query_offset_matches_oracle(dtype, masked):
+    """Causal attention whose queries start at token 70 (tiles add their row
+    offsets to it); with the mask, rows that see no key in batch 0."""
+    q, k, v, mask = offset_attention.inputs(dtype)
+    module = effattn.compile(offset_attention.module_text(dtype, masked),
+                             module_name="att")
+    args = (q, k, v, mask) if masked else (q, k, v)
+    np.testing.assert_allclose(module.att(*args).astype(np.float64),
+                               offset_attention.oracle(*args), rtol=0,
                                atol=ATOL[dtype])
 
 

@@ -1,0 +1,55 @@
+"""A causal attention module whose queries start at a query offset, and
+its oracle, shared by the CPU and GPU attention tests.
+
+effattn.ops.attention has no query offset (tiling sets it on the CPU); the
+module passes a constant one, so that every kernel's causal bounds see a
+window that does not start at row 0.
+"""
+
+import numpy as np
+
+from effattn import reference
+
+#: Query rows (the tokens from OFFSET on), keys, head sizes.
+N, M, D, E = 50, 300, 32, 16
+OFFSET = 70
+
+_TYPES = {np.float32: "f32", np.float16: "f16"}
+
+
+def module_text(dtype, masked):
+    """A module `att(q, k, v[, mask])` of causal attention whose query row i
+    is token OFFSET + i."""
+    t = _TYPES[dtype]
+    q, k, v = (f"tensor<2x{rows}x{cols}x{t}>" for rows, cols in ((N, D), (M, D), (M, E)))
+    out = f"tensor<2x{N}x{E}x{t}>"
+    mask_type = f"tensor<2x{M}xi1>"
+    mask_argument = f", %m: {mask_type}" if masked else ""
+    mask_clause = f"mask(%m : {mask_type}) " if masked else ""
+    return f"""
+func.func @att(%q: {q}, %k: {k}, %v: {v}{mask_argument}) -> {out} {{
+  %offset = arith.constant {OFFSET} : index
+  %o = tensor.empty() : {out}
+  %r = effattn.attention {{causal}} ins(%q, %k, %v : {q}, {k}, {v})
+      {mask_clause}query_offset(%offset) outs(%o : {out}) -> {out}
+  return %r : {out}
+}}"""
+
+
+def inputs(dtype):
+    """Q, K, V and a mask that hides keys 0..79 of batch 0 (its first rows
+    see no key and average every value) and shows key 0 of batch 1."""
+    rng = np.random.default_rng(OFFSET)
+    q = rng.standard_normal((2, N, D)).astype(dtype)
+    k = rng.standard_normal((2, M, D)).astype(dtype)
+    v = rng.standard_normal((2, M, E)).astype(dtype)
+    mask = rng.random((2, M)) < 0.8
+    mask[0, :80] = False
+    mask[1, 0] = True
+    return q, k, v, mask
+
+
+def oracle(q, k, v, mask=None):
+    """The rows OFFSET.. of causal attention over OFFSET + N queries."""
+    padded = np.concatenate([np.zeros((2, OFFSET, D), q.dtype), q], axis=1)
+    return reference.attention(padded, k, v, mask=mask, causal=True)[:, OFFSET:]
