@@ -169,6 +169,27 @@ def test_attention_with_query_offset_matches_oracle(dtype, masked):
                                atol=ATOL[dtype])
 
 
+@pytest.mark.parametrize("causal", [False, True])
+def test_ops_attention_with_masked_key_blocks(causal):
+    """Key blocks the mask hides entirely are skipped once every row of a
+    tile has seen a visible key, and computed while one has not: a padded
+    tail, a masked middle, a masked head, and no visible key at all."""
+    rng = np.random.default_rng(31)
+    q = rng.standard_normal((4, 60, 16)).astype(np.float32)
+    k = rng.standard_normal((4, 1000, 16)).astype(np.float32)
+    v = rng.standard_normal((4, 1000, 8)).astype(np.float32)
+    mask = np.zeros((4, 1000), dtype=bool)
+    mask[0, :300] = True
+    mask[1, :50] = mask[1, 700:720] = True
+    mask[2, 500:] = True
+    got = effattn.ops.attention(q, k, v, mask=mask, causal=causal)
+    want = reference.attention(q, k, v, mask=mask, causal=causal)
+    np.testing.assert_allclose(got.astype(np.float64), want, rtol=0,
+                               atol=ATOL[np.float32])
+    np.testing.assert_allclose(got[3], np.broadcast_to(v[3].mean(axis=0), (60, 8)),
+                               rtol=0, atol=ATOL[np.float32])
+
+
 def test_reference_fully_masked_query_is_uniform_average():
     rng = np.random.default_rng(7)
     q, k, v = (rng.standard_normal((1, 4, 8)) for _ in range(3))

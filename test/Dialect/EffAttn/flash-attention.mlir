@@ -30,14 +30,26 @@
 // CHECK: %[[STEP:.+]] = vector.step : vector<8xindex>
 // CHECK: %[[FIRST:.+]] = vector.broadcast %[[OFF]] : index to vector<8xindex>
 // CHECK: %[[POS:.+]] = arith.addi %[[STEP]], %[[FIRST]] : vector<8xindex>
-//      Key blocks carry the running max and sum. Blocks past the window
-//      run only while a row's max is still at most -1e9 + 256 (0xCE6E6B24):
-//      it has seen no visible key, and averages every value.
+//      Key blocks carry the running max and sum. Blocks past the window,
+//      or whose keys the mask hides, run only while a row's max is still at
+//      most -1e9 + 256 (0xCE6E6B24): it has seen no visible key, and
+//      averages every value unless it sees one later.
 // CHECK: scf.for %[[J0:.+]] = %{{.+}} iter_args(%[[MAX:.+]] = %[[NEG_INF]], %[[SUM:.+]] = %{{.+}}) -> (vector<8xf32>, vector<8xf32>)
 // CHECK: %[[IN_WINDOW:.+]] = arith.cmpi ult, %[[J0]], %[[WINDOW_END]] : index
+//      The block's mask, scanned up to its first shown key.
+// CHECK: %[[SCAN:.+]]:2 = scf.while (%[[J:.+]] = %c0, %[[FOUND:.+]] = %false) : (index, i1) -> (index, i1)
+// CHECK: %[[NOT_YET:.+]] = arith.xori %[[FOUND]], %true : i1
+// CHECK: %[[IN_BLOCK:.+]] = arith.cmpi ult, %[[J]], %{{.+}} : index
+// CHECK: %[[GO_ON:.+]] = arith.andi %[[NOT_YET]], %[[IN_BLOCK]] : i1
+// CHECK: scf.condition(%[[GO_ON]]) %[[J]], %[[FOUND]] : index, i1
+// CHECK: } do {
+// CHECK: %[[KEY:.+]] = arith.addi %[[J0]], %{{.+}} : index
+// CHECK: %[[FLAG:.+]] = tensor.extract %[[M]][%[[B]], %[[KEY]]] : tensor<2x7xi1>
+// CHECK: scf.yield %{{.+}}, %[[FLAG]] : index, i1
+// CHECK: %[[SEEN:.+]] = arith.andi %[[IN_WINDOW]], %[[SCAN]]#1 : i1
 // CHECK: %[[ROW_UNSEEN:.+]] = arith.cmpf ule, %[[MAX]], %[[UNSEEN]] : vector<8xf32>
 // CHECK: %[[ANY_UNSEEN:.+]] = vector.reduction <or>, %[[ROW_UNSEEN]] : vector<8xi1> into i1
-// CHECK: %[[NEEDED:.+]] = arith.ori %[[IN_WINDOW]], %[[ANY_UNSEEN]] : i1
+// CHECK: %[[NEEDED:.+]] = arith.ori %[[SEEN]], %[[ANY_UNSEEN]] : i1
 // CHECK: %[[BLOCK:.+]]:2 = scf.if %[[NEEDED]] -> (vector<8xf32>, vector<8xf32>)
 //      f16 operands: the block's keys and values converted to f32 once,
 //      a vector at a time (16 key columns: two vectors; 8 value columns).

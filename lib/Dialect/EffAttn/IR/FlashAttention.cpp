@@ -56,6 +56,8 @@ private:
   /// hidden key's score (or NaN): the row has seen no visible key yet, and
   /// hidden keys do not weigh 0 next to its scores.
   Value anyRowSeesNoKey(ValueRange max);
+  /// Returns whether the mask shows a key of the block that starts at j0.
+  Value maskShowsKeyInBlock(Value j0);
   void computeScores(Value j0, Value blockKeys, ArrayRef<Value> positions);
   void accumulateValues(Value j0, Value blockKeys, ArrayRef<Value> alpha);
   /// Copies rows [j0, j0 + blockKeys) x [0, columns) of `tensor` (f16 or
@@ -343,10 +345,11 @@ Value FlashAttentionBuilder::queryBlock(Value result, Value q0) {
           arith::AddIOp::create(b, loc, step, broadcast(add(first, lane(v)))));
   }
 
-  // Causal: keys from windowEnd on are hidden from every row of the tile.
-  // Next to a visible score their weights are exactly 0, so their
-  // blocks run only while a row has seen none (its window masked): that row
-  // averages every value, as the op defines.
+  // Key blocks the tile sees no key of (from windowEnd on under a causal
+  // window; all masked, e.g. a padded sequence's tail) weigh exactly 0 next
+  // to a visible score, so they run only while a row has seen none (its
+  // window masked so far): such a row averages every value, as the op
+  // defines, unless a visible key comes later.
   Values init = splats(queryVectors, -std::numeric_limits<float>::infinity());
   llvm::append_range(init, splats(queryVectors, 0.0f));
   Values state = loop(
@@ -354,13 +357,18 @@ Value FlashAttentionBuilder::queryBlock(Value result, Value q0) {
       [&](Value j0, ValueRange args) -> Values {
         ValueRange max = args.take_front(queryVectors),
                    sum = args.drop_front(queryVectors);
-        if (!windowEnd)
+        if (!windowEnd && !op.getMask())
           return keyBlockStep(j0, max, sum, positions);
-        Value needed = arith::OrIOp::create(
-            b, loc,
-            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, j0,
-                                  windowEnd),
-            anyRowSeesNoKey(max));
+        Value seen;
+        if (windowEnd)
+          seen = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, j0,
+                                       windowEnd);
+        if (op.getMask()) {
+          Value shown = maskShowsKeyInBlock(j0);
+          seen = seen ? arith::AndIOp::create(b, loc, seen, shown).getResult()
+                      : shown;
+        }
+        Value needed = arith::OrIOp::create(b, loc, seen, anyRowSeesNoKey(max));
         auto ifOp = scf::IfOp::create(
             b, loc, needed,
             [&](OpBuilder &, Location) {
@@ -373,6 +381,32 @@ Value FlashAttentionBuilder::queryBlock(Value result, Value q0) {
   for (int64_t v = 0; v < queryVectors; ++v)
     store(state[queryVectors + v], rowSums, {lane(v)});
   return writeOutput(result, q0, rows);
+}
+
+Value FlashAttentionBuilder::maskShowsKeyInBlock(Value j0) {
+  // Scans the block's mask up to its first shown key (the first key of an
+  // unpadded block): (j, shown) from (0, false) while !shown and j < keys.
+  Value blockKeys = min(index(keyBlock), sub(numKeys, j0));
+  Type i1 = b.getI1Type(), indexType = b.getIndexType();
+  Value none = arith::ConstantIntOp::create(b, loc, /*value=*/0, /*width=*/1);
+  auto scan = scf::WhileOp::create(
+      b, loc, TypeRange{indexType, i1}, ValueRange{index(0), none},
+      [&](OpBuilder &, Location, ValueRange args) {
+        Value notYet = arith::XOrIOp::create(
+            b, loc, args[1],
+            arith::ConstantIntOp::create(b, loc, /*value=*/1, /*width=*/1));
+        Value inBlock = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
+                                              args[0], blockKeys);
+        scf::ConditionOp::create(
+            b, loc, arith::AndIOp::create(b, loc, notYet, inBlock), args);
+      },
+      [&](OpBuilder &, Location, ValueRange args) {
+        Values indices(batch);
+        indices.push_back(add(j0, args[0]));
+        Value shown = tensor::ExtractOp::create(b, loc, op.getMask(), indices);
+        scf::YieldOp::create(b, loc, ValueRange{add(args[0], index(1)), shown});
+      });
+  return scan.getResult(1);
 }
 
 Value FlashAttentionBuilder::anyRowSeesNoKey(ValueRange max) {
