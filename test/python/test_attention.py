@@ -11,7 +11,7 @@ import pytest
 
 import effattn
 from effattn import reference
-import offset_attention
+import attention_cases
 from vectors import load_vectors, relative_error
 
 
@@ -160,12 +160,12 @@ def test_ops_attention_causal_with_masked_windows(n, m, dtype):
 def test_attention_with_query_offset_matches_oracle(dtype, masked):
     """Causal attention whose queries start at token 70 (tiles add their row
     offsets to it); with the mask, rows that see no key in batch 0."""
-    q, k, v, mask = offset_attention.inputs(dtype)
-    module = effattn.compile(offset_attention.module_text(dtype, masked),
+    q, k, v, mask = attention_cases.offset_inputs(dtype)
+    module = effattn.compile(attention_cases.offset_module_text(dtype, masked),
                              module_name="att")
     args = (q, k, v, mask) if masked else (q, k, v)
     np.testing.assert_allclose(module.att(*args).astype(np.float64),
-                               offset_attention.oracle(*args), rtol=0,
+                               attention_cases.offset_oracle(*args), rtol=0,
                                atol=ATOL[dtype])
 
 
@@ -174,14 +174,7 @@ def test_ops_attention_with_masked_key_blocks(causal):
     """Key blocks the mask hides entirely are skipped once every row of a
     tile has seen a visible key, and computed while one has not: a padded
     tail, a masked middle, a masked head, and no visible key at all."""
-    rng = np.random.default_rng(31)
-    q = rng.standard_normal((4, 60, 16)).astype(np.float32)
-    k = rng.standard_normal((4, 1000, 16)).astype(np.float32)
-    v = rng.standard_normal((4, 1000, 8)).astype(np.float32)
-    mask = np.zeros((4, 1000), dtype=bool)
-    mask[0, :300] = True
-    mask[1, :50] = mask[1, 700:720] = True
-    mask[2, 500:] = True
+    q, k, v, mask = attention_cases.masked_key_block_inputs(np.float32)
     got = effattn.ops.attention(q, k, v, mask=mask, causal=causal)
     want = reference.attention(q, k, v, mask=mask, causal=causal)
     np.testing.assert_allclose(got.astype(np.float64), want, rtol=0,

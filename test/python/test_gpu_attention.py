@@ -12,7 +12,7 @@ import pytest
 import effattn
 from effattn import reference
 from effattn.runtime import EffattnError
-import offset_attention
+import attention_cases
 from gpu import ON_GPU_AND_EMULATED, TARGET, run_on_gpu, skip_without_device
 
 #: max |compiled - oracle| per dtype (outputs are O(1)). f16 on tensor cores
@@ -173,15 +173,36 @@ def test_gpu_attention_with_query_offset(dtype, options, masked, emulated):
     """Causal attention whose queries start at token 70: the windows, the
     key tiles each block visits and the tiles that replace scores all
     follow the offset, on every kernel."""
-    q, k, v, mask = offset_attention.inputs(dtype)
-    module = effattn.compile(offset_attention.module_text(dtype, masked),
+    q, k, v, mask = attention_cases.offset_inputs(dtype)
+    module = effattn.compile(attention_cases.offset_module_text(dtype, masked),
                              target=TARGET, module_name="gpu_offset_att",
                              emulate_gpu=emulated, **options)
     args = (q, k, v, mask) if masked else (q, k, v)
     got = run_on_gpu(module.att, *args, emulated=emulated)
     np.testing.assert_allclose(got.astype(np.float64),
-                               offset_attention.oracle(*args), rtol=0,
+                               attention_cases.offset_oracle(*args), rtol=0,
                                atol=ATOL[dtype])
+
+
+@ON_GPU_AND_EMULATED
+@pytest.mark.parametrize("causal", [False, True])
+@pytest.mark.parametrize("dtype,options", [
+    (np.float16, {}), (np.float16, {"attention_warp_rows": 32}),
+    (np.float32, {}), (np.float32, {"f32_contractions": "fma"}),
+])
+def test_gpu_attention_with_masked_key_blocks(dtype, options, causal, emulated):
+    """Blocks stop after the last key the mask shows when every row sees a
+    key (a padded tail, a masked middle), and visit every key otherwise (a
+    masked head under a causal window, no key shown at all)."""
+    q, k, v, mask = attention_cases.masked_key_block_inputs(dtype)
+    got = run_on_gpu(effattn.ops.attention, q, k, v, mask=mask, causal=causal,
+                     emulated=emulated, compile_options=options)
+    np.testing.assert_allclose(got.astype(np.float64),
+                               reference.attention(q, k, v, mask=mask, causal=causal),
+                               rtol=0, atol=ATOL[dtype])
+    np.testing.assert_allclose(got[3].astype(np.float64),
+                               np.broadcast_to(v[3].astype(np.float64).mean(0), (60, 8)),
+                               rtol=0, atol=ATOL[dtype])
 
 
 def test_gpu_library_checks_shapes_on_the_host():

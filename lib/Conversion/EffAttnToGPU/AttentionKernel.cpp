@@ -353,33 +353,105 @@ mlir::effattn::getBlockRows(ImplicitLocOpBuilder &b,
   return {batch, rowTile};
 }
 
+Value mlir::effattn::buildShownKeyRange(ImplicitLocOpBuilder &b, Value mask,
+                                        Value batch, Value m,
+                                        int64_t warpSize) {
+  auto index = [&](int64_t v) -> Value {
+    return arith::ConstantIndexOp::create(b, v);
+  };
+  Value range = memref::AllocOp::create(
+      b, MemRefType::get({ShapedType::kDynamic, 2}, b.getIndexType()),
+      ValueRange{batch});
+  Value one = index(1);
+  auto launch =
+      gpu::LaunchOp::create(b, batch, one, one, index(warpSize), one, one);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(&launch.getBody().front());
+  Value element = launch.getBlockIds().x, lane = launch.getThreadIds().x;
+  // Each lane strides over the keys: (first, end) of those it sees shown.
+  auto keys =
+      scf::ForOp::create(b, lane, m, index(warpSize), ValueRange{m, index(0)});
+  {
+    OpBuilder::InsertionGuard loopGuard(b);
+    b.setInsertionPointToStart(keys.getBody());
+    Value key = keys.getInductionVar();
+    Value shown = memref::LoadOp::create(b, mask, ValueRange{element, key});
+    Value first = keys.getRegionIterArgs()[0],
+          end = keys.getRegionIterArgs()[1];
+    scf::YieldOp::create(
+        b,
+        ValueRange{arith::SelectOp::create(
+                       b, shown, arith::MinUIOp::create(b, first, key), first),
+                   arith::SelectOp::create(
+                       b, shown,
+                       arith::MaxUIOp::create(
+                           b, end, arith::AddIOp::create(b, key, one)),
+                       end)});
+  }
+  // Butterfly shuffles combine the lanes' ranges in 32 bits: keys past
+  // 2^31 - 1 (never seen in practice) would need wider shuffles.
+  Type i32 = b.getI32Type();
+  Value first = arith::IndexCastUIOp::create(b, i32, keys.getResult(0));
+  Value end = arith::IndexCastUIOp::create(b, i32, keys.getResult(1));
+  Value width = arith::ConstantIntOp::create(b, warpSize, 32);
+  for (int64_t offset = warpSize / 2; offset > 0; offset /= 2) {
+    Value distance = arith::ConstantIntOp::create(b, offset, 32);
+    first = arith::MinUIOp::create(
+        b, first,
+        gpu::ShuffleOp::create(b, first, distance, width, gpu::ShuffleMode::XOR)
+            .getShuffleResult());
+    end = arith::MaxUIOp::create(
+        b, end,
+        gpu::ShuffleOp::create(b, end, distance, width, gpu::ShuffleMode::XOR)
+            .getShuffleResult());
+  }
+  Value isFirstLane =
+      arith::CmpIOp::create(b, arith::CmpIPredicate::eq, lane, index(0));
+  auto store = scf::IfOp::create(b, isFirstLane, /*withElseRegion=*/false);
+  {
+    OpBuilder::InsertionGuard storeGuard(b);
+    b.setInsertionPointToStart(&store.getThenRegion().front());
+    Value shownRange[] = {first, end};
+    for (auto [column, value] : llvm::enumerate(shownRange))
+      memref::StoreOp::create(
+          b, arith::IndexCastUIOp::create(b, b.getIndexType(), value), range,
+          ValueRange{element, index(column)});
+  }
+  gpu::TerminatorOp::create(b);
+  return range;
+}
+
 Value mlir::effattn::getKeysToVisit(ImplicitLocOpBuilder &b,
                                     const AttentionKernelOperands &ops,
                                     Value batch, Value firstRow, int64_t rows) {
-  if (!ops.causal || ops.blocks)
+  if (ops.blocks || (!ops.causal && !ops.mask))
     return ops.m;
-  Value windowEnd = arith::AddIOp::create(
-      b, arith::AddIOp::create(b, firstRow, ops.queryOffset),
-      arith::ConstantIndexOp::create(b, rows));
-  Value end = arith::MinUIOp::create(b, windowEnd, ops.m);
+  Value firstPosition = arith::AddIOp::create(b, firstRow, ops.queryOffset);
+  Value end = ops.m;
+  if (ops.causal)
+    end = arith::MinUIOp::create(
+        b, end,
+        arith::AddIOp::create(b, firstPosition,
+                              arith::ConstantIndexOp::create(b, rows)));
   if (!ops.mask)
     return end;
-  Value hasKeys = arith::CmpIOp::create(b, arith::CmpIPredicate::ne, ops.m,
-                                        arith::ConstantIndexOp::create(b, 0));
-  auto firstKeyShown = scf::IfOp::create(
-      b, hasKeys,
-      [&](OpBuilder &nested, Location loc) {
-        Value shown = memref::LoadOp::create(
-            nested, loc, ops.mask,
-            ValueRange{batch, arith::ConstantIndexOp::create(nested, loc, 0)});
-        scf::YieldOp::create(nested, loc, shown);
-      },
-      [&](OpBuilder &nested, Location loc) {
-        scf::YieldOp::create(nested, loc,
-                             ValueRange{arith::ConstantIntOp::create(
-                                 nested, loc, /*value=*/0, /*width=*/1)});
-      });
-  return arith::SelectOp::create(b, firstKeyShown.getResult(0), end, ops.m);
+  auto shownKey = [&](int64_t column) -> Value {
+    return memref::LoadOp::create(
+        b, ops.shownKeys,
+        ValueRange{batch, arith::ConstantIndexOp::create(b, column)});
+  };
+  Value firstShown = shownKey(0), endShown = shownKey(1);
+  // endShown is 0 when the mask shows no key.
+  Value everyRowSees =
+      arith::CmpIOp::create(b, arith::CmpIPredicate::ne, endShown,
+                            arith::ConstantIndexOp::create(b, 0));
+  if (ops.causal)
+    everyRowSees = arith::AndIOp::create(
+        b, everyRowSees,
+        arith::CmpIOp::create(b, arith::CmpIPredicate::ule, firstShown,
+                              firstPosition));
+  return arith::SelectOp::create(
+      b, everyRowSees, arith::MinUIOp::create(b, end, endShown), ops.m);
 }
 
 Value mlir::effattn::maskScore(ImplicitLocOpBuilder &b,
@@ -514,6 +586,9 @@ struct AttentionToGPU : OpRewritePattern<AttentionOp> {
                           : Value(arith::ConstantIndexOp::create(b, 0));
     ops.scale = static_cast<float>(*op.getStaticScale());
     ops.causal = op.getCausal();
+    if (ops.mask)
+      ops.shownKeys =
+          buildShownKeyRange(b, ops.mask, batch, ops.m, target.getWarpSize());
 
     auto launch = createAttentionLaunch(
         b, op, arith::MulIOp::create(b, batch, ops.rowTiles), *config);

@@ -35,6 +35,10 @@ struct AttentionKernelOperands {
   Value query, key, value, result;
   /// [batch, M] (i1) or null.
   Value mask;
+  /// With a mask (and no block list): [batch, 2] (index), the first key
+  /// the mask shows and one past the last (M and 0 if it shows none), from
+  /// buildShownKeyRange.
+  Value shownKeys;
   /// Index values: N, M, number of query-row tiles, causal offset.
   Value n, m, rowTiles, queryOffset;
   /// M when static (kernels then skip the key-range checks if M fills their
@@ -89,12 +93,21 @@ std::pair<Value, Value> getBlockRows(ImplicitLocOpBuilder &b,
                                      const AttentionKernelOperands &ops,
                                      Value block);
 
+/// Launches, at the builder's position, a kernel that fills a new
+/// [batch, 2] index buffer with the range of keys `mask` ([batch, M], i1)
+/// shows per batch element (AttentionKernelOperands::shownKeys), a warp per
+/// element; returns the buffer.
+Value buildShownKeyRange(ImplicitLocOpBuilder &b, Value mask, Value batch,
+                         Value m, int64_t warpSize);
+
 /// Returns how many keys from key 0 on the block of query rows
-/// [firstRow, firstRow + rows) of `batch` visits: M, or under a causal
-/// window min(M, firstRow + query offset + rows) when every row sees key 0
-/// (no mask, or the mask shows it). The keys past that end are hidden from
-/// every row of the block and weigh exactly 0 next to key 0's score; with
-/// key 0 masked a row may see no key at all and average every value.
+/// [firstRow, firstRow + rows) of `batch` visits. The keys past the block's
+/// last causal window (firstRow + query offset + rows) and past the last
+/// key the mask shows are hidden from every row of the block and weigh
+/// exactly 0 once a row sees a visible key, so the block stops before them
+/// when every row does (without a mask: key 0; with one: the first key it
+/// shows, if any, within the first row's window). Otherwise a row may see
+/// no key at all and average every value: the block visits all M keys.
 Value getKeysToVisit(ImplicitLocOpBuilder &b,
                      const AttentionKernelOperands &ops, Value batch,
                      Value firstRow, int64_t rows);

@@ -42,8 +42,11 @@ func.func @attention(%q: tensor<2x3x100x64xf32>, %k: tensor<2x3x130x64xf32>, %v:
 /// Tiles follow the target: with 40 KiB of shared memory per SM (20 KiB per
 /// block at two blocks per SM) the key tile shrinks to 16 rows; D = E = 128
 /// takes 4 threads per row, so 64 rows per block. Causal with a mask: a
-/// block visits the keys up to its last window, min(M, its first row + 64),
-/// when the mask shows key 0 (every row then sees a key), else all M keys.
+/// first kernel finds the range of keys the mask shows per batch element (a
+/// warp each, lanes striding over the keys, butterfly min and max); a block
+/// visits the keys up to its last window and the last shown key when the
+/// first shown key lies within its first row's window (every row then sees
+/// a key), else all M keys.
 
 // CHECK:     // -----
 // CHECK-DAG: memref.global "private" @__effattn_key_tile : memref<16x128xf32, #gpu.address_space<workgroup>>
@@ -53,15 +56,29 @@ func.func @attention(%q: tensor<2x3x100x64xf32>, %k: tensor<2x3x130x64xf32>, %v:
 // CHECK:       %[[KB:.+]] = bufferization.to_buffer %[[K]]
 // CHECK:       %[[N:.+]] = tensor.dim
 // CHECK:       %[[M:.+]] = memref.dim %[[KB]], %c1 : memref<?x?x128xf16>
+// CHECK:       %[[BATCHES:.+]] = memref.dim %{{.+}}, %c0 : memref<?x?x128xf16>
 // CHECK:       %[[TILES:.+]] = arith.ceildivui %{{.+}}, %c64 : index
+// CHECK:       %[[RANGE:.+]] = memref.alloc(%[[BATCHES]]) : memref<?x2xindex>
+// CHECK:       gpu.launch blocks(%[[ELEMENT:.+]], %{{.+}}, %{{.+}}) in ({{.*}} = %[[BATCHES]], {{.*}}) threads(%[[LANE:.+]], %{{.+}}, %{{.+}}) in ({{.*}} = %c32,
+// CHECK:         %[[SCAN:.+]]:2 = scf.for %[[J:.+]] = %[[LANE]] to %[[M]] step %c32 iter_args(%[[FIRST:.+]] = %[[M]], %[[END_SHOWN:.+]] = %c0) -> (index, index)
+// CHECK:           %[[FLAG:.+]] = memref.load %{{.+}}[%[[ELEMENT]], %[[J]]] : memref<?x?xi1>
+// CHECK:           %[[MIN:.+]] = arith.minui %[[FIRST]], %[[J]] : index
+// CHECK:           arith.select %[[FLAG]], %[[MIN]], %[[FIRST]] : index
+// CHECK-COUNT-10:  gpu.shuffle  xor %{{.+}} : i32
+// CHECK-NOT:       gpu.shuffle
+// CHECK:         memref.store %{{.+}}, %[[RANGE]][%[[ELEMENT]], %c0] : memref<?x2xindex>
+// CHECK:         memref.store %{{.+}}, %[[RANGE]][%[[ELEMENT]], %c1] : memref<?x2xindex>
 // CHECK:       gpu.launch
 // CHECK:         %[[BATCH:.+]] = arith.divui %{{.+}}, %[[TILES]] : index
-// CHECK:         %[[WINDOW_END:.+]] = arith.addi %{{.+}}, %c64 : index
-// CHECK:         %[[END:.+]] = arith.minui %[[WINDOW_END]], %[[M]] : index
-// CHECK:         %[[HAS_KEYS:.+]] = arith.cmpi ne, %[[M]], %c0 : index
-// CHECK:         %[[SHOWN:.+]] = scf.if %[[HAS_KEYS]] -> (i1) {
-// CHECK:           memref.load %{{.+}}[%[[BATCH]], %c0] : memref<?x?xi1>
-// CHECK:         %[[KEYS:.+]] = arith.select %[[SHOWN]], %[[END]], %[[M]] : index
+// CHECK:         %[[WINDOW_END:.+]] = arith.addi %[[FIRST_POSITION:[0-9]+]], %c64 : index
+// CHECK:         %[[END:.+]] = arith.minui %[[M]], %[[WINDOW_END]] : index
+// CHECK:         %[[FIRST_SHOWN:.+]] = memref.load %[[RANGE]][%[[BATCH]], %c0] : memref<?x2xindex>
+// CHECK:         %[[LAST_SHOWN:.+]] = memref.load %[[RANGE]][%[[BATCH]], %c1] : memref<?x2xindex>
+// CHECK:         %[[ANY_SHOWN:.+]] = arith.cmpi ne, %[[LAST_SHOWN]], %c0 : index
+// CHECK:         %[[IN_WINDOW:.+]] = arith.cmpi ule, %[[FIRST_SHOWN]], %[[FIRST_POSITION]] : index
+// CHECK:         %[[EVERY_ROW_SEES:.+]] = arith.andi %[[ANY_SHOWN]], %[[IN_WINDOW]] : i1
+// CHECK:         %[[BOUND:.+]] = arith.minui %[[END]], %[[LAST_SHOWN]] : index
+// CHECK:         %[[KEYS:.+]] = arith.select %[[EVERY_ROW_SEES]], %[[BOUND]], %[[M]] : index
 // CHECK:         scf.for %{{.+}} = %c0 to %[[KEYS]] step %c16
 // CHECK:         memref.load %{{.+}}[%{{.+}}, %{{.+}}] : memref<?x?xi1>
 module attributes {effattn.target = #effattn.gpu<chip = "sm_80", features = "+ptx70", sm_count = 8, warp_size = 32, max_threads_per_block = 1024, shared_memory_per_block = 20480, shared_memory_per_sm = 40960, registers_per_sm = 65536, max_registers_per_thread = 255, mma_shapes = []>} {
