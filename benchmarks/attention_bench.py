@@ -8,7 +8,8 @@ per block row, "full" mode) and MRA-2-s (8 per row, "sparse" mode), and
 PyTorch (CPU) exact attention
 (softmax(QKᵀ/√d)V, one head at a time so that its n×n scores fit in memory).
 Every effattn op is compiled for this CPU first (not timed); times are the
-best of --repeats calls. Both effattn (OpenMP over its parallel tiles) and
+best of --repeats calls (one at n >= 16384) and of as many more as fit in a
+second, so that the fast methods take the best of several calls at every n. Both effattn (OpenMP over its parallel tiles) and
 PyTorch use all cores (torch.set_num_threads(os.cpu_count())). Peak memory is the
 process's peak RSS during the calls (reset through /proc/self/clear_refs)
 minus the RSS before them. Error is the relative Frobenius error against
@@ -113,7 +114,7 @@ def main():
         # Errors are against the first effattn output of the same kind.
         exact = {}
         for name, fn in methods.items():
-            seconds, peak, out = measure(lambda: fn(q, k, v), repeats)
+            seconds, peak, out = measure(lambda: fn(q, k, v), repeats, min_seconds=1.0)
             exact_time = exact_time or seconds
             causal = name.endswith("causal")
             exact.setdefault(causal, out)
