@@ -421,11 +421,13 @@ Value mlir::effattn::buildShownKeyRange(ImplicitLocOpBuilder &b, Value mask,
   return range;
 }
 
-Value mlir::effattn::getKeysToVisit(ImplicitLocOpBuilder &b,
-                                    const AttentionKernelOperands &ops,
-                                    Value batch, Value firstRow, int64_t rows) {
+std::pair<Value, Value>
+mlir::effattn::getKeysToVisit(ImplicitLocOpBuilder &b,
+                              const AttentionKernelOperands &ops, Value batch,
+                              Value firstRow, int64_t rows) {
+  Value zero = arith::ConstantIndexOp::create(b, 0);
   if (ops.blocks || (!ops.causal && !ops.mask))
-    return ops.m;
+    return {zero, ops.m};
   Value firstPosition = arith::AddIOp::create(b, firstRow, ops.queryOffset);
   Value end = ops.m;
   if (ops.causal)
@@ -434,7 +436,7 @@ Value mlir::effattn::getKeysToVisit(ImplicitLocOpBuilder &b,
         arith::AddIOp::create(b, firstPosition,
                               arith::ConstantIndexOp::create(b, rows)));
   if (!ops.mask)
-    return end;
+    return {zero, end};
   auto shownKey = [&](int64_t column) -> Value {
     return memref::LoadOp::create(
         b, ops.shownKeys,
@@ -443,15 +445,16 @@ Value mlir::effattn::getKeysToVisit(ImplicitLocOpBuilder &b,
   Value firstShown = shownKey(0), endShown = shownKey(1);
   // endShown is 0 when the mask shows no key.
   Value everyRowSees =
-      arith::CmpIOp::create(b, arith::CmpIPredicate::ne, endShown,
-                            arith::ConstantIndexOp::create(b, 0));
+      arith::CmpIOp::create(b, arith::CmpIPredicate::ne, endShown, zero);
   if (ops.causal)
     everyRowSees = arith::AndIOp::create(
         b, everyRowSees,
         arith::CmpIOp::create(b, arith::CmpIPredicate::ule, firstShown,
                               firstPosition));
-  return arith::SelectOp::create(
-      b, everyRowSees, arith::MinUIOp::create(b, end, endShown), ops.m);
+  return {arith::SelectOp::create(b, everyRowSees, firstShown, zero),
+          arith::SelectOp::create(b, everyRowSees,
+                                  arith::MinUIOp::create(b, end, endShown),
+                                  ops.m)};
 }
 
 Value mlir::effattn::maskScore(ImplicitLocOpBuilder &b,

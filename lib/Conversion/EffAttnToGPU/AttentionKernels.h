@@ -100,17 +100,19 @@ std::pair<Value, Value> getBlockRows(ImplicitLocOpBuilder &b,
 Value buildShownKeyRange(ImplicitLocOpBuilder &b, Value mask, Value batch,
                          Value m, int64_t warpSize);
 
-/// Returns how many keys from key 0 on the block of query rows
+/// Returns the keys [begin, end) the block of query rows
 /// [firstRow, firstRow + rows) of `batch` visits. The keys past the block's
-/// last causal window (firstRow + query offset + rows) and past the last
-/// key the mask shows are hidden from every row of the block and weigh
-/// exactly 0 once a row sees a visible key, so the block stops before them
-/// when every row does (without a mask: key 0; with one: the first key it
-/// shows, if any, within the first row's window). Otherwise a row may see
-/// no key at all and average every value: the block visits all M keys.
-Value getKeysToVisit(ImplicitLocOpBuilder &b,
-                     const AttentionKernelOperands &ops, Value batch,
-                     Value firstRow, int64_t rows);
+/// last causal window (firstRow + query offset + rows), past the last key
+/// the mask shows and before the first one are hidden from every row of the
+/// block and weigh exactly 0 once a row sees a visible key, so the block
+/// skips them when every row does (without a mask: key 0; with one: the
+/// first key it shows, if any, within the first row's window). Otherwise a
+/// row may see no key at all and average every value: the block visits all
+/// M keys.
+std::pair<Value, Value> getKeysToVisit(ImplicitLocOpBuilder &b,
+                                       const AttentionKernelOperands &ops,
+                                       Value batch, Value firstRow,
+                                       int64_t rows);
 
 /// Fills the body of `launch`, from the builder's insertion point on, with
 /// the SIMT flash kernel (AttentionKernelKind::Simt).

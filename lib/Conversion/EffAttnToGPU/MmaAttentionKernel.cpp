@@ -312,13 +312,15 @@ void MmaKernelBuilder::build(gpu::LaunchOp launch, Value queryTile,
   // are zeros that nothing reads.
   const AttentionKernelOperands::BlockList *blocks =
       ops.blocks ? &*ops.blocks : nullptr;
-  Value numTiles = blocks
-                       ? loadIndex(blocks->counts, ValueRange{batch, rowTile})
-                       : arith::CeilDivUIOp::create(
-                             b,
-                             getKeysToVisit(b, ops, batch, blockFirstRow,
-                                            config.rowsPerBlock),
-                             index(keysPerTile));
+  Value firstTile = index(0), numTiles;
+  if (blocks) {
+    numTiles = loadIndex(blocks->counts, ValueRange{batch, rowTile});
+  } else {
+    auto [beginKey, endKey] =
+        getKeysToVisit(b, ops, batch, blockFirstRow, config.rowsPerBlock);
+    firstTile = arith::DivUIOp::create(b, beginKey, index(keysPerTile));
+    numTiles = arith::CeilDivUIOp::create(b, endKey, index(keysPerTile));
+  }
   auto firstKeyOf = [&](Value tile) -> Value {
     if (!blocks)
       return arith::MulIOp::create(b, tile, index(keysPerTile));
@@ -331,8 +333,10 @@ void MmaKernelBuilder::build(gpu::LaunchOp launch, Value queryTile,
         arith::CmpIOp::create(b, arith::CmpIPredicate::ult, tile, numTiles);
     return arith::SelectOp::create(b, inList, listed, ops.m);
   };
-  Value firstGroup = startCopies(firstKeyOf(index(0)), index(0), queryTokens);
-  auto tiles = scf::ForOp::create(b, index(0), numTiles, index(1), init);
+  Value firstGroup =
+      startCopies(firstKeyOf(firstTile),
+                  arith::RemUIOp::create(b, firstTile, index(2)), queryTokens);
+  auto tiles = scf::ForOp::create(b, firstTile, numTiles, index(1), init);
   {
     OpBuilder::InsertionGuard tileGuard(b);
     b.setInsertionPointToStart(tiles.getBody());

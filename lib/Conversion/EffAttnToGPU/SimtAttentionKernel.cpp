@@ -230,19 +230,23 @@ void AttentionKernelBuilder::build(gpu::LaunchOp launch,
     return arith::IndexCastOp::create(
         b, b.getIndexType(), memref::LoadOp::create(b, memref, indices));
   };
-  auto tiles =
-      ops.blocks
-          ? scf::ForOp::create(
-                b, index(0),
-                loadIndex(ops.blocks->counts, ValueRange{batch, rowTile}),
-                index(1), init)
-          : scf::ForOp::create(
-                b, index(0),
-                getKeysToVisit(b, ops, batch,
-                               arith::MulIOp::create(
-                                   b, rowTile, index(config.rowsPerBlock)),
-                               config.rowsPerBlock),
-                index(config.keysPerTile), init);
+  scf::ForOp tiles;
+  if (ops.blocks) {
+    tiles = scf::ForOp::create(
+        b, index(0), loadIndex(ops.blocks->counts, ValueRange{batch, rowTile}),
+        index(1), init);
+  } else {
+    // Tiles start at multiples of the tile from key 0.
+    auto [beginKey, endKey] = getKeysToVisit(
+        b, ops, batch,
+        arith::MulIOp::create(b, rowTile, index(config.rowsPerBlock)),
+        config.rowsPerBlock);
+    Value firstKey = arith::MulIOp::create(
+        b, arith::DivUIOp::create(b, beginKey, index(config.keysPerTile)),
+        index(config.keysPerTile));
+    tiles = scf::ForOp::create(b, firstKey, endKey, index(config.keysPerTile),
+                               init);
+  }
   {
     OpBuilder::InsertionGuard tileGuard(b);
     b.setInsertionPointToStart(tiles.getBody());

@@ -44,9 +44,9 @@ func.func @attention(%q: tensor<2x3x100x64xf32>, %k: tensor<2x3x130x64xf32>, %v:
 /// takes 4 threads per row, so 64 rows per block. Causal with a mask: a
 /// first kernel finds the range of keys the mask shows per batch element (a
 /// warp each, lanes striding over the keys, butterfly min and max); a block
-/// visits the keys up to its last window and the last shown key when the
-/// first shown key lies within its first row's window (every row then sees
-/// a key), else all M keys.
+/// visits the tiles from the one of the first shown key up to its last
+/// window and the last shown key when the first shown key lies within its
+/// first row's window (every row then sees a key), else all M keys.
 
 // CHECK:     // -----
 // CHECK-DAG: memref.global "private" @__effattn_key_tile : memref<16x128xf32, #gpu.address_space<workgroup>>
@@ -77,9 +77,12 @@ func.func @attention(%q: tensor<2x3x100x64xf32>, %k: tensor<2x3x130x64xf32>, %v:
 // CHECK:         %[[ANY_SHOWN:.+]] = arith.cmpi ne, %[[LAST_SHOWN]], %c0 : index
 // CHECK:         %[[IN_WINDOW:.+]] = arith.cmpi ule, %[[FIRST_SHOWN]], %[[FIRST_POSITION]] : index
 // CHECK:         %[[EVERY_ROW_SEES:.+]] = arith.andi %[[ANY_SHOWN]], %[[IN_WINDOW]] : i1
+// CHECK:         %[[BEGIN:.+]] = arith.select %[[EVERY_ROW_SEES]], %[[FIRST_SHOWN]], %c0 : index
 // CHECK:         %[[BOUND:.+]] = arith.minui %[[END]], %[[LAST_SHOWN]] : index
 // CHECK:         %[[KEYS:.+]] = arith.select %[[EVERY_ROW_SEES]], %[[BOUND]], %[[M]] : index
-// CHECK:         scf.for %{{.+}} = %c0 to %[[KEYS]] step %c16
+// CHECK:         %[[BEGIN_TILE:.+]] = arith.divui %[[BEGIN]], %c16 : index
+// CHECK:         %[[FIRST_KEY:.+]] = arith.muli %[[BEGIN_TILE]], %c16 : index
+// CHECK:         scf.for %{{.+}} = %[[FIRST_KEY]] to %[[KEYS]] step %c16
 // CHECK:         memref.load %{{.+}}[%{{.+}}, %{{.+}}] : memref<?x?xi1>
 module attributes {effattn.target = #effattn.gpu<chip = "sm_80", features = "+ptx70", sm_count = 8, warp_size = 32, max_threads_per_block = 1024, shared_memory_per_block = 20480, shared_memory_per_sm = 40960, registers_per_sm = 65536, max_registers_per_thread = 255, mma_shapes = []>} {
 func.func @small_shared_memory(%q: tensor<?x?x128xf16>, %k: tensor<?x?x128xf16>, %v: tensor<?x?x128xf16>, %m: tensor<?x?xi1>, %o: tensor<?x?x128xf16>) -> tensor<?x?x128xf16> {

@@ -56,8 +56,8 @@ private:
   /// hidden key's score (or NaN): the row has seen no visible key yet, and
   /// hidden keys do not weigh 0 next to its scores.
   Value anyRowSeesNoKey(ValueRange max);
-  /// Returns whether the mask shows a key of the block that starts at j0.
-  Value maskShowsKeyInBlock(Value j0);
+  /// Returns the first key in [from, to) the mask shows, or `to`.
+  Value findShownKey(Value from, Value to);
   void computeScores(Value j0, Value blockKeys, ArrayRef<Value> positions);
   void accumulateValues(Value j0, Value blockKeys, ArrayRef<Value> alpha);
   /// Copies rows [j0, j0 + blockKeys) x [0, columns) of `tensor` (f16 or
@@ -332,9 +332,8 @@ Value FlashAttentionBuilder::queryBlock(Value result, Value q0) {
 
   // Absolute positions of the queries, for the causal window.
   Values positions;
-  Value windowEnd;
+  Value first = q0, windowEnd;
   if (op.getCausal()) {
-    Value first = q0;
     if (Value offset = op.getQueryOffset())
       first = add(first, offset);
     windowEnd = add(first, index(queryTile));
@@ -350,10 +349,28 @@ Value FlashAttentionBuilder::queryBlock(Value result, Value q0) {
   // to a visible score, so they run only while a row has seen none (its
   // window masked so far): such a row averages every value, as the op
   // defines, unless a visible key comes later.
+  // The blocks before the one of the first shown key are hidden too, and
+  // skipped when every row sees that key (within the first row's window).
+  Value firstBlock = index(0);
+  if (op.getMask()) {
+    Value firstShown = findShownKey(index(0), numKeys);
+    Value everyRowSees = arith::CmpIOp::create(
+        b, loc, arith::CmpIPredicate::ult, firstShown, numKeys);
+    if (op.getCausal())
+      everyRowSees = arith::AndIOp::create(
+          b, loc, everyRowSees,
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule, firstShown,
+                                first));
+    Value blockOfFirst = arith::MulIOp::create(
+        b, loc, arith::DivUIOp::create(b, loc, firstShown, index(keyBlock)),
+        index(keyBlock));
+    firstBlock =
+        arith::SelectOp::create(b, loc, everyRowSees, blockOfFirst, index(0));
+  }
   Values init = splats(queryVectors, -std::numeric_limits<float>::infinity());
   llvm::append_range(init, splats(queryVectors, 0.0f));
   Values state = loop(
-      index(0), numKeys, keyBlock, init,
+      firstBlock, numKeys, keyBlock, init,
       [&](Value j0, ValueRange args) -> Values {
         ValueRange max = args.take_front(queryVectors),
                    sum = args.drop_front(queryVectors);
@@ -364,7 +381,10 @@ Value FlashAttentionBuilder::queryBlock(Value result, Value q0) {
           seen = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, j0,
                                        windowEnd);
         if (op.getMask()) {
-          Value shown = maskShowsKeyInBlock(j0);
+          Value blockEnd = add(j0, min(index(keyBlock), sub(numKeys, j0)));
+          Value shown =
+              arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
+                                    findShownKey(j0, blockEnd), blockEnd);
           seen = seen ? arith::AndIOp::create(b, loc, seen, shown).getResult()
                       : shown;
         }
@@ -383,30 +403,27 @@ Value FlashAttentionBuilder::queryBlock(Value result, Value q0) {
   return writeOutput(result, q0, rows);
 }
 
-Value FlashAttentionBuilder::maskShowsKeyInBlock(Value j0) {
-  // Scans the block's mask up to its first shown key (the first key of an
-  // unpadded block): (j, shown) from (0, false) while !shown and j < keys.
-  Value blockKeys = min(index(keyBlock), sub(numKeys, j0));
-  Type i1 = b.getI1Type(), indexType = b.getIndexType();
-  Value none = arith::ConstantIntOp::create(b, loc, /*value=*/0, /*width=*/1);
+Value FlashAttentionBuilder::findShownKey(Value from, Value to) {
+  // key from `from` on while key < to and the mask hides it.
   auto scan = scf::WhileOp::create(
-      b, loc, TypeRange{indexType, i1}, ValueRange{index(0), none},
+      b, loc, TypeRange{b.getIndexType()}, ValueRange{from},
       [&](OpBuilder &, Location, ValueRange args) {
-        Value notYet = arith::XOrIOp::create(
-            b, loc, args[1],
+        Value key = args[0];
+        Value inRange =
+            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, key, to);
+        // Reads key `to - 1` at most: `to` ends inside the mask.
+        Values indices(batch);
+        indices.push_back(min(key, sub(to, index(1))));
+        Value hidden = arith::XOrIOp::create(
+            b, loc, tensor::ExtractOp::create(b, loc, op.getMask(), indices),
             arith::ConstantIntOp::create(b, loc, /*value=*/1, /*width=*/1));
-        Value inBlock = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
-                                              args[0], blockKeys);
         scf::ConditionOp::create(
-            b, loc, arith::AndIOp::create(b, loc, notYet, inBlock), args);
+            b, loc, arith::AndIOp::create(b, loc, inRange, hidden), key);
       },
       [&](OpBuilder &, Location, ValueRange args) {
-        Values indices(batch);
-        indices.push_back(add(j0, args[0]));
-        Value shown = tensor::ExtractOp::create(b, loc, op.getMask(), indices);
-        scf::YieldOp::create(b, loc, ValueRange{add(args[0], index(1)), shown});
+        scf::YieldOp::create(b, loc, add(args[0], index(1)));
       });
-  return scan.getResult(1);
+  return scan.getResult(0);
 }
 
 Value FlashAttentionBuilder::anyRowSeesNoKey(ValueRange max) {
