@@ -40,6 +40,16 @@ CASES = [
 ]
 
 
+#: (dtype, compile options) that select each flash kernel at D = 32: tensor
+#: cores (16 and 32 query rows per warp), 3xTF32 and SIMT.
+EVERY_KERNEL = [
+    (np.float16, {}),
+    (np.float16, {"attention_warp_rows": 32}),
+    (np.float32, {}),
+    (np.float32, {"f32_contractions": "fma"}),
+]
+
+
 def check_attention(batch, n, m, d, e, dtype, masked, causal, scale, emulated,
                     target=TARGET, **compile_options):
     rng = np.random.default_rng(4321 + n * 7 + m)
@@ -129,20 +139,15 @@ def test_gpu_attention_fully_masked_rows_average_values(dtype, emulated):
 
 
 @ON_GPU_AND_EMULATED
-@pytest.mark.parametrize("dtype,d,options", [
-    (np.float16, 32, {}),                              # tensor cores
-    (np.float16, 32, {"attention_warp_rows": 32}),     # 128 rows per block
-    (np.float32, 32, {}),                              # 3xTF32
-    (np.float32, 32, {"f32_contractions": "fma"}),     # SIMT
-])
-def test_gpu_attention_causal_skips_tiles_past_the_window(dtype, d, options,
+@pytest.mark.parametrize("dtype,options", EVERY_KERNEL)
+def test_gpu_attention_causal_skips_tiles_past_the_window(dtype, options,
                                                           emulated):
     """Causal blocks visit only the key tiles up to their last row's window
     when every row sees key 0; with key 0 masked (batch 0, whose first 20
     rows see no key) they visit every key, and those rows average every
     value, the keys past their window included."""
     rng = np.random.default_rng(17)
-    n, m = 90, 400
+    n, m, d = 90, 400, 32
     q = rng.standard_normal((2, n, d)).astype(dtype)
     k = rng.standard_normal((2, m, d)).astype(dtype)
     v = rng.standard_normal((2, m, 16)).astype(dtype)
@@ -165,10 +170,7 @@ def test_gpu_attention_causal_skips_tiles_past_the_window(dtype, d, options,
 
 @ON_GPU_AND_EMULATED
 @pytest.mark.parametrize("masked", [False, True])
-@pytest.mark.parametrize("dtype,options", [
-    (np.float16, {}), (np.float16, {"attention_warp_rows": 32}),
-    (np.float32, {}), (np.float32, {"f32_contractions": "fma"}),
-])
+@pytest.mark.parametrize("dtype,options", EVERY_KERNEL)
 def test_gpu_attention_with_query_offset(dtype, options, masked, emulated):
     """Causal attention whose queries start at token 70: the windows, the
     key tiles each block visits and the tiles that replace scores all
@@ -186,10 +188,7 @@ def test_gpu_attention_with_query_offset(dtype, options, masked, emulated):
 
 @ON_GPU_AND_EMULATED
 @pytest.mark.parametrize("causal", [False, True])
-@pytest.mark.parametrize("dtype,options", [
-    (np.float16, {}), (np.float16, {"attention_warp_rows": 32}),
-    (np.float32, {}), (np.float32, {"f32_contractions": "fma"}),
-])
+@pytest.mark.parametrize("dtype,options", EVERY_KERNEL)
 def test_gpu_attention_with_masked_key_blocks(dtype, options, causal, emulated):
     """Blocks stop after the last key the mask shows when every row sees a
     key (a padded tail, a masked middle), and visit every key otherwise (a
