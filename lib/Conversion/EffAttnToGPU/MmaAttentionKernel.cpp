@@ -222,8 +222,8 @@ void MmaKernelBuilder::build(gpu::LaunchOp launch, Value queryTile,
 
   Value thread = launch.getThreadIds().x;
   Value block = launch.getBlockIds().x;
-  auto [blockBatch, blockRowTile] = getBlockRows(b, ops, block);
-  Value batch = blockBatch, rowTile = blockRowTile;
+  Value batch, rowTile;
+  std::tie(batch, rowTile) = getBlockRows(b, ops, block);
   Value warp = arith::DivUIOp::create(b, thread, index(kLanes));
   Value lane = arith::RemUIOp::create(b, thread, index(kLanes));
   Value g = arith::DivUIOp::create(b, lane, index(4));

@@ -192,8 +192,8 @@ void AttentionKernelBuilder::build(gpu::LaunchOp launch,
 
   Value thread = launch.getThreadIds().x;
   Value block = launch.getBlockIds().x;
-  auto [blockBatch, blockRowTile] = getBlockRows(b, ops, block);
-  Value batch = blockBatch, rowTile = blockRowTile;
+  Value batch, rowTile;
+  std::tie(batch, rowTile) = getBlockRows(b, ops, block);
   Value lane = arith::RemUIOp::create(b, thread, index(group));
   Value row = arith::AddIOp::create(
       b, arith::MulIOp::create(b, rowTile, index(config.rowsPerBlock)),
