@@ -344,13 +344,9 @@ Value FlashAttentionBuilder::queryBlock(Value result, Value q0) {
           arith::AddIOp::create(b, loc, step, broadcast(add(first, lane(v)))));
   }
 
-  // Key blocks the tile sees no key of (from windowEnd on under a causal
-  // window; all masked, e.g. a padded sequence's tail) weigh exactly 0 next
-  // to a visible score, so they run only while a row has seen none (its
-  // window masked so far): such a row averages every value, as the op
-  // defines, unless a visible key comes later.
-  // The blocks before the one of the first shown key are hidden too, and
-  // skipped when every row sees that key (within the first row's window).
+  // The blocks before the one of the first key the mask shows are hidden
+  // from every row, and skipped when every row sees that key (it lies
+  // within the first row's window).
   Value firstBlock = index(0);
   if (op.getMask()) {
     Value firstShown = findShownKey(index(0), numKeys);
@@ -367,6 +363,11 @@ Value FlashAttentionBuilder::queryBlock(Value result, Value q0) {
     firstBlock =
         arith::SelectOp::create(b, loc, everyRowSees, blockOfFirst, index(0));
   }
+  // Key blocks the tile sees no key of (from windowEnd on under a causal
+  // window; all masked, e.g. a padded sequence's tail) weigh exactly 0 next
+  // to a visible score, so they run only while a row has seen none (its
+  // window masked so far): such a row averages every value, as the op
+  // defines, unless a visible key comes later.
   Values init = splats(queryVectors, -std::numeric_limits<float>::infinity());
   llvm::append_range(init, splats(queryVectors, 0.0f));
   Values state = loop(
@@ -404,16 +405,17 @@ Value FlashAttentionBuilder::queryBlock(Value result, Value q0) {
 }
 
 Value FlashAttentionBuilder::findShownKey(Value from, Value to) {
-  // key from `from` on while key < to and the mask hides it.
+  // key from `from` on while key < to and the mask hides it; the mask is
+  // read at key `to - 1` at most (`to` may be its end).
+  Value last = sub(to, index(1));
   auto scan = scf::WhileOp::create(
       b, loc, TypeRange{b.getIndexType()}, ValueRange{from},
       [&](OpBuilder &, Location, ValueRange args) {
         Value key = args[0];
         Value inRange =
             arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, key, to);
-        // Reads key `to - 1` at most: `to` ends inside the mask.
         Values indices(batch);
-        indices.push_back(min(key, sub(to, index(1))));
+        indices.push_back(min(key, last));
         Value hidden = arith::XOrIOp::create(
             b, loc, tensor::ExtractOp::create(b, loc, op.getMask(), indices),
             arith::ConstantIntOp::create(b, loc, /*value=*/1, /*width=*/1));

@@ -86,13 +86,14 @@ LogicalResult mlir::effattn::tileEffAttnOps(RewriterBase &rewriter,
     SmallVector<utils::IteratorType> iterators = op.getLoopIteratorTypes();
     int64_t numLoops = iterators.size();
     SmallVector<OpFoldResult> tileSizes;
+    int64_t rowTile = 0;
     for (int64_t i = 0; i < numLoops; ++i) {
       int64_t size = 0; // Untiled.
       if (iterators[i] == utils::IteratorType::parallel && i < numLoops - 2)
         size = 1;
       else if (iterators[i] == utils::IteratorType::parallel &&
                i == numLoops - 2)
-        size = getRowTileSize(op, rowTileSize);
+        size = rowTile = getRowTileSize(op, rowTileSize);
       tileSizes.push_back(rewriter.getIndexAttr(size));
     }
 
@@ -105,13 +106,9 @@ LogicalResult mlir::effattn::tileEffAttnOps(RewriterBase &rewriter,
     if (failed(tiled))
       return op->emitOpError("failed to tile");
     auto attention = dyn_cast<AttentionOp>(op.getOperation());
-    int64_t rowTileSize =
-        tileSizes.size() >= 2
-            ? getConstantIntValue(tileSizes[numLoops - 2]).value_or(0)
-            : 0;
-    if (attention && attention.getCausal() && rowTileSize > 0)
+    if (attention && attention.getCausal() && rowTile > 0)
       interleaveCausalRowTiles(
-          rewriter, cast<scf::ForallOp>(tiled->loops.front()), rowTileSize);
+          rewriter, cast<scf::ForallOp>(tiled->loops.front()), rowTile);
     rewriter.replaceOp(op, tiled->replacements);
   }
   return success();
