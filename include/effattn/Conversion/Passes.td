@@ -76,7 +76,10 @@ def EffAttnGPUDeviceBuffersPass
     In a library compiled for a GPU every tensor lives in device memory: the
     caller passes device pointers, and the buffers the host code allocates
     are for kernels. This pass frees each buffer that does not escape its
-    block after its last use (direct or through a view), then turns
+    block after its last use (direct or through a view); a loop that
+    allocates a new buffer per iteration in place of the one it received
+    frees that one in each iteration and its result after the loop. It then
+    turns
     `memref.alloc`, `memref.dealloc` and `memref.copy` of host functions
     (outside `gpu.launch`) into `gpu.alloc`, `gpu.dealloc` and `gpu.memcpy`;
     run `gpu-async-region` afterwards. It replaces upstream's buffer
