@@ -19,6 +19,13 @@
  * Errors never abort: the first one of a call is recorded with effattn_fail
  * (the entry point returns it), and later launches, copies and memsets of
  * the same call are skipped so that nothing runs on invalid pointers.
+ *
+ * A call's temporaries come from a stream-ordered memory pool of the
+ * library's own (cuMemAllocFromPoolAsync, cuMemFreeAsync on the call's
+ * stream) that keeps its memory between calls: cuMemFree synchronizes the
+ * device, and cuMemAlloc maps new pages, on every call. Devices without
+ * memory pools fall back to cuMemAlloc and cuMemFree;
+ * effattn_cuda_release_memory returns the pool's idle memory to the driver.
  */
 
 #include "effattn/Runtime/effattn_cuda_runtime.h"
@@ -65,11 +72,23 @@ typedef struct {
   CUresult (*memsetD32Async)(CUdeviceptr, unsigned, size_t, CUstream);
   CUresult (*memsetD16Async)(CUdeviceptr, unsigned short, size_t, CUstream);
   CUresult (*ctxSynchronize)(void);
+  // Memory pools (CUDA 11.2); optional: without them, cuMemAlloc/cuMemFree.
+  CUresult (*deviceGetAttribute)(int *, CUdevice_attribute, CUdevice);
+  CUresult (*memPoolCreate)(CUmemoryPool *, const CUmemPoolProps *);
+  CUresult (*memPoolDestroy)(CUmemoryPool);
+  CUresult (*memPoolSetAttribute)(CUmemoryPool, CUmemPool_attribute, void *);
+  CUresult (*memPoolTrimTo)(CUmemoryPool, size_t);
+  CUresult (*memAllocFromPoolAsync)(CUdeviceptr *, size_t, CUmemoryPool,
+                                    CUstream);
+  CUresult (*memFreeAsync)(CUdeviceptr, CUstream);
 } Driver;
 
 static Driver driver;
 static CUcontext context;
 static int defaultDevice;
+/// The pool of the generated code's allocations; NULL where the device has
+/// no memory pools.
+static CUmemoryPool pool;
 /// Why the driver or the device is unusable ("" while it is usable).
 static char setupError[256];
 static pthread_once_t setupOnce = PTHREAD_ONCE_INIT;
@@ -92,19 +111,63 @@ static void failWith(const char *call, CUresult result) {
   effattn_fail(EFFATTN_ERROR_DEVICE, message);
 }
 
-/// Resolves one driver symbol; false (and setupError) when it is missing.
-static bool
-resolve(CUresult (*getProcAddress)(const char *, void **, int, cuuint64_t,
-                                   CUdriverProcAddressQueryResult *),
-        const char *symbol, void **slot) {
+typedef CUresult (*GetProcAddress)(const char *, void **, int, cuuint64_t,
+                                   CUdriverProcAddressQueryResult *);
+
+/// Resolves one driver symbol; false (and *slot NULL) when it is missing.
+static bool resolve(GetProcAddress getProcAddress, const char *symbol,
+                    void **slot) {
   CUdriverProcAddressQueryResult found;
   if (getProcAddress(symbol, slot, 12000, CU_GET_PROC_ADDRESS_DEFAULT,
                      &found) == CUDA_SUCCESS &&
       *slot)
     return true;
-  snprintf(setupError, sizeof(setupError),
-           "the CUDA driver has no %s (driver older than CUDA 12?)", symbol);
+  *slot = NULL;
   return false;
+}
+
+/// Creates `pool` on `device`, keeping its memory between calls, where the
+/// driver and the device support memory pools; else leaves it NULL.
+static void createPool(GetProcAddress getProcAddress, CUdevice device) {
+  struct {
+    const char *symbol;
+    void **slot;
+  } symbols[] = {
+      {"cuDeviceGetAttribute", (void **)&driver.deviceGetAttribute},
+      {"cuMemPoolCreate", (void **)&driver.memPoolCreate},
+      {"cuMemPoolDestroy", (void **)&driver.memPoolDestroy},
+      {"cuMemPoolSetAttribute", (void **)&driver.memPoolSetAttribute},
+      {"cuMemPoolTrimTo", (void **)&driver.memPoolTrimTo},
+      {"cuMemAllocFromPoolAsync", (void **)&driver.memAllocFromPoolAsync},
+      {"cuMemFreeAsync", (void **)&driver.memFreeAsync},
+  };
+  for (size_t i = 0; i < sizeof(symbols) / sizeof(symbols[0]); ++i)
+    if (!resolve(getProcAddress, symbols[i].symbol, symbols[i].slot))
+      return;
+  int supported = 0;
+  if (driver.deviceGetAttribute(&supported,
+                                CU_DEVICE_ATTRIBUTE_MEMORY_POOLS_SUPPORTED,
+                                device) != CUDA_SUCCESS ||
+      !supported)
+    return;
+  CUmemPoolProps properties;
+  memset(&properties, 0, sizeof(properties));
+  properties.allocType = CU_MEM_ALLOCATION_TYPE_PINNED;
+  properties.handleTypes = CU_MEM_HANDLE_TYPE_NONE;
+  properties.location.type = CU_MEM_LOCATION_TYPE_DEVICE;
+  properties.location.id = device;
+  CUmemoryPool created = NULL;
+  if (driver.memPoolCreate(&created, &properties) != CUDA_SUCCESS)
+    return;
+  // By default a pool returns its idle memory to the driver at every
+  // synchronization, i.e. at the end of every call.
+  cuuint64_t keepAll = UINT64_MAX;
+  if (driver.memPoolSetAttribute(created, CU_MEMPOOL_ATTR_RELEASE_THRESHOLD,
+                                 &keepAll) != CUDA_SUCCESS) {
+    driver.memPoolDestroy(created);
+    return;
+  }
+  pool = created;
 }
 
 /// Opens the driver, resolves the entry points and retains the primary
@@ -116,11 +179,8 @@ static void setUp(void) {
              "no CUDA driver: cannot load libcuda.so.1 (%s)", dlerror());
     return;
   }
-  CUresult (*getProcAddress)(const char *, void **, int, cuuint64_t,
-                             CUdriverProcAddressQueryResult *) =
-      (CUresult (*)(const char *, void **, int, cuuint64_t,
-                    CUdriverProcAddressQueryResult *))
-          dlsym(library, "cuGetProcAddress_v2");
+  GetProcAddress getProcAddress =
+      (GetProcAddress)dlsym(library, "cuGetProcAddress_v2");
   if (!getProcAddress) {
     snprintf(setupError, sizeof(setupError),
              "the CUDA driver has no cuGetProcAddress_v2 (driver older than "
@@ -161,8 +221,12 @@ static void setUp(void) {
       {"cuCtxSynchronize", (void **)&driver.ctxSynchronize},
   };
   for (size_t i = 0; i < sizeof(symbols) / sizeof(symbols[0]); ++i)
-    if (!resolve(getProcAddress, symbols[i].symbol, symbols[i].slot))
+    if (!resolve(getProcAddress, symbols[i].symbol, symbols[i].slot)) {
+      snprintf(setupError, sizeof(setupError),
+               "the CUDA driver has no %s (driver older than CUDA 12?)",
+               symbols[i].symbol);
       return;
+    }
   CUresult result = driver.init(0);
   CUdevice device;
   if (result == CUDA_SUCCESS)
@@ -174,6 +238,12 @@ static void setUp(void) {
     describe(result, error, sizeof(error));
     snprintf(setupError, sizeof(setupError), "no usable CUDA device %d: %s",
              defaultDevice, error);
+    return;
+  }
+  if (driver.ctxPushCurrent(context) == CUDA_SUCCESS) {
+    createPool(getProcAddress, device);
+    CUcontext popped;
+    driver.ctxPopCurrent(&popped);
   }
 }
 
@@ -273,6 +343,17 @@ void mgpuModuleUnload(void *module) {
   // errors are ignored.
   if (module && !setupError[0] && driver.ctxPushCurrent(context) == 0) {
     driver.moduleUnload((CUmodule)module);
+    leave();
+  }
+}
+
+/// Gives the pool back when the library is unloaded (possibly after the
+/// driver shut down, at exit: errors are ignored). A pool with allocations
+/// outstanding is destroyed when the last of them is freed.
+__attribute__((destructor)) static void destroyPool(void) {
+  if (pool && driver.ctxPushCurrent(context) == CUDA_SUCCESS) {
+    driver.memPoolDestroy(pool);
+    pool = NULL;
     leave();
   }
 }
@@ -379,8 +460,24 @@ void mgpuEventRecord(void *event, void *stream) {
   leave();
 }
 
+/// Allocates `bytes` from the pool, ordered on `stream`; where the pool's
+/// idle memory is in pieces too small for the request, returns that memory
+/// to the driver and tries once more. A NULL stream (the legacy stream, with
+/// which the generated code's non-blocking streams do not synchronize) waits
+/// for the allocation.
+static CUresult allocateFromPool(CUdeviceptr *pointer, size_t bytes,
+                                 CUstream stream) {
+  CUresult result = driver.memAllocFromPoolAsync(pointer, bytes, pool, stream);
+  if (result == CUDA_ERROR_OUT_OF_MEMORY &&
+      driver.ctxSynchronize() == CUDA_SUCCESS &&
+      driver.memPoolTrimTo(pool, 0) == CUDA_SUCCESS)
+    result = driver.memAllocFromPoolAsync(pointer, bytes, pool, stream);
+  if (result == CUDA_SUCCESS && !stream)
+    result = driver.ctxSynchronize();
+  return result;
+}
+
 void *mgpuMemAlloc(uint64_t bytes, void *stream, bool hostShared) {
-  (void)stream;
   if (hostShared) {
     effattn_fail(EFFATTN_ERROR_DEVICE,
                  "host-shared GPU allocations are not supported");
@@ -389,16 +486,28 @@ void *mgpuMemAlloc(uint64_t bytes, void *stream, bool hostShared) {
   if (bytes == 0 || !enterIfNoError())
     return NULL;
   CUdeviceptr pointer = 0;
-  check("cuMemAlloc", driver.memAlloc(&pointer, bytes));
+  if (pool)
+    check("cuMemAllocFromPoolAsync",
+          allocateFromPool(&pointer, bytes, (CUstream)stream));
+  else
+    check("cuMemAlloc", driver.memAlloc(&pointer, bytes));
   leave();
   return (void *)pointer;
 }
 
 void mgpuMemFree(void *pointer, void *stream) {
-  (void)stream;
+  // Frees even after an error of the call, so that nothing leaks; its own
+  // errors are the earlier ones again.
   if (!pointer || !enter())
     return;
-  driver.memFree((CUdeviceptr)pointer);
+  if (pool && stream) {
+    driver.memFreeAsync((CUdeviceptr)pointer, (CUstream)stream);
+  } else {
+    // cuMemFree waits for the device only for memory from cuMemAlloc.
+    if (pool)
+      driver.ctxSynchronize();
+    driver.memFree((CUdeviceptr)pointer);
+  }
   leave();
 }
 
@@ -474,6 +583,19 @@ int32_t effattn_cuda_synchronize(void) {
   effattn_clear_error();
   if (enter()) {
     check("cuCtxSynchronize", driver.ctxSynchronize());
+    leave();
+  }
+  return effattn_pending_status();
+}
+
+int32_t effattn_cuda_release_memory(void) {
+  effattn_clear_error();
+  pthread_once(&setupOnce, setUp);
+  // Without a usable device, or without memory pools, nothing is kept.
+  if (pool && enter()) {
+    // Frees still queued on a stream hold their memory until they run.
+    if (check("cuCtxSynchronize", driver.ctxSynchronize()))
+      check("cuMemPoolTrimTo", driver.memPoolTrimTo(pool, 0));
     leave();
   }
   return effattn_pending_status();

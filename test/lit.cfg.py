@@ -52,5 +52,9 @@ if config.has_cuda_toolkit:
     config.available_features.add("cuda-toolkit")
     config.substitutions.append(
         ("%ptxas", os.path.join(config.cuda_toolkit, "bin", "ptxas")))
+    # libcuda.so.1 without a GPU (unittests/Runtime/FakeCudaDriver.c).
+    config.substitutions.append(
+        ("%fake_cuda_driver_dir",
+         os.path.join(config.effattn_obj_root, "unittests", "Runtime", "fake-driver")))
 if os.path.exists("/dev/nvidia0") or os.path.exists("/dev/nvidiactl"):
     config.available_features.add("cuda-device")

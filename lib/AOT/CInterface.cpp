@@ -203,7 +203,9 @@ std::string mlir::effattn::emitCHeader(const ModuleInterface &interface) {
        << "int32_t " << interface.moduleName << "_cuda_free(void *pointer);\n"
        << "int32_t " << interface.moduleName
        << "_cuda_copy(void *dst, const void *src, size_t bytes);\n"
-       << "int32_t " << interface.moduleName << "_cuda_synchronize(void);\n";
+       << "int32_t " << interface.moduleName << "_cuda_synchronize(void);\n"
+       << "/* Returns the memory kept between calls for temporaries. */\n"
+       << "int32_t " << interface.moduleName << "_cuda_release_memory(void);\n";
   for (const FunctionSignature &function : interface.functions) {
     os << "\n/* " << formatMlirSignature(function) << "\n"
        << " * Tensors are dense, row-major; each comes with its shape array.\n"
@@ -367,13 +369,15 @@ std::string mlir::effattn::emitCWrapper(const ModuleInterface &interface) {
        << "int32_t effattn_cuda_free(void *pointer);\n"
        << "int32_t effattn_cuda_copy(void *dst, const void *src, size_t "
           "bytes);\n"
-       << "int32_t effattn_cuda_synchronize(void);\n\n";
+       << "int32_t effattn_cuda_synchronize(void);\n"
+       << "int32_t effattn_cuda_release_memory(void);\n\n";
     for (StringRef signature :
          {"alloc(void **pointer, size_t bytes)|alloc(pointer, bytes)",
           "free(void *pointer)|free(pointer)",
           "copy(void *dst, const void *src, size_t bytes)|copy(dst, src, "
           "bytes)",
-          "synchronize(void)|synchronize()"}) {
+          "synchronize(void)|synchronize()",
+          "release_memory(void)|release_memory()"}) {
       auto [parameters, call] = signature.split('|');
       os << "EXPORT int32_t " << module << "_cuda_" << parameters
          << " {\n  return effattn_cuda_" << call << ";\n}\n\n";

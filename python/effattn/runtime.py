@@ -10,11 +10,14 @@ status.
 A library compiled for a GPU (`device` "cuda:sm_XX" in the manifest) takes
 device pointers: its callables copy the numpy inputs to device memory the
 library allocates (`<module>_cuda_alloc`), run, and copy the outputs back.
+Such a library keeps the device memory of its temporaries between calls;
+`release_device_memory()` returns it to the driver.
 """
 
 import ctypes
 import json
 import os
+import weakref
 
 import numpy as np
 
@@ -22,6 +25,10 @@ import numpy as np
 DTYPES = {"f32": np.float32, "f16": np.float16, "bf16": np.uint16,
           "i1": np.bool_, "i8": np.int8, "i16": np.int16, "i32": np.int32,
           "i64": np.int64}
+
+
+#: The loaded libraries compiled for a GPU.
+_GPU_MODULES = weakref.WeakSet()
 
 
 class EffattnError(RuntimeError):
@@ -117,16 +124,24 @@ class Module:
             for name, argtypes in (
                     ("alloc", [ctypes.POINTER(ctypes.c_void_p), ctypes.c_size_t]),
                     ("free", [ctypes.c_void_p]),
-                    ("copy", [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t])):
+                    ("copy", [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t]),
+                    ("release_memory", [])):
                 fn = getattr(self._lib, f"{module_name}_cuda_{name}")
                 fn.restype = ctypes.c_int32
                 fn.argtypes = argtypes
                 self._cuda[name] = fn
+            _GPU_MODULES.add(self)
         self.functions = {spec["name"]: Function(self, spec)
                           for spec in self.manifest["functions"]}
 
     def last_error(self):
         return self._last_error().decode()
+
+    def release_device_memory(self):
+        """Returns to the CUDA driver the device memory a GPU library keeps
+        between calls for its temporaries (a no-op for CPU libraries)."""
+        if self.device != "cpu":
+            self._check_cuda(self._cuda["release_memory"]())
 
     def _check_cuda(self, status):
         if status != 0:
@@ -166,6 +181,14 @@ class Module:
 
     def __dir__(self):
         return list(super().__dir__()) + list(self.functions)
+
+
+def release_device_memory():
+    """Returns to the CUDA driver the device memory that every loaded GPU
+    library keeps between calls for its temporaries (as
+    torch.cuda.empty_cache() does for PyTorch's)."""
+    for module in list(_GPU_MODULES):
+        module.release_device_memory()
 
 
 def load(path, module_name=None):

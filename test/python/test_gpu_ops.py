@@ -67,6 +67,39 @@ def test_gpu_yoso_matches_oracle(batch, n, d, e, mode, tau, hashes, masked,
     assert relative_error(got, want) <= (1e-5 if dtype == np.float32 else 5e-3)
 
 
+def reuse_case(op, rng):
+    """The function, operands, keyword arguments and oracle of one call of
+    test_gpu_calls_reuse_device_memory."""
+    if op == "mra":
+        q, k, v, mask = mra_inputs(rng, (2,), 128, 16, 8, np.float32, True)
+        return (effattn.ops.mra_attention, reference.mra_attention, (q, k, v),
+                dict(mask=mask, block_size=16, blocks_per_row=2))
+    q, k, v, mask = random_self_attention(rng, (2,), 64, 16, 8, np.float32, True)
+    if op == "nystrom":
+        return (effattn.ops.nystrom_attention, reference.nystrom_attention, (q, k, v),
+                dict(mask=mask, num_landmarks=8))
+    projection = rng.standard_normal((16, 4 * 6)).astype(np.float32)
+    return (effattn.ops.yoso_attention, reference.yoso_attention, (q, k, v),
+            dict(mask=mask, mode="lsh", hash_bits=6, num_hashes=4, projection=projection))
+
+
+@ON_GPU_AND_EMULATED
+@pytest.mark.parametrize("op", ["nystrom", "yoso-lsh", "mra"])
+def test_gpu_calls_reuse_device_memory(op, emulated):
+    """A GPU library keeps its temporaries' device memory from one call to
+    the next (a pool), so a call's temporaries start with the previous
+    call's values (YOSO-LSH adds its bucket sums into a buffer that it must
+    zero itself): three calls on new inputs each match the oracle, the last
+    one after effattn.release_device_memory() gave the memory back."""
+    rng = np.random.default_rng(900)
+    for call in range(3):
+        if call == 2:
+            effattn.release_device_memory()
+        fn, oracle, args, kwargs = reuse_case(op, rng)
+        got = run_on_gpu(fn, *args, emulated=emulated, **kwargs)
+        assert relative_error(got, oracle(*args, **kwargs)) <= 1e-5, f"call {call}"
+
+
 @ON_GPU_AND_EMULATED
 def test_gpu_yoso_fast_hash_matches_oracle(emulated):
     """The fast hash's Walsh-Hadamard transforms (D = 64: butterfly stages

@@ -34,6 +34,11 @@ int32_t effattn_cuda_free(void *pointer);
 int32_t effattn_cuda_copy(void *dst, const void *src, size_t bytes);
 /// Waits for all work on the library's device.
 int32_t effattn_cuda_synchronize(void);
+/// Returns to the driver the device memory that the library keeps between
+/// calls for its temporaries (a stream-ordered pool: allocating and freeing
+/// device memory on every call would synchronize the device); EFFATTN_OK
+/// without a device.
+int32_t effattn_cuda_release_memory(void);
 /// Why the library cannot use a GPU ("" when it can).
 const char *effattn_cuda_device_error(void);
 

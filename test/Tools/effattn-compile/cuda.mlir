@@ -23,12 +23,14 @@
 // HEADER: #define EFFATTN_ERROR_DEVICE 6
 // HEADER: Compiled for cuda:sm_90: tensors are DEVICE pointers.
 // HEADER: int32_t heads_cuda_alloc(void **pointer, size_t bytes);
+// HEADER: int32_t heads_cuda_release_memory(void);
 // HEADER: int32_t heads(const uint16_t *arg0, const int64_t *arg0_shape,
 
 // SYMBOLS-DAG: T heads
 // SYMBOLS-DAG: T heads_cuda_alloc
 // SYMBOLS-DAG: T heads_cuda_copy
 // SYMBOLS-DAG: T heads_cuda_free
+// SYMBOLS-DAG: T heads_cuda_release_memory
 // SYMBOLS-DAG: T heads_manifest
 // NEEDS-NOT: cu{{[A-Z]}}
 // NEEDS: dlopen
