@@ -158,7 +158,9 @@ def main():
                     continue
                 print(f"{'':>8}{kernel['total_us']:>10.1f} us {kernel['calls']:>4}x  "
                       f"{kernel['kernel'][:60]}")
-    finish(rows, args.json)
+        # The next libraries get the memory this one keeps for its temporaries.
+        module.release_device_memory()
+        finish(rows, args.json)
 
 
 if __name__ == "__main__":

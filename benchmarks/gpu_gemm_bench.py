@@ -115,7 +115,7 @@ def main():
         rows.append(row)
         print(f"{size:>6} {dt:>7} {ms:>11.3f} {row['effattn_tflops']:>8.1f} {torch_ms:>11.3f} "
               f"{row['torch_tflops']:>8.1f} {row['ratio']:>10.3f} {err:>9.2e}")
-    finish(rows, args.json)
+        finish(rows, args.json)
 
 
 if __name__ == "__main__":

@@ -82,7 +82,8 @@ def torch_dtype(name):
 
 
 def finish(rows, json_path):
-    """Writes the result rows to `json_path` (if any)."""
+    """Writes the result rows to `json_path` (if any); called after each
+    row, so that a run cut short keeps the rows it measured."""
     if json_path:
         with open(json_path, "w") as f:
             json.dump(rows, f, indent=1)

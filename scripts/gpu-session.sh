@@ -17,7 +17,10 @@
 ##       tests (JUnit XML), then the benchmarks (JSON; the attention rows with
 ##       their heaviest kernels, --profile) and nvidia-smi's card
 ##       description, into RESULTS_DIR (default .gpu-session/results). Only
-##       Python 3, numpy, pytest and PyTorch with CUDA are needed there.
+##       Python 3, numpy, pytest and PyTorch with CUDA are needed there. The
+##       steps stop after 200, 240 and 120 s (GPU_TESTS_TIMEOUT,
+##       GPU_ATTENTION_TIMEOUT, GPU_GEMM_TIMEOUT); the benchmarks' JSON holds
+##       every row measured by then.
 ##
 ## Extra benchmark arguments: GPU_ATTENTION_ARGS, GPU_GEMM_ARGS (the same in
 ## both halves, so that the run finds what prepare compiled).
@@ -60,16 +63,21 @@ case "${1:-}" in
     status=0
     nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm \
       --format=csv | tee "$RESULTS/device.csv" || status=$?
-    "$PYTHON" -m pytest -q -p no:cacheprovider -k "gpu and not emulated" -rs \
+    # Each step has its own time limit (seconds; the device call's limit is
+    # 600 s), so that a hung kernel costs one step, not the others' results.
+    timeout "${GPU_TESTS_TIMEOUT:-200}" \
+      "$PYTHON" -m pytest -q -p no:cacheprovider -k "gpu and not emulated" -rs \
       --junitxml="$RESULTS/gpu-tests.xml" "${GPU_TESTS[@]}" || status=$?
-    "$PYTHON" benchmarks/gpu_attention_bench.py "${CHIP_ARGS[@]}" "${ATTENTION_ARGS[@]}" \
+    timeout "${GPU_ATTENTION_TIMEOUT:-240}" \
+      "$PYTHON" benchmarks/gpu_attention_bench.py "${CHIP_ARGS[@]}" "${ATTENTION_ARGS[@]}" \
       --profile --json "$RESULTS/gpu_attention.json" || status=$?
-    "$PYTHON" benchmarks/gpu_gemm_bench.py "${CHIP_ARGS[@]}" "${GEMM_ARGS[@]}" \
+    timeout "${GPU_GEMM_TIMEOUT:-120}" \
+      "$PYTHON" benchmarks/gpu_gemm_bench.py "${CHIP_ARGS[@]}" "${GEMM_ARGS[@]}" \
       --json "$RESULTS/gpu_gemm.json" || status=$?
     exit "$status"
     ;;
   *)
-    sed -n '4,22p' "${BASH_SOURCE[0]}" | sed 's/^## \{0,1\}//'
+    sed -n '4,26p' "${BASH_SOURCE[0]}" | sed 's/^## \{0,1\}//'
     exit 2
     ;;
 esac
