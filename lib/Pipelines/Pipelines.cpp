@@ -209,7 +209,7 @@ void mlir::effattn::buildGPUPipeline(OpPassManager &pm,
   pm.addPass(createGpuKernelOutliningPass());
   // The host copies of the kernels' shared-memory globals.
   pm.addPass(createSymbolDCEPass());
-  pm.addNestedPass<func::FuncOp>(createGpuAsyncRegionPass());
+  pm.addNestedPass<func::FuncOp>(createEffAttnGPUOneStreamPass());
   // Tensor-core ops first: convert-gpu-to-nvvm does not cover nvgpu, nor
   // convert-nvgpu-to-nvvm bf16.
   pm.addPass(createEffAttnGPULowerBf16MmaPass());

@@ -311,12 +311,14 @@ static CUresult launchKernel(CUfunction function, unsigned gridX,
 
 static CUresult streamCreate(CUstream *stream, unsigned flags) {
   (void)flags;
+  ++statistics.streamsCreated;
   *stream = (CUstream)&handleToken;
   return CUDA_SUCCESS;
 }
 
 static CUresult streamSynchronize(CUstream stream) {
   (void)stream;
+  ++statistics.streamSynchronizations;
   synchronized();
   return CUDA_SUCCESS;
 }

@@ -33,6 +33,8 @@ typedef struct {
   int outOfMemory, invalidFrees;
   /// cuCtxSynchronize calls, kernel launches.
   int contextSynchronizations, launches;
+  /// Streams created, cuStreamSynchronize calls.
+  int streamsCreated, streamSynchronizations;
   /// Pools created and destroyed; the last pool's release threshold.
   int poolsCreated, poolsDestroyed;
   uint64_t releaseThreshold;

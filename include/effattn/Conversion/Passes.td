@@ -82,8 +82,29 @@ def EffAttnGPUDeviceBuffersPass
     turns
     `memref.alloc`, `memref.dealloc` and `memref.copy` of host functions
     (outside `gpu.launch`) into `gpu.alloc`, `gpu.dealloc` and `gpu.memcpy`;
-    run `gpu-async-region` afterwards. It replaces upstream's buffer
+    run `effattn-gpu-one-stream` afterwards. It replaces upstream's buffer
     deallocation pipeline, which rejects the kernels' barriers.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect"];
+}
+
+def EffAttnGPUOneStreamPass
+    : Pass<"effattn-gpu-one-stream", "func::FuncOp"> {
+  let summary = "Run a host function's GPU work on one stream, waiting only "
+                "where the host needs it";
+  let description = [{
+    Makes the GPU ops of host code (`gpu.launch_func`, `gpu.alloc`,
+    `gpu.dealloc`, `gpu.memcpy`, `gpu.memset`) asynchronous on one stream
+    (`gpu.wait async` creates it) and waits for it (`gpu.wait`) only before
+    an op that may touch what the GPU computes (any other op with side
+    effects) and before the function returns. Unlike upstream's
+    `gpu-async-region`, which waits at every block boundary, a loop or
+    branch whose regions hold only GPU ops and side-effect-free host code
+    runs on the enclosing stream: its GPU ops depend on the stream's token,
+    and nothing waits between iterations (MRA's 32 bisection rounds waited
+    for the GPU 32 times per call). Other regions start their own stream,
+    as `gpu-async-region` does. Run after `gpu-kernel-outlining`, on host
+    code without asynchronous GPU ops.
   }];
   let dependentDialects = ["::mlir::gpu::GPUDialect"];
 }

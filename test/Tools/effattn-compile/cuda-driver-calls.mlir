@@ -4,17 +4,20 @@
 // RUN: env LD_LIBRARY_PATH=%fake_cuda_driver_dir %python %S/Inputs/driver_calls.py %t/libapprox.so | FileCheck %s
 
 /// What the host code of a GPU library asks of the CUDA driver per call, on
-/// the fake driver of unittests/Runtime: the temporaries between kernels
-/// come from the library's memory pool, allocated and freed on the call's
-/// stream, so nothing waits for the device before the call's end (no
-/// cuMemAlloc, cuMemFree or cuCtxSynchronize), and from the second call on
-/// no new memory is reserved. The only allocations outside the pool are the
-/// caller's (the script's cuda_alloc of the operands, before the calls).
+/// the fake driver of unittests/Runtime: a call runs on one stream and waits
+/// for it once, at its end (effattn-gpu-one-stream: Nystrom's
+/// pseudo-inverse iterations and MRA's bisection rounds do not wait); the
+/// temporaries between kernels come from the library's memory pool,
+/// allocated and freed on that stream, every one of them freed, so nothing
+/// else waits for the device (no cuMemAlloc, cuMemFree or cuCtxSynchronize);
+/// from the second call on no new memory is reserved. The only allocations
+/// outside the pool are the caller's (the script's cuda_alloc of the
+/// operands, before the calls).
 
-// CHECK: nystrom first call: status 0; plainAllocations 0, plainFrees 0, poolAllocations [[NYSTROM:[1-9][0-9]*]], poolReservations {{[1-9][0-9]*}}, asyncFrees [[NYSTROM]], poolFreesWithoutStream 0, outOfMemory 0, invalidFrees 0, contextSynchronizations 0, launches {{[1-9][0-9]*}}, poolsCreated 0
-// CHECK: nystrom second call: status 0; plainAllocations 0, plainFrees 0, poolAllocations [[NYSTROM]], poolReservations 0, asyncFrees [[NYSTROM]], poolFreesWithoutStream 0, outOfMemory 0, invalidFrees 0, contextSynchronizations 0, launches {{[1-9][0-9]*}}, poolsCreated 0
-// CHECK: mra second call: status 0; plainAllocations 0, plainFrees 0, poolAllocations [[MRA:[1-9][0-9]*]], poolReservations 0, asyncFrees [[MRA]], poolFreesWithoutStream 0, outOfMemory 0, invalidFrees 0, contextSynchronizations 0,
-// CHECK: yoso second call: status 0; plainAllocations 0, plainFrees 0, poolAllocations [[YOSO:[1-9][0-9]*]], poolReservations 0, asyncFrees [[YOSO]], poolFreesWithoutStream 0, outOfMemory 0, invalidFrees 0, contextSynchronizations 0,
+// CHECK: nystrom first call: status 0; plainAllocations 0, plainFrees 0, poolAllocations [[NYSTROM:[1-9][0-9]*]], poolReservations {{[1-9][0-9]*}}, asyncFrees [[NYSTROM]], poolFreesWithoutStream 0, outOfMemory 0, invalidFrees 0, contextSynchronizations 0, launches {{[1-9][0-9]*}}, streamsCreated 1, streamSynchronizations 1, poolsCreated 0
+// CHECK: nystrom second call: status 0; plainAllocations 0, plainFrees 0, poolAllocations [[NYSTROM]], poolReservations 0, asyncFrees [[NYSTROM]], poolFreesWithoutStream 0, outOfMemory 0, invalidFrees 0, contextSynchronizations 0, launches {{[1-9][0-9]*}}, streamsCreated 1, streamSynchronizations 1, poolsCreated 0
+// CHECK: mra second call: status 0; plainAllocations 0, plainFrees 0, poolAllocations [[MRA:[1-9][0-9]*]], poolReservations 0, asyncFrees [[MRA]], poolFreesWithoutStream 0, outOfMemory 0, invalidFrees 0, contextSynchronizations 0, launches {{[1-9][0-9]*}}, streamsCreated 1, streamSynchronizations 1,
+// CHECK: yoso second call: status 0; plainAllocations 0, plainFrees 0, poolAllocations [[YOSO:[1-9][0-9]*]], poolReservations 0, asyncFrees [[YOSO]], poolFreesWithoutStream 0, outOfMemory 0, invalidFrees 0, contextSynchronizations 0, launches {{[1-9][0-9]*}}, streamsCreated 1, streamSynchronizations 1,
 
 func.func @nystrom(%q: tensor<2x256x32xf32>, %k: tensor<2x256x32xf32>,
                    %v: tensor<2x256x32xf32>, %mask: tensor<2x256xi1>)

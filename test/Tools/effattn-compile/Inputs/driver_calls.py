@@ -16,7 +16,8 @@ import sys
 COUNTERS = [
     "plainAllocations", "plainFrees", "poolAllocations", "poolReservations",
     "asyncFrees", "poolFreesWithoutStream", "outOfMemory", "invalidFrees",
-    "contextSynchronizations", "launches", "poolsCreated", "poolsDestroyed"]
+    "contextSynchronizations", "launches", "streamsCreated", "streamSynchronizations",
+    "poolsCreated", "poolsDestroyed"]
 
 
 class Statistics(ctypes.Structure):
