@@ -209,12 +209,12 @@ void mlir::effattn::buildGPUPipeline(OpPassManager &pm,
   pm.addPass(createGpuKernelOutliningPass());
   // The host copies of the kernels' shared-memory globals.
   pm.addPass(createSymbolDCEPass());
-  pm.addNestedPass<func::FuncOp>(createEffAttnGPUOneStreamPass());
   // Tensor-core ops first: convert-gpu-to-nvvm does not cover nvgpu, nor
   // convert-nvgpu-to-nvvm bf16.
   pm.addPass(createEffAttnGPULowerBf16MmaPass());
   pm.addPass(createConvertNVGPUToNVVMPass());
-  pm.addPass(createSCFToControlFlowPass());
+  // The kernels' control flow; the host's after effattn-gpu-one-stream.
+  pm.addNestedPass<gpu::GPUModuleOp>(createSCFToControlFlowPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   GpuNVVMAttachTargetOptions attachOptions;
   attachOptions.chip = options.chip;
@@ -226,6 +226,15 @@ void mlir::effattn::buildGPUPipeline(OpPassManager &pm,
   pm.addPass(createArithToLLVMConversionPass());
   pm.addPass(createConvertIndexToLLVMPass());
   addCleanup(pm);
+  // The host's GPU ops on one stream, after the last canonicalization: the
+  // ops in a loop depend on the token before the loop and their own tokens
+  // end there, which gpu-to-llvm lowers to one stream; upstream's gpu.wait
+  // canonicalization would take a token without dependencies for a ready
+  // one and drop the wait for it.
+  pm.addNestedPass<func::FuncOp>(createEffAttnGPUOneStreamPass());
+  pm.addNestedPass<func::FuncOp>(createSCFToControlFlowPass());
+  pm.addPass(createArithToLLVMConversionPass());
+  pm.addPass(createConvertIndexToLLVMPass());
   OpPassManager &device = pm.nest<gpu::GPUModuleOp>();
   device.addPass(createConvertGpuOpsToNVVMOps());
   device.addPass(createCanonicalizerPass());

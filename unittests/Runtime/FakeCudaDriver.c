@@ -9,7 +9,8 @@
  * A libcuda.so.1 for machines without a GPU: it exports cuGetProcAddress_v2
  * and the entry points libeffattn_cuda_runtime resolves through it, with
  * host memory as device memory, work that completes when it is queued
- * (streams, events and kernels are counted, not run) and one device. Its
+ * (streams, events and kernels are counted, not run; memory the kernels
+ * would write holds zeros) and one device. Its
  * stream-ordered memory pool follows the driver's documented rules where
  * the runtime depends on them: freed memory is reused, idle memory past the
  * release threshold goes back to the driver at the next synchronization,
@@ -104,9 +105,12 @@ static CUresult memAllocFromPoolAsync(CUdeviceptr *pointer, size_t bytes,
   (void)stream;
   if (pool != (CUmemoryPool)&poolToken)
     return CUDA_ERROR_INVALID_VALUE;
+  // Zero-filled, so that host code that reads sizes the (unrun) kernels
+  // would have computed reads zeros rather than the previous call's data.
   for (int i = 0; i < blockCount; ++i)
     if (blocks[i].idle && blocks[i].size >= bytes) {
       blocks[i].idle = false;
+      memset(blocks[i].data, 0, blocks[i].size);
       *pointer = (CUdeviceptr)blocks[i].data;
       ++statistics.poolAllocations;
       return CUDA_SUCCESS;
@@ -116,7 +120,7 @@ static CUresult memAllocFromPoolAsync(CUdeviceptr *pointer, size_t bytes,
     ++statistics.outOfMemory;
     return CUDA_ERROR_OUT_OF_MEMORY;
   }
-  Block block = {malloc(bytes), bytes, false};
+  Block block = {calloc(1, bytes), bytes, false};
   blocks[blockCount++] = block;
   statistics.poolReservedBytes += bytes;
   ++statistics.poolAllocations;

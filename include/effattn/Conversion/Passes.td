@@ -104,7 +104,11 @@ def EffAttnGPUOneStreamPass
     and nothing waits between iterations (MRA's 32 bisection rounds waited
     for the GPU 32 times per call). Other regions start their own stream,
     as `gpu-async-region` does. Run after `gpu-kernel-outlining`, on host
-    code without asynchronous GPU ops.
+    code without asynchronous GPU ops, and after the last canonicalization
+    before `gpu-to-llvm`: the GPU ops in a loop depend on the token from
+    before the loop and their own tokens end in the loop (one stream after
+    `gpu-to-llvm`), so the wait after it may be on a token without
+    dependencies, which upstream's `gpu.wait` canonicalization drops.
   }];
   let dependentDialects = ["::mlir::gpu::GPUDialect"];
 }

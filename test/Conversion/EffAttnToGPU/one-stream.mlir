@@ -116,6 +116,38 @@ module attributes {gpu.container_module} {
 
 // -----
 
+module attributes {gpu.container_module} {
+  gpu.module @kernels {
+    gpu.func @step(%a: memref<4xf32>) kernel {
+      gpu.return
+    }
+  }
+
+  /// The loop is the function's only GPU work: the stream is created before
+  /// it and the wait is on the stream's own token. (Upstream's gpu.wait
+  /// canonicalization takes a token without dependencies for a ready one and
+  /// would drop that wait: the pipeline runs this pass after its last
+  /// canonicalization.)
+  // CHECK-LABEL: func.func @only_a_loop
+  // CHECK: %[[T0:.+]] = gpu.wait async
+  // CHECK-NEXT: scf.for
+  // CHECK-NEXT: gpu.launch_func async [%[[T0]]]
+  // CHECK-NEXT: }
+  // CHECK-NEXT: gpu.wait [%[[T0]]]
+  // CHECK-NEXT: return
+  func.func @only_a_loop(%m: memref<4xf32>) {
+    %c0 = arith.constant 0 : index
+    %c1 = arith.constant 1 : index
+    %c8 = arith.constant 8 : index
+    scf.for %i = %c0 to %c8 step %c1 {
+      gpu.launch_func @kernels::@step blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1) args(%m : memref<4xf32>)
+    }
+    return
+  }
+}
+
+// -----
+
 func.func @already_asynchronous(%m: memref<4xf32>, %t: !gpu.async.token) {
   // expected-error @+1 {{'gpu.dealloc' op is asynchronous already: effattn-gpu-one-stream takes synchronous host code}}
   %d = gpu.dealloc async [%t] %m : memref<4xf32>

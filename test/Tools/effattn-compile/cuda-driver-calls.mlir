@@ -12,12 +12,15 @@
 /// else waits for the device (no cuMemAlloc, cuMemFree or cuCtxSynchronize);
 /// from the second call on no new memory is reserved. The only allocations
 /// outside the pool are the caller's (the script's cuda_alloc of the
-/// operands, before the calls).
+/// operands, before the calls). IM-Unpack reads sizes and column ranges
+/// back on the host, so its loops keep a stream and a wait per iteration;
+/// each stream it creates is waited for (and destroyed) once.
 
 // CHECK: nystrom first call: status 0; plainAllocations 0, plainFrees 0, poolAllocations [[NYSTROM:[1-9][0-9]*]], poolReservations {{[1-9][0-9]*}}, asyncFrees [[NYSTROM]], poolFreesWithoutStream 0, outOfMemory 0, invalidFrees 0, contextSynchronizations 0, launches {{[1-9][0-9]*}}, streamsCreated 1, streamSynchronizations 1, poolsCreated 0
 // CHECK: nystrom second call: status 0; plainAllocations 0, plainFrees 0, poolAllocations [[NYSTROM]], poolReservations 0, asyncFrees [[NYSTROM]], poolFreesWithoutStream 0, outOfMemory 0, invalidFrees 0, contextSynchronizations 0, launches {{[1-9][0-9]*}}, streamsCreated 1, streamSynchronizations 1, poolsCreated 0
 // CHECK: mra second call: status 0; plainAllocations 0, plainFrees 0, poolAllocations [[MRA:[1-9][0-9]*]], poolReservations 0, asyncFrees [[MRA]], poolFreesWithoutStream 0, outOfMemory 0, invalidFrees 0, contextSynchronizations 0, launches {{[1-9][0-9]*}}, streamsCreated 1, streamSynchronizations 1,
 // CHECK: yoso second call: status 0; plainAllocations 0, plainFrees 0, poolAllocations [[YOSO:[1-9][0-9]*]], poolReservations 0, asyncFrees [[YOSO]], poolFreesWithoutStream 0, outOfMemory 0, invalidFrees 0, contextSynchronizations 0, launches {{[1-9][0-9]*}}, streamsCreated 1, streamSynchronizations 1,
+// CHECK: unpacked second call: status 0; plainAllocations 0, plainFrees 0, poolAllocations [[UNPACKED:[1-9][0-9]*]], poolReservations 0, asyncFrees [[UNPACKED]], poolFreesWithoutStream 0, outOfMemory 0, invalidFrees 0, contextSynchronizations 0, launches {{[1-9][0-9]*}}, streamsCreated [[STREAMS:[1-9][0-9]*]], streamSynchronizations [[STREAMS]],
 
 func.func @nystrom(%q: tensor<2x256x32xf32>, %k: tensor<2x256x32xf32>,
                    %v: tensor<2x256x32xf32>, %mask: tensor<2x256xi1>)
@@ -48,4 +51,12 @@ func.func @yoso(%q: tensor<2x256x32xf32>, %k: tensor<2x256x32xf32>,
       projection(%projection : tensor<32x32xf32>)
       outs(%init : tensor<2x256x32xf32>) -> tensor<2x256x32xf32>
   return %r : tensor<2x256x32xf32>
+}
+
+func.func @unpacked(%a: tensor<64x96xi64>, %b: tensor<80x96xi64>) -> tensor<64x80xi64> {
+  %o = tensor.empty() : tensor<64x80xi64>
+  %r = effattn.unpacked_matmul {bits = 8, strategy = "both"}
+      ins(%a, %b : tensor<64x96xi64>, tensor<80x96xi64>)
+      outs(%o : tensor<64x80xi64>) -> tensor<64x80xi64>
+  return %r : tensor<64x80xi64>
 }
