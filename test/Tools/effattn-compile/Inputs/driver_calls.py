@@ -13,16 +13,9 @@ import json
 import os
 import sys
 
-COUNTERS = [
-    "plainAllocations", "plainFrees", "poolAllocations", "poolReservations",
-    "asyncFrees", "poolFreesWithoutStream", "outOfMemory", "invalidFrees",
-    "contextSynchronizations", "launches", "streamsCreated", "streamSynchronizations",
-    "poolsCreated", "poolsDestroyed"]
-
-
-class Statistics(ctypes.Structure):
-    _fields_ = [(name, ctypes.c_int) for name in COUNTERS] + [
-        ("releaseThreshold", ctypes.c_uint64), ("poolReservedBytes", ctypes.c_size_t)]
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..",
+                                "python"))
+from fake_cuda_driver import COUNTERS, driver, made, snapshot  # noqa: E402
 
 
 def main(path):
@@ -30,9 +23,7 @@ def main(path):
     library = ctypes.CDLL(os.path.abspath(path))
     manifest = library[f"{module}_manifest"]
     manifest.restype = ctypes.c_char_p
-    driver = ctypes.CDLL("libcuda.so.1")
-    driver.fakeCudaStatistics.restype = ctypes.POINTER(Statistics)
-    statistics = driver.fakeCudaStatistics().contents
+    fake = driver()
     alloc = library[f"{module}_cuda_alloc"]
     alloc.argtypes = [ctypes.POINTER(ctypes.c_void_p), ctypes.c_size_t]
     for function in json.loads(manifest())["functions"]:
@@ -48,11 +39,11 @@ def main(path):
             ctypes.memset(pointer, 0, max(count, 1) * 8)
             args += [pointer, shape]
         for call in ("first", "second"):
-            before = {name: getattr(statistics, name) for name in COUNTERS}
+            before = snapshot(fake)
             status = library[function["name"]](*args)
-            made = ", ".join(f"{name} {getattr(statistics, name) - before[name]}"
-                             for name in COUNTERS)
-            print(f"{function['name']} {call} call: status {status}; {made}")
+            calls = made(before, snapshot(fake))
+            print(f"{function['name']} {call} call: status {status}; "
+                  + ", ".join(f"{name} {calls[name]}" for name in COUNTERS))
 
 
 if __name__ == "__main__":
