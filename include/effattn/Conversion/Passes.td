@@ -102,8 +102,11 @@ def EffAttnGPUOneStreamPass
     branch whose regions hold only GPU ops and side-effect-free host code
     runs on the enclosing stream: its GPU ops depend on the stream's token,
     and nothing waits between iterations (MRA's 32 bisection rounds waited
-    for the GPU 32 times per call). Other regions start their own stream,
-    as `gpu-async-region` does. Run after `gpu-kernel-outlining`, on host
+    for the GPU 32 times per call). Where the regions also read host
+    buffers that none of their GPU ops copies into (host copies of device
+    values made before the op), the host waits once before the op and the
+    regions run on one stream. Other regions start their own stream, as
+    `gpu-async-region` does. Run after `gpu-kernel-outlining`, on host
     code without asynchronous GPU ops, and after the last canonicalization
     before `gpu-to-llvm`: the GPU ops in a loop depend on the token from
     before the loop and their own tokens end in the loop (one stream after

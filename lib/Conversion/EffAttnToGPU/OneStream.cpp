@@ -19,8 +19,10 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
 
 namespace mlir {
 namespace effattn {
@@ -32,20 +34,53 @@ namespace effattn {
 using namespace mlir;
 using namespace mlir::effattn;
 
-/// Returns true if the host need not wait for the GPU before `op`, nor
-/// inside its regions: every op in them is a GPU op that takes a token, a
-/// terminator or free of side effects (a side effect may read what a kernel
-/// wrote, or a host copy of it).
-static bool needsNoHostWait(Operation *op) {
-  return !op->walk([&](Operation *nested) {
-              if (nested == op || isa<gpu::AsyncOpInterface>(nested) ||
-                  nested->hasTrait<OpTrait::IsTerminator>() ||
-                  isMemoryEffectFree(nested) ||
-                  (nested->getNumRegions() > 0 &&
-                   nested->hasTrait<OpTrait::HasRecursiveMemoryEffects>()))
-                return WalkResult::advance();
-              return WalkResult::interrupt();
-            }).wasInterrupted();
+/// Returns the buffer that `value` views (through view-like ops).
+static Value getViewedBuffer(Value value) {
+  while (auto view = value.getDefiningOp<ViewLikeOpInterface>())
+    value = view.getViewSource();
+  return value;
+}
+
+namespace {
+/// When the host waits for the GPU around an op with regions.
+enum class RegionWaits {
+  /// Never: its regions hold only GPU ops and host code without side
+  /// effects; they run on the enclosing stream.
+  None,
+  /// Once before it: its regions also read host buffers (host copies of
+  /// device values) that none of their GPU ops writes; they run on one
+  /// stream after the wait.
+  Before,
+  /// Before it and in its regions wherever the host may use what the GPU
+  /// computed, each region on streams of its own (gpu-async-region's rule).
+  Inside,
+};
+} // namespace
+
+/// Classifies the host waits that `op`'s regions need.
+static RegionWaits classifyRegionWaits(Operation *op) {
+  SmallVector<Value> hostReads, copyTargets;
+  bool needsWaitsInside =
+      op->walk([&](Operation *nested) {
+          if (auto copy = dyn_cast<gpu::MemcpyOp>(nested))
+            copyTargets.push_back(getViewedBuffer(copy.getDst()));
+          if (auto load = dyn_cast<memref::LoadOp>(nested)) {
+            hostReads.push_back(getViewedBuffer(load.getMemref()));
+            return WalkResult::advance();
+          }
+          if (nested == op || isa<gpu::AsyncOpInterface>(nested) ||
+              nested->hasTrait<OpTrait::IsTerminator>() ||
+              isMemoryEffectFree(nested) ||
+              (nested->getNumRegions() > 0 &&
+               nested->hasTrait<OpTrait::HasRecursiveMemoryEffects>()))
+            return WalkResult::advance();
+          return WalkResult::interrupt();
+        }).wasInterrupted();
+  if (needsWaitsInside || llvm::any_of(hostReads, [&](Value buffer) {
+        return llvm::is_contained(copyTargets, buffer);
+      }))
+    return RegionWaits::Inside;
+  return hostReads.empty() ? RegionWaits::None : RegionWaits::Before;
 }
 
 namespace {
@@ -75,7 +110,15 @@ public:
         token = makeAsync(asyncOp, token);
         continue;
       }
-      if (op.getNumRegions() > 0 && needsNoHostWait(&op)) {
+      RegionWaits waits = op.getNumRegions() > 0 ? classifyRegionWaits(&op)
+                                                 : RegionWaits::Inside;
+      // On an enclosing stream, the enclosing op waited already (its regions
+      // hold these reads, and no copy into their buffers).
+      if (waits == RegionWaits::Before && token && !onEnclosingStream) {
+        createWait(op.getLoc(), /*async=*/false, token);
+        token = nullptr;
+      }
+      if (waits != RegionWaits::Inside) {
         // The regions run on the enclosing stream: their GPU ops depend on
         // `token`, their tokens stay inside them.
         bool hasGpuOps = op.walk([](gpu::AsyncOpInterface) {

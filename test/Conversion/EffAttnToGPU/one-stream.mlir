@@ -123,6 +123,43 @@ module attributes {gpu.container_module} {
     }
   }
 
+  /// The loop reads a host copy made before it (IM-Unpack's column ranges):
+  /// one wait before the loop, then the loop's kernels on one stream. A view
+  /// of the copy counts as the copy.
+  // CHECK-LABEL: func.func @loop_reading_an_earlier_copy
+  // CHECK: %[[T0:.+]] = gpu.wait async
+  // CHECK-NEXT: %[[T1:.+]] = gpu.memcpy async [%[[T0]]]
+  // CHECK-NEXT: gpu.wait [%[[T1]]]
+  // CHECK-NEXT: %[[S:.+]] = gpu.wait async
+  // CHECK-NEXT: scf.for
+  // CHECK-NEXT: memref.load
+  // CHECK-NEXT: gpu.launch_func async [%[[S]]]
+  // CHECK-NEXT: }
+  // CHECK-NEXT: gpu.wait [%[[S]]]
+  // CHECK-NEXT: return
+  func.func @loop_reading_an_earlier_copy(%device: memref<4xf32>, %host: memref<8xf32>) {
+    %c0 = arith.constant 0 : index
+    %c1 = arith.constant 1 : index
+    %c8 = arith.constant 8 : index
+    %view = memref.subview %host[0] [4] [1] : memref<8xf32> to memref<4xf32, strided<[1]>>
+    gpu.memcpy %view, %device : memref<4xf32, strided<[1]>>, memref<4xf32>
+    scf.for %i = %c0 to %c8 step %c1 {
+      %x = memref.load %host[%i] : memref<8xf32>
+      gpu.launch_func @kernels::@step blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1) args(%device : memref<4xf32>)
+    }
+    return
+  }
+}
+
+// -----
+
+module attributes {gpu.container_module} {
+  gpu.module @kernels {
+    gpu.func @step(%a: memref<4xf32>) kernel {
+      gpu.return
+    }
+  }
+
   /// The loop is the function's only GPU work: the stream is created before
   /// it and the wait is on the stream's own token. (Upstream's gpu.wait
   /// canonicalization takes a token without dependencies for a ready one and
