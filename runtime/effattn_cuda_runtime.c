@@ -496,8 +496,8 @@ void *mgpuMemAlloc(uint64_t bytes, void *stream, bool hostShared) {
 }
 
 void mgpuMemFree(void *pointer, void *stream) {
-  // Frees even after an error of the call, so that nothing leaks; its own
-  // errors are the earlier ones again.
+  // Frees after an error of the call too, so that nothing leaks; a failed
+  // free is not reported (it follows from the call's first error).
   if (!pointer || !enter())
     return;
   if (pool && stream) {
