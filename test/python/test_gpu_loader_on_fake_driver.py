@@ -1,9 +1,9 @@
-"""A GPU library called from Python on the fake CUDA driver
-(fake_cuda_driver.py): the loader's device buffers and the library's
-temporaries are all freed, after a failed call too, and each call runs on
-one stream that it waits for once. The fake runs no kernels, so the values
-are not checked (test_gpu_*.py do that on a GPU); skipped where the build has
-no fake driver (no CUDA toolkit)."""
+"""GPU libraries (Nystrom, the examples' encoder layer) called from Python
+on the fake CUDA driver (fake_cuda_driver.py): the loader's device buffers
+and the library's temporaries are all freed, after a failed call too, and
+each call runs on one stream that it waits for once. The fake runs no
+kernels, so the values are not checked (test_gpu_*.py do that on a GPU);
+skipped where the build has no fake driver (no CUDA toolkit)."""
 
 import json
 import os
@@ -35,18 +35,20 @@ func.func @nystrom(%q: tensor<2x64x16xf32>, %k: tensor<2x64x16xf32>,
 """
 
 #: Runs in a process with the fake driver first on LD_LIBRARY_PATH: three
-#: calls, one that runs out of device memory, one after
-#: release_device_memory; prints the driver calls of each as JSON.
+#: calls of the library's first entry point on zeros, one that runs out of
+#: device memory, one after release_device_memory; prints the driver calls
+#: of each, and the number of tensors the loader copies, as JSON.
 SCRIPT = """
 import json, sys
 import numpy as np
 import effattn
-from effattn.runtime import EffattnError
+from effattn.runtime import DTYPES, EffattnError
 from fake_cuda_driver import driver, made, snapshot
 
-module = effattn.load(sys.argv[1])
+module = effattn.load(sys.argv[1], sys.argv[2])
 fake = driver()
-x = np.ones((2, 64, 16), np.float32)
+function = module.manifest["functions"][0]
+arrays = [np.zeros(spec["shape"], DTYPES[spec["dtype"]]) for spec in function["inputs"]]
 calls = []
 for step in ["first", "second", "out_of_memory", "released"]:
     if step == "out_of_memory":
@@ -54,36 +56,57 @@ for step in ["first", "second", "out_of_memory", "released"]:
         module.release_device_memory()
     before = snapshot(fake)
     try:
-        module.nystrom(x, x, x)
+        getattr(module, function["name"])(*arrays)
         error = ""
     except EffattnError as e:
         error = str(e)
     after = snapshot(fake)
-    calls.append(dict(made(before, after), step=step, error=error,
-                      reserved=after["poolReservedBytes"]))
+    calls.append(dict(made(before, after), step=step, error=error))
     if step == "out_of_memory":
         fake.fakeCudaSetPoolLimit(2**62)
         module.release_device_memory()
-print(json.dumps(calls))
+tensors = len(function["inputs"]) + len(function["outputs"])
+print(json.dumps(dict(tensors=tensors, calls=calls)))
 """
 
 
-@pytest.fixture(scope="module")
-def calls():
-    library = effattn.compile(NYSTROM, target=TARGET, module_name="nystrom").path
+def encoder_layer_mlir():
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                                    "examples"))
+    try:
+        import encoder_layer
+    finally:
+        sys.path.pop(0)
+    return encoder_layer.emit_mlir(encoder_layer.make_weights())
+
+
+@pytest.fixture(scope="module", params=["nystrom", "encoder_layer"])
+def run(request):
+    """The driver calls of each step of SCRIPT, and the tensors per call,
+    for Nystrom and the examples' encoder layer."""
+    text = NYSTROM if request.param == "nystrom" else encoder_layer_mlir()
+    module_name = f"fake_driver_{request.param}"
+    library = effattn.compile(text, target=TARGET, module_name=module_name).path
     env = dict(os.environ, LD_LIBRARY_PATH=FAKE_DRIVER,
                PYTHONPATH=os.pathsep.join(sys.path))
-    proc = subprocess.run([sys.executable, "-c", SCRIPT, library], env=env,
+    proc = subprocess.run([sys.executable, "-c", SCRIPT, library, module_name], env=env,
                           capture_output=True, text=True, check=True)
-    return {call["step"]: call for call in json.loads(proc.stdout)}
+    result = json.loads(proc.stdout)
+    return result["tensors"], {call["step"]: call for call in result["calls"]}
 
 
-def test_every_device_buffer_is_freed(calls):
+@pytest.fixture
+def calls(run):
+    return run[1]
+
+
+def test_every_device_buffer_is_freed(run):
+    tensors, calls = run
     for step in ("first", "second", "released"):
         call = calls[step]
         assert call["error"] == ""
-        # The loader's copies of the three inputs and the output.
-        assert call["plainAllocations"] == call["plainFrees"] == 4
+        # The loader's copies of the operands and results.
+        assert call["plainAllocations"] == call["plainFrees"] == tensors
         # The library's temporaries, from its pool.
         assert call["poolAllocations"] == call["asyncFrees"] > 0
         assert call["invalidFrees"] == 0 and call["launches"] > 0
@@ -101,10 +124,11 @@ def test_pool_memory_is_kept_between_calls_until_released(calls):
     assert calls["released"]["poolReservations"] == calls["first"]["poolReservations"]
 
 
-def test_out_of_memory_is_an_error_that_frees_everything(calls):
+def test_out_of_memory_is_an_error_that_frees_everything(run):
+    tensors, calls = run
     call = calls["out_of_memory"]
     assert "cuMemAllocFromPoolAsync failed: CUDA_ERROR_OUT_OF_MEMORY" in call["error"]
     assert "(status 6)" in call["error"]
-    assert call["plainAllocations"] == call["plainFrees"] == 4
+    assert call["plainAllocations"] == call["plainFrees"] == tensors
     # Nothing runs after the first failure: no launch, no copy on freed memory.
     assert call["launches"] == 0 and call["invalidFrees"] == 0
