@@ -439,6 +439,17 @@ def block_sparse_attention(q, k, v, selected, scale, mask=None,
     return out * keep[..., None]
 
 
+def kth_largest(x, k):
+    """effattn.kth_largest: the k-th largest element of each row of the
+    integer x [R, L], counted with multiplicity (k = 1 the maximum, k = L
+    the minimum), as torch.topk(x, k).values[:, -1]; [R], x's dtype."""
+    x = np.asarray(x)
+    if x.ndim != 2 or not 1 <= k <= x.shape[1]:
+        raise ValueError(f"kth_largest: expects x [R, L] and 1 <= k <= L, got "
+                         f"shape {x.shape} and k = {k}")
+    return np.sort(x, axis=1)[:, x.shape[1] - k]
+
+
 def walsh_hadamard(x):
     """The unnormalised Walsh–Hadamard transform along the last axis (length a
     power of two): x @ hadamard(n), by butterflies, in x's dtype."""

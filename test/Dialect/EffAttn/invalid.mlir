@@ -1216,3 +1216,59 @@ func.func @block_sparse_low_resolution_shape(%q: tensor<2x64x16xf32>, %k: tensor
   %r = effattn.block_sparse_attention %q, %k, %v blocks(%c, %n) scale(%s) low_resolution(%num, %den, %max : tensor<2x4x16xf32>, tensor<2x4xf32>, tensor<2x4xf32>) {block_size = 16} : tensor<2x64x16xf32>, tensor<2x64x16xf32>, tensor<2x64x8xf32>, tensor<2x4x4xi32>, tensor<2x4xi32> -> tensor<2x64x8xf32>
   return %r : tensor<2x64x8xf32>
 }
+
+// -----
+
+func.func @kth_largest_rank(%x: tensor<256xi32>) -> tensor<4xi32> {
+  // expected-error @+1 {{'effattn.kth_largest' op expects input of rank 2 ([R, L]), got 'tensor<256xi32>'}}
+  %t = effattn.kth_largest %x {k = 1} : tensor<256xi32> -> tensor<4xi32>
+  return %t : tensor<4xi32>
+}
+
+// -----
+
+func.func @kth_largest_dynamic_length(%x: tensor<4x?xi32>) -> tensor<4xi32> {
+  // expected-error @+1 {{'effattn.kth_largest' op expects a static row length L, got 'tensor<4x?xi32>'}}
+  %t = effattn.kth_largest %x {k = 1} : tensor<4x?xi32> -> tensor<4xi32>
+  return %t : tensor<4xi32>
+}
+
+// -----
+
+func.func @kth_largest_k_zero(%x: tensor<4x256xi32>) -> tensor<4xi32> {
+  // expected-error @+1 {{'effattn.kth_largest' op expects 1 <= 'k' <= L = 256, got 0}}
+  %t = effattn.kth_largest %x {k = 0} : tensor<4x256xi32> -> tensor<4xi32>
+  return %t : tensor<4xi32>
+}
+
+// -----
+
+func.func @kth_largest_k_past_row(%x: tensor<4x256xi32>) -> tensor<4xi32> {
+  // expected-error @+1 {{'effattn.kth_largest' op expects 1 <= 'k' <= L = 256, got 257}}
+  %t = effattn.kth_largest %x {k = 257} : tensor<4x256xi32> -> tensor<4xi32>
+  return %t : tensor<4xi32>
+}
+
+// -----
+
+func.func @kth_largest_result_rows(%x: tensor<4x256xi32>) -> tensor<3xi32> {
+  // expected-error @+1 {{'effattn.kth_largest' op expects result of shape [4], got 'tensor<3xi32>'}}
+  %t = effattn.kth_largest %x {k = 1} : tensor<4x256xi32> -> tensor<3xi32>
+  return %t : tensor<3xi32>
+}
+
+// -----
+
+func.func @kth_largest_result_rank(%x: tensor<4x256xi32>) -> tensor<4x1xi32> {
+  // expected-error @+1 {{'effattn.kth_largest' op expects result of shape [4], got 'tensor<4x1xi32>'}}
+  %t = effattn.kth_largest %x {k = 1} : tensor<4x256xi32> -> tensor<4x1xi32>
+  return %t : tensor<4x1xi32>
+}
+
+// -----
+
+func.func @kth_largest_element_type(%x: tensor<4x256xf32>) -> tensor<4xi32> {
+  // expected-error @+1 {{'effattn.kth_largest' op operand #0 must be ranked tensor of 32-bit signless integer values, but got 'tensor<4x256xf32>'}}
+  %t = effattn.kth_largest %x {k = 1} : tensor<4x256xf32> -> tensor<4xi32>
+  return %t : tensor<4xi32>
+}

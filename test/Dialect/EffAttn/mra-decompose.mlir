@@ -18,9 +18,9 @@
 // CHECK: tensor.expand_shape %[[QM]] {{\[}}[0], [1, 2], [3]] output_shape [6, 4, 32, 16]
 // CHECK: %[[KEYS:.+]] = linalg.generic {{.*}} outs(%{{.+}} : tensor<6x4x4xi32>)
 // CHECK: arith.bitcast %{{.+}} : f32 to i32
-// CHECK: %[[BOUNDS:.+]]:2 = scf.for %{{.+}} = %{{.+}} to %c32 step %{{.+}} iter_args(%{{.+}} = %{{.+}}, %{{.+}} = %{{.+}}) -> (tensor<6xi64>, tensor<6xi64>)
+// CHECK: %[[BOUNDS:.+]]:2 = scf.for %{{.+}} = %{{.+}} to %c32 step %{{.+}} iter_args(%{{.+}} = %{{.+}}, %{{.+}} = %{{.+}}) -> (tensor<6xi32>, tensor<6xi32>)
 // CHECK: %[[SEL:.+]]:3 = scf.forall (%[[B0:.+]], %[[I0:.+]]) in (6, 4) shared_outs(%{{.+}} = %{{.+}}, %{{.+}} = %{{.+}}, %{{.+}} = %{{.+}}) -> (tensor<6x4x4xi32>, tensor<6x4x1xi32>, tensor<6x4x4xi1>)
-// CHECK: tensor.extract %[[BOUNDS]]#0[%[[B0]]] : tensor<6xi64>
+// CHECK: tensor.extract %[[BOUNDS]]#0[%[[B0]]] : tensor<6xi32>
 // CHECK: scf.for %[[J:.+]] = {{.+}} iter_args({{.+}}) -> (index, i64, tensor<4xi32>, tensor<4xi1>)
 // CHECK: tensor.extract %[[KEYS]][%[[B0]], %[[I0]], %[[J]]] : tensor<6x4x4xi32>
 // CHECK: scf.forall.in_parallel

@@ -114,6 +114,19 @@ func.func @block_sparse_attention_bf16(%q: tensor<2x64x32xbf16>, %k: tensor<2x64
 
 // -----
 
+// CHECK-LABEL: func.func @kth_largest
+// CHECK-SAME: %[[X:[a-zA-Z0-9_]+]]: tensor<4x256xi32>, %[[Y:[a-zA-Z0-9_]+]]: tensor<?x7xi32>
+// CHECK: %[[T:.+]] = effattn.kth_largest %[[X]] {k = 8 : i64} : tensor<4x256xi32> -> tensor<4xi32>
+// CHECK: %[[U:.+]] = effattn.kth_largest %[[Y]] {k = 7 : i64} : tensor<?x7xi32> -> tensor<?xi32>
+// CHECK: return %[[T]], %[[U]]
+func.func @kth_largest(%x: tensor<4x256xi32>, %y: tensor<?x7xi32>) -> (tensor<4xi32>, tensor<?xi32>) {
+  %t = effattn.kth_largest %x {k = 8} : tensor<4x256xi32> -> tensor<4xi32>
+  %u = effattn.kth_largest %y {k = 7} : tensor<?x7xi32> -> tensor<?xi32>
+  return %t, %u : tensor<4xi32>, tensor<?xi32>
+}
+
+// -----
+
 // CHECK-LABEL: func.func @quantize_percentile
 // CHECK: %{{.+}}, %{{.+}} = effattn.quantize {beta = 7.500000e-01 : f64, levels = 255 : i64} ins(%{{.+}} : tensor<64x96xf32>) outs(%{{.+}}, %{{.+}} : tensor<64x96xi32>, tensor<f32>) -> tensor<64x96xi32>, tensor<f32>
 func.func @quantize_percentile(%x: tensor<64x96xf32>, %q: tensor<64x96xi32>, %s: tensor<f32>) -> (tensor<64x96xi32>, tensor<f32>) {

@@ -1,8 +1,9 @@
 // RUN: effattn-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(effattn-decompose))" | FileCheck %s
 
 /// [Pattern: DecomposeEffAttnOp] IN: effattn.quantize, beta < 1.
-/// OUT: i32 keys of |x|, flattened to [1, numel]; the 32-step bisection for
-/// the k-th largest key (k = int(numel·(1 - beta)) = 51 here); alpha back
+/// OUT: i32 keys of |x|, flattened to [1, numel]; effattn.kth_largest for
+/// the k-th largest key (k = int(numel·(1 - beta)) = 51 here), decomposed in
+/// turn into its 32-step bisection; alpha back
 /// from its key; scale = (1/alpha)·levels/2 in a 0-d generic; round half to
 /// even, clamp, fptosi; the scale copied into its 0-d init.
 
@@ -12,14 +13,14 @@
 // CHECK: math.absf
 // CHECK: %[[FLAT:.+]] = tensor.collapse_shape %[[KEYS]] {{\[}}[0, 1]] : tensor<32x32xi32> into tensor<1024xi32>
 // CHECK: %[[ROWS:.+]] = tensor.expand_shape %[[FLAT]] {{\[}}[0, 1]] output_shape [1, 1024] : tensor<1024xi32> into tensor<1x1024xi32>
-// CHECK: %[[BOUNDS:.+]]:2 = scf.for {{.+}} -> (tensor<1xi64>, tensor<1xi64>)
-// CHECK: linalg.generic {{.*}} ins(%[[ROWS]], %{{.+}}, %{{.+}} : tensor<1x1024xi32>, tensor<1xi64>, tensor<1xi64>)
+// CHECK: %[[BOUNDS:.+]]:2 = scf.for {{.+}} -> (tensor<1xi32>, tensor<1xi32>)
+// CHECK: linalg.generic {{.*}} ins(%[[ROWS]], %{{.+}}, %{{.+}} : tensor<1x1024xi32>, tensor<1xi32>, tensor<1xi32>)
 // CHECK: %[[K:.+]] = arith.constant 51 : i64
 // CHECK: arith.cmpi sge, %{{.+}}, %[[K]] : i64
 /// The scale stays a 0-d tensor the kernels read (nothing is read on the
 /// host of a GPU library).
-// CHECK: %[[KEY:.+]] = tensor.collapse_shape %[[BOUNDS]]#0 [] : tensor<1xi64> into tensor<i64>
-// CHECK: %[[SCALE:.+]] = linalg.generic {{.*}} iterator_types = []} ins(%[[KEY]] : tensor<i64>) outs(%{{.+}} : tensor<f32>)
+// CHECK: %[[KEY:.+]] = tensor.collapse_shape %[[BOUNDS]]#0 [] : tensor<1xi32> into tensor<i32>
+// CHECK: %[[SCALE:.+]] = linalg.generic {{.*}} iterator_types = []} ins(%[[KEY]] : tensor<i32>) outs(%{{.+}} : tensor<f32>)
 // CHECK: %[[ALPHA:.+]] = arith.bitcast %{{.+}} : i32 to f32
 // CHECK: %[[CLAMPED:.+]] = arith.maximumf %[[ALPHA]], %{{.+}} : f32
 // CHECK: %[[RECIP:.+]] = arith.divf %{{.+}}, %[[CLAMPED]] : f32

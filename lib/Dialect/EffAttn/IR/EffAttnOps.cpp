@@ -586,6 +586,24 @@ LogicalResult BlockSparseAttentionOp::verify() {
 }
 
 //===----------------------------------------------------------------------===//
+// KthLargestOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult KthLargestOp::verify() {
+  RankedTensorType inputType = getInput().getType();
+  if (inputType.getRank() != 2)
+    return emitOpError("expects input of rank 2 ([R, L]), got ") << inputType;
+  int64_t length = inputType.getDimSize(1);
+  if (ShapedType::isDynamic(length))
+    return emitOpError("expects a static row length L, got ") << inputType;
+  int64_t k = getK();
+  if (k < 1 || k > length)
+    return emitOpError("expects 1 <= 'k' <= L = ") << length << ", got " << k;
+  return verifyOperandShape(getOperation(), "result", getType(),
+                            {inputType.getDimSize(0)});
+}
+
+//===----------------------------------------------------------------------===//
 // LookupFfnOp
 //===----------------------------------------------------------------------===//
 

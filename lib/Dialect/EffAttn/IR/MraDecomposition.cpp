@@ -12,9 +12,9 @@
 // 1. Low resolution (linalg): block counts and block means, the block score
 //    grid Lo, its row maxima and the selection scores S, mapped to integer
 //    keys that order like the floats.
-// 2. Top-k (linalg + scf.for, Selection.h): a 32-step bisection over the key
-//    range finds the k-th largest key T of each batch element; counting keys >
-//    T and the ties of earlier block rows gives each row its share of the ties.
+// 2. Top-k (effattn.kth_largest): the k-th largest key T of each batch
+//    element; counting keys > T and the ties of earlier block rows gives each
+//    row its share of the ties.
 // 3. Selection (scf.forall over batch x block row): a sequential scan of the
 //    row builds the list of its selected key blocks.
 // 4. High resolution (effattn.block_sparse_attention): an online softmax
@@ -83,8 +83,8 @@ private:
   Value blockMeans(Value x, Value counts, OpFoldResult c);
   /// Returns the i32 keys [BH, nb, nb] of the selection scores S.
   Value selectionKeys(Value lo, Value rowMax);
-  /// Returns each block row's share of the keys equal to the threshold, i64
-  /// [BH, nb]: the ties go to the earliest rows.
+  /// Returns each block row's share of the keys equal to the i32 threshold
+  /// [BH], i64 [BH, nb]: the ties go to the earliest rows.
   Value tieQuotas(Value keys, Value threshold);
   /// Selects exactly k blocks per batch element.
   BlockSelection selectBlocks(Value keys, Value threshold, Value quotas);
@@ -235,8 +235,7 @@ Value MraDecomposer::tieQuotas(Value keys, Value threshold) {
         {keys, threshold}, init, {lb.map(2, {0, 1}), lb.map(2, {}), initMap},
         lb.iterators({rowIterator, red}),
         [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
-          Value key = arith::ExtSIOp::create(nb, l, nb.getI64Type(), a[0]);
-          Value hit = arith::CmpIOp::create(nb, l, predicate, key, a[1]);
+          Value hit = arith::CmpIOp::create(nb, l, predicate, a[0], a[1]);
           Value add = arith::ExtUIOp::create(nb, l, nb.getI64Type(), hit);
           return arith::AddIOp::create(nb, l, a[2], add);
         });
@@ -315,9 +314,7 @@ BlockSelection MraDecomposer::selectBlocks(Value keys, Value threshold,
       b, loc, zeroIndex, arith::ConstantIndexOp::create(b, loc, numRows),
       oneIndex, initArgs,
       [&](OpBuilder &nb, Location l, Value col, ValueRange args) {
-        Value key = arith::ExtSIOp::create(
-            nb, l, i64,
-            tensor::ExtractOp::create(nb, l, keys, {batch, row, col}));
+        Value key = tensor::ExtractOp::create(nb, l, keys, {batch, row, col});
         Value isTie = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::eq,
                                             key, threshold0);
         Value isAbove = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::sgt,
@@ -449,7 +446,10 @@ Value MraDecomposer::run() {
   // The k-th largest key over each batch element's whole grid.
   Value grid = tensor::CollapseShapeOp::create(
       b, loc, keys, SmallVector<ReassociationIndices>{{0}, {1, 2}});
-  Value threshold = buildKthLargestKey(b, loc, grid, bh, numSelected);
+  auto gridType = cast<RankedTensorType>(grid.getType());
+  Value threshold = KthLargestOp::create(
+      b, loc, RankedTensorType::get({gridType.getDimSize(0)}, b.getI32Type()),
+      grid, numSelected);
   BlockSelection selection =
       selectBlocks(keys, threshold, tieQuotas(keys, threshold));
 

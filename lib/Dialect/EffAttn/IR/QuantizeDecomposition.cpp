@@ -7,8 +7,8 @@
 //===----------------------------------------------------------------------===//
 //
 // Decomposes effattn.quantize into linalg on tensors: alpha is a max
-// reduction of |x| (beta = 1) or the k-th largest magnitude found by the
-// bisection of Selection.h over the flattened keys; the scale is scalar
+// reduction of |x| (beta = 1) or the k-th largest magnitude, an
+// effattn.kth_largest over the flattened keys; the scale is scalar
 // arithmetic in the authors' fp32 order; the integers are one elementwise
 // linalg.generic (round half to even, saturating conversion).
 //
@@ -83,8 +83,9 @@ FailureOr<SmallVector<Value>> QuantizeOp::decomposeOperation(OpBuilder &b) {
         b, loc,
         RankedTensorType::get({1, inputType.getNumElements()}, b.getI32Type()),
         flat, SmallVector<ReassociationIndices>{{0, 1}});
-    Value key = buildKthLargestKey(b, loc, rows, b.getIndexAttr(1),
-                                   getPercentileRank());
+    Value key =
+        KthLargestOp::create(b, loc, RankedTensorType::get({1}, b.getI32Type()),
+                             rows, getPercentileRank());
     // [1] -> [].
     alpha = tensor::CollapseShapeOp::create(
         b, loc,

@@ -1,4 +1,4 @@
-//===- Selection.cpp - k-th largest value without sorting -------*- C++ -*-===//
+//===- Selection.cpp - ordered keys and effattn.kth_largest -----*- C++ -*-===//
 //
 // Part of the effattn project, under the Apache License v2.0 with LLVM
 // Exceptions. See https://llvm.org/LICENSE.txt for license information.
@@ -8,6 +8,7 @@
 
 #include "effattn/Dialect/EffAttn/IR/Selection.h"
 #include "effattn/Dialect/EffAttn/IR/BatchedLinalgBuilder.h"
+#include "effattn/Dialect/EffAttn/IR/EffAttnOps.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -54,31 +55,38 @@ Value mlir::effattn::buildValueOfKey(OpBuilder &b, Location loc, Value key) {
   return arith::BitcastOp::create(b, loc, b.getF32Type(), bits);
 }
 
-/// Returns lo + (hi - lo + 1) / 2, the next bisection point.
+/// Returns lo + (hi - lo + 1) / 2, the next bisection point of the i32
+/// bounds lo <= hi (computed in i64, where hi - lo + 1 cannot overflow).
 static Value midpoint(OpBuilder &b, Location loc, Value lo, Value hi) {
-  Value one = arith::ConstantIntOp::create(b, loc, b.getI64Type(), 1);
+  Type i32 = b.getI32Type(), i64 = b.getI64Type();
+  lo = arith::ExtSIOp::create(b, loc, i64, lo);
+  hi = arith::ExtSIOp::create(b, loc, i64, hi);
+  Value one = arith::ConstantIntOp::create(b, loc, i64, 1);
   Value width =
       arith::AddIOp::create(b, loc, arith::SubIOp::create(b, loc, hi, lo), one);
-  return arith::AddIOp::create(b, loc, lo,
-                               arith::ShRSIOp::create(b, loc, width, one));
+  Value mid = arith::AddIOp::create(b, loc, lo,
+                                    arith::ShRSIOp::create(b, loc, width, one));
+  return arith::TruncIOp::create(b, loc, i32, mid);
 }
 
-/// Returns an i64 tensor [rows] filled with `value`.
-static Value filledI64(OpBuilder &b, Location loc, OpFoldResult rows,
-                       int64_t value) {
-  Type i64 = b.getI64Type();
-  Value empty = tensor::EmptyOp::create(b, loc, {rows}, i64);
-  Value constant = arith::ConstantIntOp::create(b, loc, i64, value);
+/// Returns a tensor [rows] of `type` filled with `value`.
+static Value filled(OpBuilder &b, Location loc, OpFoldResult rows,
+                    IntegerType type, int64_t value) {
+  Value empty = tensor::EmptyOp::create(b, loc, {rows}, type);
+  Value constant = arith::ConstantIntOp::create(b, loc, type, value);
   return linalg::FillOp::create(b, loc, constant, empty).getResult(0);
 }
 
-Value mlir::effattn::buildKthLargestKey(OpBuilder &b, Location loc, Value keys,
-                                        OpFoldResult rows, int64_t k) {
+FailureOr<SmallVector<Value>> KthLargestOp::decomposeOperation(OpBuilder &b) {
   const IteratorType red = IteratorType::reduction;
-  Type i64 = b.getI64Type();
-  Value lo0 = filledI64(b, loc, rows, std::numeric_limits<int32_t>::min());
-  Value hi0 = filledI64(b, loc, rows, std::numeric_limits<int32_t>::max());
-  // Invariant: at least k keys are >= lo, fewer than k are > hi.
+  Location loc = getLoc();
+  Value input = getInput();
+  int64_t k = getK();
+  IntegerType i32 = b.getI32Type(), i64 = b.getI64Type();
+  OpFoldResult rows = tensor::getMixedSize(b, loc, input, 0);
+  Value lo0 = filled(b, loc, rows, i32, std::numeric_limits<int32_t>::min());
+  Value hi0 = filled(b, loc, rows, i32, std::numeric_limits<int32_t>::max());
+  // Invariant: at least k elements are >= lo, fewer than k are > hi.
   Value lower = arith::ConstantIndexOp::create(b, loc, 0);
   Value upper = arith::ConstantIndexOp::create(b, loc, kBisectionSteps);
   Value step = arith::ConstantIndexOp::create(b, loc, 1);
@@ -88,22 +96,20 @@ Value mlir::effattn::buildKthLargestKey(OpBuilder &b, Location loc, Value keys,
         BatchedLinalgBuilder body(nb, l, {rows});
         Value lo = bounds[0], hi = bounds[1];
         Value atLeast = body.generic(
-            {keys, lo, hi}, filledI64(nb, l, rows, 0),
+            {input, lo, hi}, filled(nb, l, rows, i64, 0),
             {body.map(1, {0}), body.map(1, {}), body.map(1, {}),
              body.map(1, {})},
             body.iterators({red}),
             [&](OpBuilder &bb, Location bl, ValueRange a) -> Value {
-              Value key = arith::ExtSIOp::create(bb, bl, bb.getI64Type(), a[0]);
               Value above =
-                  arith::CmpIOp::create(bb, bl, arith::CmpIPredicate::sge, key,
+                  arith::CmpIOp::create(bb, bl, arith::CmpIPredicate::sge, a[0],
                                         midpoint(bb, bl, a[1], a[2]));
-              Value add =
-                  arith::ExtUIOp::create(bb, bl, bb.getI64Type(), above);
+              Value add = arith::ExtUIOp::create(bb, bl, i64, above);
               return arith::AddIOp::create(bb, bl, a[3], add);
             });
-        // lo <- mid when at least k keys are >= mid, else hi <- mid - 1.
+        // lo <- mid when at least k elements are >= mid, else hi <- mid - 1.
         auto update = [&](bool updateLo) {
-          Value init = tensor::EmptyOp::create(nb, l, {rows}, i64);
+          Value init = tensor::EmptyOp::create(nb, l, {rows}, i32);
           return body.generic(
               {lo, hi, atLeast}, init,
               {body.map(0, {}), body.map(0, {}), body.map(0, {}),
@@ -111,14 +117,12 @@ Value mlir::effattn::buildKthLargestKey(OpBuilder &b, Location loc, Value keys,
               body.iterators({}),
               [&](OpBuilder &bb, Location bl, ValueRange a) -> Value {
                 Value mid = midpoint(bb, bl, a[0], a[1]);
-                Value count =
-                    arith::ConstantIntOp::create(bb, bl, bb.getI64Type(), k);
+                Value count = arith::ConstantIntOp::create(bb, bl, i64, k);
                 Value enough = arith::CmpIOp::create(
                     bb, bl, arith::CmpIPredicate::sge, a[2], count);
                 if (updateLo)
                   return arith::SelectOp::create(bb, bl, enough, mid, a[0]);
-                Value one =
-                    arith::ConstantIntOp::create(bb, bl, bb.getI64Type(), 1);
+                Value one = arith::ConstantIntOp::create(bb, bl, i32, 1);
                 Value below = arith::SubIOp::create(bb, bl, mid, one);
                 return arith::SelectOp::create(bb, bl, enough, a[1], below);
               });
@@ -127,5 +131,5 @@ Value mlir::effattn::buildKthLargestKey(OpBuilder &b, Location loc, Value keys,
         Value newHi = update(/*updateLo=*/false);
         scf::YieldOp::create(nb, l, ValueRange{newLo, newHi});
       });
-  return loop.getResult(0);
+  return SmallVector<Value>{loop.getResult(0)};
 }

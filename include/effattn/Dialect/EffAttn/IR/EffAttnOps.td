@@ -530,6 +530,48 @@ def EffAttn_BlockSparseAttentionOp : EffAttn_Op<"block_sparse_attention", [
 }
 
 //===----------------------------------------------------------------------===//
+// KthLargestOp
+//===----------------------------------------------------------------------===//
+
+def EffAttn_KthLargestOp : EffAttn_Op<"kth_largest", [
+    Pure,
+    DeclareOpInterfaceMethods<AggregatedOpInterface, ["decomposeOperation"]>]> {
+  let summary = "The k-th largest element of each row (the threshold of a "
+                "top-k selection)";
+  let description = [{
+    For each row r of the i32 `input` `[R, L]`, the k-th largest of its L
+    elements counted with multiplicity, `torch.topk(input, k).values[:, -1]`:
+    the value t such that at least k elements of the row are >= t and fewer
+    than k are > t (k = 1 gives the maximum, k = L the minimum). The result
+    is `[R]`. L must be static and `1 <= k <= L`.
+
+    `effattn.mra_attention` (its top-k blocks of each batch element) and
+    `effattn.quantize` (its clipping percentile) emit it on integer keys
+    whose signed order is the order of their f32 scores.
+
+    `effattn-decompose` lowers it to a 32-step bisection over the i32 range,
+    each step a counting reduction over the rows (`scf.for` over `[R]`
+    tensors of bounds); `effattn-convert-to-gpu` to a radix selection, 8 bits
+    per pass: per pass, one kernel counts the elements of each row that share
+    the digits chosen so far in a histogram of their next digit, with many
+    blocks per row, and one picks each row's next digit from it.
+
+    Example:
+
+    ```mlir
+    %t = effattn.kth_largest %keys {k = 8} : tensor<4x256xi32> -> tensor<4xi32>
+    ```
+  }];
+
+  let arguments = (ins RankedTensorOf<[I32]>:$input, I64Attr:$k);
+  let results = (outs RankedTensorOf<[I32]>:$result);
+
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
 // LookupFfnOp
 //===----------------------------------------------------------------------===//
 

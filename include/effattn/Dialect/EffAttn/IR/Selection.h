@@ -1,4 +1,4 @@
-//===- Selection.h - k-th largest value without sorting ---------*- C++ -*-===//
+//===- Selection.h - keys that order like floats ----------------*- C++ -*-===//
 //
 // Part of the effattn project, under the Apache License v2.0 with LLVM
 // Exceptions. See https://llvm.org/LICENSE.txt for license information.
@@ -6,11 +6,11 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// Order statistics of f32 data as linalg on tensors, shared by the ops that
-// select (MRA's top-k blocks) or take percentiles (IM-Unpack's RTN scale):
-// floats map to i32 keys whose signed order is the float order, and a
-// bisection over the i32 range finds the k-th largest key with 32 counting
-// reductions — no sort, vectorizable, O(32·L) per row.
+// Order statistics of f32 data, shared by the ops that select (MRA's top-k
+// blocks) or take percentiles (the quantizer's clipping scale): floats map
+// to i32 keys whose signed order is the float order, and
+// effattn.kth_largest finds the k-th largest key of each row without
+// sorting.
 //
 //===----------------------------------------------------------------------===//
 
@@ -27,12 +27,6 @@ Value buildOrderedKey(OpBuilder &b, Location loc, Value value);
 
 /// Returns the f32 whose key (buildOrderedKey) is the i32 or i64 `key`.
 Value buildValueOfKey(OpBuilder &b, Location loc, Value key);
-
-/// Returns, for each row r of the i32 `keys` [rows, L], the k-th largest key
-/// (1 <= k <= L) as an i64 [rows] tensor: a 32-step bisection over the i32
-/// range, each step one counting reduction over `keys`.
-Value buildKthLargestKey(OpBuilder &b, Location loc, Value keys,
-                         OpFoldResult rows, int64_t k);
 } // namespace effattn
 } // namespace mlir
 
