@@ -175,10 +175,11 @@ void mlir::effattn::buildGPUPipeline(OpPassManager &pm,
   convertOptions.f32Contractions = options.f32Contractions;
   pm.addPass(createConvertEffAttnToGPUPass(convertOptions));
   // The other effattn ops as linalg, each linalg op a kernel after
-  // bufferization; but the block-sparse attention MRA decomposes into is a
-  // kernel of its own.
+  // bufferization; but the block-sparse attention MRA decomposes into and
+  // the top-k thresholds of MRA and the quantizer are kernels of their own.
   EffAttnDecomposePassOptions decomposeOptions;
-  decomposeOptions.keep = {BlockSparseAttentionOp::getOperationName().str()};
+  decomposeOptions.keep = {BlockSparseAttentionOp::getOperationName().str(),
+                           KthLargestOp::getOperationName().str()};
   pm.addNestedPass<func::FuncOp>(createEffAttnDecomposePass(decomposeOptions));
   pm.addPass(createConvertEffAttnToGPUPass(convertOptions));
   pm.addNestedPass<func::FuncOp>(createLinalgGeneralizeNamedOpsPass());

@@ -14,6 +14,7 @@ from effattn import reference
 from gpu import ON_GPU_AND_EMULATED, TARGET, run_on_gpu
 from test_gpu_attention import from_bf16_bits, to_bf16_bits
 from test_imunpack import heavy_hitters
+from test_kth_largest import KTH_LARGEST_CASES, kth_largest_function, kth_largest_rows
 from test_lookup_ffn import lookup_case
 from test_mra import _inputs as mra_inputs
 from test_mra import (BLOCK_SPARSE_CASES, block_sparse_function, block_sparse_inputs,
@@ -434,6 +435,23 @@ def test_gpu_block_sparse_attention_matches_oracle(bh, n, d, e, rows, listed,
     args, want = block_sparse_inputs(rng, bh, n, d, e, rows, listed, masked, low)
     got = run_on_gpu(module.block_sparse, *args, emulated=emulated)
     assert relative_error(got, want) <= 1e-5
+
+
+@ON_GPU_AND_EMULATED
+@pytest.mark.parametrize("rows,length,k", KTH_LARGEST_CASES)
+def test_gpu_kth_largest_matches_oracle(rows, length, k, emulated):
+    """effattn.kth_largest as a radix selection, 8 bits per pass (histogram
+    kernels with several blocks per row and shared-memory atomics, a digit
+    kernel per pass), exactly as the oracle: rows over the whole i32 range,
+    ties, float keys, the range's ends, constant rows; k = 1 and k = L; one
+    row of 70000 over many blocks."""
+    rng = np.random.default_rng(rows * 100000 + length + k + 1)
+    x = kth_largest_rows(rng, rows, length)
+    module = effattn.compile(kth_largest_function(rows, length, k), target=TARGET,
+                             module_name="gpu_kth_largest", emulate_gpu=emulated)
+    got = run_on_gpu(module.kth_largest, x, emulated=emulated)
+    assert got.dtype == np.int32
+    np.testing.assert_array_equal(got, reference.kth_largest(x, k))
 
 
 def to_bfloat16(x):

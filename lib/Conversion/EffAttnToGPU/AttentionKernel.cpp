@@ -501,17 +501,15 @@ Value mlir::effattn::getSharedBuffer(ImplicitLocOpBuilder &b, ModuleOp module,
   return memref::GetGlobalOp::create(b, type, name);
 }
 
-/// Returns the buffer of `tensor`, which a kernel only reads.
-static Value getReadBuffer(ImplicitLocOpBuilder &b, Value tensor) {
+Value mlir::effattn::getReadBuffer(ImplicitLocOpBuilder &b, Value tensor) {
   auto type = cast<RankedTensorType>(tensor.getType());
   return bufferization::ToBufferOp::create(
       b, MemRefType::get(type.getShape(), type.getElementType()), tensor,
       /*read_only=*/true);
 }
 
-/// Returns a new buffer of `type` (sized like `like` where dynamic).
-static Value allocateLike(ImplicitLocOpBuilder &b, RankedTensorType type,
-                          Value like) {
+Value mlir::effattn::allocateLike(ImplicitLocOpBuilder &b,
+                                  RankedTensorType type, Value like) {
   SmallVector<Value> dynamicSizes;
   for (int64_t i = 0; i < type.getRank(); ++i)
     if (type.isDynamicDim(i))
@@ -748,4 +746,5 @@ void mlir::effattn::populateEffAttnToGPUPatterns(RewritePatternSet &patterns,
                                f32OnTensorCores);
   patterns.add<BlockSparseAttentionToGPU>(patterns.getContext(), target,
                                           f32OnTensorCores);
+  populateKthLargestToGPUPatterns(patterns, target);
 }

@@ -8,7 +8,8 @@
 //
 // The bodies of the attention gpu.launch (private to EffAttnToGPU): a SIMT
 // kernel for every element type and head size, and a tensor-core kernel
-// (mma.sync) for f16.
+// (mma.sync) for f16; and what the other kernels of effattn ops share with
+// them (their buffers, shared memory).
 //
 //===----------------------------------------------------------------------===//
 
@@ -63,6 +64,12 @@ struct AttentionKernelOperands {
   };
   std::optional<BlockList> blocks;
 };
+
+/// Returns the buffer of `tensor`, which a kernel only reads.
+Value getReadBuffer(ImplicitLocOpBuilder &b, Value tensor);
+
+/// Returns a new buffer of `type` (sized like `like` where dynamic).
+Value allocateLike(ImplicitLocOpBuilder &b, RankedTensorType type, Value like);
 
 /// Returns a private, 16-byte aligned workgroup-memory global of `type` in
 /// `module` (named after `prefix`) as a value at the builder's position.
@@ -128,6 +135,12 @@ void buildSimtAttentionKernel(ImplicitLocOpBuilder &b, ModuleOp module,
 void buildMmaAttentionKernel(ImplicitLocOpBuilder &b, gpu::LaunchOp launch,
                              const AttentionKernelConfig &config,
                              const AttentionKernelOperands &ops);
+
+/// Adds the pattern that replaces effattn.kth_largest on tensors by the
+/// kernels of a radix selection on its buffers (SelectionKernel.cpp), with
+/// as many blocks per row as keep `target`'s multiprocessors busy.
+void populateKthLargestToGPUPatterns(RewritePatternSet &patterns,
+                                     GpuTargetAttr target);
 } // namespace effattn
 } // namespace mlir
 
