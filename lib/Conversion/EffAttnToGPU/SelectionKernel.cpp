@@ -1,4 +1,4 @@
-//===- SelectionKernel.cpp - effattn.kth_largest as a radix select -------===//
+//===- SelectionKernel.cpp - kth_largest as a radix select ------*- C++ -*-===//
 //
 // Part of the effattn project, under the Apache License v2.0 with LLVM
 // Exceptions. See https://llvm.org/LICENSE.txt for license information.
