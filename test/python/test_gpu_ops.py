@@ -531,8 +531,9 @@ def test_gpu_unpacked_matmul_reports_i64_overflow(emulated):
     ((16, 24), 1.0, 255, np.float16),
 ])
 def test_gpu_quantize_matches_oracle_exactly(shape, beta, levels, dtype, emulated):
-    """The scale (a max, or a 32-step bisection for the k-th largest
-    magnitude) stays in device memory; codes and scale are exact."""
+    """The scale (a max, or the radix selection of effattn.kth_largest for
+    the k-th largest magnitude) stays in device memory; codes and scale are
+    exact."""
     rng = np.random.default_rng(len(shape) * 100 + levels)
     x = rng.standard_normal(shape)
     x[rng.random(shape) < 0.05] *= 1000

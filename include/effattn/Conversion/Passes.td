@@ -101,8 +101,8 @@ def EffAttnGPUOneStreamPass
     `gpu-async-region`, which waits at every block boundary, a loop or
     branch whose regions hold only GPU ops and side-effect-free host code
     runs on the enclosing stream: its GPU ops depend on the stream's token,
-    and nothing waits between iterations (MRA's 32 bisection rounds waited
-    for the GPU 32 times per call). Where the regions also read host
+    and nothing waits between iterations (each of Nyström's 6
+    pseudo-inverse iterations used to wait for the GPU). Where the regions also read host
     buffers that none of their GPU ops copies into (host copies of device
     values made before the op), the host waits once before the op and the
     regions run on one stream. Other regions start their own stream, as

@@ -2,8 +2,9 @@
 
 /// [Pattern: DecomposeEffAttnOp] IN: effattn.mra_attention, mode "full".
 /// OUT: batch dims collapsed; block counts and means, the nb x nb grid of
-/// block scores and its integer selection keys (linalg); a 32-step bisection
-/// for the k-th largest key (scf.for); per-row lists of selected key blocks
+/// block scores and its integer selection keys (linalg); effattn.kth_largest
+/// for the k-th largest key, decomposed in turn into a 32-step bisection
+/// (scf.for); per-row lists of selected key blocks
 /// (scf.forall with a sequential scan); an online softmax over the key and
 /// value blocks gathered through those lists (scf.forall, scf.for over the
 /// row's count); no N x N tensor anywhere.

@@ -6,7 +6,7 @@
 /// What the host code of a GPU library asks of the CUDA driver per call, on
 /// the fake driver of unittests/Runtime: a call runs on one stream and waits
 /// for it once, at its end (effattn-gpu-one-stream: Nystrom's
-/// pseudo-inverse iterations and MRA's bisection rounds do not wait); the
+/// pseudo-inverse iterations do not wait); the
 /// temporaries between kernels come from the library's memory pool,
 /// allocated and freed on that stream, every one of them freed, so nothing
 /// else waits for the device (no cuMemAlloc, cuMemFree or cuCtxSynchronize);
