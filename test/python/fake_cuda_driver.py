@@ -11,7 +11,7 @@ COUNTERS = [
     "plainAllocations", "plainFrees", "poolAllocations", "poolReservations",
     "asyncFrees", "poolFreesWithoutStream", "outOfMemory", "invalidFrees",
     "contextSynchronizations", "launches", "streamsCreated", "streamSynchronizations",
-    "poolsCreated", "poolsDestroyed"]
+    "poolsCreated", "poolsDestroyed", "copies", "memsets"]
 
 
 class Statistics(ctypes.Structure):

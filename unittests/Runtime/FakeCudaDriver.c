@@ -177,6 +177,7 @@ static CUresult memPoolTrimTo(CUmemoryPool pool, size_t keep) {
 static CUresult memcpyAsync(CUdeviceptr dst, CUdeviceptr src, size_t bytes,
                             CUstream stream) {
   (void)stream;
+  ++statistics.copies;
   memcpy((void *)dst, (const void *)src, bytes);
   return CUDA_SUCCESS;
 }
@@ -188,6 +189,7 @@ static CUresult memcpySync(CUdeviceptr dst, CUdeviceptr src, size_t bytes) {
 static CUresult memsetD32Async(CUdeviceptr dst, unsigned value, size_t count,
                                CUstream stream) {
   (void)stream;
+  ++statistics.memsets;
   for (size_t i = 0; i < count; ++i)
     ((unsigned *)dst)[i] = value;
   return CUDA_SUCCESS;
@@ -196,6 +198,7 @@ static CUresult memsetD32Async(CUdeviceptr dst, unsigned value, size_t count,
 static CUresult memsetD16Async(CUdeviceptr dst, unsigned short value,
                                size_t count, CUstream stream) {
   (void)stream;
+  ++statistics.memsets;
   for (size_t i = 0; i < count; ++i)
     ((unsigned short *)dst)[i] = value;
   return CUDA_SUCCESS;

@@ -35,8 +35,12 @@ typedef struct {
   int contextSynchronizations, launches;
   /// Streams created, cuStreamSynchronize calls.
   int streamsCreated, streamSynchronizations;
-  /// Pools created and destroyed; the last pool's release threshold.
+  /// Pools created and destroyed.
   int poolsCreated, poolsDestroyed;
+  /// Copies (cuMemcpy, cuMemcpyAsync: host to device, device to host and
+  /// device to device) and memsets.
+  int copies, memsets;
+  /// The last pool's release threshold.
   uint64_t releaseThreshold;
   /// Bytes the pool holds (in use or idle).
   size_t poolReservedBytes;

@@ -462,6 +462,7 @@ void ContractionKernelBuilder::build(ModuleOp module) {
 
   // The thread's sums: from zero, added to C after the loop over K (or
   // after each chunk of it); or from C (read where it exists), replacing it.
+  // C is `initialValue` until the first sums are added where that is known.
   Type accType = getElementTypeOrSelf(out.get().getType());
   Value zero = arith::ConstantOp::create(b, b.getZeroAttr(accType));
   Value kSize = sizes[loops.k];
@@ -473,6 +474,12 @@ void ContractionKernelBuilder::build(ModuleOp module) {
       kEnd = arith::MinUIOp::create(
           b, arith::AddIOp::create(b, kBegin, index(tiling.splitDepth)), kSize);
     }
+    // C before the sums are added (startFrom: one chunk, no split).
+    auto readOutput = [&](const Output &output) -> Value {
+      if (initialValue)
+        return initialValue;
+      return memref::LoadOp::create(b, out.get(), output.indices);
+    };
     auto addToOutputs = [&](Value begin, Value end) {
       SmallVector<Value> sums = unpackAccumulators(
           multiplyRange(begin, end,
@@ -493,8 +500,7 @@ void ContractionKernelBuilder::build(ModuleOp module) {
                                       sum, out.get(), output.indices);
           continue;
         }
-        Value old = memref::LoadOp::create(b, out.get(), output.indices);
-        memref::StoreOp::create(b, addSums(old, sum), out.get(),
+        memref::StoreOp::create(b, addSums(readOutput(output), sum), out.get(),
                                 output.indices);
       }
     };
@@ -520,6 +526,10 @@ void ContractionKernelBuilder::build(ModuleOp module) {
   SmallVector<Value> accs;
   for (auto [m, n] : getOutputPositions()) {
     const Output &output = outputs.emplace_back(getOutput(m, n));
+    if (initialValue) {
+      accs.push_back(initialValue);
+      continue;
+    }
     auto read =
         scf::IfOp::create(b, accType, output.valid, /*withElseRegion=*/true);
     OpBuilder::InsertionGuard readGuard(b);
@@ -672,7 +682,8 @@ chooseKSplits(linalg::GenericOp op, const ContractionLoops &loops,
 LogicalResult mlir::effattn::buildContractionKernel(RewriterBase &rewriter,
                                                     linalg::GenericOp op,
                                                     GpuTargetAttr target,
-                                                    bool f32OnTensorCores) {
+                                                    bool f32OnTensorCores,
+                                                    ConstantInit *init) {
   if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() != 2 ||
       op.getNumDpsInits() != 1 ||
       !linalg::isaContractionOpInterface(
@@ -718,8 +729,13 @@ LogicalResult mlir::effattn::buildContractionKernel(RewriterBase &rewriter,
     return failure();
   auto [splits, splitDepth] =
       chooseKSplits(op, loops, builder->getTiling(), target);
-  if (splits > 1)
+  if (splits > 1) {
     builder->splitK(splits, splitDepth);
+  } else if (init && (!builder->getTiling().sumsFromZero ||
+                      builder->getTiling().chunkDepth == 0)) {
+    builder->startFrom(init->value);
+    init->used = true;
+  }
 
   builder->build(op->getParentOfType<ModuleOp>());
   rewriter.eraseOp(op);

@@ -16,6 +16,8 @@
 #ifndef LIB_CONVERSION_EFFATTNTOGPU_CONTRACTIONKERNEL_H
 #define LIB_CONVERSION_EFFATTNTOGPU_CONTRACTIONKERNEL_H
 
+#include "LinalgKernels.h"
+
 #include "effattn/Target/GpuTarget.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -34,10 +36,12 @@ namespace effattn {
 /// (if any) allows the kernel's block and shared slices. Uses tensor cores
 /// (mma.sync) for f16/bf16 into f32, i8 into i32 and (with `f32OnTensorCores`)
 /// f32 into f32 as 3xTF32 where `target` has them. Fails, leaving `op` as it
-/// is, otherwise.
+/// is, otherwise. With `init`, C starts from init->value (setting
+/// init->used) unless blocks split K or add their sums to C in chunks.
 LogicalResult buildContractionKernel(RewriterBase &rewriter,
                                      linalg::GenericOp op, GpuTargetAttr target,
-                                     bool f32OnTensorCores);
+                                     bool f32OnTensorCores,
+                                     ConstantInit *init = nullptr);
 
 /// The loops of a contraction with one K loop. Several M (or N) loops, such
 /// as the batch and sequence loops of activations against a shared weight,
@@ -104,6 +108,14 @@ public:
     tiling.splitDepth = splitDepth;
     tiling.sumsFromZero = true;
   }
+  /// Starts every element of C from `value` instead of reading C (which
+  /// then need not be initialized): one block per tile of C, whose sums are
+  /// added to C once (no split of K, no chunks).
+  void startFrom(Value value) {
+    assert(tiling.kSplits == 1 && tiling.chunkDepth == 0 &&
+           "C is read again after the first sums are added to it");
+    initialValue = value;
+  }
 
 protected:
   Value index(int64_t v);
@@ -133,6 +145,8 @@ protected:
   linalg::GenericOp op;
   const ContractionLoops &loops;
   ContractionTiling tiling;
+  /// What C holds before the kernel, if known (startFrom).
+  Value initialValue;
 
 private:
   /// The indices of operand `operand` at loop indices `ivs` (a full

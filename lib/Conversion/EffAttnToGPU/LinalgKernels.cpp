@@ -150,9 +150,11 @@ static bool outputsFollowParallelLoops(linalg::GenericOp op) {
 /// element once, reduces into it in registers (scf.for iter_args over the
 /// reduction loops) and writes it once. (Upstream's linalg-to-loops reads
 /// and writes the output on every reduction step; on a GPU those are
-/// global-memory stores.)
+/// global-memory stores.) With `init`, the only output starts from
+/// init->value instead.
 static scf::ParallelOp buildThreadLoops(RewriterBase &rewriter,
-                                        linalg::GenericOp op) {
+                                        linalg::GenericOp op,
+                                        ConstantInit *init) {
   Location loc = op.getLoc();
   unsigned numParallel = op.getNumParallelLoops();
   SmallVector<Value> lbs, ubs, steps;
@@ -172,11 +174,16 @@ static scf::ParallelOp buildThreadLoops(RewriterBase &rewriter,
 
   // Output elements, read once.
   SmallVector<Value> outputs;
-  for (OpOperand &init : op.getDpsInitsMutable())
-    outputs.push_back(memref::LoadOp::create(
-        rewriter, loc, init.get(),
-        applyIndexingMap(rewriter, loc, op.getMatchingIndexingMap(&init),
-                         ivs)));
+  if (init) {
+    outputs.push_back(init->value);
+    init->used = true;
+  } else {
+    for (OpOperand &output : op.getDpsInitsMutable())
+      outputs.push_back(memref::LoadOp::create(
+          rewriter, loc, output.get(),
+          applyIndexingMap(rewriter, loc, op.getMatchingIndexingMap(&output),
+                           ivs)));
+  }
 
   // The reductions, innermost last.
   std::function<SmallVector<Value>(OpBuilder &, unsigned, SmallVector<Value>,
@@ -250,46 +257,81 @@ static void convertStridedCopies(RewriterBase &rewriter, ModuleOp module) {
   }
 }
 
-/// Replaces each linalg op of host code (outside parallel loops, whose
-/// bodies run in one thread) by a blocked GEMM kernel (a contraction that
-/// fits `target`, if any), parallel loops marked for blocks of `blockSize`
-/// threads, or a kernel of one thread.
-static LogicalResult mapLinalgOps(RewriterBase &rewriter, ModuleOp module,
-                                  int64_t blockSize, GpuTargetAttr target,
-                                  bool f32OnTensorCores) {
+/// Returns the linalg ops of host code (outside parallel loops, whose
+/// bodies run in one thread): fills only, or all other ops.
+static SmallVector<linalg::LinalgOp> getHostLinalgOps(ModuleOp module,
+                                                      bool fills) {
   SmallVector<linalg::LinalgOp> ops;
   module.walk([&](linalg::LinalgOp op) {
-    if (!isOnDevice(op) && !op->getParentOfType<scf::ForallOp>())
+    auto generic = dyn_cast<linalg::GenericOp>(op.getOperation());
+    bool fill = isa<linalg::FillOp>(op) ||
+                (generic && linalg::isaFillOpInterface(generic));
+    if (fill == fills && !isOnDevice(op) &&
+        !op->getParentOfType<scf::ForallOp>())
       ops.push_back(op);
   });
-  for (linalg::LinalgOp op : ops) {
-    if (!op.hasPureBufferSemantics())
-      return op->emitOpError("is on tensors after bufferization; the GPU "
-                             "lowering needs buffers");
-    rewriter.setInsertionPoint(op);
-    FailureOr<linalg::GenericOp> generic = hoistParallelLoops(rewriter, op);
-    if (failed(generic))
-      return op->emitOpError(
-          "cannot be written as a linalg.generic for the GPU");
+  return ops;
+}
+
+/// Replaces the linalg op `op` of host code by a kernel (mapLinalgOps).
+static LogicalResult mapLinalgOp(RewriterBase &rewriter, linalg::LinalgOp op,
+                                 int64_t blockSize, GpuTargetAttr target,
+                                 bool f32OnTensorCores) {
+  if (!op.hasPureBufferSemantics())
+    return op->emitOpError("is on tensors after bufferization; the GPU "
+                           "lowering needs buffers");
+  rewriter.setInsertionPoint(op);
+  FailureOr<linalg::GenericOp> generic = hoistParallelLoops(rewriter, op);
+  if (failed(generic))
+    return op->emitOpError("cannot be written as a linalg.generic for the GPU");
+  std::optional<ConstantInitWriter> writer = findConstantInit(*generic);
+  ConstantInit constantInit{writer ? writer->value : Value()};
+  ConstantInit *init = writer ? &constantInit : nullptr;
+  auto build = [&]() {
     // GEMMs: blocked, through shared memory.
     if (succeeded(buildContractionKernel(rewriter, *generic, target,
-                                         f32OnTensorCores)))
-      continue;
+                                         f32OnTensorCores, init)))
+      return;
     // Few outputs with long reductions: a block of threads per output.
     if (outputsFollowParallelLoops(*generic) &&
-        succeeded(buildReductionKernel(rewriter, *generic, target, blockSize)))
-      continue;
+        succeeded(
+            buildReductionKernel(rewriter, *generic, target, blockSize, init)))
+      return;
     // Without parallel loops, or with an output indexed by a reduction loop
     // (no thread owns an output element), the op runs in one thread.
     if (generic->getNumParallelLoops() == 0 ||
         !outputsFollowParallelLoops(*generic)) {
       wrapInSingleThreadKernel(rewriter, {generic->getOperation()});
-      continue;
+      return;
     }
     rewriter.setInsertionPoint(*generic);
-    scf::ParallelOp loop = buildThreadLoops(rewriter, *generic);
+    scf::ParallelOp loop = buildThreadLoops(rewriter, *generic, init);
     rewriter.eraseOp(*generic);
     mapToThreads(rewriter, loop, blockSize);
+  };
+  build();
+  if (constantInit.used)
+    eraseConstantInitWriter(rewriter, writer->writer);
+  return success();
+}
+
+/// Replaces each linalg op of host code by a blocked GEMM kernel (a
+/// contraction that fits `target`, if any), parallel loops marked for
+/// blocks of `blockSize` threads, or a kernel of one thread. Fills go last:
+/// an op whose output a fill (or a copy of a filled buffer) just wrote
+/// starts from the fill's constant where its kernel can, and that fill or
+/// copy is dropped.
+static LogicalResult mapLinalgOps(RewriterBase &rewriter, ModuleOp module,
+                                  int64_t blockSize, GpuTargetAttr target,
+                                  bool f32OnTensorCores) {
+  SmallVector<linalg::LinalgOp> ops = getHostLinalgOps(module, /*fills=*/false);
+  for (linalg::LinalgOp op : ops) {
+    if (failed(mapLinalgOp(rewriter, op, blockSize, target, f32OnTensorCores)))
+      return failure();
+  }
+  for (linalg::LinalgOp op : getHostLinalgOps(module, /*fills=*/true)) {
+    if (failed(mapLinalgOp(rewriter, op, blockSize, target, f32OnTensorCores)))
+      return failure();
   }
   return success();
 }

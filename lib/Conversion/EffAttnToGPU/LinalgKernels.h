@@ -35,14 +35,44 @@ SmallVector<Value> emitGenericBody(OpBuilder &b, Location loc,
                                    linalg::GenericOp op, ValueRange ivs,
                                    ValueRange accumulators);
 
+/// The value every element of a linalg op's only output holds just before
+/// the op, when a fill (or a copy of a filled buffer) wrote it there and
+/// nothing touched the output since. A kernel that starts its outputs from
+/// `value` instead of reading them sets `used`; the fill is then dropped
+/// (foldConstantInits).
+struct ConstantInit {
+  Value value;
+  bool used = false;
+};
+
+/// Returns the constant that the output of `op` holds just before it, if
+/// any (see ConstantInit), and the op that wrote it: a fill of the output
+/// or a copy into it from a buffer that only a fill writes. The output must
+/// be a buffer of the function's own (a memref.alloc used only by linalg
+/// ops, copies and deallocations), not an input of `op`, and written whole
+/// by `op`, so that nothing but `op` sees what the writer wrote.
+struct ConstantInitWriter {
+  Value value;
+  Operation *writer;
+};
+std::optional<ConstantInitWriter> findConstantInit(linalg::GenericOp op);
+
+/// Erases `writer` (of findConstantInit) once the op after it starts from
+/// its constant, and, for a copy, the filled source buffer and its fill when
+/// nothing else reads them.
+void eraseConstantInitWriter(RewriterBase &rewriter, Operation *writer);
+
 /// Replaces `op` (parallel loops first, then reductions; one output, indexed
 /// by the parallel loops) by a kernel with a block of threads per output
 /// element, when its body is a reduction with one commutative combiner
 /// (add, mul, max, min, and, or, xor) and the sizes are static and make that
 /// faster on `target` than a thread per output element (few outputs, long
 /// reductions). Fails, leaving `op` as it is, otherwise.
+/// With `init`, the kernel combines the block's result with init->value
+/// instead of the output element and sets init->used.
 LogicalResult buildReductionKernel(RewriterBase &rewriter, linalg::GenericOp op,
-                                   GpuTargetAttr target, int64_t blockSize);
+                                   GpuTargetAttr target, int64_t blockSize,
+                                   ConstantInit *init = nullptr);
 } // namespace effattn
 } // namespace mlir
 

@@ -105,7 +105,8 @@ static Value combine(OpBuilder &b, Operation *combiner, Value lhs, Value rhs) {
 LogicalResult mlir::effattn::buildReductionKernel(RewriterBase &rewriter,
                                                   linalg::GenericOp op,
                                                   GpuTargetAttr target,
-                                                  int64_t blockSize) {
+                                                  int64_t blockSize,
+                                                  ConstantInit *init) {
   unsigned numParallel = op.getNumParallelLoops();
   if (!target || op.getNumDpsInits() != 1 || op.getNumReductionLoops() == 0 ||
       !op.hasPureBufferSemantics())
@@ -193,19 +194,24 @@ LogicalResult mlir::effattn::buildReductionKernel(RewriterBase &rewriter,
     {
       OpBuilder::InsertionGuard writeGuard(b);
       b.setInsertionPointToStart(write.thenBlock());
-      OpOperand &init = *op.getDpsInitOperand(0);
+      OpOperand &output = *op.getDpsInitOperand(0);
       // The output does not depend on the reduction loops: index 0 for them.
       SmallVector<Value> ivs(outputIvs);
       ivs.append(reductionSizes.size(), index(0));
       SmallVector<Value> indices =
-          applyIndexingMap(b, loc, op.getMatchingIndexingMap(&init), ivs);
+          applyIndexingMap(b, loc, op.getMatchingIndexingMap(&output), ivs);
+      Value start =
+          init ? init->value
+               : memref::LoadOp::create(b, output.get(), indices).getResult();
       Value total =
-          combine(b, combiner, memref::LoadOp::create(b, init.get(), indices),
+          combine(b, combiner, start,
                   memref::LoadOp::create(b, shared, ValueRange{index(0)}));
-      memref::StoreOp::create(b, total, init.get(), indices);
+      memref::StoreOp::create(b, total, output.get(), indices);
     }
     gpu::TerminatorOp::create(b);
   }
+  if (init)
+    init->used = true;
   rewriter.eraseOp(op);
   return success();
 }
