@@ -500,8 +500,9 @@ void ContractionKernelBuilder::build(ModuleOp module) {
                                       sum, out.get(), output.indices);
           continue;
         }
-        memref::StoreOp::create(b, addSums(readOutput(output), sum), out.get(),
-                                output.indices);
+        emitEpilogueStore(b, b.getLoc(), epilogue,
+                          addSums(readOutput(output), sum), out.get(),
+                          output.indices);
       }
     };
     if (tiling.chunkDepth == 0) {
@@ -547,7 +548,7 @@ void ContractionKernelBuilder::build(ModuleOp module) {
     auto write = scf::IfOp::create(b, output.valid, /*withElseRegion=*/false);
     OpBuilder::InsertionGuard writeGuard(b);
     b.setInsertionPointToStart(write.thenBlock());
-    memref::StoreOp::create(b, sum, out.get(), output.indices);
+    emitEpilogueStore(b, b.getLoc(), epilogue, sum, out.get(), output.indices);
   }
   gpu::TerminatorOp::create(b);
 }
@@ -679,11 +680,9 @@ chooseKSplits(linalg::GenericOp op, const ContractionLoops &loops,
   return {static_cast<int64_t>(llvm::divideCeil(k, depth)), depth};
 }
 
-LogicalResult mlir::effattn::buildContractionKernel(RewriterBase &rewriter,
-                                                    linalg::GenericOp op,
-                                                    GpuTargetAttr target,
-                                                    bool f32OnTensorCores,
-                                                    ConstantInit *init) {
+LogicalResult mlir::effattn::buildContractionKernel(
+    RewriterBase &rewriter, linalg::GenericOp op, GpuTargetAttr target,
+    bool f32OnTensorCores, ConstantInit *init, Epilogue *epilogue) {
   if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() != 2 ||
       op.getNumDpsInits() != 1 ||
       !linalg::isaContractionOpInterface(
@@ -729,13 +728,17 @@ LogicalResult mlir::effattn::buildContractionKernel(RewriterBase &rewriter,
     return failure();
   auto [splits, splitDepth] =
       chooseKSplits(op, loops, builder->getTiling(), target);
-  if (splits > 1) {
+  // C written once: it may start from a constant and end in an epilogue.
+  bool writtenOnce = splits == 1 && (!builder->getTiling().sumsFromZero ||
+                                     builder->getTiling().chunkDepth == 0);
+  if (splits > 1)
     builder->splitK(splits, splitDepth);
-  } else if (init && (!builder->getTiling().sumsFromZero ||
-                      builder->getTiling().chunkDepth == 0)) {
+  if (writtenOnce && init) {
     builder->startFrom(init->value);
     init->used = true;
   }
+  if (writtenOnce && epilogue)
+    builder->storeThrough(epilogue);
 
   builder->build(op->getParentOfType<ModuleOp>());
   rewriter.eraseOp(op);

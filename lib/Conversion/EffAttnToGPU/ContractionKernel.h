@@ -37,11 +37,13 @@ namespace effattn {
 /// (mma.sync) for f16/bf16 into f32, i8 into i32 and (with `f32OnTensorCores`)
 /// f32 into f32 as 3xTF32 where `target` has them. Fails, leaving `op` as it
 /// is, otherwise. With `init`, C starts from init->value (setting
-/// init->used) unless blocks split K or add their sums to C in chunks.
+/// init->used), and with `epilogue` C is stored through it, unless blocks
+/// split K or add their sums to C in chunks.
 LogicalResult buildContractionKernel(RewriterBase &rewriter,
                                      linalg::GenericOp op, GpuTargetAttr target,
                                      bool f32OnTensorCores,
-                                     ConstantInit *init = nullptr);
+                                     ConstantInit *init = nullptr,
+                                     Epilogue *epilogue = nullptr);
 
 /// The loops of a contraction with one K loop. Several M (or N) loops, such
 /// as the batch and sequence loops of activations against a shared weight,
@@ -116,6 +118,13 @@ public:
            "C is read again after the first sums are added to it");
     initialValue = value;
   }
+  /// Stores C through `consumer` (emitEpilogueStore); as for startFrom, C
+  /// must be written once.
+  void storeThrough(Epilogue *consumer) {
+    assert(tiling.kSplits == 1 && tiling.chunkDepth == 0 &&
+           "C is read again after the first sums are added to it");
+    epilogue = consumer;
+  }
 
 protected:
   Value index(int64_t v);
@@ -147,6 +156,8 @@ protected:
   ContractionTiling tiling;
   /// What C holds before the kernel, if known (startFrom).
   Value initialValue;
+  /// The elementwise op its stores apply (storeThrough), if any.
+  Epilogue *epilogue = nullptr;
 
 private:
   /// The indices of operand `operand` at loop indices `ivs` (a full

@@ -96,16 +96,20 @@ SmallVector<Value> mlir::effattn::applyIndexingMap(OpBuilder &b, Location loc,
   return indices;
 }
 
-SmallVector<Value> mlir::effattn::emitGenericBody(OpBuilder &b, Location loc,
-                                                  linalg::GenericOp op,
-                                                  ValueRange ivs,
-                                                  ValueRange accumulators) {
+SmallVector<Value>
+mlir::effattn::emitGenericBody(OpBuilder &b, Location loc, linalg::GenericOp op,
+                               ValueRange ivs, ValueRange accumulators,
+                               Value knownBuffer, Value knownValue) {
   IRMapping mapping;
   Block &body = op.getRegion().front();
   for (OpOperand *input : op.getDpsInputOperands()) {
     Value arg = body.getArgument(input->getOperandNumber());
     if (!isa<MemRefType>(input->get().getType())) {
       mapping.map(arg, input->get()); // A scalar operand.
+      continue;
+    }
+    if (knownBuffer && input->get() == knownBuffer) {
+      mapping.map(arg, knownValue);
       continue;
     }
     mapping.map(arg, memref::LoadOp::create(
@@ -151,10 +155,11 @@ static bool outputsFollowParallelLoops(linalg::GenericOp op) {
 /// reduction loops) and writes it once. (Upstream's linalg-to-loops reads
 /// and writes the output on every reduction step; on a GPU those are
 /// global-memory stores.) With `init`, the only output starts from
-/// init->value instead.
+/// init->value instead; with `epilogue`, it is stored through it.
 static scf::ParallelOp buildThreadLoops(RewriterBase &rewriter,
                                         linalg::GenericOp op,
-                                        ConstantInit *init) {
+                                        ConstantInit *init,
+                                        Epilogue *epilogue) {
   Location loc = op.getLoc();
   unsigned numParallel = op.getNumParallelLoops();
   SmallVector<Value> lbs, ubs, steps;
@@ -204,10 +209,11 @@ static scf::ParallelOp buildThreadLoops(RewriterBase &rewriter,
   SmallVector<Value> results = reduce(rewriter, numParallel, ivs, outputs);
 
   // Written once.
-  for (auto [init, result] : llvm::zip(op.getDpsInitsMutable(), results))
-    memref::StoreOp::create(
-        rewriter, loc, result, init.get(),
-        applyIndexingMap(rewriter, loc, op.getMatchingIndexingMap(&init), ivs));
+  for (auto [output, result] : llvm::zip(op.getDpsInitsMutable(), results))
+    emitEpilogueStore(rewriter, loc, epilogue, result, output.get(),
+                      applyIndexingMap(rewriter, loc,
+                                       op.getMatchingIndexingMap(&output),
+                                       ivs));
   return parallel;
 }
 
@@ -273,10 +279,13 @@ static SmallVector<linalg::LinalgOp> getHostLinalgOps(ModuleOp module,
   return ops;
 }
 
-/// Replaces the linalg op `op` of host code by a kernel (mapLinalgOps).
+/// Replaces the linalg op `op` of host code by a kernel (mapLinalgOps),
+/// with the elementwise op after it as its epilogue where it can (adding
+/// that op to `fused`).
 static LogicalResult mapLinalgOp(RewriterBase &rewriter, linalg::LinalgOp op,
                                  int64_t blockSize, GpuTargetAttr target,
-                                 bool f32OnTensorCores) {
+                                 bool f32OnTensorCores,
+                                 DenseSet<Operation *> &fused) {
   if (!op.hasPureBufferSemantics())
     return op->emitOpError("is on tensors after bufferization; the GPU "
                            "lowering needs buffers");
@@ -287,15 +296,22 @@ static LogicalResult mapLinalgOp(RewriterBase &rewriter, linalg::LinalgOp op,
   std::optional<ConstantInitWriter> writer = findConstantInit(*generic);
   ConstantInit constantInit{writer ? writer->value : Value()};
   ConstantInit *init = writer ? &constantInit : nullptr;
+  std::optional<Epilogue> found = findEpilogue(*generic);
+  Epilogue *epilogue = found ? &*found : nullptr;
+  // What the consumer uses must exist where the kernel runs: the ops
+  // between the two (allocations, ops without memory effects) go first.
+  if (epilogue)
+    while ((*generic)->getNextNode() != epilogue->consumer)
+      rewriter.moveOpBefore((*generic)->getNextNode(), *generic);
   auto build = [&]() {
     // GEMMs: blocked, through shared memory.
     if (succeeded(buildContractionKernel(rewriter, *generic, target,
-                                         f32OnTensorCores, init)))
+                                         f32OnTensorCores, init, epilogue)))
       return;
     // Few outputs with long reductions: a block of threads per output.
     if (outputsFollowParallelLoops(*generic) &&
-        succeeded(
-            buildReductionKernel(rewriter, *generic, target, blockSize, init)))
+        succeeded(buildReductionKernel(rewriter, *generic, target, blockSize,
+                                       init, epilogue)))
       return;
     // Without parallel loops, or with an output indexed by a reduction loop
     // (no thread owns an output element), the op runs in one thread.
@@ -305,13 +321,17 @@ static LogicalResult mapLinalgOp(RewriterBase &rewriter, linalg::LinalgOp op,
       return;
     }
     rewriter.setInsertionPoint(*generic);
-    scf::ParallelOp loop = buildThreadLoops(rewriter, *generic, init);
+    scf::ParallelOp loop = buildThreadLoops(rewriter, *generic, init, epilogue);
     rewriter.eraseOp(*generic);
     mapToThreads(rewriter, loop, blockSize);
   };
   build();
   if (constantInit.used)
     eraseConstantInitWriter(rewriter, writer->writer);
+  if (epilogue && epilogue->used) {
+    fused.insert(epilogue->consumer);
+    rewriter.eraseOp(epilogue->consumer);
+  }
   return success();
 }
 
@@ -320,18 +340,19 @@ static LogicalResult mapLinalgOp(RewriterBase &rewriter, linalg::LinalgOp op,
 /// blocks of `blockSize` threads, or a kernel of one thread. Fills go last:
 /// an op whose output a fill (or a copy of a filled buffer) just wrote
 /// starts from the fill's constant where its kernel can, and that fill or
-/// copy is dropped.
+/// copy is dropped; an elementwise op that consumes an op's output right
+/// after it runs in that op's stores where its kernel can (findEpilogue).
 static LogicalResult mapLinalgOps(RewriterBase &rewriter, ModuleOp module,
                                   int64_t blockSize, GpuTargetAttr target,
                                   bool f32OnTensorCores) {
-  SmallVector<linalg::LinalgOp> ops = getHostLinalgOps(module, /*fills=*/false);
-  for (linalg::LinalgOp op : ops) {
-    if (failed(mapLinalgOp(rewriter, op, blockSize, target, f32OnTensorCores)))
-      return failure();
-  }
-  for (linalg::LinalgOp op : getHostLinalgOps(module, /*fills=*/true)) {
-    if (failed(mapLinalgOp(rewriter, op, blockSize, target, f32OnTensorCores)))
-      return failure();
+  DenseSet<Operation *> fused;
+  for (bool fills : {false, true}) {
+    for (linalg::LinalgOp op : getHostLinalgOps(module, fills)) {
+      if (!fused.contains(op) &&
+          failed(mapLinalgOp(rewriter, op, blockSize, target, f32OnTensorCores,
+                             fused)))
+        return failure();
+    }
   }
   return success();
 }

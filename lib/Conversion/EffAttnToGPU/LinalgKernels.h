@@ -29,11 +29,14 @@ SmallVector<Value> applyIndexingMap(OpBuilder &b, Location loc, AffineMap map,
                                     ValueRange ivs);
 
 /// Emits the body of `op` at loop indices `ivs` (all of its loops), its
-/// inputs loaded from their buffers and its output arguments bound to
-/// `accumulators`; returns the values it yields.
+/// inputs loaded from their buffers (those read from `knownBuffer` take
+/// `knownValue` instead) and its output arguments bound to `accumulators`;
+/// returns the values it yields.
 SmallVector<Value> emitGenericBody(OpBuilder &b, Location loc,
                                    linalg::GenericOp op, ValueRange ivs,
-                                   ValueRange accumulators);
+                                   ValueRange accumulators,
+                                   Value knownBuffer = Value(),
+                                   Value knownValue = Value());
 
 /// The value every element of a linalg op's only output holds just before
 /// the op, when a fill (or a copy of a filled buffer) wrote it there and
@@ -44,6 +47,33 @@ struct ConstantInit {
   Value value;
   bool used = false;
 };
+
+/// An elementwise op that consumes a kernel's output right after the
+/// kernel's op (the next op with memory effects; the ops between may move
+/// before the kernel's op): all its loops parallel,
+/// the elements of its only output those of the producer's, which it reads
+/// as an input or updates in place. A kernel that stores its outputs
+/// through emitEpilogueStore sets `used`; the consumer is then dropped.
+struct Epilogue {
+  linalg::GenericOp consumer;
+  /// The producer's output.
+  Value produced;
+  /// Whether the producer's output is still read after the consumer, so
+  /// that the kernel stores it too (never when the consumer updates it in
+  /// place).
+  bool storeProduced;
+  bool used = false;
+};
+
+/// Returns the epilogue of `op` (one output, on buffers), if any.
+std::optional<Epilogue> findEpilogue(linalg::GenericOp op);
+
+/// Stores `value`, the producer's output element at `indices`: with an
+/// epilogue, the consumer's result at those indices to its output (and
+/// `value` to the producer's output if it is still read), marking the
+/// epilogue used; else `value` to `buffer`.
+void emitEpilogueStore(OpBuilder &b, Location loc, Epilogue *epilogue,
+                       Value value, Value buffer, ValueRange indices);
 
 /// Returns the constant that the output of `op` holds just before it, if
 /// any (see ConstantInit), and the op that wrote it: a fill of the output
@@ -70,9 +100,11 @@ void eraseConstantInitWriter(RewriterBase &rewriter, Operation *writer);
 /// reductions). Fails, leaving `op` as it is, otherwise.
 /// With `init`, the kernel combines the block's result with init->value
 /// instead of the output element and sets init->used.
+/// With `epilogue`, it stores the result through emitEpilogueStore.
 LogicalResult buildReductionKernel(RewriterBase &rewriter, linalg::GenericOp op,
                                    GpuTargetAttr target, int64_t blockSize,
-                                   ConstantInit *init = nullptr);
+                                   ConstantInit *init = nullptr,
+                                   Epilogue *epilogue = nullptr);
 } // namespace effattn
 } // namespace mlir
 

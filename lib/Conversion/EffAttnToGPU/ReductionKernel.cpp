@@ -102,11 +102,9 @@ static Value combine(OpBuilder &b, Operation *combiner, Value lhs, Value rhs) {
   return b.clone(*combiner, mapping)->getResult(0);
 }
 
-LogicalResult mlir::effattn::buildReductionKernel(RewriterBase &rewriter,
-                                                  linalg::GenericOp op,
-                                                  GpuTargetAttr target,
-                                                  int64_t blockSize,
-                                                  ConstantInit *init) {
+LogicalResult mlir::effattn::buildReductionKernel(
+    RewriterBase &rewriter, linalg::GenericOp op, GpuTargetAttr target,
+    int64_t blockSize, ConstantInit *init, Epilogue *epilogue) {
   unsigned numParallel = op.getNumParallelLoops();
   if (!target || op.getNumDpsInits() != 1 || op.getNumReductionLoops() == 0 ||
       !op.hasPureBufferSemantics())
@@ -206,7 +204,7 @@ LogicalResult mlir::effattn::buildReductionKernel(RewriterBase &rewriter,
       Value total =
           combine(b, combiner, start,
                   memref::LoadOp::create(b, shared, ValueRange{index(0)}));
-      memref::StoreOp::create(b, total, output.get(), indices);
+      emitEpilogueStore(b, loc, epilogue, total, output.get(), indices);
     }
     gpu::TerminatorOp::create(b);
   }
