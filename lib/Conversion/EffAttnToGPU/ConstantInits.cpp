@@ -28,10 +28,19 @@ using namespace mlir::effattn;
 /// Returns true if `buffer` is a memref.alloc whose users are linalg ops,
 /// copies, deallocations and kernels (ops in a gpu.launch) only, so that
 /// every access to it is one of theirs (no views, nothing that escapes).
-static bool isPlainBuffer(Value buffer) {
-  if (!buffer.getDefiningOp<memref::AllocOp>())
+/// With `after`, the buffer may also leave its block through the block's
+/// terminator (a loop's next iteration or the caller receives it) when it
+/// is allocated in the block of `after`: until then nothing else aliases
+/// it.
+static bool isPlainBuffer(Value buffer, Operation *after = nullptr) {
+  auto alloc = buffer.getDefiningOp<memref::AllocOp>();
+  if (!alloc)
     return false;
-  return llvm::all_of(buffer.getUsers(), [](Operation *user) {
+  return llvm::all_of(buffer.getUsers(), [&](Operation *user) {
+    if (after && user->hasTrait<OpTrait::IsTerminator>() &&
+        user->getBlock() == after->getBlock() &&
+        alloc->getBlock() == after->getBlock())
+      return true;
     return isa<linalg::LinalgOp, memref::CopyOp, memref::DeallocOp>(user) ||
            user->getParentOfType<gpu::LaunchOp>();
   });
@@ -131,7 +140,7 @@ mlir::effattn::findConstantInit(linalg::GenericOp op) {
   Value output = init->get();
   // `op` writes every element and reads the output only as its init.
   AffineMap map = op.getMatchingIndexingMap(init);
-  if (!isPlainBuffer(output) || !map.isProjectedPermutation() ||
+  if (!isPlainBuffer(output, op) || !map.isProjectedPermutation() ||
       map.getNumResults() != cast<MemRefType>(output.getType()).getRank() ||
       llvm::any_of(op.getDpsInputs(),
                    [&](Value input) { return input == output; }))

@@ -12,11 +12,15 @@
 // result type. As kernels of their own, these read back what the kernel
 // before them just wrote, and cost a launch each. Here the kernel that
 // writes an element applies the consumer to it before the store instead.
+// Bufferization copies an output that such an op updates in place when the
+// original is still read later; the op then reads the original instead, so
+// that the copy goes and the op can follow the original's producer.
 //
 //===----------------------------------------------------------------------===//
 
 #include "LinalgKernels.h"
 
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
@@ -62,6 +66,59 @@ static bool isReadLater(Value buffer, Operation *producer,
     return !local || user->getBlock() != producer->getBlock() ||
            !user->isBeforeInBlock(producer);
   });
+}
+
+/// Returns true if `op` on buffers only updates `buffer` elementwise: all
+/// its loops parallel, `buffer` its only output (identity map) and none of
+/// its inputs, and a body that touches no memory (it reads the element it
+/// writes through its output argument at most).
+static bool isElementwiseUpdate(linalg::GenericOp op, Value buffer) {
+  if (!op.hasPureBufferSemantics() || op.getNumDpsInits() != 1 ||
+      op.getNumReductionLoops() != 0 ||
+      op.getDpsInitOperand(0)->get() != buffer ||
+      !op.getMatchingIndexingMap(op.getDpsInitOperand(0)).isIdentity() ||
+      llvm::is_contained(op.getDpsInputs(), buffer))
+    return false;
+  return !op.getRegion()
+              .walk([](Operation *nested) {
+                return isMemoryEffectFree(nested) ? WalkResult::advance()
+                                                  : WalkResult::interrupt();
+              })
+              .wasInterrupted();
+}
+
+void mlir::effattn::readCopySourcesInPlace(RewriterBase &rewriter,
+                                           ModuleOp module) {
+  SmallVector<memref::CopyOp> copies;
+  module.walk([&](memref::CopyOp copy) {
+    if (!copy->getParentOfType<gpu::LaunchOp>())
+      copies.push_back(copy);
+  });
+  for (memref::CopyOp copy : copies) {
+    Value source = copy.getSource(), target = copy.getTarget();
+    auto update = dyn_cast_if_present<linalg::GenericOp>(getNextMemoryOp(copy));
+    if (!update || !isElementwiseUpdate(update, target) ||
+        mayAlias(source, target))
+      continue;
+    // The same op, reading the copied element from the source.
+    SmallVector<Value> inputs(update.getDpsInputs());
+    inputs.push_back(source);
+    SmallVector<AffineMap> maps = update.getIndexingMapsArray();
+    maps.insert(maps.end() - 1, maps.back());
+    rewriter.setInsertionPoint(update);
+    auto replacement = linalg::GenericOp::create(
+        rewriter, update.getLoc(), TypeRange(), inputs, ValueRange{target},
+        maps, update.getIteratorTypesArray());
+    rewriter.inlineRegionBefore(update.getRegion(), replacement.getRegion(),
+                                replacement.getRegion().end());
+    Block &body = replacement.getRegion().front();
+    BlockArgument output = body.getArguments().back();
+    BlockArgument copied = body.insertArgument(
+        body.getNumArguments() - 1, output.getType(), update.getLoc());
+    rewriter.replaceAllUsesWith(output, copied);
+    rewriter.eraseOp(update);
+    rewriter.eraseOp(copy);
+  }
 }
 
 std::optional<Epilogue> mlir::effattn::findEpilogue(linalg::GenericOp op) {

@@ -345,6 +345,7 @@ static LogicalResult mapLinalgOp(RewriterBase &rewriter, linalg::LinalgOp op,
 static LogicalResult mapLinalgOps(RewriterBase &rewriter, ModuleOp module,
                                   int64_t blockSize, GpuTargetAttr target,
                                   bool f32OnTensorCores) {
+  readCopySourcesInPlace(rewriter, module);
   DenseSet<Operation *> fused;
   for (bool fills : {false, true}) {
     for (linalg::LinalgOp op : getHostLinalgOps(module, fills)) {

@@ -65,6 +65,11 @@ struct Epilogue {
   bool used = false;
 };
 
+/// Drops each copy of host code whose target an elementwise op then updates
+/// in place (overwriting all of it; the next op with memory effects): the
+/// op reads the copied element from the copy's source instead.
+void readCopySourcesInPlace(RewriterBase &rewriter, ModuleOp module);
+
 /// Returns the epilogue of `op` (one output, on buffers), if any.
 std::optional<Epilogue> findEpilogue(linalg::GenericOp op);
 

@@ -222,3 +222,38 @@ func.func @kernels(%a: memref<2x70000xi32>, %out: memref<2xi64>, %x: memref<256x
   return
 }
 }
+
+// -----
+
+/// The output leaves each iteration as the next one's input (a fresh
+/// buffer per iteration, which nothing else sees before the op): its fill
+/// still goes.
+// CHECK-LABEL: func.func @yielded_output
+// CHECK: %[[ZERO:.+]] = arith.constant 0.000000e+00 : f32
+// CHECK: scf.for
+// CHECK: %[[O:.+]] = memref.alloc() : memref<4x6xf32>
+// CHECK-NEXT: gpu.launch
+// CHECK: scf.for {{.+}} iter_args(%{{.+}} = %[[ZERO]]) -> (f32)
+// CHECK: memref.store %{{.+}}, %[[O]]
+// CHECK: gpu.terminator
+// CHECK-NEXT: } {SCFToGPU_visited}
+// CHECK-NEXT: scf.yield %[[O]]
+func.func @yielded_output(%a: memref<4x10x6xf32>, %first: memref<4x6xf32>, %out: memref<4x6xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c3 = arith.constant 3 : index
+  %r = scf.for %i = %c0 to %c3 step %c1 iter_args(%prev = %first) -> (memref<4x6xf32>) {
+    %o = memref.alloc() : memref<4x6xf32>
+    linalg.fill ins(%zero : f32) outs(%o : memref<4x6xf32>)
+    linalg.generic {indexing_maps = [affine_map<(i, j, k) -> (i, j, k)>, affine_map<(i, j, k) -> (i, k)>, affine_map<(i, j, k) -> (i, k)>], iterator_types = ["parallel", "reduction", "parallel"]} ins(%a, %prev : memref<4x10x6xf32>, memref<4x6xf32>) outs(%o : memref<4x6xf32>) {
+    ^bb0(%x: f32, %q: f32, %acc: f32):
+      %t = arith.mulf %x, %q : f32
+      %s = arith.addf %t, %acc : f32
+      linalg.yield %s : f32
+    }
+    scf.yield %o : memref<4x6xf32>
+  }
+  memref.copy %r, %out : memref<4x6xf32> to memref<4x6xf32>
+  return
+}

@@ -214,3 +214,41 @@ func.func @matmuls(%x: memref<256x64xf32>, %y: memref<64x256xf32>, %c: memref<25
   return
 }
 }
+
+// -----
+
+/// Bufferization copies the sums before the op that doubles them in place,
+/// since the sums are read later: the op reads the sums instead of the
+/// copy, and then runs in the reduction's stores, which write both.
+// CHECK-LABEL: func.func @copy_then_update
+// CHECK: %[[TWO:.+]] = arith.constant 2.000000e+00 : f32
+// CHECK: %[[O:.+]] = memref.alloc() : memref<4x6xf32>
+// CHECK: %[[P:.+]] = memref.alloc() : memref<4x6xf32>
+// CHECK-NOT: memref.copy %[[O]], %[[P]]
+// CHECK: gpu.launch
+// CHECK: %[[SUM:.+]] = scf.for
+// CHECK: memref.store %[[SUM]], %[[O]]
+// CHECK: %[[DOUBLE:.+]] = arith.mulf %[[SUM]], %[[TWO]] : f32
+// CHECK: memref.store %[[DOUBLE]], %[[P]]
+// CHECK-NOT: gpu.launch
+func.func @copy_then_update(%a: memref<4x10x6xf32>, %out: memref<4x6xf32>, %out2: memref<4x6xf32>) {
+  %two = arith.constant 2.0 : f32
+  %o = memref.alloc() : memref<4x6xf32>
+  linalg.generic {indexing_maps = [affine_map<(i, j, k) -> (i, j, k)>, affine_map<(i, j, k) -> (i, k)>], iterator_types = ["parallel", "reduction", "parallel"]} ins(%a : memref<4x10x6xf32>) outs(%o : memref<4x6xf32>) {
+  ^bb0(%x: f32, %acc: f32):
+    %s = arith.addf %x, %acc : f32
+    linalg.yield %s : f32
+  }
+  %p = memref.alloc() : memref<4x6xf32>
+  memref.copy %o, %p : memref<4x6xf32> to memref<4x6xf32>
+  linalg.generic {indexing_maps = [affine_map<(i, k) -> (i, k)>], iterator_types = ["parallel", "parallel"]} outs(%p : memref<4x6xf32>) {
+  ^bb0(%y: f32):
+    %m = arith.mulf %y, %two : f32
+    linalg.yield %m : f32
+  }
+  memref.copy %o, %out : memref<4x6xf32> to memref<4x6xf32>
+  memref.copy %p, %out2 : memref<4x6xf32> to memref<4x6xf32>
+  memref.dealloc %o : memref<4x6xf32>
+  memref.dealloc %p : memref<4x6xf32>
+  return
+}

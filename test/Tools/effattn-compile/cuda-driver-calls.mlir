@@ -10,6 +10,8 @@
 /// temporaries between kernels come from the library's memory pool,
 /// allocated and freed on that stream, every one of them freed, so nothing
 /// else waits for the device (no cuMemAlloc, cuMemFree or cuCtxSynchronize);
+/// Nystrom copies nothing on the device (its kernels start from their fills'
+/// constants and read the buffers bufferization copied, effattn-gpu-map-linalg);
 /// from the second call on no new memory is reserved. The only allocations
 /// outside the pool are the caller's (the script's cuda_alloc of the
 /// operands, before the calls). IM-Unpack reads sizes and column ranges
@@ -17,7 +19,7 @@
 /// each stream it creates is waited for (and destroyed) once.
 
 // CHECK: nystrom first call: status 0; plainAllocations 0, plainFrees 0, poolAllocations [[NYSTROM:[1-9][0-9]*]], poolReservations {{[1-9][0-9]*}}, asyncFrees [[NYSTROM]], poolFreesWithoutStream 0, outOfMemory 0, invalidFrees 0, contextSynchronizations 0, launches {{[1-9][0-9]*}}, streamsCreated 1, streamSynchronizations 1, poolsCreated 0
-// CHECK: nystrom second call: status 0; plainAllocations 0, plainFrees 0, poolAllocations [[NYSTROM]], poolReservations 0, asyncFrees [[NYSTROM]], poolFreesWithoutStream 0, outOfMemory 0, invalidFrees 0, contextSynchronizations 0, launches {{[1-9][0-9]*}}, streamsCreated 1, streamSynchronizations 1, poolsCreated 0
+// CHECK: nystrom second call: status 0; plainAllocations 0, plainFrees 0, poolAllocations [[NYSTROM]], poolReservations 0, asyncFrees [[NYSTROM]], poolFreesWithoutStream 0, outOfMemory 0, invalidFrees 0, contextSynchronizations 0, launches {{[1-9][0-9]*}}, streamsCreated 1, streamSynchronizations 1, poolsCreated 0, poolsDestroyed 0, copies 0, memsets 0
 // CHECK: mra second call: status 0; plainAllocations 0, plainFrees 0, poolAllocations [[MRA:[1-9][0-9]*]], poolReservations 0, asyncFrees [[MRA]], poolFreesWithoutStream 0, outOfMemory 0, invalidFrees 0, contextSynchronizations 0, launches {{[1-9][0-9]*}}, streamsCreated 1, streamSynchronizations 1,
 // CHECK: yoso second call: status 0; plainAllocations 0, plainFrees 0, poolAllocations [[YOSO:[1-9][0-9]*]], poolReservations 0, asyncFrees [[YOSO]], poolFreesWithoutStream 0, outOfMemory 0, invalidFrees 0, contextSynchronizations 0, launches {{[1-9][0-9]*}}, streamsCreated 1, streamSynchronizations 1,
 // CHECK: unpacked second call: status 0; plainAllocations 0, plainFrees 0, poolAllocations [[UNPACKED:[1-9][0-9]*]], poolReservations 0, asyncFrees [[UNPACKED]], poolFreesWithoutStream 0, outOfMemory 0, invalidFrees 0, contextSynchronizations 0, launches {{[1-9][0-9]*}}, streamsCreated [[STREAMS:[1-9][0-9]*]], streamSynchronizations [[STREAMS]],
