@@ -68,6 +68,17 @@ static bool isReadLater(Value buffer, Operation *producer,
   });
 }
 
+/// Returns true if the body of `op` may read or write memory (beyond its
+/// operands' elements, which linalg passes it as arguments).
+static bool bodyTouchesMemory(linalg::GenericOp op) {
+  return op.getRegion()
+      .walk([](Operation *nested) {
+        return isMemoryEffectFree(nested) ? WalkResult::advance()
+                                          : WalkResult::interrupt();
+      })
+      .wasInterrupted();
+}
+
 /// Returns true if `op` on buffers only updates `buffer` elementwise: all
 /// its loops parallel, `buffer` its only output (identity map) and none of
 /// its inputs, and a body that touches no memory (it reads the element it
@@ -79,12 +90,7 @@ static bool isElementwiseUpdate(linalg::GenericOp op, Value buffer) {
       !op.getMatchingIndexingMap(op.getDpsInitOperand(0)).isIdentity() ||
       llvm::is_contained(op.getDpsInputs(), buffer))
     return false;
-  return !op.getRegion()
-              .walk([](Operation *nested) {
-                return isMemoryEffectFree(nested) ? WalkResult::advance()
-                                                  : WalkResult::interrupt();
-              })
-              .wasInterrupted();
+  return !bodyTouchesMemory(op);
 }
 
 void mlir::effattn::readCopySourcesInPlace(RewriterBase &rewriter,
@@ -132,14 +138,7 @@ std::optional<Epilogue> mlir::effattn::findEpilogue(linalg::GenericOp op) {
     return std::nullopt;
   // Its body reads nothing but its operands' elements (a gather's loads
   // could read elements that other threads have not written yet).
-  bool bodyTouchesMemory = consumer.getRegion()
-                               .walk([](Operation *nested) {
-                                 return isMemoryEffectFree(nested)
-                                            ? WalkResult::advance()
-                                            : WalkResult::interrupt();
-                               })
-                               .wasInterrupted();
-  if (bodyTouchesMemory)
+  if (bodyTouchesMemory(consumer))
     return std::nullopt;
   // The consumer's elements are the producer's.
   OpOperand *output = consumer.getDpsInitOperand(0);
