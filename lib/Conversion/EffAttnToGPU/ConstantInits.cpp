@@ -138,12 +138,15 @@ mlir::effattn::findConstantInit(linalg::GenericOp op) {
     return std::nullopt;
   OpOperand *init = op.getDpsInitOperand(0);
   Value output = init->get();
-  // `op` writes every element and reads the output only as its init.
+  // `op` writes every element and reads the output only as its init (not
+  // as an input, nor with loads in its body).
   AffineMap map = op.getMatchingIndexingMap(init);
   if (!isPlainBuffer(output, op) || !map.isProjectedPermutation() ||
       map.getNumResults() != cast<MemRefType>(output.getType()).getRank() ||
-      llvm::any_of(op.getDpsInputs(),
-                   [&](Value input) { return input == output; }))
+      llvm::any_of(
+          output.getUsers(),
+          [&](Operation *user) { return op->isProperAncestor(user); }) ||
+      llvm::is_contained(op.getDpsInputs(), output))
     return std::nullopt;
 
   Operation *writer = getLastToucher(op, output);

@@ -172,6 +172,18 @@ std::optional<Epilogue> mlir::effattn::findEpilogue(linalg::GenericOp op) {
                mayAlias(operand, output->get());
       }))
     return std::nullopt;
+  // Nor does the producer's body load from it.
+  bool bodyReadsOutput = op.getRegion()
+                             .walk([&](Operation *nested) {
+                               for (Value operand : nested->getOperands())
+                                 if (isa<MemRefType>(operand.getType()) &&
+                                     mayAlias(operand, output->get()))
+                                   return WalkResult::interrupt();
+                               return WalkResult::advance();
+                             })
+                             .wasInterrupted();
+  if (bodyReadsOutput)
+    return std::nullopt;
   return Epilogue{consumer, produced,
                   !inPlace && isReadLater(produced, op, consumer)};
 }

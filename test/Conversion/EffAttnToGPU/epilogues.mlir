@@ -252,3 +252,27 @@ func.func @copy_then_update(%a: memref<4x10x6xf32>, %out: memref<4x6xf32>, %out2
   memref.dealloc %p : memref<4x6xf32>
   return
 }
+
+// -----
+
+/// The producer's body loads from the consumer's output: the consumer's
+/// stores must wait for the producer, so two kernels.
+// CHECK-LABEL: func.func @producer_reads_the_output
+// CHECK-COUNT-2: gpu.launch
+func.func @producer_reads_the_output(%a: memref<4x10x6xf32>, %out: memref<4x6xf32>) {
+  %c0 = arith.constant 0 : index
+  %o = memref.alloc() : memref<4x6xf32>
+  linalg.generic {indexing_maps = [affine_map<(i, j, k) -> (i, j, k)>, affine_map<(i, j, k) -> (i, k)>], iterator_types = ["parallel", "reduction", "parallel"]} ins(%a : memref<4x10x6xf32>) outs(%o : memref<4x6xf32>) {
+  ^bb0(%x: f32, %acc: f32):
+    %first = memref.load %out[%c0, %c0] : memref<4x6xf32>
+    %s = arith.addf %x, %acc : f32
+    %t = arith.addf %s, %first : f32
+    linalg.yield %t : f32
+  }
+  linalg.generic {indexing_maps = [affine_map<(i, k) -> (i, k)>, affine_map<(i, k) -> (i, k)>], iterator_types = ["parallel", "parallel"]} ins(%o : memref<4x6xf32>) outs(%out : memref<4x6xf32>) {
+  ^bb0(%y: f32, %r: f32):
+    linalg.yield %y : f32
+  }
+  memref.dealloc %o : memref<4x6xf32>
+  return
+}
