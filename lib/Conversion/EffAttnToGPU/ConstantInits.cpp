@@ -66,9 +66,7 @@ static Operation *getLastToucher(Operation *op, Value buffer) {
   return nullptr;
 }
 
-/// Returns the constant that `op` writes to every element of its output if
-/// it is a fill (linalg.fill, or its generic form), else null.
-static Value getFillValue(Operation *op) {
+Value mlir::effattn::getFillValue(Operation *op) {
   if (auto fill = dyn_cast<linalg::FillOp>(op))
     return fill.getInputs()[0];
   auto generic = dyn_cast<linalg::GenericOp>(op);

@@ -269,9 +269,7 @@ static SmallVector<linalg::LinalgOp> getHostLinalgOps(ModuleOp module,
                                                       bool fills) {
   SmallVector<linalg::LinalgOp> ops;
   module.walk([&](linalg::LinalgOp op) {
-    auto generic = dyn_cast<linalg::GenericOp>(op.getOperation());
-    bool fill = isa<linalg::FillOp>(op) ||
-                (generic && linalg::isaFillOpInterface(generic));
+    bool fill = static_cast<bool>(getFillValue(op));
     if (fill == fills && !isOnDevice(op) &&
         !op->getParentOfType<scf::ForallOp>())
       ops.push_back(op);

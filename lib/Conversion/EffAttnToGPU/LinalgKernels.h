@@ -80,6 +80,10 @@ std::optional<Epilogue> findEpilogue(linalg::GenericOp op);
 void emitEpilogueStore(OpBuilder &b, Location loc, Epilogue *epilogue,
                        Value value, Value buffer, ValueRange indices);
 
+/// Returns the value that `op` writes to every element of its output if it
+/// is a fill (linalg.fill, or its generic form), else null.
+Value getFillValue(Operation *op);
+
 /// Returns the constant that the output of `op` holds just before it, if
 /// any (see ConstantInit), and the op that wrote it: a fill of the output
 /// or a copy into it from a buffer that only a fill writes. The output must
